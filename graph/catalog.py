@@ -1,0 +1,48 @@
+"""The layer catalog: the single source of truth about every layer type.
+
+The palette, the inspector, shape inference, validation, the Keras builder,
+the code generator and model import all read from :data:`CATALOG`.
+"""
+
+from __future__ import annotations
+
+from graph.layer_type import LayerType
+from graph.layers import FAMILIES
+
+CATEGORIES = (
+    "Core",
+    "Convolution",
+    "Pooling",
+    "Recurrent",
+    "Attention",
+    "Normalization",
+    "Regularization",
+    "Merge",
+    "Reshaping",
+    "Activation",
+    "Preprocessing",
+)
+
+CATALOG: dict[str, LayerType] = {
+    layer.type: layer for family in FAMILIES for layer in family.LAYERS
+}
+
+
+def layer_type(type_name: str) -> LayerType:
+    """Returns the catalog entry for `type_name`.
+
+    Raises:
+        KeyError: with a message naming the unknown type.
+    """
+    try:
+        return CATALOG[type_name]
+    except KeyError:
+        raise KeyError(f"Unknown layer type {type_name!r}") from None
+
+
+def by_category() -> dict[str, list[LayerType]]:
+    """Catalog entries grouped by category, in palette order."""
+    groups: dict[str, list[LayerType]] = {category: [] for category in CATEGORIES}
+    for layer in CATALOG.values():
+        groups.setdefault(layer.category, []).append(layer)
+    return {category: layers for category, layers in groups.items() if layers}

@@ -1,0 +1,68 @@
+"""Pooling layers: shrink feature maps by summarising windows or whole axes."""
+
+from __future__ import annotations
+
+from graph.layer_type import LayerType
+from graph.layers._common import require_rank
+from graph.layers.convolution import DIMENSION_WORDS, EXAMPLE_SHAPES, spatial_shape
+from graph.params import Param
+
+
+def _pooling(kind: str, rank: int) -> LayerType:
+    def shape_rule(params, inputs):
+        shape = inputs[0]
+        require_rank(shape, rank + 2, EXAMPLE_SHAPES[rank])
+        window = {**params, "kernel_size": params["pool_size"], "strides": _strides(params)}
+        return (None, *spatial_shape(window, shape, rank, dilated=False), shape[-1])
+
+    summary = "largest" if kind == "Max" else "average"
+    return LayerType(
+        f"{kind}Pooling{rank}D",
+        "Pooling",
+        f"Keeps the {summary} value of each window, shrinking {DIMENSION_WORDS[rank]}.",
+        (
+            Param("pool_size", "ints", (2,) * rank, minimum=1, length=rank, help="Window size"),
+            Param(
+                "strides",
+                "ints",
+                None,
+                minimum=1,
+                length=rank,
+                nullable=True,
+                help="Step between windows; empty: the pool size",
+            ),
+            Param("padding", "choice", "valid", choices=("valid", "same"), help="Pad mode"),
+        ),
+        shape_rule,
+        key_params=("pool_size",),
+    )
+
+
+def _strides(params):
+    return params["strides"] if params["strides"] is not None else params["pool_size"]
+
+
+def _global_pooling(kind: str, rank: int) -> LayerType:
+    def shape_rule(params, inputs):
+        shape = inputs[0]
+        require_rank(shape, rank + 2, EXAMPLE_SHAPES[rank])
+        if params["keepdims"]:
+            return (None, *(1,) * rank, shape[-1])
+        return (None, shape[-1])
+
+    summary = "largest" if kind == "Max" else "average"
+    return LayerType(
+        f"Global{kind}Pooling{rank}D",
+        "Pooling",
+        f"Keeps the {summary} value of each channel over all of the {DIMENSION_WORDS[rank]}.",
+        (Param("keepdims", "bool", False, help="Keep the pooled axes with size 1"),),
+        shape_rule,
+    )
+
+
+LAYERS = tuple(
+    factory(kind, rank)
+    for factory in (_pooling, _global_pooling)
+    for kind in ("Max", "Average")
+    for rank in (1, 2, 3)
+)

@@ -1,0 +1,140 @@
+"""Training and dataset settings stored with a graph, so a file reproduces a run.
+
+Declared with the same :class:`Param` as layer parameters: the training and
+data panels generate their editors from these tuples, and graph files are
+checked against them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from graph.params import Param, ParamError
+
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "nadam")
+LOSSES = (
+    "auto",
+    "sparse_categorical_crossentropy",
+    "categorical_crossentropy",
+    "binary_crossentropy",
+    "mean_squared_error",
+    "mean_absolute_error",
+    "huber",
+)
+METRICS = ("accuracy", "precision", "recall", "auc", "mae", "mse")
+BUILTIN_DATASETS = (
+    "digits",
+    "digits_images",
+    "iris",
+    "wine",
+    "breast_cancer",
+    "moons",
+    "circles",
+    "blobs",
+    "sine",
+    "sequence_classification",
+)
+
+TRAINING_PARAMS: tuple[Param, ...] = (
+    Param("optimizer", "choice", "adam", choices=OPTIMIZERS, help="How weights are updated"),
+    Param("learning_rate", "float", 0.001, minimum=1e-8, maximum=10.0, help="Step size"),
+    Param("momentum", "float", 0.0, minimum=0.0, maximum=1.0, help="SGD/RMSprop momentum"),
+    Param("nesterov", "bool", False, help="Nesterov momentum (SGD)"),
+    Param("weight_decay", "float", None, minimum=0.0, nullable=True, help="Decoupled decay"),
+    Param(
+        "lr_schedule",
+        "choice",
+        "constant",
+        choices=("constant", "exponential_decay", "cosine_decay"),
+        help="How the learning rate changes over training",
+    ),
+    Param("decay_steps", "int", 1000, minimum=1, help="Schedule length in batches"),
+    Param("decay_rate", "float", 0.96, minimum=0.0, maximum=1.0, help="Exponential decay rate"),
+    Param("loss", "choice", "auto", choices=LOSSES, help="What training minimises"),
+    Param("metrics", "multichoice", ("accuracy",), choices=METRICS, help="Reported metrics"),
+    Param("batch_size", "int", 32, minimum=1, maximum=65536, help="Samples per update"),
+    Param("epochs", "int", 20, minimum=1, maximum=100000, help="Passes over the data"),
+    Param("early_stopping", "bool", False, help="Stop when validation loss stops improving"),
+    Param("patience", "int", 5, minimum=1, help="Epochs without improvement before stopping"),
+    Param("reduce_lr_on_plateau", "bool", False, help="Lower the learning rate on a plateau"),
+    Param("reduce_lr_factor", "float", 0.5, minimum=0.01, maximum=0.99, help="LR multiplier"),
+    Param("reduce_lr_patience", "int", 3, minimum=1, help="Epochs before lowering the LR"),
+    Param("checkpoint_best", "bool", True, help="Keep the weights of the best epoch"),
+    Param("seed", "int", 42, minimum=0, help="Random seed for reproducible runs"),
+    Param(
+        "strategy",
+        "choice",
+        "default",
+        choices=("default", "mirrored", "multi_worker"),
+        help="tf.distribute strategy",
+    ),
+    Param("tensorboard_dir", "str", "", help="TensorBoard log folder; empty: none"),
+)
+
+DATASET_PARAMS: tuple[Param, ...] = (
+    Param(
+        "source",
+        "choice",
+        "builtin",
+        choices=("builtin", "csv", "numpy", "image_folder"),
+        help="Where the data comes from",
+    ),
+    Param("name", "choice", "digits", choices=BUILTIN_DATASETS, help="Built-in dataset"),
+    Param("path", "str", "", help="File or folder for CSV, NumPy or images"),
+    Param("target_column", "str", "", help="CSV column to predict; empty: the last"),
+    Param(
+        "missing",
+        "choice",
+        "drop",
+        choices=("drop", "mean", "median", "most_frequent"),
+        help="What to do with missing values",
+    ),
+    Param("drop_duplicates", "bool", False, help="Remove repeated rows"),
+    Param(
+        "normalization",
+        "choice",
+        "standard",
+        choices=("none", "minmax", "standard"),
+        help="Feature scaling, fitted on the training split",
+    ),
+    Param("test_size", "float", 0.2, minimum=0.05, maximum=0.9, help="Share held out for test"),
+    Param(
+        "validation_size",
+        "float",
+        0.1,
+        minimum=0.0,
+        maximum=0.9,
+        help="Share of the rest for validation",
+    ),
+    Param("stratify", "bool", True, help="Keep class proportions in every split"),
+    Param("samples", "int", 1000, minimum=10, maximum=1_000_000, help="Generated samples"),
+    Param("noise", "float", 0.1, minimum=0.0, maximum=10.0, help="Noise of generated data"),
+    Param("image_size", "ints", (32, 32), minimum=1, length=2, help="Images resized to"),
+    Param("color_mode", "choice", "grayscale", choices=("grayscale", "rgb"), help="Image channels"),
+    Param("seed", "int", 42, minimum=0, help="Seed of the split and generators"),
+)
+
+
+def default_section(params: tuple[Param, ...]) -> dict[str, Any]:
+    return {p.name: p.default for p in params}
+
+
+def coerce_section(
+    params: tuple[Param, ...], values: Mapping[str, Any], section: str
+) -> dict[str, Any]:
+    """Returns complete, canonical settings; raises ParamError naming the bad key."""
+    known = {p.name: p for p in params}
+    for name in values:
+        if name not in known:
+            raise ParamError(
+                f"{section} has no setting {name!r} (its settings: {', '.join(known)})"
+            )
+    result = {}
+    for param in params:
+        value = values.get(param.name, param.default)
+        try:
+            result[param.name] = param.coerce(value)
+        except ParamError as error:
+            raise ParamError(f"{section}: {error}") from None
+    return result

@@ -1,0 +1,172 @@
+"""Validation: every reason a graph would not build, as data, never raised.
+
+Messages read like Keras's: they name the node and show the bad values, e.g.
+`add_1 (Add): input shapes (None, 64) and (None, 32) differ`. The canvas
+tooltip, the problems panel, the CLI and the tests all show the same text.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import networkx as nx
+
+from graph.catalog import CATALOG
+from graph.model import Edge, NetworkGraph, Node
+from graph.params import ParamError
+from graph.shapes import ShapeAnalysis
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a graph.
+
+    Attributes:
+        severity: "error" (the graph will not build) or "warning".
+        message: Keras-style text naming the node and the bad values.
+        node_id: The node at fault, when there is one.
+        edge: The edge at fault, when there is one.
+    """
+
+    severity: str
+    message: str
+    node_id: str | None = None
+    edge: Edge | None = None
+
+
+def validate(graph: NetworkGraph, analysis: ShapeAnalysis | None = None) -> list[Problem]:
+    """Returns every problem of `graph`; an empty list means it will build in Keras.
+
+    Args:
+        graph: The graph to check.
+        analysis: A live ShapeAnalysis of `graph` to reuse; one is made if None.
+    """
+    owned = analysis is None
+    if analysis is None:
+        analysis = ShapeAnalysis(graph)
+    try:
+        return _graph_problems(graph) + _node_problems(graph, analysis)
+    finally:
+        if owned:
+            analysis.close()
+
+
+def is_valid(problems: list[Problem]) -> bool:
+    return not any(p.severity == ERROR for p in problems)
+
+
+def _graph_problems(graph: NetworkGraph) -> list[Problem]:
+    if len(graph) == 0:
+        return [Problem(ERROR, "The graph is empty: add an Input layer and an output layer")]
+    problems = []
+    if not graph.input_nodes():
+        problems.append(Problem(ERROR, "The graph has no Input layer: data has nowhere to enter"))
+    if not graph.output_nodes():
+        problems.append(
+            Problem(ERROR, "The graph has no output layer: connect a layer after Input")
+        )
+    for cycle in _cycles(graph):
+        names = " -> ".join(graph.node(n).name for n in [*cycle, cycle[0]])
+        first = graph.node(cycle[0])
+        problems.append(
+            Problem(ERROR, f"{first.label}: is part of a cycle {names}", node_id=first.id)
+        )
+    counts = Counter(node.name for node in graph.nodes)
+    seen: set[str] = set()
+    for node in graph.nodes:
+        if counts[node.name] > 1 and node.name in seen:
+            problems.append(
+                Problem(
+                    ERROR,
+                    f"{node.label}: the name {node.name!r} is used by {counts[node.name]} layers; "
+                    "layer names must be unique",
+                    node_id=node.id,
+                )
+            )
+        seen.add(node.name)
+    return problems
+
+
+def _cycles(graph: NetworkGraph) -> list[list[str]]:
+    cycles = []
+    for component in nx.strongly_connected_components(graph.nx_graph):
+        if len(component) > 1 or graph.nx_graph.has_edge(*(2 * tuple(component))):
+            cycle = nx.find_cycle(graph.nx_graph.subgraph(component))
+            cycles.append([edge[0] for edge in cycle])
+    return cycles
+
+
+def _node_problems(graph: NetworkGraph, analysis: ShapeAnalysis) -> list[Problem]:
+    problems = []
+    infos = analysis.all()
+    for node in graph.nodes:
+        problem = _name_problem(node) or _param_problem(node) or _wiring_problem(graph, node)
+        if problem is None:
+            error = infos[node.id].error
+            if error and "cycle" not in error:
+                problem = Problem(ERROR, f"{node.label}: {error}", node_id=node.id)
+        if problem is not None:
+            problems.append(problem)
+    return problems
+
+
+def _name_problem(node: Node) -> Problem | None:
+    if not node.name.strip():
+        return Problem(ERROR, f"{node.id} ({node.type}): the layer has no name", node_id=node.id)
+    if "/" in node.name:
+        return Problem(
+            ERROR,
+            f"{node.label}: layer names cannot contain '/'. Received: {node.name!r}",
+            node_id=node.id,
+        )
+    return None
+
+
+def _param_problem(node: Node) -> Problem | None:
+    spec = CATALOG.get(node.type)
+    if spec is None:
+        return Problem(ERROR, f"{node.label}: unknown layer type {node.type!r}", node_id=node.id)
+    try:
+        spec.coerce_params(node.params)
+    except ParamError as error:
+        return Problem(ERROR, f"{node.label}: {error}", node_id=node.id)
+    return None
+
+
+def _wiring_problem(graph: NetworkGraph, node: Node) -> Problem | None:
+    spec = CATALOG[node.type]
+    edges = graph.in_edges(node.id)
+    if spec.max_inputs == 0:
+        if edges:
+            return Problem(
+                ERROR, f"{node.label}: an Input layer takes no inputs", node.id, edges[0]
+            )
+        if not graph.out_edges(node.id):
+            return Problem(ERROR, f"{node.label}: is not connected to anything", node.id)
+        return None
+    if not edges:
+        return Problem(ERROR, f"{node.label}: has no input; connect a layer to it", node.id)
+    ports = [edge.port for edge in edges]
+    missing = [p for p in range(max(ports) + 1) if p not in ports]
+    if missing:
+        return Problem(
+            ERROR, f"{node.label}: {spec.port_name(missing[0])} is not connected", node.id
+        )
+    if not spec.accepts_inputs(len(edges)):
+        if spec.max_inputs is None:
+            expected = f"at least {spec.min_inputs}"
+        elif spec.min_inputs == spec.max_inputs:
+            expected = str(spec.min_inputs)
+        else:
+            expected = f"{spec.min_inputs} to {spec.max_inputs}"
+        plural = "input" if expected == "1" else "inputs"
+        return Problem(
+            ERROR,
+            f"{node.label}: expects {expected} {plural}. Received: {len(edges)}",
+            node.id,
+        )
+    return None

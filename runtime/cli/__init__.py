@@ -1,0 +1,1 @@
+"""One module per headless command: add_arguments(parser) and run(args)."""
