@@ -119,7 +119,8 @@ class NetworkGraph:
 
     def in_edges(self, node_id: str) -> list[Edge]:
         """Incoming edges of a node, ordered by port."""
-        return sorted(Edge(u, v, k) for u, v, k in self._graph.in_edges(node_id, keys=True))
+        edges = (Edge(u, v, k) for u, v, k in self._graph.in_edges(node_id, keys=True))
+        return sorted(edges, key=lambda edge: edge.port)
 
     def out_edges(self, node_id: str) -> list[Edge]:
         return [Edge(u, v, k) for u, v, k in self._graph.out_edges(node_id, keys=True)]
@@ -130,7 +131,8 @@ class NetworkGraph:
 
     def output_nodes(self) -> list[Node]:
         """The model's outputs: every non-Input node nothing else consumes."""
-        return [n for n in self.nodes if n.type != "Input" and self._graph.out_degree(n.id) == 0]
+        successors = self._graph._succ
+        return [n for n in self.nodes if n.type != "Input" and not successors[n.id]]
 
     def names(self) -> set[str]:
         return {n.name for n in self.nodes}
@@ -216,10 +218,18 @@ class NetworkGraph:
 
     # Primitive mutations: used by commands only --------------------------------
 
-    def _insert_node(self, node: Node) -> None:
+    def _insert_node(self, node: Node, index: int | None = None) -> None:
+        """Adds `node` last, or at position `index` of the graph order."""
         if node.id in self._graph:
             raise GraphError(f"A node with id {node.id!r} already exists")
         self._graph.add_node(node.id, node=node)
+        if index is not None and index < len(self._graph) - 1:
+            # Graph order decides the order of a model's inputs and outputs, so
+            # undoing a deletion puts the node back where it was.
+            # The dict is changed in place: networkx's cached views hold it.
+            nodes = self._graph._node
+            for moved in list(nodes)[index:-1]:
+                nodes[moved] = nodes.pop(moved)
 
     def _add_edge(self, edge: Edge) -> None:
         for end in (edge.source, edge.target):
@@ -255,19 +265,28 @@ class Command:
 
 @dataclass
 class AddNode(Command):
+    """Adds a node with its edges; `index` places it in graph order (None: last)."""
+
     node: Node
     edges: tuple[Edge, ...] = ()
+    index: int | None = None
 
     @property
     def text(self) -> str:
         return f"Add {self.node.name}"
 
     def apply(self, graph: NetworkGraph) -> Command:
-        graph._insert_node(self.node.copy())
+        graph._insert_node(self.node.copy(), self.index)
         graph._emit(GraphEvent("node_added", (self.node.id,)))
-        for edge in self.edges:
-            graph._add_edge(edge)
-        return RemoveNode(self.node.id)
+        inverse = RemoveNode(self.node.id)
+        try:
+            for edge in self.edges:
+                graph._add_edge(edge)
+        except GraphError:
+            # All or nothing: a node whose edges cannot be added is not added.
+            inverse.apply(graph)
+            raise
+        return inverse
 
 
 @dataclass
@@ -280,12 +299,14 @@ class RemoveNode(Command):
 
     def apply(self, graph: NetworkGraph) -> Command:
         node = graph.node(self.node_id).copy()
-        edges = tuple(graph.in_edges(self.node_id) + graph.out_edges(self.node_id))
+        index = list(graph.nx_graph).index(self.node_id)
+        # A self-loop is both an in- and an out-edge: remove it once.
+        edges = tuple(dict.fromkeys(graph.in_edges(self.node_id) + graph.out_edges(self.node_id)))
         for edge in edges:
             graph._remove_edge(edge)
         graph._graph.remove_node(self.node_id)
         graph._emit(GraphEvent("node_removed", (self.node_id,)))
-        return AddNode(node, edges)
+        return AddNode(node, edges, index)
 
 
 @dataclass

@@ -84,6 +84,13 @@ DATASET_PARAMS: tuple[Param, ...] = (
     Param("path", "str", "", help="File or folder for CSV, NumPy or images"),
     Param("target_column", "str", "", help="CSV column to predict; empty: the last"),
     Param(
+        "target",
+        "choice",
+        "labels",
+        choices=("labels", "inputs"),
+        help="What the model predicts: the labels, or its own input (autoencoder)",
+    ),
+    Param(
         "missing",
         "choice",
         "drop",

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from graph.catalog import layer_type
+from graph.catalog import CATALOG
 from graph.layer_type import Shape, ShapeError
 from graph.layers._common import fmt
 from graph.model import GraphEvent, NetworkGraph
 from graph.params import ParamError
+
+CYCLE_ERROR = "is part of a cycle"
 
 # Events that cannot change any shape.
 _SHAPE_NEUTRAL = {"node_renamed", "nodes_moved", "settings_changed"}
@@ -55,16 +57,30 @@ class ShapeAnalysis:
     def _on_event(self, event: GraphEvent) -> None:
         if event.kind in _SHAPE_NEUTRAL:
             return
-        nx_graph = self.graph.nx_graph
+        successors = self.graph.nx_graph._succ
         for node_id in event.node_ids:
-            if node_id not in nx_graph:
+            if node_id not in successors:
                 self._info.pop(node_id, None)
                 self._stale.discard(node_id)
                 continue
-            if node_id in self._stale:
-                continue
-            self._stale.add(node_id)
-            self._stale.update(nx.descendants(nx_graph, node_id))
+            self._mark_stale(node_id, successors)
+
+    def _mark_stale(self, node_id: str, successors: dict) -> None:
+        """Marks `node_id` and everything downstream of it.
+
+        The stale set is closed under successors, so the walk stops at nodes
+        already stale: marking costs only what was fresh.
+        """
+        if node_id in self._stale:
+            return
+        stale = self._stale
+        stale.add(node_id)
+        pending = [node_id]
+        while pending:
+            for successor in successors[pending.pop()]:
+                if successor not in stale:
+                    stale.add(successor)
+                    pending.append(successor)
 
     def info(self, node_id: str) -> NodeInfo:
         self.refresh()
@@ -74,40 +90,45 @@ class ShapeAnalysis:
         self.refresh()
         return self._info
 
+    def has_cycle(self) -> bool:
+        """Whether some node lies on a cycle, where shapes cannot be inferred."""
+        return any(info.error == CYCLE_ERROR for info in self.all().values())
+
     def total_params(self) -> int:
         return sum(info.param_count for info in self.all().values())
 
     def refresh(self) -> None:
-        """Recomputes every stale node."""
+        """Recomputes every stale node, each after the nodes feeding it."""
         if not self._stale:
             return
         stale = self._stale
         self._stale = set()
         self.recomputed += len(stale)
-        nx_graph = self.graph.nx_graph
-        subgraph = nx_graph.subgraph(stale)
-        try:
-            order = list(nx.topological_sort(subgraph))
-            cyclic: set[str] = set()
-        except nx.NetworkXUnfeasible:
-            cyclic = _nodes_on_cycles(subgraph)
-            blocked = set(cyclic)
-            for node_id in cyclic:
-                blocked |= nx.descendants(subgraph, node_id)
-            order = list(nx.topological_sort(subgraph.subgraph(stale - blocked)))
-            for node_id in blocked - cyclic:
-                self._info[node_id] = NodeInfo(None)
-        for node_id in cyclic:
-            self._info[node_id] = NodeInfo(None, error="is part of a cycle")
+        order, blocked = _topological_order(self.graph.nx_graph, stale)
+        if blocked:
+            cyclic = _nodes_on_cycles(self.graph.nx_graph.subgraph(blocked))
+            for node_id in blocked:
+                error = CYCLE_ERROR if node_id in cyclic else None
+                self._info[node_id] = NodeInfo(None, error=error)
         for node_id in order:
             self._info[node_id] = self._infer(node_id)
 
     def _infer(self, node_id: str) -> NodeInfo:
         node = self.graph.node(node_id)
-        spec = layer_type(node.type)
-        edges = self.graph.in_edges(node_id)
-        by_port = {e.port: self._info.get(e.source) for e in edges}
-        if not edges and spec.min_inputs == 0:
+        spec = CATALOG.get(node.type)
+        if spec is None:
+            return NodeInfo(None, error=f"unknown layer type {node.type!r}")
+        try:
+            spec.coerce_params(node.params)
+        except ParamError as error:
+            # Checked here rather than in validation: only stale nodes pay for it.
+            return NodeInfo(None, error=str(error))
+        by_port = {
+            port: self._info.get(source)
+            for source, ports in self.graph.nx_graph._pred[node_id].items()
+            for port in ports
+        }
+        if not by_port and spec.min_inputs == 0:
             inputs: list[Shape] = []
         else:
             count = max(by_port) + 1 if by_port else 0
@@ -133,6 +154,31 @@ class ShapeAnalysis:
                 None, error=f"cannot take inputs {shown}: {error}", input_shapes=tuple(inputs)
             )
         return NodeInfo(shape, count, input_shapes=tuple(inputs))
+
+
+def _topological_order(nx_graph: nx.MultiDiGraph, nodes: set[str]) -> tuple[list[str], set[str]]:
+    """Kahn's algorithm over `nodes` only, on networkx's adjacency dicts for speed.
+
+    Returns:
+        The nodes that can be ordered, each after its predecessors in `nodes`,
+        and the rest: nodes on a cycle or downstream of one.
+    """
+    predecessors, successors = nx_graph._pred, nx_graph._succ
+    waiting = {
+        node_id: sum(1 for source in predecessors[node_id] if source in nodes) for node_id in nodes
+    }
+    ready = [node_id for node_id, count in waiting.items() if count == 0]
+    order = []
+    while ready:
+        node_id = ready.pop()
+        order.append(node_id)
+        for successor in successors[node_id]:
+            if successor in waiting:
+                waiting[successor] -= 1
+                if waiting[successor] == 0:
+                    ready.append(successor)
+    blocked = nodes.difference(order) if len(order) < len(nodes) else set()
+    return order, blocked
 
 
 def _nodes_on_cycles(graph: nx.MultiDiGraph) -> set[str]:

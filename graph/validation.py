@@ -7,6 +7,7 @@ tooltip, the problems panel, the CLI and the tests all show the same text.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -14,8 +15,10 @@ import networkx as nx
 
 from graph.catalog import CATALOG
 from graph.model import Edge, NetworkGraph, Node
-from graph.params import ParamError
-from graph.shapes import ShapeAnalysis
+from graph.shapes import CYCLE_ERROR, ShapeAnalysis
+
+# What TensorFlow accepts in a name scope (without '/', which nests scopes).
+_KERAS_NAME = re.compile(r"[A-Za-z0-9_.>-]+")
 
 ERROR = "error"
 WARNING = "warning"
@@ -49,7 +52,7 @@ def validate(graph: NetworkGraph, analysis: ShapeAnalysis | None = None) -> list
     if analysis is None:
         analysis = ShapeAnalysis(graph)
     try:
-        return _graph_problems(graph) + _node_problems(graph, analysis)
+        return _graph_problems(graph, analysis) + _node_problems(graph, analysis)
     finally:
         if owned:
             analysis.close()
@@ -59,7 +62,7 @@ def is_valid(problems: list[Problem]) -> bool:
     return not any(p.severity == ERROR for p in problems)
 
 
-def _graph_problems(graph: NetworkGraph) -> list[Problem]:
+def _graph_problems(graph: NetworkGraph, analysis: ShapeAnalysis) -> list[Problem]:
     if len(graph) == 0:
         return [Problem(ERROR, "The graph is empty: add an Input layer and an output layer")]
     problems = []
@@ -69,7 +72,8 @@ def _graph_problems(graph: NetworkGraph) -> list[Problem]:
         problems.append(
             Problem(ERROR, "The graph has no output layer: connect a layer after Input")
         )
-    for cycle in _cycles(graph):
+    # Shape inference already found any cycle: skip the search on the common acyclic graph.
+    for cycle in _cycles(graph) if analysis.has_cycle() else []:
         names = " -> ".join(graph.node(n).name for n in [*cycle, cycle[0]])
         first = graph.node(cycle[0])
         problems.append(
@@ -107,7 +111,7 @@ def _node_problems(graph: NetworkGraph, analysis: ShapeAnalysis) -> list[Problem
         problem = _name_problem(node) or _param_problem(node) or _wiring_problem(graph, node)
         if problem is None:
             error = infos[node.id].error
-            if error and "cycle" not in error:
+            if error and error != CYCLE_ERROR:
                 problem = Problem(ERROR, f"{node.label}: {error}", node_id=node.id)
         if problem is not None:
             problems.append(problem)
@@ -123,6 +127,15 @@ def _name_problem(node: Node) -> Problem | None:
             f"{node.label}: layer names cannot contain '/'. Received: {node.name!r}",
             node_id=node.id,
         )
+    if not _KERAS_NAME.fullmatch(node.name):
+        # TensorFlow uses layer names as name scopes and refuses other characters
+        # when the model runs (predict/fit), long after Keras built it.
+        return Problem(
+            ERROR,
+            f"{node.label}: layer names may contain only letters A-Z, a-z, digits and "
+            f"_ . - > (no spaces). Received: {node.name!r}",
+            node_id=node.id,
+        )
     return None
 
 
@@ -130,33 +143,35 @@ def _param_problem(node: Node) -> Problem | None:
     spec = CATALOG.get(node.type)
     if spec is None:
         return Problem(ERROR, f"{node.label}: unknown layer type {node.type!r}", node_id=node.id)
-    try:
-        spec.coerce_params(node.params)
-    except ParamError as error:
-        return Problem(ERROR, f"{node.label}: {error}", node_id=node.id)
+    # Parameter values are checked by shape inference, which reports them as
+    # the node's error, so that an edit re-checks only the nodes it touches.
     return None
 
 
 def _wiring_problem(graph: NetworkGraph, node: Node) -> Problem | None:
     spec = CATALOG[node.type]
-    edges = graph.in_edges(node.id)
+    # The adjacency dicts directly: this runs for every node on every edit.
+    nx_graph = graph.nx_graph
+    ports = [port for keys in nx_graph._pred[node.id].values() for port in keys]
     if spec.max_inputs == 0:
-        if edges:
+        if ports:
             return Problem(
-                ERROR, f"{node.label}: an Input layer takes no inputs", node.id, edges[0]
+                ERROR,
+                f"{node.label}: an Input layer takes no inputs",
+                node.id,
+                graph.in_edges(node.id)[0],
             )
-        if not graph.out_edges(node.id):
+        if not nx_graph._succ[node.id]:
             return Problem(ERROR, f"{node.label}: is not connected to anything", node.id)
         return None
-    if not edges:
+    if not ports:
         return Problem(ERROR, f"{node.label}: has no input; connect a layer to it", node.id)
-    ports = [edge.port for edge in edges]
     missing = [p for p in range(max(ports) + 1) if p not in ports]
     if missing:
         return Problem(
             ERROR, f"{node.label}: {spec.port_name(missing[0])} is not connected", node.id
         )
-    if not spec.accepts_inputs(len(edges)):
+    if not spec.accepts_inputs(len(ports)):
         if spec.max_inputs is None:
             expected = f"at least {spec.min_inputs}"
         elif spec.min_inputs == spec.max_inputs:
@@ -166,7 +181,7 @@ def _wiring_problem(graph: NetworkGraph, node: Node) -> Problem | None:
         plural = "input" if expected == "1" else "inputs"
         return Problem(
             ERROR,
-            f"{node.label}: expects {expected} {plural}. Received: {len(edges)}",
+            f"{node.label}: expects {expected} {plural}. Received: {len(ports)}",
             node.id,
         )
     return None

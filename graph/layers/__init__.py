@@ -1,5 +1,33 @@
 """Catalog entries, one module per family. `graph.catalog` collects them."""
 
-from graph.layers import convolution, core, merge, pooling, recurrent
+from graph.layers import (
+    activation,
+    attention,
+    convolution,
+    core,
+    embedding,
+    merge,
+    normalization,
+    pooling,
+    preprocessing,
+    recurrent,
+    regularization,
+    reshaping,
+    wrappers,
+)
 
-FAMILIES = (core, convolution, pooling, recurrent, merge)
+FAMILIES = (
+    core,
+    embedding,
+    convolution,
+    pooling,
+    reshaping,
+    recurrent,
+    wrappers,
+    attention,
+    normalization,
+    regularization,
+    merge,
+    activation,
+    preprocessing,
+)

@@ -14,8 +14,15 @@ def activation(default: str = "linear", name: str = "activation") -> Param:
     return Param(name, "choice", default, choices=ACTIVATIONS, help="Function applied to outputs")
 
 
+# Weights that are vectors (biases, normalization scales, PReLU slopes):
+# Keras's orthogonal initializer needs a matrix and fails on them.
+VECTOR_WEIGHTS = ("bias", "beta", "gamma", "moving", "alpha")
+VECTOR_INITIALIZERS = tuple(name for name in INITIALIZERS if name != "orthogonal")
+
+
 def initializer(name: str, default: str) -> Param:
-    return Param(name, "choice", default, choices=INITIALIZERS, help="How weights start out")
+    choices = VECTOR_INITIALIZERS if name.startswith(VECTOR_WEIGHTS) else INITIALIZERS
+    return Param(name, "choice", default, choices=choices, help="How weights start out")
 
 
 def regularizer(name: str) -> Param:
@@ -47,7 +54,8 @@ def fmt(shape: Sequence[int | None]) -> str:
     return f"({items},)" if len(shape) == 1 else f"({items})"
 
 
-def single(inputs: list[Shape]) -> Shape:
+def single(_params: Mapping[str, Any], inputs: list[Shape]) -> Shape:
+    """Shape rule of layers whose output has their input's shape."""
     return inputs[0]
 
 
@@ -77,6 +85,12 @@ def known_last(shape: Shape) -> int:
 def axis_index(axis: int, rank: int, shape: Shape) -> int:
     """Normalises a Keras axis (negative counts from the end) against `rank`."""
     index = axis + rank if axis < 0 else axis
+    if index == 0:
+        # Keras accepts the batch axis, but mixing samples is never meant in a model.
+        raise ShapeError(
+            f"axis {axis} is the batch dimension of input shape {fmt(shape)}; "
+            f"use 1 to {rank - 1} or count from the end with -1"
+        )
     if not 0 < index < rank:
         raise ShapeError(f"axis {axis} is out of range for input shape {fmt(shape)}")
     return index

@@ -100,7 +100,13 @@ LAYERS = (
         "Where data enters the network; its shape is one sample's shape, without the batch.",
         (
             Param("shape", "ints", (64,), minimum=1, nullable=False, help="Shape of one sample"),
-            Param("dtype", "choice", "float32", choices=("float32", "int32", "int64")),
+            Param(
+                "dtype",
+                "choice",
+                "float32",
+                choices=("float32", "int32", "int64"),
+                help="Number type of the data; whole numbers for Embedding ids",
+            ),
         ),
         _input_shape,
         min_inputs=0,

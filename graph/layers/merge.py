@@ -54,7 +54,8 @@ def _dot_shape(params, inputs):
     first, second = inputs
     axes = [axis_index(a, len(s), s) for a, s in zip(params["axes"], inputs, strict=True)]
     a, b = first[axes[0]], second[axes[1]]
-    if a is not None and b is not None and a != b:
+    # Keras compares these exactly: a known size never matches an unknown one.
+    if a != b:
         raise ShapeError(
             f"dimension {a} of {fmt(first)} (axis {params['axes'][0]}) does not match "
             f"dimension {b} of {fmt(second)} (axis {params['axes'][1]})"

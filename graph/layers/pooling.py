@@ -35,11 +35,20 @@ def _pooling(kind: str, rank: int) -> LayerType:
         ),
         shape_rule,
         key_params=("pool_size",),
+        from_keras=_strides_from_keras,
     )
 
 
 def _strides(params):
     return params["strides"] if params["strides"] is not None else params["pool_size"]
+
+
+def _strides_from_keras(config: dict) -> dict:
+    """Keras stores the strides it defaulted to the pool size; the catalog keeps None."""
+    strides = config.get("strides")
+    if strides is not None and tuple(strides) == tuple(config.get("pool_size", ())):
+        return {**config, "strides": None}
+    return config
 
 
 def _global_pooling(kind: str, rank: int) -> LayerType:
@@ -57,6 +66,7 @@ def _global_pooling(kind: str, rank: int) -> LayerType:
         f"Keeps the {summary} value of each channel over all of the {DIMENSION_WORDS[rank]}.",
         (Param("keepdims", "bool", False, help="Keep the pooled axes with size 1"),),
         shape_rule,
+        key_params=("keepdims",),
     )
 
 

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
-from graph.layer_type import LayerType
-from graph.layers._common import activation, initializer, known_last, regularizer, require_rank
+from graph.layer_type import LayerType, ShapeError
+from graph.layers._common import (
+    activation,
+    fmt,
+    initializer,
+    known_last,
+    product,
+    regularizer,
+    require_rank,
+)
 from graph.layers._common import seed as seed_param
+from graph.layers.convolution import (
+    check_dilated_strides,
+    dilation_param,
+    spatial_shape,
+    window_params,
+)
 from graph.params import Param
 
 # Weight matrices per step: SimpleRNN has one, LSTM four gates, GRU three.
@@ -23,6 +37,24 @@ def sequence_output(params, inputs):
     if params["return_sequences"]:
         return (None, shape[1], params["units"])
     return (None, params["units"])
+
+
+def recurrent_tail() -> tuple[Param, ...]:
+    """Dropout, sequence and seed parameters every recurrent layer shares."""
+    return (
+        Param("dropout", "float", 0.0, minimum=0.0, maximum=1.0, help="Input dropout rate"),
+        Param(
+            "recurrent_dropout",
+            "float",
+            0.0,
+            minimum=0.0,
+            maximum=1.0,
+            help="Dropout rate on the carried memory",
+        ),
+        Param("return_sequences", "bool", False, help="Output every step, not just the last"),
+        Param("go_backwards", "bool", False, help="Read the sequence from the end"),
+        seed_param(),
+    )
 
 
 def _recurrent(name: str) -> LayerType:
@@ -59,18 +91,7 @@ def _recurrent(name: str) -> LayerType:
             regularizer("recurrent_regularizer"),
             regularizer("bias_regularizer"),
             regularizer("activity_regularizer"),
-            Param("dropout", "float", 0.0, minimum=0.0, maximum=1.0, help="Input dropout rate"),
-            Param(
-                "recurrent_dropout",
-                "float",
-                0.0,
-                minimum=0.0,
-                maximum=1.0,
-                help="Dropout rate on the carried memory",
-            ),
-            Param("return_sequences", "bool", False, help="Output every step, not just the last"),
-            Param("go_backwards", "bool", False, help="Read the sequence from the end"),
-            seed_param(),
+            *recurrent_tail(),
         ),
         sequence_output,
         count,
@@ -78,4 +99,65 @@ def _recurrent(name: str) -> LayerType:
     )
 
 
-LAYERS = tuple(_recurrent(name) for name in GATES)
+CONV_LSTM_SHAPES = {
+    1: "(None, 10, 32, 8) — (batch, time, length, channels)",
+    2: "(None, 10, 28, 28, 3) — (batch, time, height, width, channels)",
+    3: "(None, 10, 8, 8, 8, 1) — (batch, time, depth, height, width, channels)",
+}
+CONV_LSTM_WORDS = {1: "sequences", 2: "images, e.g. video frames", 3: "volumes"}
+
+
+def _conv_lstm(rank: int) -> LayerType:
+    def shape_rule(params, inputs):
+        shape = inputs[0]
+        require_rank(shape, rank + 3, CONV_LSTM_SHAPES[rank])
+        known_last(shape)
+        if None in shape[2:]:
+            raise ShapeError(
+                f"needs known sizes on every axis but batch and time. "
+                f"Received: input shape {fmt(shape)}"
+            )
+        check_dilated_strides(params)
+        # The window slides over the spatial axes of each step: drop the time axis.
+        spatial = spatial_shape(params, (shape[0], *shape[2:]), rank)
+        if params["return_sequences"]:
+            return (None, shape[1], *spatial, params["filters"])
+        return (None, *spatial, params["filters"])
+
+    def count(params, inputs, _output):
+        filters = params["filters"]
+        kernel = product(params["kernel_size"])
+        weights = 4 * filters * kernel * (known_last(inputs[0]) + filters)
+        return weights + (4 * filters if params["use_bias"] else 0)
+
+    return LayerType(
+        f"ConvLSTM{rank}D",
+        "Recurrent",
+        f"An LSTM whose steps are {CONV_LSTM_WORDS[rank]}: convolutions replace its weighted sums.",
+        (
+            Param("filters", "int", 16, minimum=1, help="Number of filters (output channels)"),
+            *window_params(rank),
+            dilation_param(rank),
+            activation("tanh"),
+            activation("sigmoid", "recurrent_activation"),
+            Param("use_bias", "bool", True, help="Add a learned offset"),
+            initializer("kernel_initializer", "glorot_uniform"),
+            initializer("recurrent_initializer", "orthogonal"),
+            initializer("bias_initializer", "zeros"),
+            Param("unit_forget_bias", "bool", True, help="Start the forget gate open"),
+            regularizer("kernel_regularizer"),
+            regularizer("recurrent_regularizer"),
+            regularizer("bias_regularizer"),
+            regularizer("activity_regularizer"),
+            *recurrent_tail(),
+        ),
+        shape_rule,
+        count,
+        key_params=("filters", "kernel_size", "return_sequences"),
+    )
+
+
+LAYERS = (
+    *(_recurrent(name) for name in GATES),
+    *(_conv_lstm(rank) for rank in (1, 2, 3)),
+)

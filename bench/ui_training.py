@@ -1,0 +1,185 @@
+"""Training in the app (live charts on, offscreen) vs a plain `model.fit`, and UI stalls.
+
+Both sides train the default example with the same model, data, epochs and
+seed in this process. The app side clicks Train in the main window's
+training panel and waits for the run to end while the event loop runs; a
+timer probe on the main thread fires every PROBE_MS and records how late
+each tick comes: its longest stall and 99th percentile show how responsive
+the window stays. The plain side loads the data, builds, compiles and calls
+`model.fit` as a user's script would. Runs alternate; medians are compared.
+
+Usage: python bench/ui_training.py [--runs 3] [--epochs 10] [--graph FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from graph.files import load_graph  # noqa: E402
+
+RATIO_TARGET = 1.05
+STALL_TARGET_MS = 50.0
+P99_TARGET_MS = 20.0
+PROBE_MS = 5
+DEFAULT_GRAPH = Path(__file__).resolve().parents[1] / "examples" / "mlp_digits.yaml"
+
+
+class StallProbe:
+    """A precise timer on the main thread; records how late each tick arrives."""
+
+    def __init__(self) -> None:
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(PROBE_MS)
+        self.timer.timeout.connect(self._tick)
+        self.clock = QElapsedTimer()
+        self.late_ms: list[float] = []
+        self._last = 0.0
+
+    def start(self) -> None:
+        self.late_ms = []
+        self.clock.start()
+        self._last = 0.0
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    def _tick(self) -> None:
+        now = self.clock.nsecsElapsed() / 1e6
+        self.late_ms.append(max(0.0, now - self._last - PROBE_MS))
+        self._last = now
+
+
+def plain_fit(graph, epochs: int, base_dir: Path) -> float:
+    """Seconds for load + seed + build + compile + `model.fit`, as a user's script does."""
+    import keras
+
+    from runtime.builder import build_model
+    from runtime.compile import compile_model, fit_targets
+    from runtime.data import load_dataset
+
+    start = time.perf_counter()
+    dataset = load_dataset(graph.dataset, base_dir)
+    keras.utils.set_random_seed(graph.training["seed"])
+    model = build_model(graph)
+    heads = compile_model(model, graph, dataset)
+    model.fit(
+        dataset.x_train,
+        fit_targets(heads, dataset.y_train, dataset),
+        batch_size=graph.training["batch_size"],
+        epochs=epochs,
+        validation_data=(dataset.x_val, fit_targets(heads, dataset.y_val, dataset)),
+        verbose=0,
+    )
+    return time.perf_counter() - start
+
+
+def app_fit(window, panels, probe: StallProbe | None) -> float:
+    """Seconds from clicking Train to the run's end, the event loop running."""
+    loop = QEventLoop()
+    panels.training.training_ended.connect(loop.quit)
+    if probe is not None:
+        probe.start()
+    start = time.perf_counter()
+    if not panels.training.train():
+        raise SystemExit(f"Cannot train: {panels.training.result_label.text()}")
+    loop.exec()
+    elapsed = time.perf_counter() - start
+    if probe is not None:
+        probe.stop()
+    panels.training.training_ended.disconnect(loop.quit)
+    run = panels.runs.runs[-1]
+    if not run.succeeded:
+        raise SystemExit(f"Training failed in the app: {run.message}")
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--graph", type=Path, default=DEFAULT_GRAPH)
+    args = parser.parse_args()
+
+    import tempfile
+
+    from graph.model import SetSettings
+    from gui.main_window import MainWindow
+    from gui.panels import install_panels
+    from gui.recovery import RecoveryStore
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    scratch = Path(tempfile.mkdtemp(prefix="deepwire-bench-"))
+    window = MainWindow(
+        recovery=RecoveryStore(scratch / "recovery"),
+        settings=QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat),
+    )
+    panels = install_panels(window)
+    window.open_path(args.graph, as_template=True, ask=False)
+    window.session.execute(SetSettings("training", {"epochs": args.epochs}))
+    window.resize(1440, 900)
+    window.show()
+    panels.training_dock.raise_()
+    app.processEvents()
+    graph = load_graph(args.graph)
+    graph.apply(SetSettings("training", {"epochs": args.epochs}))
+
+    # Warm-up: the first fit in a process pays for importing and tracing.
+    plain_fit(graph, 1, args.graph.parent)
+    app_fit(window, panels, None)
+    plain, in_app, late = [], [], []
+    probe = StallProbe()
+    for _ in range(args.runs):
+        plain.append(plain_fit(graph, args.epochs, args.graph.parent))
+        in_app.append(app_fit(window, panels, probe))
+        late += probe.late_ms
+    charts = panels.training.charts
+    plain_median, app_median = statistics.median(plain), statistics.median(in_app)
+    ratio = app_median / plain_median
+    worst, p99 = max(late), float(np.percentile(late, 99))
+    dataset = panels.runs.runs[-1].dataset
+    print(f"graph: {args.graph.name}, {dataset.describe()}")
+    print(
+        f"epochs: {args.epochs}, batch_size: {graph.training['batch_size']}, runs: {args.runs}, "
+        f"charts: {', '.join(charts.metric_names())} ({charts.redraws} redraws)"
+    )
+    print(
+        f"plain model.fit  median: {plain_median:.3f} s  ({', '.join(f'{t:.3f}' for t in plain)})"
+    )
+    print(
+        f"app (live charts) median: {app_median:.3f} s  ({', '.join(f'{t:.3f}' for t in in_app)})"
+    )
+    print(
+        f"ratio app / plain: {ratio:.3f} (target <= {RATIO_TARGET}) "
+        f"{'OK' if ratio <= RATIO_TARGET else 'OVER TARGET'}"
+    )
+    print(f"main-thread probe: {len(late)} ticks of {PROBE_MS} ms")
+    print(
+        f"longest stall: {worst:.1f} ms (target <= {STALL_TARGET_MS:g}) "
+        f"{'OK' if worst <= STALL_TARGET_MS else 'OVER TARGET'}"
+    )
+    print(
+        f"99th percentile: {p99:.1f} ms (target <= {P99_TARGET_MS:g}) "
+        f"{'OK' if p99 <= P99_TARGET_MS else 'OVER TARGET'}"
+    )
+    window.session.undo_stack.setClean()
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""Graph -> the source of a `build_model()` function in the Keras functional API.
+
+Mirrors `runtime.layer_factory` and `runtime.builder` exactly (same kwargs,
+regularizers, wrapped layers, call style, names), so executing the exported
+function gives the model the app builds.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from codegen.layout_code import Call, Code, Expr, Keyword, Sequence, Value, statement
+from codegen.literals import identifier
+from graph.catalog import CATALOG
+from graph.layer_type import LayerType
+from graph.model import NetworkGraph, Node
+from graph.validation import ERROR, Problem, validate
+from graph.wiring import LIST, POSITIONAL, call_style, input_sources, model_name, topological_nodes
+
+# Above this many layers the exported code raises the recursion limit.
+DEEP_GRAPH = 100
+FUNCTION_DOC = '    """Builds the Keras model drawn in DeepWire (functional API)."""'
+
+
+class ExportError(ValueError):
+    """A graph that cannot be exported; `problems` holds the validator's errors.
+
+    Args:
+        problems: The errors (graph.validation.Problem) that block the export.
+    """
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {problem.message}" for problem in self.problems)
+        count = len(self.problems)
+        noun = "problem" if count == 1 else "problems"
+        super().__init__(f"The graph cannot be exported: {count} {noun}\n{lines}")
+
+
+def check_exportable(graph: NetworkGraph) -> None:
+    """Raises ExportError unless `graph` validates (code is exported only for valid graphs)."""
+    errors = [problem for problem in validate(graph) if problem.severity == ERROR]
+    if errors:
+        raise ExportError(errors)
+
+
+def build_model_function(graph: NetworkGraph) -> list[str]:
+    """The lines of `def build_model():` for a valid `graph`."""
+    variables: dict[str, str] = {}
+    used: set[str] = set()
+    body = [FUNCTION_DOC]
+    if needs_deep_recursion(graph):
+        # Same rule as runtime.builder: keras.Model maps the layers recursively.
+        body += [
+            "    # keras.Model walks the layers recursively; this model is deep.",
+            f"    sys.setrecursionlimit(max(sys.getrecursionlimit(), {1_000 + 8 * len(graph)}))",
+        ]
+    for node in topological_nodes(graph):
+        variable = identifier(node.name, used)
+        used.add(variable)
+        if node.type == "Input":
+            body += statement(input_expr(node), 4, f"{variable} = ")
+        else:
+            sources = [Code(variables[source]) for source in input_sources(graph, node)]
+            expr = Call(layer_expr(node.type, node.params, node.name), _call_args(node, sources))
+            body += statement(expr, 4, f"{variable} = ")
+        variables[node.id] = variable
+    inputs = [Code(variables[node.id]) for node in graph.input_nodes()]
+    outputs = [Code(variables[node.id]) for node in graph.output_nodes()]
+    model = Call(
+        Code("keras.Model"),
+        (
+            Keyword("inputs", inputs[0] if len(inputs) == 1 else Sequence(tuple(inputs))),
+            Keyword("outputs", outputs[0] if len(outputs) == 1 else Sequence(tuple(outputs))),
+            Keyword("name", Value(model_name(graph))),
+        ),
+    )
+    return ["def build_model():", *body, *statement(model, 4, "return ")]
+
+
+def needs_deep_recursion(graph: NetworkGraph) -> bool:
+    """Whether building the model may exceed Python's default recursion limit."""
+    return len(graph) > DEEP_GRAPH
+
+
+def _call_args(node: Node, sources: list[Code]) -> tuple[Expr, ...]:
+    style = call_style(node.type)
+    if style == POSITIONAL:
+        return tuple(sources)
+    if style == LIST:
+        return (Sequence(tuple(sources)),)
+    return (sources[0],)
+
+
+def input_expr(node: Node) -> Call:
+    """`keras.Input(shape=..., name=...)`, as `runtime.layer_factory.make_input`."""
+    args: list[Keyword] = [Keyword("shape", Value(tuple(node.params["shape"])))]
+    if node.params["dtype"] != "float32":
+        args.append(Keyword("dtype", Value(node.params["dtype"])))
+    args.append(Keyword("name", Value(node.name)))
+    return Call(Code("keras.Input"), tuple(args))
+
+
+def layer_expr(type_name: str, params: dict[str, Any], name: str) -> Call:
+    """`keras.layers.Type(...)` for a node, as `runtime.layer_factory.make_layer`.
+
+    Parameters equal to the catalog default are left out for readability
+    (catalog defaults are Keras's defaults; a test checks every type), except
+    the key parameters, which are always shown.
+    """
+    entry = CATALOG[type_name]
+    kwargs = _kwargs(entry, entry.coerce_params(params), name)
+    defaults = _default_kwargs(type_name)
+    args = [
+        Keyword(key, value)
+        for key, value in kwargs.items()
+        if key in entry.key_params or key not in defaults or defaults[key] != value
+    ]
+    args.append(Keyword("name", Value(name)))
+    return Call(Code(f"keras.layers.{entry.keras_class}"), tuple(args))
+
+
+@functools.cache
+def _default_kwargs(type_name: str) -> dict[str, Expr]:
+    """Keyword expressions of a type's default params (wrapped layers never match)."""
+    entry = CATALOG[type_name]
+    return _kwargs(entry, entry.default_params(), "")
+
+
+def _kwargs(entry: LayerType, params: dict[str, Any], name: str) -> dict[str, Expr]:
+    """Keyword expressions of a layer, mirroring `layer_factory.keras_kwargs`."""
+    kwargs: dict[str, Any] = {}
+    for param in entry.params:
+        value = params[param.name]
+        if param.kind == "regularizer" and value is not None:
+            value = regularizer_expr(value)
+        elif param.kind == "layer":
+            inner = CATALOG[value["type"]]
+            value = layer_expr(value["type"], value["params"], f"{name}_{inner.name_prefix}")
+        elif param.kind in ("ints", "floats") and value is not None:
+            value = tuple(value)
+        kwargs[param.name] = value
+    if entry.to_keras:
+        kwargs = entry.to_keras(kwargs)
+    return {
+        key: value if isinstance(value, Call) else Value(value) for key, value in kwargs.items()
+    }
+
+
+def regularizer_expr(value: dict[str, float]) -> Call:
+    """The simplest Keras regularizer equal to {"l1": a, "l2": b} (same rule as the factory)."""
+    l1, l2 = value["l1"], value["l2"]
+    if l1 == 0 and l2 != 0:
+        return Call(Code("keras.regularizers.L2"), (Value(l2),))
+    if l2 == 0 and l1 != 0:
+        return Call(Code("keras.regularizers.L1"), (Value(l1),))
+    return Call(
+        Code("keras.regularizers.L1L2"), (Keyword("l1", Value(l1)), Keyword("l2", Value(l2)))
+    )

@@ -1,0 +1,392 @@
+"""The full exported training script: data, model, compile, fit, evaluate, save.
+
+Mirrors the app's trainer (runtime/trainer.py, runtime/compile.py): the same
+optimizer, schedule, loss and metrics per output, Normalization layers
+adapted on the training data, early stopping, reduce-LR-on-plateau, best
+weights kept, and the strategy setting.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from codegen.layout_code import Call, Code, Expr, Keyword, Sequence, Value, statement
+from codegen.script_data import data_constants, data_imports, load_data_source
+from graph.model import NetworkGraph
+from graph.shapes import ShapeAnalysis
+from graph.task import REGRESSION_DATASETS, LossChoice, output_activation, resolve_loss
+
+HEADER = '''"""Training script exported from DeepWire.
+
+Loads and preprocesses the dataset as DeepWire does, builds the model, trains
+it, evaluates it on the test split and saves it.
+
+Usage: python {script} [OUTPUT.keras]  (default: model.keras)
+"""
+
+'''
+
+MODEL_INPUTS = '''
+
+def model_inputs(x):
+    """Cuts each sample's features into one piece per Input node, in graph order."""
+    if len(INPUT_SHAPES) == 1 and tuple(x.shape[1:]) == INPUT_SHAPES[0]:
+        return x
+    flat = x.reshape(len(x), -1)
+    parts, start = [], 0
+    for shape in INPUT_SHAPES:
+        size = int(np.prod(shape))
+        parts.append(flat[:, start : start + size].reshape(len(x), *shape))
+        start += size
+    return parts[0] if len(parts) == 1 else parts
+'''
+
+ADAPT_NORMALIZATION = '''
+
+def adapt_normalization(model, x):
+    """Adapts each Normalization layer without statistics to the data reaching it."""
+    for layer in model.layers:
+        if not isinstance(layer, keras.layers.Normalization):
+            continue
+        if getattr(layer, "input_mean", None) is not None:
+            continue
+        feed = keras.Model(model.inputs, layer.input)
+        layer.adapt(feed.predict(x, verbose=0, batch_size=1024))
+'''
+
+BEST_WEIGHTS = '''
+
+class BestWeights(keras.callbacks.Callback):
+    """Keeps the weights of the epoch with the lowest monitored loss."""
+
+    def __init__(self, monitor):
+        super().__init__()
+        self.monitor = monitor
+        self.best = float("inf")
+        self.weights = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is not None and value < self.best:
+            self.best = value
+            self.weights = self.model.get_weights()
+
+    def restore(self):
+        if self.weights is not None:
+            self.model.set_weights(self.weights)
+'''
+
+STRATEGIES = {
+    "mirrored": "tf.distribute.MirroredStrategy()",
+    "multi_worker": "tf.distribute.MultiWorkerMirroredStrategy()",
+}
+
+LOSS_CLASSES = {
+    "sparse_categorical_crossentropy": "SparseCategoricalCrossentropy",
+    "categorical_crossentropy": "CategoricalCrossentropy",
+    "binary_crossentropy": "BinaryCrossentropy",
+}
+
+
+def training_script(
+    graph: NetworkGraph,
+    model_function: list[str],
+    script_name: str = "train.py",
+    data_dir: Path | None = None,
+) -> str:
+    """Assembles the script for a valid `graph`.
+
+    Args:
+        graph: The graph (dataset and training settings, output nodes).
+        model_function: The lines of `def build_model():`.
+        script_name: Shown in the usage line.
+        data_dir: Folder a relative dataset path is relative to (the graph
+            file's folder, as in the app); kept relative when None.
+    """
+    dataset, training = graph.dataset, graph.training
+    standard, third = data_imports(dataset)
+    if training["strategy"] in STRATEGIES and "import tensorflow as tf" not in third:
+        third.insert(0, "import tensorflow as tf")
+    imports = sorted(["import sys", *standard], key=_import_key)
+    third = sorted(["import keras", *third], key=_import_key)
+    shapes = [tuple(node.params["shape"]) for node in graph.input_nodes()]
+    constants = data_constants(dataset, data_dir)
+    constants += statement(Value(shapes), 0, "INPUT_SHAPES = ")
+    parts = [
+        HEADER.replace("{script}", script_name),
+        "\n".join(imports) + "\n\n" + "\n".join(third) + "\n\n" + "\n".join(constants) + "\n",
+        load_data_source(dataset),
+        MODEL_INPUTS,
+        "\n\n" + "\n".join(model_function) + "\n",
+        _compile_source(graph),
+    ]
+    if any(node.type == "Normalization" for node in graph.nodes):
+        parts.append(ADAPT_NORMALIZATION)
+    if training["checkpoint_best"]:
+        parts.append(BEST_WEIGHTS)
+    parts.append(_main_source(graph))
+    parts.append('\n\nif __name__ == "__main__":\n    main(*sys.argv[1:2])\n')
+    return "".join(parts)
+
+
+def _import_key(line: str) -> tuple[int, str]:
+    # isort (ruff I001) order within a section: `import x` lines first, then
+    # `from x import y` lines, each group by module name.
+    words = line.split()
+    return (0 if words[0] == "import" else 1, words[1].lower())
+
+
+def output_losses(graph: NetworkGraph, task: str) -> list[LossChoice]:
+    """The resolved loss of each output node, as runtime.heads resolves it."""
+    analysis = ShapeAnalysis(graph)
+    try:
+        losses = []
+        for node in graph.output_nodes():
+            shape = analysis.info(node.id).output_shape
+            units = shape[-1] if shape else None
+            activation = output_activation(node.type, node.params)
+            losses.append(resolve_loss(graph.training["loss"], task, units, activation))
+        return losses
+    finally:
+        analysis.close()
+
+
+def _tasks(graph: NetworkGraph) -> list[str]:
+    """The tasks the script must handle: known for built-ins, found at run time for files."""
+    dataset = graph.dataset
+    if dataset["target"] == "inputs":
+        return ["regression"]
+    if dataset["source"] == "builtin":
+        return ["regression" if dataset["name"] in REGRESSION_DATASETS else "classification"]
+    if dataset["source"] == "image_folder":
+        return ["classification"]
+    return ["classification", "regression"]
+
+
+def _compile_source(graph: NetworkGraph) -> str:
+    """`compile_model(model, task)` and `targets(y, num_classes, task)`."""
+    tasks = _tasks(graph)
+    compile_lines = [
+        "",
+        "",
+        "def compile_model(model, task):",
+        '    """Optimizer, loss and metrics from the graph\'s training settings."""',
+    ]
+    target_lines = [
+        "",
+        "",
+        "def targets(y, num_classes, task):",
+        '    """y as each output\'s loss wants it (one-hot for categorical_crossentropy)."""',
+        "    if y is None:",
+        "        return None",
+    ]
+    for index, task in enumerate(tasks):
+        indent = 4 if len(tasks) == 1 else 8
+        if len(tasks) > 1:
+            keyword = "if" if index == 0 else "else"
+            condition = f' task == "{task}"' if index == 0 else ""
+            compile_lines.append(f"    {keyword}{condition}:")
+            target_lines.append(f"    {keyword}{condition}:")
+        losses = output_losses(graph, task)
+        compile_lines += statement(_compile_call(graph, losses, task), indent)
+        per_output = [
+            'np.eye(num_classes, dtype="float32")[y]'
+            if loss.name == "categorical_crossentropy"
+            else "y"
+            for loss in losses
+        ]
+        value = per_output[0] if len(per_output) == 1 else "[" + ", ".join(per_output) + "]"
+        target_lines += statement(Code(value), indent, "return ")
+    return "\n".join(compile_lines + target_lines) + "\n"
+
+
+def _compile_call(graph: NetworkGraph, losses: list[LossChoice], task: str) -> Call:
+    metrics = [_metrics(loss, graph.training["metrics"], task) for loss in losses]
+    loss_exprs = [_loss_expr(loss) for loss in losses]
+    single = len(losses) == 1
+    return Call(
+        Code("model.compile"),
+        (
+            Keyword("optimizer", _optimizer_expr(graph.training)),
+            Keyword("loss", loss_exprs[0] if single else Sequence(tuple(loss_exprs))),
+            Keyword(
+                "metrics",
+                metrics[0] if single else Sequence(tuple(metrics)),
+            ),
+        ),
+    )
+
+
+def _learning_rate_expr(training: dict) -> Expr:
+    rate = Value(training["learning_rate"])
+    steps = Keyword("decay_steps", Value(training["decay_steps"]))
+    if training["lr_schedule"] == "exponential_decay":
+        return Call(
+            Code("keras.optimizers.schedules.ExponentialDecay"),
+            (rate, steps, Keyword("decay_rate", Value(training["decay_rate"]))),
+        )
+    if training["lr_schedule"] == "cosine_decay":
+        return Call(Code("keras.optimizers.schedules.CosineDecay"), (rate, steps))
+    return rate
+
+
+def _optimizer_expr(training: dict) -> Call:
+    """The optimizer as runtime.compile.make_optimizer builds it."""
+    rate = _learning_rate_expr(training)
+    name, decay = training["optimizer"], training["weight_decay"]
+    extra = () if decay is None else (Keyword("weight_decay", Value(decay)),)
+    momentum = Keyword("momentum", Value(training["momentum"]))
+    if name == "sgd":
+        args = (rate, momentum, Keyword("nesterov", Value(training["nesterov"])), *extra)
+        return Call(Code("keras.optimizers.SGD"), args)
+    if name == "rmsprop":
+        return Call(Code("keras.optimizers.RMSprop"), (rate, momentum, *extra))
+    if name == "adamw":
+        weight_decay = Keyword("weight_decay", Value(0.004 if decay is None else decay))
+        return Call(Code("keras.optimizers.AdamW"), (rate, weight_decay))
+    classes = {"adam": "Adam", "adagrad": "Adagrad", "nadam": "Nadam"}
+    return Call(Code(f"keras.optimizers.{classes[name]}"), (rate, *extra))
+
+
+def _loss_expr(choice: LossChoice) -> Expr:
+    if choice.name in LOSS_CLASSES:
+        return Call(
+            Code(f"keras.losses.{LOSS_CLASSES[choice.name]}"),
+            (Keyword("from_logits", Value(choice.from_logits)),),
+        )
+    if choice.name == "huber":
+        return Call(Code("keras.losses.Huber"))
+    return Value(choice.name)
+
+
+def _metrics(loss: LossChoice, metrics: tuple[str, ...], task: str) -> Sequence:
+    """Metrics of one output, as runtime.compile.make_metrics chooses them."""
+    name_of, logits = loss.name, loss.from_logits
+    threshold = Value(0.0 if logits else 0.5)
+    result: list[Expr] = []
+    for name in metrics:
+        label = Keyword("name", Value(name))
+        if task == "regression":
+            if name in ("mae", "mse"):
+                result.append(Value(name))
+            continue
+        if name == "accuracy":
+            if name_of == "binary_crossentropy":
+                args = (label, Keyword("threshold", threshold))
+                result.append(Call(Code("keras.metrics.BinaryAccuracy"), args))
+            elif name_of == "categorical_crossentropy":
+                result.append(Call(Code("keras.metrics.CategoricalAccuracy"), (label,)))
+            else:
+                result.append(Call(Code("keras.metrics.SparseCategoricalAccuracy"), (label,)))
+            continue
+        probabilities = name_of == "binary_crossentropy" or (
+            name_of == "categorical_crossentropy" and not logits
+        )
+        if name in ("precision", "recall") and probabilities:
+            kind = "Precision" if name == "precision" else "Recall"
+            args = (label, Keyword("thresholds", threshold))
+            result.append(Call(Code(f"keras.metrics.{kind}"), args))
+        elif name == "auc" and probabilities:
+            args = (label, Keyword("from_logits", Value(logits)))
+            result.append(Call(Code("keras.metrics.AUC"), args))
+    return Sequence(tuple(result))
+
+
+def _callback_lines(graph: NetworkGraph) -> list[str]:
+    """`callbacks = [...]` as the trainer's setting callbacks."""
+    training = graph.training
+    monitor = Keyword("monitor", Code("monitor"))
+    callbacks: list[Expr] = []
+    if training["early_stopping"]:
+        patience = Keyword("patience", Value(training["patience"]))
+        callbacks.append(Call(Code("keras.callbacks.EarlyStopping"), (monitor, patience)))
+    # A schedule owns the learning rate; ReduceLROnPlateau cannot set it then.
+    if training["reduce_lr_on_plateau"] and training["lr_schedule"] == "constant":
+        args = (
+            monitor,
+            Keyword("factor", Value(training["reduce_lr_factor"])),
+            Keyword("patience", Value(training["reduce_lr_patience"])),
+        )
+        callbacks.append(Call(Code("keras.callbacks.ReduceLROnPlateau"), args))
+    if training["tensorboard_dir"]:
+        log_dir = Keyword("log_dir", Value(training["tensorboard_dir"]))
+        callbacks.append(Call(Code("keras.callbacks.TensorBoard"), (log_dir,)))
+    if training["checkpoint_best"]:
+        callbacks.append(Code("best"))
+    return statement(Sequence(tuple(callbacks)), 4, "callbacks = ")
+
+
+def _uses_monitor(training: dict) -> bool:
+    return (
+        training["early_stopping"]
+        or training["checkpoint_best"]
+        or (training["reduce_lr_on_plateau"] and training["lr_schedule"] == "constant")
+    )
+
+
+def _main_source(graph: NetworkGraph) -> str:
+    training = graph.training
+    strategy = training["strategy"]
+    lines = [
+        "",
+        "",
+        'def main(output_path="model.keras"):',
+        '    """Trains on the training split, evaluates on the test split, saves the model."""',
+        "    (x_train, y_train), (x_val, y_val), (x_test, y_test), task = load_data()",
+        '    num_classes = len(np.unique(y_train)) if task == "classification" else 0',
+    ]
+    if strategy in STRATEGIES:
+        lines += [
+            f"    strategy = {STRATEGIES[strategy]}",
+            "    with strategy.scope():",
+            "        keras.utils.set_random_seed(SEED)",
+            "        model = build_model()",
+            "        compile_model(model, task)",
+        ]
+    else:
+        lines += [
+            "    keras.utils.set_random_seed(SEED)",
+            "    model = build_model()",
+            "    compile_model(model, task)",
+        ]
+    lines.append("    x = model_inputs(x_train)")
+    if any(node.type == "Normalization" for node in graph.nodes):
+        lines.append("    adapt_normalization(model, x)")
+    lines += [
+        "    validation = None",
+        "    if x_val is not None and len(x_val) > 0:",
+        "        validation = (model_inputs(x_val), targets(y_val, num_classes, task))",
+    ]
+    if _uses_monitor(training):
+        lines.append('    monitor = "val_loss" if validation else "loss"')
+    if training["checkpoint_best"]:
+        lines.append("    best = BestWeights(monitor)")
+    lines += _callback_lines(graph)
+    fit = Call(
+        Code("model.fit"),
+        (
+            Code("x"),
+            Code("targets(y_train, num_classes, task)"),
+            Keyword("batch_size", Value(training["batch_size"])),
+            Keyword("epochs", Value(training["epochs"])),
+            Keyword("validation_data", Code("validation")),
+            Keyword("callbacks", Code("callbacks")),
+            Keyword("verbose", Value(2)),
+        ),
+    )
+    lines += statement(fit, 4)
+    if training["checkpoint_best"]:
+        lines.append("    best.restore()")
+    lines += [
+        "    results = model.evaluate(",
+        "        model_inputs(x_test),",
+        "        targets(y_test, num_classes, task),",
+        "        return_dict=True,",
+        "        verbose=0,",
+        "    )",
+        "    for name, value in results.items():",
+        '        print(f"test {name}: {value:.4f}")',
+        "    model.save(output_path)",
+        '    print(f"saved {output_path}")',
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,194 @@
+"""Attention layers: each query position gathers a weighted mix of value positions.
+
+The inputs are ports in Keras's order: query, value and an optional key (the
+value is used as the key when none is connected). MultiHeadAttention takes
+them as separate arguments, Attention and AdditiveAttention as one list; the
+Keras builder calls each the way it expects.
+"""
+
+from __future__ import annotations
+
+from graph.layer_type import LayerType, ShapeError
+from graph.layers._common import (
+    fmt,
+    initializer,
+    known_last,
+    product,
+    regularizer,
+    require_min_rank,
+    seed,
+    use_bias,
+)
+from graph.params import Param
+
+PORTS = ("query", "value", "key")
+
+
+def _query_value_key(inputs):
+    query, value = inputs[0], inputs[1]
+    key = inputs[2] if len(inputs) > 2 else value
+    for name, shape in zip(PORTS, (query, value, key), strict=True):
+        require_min_rank(shape, 3, f"(None, 10, 16) — the {name}")
+        known_last(shape)
+    if not len(query) == len(value) == len(key):
+        raise ShapeError(
+            f"query, value and key must have the same rank. Received: query {fmt(query)}, "
+            f"value {fmt(value)}, key {fmt(key)}"
+        )
+    if value[1:-1] != key[1:-1]:
+        raise ShapeError(
+            "value and key must match in all but the last dimension. "
+            f"Received: value {fmt(value)}, key {fmt(key)}"
+        )
+    return query, value, key
+
+
+def _mha_shape(params, inputs):
+    query, _value, _key = _query_value_key(inputs)
+    axes = params["attention_axes"]
+    if axes is not None and (len(set(axes)) != len(axes) or max(axes) > len(query) - 2):
+        raise ShapeError(
+            f"attention_axes must be distinct axes between 1 and {len(query) - 2} for query "
+            f"{fmt(query)}. Received: attention_axes={axes}"
+        )
+    output = params["output_shape"]
+    return (*query[:-1], *(output if output is not None else query[-1:]))
+
+
+def _mha_count(params, inputs, _output):
+    query, value, key = _query_value_key(inputs)
+    heads, key_dim = params["num_heads"], params["key_dim"]
+    value_dim = params["value_dim"] or key_dim
+    bias = params["use_bias"]
+    output = product(params["output_shape"] or query[-1:])
+    projections = (
+        (query[-1], key_dim),
+        (key[-1], key_dim),
+        (value[-1], value_dim),
+    )
+    total = sum(size * heads * dim + (heads * dim if bias else 0) for size, dim in projections)
+    return total + heads * value_dim * output + (output if bias else 0)
+
+
+def _dot_attention_shape(_params, inputs):
+    query, value, key = _query_value_key(inputs)
+    # Keras only notices a query/key size mismatch when data flows; say it now.
+    if query[-1] != key[-1]:
+        raise ShapeError(
+            f"query and key need the same last dimension. Received: query {fmt(query)}, "
+            f"key {fmt(key)}"
+        )
+    return (*query[:-1], value[-1])
+
+
+def _attention_count(params, _inputs, _output):
+    return int(params["use_scale"]) + int(params["score_mode"] == "concat")
+
+
+def _additive_count(params, inputs, _output):
+    return known_last(inputs[0]) if params["use_scale"] else 0
+
+
+def _dropout_param() -> Param:
+    return Param(
+        "dropout", "float", 0.0, minimum=0.0, maximum=1.0, help="Fraction of attention dropped"
+    )
+
+
+def _mha_from_keras(config: dict) -> dict:
+    """Keras fills value_dim in with key_dim; the catalog keeps that as empty."""
+    if config.get("value_dim") is not None and config.get("value_dim") == config.get("key_dim"):
+        return {**config, "value_dim": None}
+    return config
+
+
+LAYERS = (
+    LayerType(
+        "MultiHeadAttention",
+        "Attention",
+        "Several attention heads in parallel, each learning what to look at; the core of "
+        "transformers.",
+        (
+            Param("num_heads", "int", 2, minimum=1, help="Number of attention heads"),
+            Param("key_dim", "int", 16, minimum=1, help="Size of each head's queries and keys"),
+            Param(
+                "value_dim",
+                "int",
+                None,
+                minimum=1,
+                nullable=True,
+                help="Size of each head's values; empty: key_dim",
+            ),
+            _dropout_param(),
+            use_bias(),
+            Param(
+                "output_shape",
+                "ints",
+                None,
+                minimum=1,
+                nullable=True,
+                help="Output features; empty: the query's",
+            ),
+            Param(
+                "attention_axes",
+                "ints",
+                None,
+                minimum=1,
+                nullable=True,
+                help="Axes attention runs over; empty: all but the batch and features",
+            ),
+            initializer("kernel_initializer", "glorot_uniform"),
+            initializer("bias_initializer", "zeros"),
+            regularizer("kernel_regularizer"),
+            regularizer("bias_regularizer"),
+            regularizer("activity_regularizer"),
+            seed(),
+        ),
+        _mha_shape,
+        _mha_count,
+        min_inputs=2,
+        max_inputs=3,
+        key_params=("num_heads", "key_dim"),
+        input_names=PORTS,
+        from_keras=_mha_from_keras,
+    ),
+    LayerType(
+        "Attention",
+        "Attention",
+        "Dot-product attention: each query takes a mix of the values whose keys match it best.",
+        (
+            Param("use_scale", "bool", False, help="Learn a scale for the scores"),
+            Param(
+                "score_mode",
+                "choice",
+                "dot",
+                choices=("dot", "concat"),
+                help="How query and key are compared",
+            ),
+            _dropout_param(),
+            seed(),
+        ),
+        _dot_attention_shape,
+        _attention_count,
+        min_inputs=2,
+        max_inputs=3,
+        key_params=("score_mode",),
+        input_names=PORTS,
+    ),
+    LayerType(
+        "AdditiveAttention",
+        "Attention",
+        "Attention that scores a query against each key with a small learned sum (Bahdanau).",
+        (
+            Param("use_scale", "bool", True, help="Learn a scale per feature"),
+            _dropout_param(),
+            seed(),
+        ),
+        _dot_attention_shape,
+        _additive_count,
+        min_inputs=2,
+        max_inputs=3,
+        key_params=("use_scale",),
+        input_names=PORTS,
+    ),
+)

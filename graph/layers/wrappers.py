@@ -1,0 +1,116 @@
+"""Wrapper layers: run another layer in a new way (both directions, every step).
+
+The wrapped layer is a "layer" parameter, {"type": ..., "params": ...}; its
+own catalog entry gives the inner shape and weight count. The catalog is
+looked up lazily because it is assembled from these modules.
+"""
+
+from __future__ import annotations
+
+from graph.layer_type import LayerType, ShapeError
+from graph.layers._common import require_min_rank
+from graph.params import Param
+
+BIDIRECTIONAL_INNER = ("SimpleRNN", "LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
+TIME_DISTRIBUTED_INNER = (
+    "Dense",
+    "Activation",
+    "Dropout",
+    "Flatten",
+    "Conv1D",
+    "Conv2D",
+    "MaxPooling1D",
+    "MaxPooling2D",
+    "AveragePooling1D",
+    "AveragePooling2D",
+    "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D",
+    "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D",
+    "LayerNormalization",
+)
+
+
+def _inner(params):
+    from graph.catalog import CATALOG
+
+    wrapped = params["layer"]
+    return CATALOG[wrapped["type"]], wrapped["params"]
+
+
+def _inner_rule(entry, inner_params, shapes):
+    """Runs the wrapped layer's shape rule, naming it in any error."""
+    try:
+        return entry.shape_rule(inner_params, shapes)
+    except ShapeError as error:
+        raise ShapeError(f"wrapped {entry.type}: {error}") from None
+
+
+def _bidirectional_shape(params, inputs):
+    entry, inner_params = _inner(params)
+    shape = _inner_rule(entry, inner_params, inputs)
+    if params["merge_mode"] != "concat":
+        return shape
+    last = shape[-1]
+    return (*shape[:-1], None if last is None else 2 * last)
+
+
+def _bidirectional_count(params, inputs, _output):
+    entry, inner_params = _inner(params)
+    inner_output = _inner_rule(entry, inner_params, inputs)
+    return 2 * entry.count_params(inner_params, inputs, inner_output)
+
+
+def _step_shape(shape):
+    require_min_rank(shape, 3, "(None, 10, 64) — (batch, time steps, features...)")
+    return (None, *shape[2:])
+
+
+def _time_distributed_shape(params, inputs):
+    entry, inner_params = _inner(params)
+    shape = inputs[0]
+    step = _inner_rule(entry, inner_params, [_step_shape(shape)])
+    return (None, shape[1], *step[1:])
+
+
+def _time_distributed_count(params, inputs, _output):
+    entry, inner_params = _inner(params)
+    step = _step_shape(inputs[0])
+    return entry.count_params(inner_params, [step], _inner_rule(entry, inner_params, [step]))
+
+
+def _layer_param(default: str, wrappable: tuple[str, ...], help_text: str) -> Param:
+    return Param(
+        "layer", "layer", {"type": default, "params": {}}, wrappable=wrappable, help=help_text
+    )
+
+
+LAYERS = (
+    LayerType(
+        "Bidirectional",
+        "Recurrent",
+        "Runs a recurrent layer forwards and backwards over the sequence and joins both results.",
+        (
+            _layer_param("LSTM", BIDIRECTIONAL_INNER, "The recurrent layer run both ways"),
+            Param(
+                "merge_mode",
+                "choice",
+                "concat",
+                choices=("concat", "sum", "mul", "ave"),
+                help="How the two directions are joined",
+            ),
+        ),
+        _bidirectional_shape,
+        _bidirectional_count,
+        key_params=("layer", "merge_mode"),
+    ),
+    LayerType(
+        "TimeDistributed",
+        "Recurrent",
+        "Applies the same layer to every time step of a sequence, e.g. one Dense per frame.",
+        (_layer_param("Dense", TIME_DISTRIBUTED_INNER, "The layer applied at every step"),),
+        _time_distributed_shape,
+        _time_distributed_count,
+        key_params=("layer",),
+    ),
+)

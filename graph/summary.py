@@ -1,0 +1,195 @@
+"""A Keras-style summary of a graph: one row per layer, then parameter totals.
+
+:func:`summary_rows` and :func:`summary_totals` give the data (the GUI's
+summary view shows them in a table); :func:`summary_table` formats them as
+text the way Keras's `model.summary()` does, for the command line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+
+from graph.layer_type import Shape
+from graph.layers._common import fmt
+from graph.model import NetworkGraph, Node
+from graph.shapes import NodeInfo, ShapeAnalysis
+from graph.validation import validate
+
+UNKNOWN = "?"
+COLUMNS = ("Layer", "Type", "Output Shape", "Param #", "Connected to")
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One layer of the summary.
+
+    Attributes:
+        node_id: The node's id.
+        name: The layer name, e.g. "dense_1".
+        type: The layer type, e.g. "Dense".
+        output_shape: The shape as Keras prints it, or "?" when unknown.
+        param_count: Weights in the layer, or None when its shape is unknown.
+        connected_to: Names of the layers feeding it, in input-port order.
+    """
+
+    node_id: str
+    name: str
+    type: str
+    output_shape: str
+    param_count: int | None
+    connected_to: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ParamTotals:
+    """Parameter counts of the whole graph, as Keras reports them.
+
+    Attributes:
+        total: Every weight of every layer whose shape is known.
+        trainable: Weights that training updates.
+        non_trainable: Weights it does not (BatchNormalization's moving statistics).
+    """
+
+    total: int
+    trainable: int
+    non_trainable: int
+
+
+def summary_rows(graph: NetworkGraph, analysis: ShapeAnalysis | None = None) -> list[SummaryRow]:
+    """The summary's rows, one per node, in topological order.
+
+    Args:
+        graph: The graph to summarise.
+        analysis: A live ShapeAnalysis of `graph` to reuse; one is made if None.
+    """
+    infos = _infos(graph, analysis)
+    rows = []
+    for node in topological_nodes(graph):
+        info = infos[node.id]
+        known = info.output_shape is not None
+        rows.append(
+            SummaryRow(
+                node_id=node.id,
+                name=node.name,
+                type=node.type,
+                output_shape=fmt(info.output_shape) if known else UNKNOWN,
+                param_count=info.param_count if known else None,
+                connected_to=tuple(graph.node(e.source).name for e in graph.in_edges(node.id)),
+            )
+        )
+    return rows
+
+
+def summary_totals(graph: NetworkGraph, analysis: ShapeAnalysis | None = None) -> ParamTotals:
+    """Total, trainable and non-trainable parameters of `graph`."""
+    infos = _infos(graph, analysis)
+    total = non_trainable = 0
+    for node in graph.nodes:
+        info = infos[node.id]
+        if info.output_shape is None:
+            continue
+        total += info.param_count
+        non_trainable += non_trainable_count(node, info)
+    return ParamTotals(total, total - non_trainable, non_trainable)
+
+
+def non_trainable_count(node: Node, info: NodeInfo) -> int:
+    """Weights of `node` that training leaves alone.
+
+    BatchNormalization keeps a moving mean and variance per feature; Keras
+    counts them as non-trainable.
+    """
+    if node.type != "BatchNormalization" or not info.input_shapes:
+        return 0
+    features = _axis_size(node.params, info.input_shapes[0])
+    return 2 * features if features is not None else 0
+
+
+def _axis_size(params: Mapping[str, Any], shape: Shape | None) -> int | None:
+    if shape is None:
+        return None
+    axis = params.get("axis", -1)
+    if isinstance(axis, (list, tuple)):
+        axis = axis[0] if len(axis) == 1 else None
+    if not isinstance(axis, int) or not -len(shape) <= axis < len(shape):
+        return None
+    return shape[axis]
+
+
+def topological_nodes(graph: NetworkGraph) -> list[Node]:
+    """Nodes with every layer after its inputs, ties in graph order; graph order on a cycle."""
+    nx_graph = graph.nx_graph
+    order = {node_id: index for index, node_id in enumerate(nx_graph.nodes)}
+    try:
+        ids = list(nx.lexicographical_topological_sort(nx_graph, key=order.__getitem__))
+    except nx.NetworkXUnfeasible:
+        ids = list(order)
+    return [graph.node(node_id) for node_id in ids]
+
+
+def summary_table(graph: NetworkGraph, analysis: ShapeAnalysis | None = None) -> str:
+    """The summary as text, like Keras's `model.summary()`, problems listed below.
+
+    Args:
+        graph: The graph to summarise.
+        analysis: A live ShapeAnalysis of `graph` to reuse; one is made if None.
+    """
+    owned = analysis is None
+    analysis = analysis or ShapeAnalysis(graph)
+    try:
+        rows = summary_rows(graph, analysis)
+        totals = summary_totals(graph, analysis)
+        problems = validate(graph, analysis)
+    finally:
+        if owned:
+            analysis.close()
+    cells = [
+        (
+            row.name,
+            row.type,
+            row.output_shape,
+            UNKNOWN if row.param_count is None else f"{row.param_count:,}",
+            ", ".join(row.connected_to) or "-",
+        )
+        for row in rows
+    ]
+    widths = [max(len(text) for text in column) for column in zip(COLUMNS, *cells, strict=False)]
+    rule = "  ".join("-" * width for width in widths)
+
+    def line(texts: tuple[str, ...]) -> str:
+        # Param # is right-aligned, as Keras prints it.
+        parts = [
+            text.rjust(width) if index == 3 else text.ljust(width)
+            for index, (text, width) in enumerate(zip(texts, widths, strict=True))
+        ]
+        return "  ".join(parts).rstrip()
+
+    double = "=" * len(rule)
+    lines = [f'Model: "{graph.name}"', double, line(COLUMNS), double]
+    lines += [line(cell) for cell in cells]
+    lines += [
+        double,
+        f"Total params: {totals.total:,}",
+        f"Trainable params: {totals.trainable:,}",
+        f"Non-trainable params: {totals.non_trainable:,}",
+    ]
+    if any(row.param_count is None for row in rows):
+        lines.append(f"({UNKNOWN}: shape unknown; the totals leave these layers out)")
+    if problems:
+        lines += ["", f"Problems ({len(problems)}):"]
+        lines += [f"  {problem.severity}: {problem.message}" for problem in problems]
+    return "\n".join(lines)
+
+
+def _infos(graph: NetworkGraph, analysis: ShapeAnalysis | None) -> dict[str, NodeInfo]:
+    if analysis is not None:
+        return analysis.all()
+    analysis = ShapeAnalysis(graph)
+    try:
+        return dict(analysis.all())
+    finally:
+        analysis.close()

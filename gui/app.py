@@ -1,0 +1,83 @@
+"""Start-up: the QApplication, the main window, and the `--screenshot` mode.
+
+Only Qt and the pure-Python graph package load before the window shows;
+TensorFlow is imported on a worker thread afterwards (gui.warmup).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "mlp_digits.yaml"
+SCREENSHOT_SIZE = (1440, 900)
+# Set to 1 to quit as soon as the window has been shown, printing the time
+# (bench/startup.py); set DEEPWIRE_NO_WARMUP=1 to skip the TensorFlow warm-up.
+QUIT_WHEN_SHOWN = "DEEPWIRE_QUIT_WHEN_SHOWN"
+NO_WARMUP = "DEEPWIRE_NO_WARMUP"
+
+
+def run_app(file: Path | None, screenshot: Path | None) -> int:
+    """Opens the editor with `file` (the default example when None).
+
+    Args:
+        file: A graph file to open.
+        screenshot: When given, render the window to this PNG and exit.
+
+    Returns:
+        The process exit code.
+    """
+    if screenshot is not None and not os.environ.get("DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from gui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName("DeepWire")
+    app.setApplicationName("DeepWire")
+    from graph.files import GraphFileError, load_graph
+
+    window = MainWindow()
+    if file is not None and screenshot is not None:
+        # No one is there to read a dialog: report a bad file and stop.
+        try:
+            load_graph(file)
+        except GraphFileError as error:
+            print(error, file=sys.stderr)
+            return 2
+    if file is not None:
+        window.open_path(Path(file), ask=False)
+    elif DEFAULT_EXAMPLE.is_file():
+        window.open_path(DEFAULT_EXAMPLE, as_template=True, ask=False)
+    window.show()
+
+    if screenshot is not None:
+        return _screenshot(app, window, Path(screenshot))
+    if os.environ.get(QUIT_WHEN_SHOWN):
+        app.processEvents()
+        print(f"window shown after {time.perf_counter():.3f} s (process clock)", flush=True)
+        return 0
+    QTimer.singleShot(0, window.offer_recovery)
+    if not os.environ.get(NO_WARMUP):
+        QTimer.singleShot(300, window.start_runtime_warmup)
+    code = app.exec()
+    if window.warmup is not None:
+        window.warmup.wait()
+    return code
+
+
+def _screenshot(app, window, path: Path) -> int:
+    window.resize(*SCREENSHOT_SIZE)
+    app.processEvents()
+    window.view.fit_to_view()
+    app.processEvents()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not window.grab().save(str(path)):
+        print(f"Cannot write screenshot {path}", file=sys.stderr)
+        return 1
+    print(f"Saved screenshot {path}")
+    return 0

@@ -1,0 +1,1 @@
+"""The node-graph canvas: a QGraphicsScene view of a NetworkGraph."""

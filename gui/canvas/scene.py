@@ -1,0 +1,371 @@
+"""GraphScene: the canvas's items, kept in step with the session's graph.
+
+Items hold node ids only. Structural events (a node or edge added or removed,
+nodes moved) change items at once; after an edit settles the session says
+which nodes may look different and only those redraw.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QPen
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
+
+from graph.catalog import CATALOG
+from graph.model import AddEdge, AddNode, Batch, Edge, GraphEvent, MoveNodes, RemoveEdge, RemoveNode
+from graph.validation import ERROR, Problem
+from gui.canvas.edge_item import EdgeItem, edge_path
+from gui.canvas.node_item import NodeItem, format_shape, node_face
+from gui.canvas.port_item import PortItem
+from gui.canvas.wiring import ConnectionChecker, input_port_count
+from gui.document import EditorSession
+from gui.theme import COMPATIBLE_PORT_COLOR, GRID_SIZE
+
+
+def snap(value: float) -> float:
+    """Rounds a coordinate to the grid."""
+    return round(value / GRID_SIZE) * GRID_SIZE
+
+
+class _WireDrag:
+    """A connection being dragged out of an output port."""
+
+    def __init__(self, checker: ConnectionChecker, preview: QGraphicsPathItem, start: QPointF):
+        self.checker = checker
+        self.preview = preview
+        self.start = start
+        self.highlighted: list[PortItem] = []
+
+
+class GraphScene(QGraphicsScene):
+    """The canvas's scene for one EditorSession.
+
+    Signals:
+        message: Text for the status bar (a refused connection, for instance).
+    """
+
+    message = Signal(str)
+
+    def __init__(self, session: EditorSession) -> None:
+        super().__init__()
+        self.session = session
+        self.node_items: dict[str, NodeItem] = {}
+        self.edge_items: dict[Edge, EdgeItem] = {}
+        # node id -> the edges into and out of it, for redraws without graph queries.
+        self._node_edges: dict[str, set[Edge]] = {}
+        self._node_errors: dict[str, str] = {}
+        self._edge_errors: dict[Edge, str] = {}
+        self._wire: _WireDrag | None = None
+        self._syncing_selection = False
+        session.graph_replaced.connect(self.rebuild)
+        session.graph_event.connect(self._on_graph_event)
+        session.graph_changed.connect(self.refresh_nodes)
+        session.problems_changed.connect(self.show_problems)
+        self.selectionChanged.connect(self._on_selection_changed)
+        self.rebuild()
+
+    # Building ------------------------------------------------------------------
+
+    def rebuild(self) -> None:
+        """Recreates every item from the current graph."""
+        self._wire = None
+        self.clear()
+        self.node_items.clear()
+        self.edge_items.clear()
+        self._node_edges.clear()
+        self._node_errors.clear()
+        self._edge_errors.clear()
+        graph = self.session.graph
+        # Each piece of work once per item: ports after all edges exist,
+        # edges routed after every node has its ports.
+        for node in graph.nodes:
+            item = NodeItem(node, CATALOG[node.type])
+            self.node_items[node.id] = item
+            self._node_edges[node.id] = set()
+            self.addItem(item)
+        for edge in graph.edges:
+            edge_item = EdgeItem(edge)
+            self.edge_items[edge] = edge_item
+            self._node_edges[edge.source].add(edge)
+            self._node_edges[edge.target].add(edge)
+            self.addItem(edge_item)
+        for node_id, item in self.node_items.items():
+            item.set_input_port_count(input_port_count(graph, node_id))
+        self.show_problems(self.session.problems)
+        self.refresh_nodes(set(self.node_items))
+        for edge_item in self.edge_items.values():
+            self._place_edge(edge_item)
+
+    def _add_node_item(self, node_id: str) -> None:
+        node = self.session.graph.node(node_id)
+        item = NodeItem(node, CATALOG[node.type])
+        item.set_input_port_count(input_port_count(self.session.graph, node_id))
+        self.node_items[node_id] = item
+        self._node_edges[node_id] = set()
+        self.addItem(item)
+
+    def _add_edge_item(self, edge: Edge) -> None:
+        item = EdgeItem(edge)
+        self.edge_items[edge] = item
+        self._node_edges[edge.source].add(edge)
+        self._node_edges[edge.target].add(edge)
+        self.addItem(item)
+        target = self.node_items[edge.target]
+        target.set_input_port_count(input_port_count(self.session.graph, edge.target))
+        self._place_edge(item)
+
+    def _place_edge(self, item: EdgeItem) -> None:
+        source = self.node_items[item.edge.source]
+        target = self.node_items[item.edge.target]
+        item.set_ends(
+            source.output_anchor(),
+            target.input_anchor(item.edge.port),
+            (source.sceneBoundingRect(), target.sceneBoundingRect()),
+        )
+
+    def _on_graph_event(self, event: GraphEvent) -> None:
+        kind = event.kind
+        if kind == "node_added":
+            for node_id in event.node_ids:
+                self._add_node_item(node_id)
+        elif kind == "node_removed":
+            for node_id in event.node_ids:
+                item = self.node_items.pop(node_id, None)
+                if item is not None:
+                    self.removeItem(item)
+                self._node_errors.pop(node_id, None)
+                self._node_edges.pop(node_id, None)
+        elif kind == "edge_added" and event.edge is not None:
+            self._add_edge_item(event.edge)
+        elif kind == "edge_removed" and event.edge is not None:
+            item = self.edge_items.pop(event.edge, None)
+            if item is not None:
+                self.removeItem(item)
+            self._edge_errors.pop(event.edge, None)
+            for end in (event.edge.source, event.edge.target):
+                self._node_edges.get(end, set()).discard(event.edge)
+            if event.edge.target in self.node_items:
+                target = self.node_items[event.edge.target]
+                target.set_input_port_count(input_port_count(self.session.graph, target.node_id))
+                self._place_node_edges(target.node_id)
+        elif kind == "nodes_moved":
+            for node_id in event.node_ids:
+                x, y = self.session.graph.node(node_id).position
+                item = self.node_items[node_id]
+                if item.pos() != QPointF(x, y):
+                    item.setPos(x, y)
+                    self._place_node_edges(node_id)
+
+    # Redrawing -------------------------------------------------------------------
+
+    def refresh_nodes(self, node_ids: set[str]) -> None:
+        """Redraws the given nodes and the edges leaving them, where they changed."""
+        graph = self.session.graph
+        analysis = self.session.analysis
+        for node_id in node_ids:
+            item = self.node_items.get(node_id)
+            if item is None:
+                continue
+            info = analysis.info(node_id)
+            node = graph.node(node_id)
+            item.set_face(node_face(node, item.spec, info, self._node_errors.get(node_id)))
+            label = format_shape(info.output_shape) if info.output_shape else ""
+            for edge in self._node_edges[node_id]:
+                if edge.source == node_id:
+                    self.edge_items[edge].set_label(label)
+
+    def show_problems(self, problems: list[Problem]) -> None:
+        """Marks the nodes and edges at fault, red with the message as tooltip."""
+        graph = self.session.graph
+        node_errors: dict[str, str] = {}
+        edge_errors: dict[Edge, str] = {}
+        for problem in problems:
+            if problem.severity != ERROR:
+                continue
+            if problem.node_id is not None and problem.node_id in graph:
+                node_errors.setdefault(problem.node_id, problem.message)
+                if problem.edge is None and self.session.analysis.info(problem.node_id).error:
+                    # A shape error is about what arrives: mark the tensors too.
+                    for edge in graph.in_edges(problem.node_id):
+                        edge_errors.setdefault(edge, problem.message)
+            if problem.edge is not None:
+                edge_errors.setdefault(problem.edge, problem.message)
+        changed = {
+            node_id
+            for node_id in node_errors.keys() | self._node_errors.keys()
+            if node_errors.get(node_id) != self._node_errors.get(node_id)
+        }
+        for edge in edge_errors.keys() | self._edge_errors.keys():
+            if edge in self.edge_items and edge_errors.get(edge) != self._edge_errors.get(edge):
+                self.edge_items[edge].set_error(edge_errors.get(edge))
+        self._node_errors = node_errors
+        self._edge_errors = edge_errors
+        if changed:
+            self.refresh_nodes(changed)
+
+    def _place_node_edges(self, node_id: str) -> None:
+        """Keeps the edges of a node attached to its ports."""
+        for edge in self._node_edges.get(node_id, ()):
+            self._place_edge(self.edge_items[edge])
+
+    # Selection ---------------------------------------------------------------------
+
+    def selected_node_ids(self) -> list[str]:
+        return [item.node_id for item in self.selectedItems() if isinstance(item, NodeItem)]
+
+    def select_nodes(self, node_ids: list[str]) -> None:
+        self._syncing_selection = True
+        try:
+            self.clearSelection()
+            for node_id in node_ids:
+                if node_id in self.node_items:
+                    self.node_items[node_id].setSelected(True)
+        finally:
+            self._syncing_selection = False
+        self._on_selection_changed()
+
+    def _on_selection_changed(self) -> None:
+        if not self._syncing_selection:
+            self.session.set_selection(self.selected_node_ids())
+
+    # Edits started on the canvas -------------------------------------------------------
+
+    def add_layer(self, type_name: str, scene_pos: QPointF) -> str | None:
+        """Adds a node of `type_name` centred near `scene_pos`; returns its id."""
+        graph = self.session.graph
+        position = (snap(scene_pos.x() - 100), snap(scene_pos.y() - 48))
+        node = graph.new_node(type_name, position=position)
+        refused = self.session.execute(AddNode(node))
+        if refused:
+            self.message.emit(refused)
+            return None
+        self.select_nodes([node.id])
+        return node.id
+
+    def delete_selection(self) -> None:
+        """Deletes the selected nodes and edges as one undo step."""
+        node_ids = self.selected_node_ids()
+        removed = set(node_ids)
+        edges = [
+            item.edge
+            for item in self.selectedItems()
+            if isinstance(item, EdgeItem)
+            and item.edge.source not in removed
+            and item.edge.target not in removed
+        ]
+        commands = [RemoveEdge(edge) for edge in edges] + [RemoveNode(n) for n in node_ids]
+        if not commands:
+            return
+        count = len(node_ids) + len(edges)
+        text = commands[0].text if count == 1 else f"Delete {count} items"
+        self.session.execute(Batch(commands, text))
+
+    def connect_ports(self, source_id: str, target_id: str, port: int | None = None) -> str | None:
+        """Connects `source_id` to `target_id` (its first free port when None).
+
+        Returns:
+            None when connected, else why the connection was refused.
+        """
+        graph = self.session.graph
+        checker = ConnectionChecker(graph, self.session.analysis, source_id)
+        if port is None:
+            port = checker.first_free_port(target_id)
+        problem = checker.problem(target_id, port)
+        if problem is None:
+            problem = self.session.execute(AddEdge(Edge(source_id, target_id, port)))
+        if problem:
+            self.message.emit(problem)
+        return problem
+
+    # Mouse: wiring and moving ---------------------------------------------------------
+
+    def _port_at(self, pos: QPointF) -> PortItem | None:
+        return next((i for i in self.items(pos) if isinstance(i, PortItem)), None)
+
+    def _node_at(self, pos: QPointF) -> NodeItem | None:
+        for item in self.items(pos):
+            if isinstance(item, NodeItem):
+                return item
+            if isinstance(item, PortItem):
+                return item.parentItem()
+        return None
+
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        port = self._port_at(event.scenePos())
+        if event.button() == Qt.MouseButton.LeftButton and port is not None and port.is_output:
+            self._start_wire(port)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self._wire is not None:
+            end = event.scenePos()
+            port = self._port_at(end)
+            if port is not None and port in self._wire.highlighted:
+                end = port.scenePos()
+            self._wire.preview.setPath(edge_path(self._wire.start, end))
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+        if event.buttons() & Qt.MouseButton.LeftButton and isinstance(
+            self.mouseGrabberItem(), NodeItem
+        ):
+            # Nodes are being dragged: their edges follow.
+            for item in self.selectedItems():
+                if isinstance(item, NodeItem):
+                    self._place_node_edges(item.node_id)
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self._wire is not None:
+            self._finish_wire(event.scenePos())
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+        self.commit_moves()
+
+    def commit_moves(self) -> None:
+        """Snaps nodes moved by dragging to the grid and records the move."""
+        graph = self.session.graph
+        moved: dict[str, tuple[float, float]] = {}
+        for item in self.selectedItems():
+            if not isinstance(item, NodeItem) or item.node_id not in graph:
+                continue
+            position = (snap(item.pos().x()), snap(item.pos().y()))
+            if position != graph.node(item.node_id).position:
+                moved[item.node_id] = position
+            elif item.pos() != QPointF(*position):
+                # Dropped within half a grid step of where it was: back in place.
+                item.setPos(*position)
+                self._place_node_edges(item.node_id)
+        if moved:
+            self.session.execute(MoveNodes(moved))
+
+    def _start_wire(self, port: PortItem) -> None:
+        checker = ConnectionChecker(self.session.graph, self.session.analysis, port.node_id)
+        preview = QGraphicsPathItem()
+        pen = QPen(COMPATIBLE_PORT_COLOR.darker(120), 2, Qt.PenStyle.DashLine)
+        preview.setPen(pen)
+        preview.setZValue(5)
+        self.addItem(preview)
+        self._wire = _WireDrag(checker, preview, port.scenePos())
+        for item in self.node_items.values():
+            for input_port in item.input_ports:
+                if checker.problem(item.node_id, input_port.index) is None:
+                    input_port.set_highlighted(True)
+                    self._wire.highlighted.append(input_port)
+
+    def _finish_wire(self, pos: QPointF) -> None:
+        wire = self._wire
+        self._wire = None
+        for port in wire.highlighted:
+            port.set_highlighted(False)
+        self.removeItem(wire.preview)
+        source_id = wire.checker.source.id
+        port = self._port_at(pos)
+        if port is not None and not port.is_output:
+            self.connect_ports(source_id, port.node_id, port.index)
+            return
+        node = self._node_at(pos)
+        if node is not None and node.node_id != source_id:
+            self.connect_ports(source_id, node.node_id)

@@ -1,0 +1,98 @@
+"""Copy, paste and duplicate of nodes with the edges between them.
+
+The clipboard holds plain JSON (type, name, params, position, edges), so a
+selection can travel between windows of the app.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtCore import QMimeData
+
+from graph.catalog import CATALOG
+from graph.model import AddEdge, AddNode, Batch, Command, Edge, NetworkGraph
+from graph.params import ParamError
+
+NODES_MIME_TYPE = "application/x-deepwire-nodes"
+PASTE_OFFSET = 40.0
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def copy_nodes(graph: NetworkGraph, node_ids: list[str]) -> QMimeData:
+    """The selected nodes and the edges among them, as clipboard data."""
+    chosen = set(node_ids)
+    nodes = [graph.node(node_id) for node_id in node_ids]
+    payload = {
+        "nodes": [
+            {
+                "id": node.id,
+                "type": node.type,
+                "name": node.name,
+                "params": _plain(node.params),
+                "position": list(node.position),
+            }
+            for node in nodes
+        ],
+        "edges": [
+            [edge.source, edge.target, edge.port]
+            for node_id in node_ids
+            for edge in graph.in_edges(node_id)
+            if edge.source in chosen
+        ],
+    }
+    data = QMimeData()
+    data.setData(NODES_MIME_TYPE, json.dumps(payload).encode("utf-8"))
+    return data
+
+
+def paste_command(graph: NetworkGraph, data: QMimeData) -> tuple[Batch, list[str]] | None:
+    """A command adding copies of the clipboard's nodes, with new ids and names.
+
+    Returns:
+        The command and the new node ids, or None when the clipboard holds no nodes.
+    """
+    if not data.hasFormat(NODES_MIME_TYPE):
+        return None
+    try:
+        payload = json.loads(bytes(data.data(NODES_MIME_TYPE)).decode("utf-8"))
+        entries = payload["nodes"]
+        edges = payload["edges"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    new_ids: dict[str, str] = {}
+    commands: list[Command] = []
+    taken: set[str] = set()
+    for entry in entries:
+        spec = CATALOG.get(entry.get("type"))
+        if spec is None:
+            continue
+        x, y = entry.get("position", (0.0, 0.0))
+        name = graph.unique_name(spec.name_prefix, taken)
+        taken.add(name)
+        try:
+            node = graph.new_node(
+                spec.type, name, entry.get("params"), (x + PASTE_OFFSET, y + PASTE_OFFSET)
+            )
+        except ParamError:
+            continue
+        new_ids[entry["id"]] = node.id
+        commands.append(AddNode(node))
+    if not commands:
+        return None
+    count = len(commands)
+    commands += [
+        AddEdge(Edge(new_ids[source], new_ids[target], port))
+        for source, target, port in edges
+        if source in new_ids and target in new_ids
+    ]
+    text = f"Paste {count} layer" + ("s" if count > 1 else "")
+    return Batch(commands, text), list(new_ids.values())

@@ -1,0 +1,549 @@
+"""The main window: canvas in the middle, palette, inspector and problems docked.
+
+Panels added later (data, training, evaluation, tuning, export) dock into it
+with :meth:`MainWindow.add_panel` and observe :attr:`MainWindow.session`.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QPointF, QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QWidget,
+)
+
+from graph.files import GraphFileError, load_graph, save_graph
+from graph.layout import layered_layout
+from graph.model import AddEdge, AddNode, Batch, Edge, MoveNodes, NetworkGraph
+from graph.validation import ERROR
+from gui.canvas.scene import GraphScene, snap
+from gui.canvas.view import CanvasView
+from gui.canvas.wiring import ConnectionChecker
+from gui.clipboard import copy_nodes, paste_command
+from gui.document import EditorSession
+from gui.inspector import Inspector
+from gui.palette import Palette
+from gui.problems import ProblemsPanel
+from gui.prompts import CANCEL, SAVE, Prompts
+from gui.recovery import Autosaver, RecoveryStore
+
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
+GRAPH_FILTER = "DeepWire graphs (*.yaml *.yml);;All files (*)"
+MAX_RECENT = 8
+
+
+class MainWindow(QMainWindow):
+    """The editor window.
+
+    Args:
+        prompts: The dialogs it asks questions with (tests pass scripted ones).
+        recovery: Where unsaved work is autosaved; the app data folder when None.
+        settings: Where recent files are remembered; the app's QSettings when None.
+    """
+
+    def __init__(
+        self,
+        prompts: Prompts | None = None,
+        recovery: RecoveryStore | None = None,
+        settings: QSettings | None = None,
+    ) -> None:
+        super().__init__()
+        self.session = EditorSession(parent=self)
+        self.prompts = prompts or Prompts(self)
+        self.settings = settings or QSettings()
+        self.recovery = recovery or RecoveryStore()
+        self.autosaver = Autosaver(self.session, self.recovery)
+        self.warmup = None
+        self.scene = GraphScene(self.session)
+        self.view = CanvasView(self.scene)
+        self.setCentralWidget(self.view)
+        self.setDockOptions(
+            QMainWindow.DockOption.AnimatedDocks
+            | QMainWindow.DockOption.AllowTabbedDocks
+            | QMainWindow.DockOption.AllowNestedDocks
+        )
+        self.palette = Palette()
+        self.inspector = Inspector(self.session)
+        self.problems = ProblemsPanel(self.session)
+        self._build_actions()
+        self._build_menus()
+        self.palette_dock = self.add_panel(
+            self.palette, "Layers", Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        self.inspector_dock = self.add_panel(
+            self.inspector, "Inspector", Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.problems_dock = self.add_panel(
+            self.problems, "Problems", Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.resizeDocks(
+            [self.palette_dock, self.inspector_dock], [210, 320], Qt.Orientation.Horizontal
+        )
+        self.resizeDocks([self.problems_dock], [120], Qt.Orientation.Vertical)
+        self._build_status_bar()
+
+        self.palette.layer_activated.connect(self.add_layer)
+        self.problems.node_activated.connect(self.focus_node)
+        self.scene.message.connect(self.show_message)
+        self.session.dirty_changed.connect(lambda _dirty: self._update_title())
+        self.session.path_changed.connect(lambda _path: self._update_title())
+        self.session.graph_replaced.connect(self._update_title)
+        self.session.graph_changed.connect(lambda _ids: self._update_status())
+        self.session.problems_changed.connect(lambda _problems: self._update_status())
+        self.session.undo_stack.canUndoChanged.connect(self.undo_action.setEnabled)
+        self.session.undo_stack.canRedoChanged.connect(self.redo_action.setEnabled)
+        self.resize(1440, 900)
+        self._update_title()
+        self._update_status()
+
+    # Panels --------------------------------------------------------------------------
+
+    def add_panel(
+        self,
+        widget: QWidget,
+        title: str,
+        area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea,
+        tabify: bool = True,
+    ) -> QDockWidget:
+        """Docks `widget` as a panel; panels in the same area become tabs.
+
+        Args:
+            widget: The panel.
+            title: Its title (and its entry in the View menu).
+            area: Where it docks.
+            tabify: Whether to share the area's space as a tab.
+
+        Returns:
+            The dock, e.g. to `raise_()` it.
+        """
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{title.lower().replace(' ', '_')}")
+        dock.setWidget(widget)
+        existing = [
+            d
+            for d in self.findChildren(QDockWidget)
+            if d is not dock and self.dockWidgetArea(d) == area and not d.isFloating()
+        ]
+        self.addDockWidget(area, dock)
+        if tabify and existing:
+            self.tabifyDockWidget(existing[-1], dock)
+            existing[0].raise_()
+        self.panels_menu.addAction(dock.toggleViewAction())
+        return dock
+
+    # Actions and menus ---------------------------------------------------------------
+
+    def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setStatusTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        # Shortcuts work wherever focus is in the window, docks included.
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        keys = QKeySequence.StandardKey
+        self.new_action = self._action("&New", self.new_graph, keys.New)
+        self.open_action = self._action("&Open…", self.open_file, keys.Open)
+        self.save_action = self._action("&Save", self.save, keys.Save)
+        self.save_as_action = self._action("Save &As…", self.save_as, keys.SaveAs)
+        self.import_action = self._action("&Import Keras Model…", self.import_keras_model)
+        self.export_action = self._action("&Export Code…", self.export_code, "Ctrl+E")
+        self.quit_action = self._action("&Quit", self.close, keys.Quit)
+        stack = self.session.undo_stack
+        self.undo_action = stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence(keys.Undo))
+        self.redo_action = stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Y"), QKeySequence(keys.Redo)])
+        for action in (self.undo_action, self.redo_action):
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            self.addAction(action)
+        self.copy_action = self._action("&Copy", self.copy_selection, keys.Copy)
+        self.paste_action = self._action("&Paste", self.paste, keys.Paste)
+        self.duplicate_action = self._action("&Duplicate", self.duplicate, "Ctrl+D")
+        self.delete_action = self._action("&Delete", self.scene.delete_selection, keys.Delete)
+        self.delete_action.setShortcuts([QKeySequence(keys.Delete), QKeySequence("Backspace")])
+        self.select_all_action = self._action("Select &All", self.select_all, keys.SelectAll)
+        self.fit_action = self._action("&Fit to View", self.view.fit_to_view, "F")
+        self.zoom_in_action = self._action("Zoom &In", lambda: self.view.zoom_by(1.25), keys.ZoomIn)
+        self.zoom_out_action = self._action(
+            "Zoom &Out", lambda: self.view.zoom_by(0.8), keys.ZoomOut
+        )
+        self.layout_action = self._action("Auto &Layout", self.auto_layout, "Ctrl+L")
+        self.summary_action = self._action("Model &Summary", self.show_summary, "Ctrl+M")
+        # Single-key and editing shortcuts must not fire while typing in a field.
+        for action in (self.fit_action, self.delete_action):
+            self.removeAction(action)
+            self.view.addAction(action)
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.new_action)
+        self.templates_menu = file_menu.addMenu("New from &Template")
+        for path in sorted(EXAMPLES_DIR.glob("*.yaml")):
+            action = self.templates_menu.addAction(path.stem.replace("_", " "))
+            action.triggered.connect(lambda _checked=False, p=path: self.new_from_template(p))
+        file_menu.addAction(self.open_action)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        file_menu.addAction(self.save_action)
+        file_menu.addAction(self.save_as_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.import_action)
+        file_menu.addAction(self.export_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+
+        edit_menu = bar.addMenu("&Edit")
+        for action in (
+            self.undo_action,
+            self.redo_action,
+            None,
+            self.copy_action,
+            self.paste_action,
+            self.duplicate_action,
+            self.delete_action,
+            None,
+            self.select_all_action,
+        ):
+            edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
+
+        view_menu = bar.addMenu("&View")
+        for action in (
+            self.fit_action,
+            self.zoom_in_action,
+            self.zoom_out_action,
+            None,
+            self.layout_action,
+            self.summary_action,
+        ):
+            view_menu.addSeparator() if action is None else view_menu.addAction(action)
+        view_menu.addSeparator()
+        self.panels_menu: QMenu = view_menu.addMenu("&Panels")
+
+    def _build_status_bar(self) -> None:
+        self.layers_label = QLabel()
+        self.params_label = QLabel()
+        self.problems_label = QLabel()
+        self.runtime_label = QLabel()
+        status = self.statusBar()
+        for label in (
+            self.runtime_label,
+            self.problems_label,
+            self.layers_label,
+            self.params_label,
+        ):
+            label.setContentsMargins(8, 0, 8, 0)
+            status.addPermanentWidget(label)
+
+    # Status and title ----------------------------------------------------------------
+
+    def show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self.session.display_name}[*] — DeepWire")
+        self.setWindowModified(self.session.is_dirty)
+
+    def _update_status(self) -> None:
+        session = self.session
+        errors = sum(1 for p in session.problems if p.severity == ERROR)
+        self.layers_label.setText(f"{len(session.graph)} layers")
+        self.params_label.setText(f"Total params: {session.analysis.total_params():,}")
+        if errors:
+            self.problems_label.setText(f"⚠ {errors} problem{'s' if errors > 1 else ''}")
+            self.problems_label.setStyleSheet("color: #d93025;")
+        else:
+            self.problems_label.setText("✓ builds in Keras")
+            self.problems_label.setStyleSheet("color: #188038;")
+
+    # Files -----------------------------------------------------------------------------
+
+    def maybe_discard(self) -> bool:
+        """Asks to save unsaved work; returns whether the window may drop it."""
+        if not self.session.is_dirty:
+            return True
+        answer = self.prompts.save_changes(
+            f"“{self.session.display_name}” has unsaved changes. Save them?"
+        )
+        if answer == CANCEL:
+            return False
+        if answer == SAVE:
+            return self.save()
+        return True
+
+    def new_graph(self) -> None:
+        if self.maybe_discard():
+            self.session.replace_graph(NetworkGraph())
+
+    def new_from_template(self, path: Path) -> bool:
+        """Starts an unsaved graph from a template file (the examples)."""
+        if not self.maybe_discard():
+            return False
+        return self.open_path(path, as_template=True, ask=False)
+
+    def open_file(self) -> None:
+        if not self.maybe_discard():
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Open graph", self._last_dir(), GRAPH_FILTER)
+        if path:
+            self.open_path(Path(path), ask=False)
+
+    def open_path(self, path: Path, as_template: bool = False, ask: bool = True) -> bool:
+        """Opens a graph file; a bad file is reported in a dialog and changes nothing.
+
+        Args:
+            path: The graph file.
+            as_template: Open as an unsaved copy (Save asks where).
+            ask: Whether to offer saving the current unsaved work first.
+        """
+        if ask and not self.maybe_discard():
+            return False
+        try:
+            graph = load_graph(path)
+        except GraphFileError as error:
+            self.prompts.error("Cannot open graph", str(error))
+            return False
+        self.session.replace_graph(graph, None if as_template else Path(path))
+        if not as_template:
+            self._remember(Path(path))
+        self.view.fit_to_view()
+        return True
+
+    def save(self) -> bool:
+        if self.session.path is None:
+            return self.save_as()
+        return self.save_to(self.session.path)
+
+    def save_as(self) -> bool:
+        suggested = str(Path(self._last_dir()) / f"{self.session.display_name}.yaml")
+        if self.session.path:
+            suggested = str(self.session.path)
+        path, _ = QFileDialog.getSaveFileName(self, "Save graph", suggested, GRAPH_FILTER)
+        return bool(path) and self.save_to(Path(path))
+
+    def save_to(self, path: Path) -> bool:
+        """Saves the graph to `path`; a failure is reported and keeps the work dirty."""
+        try:
+            save_graph(self.session.graph, path)
+        except (OSError, GraphFileError) as error:
+            self.prompts.error("Cannot save graph", f"{path}: {error}")
+            return False
+        self.session.mark_saved(Path(path))
+        self._remember(Path(path))
+        self.show_message(f"Saved {path}")
+        return True
+
+    def _remember(self, path: Path) -> None:
+        recent = [str(path.resolve())] + [
+            p for p in self.recent_files() if p != str(path.resolve())
+        ]
+        self.settings.setValue("recent_files", recent[:MAX_RECENT])
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recent_files", [])
+        if isinstance(value, str):
+            return [value]
+        return [str(v) for v in (value or [])]
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.recent_files()
+        for path in recent:
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _checked=False, p=path: self.open_path(Path(p)))
+        if not recent:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    def _last_dir(self) -> str:
+        recent = self.recent_files()
+        return str(Path(recent[0]).parent) if recent else str(Path.home())
+
+    def import_keras_model(self, path: Path | None = None) -> bool:
+        """Turns a saved Keras model into a new, laid-out, unsaved graph."""
+        if not self.maybe_discard():
+            return False
+        if path is None:
+            chosen, _ = QFileDialog.getOpenFileName(
+                self, "Import Keras model", self._last_dir(), "Keras models (*.keras *.h5 *.json)"
+            )
+            if not chosen:
+                return False
+            path = Path(chosen)
+        self.show_message("Loading TensorFlow and the model…")
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            # TensorFlow loads here at the latest, never at start-up.
+            from runtime.importer import ImportModelError, import_model
+
+            try:
+                graph = import_model(path)
+            except (ImportModelError, OSError, ValueError) as error:
+                self.prompts.error("Cannot import model", f"{path}: {error}")
+                return False
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        graph.apply(MoveNodes(layered_layout(graph)))
+        self.session.replace_graph(graph, None, dirty=True)
+        self.view.fit_to_view()
+        return True
+
+    # Recovery ------------------------------------------------------------------------
+
+    def offer_recovery(self) -> bool:
+        """Offers the work an earlier session left unsaved; returns whether it was restored."""
+        pending = self.recovery.pending()
+        if pending is None:
+            return False
+        source = f" from {pending.source}" if pending.source else ""
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(pending.saved_at))
+        restore = self.prompts.confirm(
+            "Recover unsaved work",
+            f"DeepWire did not close normally. Restore the unsaved work{source} saved at {when}?",
+        )
+        if not restore:
+            self.recovery.clear()
+            return False
+        try:
+            graph = self.recovery.load()
+        except GraphFileError as error:
+            self.prompts.error("Cannot recover", str(error))
+            self.recovery.clear()
+            return False
+        self.session.replace_graph(graph, pending.source, dirty=True)
+        self.view.fit_to_view()
+        return True
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.maybe_discard():
+            event.ignore()
+            return
+        self.recovery.clear()
+        event.accept()
+
+    # TensorFlow warm-up ----------------------------------------------------------------
+
+    def start_runtime_warmup(self) -> None:
+        """Imports TensorFlow on a worker thread (call once the window shows)."""
+        from gui.warmup import RuntimeWarmup
+
+        if self.warmup is not None:
+            return
+        self.warmup = RuntimeWarmup()
+        self.warmup.loaded.connect(self._on_runtime_loaded)
+        self.runtime_label.setText("TensorFlow loading…")
+        self.warmup.start()
+
+    def _on_runtime_loaded(self, error: str) -> None:
+        self.runtime_label.setText("TensorFlow ready" if not error else "TensorFlow unavailable")
+        self.runtime_label.setToolTip(error)
+
+    # Editing ---------------------------------------------------------------------------
+
+    def add_layer(self, type_name: str) -> str | None:
+        """Adds a layer from the palette: after the one selected node (and wired to
+        it when that fits), else in the middle of the view."""
+        graph = self.session.graph
+        selected = self.scene.selected_node_ids()
+        if len(selected) == 1:
+            anchor = graph.node(selected[0])
+            position = (anchor.position[0] + 240.0, anchor.position[1])
+            node = graph.new_node(type_name, position=position)
+            checker = ConnectionChecker(graph, self.session.analysis, anchor.id)
+            commands = [AddNode(node)]
+            if checker.problem_for_new(node) is None:
+                commands.append(AddEdge(Edge(anchor.id, node.id, 0)))
+            refused = self.session.execute(Batch(commands, f"Add {node.name}"))
+            if refused:
+                self.show_message(refused)
+                return None
+            self.scene.select_nodes([node.id])
+            self.view.centre_on_node(node.id)
+            return node.id
+        centre = self.view.mapToScene(self.view.viewport().rect().center())
+        return self.scene.add_layer(type_name, QPointF(centre))
+
+    def focus_node(self, node_id: str) -> None:
+        """Selects a node and centres the canvas on it."""
+        self.scene.select_nodes([node_id])
+        self.view.centre_on_node(node_id)
+
+    def select_all(self) -> None:
+        self.scene.select_nodes(list(self.scene.node_items))
+
+    def copy_selection(self) -> None:
+        node_ids = self.scene.selected_node_ids()
+        if node_ids:
+            QGuiApplication.clipboard().setMimeData(copy_nodes(self.session.graph, node_ids))
+
+    def paste(self) -> None:
+        result = paste_command(self.session.graph, QGuiApplication.clipboard().mimeData())
+        if result is None:
+            return
+        command, new_ids = result
+        refused = self.session.execute(command)
+        if refused:
+            self.show_message(refused)
+            return
+        self.scene.select_nodes(new_ids)
+
+    def duplicate(self) -> None:
+        node_ids = self.scene.selected_node_ids()
+        if not node_ids:
+            return
+        result = paste_command(self.session.graph, copy_nodes(self.session.graph, node_ids))
+        if result is not None:
+            command, new_ids = result
+            if not self.session.execute(command, f"Duplicate {len(new_ids)}"):
+                self.scene.select_nodes(new_ids)
+
+    def auto_layout(self) -> None:
+        """Lays the graph out left to right (one undo step)."""
+        positions = {
+            node_id: (snap(x), snap(y))
+            for node_id, (x, y) in layered_layout(self.session.graph).items()
+        }
+        self.session.execute(MoveNodes(positions), "Auto layout")
+        self.view.fit_to_view()
+
+    def show_summary(self) -> None:
+        from gui.summary_view import SummaryView
+
+        SummaryView(self.session, self).exec()
+
+    def export_code(self) -> None:
+        view = self.code_view()
+        if view is not None:
+            view.exec()
+
+    def code_view(self):
+        """The export preview of the graph's code, or None (and a message) when it is invalid."""
+        from codegen.model_code import ExportError
+        from codegen.python_source import export_model_code, export_training_script
+        from gui.code_view import CodeView
+
+        graph = self.session.graph
+        data_dir = self.session.path.parent if self.session.path else None
+        try:
+            sources = {
+                "Model (build_model)": ("model.py", export_model_code(graph)),
+                "Training script": ("train.py", export_training_script(graph, data_dir=data_dir)),
+            }
+        except ExportError as error:
+            self.prompts.error("Cannot export code", str(error))
+            return None
+        return CodeView(sources, self)

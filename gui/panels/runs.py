@@ -1,0 +1,74 @@
+"""The training runs of this session, shared by the training, evaluation and export views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from graph.model import NetworkGraph
+
+
+@dataclass
+class TrainingRun:
+    """One run of the training panel.
+
+    Attributes:
+        number: 1 for the session's first run, and so on.
+        graph: The graph as it was when the run started (edits made later
+            do not change it).
+        dataset: The runtime.data.Dataset it trained on (None if loading failed).
+        history: Per-epoch values of each logged metric.
+        model: The trained keras.Model (None when the run failed).
+        message: Why it failed, or "" when it finished.
+        node_id: The node at fault when it failed because of one.
+        diagnosis: The plain-language reading of its learning curves.
+        stopped_by_user: Whether the user ended it.
+        best_epoch: The epoch whose weights the model holds.
+    """
+
+    number: int
+    graph: NetworkGraph
+    dataset: Any = None
+    history: dict[str, list[float]] = field(default_factory=dict)
+    model: Any = None
+    message: str = ""
+    node_id: str | None = None
+    diagnosis: str = ""
+    stopped_by_user: bool = False
+    best_epoch: int | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.model is not None and not self.message
+
+
+class RunHistory(QObject):
+    """Every run of the session, newest last.
+
+    Signals:
+        run_started: A TrainingRun whose training just began.
+        run_finished: The same TrainingRun once it ended (finished or failed).
+    """
+
+    run_started = Signal(object)
+    run_finished = Signal(object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.runs: list[TrainingRun] = []
+
+    def start(self, graph: NetworkGraph) -> TrainingRun:
+        """Records a new run of `graph` (a snapshot the run owns)."""
+        run = TrainingRun(len(self.runs) + 1, graph)
+        self.runs.append(run)
+        self.run_started.emit(run)
+        return run
+
+    def finish(self, run: TrainingRun) -> None:
+        self.run_finished.emit(run)
+
+    def latest_trained(self) -> TrainingRun | None:
+        """The newest run that produced a model."""
+        return next((run for run in reversed(self.runs) if run.succeeded), None)

@@ -1,0 +1,104 @@
+"""A form over one settings section of the graph (training or dataset), edited undoably.
+
+Editors come from the section's Param tuple (graph/settings.py) through the
+inspector's editor factory; each edit is a SetSettings command on the
+session's undo stack, and undo, redo or opening another graph refresh the
+form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
+
+from graph.model import GraphEvent, SetSettings
+from graph.params import Param
+from gui.document import EditorSession
+from gui.param_editors import ParamEditor, make_editor
+from gui.theme import ERROR_COLOR
+
+
+class SettingsForm(QWidget):
+    """Edits `graph.<section>` of the session's graph.
+
+    Args:
+        session: The editing session.
+        section: "training" or "dataset".
+        params: The section's parameters in display order (a subset is fine).
+        editors: Custom editors for some parameters, by name.
+
+    Signals:
+        changed: After the section changed (by this form, undo or a new graph).
+    """
+
+    changed = Signal()
+
+    def __init__(
+        self,
+        session: EditorSession,
+        section: str,
+        params: Sequence[Param],
+        editors: dict[str, ParamEditor] | None = None,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.section = section
+        self.form = QFormLayout()
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.editors: dict[str, ParamEditor] = {}
+        self.labels: dict[str, QLabel] = {}
+        for param in params:
+            editor = (editors or {}).get(param.name) or make_editor(param)
+            editor.edited.connect(lambda value, name=param.name: self.apply(name, value))
+            label = QLabel(param.name.replace("_", " "))
+            label.setToolTip(param.help)
+            self.form.addRow(label, editor)
+            self.editors[param.name] = editor
+            self.labels[param.name] = label
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet(f"color: {ERROR_COLOR.name()};")
+        self.error_label.hide()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self.form)
+        layout.addWidget(self.error_label)
+        session.graph_replaced.connect(self.refresh)
+        session.graph_event.connect(self._on_graph_event)
+        self.refresh()
+
+    @property
+    def values(self) -> dict:
+        return getattr(self.session.graph, self.section)
+
+    def apply(self, name: str, value: object) -> str | None:
+        """Sets one setting through the undo stack; returns why it was refused, if it was."""
+        if self.values.get(name) == value:
+            return None
+        refused = self.session.execute(
+            SetSettings(self.section, {name: value}), f"Set {self.section} {name}"
+        )
+        if refused:
+            self.error_label.setText(refused)
+            self.error_label.show()
+            self.editors[name].set_value(self.values[name])
+        else:
+            self.error_label.hide()
+        return refused
+
+    def set_row_visible(self, name: str, visible: bool) -> None:
+        self.form.setRowVisible(self.labels[name], visible)
+
+    def refresh(self) -> None:
+        """Shows the graph's current values."""
+        values = self.values
+        for name, editor in self.editors.items():
+            if name in values:
+                editor.set_value(values[name])
+        self.changed.emit()
+
+    def _on_graph_event(self, event: GraphEvent) -> None:
+        if event.kind == "settings_changed" and event.section == self.section:
+            self.refresh()

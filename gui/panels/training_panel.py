@@ -1,0 +1,382 @@
+"""The training panel: settings, Train / Pause / Stop, progress, live charts and the verdict.
+
+Training runs a snapshot of the graph on a worker thread (TrainingJob), so
+the window stays responsive and edits made meanwhile apply to the next run.
+Failures (bad data, NaN loss, an error inside Keras) end in a message here,
+with the node at fault reported through `node_at_fault`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
+
+from graph.settings import TRAINING_PARAMS
+from graph.validation import ERROR
+from gui.document import EditorSession
+from gui.panels.runs import RunHistory, TrainingRun
+from gui.panels.settings_form import SettingsForm
+from gui.panels.training_worker import TrainingJob, TrainingOutcome
+from gui.theme import ERROR_COLOR
+
+# Rows shown only when the setting they refine is in use.
+_DEPENDENT_ROWS = {
+    "momentum": lambda t: t["optimizer"] in ("sgd", "rmsprop"),
+    "nesterov": lambda t: t["optimizer"] == "sgd",
+    "decay_steps": lambda t: t["lr_schedule"] != "constant",
+    "decay_rate": lambda t: t["lr_schedule"] == "exponential_decay",
+    "patience": lambda t: t["early_stopping"],
+    "reduce_lr_factor": lambda t: t["reduce_lr_on_plateau"],
+    "reduce_lr_patience": lambda t: t["reduce_lr_on_plateau"],
+}
+
+
+def format_duration(seconds: float) -> str:
+    """0:42, 3:05 or 1:02:03."""
+    seconds = max(0, int(round(seconds)))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+def format_logs(logs: dict[str, float]) -> str:
+    """ "loss 0.0812 · accuracy 0.9780 · val_loss ..." in Keras's order."""
+    return " · ".join(f"{name} {value:.4f}" for name, value in logs.items())
+
+
+class TrainingPanel(QWidget):
+    """Trains the session's graph and shows it learning.
+
+    Args:
+        session: The editing session.
+        runs: The session's run history (shared with evaluation and export).
+        autosave: Called before training starts, to secure unsaved work.
+
+    Signals:
+        node_at_fault: (node id, message) when a run fails because of a node.
+        training_started: A run began.
+        training_ended: A TrainingRun ended (finished, stopped or failed).
+    """
+
+    node_at_fault = Signal(str, str)
+    training_started = Signal()
+    training_ended = Signal(object)
+
+    def __init__(
+        self,
+        session: EditorSession,
+        runs: RunHistory | None = None,
+        autosave: Callable[[], object] | None = None,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.runs = runs or RunHistory(self)
+        self.autosave = autosave
+        self.job: TrainingJob | None = None
+        self.run: TrainingRun | None = None
+        self.charts = None
+        self._paused = False
+        self._started_at = 0.0
+        self._first_batch: tuple[float, int] | None = None
+        self._last_epoch_logs: dict[str, float] = {}
+
+        style = self.style()
+        self.train_button = QPushButton(
+            style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Train"
+        )
+        self.pause_button = QPushButton(
+            style.standardIcon(QStyle.StandardPixmap.SP_MediaPause), "Pause"
+        )
+        self.stop_button = QPushButton(
+            style.standardIcon(QStyle.StandardPixmap.SP_MediaStop), "Stop"
+        )
+        self.train_button.setToolTip("Train the graph on its dataset (unsaved work is autosaved)")
+        self.train_button.clicked.connect(self.train)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button.clicked.connect(self.stop)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("%p%")
+        self.progress_label = QLabel("Ready to train.")
+        self.progress_label.setMinimumWidth(260)
+
+        self.settings = SettingsForm(session, "training", TRAINING_PARAMS)
+        self.settings.changed.connect(self._update_rows)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.settings)
+        scroll.setMinimumWidth(250)
+
+        self.chart_area = QWidget()
+        self.chart_layout = QVBoxLayout(self.chart_area)
+        self.chart_layout.setContentsMargins(0, 0, 0, 0)
+        self.placeholder = QLabel("Loss and metrics appear here while the network trains.")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setStyleSheet("color: #5f6368;")
+        self.chart_layout.addWidget(self.placeholder)
+        self.note_label = QLabel()
+        self.note_label.setWordWrap(True)
+        self.note_label.setStyleSheet("color: #5f6368;")
+        self.result_label = QLabel()
+        self.result_label.setWordWrap(True)
+        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.result_label.setTextFormat(Qt.TextFormat.RichText)
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.chart_area, 1)
+        right_layout.addWidget(self.note_label)
+        right_layout.addWidget(self.result_label)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(scroll)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([280, 800])
+
+        controls = QHBoxLayout()
+        for button in (self.train_button, self.pause_button, self.stop_button):
+            controls.addWidget(button)
+        controls.addWidget(self.progress, 1)
+        controls.addWidget(self.progress_label)
+        layout = QVBoxLayout(self)
+        layout.addLayout(controls)
+        layout.addWidget(splitter, 1)
+        self._set_running(False)
+        self._update_rows()
+
+    # State ---------------------------------------------------------------------------
+
+    @property
+    def is_training(self) -> bool:
+        return self.job is not None
+
+    @property
+    def is_paused(self) -> bool:
+        return self._paused
+
+    def _set_running(self, running: bool) -> None:
+        self.train_button.setEnabled(not running)
+        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        self.pause_button.setText("Pause")
+        self.note_label.setText(
+            "Training a snapshot of the graph: edits you make now apply to the next run."
+            if running
+            else ""
+        )
+        self.note_label.setVisible(running)
+
+    def _update_rows(self) -> None:
+        training = self.session.graph.training
+        for name, visible in _DEPENDENT_ROWS.items():
+            self.settings.set_row_visible(name, bool(visible(training)))
+
+    def ensure_charts(self):
+        """The charts, created on first use (pyqtgraph loads then, not at start-up)."""
+        if self.charts is None:
+            from gui.panels.charts import TrainingCharts
+
+            self.charts = TrainingCharts()
+            self.placeholder.hide()
+            self.chart_layout.addWidget(self.charts)
+        return self.charts
+
+    # Controls ------------------------------------------------------------------------
+
+    def train(self) -> bool:
+        """Starts a run of the current graph; returns False when it cannot start."""
+        if self.is_training:
+            return False
+        self.session.flush()
+        errors = [p for p in self.session.problems if p.severity == ERROR]
+        if errors:
+            self._show_failure(
+                "The graph does not build yet; fix these first:<br>"
+                + "<br>".join(f"• {_escape(p.message)}" for p in errors[:5])
+            )
+            if errors[0].node_id:
+                self.node_at_fault.emit(errors[0].node_id, errors[0].message)
+            return False
+        if self.autosave is not None:
+            self.autosave()
+        graph = self.session.graph.copy()
+        base_dir = self.session.path.parent if self.session.path else None
+        self.run = self.runs.start(graph)
+        charts = self.ensure_charts()
+        charts.begin_run(f"run {self.run.number}")
+        self._paused = False
+        self._started_at = time.monotonic()
+        self._first_batch = None
+        self._last_epoch_logs = {}
+        self.progress.setRange(0, 0)
+        self.progress_label.setText("Loading data and building the model…")
+        self.result_label.setText("")
+        self.job = TrainingJob(graph, base_dir)
+        worker = self.job.worker
+        # Explicitly queued: these run on the GUI thread whatever PySide infers.
+        queued = Qt.ConnectionType.QueuedConnection
+        worker.batches_ended.connect(self._on_batches, queued)
+        worker.epoch_ended.connect(self._on_epoch, queued)
+        worker.finished.connect(self._on_finished, queued)
+        self._set_running(True)
+        self.job.start()
+        self.training_started.emit()
+        return True
+
+    def toggle_pause(self) -> None:
+        if self.job is None:
+            return
+        self._paused = not self._paused
+        if self._paused:
+            self.job.worker.pause()
+            self.pause_button.setText("Resume")
+            self.pause_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
+            self.progress_label.setText(self.progress_label.text() + " · paused")
+        else:
+            self.job.worker.resume()
+            self.pause_button.setText("Pause")
+            self.pause_button.setIcon(
+                self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPause)
+            )
+
+    def stop(self) -> None:
+        """Ends the run after the current batch; the model keeps what it learned."""
+        if self.job is not None:
+            self.job.worker.stop()
+            self.progress_label.setText("Stopping…")
+
+    def shutdown(self) -> None:
+        """Stops a running job and waits for its thread (window closing)."""
+        if self.job is not None:
+            self.job.worker.stop()
+            self.job.wait()
+
+    # Worker signals ------------------------------------------------------------------
+
+    def _on_batches(self, events: list) -> None:
+        if self.job is None:
+            return
+        self.charts.add_batches(events)
+        last = events[-1]
+        total = max(1, self.run.graph.training["epochs"] * last.batches)
+        done = (last.epoch - 1) * last.batches + last.batch
+        now = time.monotonic()
+        if self._first_batch is None:
+            self._first_batch = (now, done)
+            self.progress.setRange(0, total)
+        self.progress.setValue(min(done, total))
+        text = (
+            f"Epoch {last.epoch}/{self.run.graph.training['epochs']} · "
+            f"batch {last.batch}/{last.batches}"
+        )
+        started, first_done = self._first_batch
+        if done > first_done and now > started:
+            rate = (done - first_done) / (now - started)
+            text += f" · {format_duration((total - done) / rate)} left"
+        if self._paused:
+            text += " · paused"
+        self.progress_label.setText(text)
+
+    def _on_epoch(self, event) -> None:
+        if self.job is None:
+            return
+        self.charts.add_epoch(event)
+        self._last_epoch_logs = dict(event.logs)
+
+    def _on_finished(self, outcome: TrainingOutcome) -> None:
+        run, self.job = self.run, None
+        self._set_running(False)
+        self._paused = False
+        self.charts.end_run()
+        result = outcome.result
+        run.dataset = outcome.dataset
+        elapsed = format_duration(time.monotonic() - self._started_at)
+        if hasattr(result, "history"):
+            run.history = result.history
+            run.model = result.model
+            run.diagnosis = outcome.diagnosis
+            run.stopped_by_user = result.stopped_by_user
+            run.best_epoch = result.best_epoch
+            epochs = len(result.history.get("loss", []))
+            self.progress.setRange(0, 1)
+            self.progress.setValue(1)
+            self.progress_label.setText(f"Done in {elapsed}")
+            self._show_result(run, epochs)
+        else:
+            run.message = result.message
+            run.node_id = result.node_id
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+            self.progress_label.setText(f"Failed after {elapsed}")
+            self._show_failure(_escape(result.message).replace("\n", "<br>"))
+            if result.node_id and result.node_id in self.session.graph:
+                self.node_at_fault.emit(result.node_id, result.message)
+        self.runs.finish(run)
+        self.training_ended.emit(run)
+
+    # Results -------------------------------------------------------------------------
+
+    def _show_result(self, run: TrainingRun, epochs: int) -> None:
+        if run.stopped_by_user:
+            how = f"Stopped by you after {epochs} epoch{'s' if epochs != 1 else ''}"
+        elif epochs < run.graph.training["epochs"]:
+            how = f"Stopped early after {epochs} epochs"
+        else:
+            how = f"Finished {epochs} epoch{'s' if epochs != 1 else ''}"
+        if run.best_epoch:
+            how += f" (the model keeps epoch {run.best_epoch}'s weights)"
+        final = {name: values[-1] for name, values in run.history.items() if values}
+        final.pop("learning_rate", None)
+        numbers = "<br>".join(
+            f"&nbsp;&nbsp;{_escape(name)}: <b>{value:.4f}</b>"
+            for name, value in final.items()
+            if math.isfinite(value)
+        )
+        self.result_label.setText(
+            f"<b>Run {run.number}.</b> {how}.<br>{numbers}<br><i>{_escape(run.diagnosis)}</i>"
+        )
+
+    def _show_failure(self, html: str) -> None:
+        self.result_label.setText(f"<span style='color:{ERROR_COLOR.name()}'>{html}</span>")
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _preview() -> int:
+    """Opens the panel alone on the default example."""
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    from graph.files import load_graph
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    session = EditorSession()
+    example = Path(__file__).resolve().parents[2] / "examples" / "mlp_digits.yaml"
+    session.replace_graph(load_graph(example))
+    panel = TrainingPanel(session)
+    panel.resize(1100, 650)
+    panel.show()
+    return app.exec()
+
+
+if __name__ == "__main__":
+    raise SystemExit(_preview())

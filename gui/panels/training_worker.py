@@ -1,0 +1,193 @@
+"""The training worker: runtime.trainer.Trainer on a QThread, its events as batched signals.
+
+Keras calls the trainer's listener after every batch on the training
+thread. Emitting a queued signal per batch would wake the GUI thread dozens
+of times a second for nothing the charts need, so batch events are only
+collected there and handed over together at most every `flush_seconds`;
+epoch ends and the final result go out at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from graph.model import NetworkGraph
+from gui.panels.background import error_text, keep_alive
+
+FLUSH_SECONDS = 0.1
+
+
+@dataclass(frozen=True)
+class TrainingOutcome:
+    """How a run ended, with what the views need from it.
+
+    Attributes:
+        result: runtime.events.TrainingFinished or TrainingFailed.
+        dataset: The loaded runtime.data.Dataset, or None when loading failed.
+        diagnosis: The under/overfitting reading of the history ("" on failure).
+    """
+
+    result: Any
+    dataset: Any
+    diagnosis: str = ""
+
+
+class TrainingWorker(QObject):
+    """Loads the data and trains `graph` when `run` is called on its thread.
+
+    Args:
+        graph: The graph to train (a snapshot: edits to the editor's graph
+            during training do not reach it).
+        base_dir: Folder relative dataset paths start from.
+        flush_seconds: Longest time batch events wait before being handed over.
+
+    Signals:
+        batches_ended: A list of runtime.events.BatchEnd, oldest first.
+        epoch_ended: A runtime.events.EpochEnd.
+        finished: A TrainingOutcome; emitted exactly once.
+    """
+
+    batches_ended = Signal(object)
+    epoch_ended = Signal(object)
+    finished = Signal(object)
+
+    def __init__(
+        self,
+        graph: NetworkGraph,
+        base_dir: Path | None = None,
+        flush_seconds: float = FLUSH_SECONDS,
+    ) -> None:
+        super().__init__()
+        self.graph = graph
+        self.base_dir = base_dir
+        self.flush_seconds = flush_seconds
+        self._lock = threading.Lock()
+        self._trainer = None
+        self._stop_requested = False
+        self._pause_requested = False
+        self._pending: list = []
+        self._last_flush = 0.0
+        self._batch_type: type | None = None
+        self._epoch_type: type | None = None
+
+    # Control, from the GUI thread ------------------------------------------------------
+
+    def stop(self) -> None:
+        """Ends training after the current batch (also before it started, or while paused)."""
+        with self._lock:
+            self._stop_requested = True
+            if self._trainer is not None:
+                self._trainer.stop()
+
+    def pause(self) -> None:
+        with self._lock:
+            self._pause_requested = True
+            if self._trainer is not None:
+                self._trainer.pause()
+
+    def resume(self) -> None:
+        with self._lock:
+            self._pause_requested = False
+            if self._trainer is not None:
+                self._trainer.resume()
+
+    # The training thread -------------------------------------------------------------
+
+    @Slot()
+    def run(self) -> None:
+        """Loads the dataset, trains and emits `finished` (never raises)."""
+        dataset = None
+        try:
+            from runtime.data import DataError, load_dataset
+            from runtime.events import BatchEnd, EpochEnd, TrainingFailed
+
+            self._batch_type, self._epoch_type = BatchEnd, EpochEnd
+            try:
+                dataset = load_dataset(self.graph.dataset, self.base_dir)
+            except DataError as error:
+                self.finished.emit(TrainingOutcome(TrainingFailed(f"Data: {error}"), None))
+                return
+            from runtime.trainer import Trainer
+
+            trainer = Trainer(self.graph, dataset, on_event=self._on_event)
+            with self._lock:
+                self._trainer = trainer
+                if self._stop_requested:
+                    trainer.stop()
+                elif self._pause_requested:
+                    trainer.pause()
+            result = trainer.run()
+            self._flush()
+            self.finished.emit(TrainingOutcome(result, dataset, self._diagnosis(result)))
+        except Exception as error:  # a Keras or library failure must not end the app
+            from runtime.events import TrainingFailed
+
+            self._flush()
+            message = f"Training failed: {type(error).__name__}: {error_text(error)}"
+            self.finished.emit(TrainingOutcome(TrainingFailed(message), dataset))
+
+    @staticmethod
+    def _diagnosis(result: Any) -> str:
+        history = getattr(result, "history", None)
+        if history is None:
+            return ""
+        from runtime.evaluation import diagnose
+
+        return diagnose(history)
+
+    def _on_event(self, event: object) -> None:
+        # Called by Keras after every batch: keep this to an append and a clock read.
+        if type(event) is self._batch_type:
+            self._pending.append(event)
+            now = time.monotonic()
+            if now - self._last_flush >= self.flush_seconds:
+                self._flush(now)
+        elif type(event) is self._epoch_type:
+            self._flush()
+            self.epoch_ended.emit(event)
+
+    def _flush(self, now: float | None = None) -> None:
+        self._last_flush = time.monotonic() if now is None else now
+        if self._pending:
+            pending, self._pending = self._pending, []
+            self.batches_ended.emit(pending)
+
+
+class TrainingJob(QObject):
+    """A TrainingWorker with its own QThread, started at once.
+
+    The thread outlives the job's owner if it must (see gui.panels.background),
+    and quits when training ends.
+
+    Args:
+        graph: The graph snapshot to train.
+        base_dir: Folder relative dataset paths start from.
+    """
+
+    def __init__(self, graph: NetworkGraph, base_dir: Path | None = None) -> None:
+        super().__init__()
+        self.worker = TrainingWorker(graph, base_dir)
+        self.thread = QThread()
+        self.thread.setObjectName("training")
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.run)
+        self.worker.finished.connect(self.thread.quit)
+        # The registry holds the thread and, through `stop`, the worker until
+        # training ends, so neither dies with the panel.
+        keep_alive(self.thread, self.worker.stop)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    @property
+    def running(self) -> bool:
+        return self.thread.isRunning()
+
+    def wait(self, timeout_ms: int = 60_000) -> bool:
+        return self.thread.wait(timeout_ms)

@@ -1,0 +1,452 @@
+"""Editors generated from typed parameters (graph.params.Param).
+
+:func:`make_editor` builds one editor per Param kind; :class:`ParamForm` lays
+out a whole parameter list. Both only report what the user typed: the owner
+applies it through a command, and the catalog's coercion decides whether it is
+accepted, so every rule about values stays in graph/params.py. The inspector
+uses them for layers, the settings panels for training and dataset settings.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QValidator
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QWidget,
+)
+
+from graph.params import Param
+
+_INT_LIMIT = 2**31 - 1
+_FLOAT_LIMIT = 1e12
+
+
+class ParamEditor(QWidget):
+    """Base of every editor: `edited` carries the value the user entered.
+
+    Args:
+        param: The parameter edited.
+    """
+
+    edited = Signal(object)
+
+    def __init__(self, param: Param) -> None:
+        super().__init__()
+        self.param = param
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self.setToolTip(param.help)
+
+    def set_value(self, value: Any) -> None:
+        """Shows `value` without emitting `edited`."""
+        self.blockSignals(True)
+        try:
+            self._show(value)
+        finally:
+            self.blockSignals(False)
+
+    def value(self) -> Any:
+        raise NotImplementedError
+
+    def _show(self, value: Any) -> None:
+        raise NotImplementedError
+
+    def _emit(self, *_args: object) -> None:
+        self.edited.emit(self.value())
+
+
+class FloatSpinBox(QDoubleSpinBox):
+    """A spin box that shows floats compactly (0.001, 1e-07), not as 0.0010000000."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # No rounding: the spin box must hold exactly the value the graph holds.
+        self.setDecimals(320)
+
+    def textFromValue(self, value: float) -> str:
+        short = f"{value:.6g}"
+        return short if float(short) == value else repr(value)
+
+    def valueFromText(self, text: str) -> float:
+        try:
+            return float(text)
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int):  # Qt override
+        if re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d*)?([eE][-+]?\d*)?", text):
+            try:
+                float(text)
+                return QValidator.State.Acceptable, text, pos
+            except ValueError:
+                return QValidator.State.Intermediate, text, pos
+        return QValidator.State.Invalid, text, pos
+
+
+class IntEditor(ParamEditor):
+    def __init__(self, param: Param) -> None:
+        super().__init__(param)
+        self.spin = QSpinBox()
+        low = -_INT_LIMIT if param.minimum is None else int(param.minimum)
+        high = _INT_LIMIT if param.maximum is None else int(param.maximum)
+        self.spin.setRange(low, high)
+        self.spin.setKeyboardTracking(False)
+        self.spin.valueChanged.connect(self._emit)
+        self._layout.addWidget(self.spin)
+
+    def value(self) -> int:
+        return self.spin.value()
+
+    def _show(self, value: Any) -> None:
+        self.spin.blockSignals(True)
+        self.spin.setValue(int(value))
+        self.spin.blockSignals(False)
+
+
+class FloatEditor(ParamEditor):
+    def __init__(self, param: Param) -> None:
+        super().__init__(param)
+        self.spin = FloatSpinBox()
+        low = -_FLOAT_LIMIT if param.minimum is None else float(param.minimum)
+        high = _FLOAT_LIMIT if param.maximum is None else float(param.maximum)
+        self.spin.setRange(low, high)
+        self.spin.setSingleStep(0.05 if high <= 1.0 else 0.1)
+        self.spin.setKeyboardTracking(False)
+        self.spin.valueChanged.connect(self._emit)
+        self._layout.addWidget(self.spin)
+
+    def value(self) -> float:
+        return self.spin.value()
+
+    def _show(self, value: Any) -> None:
+        self.spin.blockSignals(True)
+        self.spin.setValue(float(value))
+        self.spin.blockSignals(False)
+
+
+class BoolEditor(ParamEditor):
+    def __init__(self, param: Param) -> None:
+        super().__init__(param)
+        self.check = QCheckBox()
+        self.check.toggled.connect(self._emit)
+        self._layout.addWidget(self.check)
+
+    def value(self) -> bool:
+        return self.check.isChecked()
+
+    def _show(self, value: Any) -> None:
+        self.check.blockSignals(True)
+        self.check.setChecked(bool(value))
+        self.check.blockSignals(False)
+
+
+class ChoiceEditor(ParamEditor):
+    def __init__(self, param: Param) -> None:
+        super().__init__(param)
+        self.combo = QComboBox()
+        for choice in param.choices:
+            self.combo.addItem(str(choice))
+        self.combo.currentIndexChanged.connect(self._emit)
+        self._layout.addWidget(self.combo)
+
+    def value(self) -> Any:
+        return self.param.choices[max(0, self.combo.currentIndex())]
+
+    def _show(self, value: Any) -> None:
+        self.combo.blockSignals(True)
+        if value in self.param.choices:
+            self.combo.setCurrentIndex(self.param.choices.index(value))
+        self.combo.blockSignals(False)
+
+
+class MultiChoiceEditor(ParamEditor):
+    def __init__(self, param: Param) -> None:
+        super().__init__(param)
+        grid = QGridLayout()
+        grid.setContentsMargins(0, 0, 0, 0)
+        self.checks: list[QCheckBox] = []
+        for index, choice in enumerate(param.choices):
+            check = QCheckBox(str(choice))
+            check.toggled.connect(self._emit)
+            grid.addWidget(check, index // 2, index % 2)
+            self.checks.append(check)
+        self._layout.addLayout(grid)
+
+    def value(self) -> tuple:
+        return tuple(
+            c for c, check in zip(self.param.choices, self.checks, strict=True) if check.isChecked()
+        )
+
+    def _show(self, value: Any) -> None:
+        for choice, check in zip(self.param.choices, self.checks, strict=True):
+            check.blockSignals(True)
+            check.setChecked(choice in (value or ()))
+            check.blockSignals(False)
+
+
+class TextEditor(ParamEditor):
+    """Free text; also the editor of tuples ("3, 3"), parsed when the user is done."""
+
+    def __init__(self, param: Param) -> None:
+        super().__init__(param)
+        self.line = QLineEdit()
+        if param.kind in ("ints", "floats"):
+            size = f"{param.length} " if param.length else ""
+            self.line.setPlaceholderText(f"{size}numbers, e.g. 3, 3")
+        self.line.editingFinished.connect(self._on_finished)
+        self._layout.addWidget(self.line)
+        self._shown = ""
+
+    def _on_finished(self) -> None:
+        if self.line.text() != self._shown:
+            self._shown = self.line.text()
+            self._emit()
+
+    def value(self) -> Any:
+        text = self.line.text().strip()
+        if self.param.kind == "str":
+            return self.line.text()
+        if not text and self.param.nullable:
+            return None
+        return parse_numbers(text, int if self.param.kind == "ints" else float)
+
+    def _show(self, value: Any) -> None:
+        if value is None:
+            text = ""
+        elif isinstance(value, (tuple, list)):
+            text = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
+        else:
+            text = str(value)
+        self._shown = text
+        self.line.setText(text)
+
+
+def parse_numbers(text: str, number_type: type) -> Any:
+    """Parses "3, 3" or "3x3" into (3, 3); returns the text itself when it is not numbers.
+
+    Returning the raw text lets the catalog refuse it with its own message.
+    """
+    parts = [p for p in re.split(r"[,\s×x()\[\]]+", text) if p]
+    try:
+        numbers = [float(p) for p in parts]
+    except ValueError:
+        return text
+    if number_type is int:
+        if not all(math.isfinite(n) and n == int(n) for n in numbers):
+            return text
+        return tuple(int(n) for n in numbers)
+    return tuple(numbers)
+
+
+class RegularizerEditor(ParamEditor):
+    """None, L1, L2 or L1+L2, with the strengths."""
+
+    _MODES = ("none", "l1", "l2", "l1_l2")
+
+    def __init__(self, param: Param) -> None:
+        super().__init__(param)
+        self.mode = QComboBox()
+        self.mode.addItems(["none", "L1", "L2", "L1 + L2"])
+        self.l1 = _strength_spin()
+        self.l2 = _strength_spin()
+        self.mode.currentIndexChanged.connect(self._on_mode)
+        self.l1.valueChanged.connect(self._emit)
+        self.l2.valueChanged.connect(self._emit)
+        self._layout.addWidget(self.mode)
+        self._layout.addWidget(QLabel("L1"))
+        self._layout.addWidget(self.l1)
+        self._layout.addWidget(QLabel("L2"))
+        self._layout.addWidget(self.l2)
+
+    def _on_mode(self) -> None:
+        mode = self._MODES[self.mode.currentIndex()]
+        # A freshly enabled strength starts at Keras's default, not at zero.
+        for key, spin in (("l1", self.l1), ("l2", self.l2)):
+            spin.blockSignals(True)
+            if key in mode and spin.value() == 0.0:
+                spin.setValue(0.01)
+            spin.blockSignals(False)
+        self._enable()
+        self._emit()
+
+    def _enable(self) -> None:
+        mode = self._MODES[self.mode.currentIndex()]
+        self.l1.setEnabled("l1" in mode)
+        self.l2.setEnabled(mode in ("l2", "l1_l2"))
+
+    def value(self) -> dict | None:
+        mode = self._MODES[self.mode.currentIndex()]
+        if mode == "none":
+            return None
+        return {
+            "l1": self.l1.value() if "l1" in mode else 0.0,
+            "l2": self.l2.value() if mode in ("l2", "l1_l2") else 0.0,
+        }
+
+    def _show(self, value: Any) -> None:
+        for widget in (self.mode, self.l1, self.l2):
+            widget.blockSignals(True)
+        l1 = (value or {}).get("l1", 0.0)
+        l2 = (value or {}).get("l2", 0.0)
+        mode = "none" if not value else "l1_l2" if l1 and l2 else "l1" if l1 else "l2"
+        self.mode.setCurrentIndex(self._MODES.index(mode))
+        self.l1.setValue(l1)
+        self.l2.setValue(l2)
+        self._enable()
+        for widget in (self.mode, self.l1, self.l2):
+            widget.blockSignals(False)
+
+
+def _strength_spin() -> FloatSpinBox:
+    spin = FloatSpinBox()
+    spin.setRange(0.0, 100.0)
+    spin.setSingleStep(0.001)
+    spin.setKeyboardTracking(False)
+    return spin
+
+
+class WrappedLayerEditor(ParamEditor):
+    """The inner layer of a wrapper (Bidirectional, TimeDistributed): type + its params."""
+
+    def __init__(self, param: Param) -> None:
+        from graph.catalog import CATALOG
+
+        super().__init__(param)
+        self._catalog = CATALOG
+        self._layout.setDirection(QHBoxLayout.Direction.TopToBottom)
+        self.type_combo = QComboBox()
+        self.type_combo.addItems(list(param.wrappable))
+        self.type_combo.currentIndexChanged.connect(self._on_type)
+        self._layout.addWidget(self.type_combo)
+        self.form: ParamForm | None = None
+        self._inner_type: str | None = None
+
+    def _build_form(self, type_name: str) -> None:
+        if self._inner_type == type_name and self.form is not None:
+            return
+        if self.form is not None:
+            self.form.setParent(None)
+            self.form.deleteLater()
+        self._inner_type = type_name
+        self.form = ParamForm(self._catalog[type_name].params)
+        self.form.edited.connect(self._emit)
+        self._layout.addWidget(self.form)
+
+    def _on_type(self) -> None:
+        type_name = self.type_combo.currentText()
+        self._build_form(type_name)
+        self.form.set_values(self._catalog[type_name].default_params())
+        self._emit()
+
+    def value(self) -> dict:
+        return {"type": self.type_combo.currentText(), "params": self.form.values()}
+
+    def _show(self, value: Any) -> None:
+        type_name = value["type"]
+        self.type_combo.blockSignals(True)
+        self.type_combo.setCurrentText(type_name)
+        self.type_combo.blockSignals(False)
+        self._build_form(type_name)
+        spec = self._catalog[type_name]
+        self.form.set_values(spec.coerce_params(value.get("params") or {}))
+
+
+class NullableEditor(ParamEditor):
+    """Wraps an editor with a checkbox; unchecked means None (Keras's "not set")."""
+
+    def __init__(self, param: Param, inner: ParamEditor) -> None:
+        super().__init__(param)
+        self.enabled = QCheckBox()
+        self.enabled.setToolTip("Unchecked: not set (None)")
+        self.inner = inner
+        self.enabled.toggled.connect(self._on_toggled)
+        inner.edited.connect(self._emit)
+        self._layout.addWidget(self.enabled)
+        self._layout.addWidget(inner, 1)
+
+    def _on_toggled(self, checked: bool) -> None:
+        self.inner.setEnabled(checked)
+        self._emit()
+
+    def value(self) -> Any:
+        return self.inner.value() if self.enabled.isChecked() else None
+
+    def _show(self, value: Any) -> None:
+        self.enabled.blockSignals(True)
+        self.enabled.setChecked(value is not None)
+        self.enabled.blockSignals(False)
+        self.inner.setEnabled(value is not None)
+        if value is not None:
+            self.inner.set_value(value)
+
+
+_EDITORS = {
+    "int": IntEditor,
+    "float": FloatEditor,
+    "bool": BoolEditor,
+    "choice": ChoiceEditor,
+    "multichoice": MultiChoiceEditor,
+    "str": TextEditor,
+    "ints": TextEditor,
+    "floats": TextEditor,
+    "regularizer": RegularizerEditor,
+    "layer": WrappedLayerEditor,
+}
+
+
+def make_editor(param: Param) -> ParamEditor:
+    """The editor for one parameter, chosen by its kind."""
+    editor = _EDITORS[param.kind](param)
+    if param.nullable and param.kind in ("int", "float", "choice"):
+        return NullableEditor(param, editor)
+    return editor
+
+
+class ParamForm(QWidget):
+    """A form with one editor per parameter.
+
+    Args:
+        params: The parameters, in display order.
+
+    Signals:
+        edited: (parameter name, value entered) each time the user changes one.
+    """
+
+    edited = Signal(str, object)
+
+    def __init__(self, params: Sequence[Param]) -> None:
+        super().__init__()
+        layout = QFormLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.editors: dict[str, ParamEditor] = {}
+        for param in params:
+            editor = make_editor(param)
+            editor.edited.connect(lambda value, name=param.name: self.edited.emit(name, value))
+            label = QLabel(param.name)
+            label.setToolTip(param.help)
+            layout.addRow(label, editor)
+            self.editors[param.name] = editor
+
+    def set_values(self, values: Mapping[str, Any]) -> None:
+        """Shows `values` without emitting `edited`."""
+        for name, editor in self.editors.items():
+            if name in values:
+                editor.set_value(values[name])
+
+    def values(self) -> dict[str, Any]:
+        return {name: editor.value() for name, editor in self.editors.items()}

@@ -1,0 +1,93 @@
+"""`deepwire deploy FILE --format keras|saved_model|tflite|onnx|all [-o DIR]`.
+
+Trains the graph first (or takes `--model model.keras`), then exports each
+format, verifies it by loading it back with its own runtime and comparing
+outputs with the Keras model on test samples, and prints file size, single
+sample latency (p50/p95) and batch throughput.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from runtime.cli.common import (
+    EXIT_FILE,
+    CommandError,
+    fail,
+    load,
+    make_output_dir,
+    start_tensorflow,
+)
+
+FORMATS = ("keras", "saved_model", "tflite", "onnx")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="graph file (.yaml)")
+    parser.add_argument(
+        "--format",
+        nargs="+",
+        choices=(*FORMATS, "all"),
+        default=["keras"],
+        help="formats to export (default keras)",
+    )
+    parser.add_argument("-o", "--output", type=Path, metavar="DIR", help="folder to write to")
+    parser.add_argument("--model", type=Path, help="a trained .keras model instead of training")
+    parser.add_argument("--epochs", type=int, help="override the graph's epochs when training")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no training progress")
+
+
+def run(args: argparse.Namespace) -> int:
+    start_tensorflow()
+    try:
+        return _run(args)
+    except CommandError as error:
+        return fail(error)
+
+
+def _load_model(path: Path):
+    import keras
+
+    if not path.is_file():
+        raise CommandError(f"{path}: file not found", EXIT_FILE)
+    try:
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:  # noqa: BLE001 - keras raises many types for bad files
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CommandError(f"{path}: not a loadable Keras model ({first})", EXIT_FILE) from None
+
+
+def _run(args: argparse.Namespace) -> int:
+    from runtime.cli.common import train
+    from runtime.data import model_inputs
+    from runtime.deploy import HEADER, DeployError, export_model, export_path, keras_latency
+
+    formats = FORMATS if "all" in args.format else tuple(dict.fromkeys(args.format))
+    graph, dataset = load(args.file)
+    if args.model is not None:
+        model = _load_model(args.model)
+    else:
+        model = train(graph, dataset, args.epochs, args.quiet).model
+    shapes = [tuple(int(d) for d in tensor.shape[1:]) for tensor in model.inputs]
+    try:
+        sample = model_inputs(dataset.x_test[:8], shapes)
+    except ValueError as error:
+        source = args.model or args.file
+        raise CommandError(f"{source}: the model does not fit the data: {error}") from None
+    sample = sample if isinstance(sample, list) else [sample]
+    output = make_output_dir(args.output or Path(f"{args.file.stem}_deploy"))
+    p50, p95, throughput = keras_latency(model)
+    print(HEADER)
+    print(f"{'(in memory)':<12} {'':>10} {p50:>9.3f} {p95:>9.3f} {throughput:>12,.0f}  keras model")
+    failures = 0
+    for fmt in formats:
+        try:
+            report = export_model(model, fmt, export_path(output, "model", fmt), sample)
+        except DeployError as error:
+            print(f"error: {error}", file=sys.stderr)
+            failures += 1
+            continue
+        print(report.line())
+    return 1 if failures else 0

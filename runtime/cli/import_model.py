@@ -1,0 +1,39 @@
+"""`deepwire import MODEL [-o graph.yaml]`: a saved Keras model as a graph file.
+
+Exit codes: 0 imported, 1 the model uses something the catalog lacks,
+2 the output cannot be written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", type=Path, help="a .keras or .h5 model, or a .json model config")
+    parser.add_argument(
+        "-o", "--output", type=Path, metavar="GRAPH.yaml", help="write here instead of stdout"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from graph.files import graph_to_yaml, save_graph
+    from runtime.importer import ImportModelError, import_model
+
+    try:
+        graph = import_model(args.model)
+    except ImportModelError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if args.output is None:
+        sys.stdout.write(graph_to_yaml(graph))
+        return 0
+    try:
+        save_graph(graph, args.output)
+    except OSError as error:
+        print(f"error: {args.output}: cannot be written ({error.strerror})", file=sys.stderr)
+        return 2
+    print(f"wrote {args.output}: {len(graph)} layers", file=sys.stderr)
+    return 0

@@ -1,0 +1,80 @@
+"""`deepwire train FILE [--epochs N] [-o DIR]`: train a graph file on its dataset.
+
+Prints progress to stderr and a metrics table of the test split to stdout,
+then saves DIR/model.keras and DIR/metrics.json (history, test metrics,
+diagnosis). Same seed, same numbers as the app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from runtime.cli.common import (
+    EXIT_FILE,
+    CommandError,
+    fail,
+    load,
+    make_output_dir,
+    start_tensorflow,
+    train,
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="graph file (.yaml)")
+    parser.add_argument("--epochs", type=int, help="override the graph's epochs")
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="DIR",
+        help="folder for model.keras and metrics.json (default: FILE's name + _run)",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+
+
+def run(args: argparse.Namespace) -> int:
+    start_tensorflow()
+    try:
+        return _run(args)
+    except CommandError as error:
+        return fail(error)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from runtime.evaluation import diagnose, evaluate
+
+    if args.epochs is not None and args.epochs < 1:
+        raise CommandError(f"--epochs must be at least 1. Received: {args.epochs}")
+    graph, dataset = load(args.file)
+    output = make_output_dir(args.output or Path(f"{args.file.stem}_run"))
+    if not args.quiet:
+        print(dataset.describe(), file=sys.stderr)
+    result = train(graph, dataset, args.epochs, args.quiet)
+    report = evaluate(result.model, dataset)
+    diagnosis = diagnose(result.history)
+    print(f"test metrics ({len(dataset.x_test)} samples):")
+    print(report.table())
+    print()
+    print(diagnosis)
+    model_path, metrics_path = output / "model.keras", output / "metrics.json"
+    metrics = {
+        "graph": str(args.file),
+        "dataset": dataset.describe(),
+        "epochs_run": len(result.history.get("loss", [])),
+        "best_epoch": result.best_epoch,
+        "stopped_early": result.stopped_early,
+        "history": result.history,
+        "test": report.to_dict(),
+        "diagnosis": diagnosis,
+    }
+    try:
+        result.model.save(model_path)
+        metrics_path.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    except OSError as error:
+        raise CommandError(f"{output}: cannot save the results ({error})", EXIT_FILE) from None
+    print(f"saved {model_path} and {metrics_path}", file=sys.stderr)
+    return 0

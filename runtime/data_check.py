@@ -1,0 +1,282 @@
+"""Does the data fit the graph? Checked before training, each mismatch with its fix.
+
+Compares the dataset's sample shape with the Input nodes, the targets
+(classes or values) with the output nodes, and the loss and output
+activation with the task. Problems reuse graph.validation.Problem, with
+`node_id` set to the node the user should change.
+"""
+
+from __future__ import annotations
+
+import math
+
+from graph.model import NetworkGraph, Node
+from graph.validation import ERROR, WARNING, Problem
+from runtime.data import Dataset
+from runtime.heads import OutputHead, input_shapes, output_heads
+
+CLASSIFICATION_LOSSES = {
+    "sparse_categorical_crossentropy",
+    "categorical_crossentropy",
+    "binary_crossentropy",
+}
+CLASSIFICATION_METRICS = {"accuracy", "precision", "recall", "auc"}
+FLOAT_DTYPES = {"float16", "bfloat16", "float32", "float64"}
+
+
+def check_data(graph: NetworkGraph, dataset: Dataset) -> list[Problem]:
+    """Every way `dataset` does not fit `graph`; errors block training.
+
+    Args:
+        graph: A graph that validates (shapes are known).
+        dataset: The loaded dataset.
+    """
+    problems = _input_problems(graph, dataset)
+    for head in output_heads(graph, dataset.task):
+        if head.shape is None:
+            continue
+        if dataset.target == "inputs":
+            problems += _reconstruction_problems(head, dataset)
+        elif dataset.task == "classification":
+            problems += _classification_problems(graph, head, dataset)
+        else:
+            problems += _regression_problems(graph, head, dataset)
+    problems += _settings_problems(graph, dataset)
+    return problems
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return str(tuple(shape))
+
+
+def _input_problems(graph: NetworkGraph, dataset: Dataset) -> list[Problem]:
+    nodes = graph.input_nodes()
+    shapes = input_shapes(graph)
+    sample = dataset.input_shape
+    values = math.prod(sample)
+    problems = []
+    for node in nodes:
+        if node.params.get("dtype", "float32") not in FLOAT_DTYPES:
+            problems.append(
+                Problem(
+                    WARNING,
+                    f"{node.label}: dtype {node.params['dtype']} but {dataset.name} features "
+                    "are float32; set dtype=float32 unless the data holds whole-number ids",
+                    node.id,
+                )
+            )
+    if len(nodes) == 1:
+        node, shape = nodes[0], shapes[0]
+        if tuple(shape) == tuple(sample):
+            return problems
+        if math.prod(shape) == values:
+            problems.append(
+                Problem(
+                    WARNING,
+                    f"{node.label}: shape {_shape_text(shape)} differs from {dataset.name} "
+                    f"samples of shape {_shape_text(sample)}; samples will be reshaped",
+                    node.id,
+                )
+            )
+            return problems
+        problems.append(
+            Problem(
+                ERROR,
+                f"{node.label}: shape {_shape_text(shape)} does not fit {dataset.name} samples "
+                f"of shape {_shape_text(sample)}: set shape={list(sample)}",
+                node.id,
+            )
+        )
+        return problems
+    sizes = [math.prod(shape) for shape in shapes]
+    if sum(sizes) != values:
+        names = ", ".join(f"{n.name} {_shape_text(s)}" for n, s in zip(nodes, shapes, strict=True))
+        problems.append(
+            Problem(
+                ERROR,
+                f"{nodes[0].label}: the Input nodes ({names}) take {sum(sizes)} values per "
+                f"sample together but {dataset.name} samples hold {values} "
+                f"(shape {_shape_text(sample)}); features are split across the Inputs in "
+                f"order: make their sizes add up to {values}",
+                nodes[0].id,
+            )
+        )
+    return problems
+
+
+def _unit_fix(node: Node, units: int, activation: str) -> str:
+    if "units" in node.params:
+        return f"set units={units} and activation={activation}"
+    return f"end the model with Dense(units={units}, activation={activation!r})"
+
+
+def _classification_problems(graph, head: OutputHead, dataset: Dataset) -> list[Problem]:
+    node, units, classes = head.node, head.units, dataset.num_classes
+    label, loss = node.label, head.loss.name
+    if len(head.shape) != 2:
+        return [
+            Problem(
+                ERROR,
+                f"output {label} has shape {head.shape} but {dataset.name} needs one prediction "
+                f"per sample of shape (None, {classes}): add a Flatten or global pooling layer "
+                f"and {_unit_fix(node, classes, 'softmax')}",
+                node.id,
+            )
+        ]
+    if loss not in CLASSIFICATION_LOSSES:
+        return [
+            Problem(
+                ERROR,
+                f"loss {loss} is for regression but {dataset.name} is a classification task "
+                f"with {classes} classes: set loss=auto (or a crossentropy)",
+                node.id,
+            )
+        ]
+    binary = units == 1
+    if binary and classes > 2:
+        return [
+            Problem(
+                ERROR,
+                f"output {label} has 1 unit but {dataset.name} has {classes} classes: "
+                f"{_unit_fix(node, classes, 'softmax')}",
+                node.id,
+            )
+        ]
+    if not binary and units != classes:
+        return [
+            Problem(
+                ERROR,
+                f"output {label} has {units} units but {dataset.name} has {classes} classes: "
+                f"{_unit_fix(node, classes, 'softmax')}",
+                node.id,
+            )
+        ]
+    if binary and loss != "binary_crossentropy":
+        return [
+            Problem(
+                ERROR,
+                f"loss {loss} needs one output unit per class but output {label} has 1 unit: "
+                "set loss=binary_crossentropy (or auto)",
+                node.id,
+            )
+        ]
+    if not binary and loss == "binary_crossentropy":
+        return [
+            Problem(
+                ERROR,
+                f"loss binary_crossentropy expects 1 output unit but output {label} has "
+                f"{units}: set loss=sparse_categorical_crossentropy (or auto)",
+                node.id,
+            )
+        ]
+    activation = head.activation
+    wanted = "sigmoid" if binary else "softmax"
+    if activation in ("linear", wanted):
+        return []
+    return [
+        Problem(
+            WARNING,
+            f"output {label} uses activation {activation}; a classifier with {units} "
+            f"unit{'s' if units > 1 else ''} should use activation={wanted} (or linear: "
+            "the loss then applies it)",
+            node.id,
+        )
+    ]
+
+
+def _regression_problems(graph, head: OutputHead, dataset: Dataset) -> list[Problem]:
+    node, label = head.node, head.node.label
+    expected = dataset.target_shape or (1,)
+    if tuple(head.shape[1:]) != tuple(expected):
+        return [
+            Problem(
+                ERROR,
+                f"output {label} has shape {head.shape} but {dataset.name} targets have shape "
+                f"(None, {', '.join(map(str, expected))}): "
+                f"{_unit_fix(node, expected[-1], 'linear')}",
+                node.id,
+            )
+        ]
+    if head.loss.name in CLASSIFICATION_LOSSES:
+        return [
+            Problem(
+                ERROR,
+                f"loss {head.loss.name} is for classification but {dataset.name} is a "
+                "regression task: set loss=auto (mean_squared_error)",
+                node.id,
+            )
+        ]
+    if head.activation == "softmax" and head.units == 1:
+        return [
+            Problem(
+                ERROR,
+                f"output {label} applies softmax to 1 unit, which always outputs 1: "
+                "set activation=linear",
+                node.id,
+            )
+        ]
+    if head.activation in ("softmax", "sigmoid", "relu"):
+        return [
+            Problem(
+                WARNING,
+                f"output {label} uses activation {head.activation}, which limits the values "
+                "it can predict; regression usually ends with activation=linear",
+                node.id,
+            )
+        ]
+    return []
+
+
+def _reconstruction_problems(head: OutputHead, dataset: Dataset) -> list[Problem]:
+    node = head.node
+    if tuple(head.shape[1:]) == tuple(dataset.input_shape):
+        if head.loss.name in CLASSIFICATION_LOSSES:
+            return [
+                Problem(
+                    ERROR,
+                    f"loss {head.loss.name} does not fit reconstructing the input: "
+                    "set loss=auto (mean_squared_error)",
+                    node.id,
+                )
+            ]
+        return []
+    return [
+        Problem(
+            ERROR,
+            f"output {node.label} has shape {head.shape} but reconstructing {dataset.name} "
+            f"needs the input's shape (None, {', '.join(map(str, dataset.input_shape))})",
+            node.id,
+        )
+    ]
+
+
+def _settings_problems(graph: NetworkGraph, dataset: Dataset) -> list[Problem]:
+    problems = []
+    training = graph.training
+    if dataset.task == "regression":
+        wrong = sorted(set(training["metrics"]) & CLASSIFICATION_METRICS)
+        if wrong:
+            problems.append(
+                Problem(
+                    WARNING,
+                    f"metrics {', '.join(wrong)} apply to classification; {dataset.name} is "
+                    "a regression task, so they are skipped (use mae or mse)",
+                )
+            )
+    if training["batch_size"] > len(dataset.x_train):
+        problems.append(
+            Problem(
+                WARNING,
+                f"batch_size {training['batch_size']} is larger than the "
+                f"{len(dataset.x_train)} training samples: each epoch is a single update",
+            )
+        )
+    if training["early_stopping"] and not dataset.has_validation:
+        problems.append(
+            Problem(
+                WARNING,
+                "early_stopping watches the validation loss but validation_size is 0: "
+                "it watches the training loss instead",
+            )
+        )
+    return problems

@@ -1,0 +1,454 @@
+"""Saved Keras models (`.keras`, `.h5`, JSON configs) -> graphs, laid out automatically.
+
+The model's structure is read from its functional config (layers and the
+tensors between them); each layer becomes a node through
+`runtime.layer_factory.params_from_config`, which refuses anything the
+catalog cannot represent exactly. Nested models (a model used as a layer)
+are flattened into the graph. Node names are the Keras layer names, so the
+model's weights can be copied into the rebuilt model by name
+(`transfer_weights`).
+
+Files are loaded with `safe_mode=True`, and before that their config is
+checked for layer classes the catalog lacks (Lambda, custom classes), so such
+a file is refused with a message naming the layer rather than deserialized.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from graph.catalog import CATALOG
+from graph.layout import layered_layout
+from graph.model import AddEdge, AddNode, Edge, MoveNodes, NetworkGraph, Node
+from graph.validation import ERROR, validate
+from graph.wiring import POSITIONAL, call_style
+from runtime.layer_factory import UnsupportedLayerError, params_from_config
+
+MODEL_CLASSES = frozenset({"Functional", "Sequential", "Model"})
+INPUT_CLASS = "InputLayer"
+TENSOR_CLASS = "__keras_tensor__"
+SUFFIXES = (".keras", ".h5", ".hdf5", ".json")
+# Keyword arguments through which a layer may receive its input tensors.
+TENSOR_KEYWORDS = ("query", "value", "key")
+
+TensorKey = tuple[str, int, int]
+"""(layer name, call index, output index): Keras's `keras_history` of a tensor."""
+
+
+class ImportModelError(ValueError):
+    """A model file or model that cannot become a graph; the message says why."""
+
+
+def import_model(source: str | Path | keras.Model) -> NetworkGraph:
+    """Turns a saved Keras model (or a model object) into a laid-out graph.
+
+    Args:
+        source: A `.keras` or `.h5` file, a `.json` model config, or a
+            `keras.Model`.
+
+    Raises:
+        ImportModelError: naming the file, layer, class and what is unsupported.
+    """
+    if isinstance(source, keras.Model):
+        return graph_from_model(source)
+    return graph_from_model(load_keras_model(source))
+
+
+def load_keras_model(path: str | Path) -> keras.Model:
+    """Loads a model file safely (no code is ever deserialized).
+
+    Raises:
+        ImportModelError: for a missing or unreadable file, an unknown
+            suffix, or a layer class the catalog lacks.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in SUFFIXES:
+        raise ImportModelError(
+            f"{path}: expected a .keras, .h5 or .json model file. Received: {path.suffix!r}"
+        )
+    if not path.is_file():
+        raise ImportModelError(f"{path}: file not found")
+    config = _read_config(path)
+    try:
+        check_config(config)
+    except ImportModelError as error:
+        raise ImportModelError(f"{path}: {error}") from None
+    try:
+        if path.suffix.lower() == ".json":
+            return keras.models.model_from_json(json.dumps(config))
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:  # Keras raises many types for a bad file; none may escape.
+        raise ImportModelError(f"{path}: cannot be loaded: {_first_line(error)}") from None
+
+
+def _read_config(path: Path) -> dict:
+    """The model config stored in a file, without deserializing anything."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".keras":
+            with zipfile.ZipFile(path) as archive:
+                text = archive.read("config.json").decode("utf-8")
+        elif suffix == ".json":
+            text = path.read_text(encoding="utf-8")
+        else:
+            import h5py
+
+            with h5py.File(path, "r") as file:
+                text = file.attrs.get("model_config")
+                if text is None:
+                    raise ImportModelError(f"{path}: holds weights only, no model config")
+                text = text.decode("utf-8") if isinstance(text, bytes) else str(text)
+        config = json.loads(text)
+    except ImportModelError:
+        raise
+    except (OSError, KeyError, zipfile.BadZipFile, UnicodeDecodeError, ValueError) as error:
+        raise ImportModelError(f"{path}: not a readable Keras model file ({error})") from None
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ImportModelError(f"{path}: not a Keras model config (no class_name)")
+    return config
+
+
+def check_config(config: Mapping[str, Any]) -> None:
+    """Raises ImportModelError for the first layer class the catalog lacks.
+
+    Walks nested models too. Lambda layers carry Python code, which DeepWire
+    never loads.
+    """
+    for entry in _layer_entries(config):
+        class_name = entry.get("class_name", "?")
+        name = (entry.get("config") or {}).get("name") or entry.get("name") or "?"
+        module = str(entry.get("module") or "keras")
+        if class_name in MODEL_CLASSES or class_name == INPUT_CLASS:
+            continue
+        if class_name == "Lambda":
+            raise ImportModelError(
+                f"{name} (Lambda): Lambda layers hold Python code, which DeepWire never loads; "
+                "replace it with built-in layers"
+            )
+        if not module.startswith("keras") or class_name not in CATALOG:
+            raise ImportModelError(
+                f"{name} ({class_name}): layer type {class_name} is not in the catalog"
+                + ("" if module.startswith("keras") else f" (custom class from {module})")
+            )
+
+
+def _layer_entries(config: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    inner = config.get("config") if isinstance(config.get("config"), Mapping) else {}
+    for entry in inner.get("layers", ()) if isinstance(inner, Mapping) else ():
+        if not isinstance(entry, Mapping):
+            continue
+        yield entry
+        if entry.get("class_name") in MODEL_CLASSES:
+            yield from _layer_entries(entry)
+
+
+# From a model config to a graph --------------------------------------------------
+
+
+@dataclass
+class _Draft:
+    """Nodes and edges collected before the graph is assembled in model order."""
+
+    nodes: list[Node] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+    names: set[str] = field(default_factory=set)
+    count: int = 0
+
+    def add(self, type_name: str, name: str, params: dict, sources: list[str]) -> str:
+        if name in self.names:
+            raise ImportModelError(
+                f"{name}: two layers share this name (a nested model reuses a name of "
+                "the outer model); rename one of them"
+            )
+        self.count += 1
+        node = Node(f"n{self.count}", type_name, name, params)
+        self.nodes.append(node)
+        self.names.add(name)
+        self.edges += [Edge(source, node.id, port) for port, source in enumerate(sources)]
+        return node.id
+
+
+def graph_from_model(model: keras.Model) -> NetworkGraph:
+    """The graph of a Keras model (functional or Sequential, nested models flattened).
+
+    Raises:
+        ImportModelError: for layers, wiring or parameters the catalog cannot represent.
+    """
+    kind = "Sequential" if isinstance(model, keras.Sequential) else "Functional"
+    try:
+        model_config = model.get_config()
+    except NotImplementedError:
+        model_config = {}
+    if "layers" not in (model_config or {}):
+        raise ImportModelError(
+            f"{model.name} ({type(model).__name__}): a subclassed model has no layer graph "
+            "to import; save a functional or Sequential model"
+        )
+    config = {"class_name": kind, "config": model_config}
+    check_config(config)
+    draft = _Draft()
+    try:
+        inputs, outputs = _convert(config, draft, feeds=None)
+    except UnsupportedLayerError as error:
+        raise ImportModelError(str(error)) from None
+    graph = _assemble(draft, inputs, outputs, model.name)
+    problems = [p for p in validate(graph) if p.severity == ERROR]
+    if problems:
+        raise ImportModelError(
+            f"{model.name}: the imported graph does not validate:\n"
+            + "\n".join(f"  - {p.message}" for p in problems)
+        )
+    graph.apply(MoveNodes(layered_layout(graph)))
+    return graph
+
+
+def _convert(
+    config: Mapping[str, Any], draft: _Draft, feeds: list[str] | None
+) -> tuple[list[str], list[str]]:
+    """Adds a (possibly nested) model's layers; returns its input and output node ids.
+
+    Args:
+        config: `{"class_name": ..., "config": ...}` of a Functional or Sequential model.
+        draft: Where nodes go.
+        feeds: For a nested model, the outer node ids feeding its inputs.
+    """
+    if config["class_name"] == "Sequential":
+        return _convert_sequential(config["config"], draft, feeds)
+    return _convert_functional(config["config"], draft, feeds)
+
+
+def _convert_sequential(
+    config: Mapping[str, Any], draft: _Draft, feeds: list[str] | None
+) -> tuple[list[str], list[str]]:
+    layers = list(config.get("layers", ()))
+    if layers and layers[0].get("class_name") == INPUT_CLASS:
+        first = layers.pop(0)
+        input_config = first["config"]
+    else:
+        shape = config.get("build_input_shape")
+        if shape is None:
+            raise ImportModelError(
+                f"{config.get('name', 'sequential')} (Sequential): the model was never built, "
+                "so its input shape is unknown; build it or give it an Input"
+            )
+        input_config = {"batch_shape": list(shape), "dtype": "float32", "name": "input_layer"}
+    if feeds is None:
+        _, params = params_from_config(INPUT_CLASS, input_config)
+        current = draft.add("Input", input_config.get("name", "input_layer"), params, [])
+        inputs = [current]
+    else:
+        current, inputs = _single_feed(config, feeds), []
+    for entry in layers:
+        if entry.get("class_name") in MODEL_CLASSES:
+            _, outputs = _convert(entry, draft, [current])
+            current = _single_feed(entry.get("config", {}), outputs)
+        else:
+            current = _add_layer(entry, draft, [current])
+    return inputs, [current]
+
+
+def _single_feed(config: Mapping[str, Any], ids: list[str]) -> str:
+    if len(ids) != 1:
+        raise ImportModelError(
+            f"{config.get('name', 'model')} (Sequential): expects one input tensor. "
+            f"Received: {len(ids)}"
+        )
+    return ids[0]
+
+
+def _convert_functional(
+    config: Mapping[str, Any], draft: _Draft, feeds: list[str] | None
+) -> tuple[list[str], list[str]]:
+    model_name = config.get("name", "model")
+    tensors: dict[TensorKey, str] = {}
+    input_keys = _history_list(config.get("input_layers", ()))
+    if feeds is not None and len(feeds) != len(input_keys):
+        raise ImportModelError(
+            f"{model_name} (nested model): takes {len(input_keys)} inputs. Received: {len(feeds)}"
+        )
+    pending = list(config.get("layers", ()))
+    while pending:
+        progress = []
+        for entry in pending:
+            if _convert_entry(entry, draft, tensors, input_keys, feeds):
+                progress.append(entry)
+        if not progress:
+            names = ", ".join(str(e.get("name")) for e in pending)
+            raise ImportModelError(f"{model_name}: layers {names} have inputs that never appear")
+        done = {id(entry) for entry in progress}
+        pending = [entry for entry in pending if id(entry) not in done]
+    outputs = []
+    for key in _history_list(config.get("output_layers", ())):
+        if key not in tensors:
+            raise ImportModelError(f"{model_name}: output {key[0]} is not produced by any layer")
+        outputs.append(tensors[key])
+    if feeds is not None:
+        return [], outputs
+    missing = [key[0] for key in input_keys if key not in tensors]
+    if missing:
+        raise ImportModelError(f"{model_name}: input {missing[0]} is not an InputLayer")
+    return [tensors[key] for key in input_keys], outputs
+
+
+def _convert_entry(
+    entry: Mapping[str, Any],
+    draft: _Draft,
+    tensors: dict[TensorKey, str],
+    input_keys: list[TensorKey],
+    feeds: list[str] | None,
+) -> bool:
+    """Adds one layer entry once its inputs exist; False when they do not exist yet."""
+    class_name = entry.get("class_name")
+    name = entry.get("name") or entry.get("config", {}).get("name")
+    if class_name == INPUT_CLASS:
+        key = (name, 0, 0)
+        if feeds is not None:
+            tensors[key] = feeds[input_keys.index(key)] if key in input_keys else feeds[0]
+            return True
+        _, params = params_from_config(INPUT_CLASS, entry["config"])
+        tensors[key] = draft.add("Input", name, params, [])
+        return True
+    calls = entry.get("inbound_nodes") or []
+    if len(calls) > 1:
+        raise ImportModelError(
+            f"{name} ({class_name}): the layer is called {len(calls)} times (shared weights); "
+            "a graph node is called once"
+        )
+    if not calls:
+        return True
+    sources = _call_inputs(calls[0], name, class_name)
+    if any(key not in tensors for key in sources):
+        return False
+    source_ids = [tensors[key] for key in sources]
+    if class_name in MODEL_CLASSES:
+        _, outputs = _convert(entry, draft, source_ids)
+        for index, node_id in enumerate(outputs):
+            tensors[(name, 0, index)] = node_id
+    else:
+        tensors[(name, 0, 0)] = _add_layer(entry, draft, source_ids)
+    return True
+
+
+def _add_layer(entry: Mapping[str, Any], draft: _Draft, sources: list[str]) -> str:
+    class_name = entry.get("class_name", "?")
+    layer_config = entry.get("config", {})
+    name = layer_config.get("name") or entry.get("name")
+    type_name, params = params_from_config(class_name, layer_config)
+    return draft.add(type_name, name, params, sources)
+
+
+def _call_inputs(call: Any, name: str, class_name: str) -> list[TensorKey]:
+    """The tensors a layer call consumes, in port order."""
+    if not isinstance(call, Mapping):
+        raise ImportModelError(f"{name} ({class_name}): unrecognised call record {call!r}")
+    keys = list(_tensor_keys(call.get("args", ())))
+    kwargs = call.get("kwargs") or {}
+    for keyword, value in kwargs.items():
+        if keyword in TENSOR_KEYWORDS and call_style(class_name) == POSITIONAL:
+            continue
+        if any(True for _ in _tensor_keys(value)):
+            raise ImportModelError(
+                f"{name} ({class_name}): receives a tensor as {keyword}=, which a graph "
+                "cannot express"
+            )
+    # query=, value=, key= given by keyword take the ports after the positional ones.
+    for keyword in TENSOR_KEYWORDS[len(keys) :]:
+        keys += list(_tensor_keys(kwargs.get(keyword)))
+    for layer, call_index, output_index in keys:
+        if output_index != 0:
+            raise ImportModelError(
+                f"{name} ({class_name}): uses output {output_index} of {layer}; "
+                "layers with several outputs are not supported"
+            )
+        if call_index != 0:
+            raise ImportModelError(
+                f"{name} ({class_name}): uses call {call_index} of {layer} (a shared layer); "
+                "a graph node is called once"
+            )
+    return keys
+
+
+def _tensor_keys(value: Any) -> Iterator[TensorKey]:
+    if isinstance(value, Mapping):
+        if value.get("class_name") == TENSOR_CLASS:
+            layer, call_index, output_index = value["config"]["keras_history"]
+            yield (layer, call_index, output_index)
+        return
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _tensor_keys(item)
+
+
+def _history_list(value: Any) -> list[TensorKey]:
+    """`input_layers`/`output_layers`: one [name, i, j] or a list of them."""
+    if isinstance(value, (list, tuple)) and len(value) == 3 and isinstance(value[0], str):
+        return [(value[0], value[1], value[2])]
+    return [key for item in value for key in _history_list(item)]
+
+
+def _assemble(draft: _Draft, inputs: list[str], outputs: list[str], name: str) -> NetworkGraph:
+    """The graph, with inputs first and outputs last so graph order is model order."""
+    consumed = {edge.source for edge in draft.edges}
+    for node_id in outputs:
+        if node_id in consumed:
+            node = next(n for n in draft.nodes if n.id == node_id)
+            raise ImportModelError(
+                f"{node.label}: is a model output and also feeds other layers; "
+                "a graph's outputs are the layers nothing consumes"
+            )
+    dangling = [n for n in draft.nodes if n.id not in consumed and n.id not in outputs]
+    dangling = [n for n in dangling if n.type != "Input"]
+    if dangling:
+        raise ImportModelError(f"{dangling[0].label}: is computed but is not a model output")
+    if len(set(outputs)) != len(outputs):
+        raise ImportModelError(f"{name}: the same layer is listed twice as an output")
+    by_id = {node.id: node for node in draft.nodes}
+    middle = [n for n in draft.nodes if n.id not in inputs and n.id not in outputs]
+    ordered = [by_id[i] for i in inputs] + middle + [by_id[i] for i in outputs]
+    graph = NetworkGraph(name)
+    for node in ordered:
+        graph.apply(AddNode(node))
+    for edge in draft.edges:
+        graph.apply(AddEdge(edge))
+    return graph
+
+
+# Weights ------------------------------------------------------------------------
+
+
+def layer_weights(model: keras.Model) -> dict[str, list]:
+    """Every layer's weights by layer name, nested models' layers included."""
+    weights = {}
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            weights.update(layer_weights(layer))
+        elif layer.weights:
+            weights[layer.name] = layer.get_weights()
+    return weights
+
+
+def transfer_weights(source: keras.Model, target: keras.Model) -> None:
+    """Copies weights from `source` into the layers of `target` with the same names.
+
+    Raises:
+        ImportModelError: when a target layer with weights has no counterpart.
+    """
+    weights = layer_weights(source)
+    for layer in target.layers:
+        if not layer.weights:
+            continue
+        if layer.name not in weights:
+            raise ImportModelError(f"{layer.name}: no layer of that name in the source model")
+        layer.set_weights(weights[layer.name])
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

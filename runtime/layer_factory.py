@@ -1,0 +1,275 @@
+"""The one place that turns catalog parameters into Keras layers, and back.
+
+`make_layer` builds a Keras layer from a node's type and canonical params;
+`params_from_layer` recovers them from a Keras layer for model import. The
+inverse is checked rather than trusted: after reading a layer's config, the
+layer is rebuilt from the recovered params and both configs are compared key
+by key, so a layer the catalog cannot represent exactly (a constraint, a
+seeded initializer, a data format, a dtype policy, ...) is refused with a
+message instead of being imported as a different layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import keras
+import numpy as np
+
+from graph.catalog import CATALOG
+from graph.layer_type import LayerType, keras_snake_case
+from graph.params import ParamError
+
+# Config keys that never change what a layer computes and have no Param.
+IGNORED_KEYS = frozenset({"name", "trainable"})
+# Keras class of the graph's "Input" type.
+INPUT_CLASS = "InputLayer"
+# Keys of wrapper configs that hold a whole serialized layer.
+WRAPPED_LAYER_KEYS = ("layer", "backward_layer")
+
+
+class UnsupportedLayerError(ValueError):
+    """A Keras layer the catalog cannot represent exactly."""
+
+
+def make_input(params: Mapping[str, Any], name: str) -> keras.KerasTensor:
+    """Builds the symbolic input tensor of an Input node.
+
+    Args:
+        params: Canonical Input params (`shape`, `dtype`).
+        name: The node's name.
+    """
+    return keras.Input(shape=tuple(params["shape"]), dtype=params["dtype"], name=name)
+
+
+def make_layer(type_name: str, params: Mapping[str, Any], name: str) -> keras.layers.Layer:
+    """Builds the Keras layer of a node.
+
+    Args:
+        type_name: Catalog type, which is the Keras class name (not "Input":
+            use `make_input`).
+        params: The node's params; coerced here, so partial dicts get defaults.
+        name: The layer name.
+
+    Raises:
+        KeyError: for a type the catalog lacks.
+        ParamError: for params that do not fit their declarations.
+    """
+    entry = _entry(type_name)
+    if type_name == "Input":
+        raise ValueError(f"{name} (Input): build inputs with make_input, not make_layer")
+    kwargs = keras_kwargs(entry, entry.coerce_params(params), name)
+    return getattr(keras.layers, entry.keras_class)(name=name, **kwargs)
+
+
+def keras_kwargs(entry: LayerType, params: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """The Keras constructor keyword arguments for canonical `params`.
+
+    Args:
+        entry: The layer's catalog entry.
+        params: Canonical params of that entry.
+        name: The layer name; wrapped inner layers are named after it.
+    """
+    kwargs = {}
+    for param in entry.params:
+        value = params[param.name]
+        if param.kind == "regularizer":
+            value = make_regularizer(value)
+        elif param.kind == "layer":
+            inner = CATALOG[value["type"]]
+            value = make_layer(value["type"], value["params"], f"{name}_{inner.name_prefix}")
+        elif param.kind in ("ints", "floats") and value is not None:
+            value = tuple(value)
+        kwargs[param.name] = value
+    return entry.to_keras(kwargs) if entry.to_keras else kwargs
+
+
+def make_regularizer(value: Mapping[str, float] | None) -> keras.regularizers.Regularizer | None:
+    """Turns {"l1": a, "l2": b} into the simplest Keras regularizer that equals it."""
+    if value is None:
+        return None
+    l1, l2 = value["l1"], value["l2"]
+    if l1 == 0 and l2 != 0:
+        return keras.regularizers.L2(l2)
+    if l2 == 0 and l1 != 0:
+        return keras.regularizers.L1(l1)
+    return keras.regularizers.L1L2(l1=l1, l2=l2)
+
+
+def params_from_layer(layer: keras.layers.Layer) -> tuple[str, dict[str, Any]]:
+    """Recovers the catalog type and canonical params of a Keras layer.
+
+    Args:
+        layer: A layer of a Keras model (an `InputLayer` maps to "Input").
+
+    Returns:
+        `(type_name, params)` such that `make_layer(type_name, params, ...)`
+        builds a layer with the same configuration.
+
+    Raises:
+        UnsupportedLayerError: naming the layer, its class and what the catalog
+            cannot represent.
+    """
+    class_name = type(layer).__name__
+    if class_name != INPUT_CLASS and type(layer) is not getattr(keras.layers, class_name, None):
+        raise UnsupportedLayerError(
+            f"{layer.name} ({class_name}): custom layer classes are not supported; "
+            f"DeepWire knows the built-in keras.layers only"
+        )
+    return params_from_config(class_name, layer.get_config())
+
+
+def params_from_config(class_name: str, config: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Like `params_from_layer`, from a class name and a layer config.
+
+    Args:
+        class_name: The Keras class name, e.g. "Conv2D" or "InputLayer".
+        config: The layer's `get_config()` (or the "config" of its serialized
+            form in a saved model).
+
+    Raises:
+        UnsupportedLayerError: as `params_from_layer`.
+    """
+    label = f"{config.get('name', class_name.lower())} ({class_name})"
+    if class_name == INPUT_CLASS:
+        return "Input", _input_params(config, label)
+    if class_name not in CATALOG or class_name == "Input":
+        raise UnsupportedLayerError(f"{label}: layer type {class_name} is not in the catalog")
+    entry = CATALOG[class_name]
+    readable = _readable(entry, config)
+    try:
+        params = entry.coerce_params(
+            {key: value for key, value in readable.items() if key in entry.param_index}
+        )
+    except ParamError as error:
+        raise UnsupportedLayerError(f"{label}: {error}") from None
+    rebuilt = make_layer(class_name, params, "rebuilt").get_config()
+    _check_same(entry, config, rebuilt, label)
+    return class_name, params
+
+
+def _entry(type_name: str) -> LayerType:
+    try:
+        return CATALOG[type_name]
+    except KeyError:
+        raise KeyError(f"Unknown layer type {type_name!r}") from None
+
+
+def _input_params(config: Mapping[str, Any], label: str) -> dict[str, Any]:
+    shape = config.get("batch_shape") or (None, *config.get("shape", ()))
+    for flag in ("sparse", "ragged", "optional"):
+        if config.get(flag):
+            raise UnsupportedLayerError(f"{label}: {flag} inputs are not supported")
+    if shape[0] is not None:
+        raise UnsupportedLayerError(
+            f"{label}: a fixed batch size is not supported. Received: batch_shape {tuple(shape)}"
+        )
+    dtype = _dtype_name(config.get("dtype", "float32"))
+    try:
+        return CATALOG["Input"].coerce_params({"shape": list(shape[1:]), "dtype": dtype})
+    except ParamError as error:
+        raise UnsupportedLayerError(
+            f"{label}: {error} (every dimension of an input must be a fixed size)"
+        ) from None
+
+
+def _readable(entry: LayerType, config: Mapping[str, Any]) -> dict[str, Any]:
+    """The config with Keras objects turned into catalog values, by kind."""
+    config = dict(entry.from_keras(dict(config)) if entry.from_keras else config)
+    for key, value in config.items():
+        param = entry.param_index.get(key)
+        if param is None:
+            continue
+        if param.kind == "regularizer":
+            config[key] = _regularizer_params(value)
+        elif param.kind == "layer" and isinstance(value, Mapping):
+            # Bidirectional sets zero_output_for_mask on the layer it wraps by itself.
+            inner = {k: v for k, v in value["config"].items() if k != "zero_output_for_mask"}
+            inner_type, inner_params = params_from_config(value["class_name"], inner)
+            config[key] = {"type": inner_type, "params": inner_params}
+        elif _is_serialized(value, "keras.initializers"):
+            config[key] = keras_snake_case(value["class_name"])
+        elif isinstance(value, list):
+            config[key] = tuple(value)
+    return config
+
+
+def _regularizer_params(value: Any) -> Any:
+    """{"l1", "l2"} for an L1, L2 or L1L2 config; anything else is left to fail."""
+    if not _is_serialized(value, "keras.regularizers"):
+        return value
+    strengths = value.get("config") or {}
+    l1, l2 = _float32(strengths.get("l1", 0.0)), _float32(strengths.get("l2", 0.0))
+    if value["class_name"] == "L1":
+        return {"l1": l1, "l2": 0.0}
+    if value["class_name"] == "L2":
+        return {"l1": 0.0, "l2": l2}
+    if value["class_name"] == "L1L2":
+        return {"l1": l1, "l2": l2}
+    return value
+
+
+def _float32(value: float) -> float:
+    """The shortest decimal of a float32: Keras stores 0.01 as 0.009999999776."""
+    return float(str(np.float32(value)))
+
+
+def _check_same(
+    entry: LayerType, imported: Mapping[str, Any], rebuilt: Mapping[str, Any], label: str
+) -> None:
+    """Raises unless the rebuilt layer's config equals the imported one."""
+    imported = _comparable(entry, imported)
+    rebuilt = _comparable(entry, rebuilt)
+    for key, value in imported.items():
+        if key in IGNORED_KEYS or key not in rebuilt or rebuilt[key] == value:
+            continue
+        raise UnsupportedLayerError(f"{label}: {key} {_describe(key, value)} is not supported")
+
+
+def _comparable(entry: LayerType, config: Mapping[str, Any]) -> dict[str, Any]:
+    """A config in a form where equal layers give equal values."""
+    config = dict(entry.from_keras(dict(config)) if entry.from_keras else config)
+    result = {}
+    for key, value in config.items():
+        if key == "dtype":
+            value = _dtype_name(value)
+        elif key in WRAPPED_LAYER_KEYS and isinstance(value, Mapping):
+            inner = dict(value.get("config", {}))
+            inner.pop("name", None)
+            value = {"class_name": value.get("class_name"), "config": _plain(inner)}
+        elif _is_serialized(value, "keras.regularizers"):
+            value = _regularizer_params(value)
+        result[key] = _plain(value)
+    return result
+
+
+def _plain(value: Any) -> Any:
+    """Lists and tuples compared alike; JSON configs hold lists."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items() if key != "registered_name"}
+    return value
+
+
+def _dtype_name(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return (value.get("config") or {}).get("name", value.get("class_name"))
+    return value
+
+
+def _is_serialized(value: Any, module: str) -> bool:
+    return (
+        isinstance(value, Mapping)
+        and "class_name" in value
+        and str(value.get("module", module)).startswith(module)
+    )
+
+
+def _describe(key: str, value: Any) -> str:
+    if isinstance(value, Mapping) and "class_name" in value:
+        settings = value.get("config") or {}
+        shown = ", ".join(f"{k}={v!r}" for k, v in settings.items() if v is not None)
+        return f"{value['class_name']}({shown})" if shown else str(value["class_name"])
+    return repr(value)

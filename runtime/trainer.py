@@ -1,0 +1,285 @@
+"""Train a graph on a dataset with `model.fit`, reporting plain events.
+
+`Trainer.run()` blocks (the GUI calls it from a QThread, the CLI directly);
+`stop()`, `pause()` and `resume()` may be called from any thread. Stopping
+sets the model's `stop_training` flag directly, which `fit` checks after
+every batch; pausing blocks at the end of the current batch, so the
+optimizer and its state simply wait. Per-batch work is kept to what Keras already hands
+over (its logs) so training through the trainer costs about what plain
+`model.fit` costs; consumers throttle what they draw.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import keras
+import tensorflow as tf
+
+from graph.model import NetworkGraph
+from graph.validation import ERROR, validate
+from runtime.builder import BuildError, build_model
+from runtime.compile import compile_model, fit_targets
+from runtime.data import DataError, Dataset, model_inputs
+from runtime.data_check import check_data
+from runtime.distribute import fit_context, get_strategy
+from runtime.events import BatchEnd, EpochEnd, TrainingFailed, TrainingFinished
+from runtime.heads import input_shapes
+
+Listener = Callable[[object], None]
+
+
+@dataclass
+class _NanAt:
+    epoch: int
+    batch: int
+    name: str
+
+
+class _EventCallback(keras.callbacks.Callback):
+    """Reports batch and epoch ends, honours pause, and catches NaN losses."""
+
+    def __init__(self, trainer: Trainer, epochs: int) -> None:
+        super().__init__()
+        self.trainer = trainer
+        self.epochs = epochs
+        self.epoch = 1
+        self.batches = 0
+        self.nan: _NanAt | None = None
+
+    def on_train_begin(self, logs=None):
+        self.batches = self.params.get("steps") or 0
+        if self.trainer._stop.is_set():
+            self.model.stop_training = True
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch + 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = logs.get("loss") if logs else None
+        if loss is not None and not math.isfinite(loss):
+            self.nan = _NanAt(self.epoch, batch + 1, "NaN" if math.isnan(loss) else "infinite")
+            self.model.stop_training = True
+            return
+        self.trainer._emit(BatchEnd(self.epoch, batch + 1, self.batches, logs))
+        # Waiting here, after the update, lets stop() while paused end the
+        # run without another one: fit checks stop_training right after.
+        if not self.trainer._running.is_set():
+            self.trainer._running.wait()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.nan is None:
+            self.trainer._emit(EpochEnd(epoch + 1, self.epochs, dict(logs or {})))
+
+
+class _BestWeights(keras.callbacks.Callback):
+    """Keeps the weights of the epoch with the lowest monitored loss, in memory."""
+
+    def __init__(self, monitor: str) -> None:
+        super().__init__()
+        self.monitor = monitor
+        self.best = math.inf
+        self.best_epoch: int | None = None
+        self.weights = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is not None and value < self.best:
+            self.best, self.best_epoch = value, epoch + 1
+            self.weights = self.model.get_weights()
+
+    def restore(self) -> None:
+        if self.weights is not None:
+            self.model.set_weights(self.weights)
+
+
+class Trainer:
+    """Trains `graph` on `dataset` and reports events to `on_event`.
+
+    Args:
+        graph: A valid graph; its training settings drive the run.
+        dataset: Data loaded for the graph (runtime.data.load_dataset).
+        on_event: Called with BatchEnd, EpochEnd, TrainingFinished or
+            TrainingFailed events, from the training thread.
+        epochs: Overrides graph.training["epochs"] when given.
+        extra_callbacks: More keras callbacks (tuning's pruning callback).
+    """
+
+    def __init__(
+        self,
+        graph: NetworkGraph,
+        dataset: Dataset,
+        on_event: Listener | None = None,
+        epochs: int | None = None,
+        extra_callbacks: list | None = None,
+    ) -> None:
+        self.graph = graph
+        self.dataset = dataset
+        self.on_event = on_event
+        self.epochs = epochs or graph.training["epochs"]
+        self.extra_callbacks = list(extra_callbacks or [])
+        self.model: keras.Model | None = None
+        self.result: TrainingFinished | TrainingFailed | None = None
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+
+    # Control, from any thread --------------------------------------------------
+
+    def stop(self) -> None:
+        """Ends training after the current batch (also while paused)."""
+        self._stop.set()
+        if self.model is not None:
+            self.model.stop_training = True
+        self._running.set()
+
+    def pause(self) -> None:
+        """Holds training after the current batch until `resume()` or `stop()`."""
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    # Running -------------------------------------------------------------------
+
+    def _emit(self, event: object) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
+
+    def _finish(self, event):
+        self.result = event
+        self._emit(event)
+        return event
+
+    def run(self) -> TrainingFinished | TrainingFailed:
+        """Builds, compiles and trains; returns (and emits) the final event.
+
+        Never raises for bad graphs, data or diverging training: those end
+        in a TrainingFailed event with a message saying what to change.
+        """
+        try:
+            return self._finish(self._train())
+        except BuildError as error:
+            node_id = error.problems[0].node_id if error.problems else None
+            return self._finish(TrainingFailed(str(error), node_id=node_id))
+        except (DataError, ValueError, TypeError, RuntimeError, tf.errors.OpError) as error:
+            return self._finish(TrainingFailed(f"Training failed: {_first_line(error)}"))
+
+    def _train(self) -> TrainingFinished | TrainingFailed:
+        training = self.graph.training
+        strategy = get_strategy(training["strategy"])
+        keras.utils.set_random_seed(training["seed"])
+        graph_errors = [p for p in validate(self.graph) if p.severity == ERROR]
+        if graph_errors:
+            raise BuildError(graph_errors)
+        if training["tensorboard_dir"] and importlib.util.find_spec("tensorboard") is None:
+            return TrainingFailed(
+                f"tensorboard_dir is set ({training['tensorboard_dir']!r}) but TensorBoard is "
+                "not installed: install the tensorboard package or clear tensorboard_dir"
+            )
+        errors = [p for p in check_data(self.graph, self.dataset) if p.severity == ERROR]
+        if errors:
+            return TrainingFailed(
+                "The data does not fit the graph:\n"
+                + "\n".join(f"  - {p.message}" for p in errors),
+                node_id=errors[0].node_id,
+            )
+        with strategy.scope():
+            model = build_model(self.graph)
+            heads = compile_model(model, self.graph, self.dataset)
+        self.model = model
+        shapes = input_shapes(self.graph)
+        x = model_inputs(self.dataset.x_train, shapes)
+        adapt_normalization(model, x)
+        y = fit_targets(heads, self.dataset.y_train, self.dataset)
+        validation = None
+        if self.dataset.has_validation:
+            validation = (
+                model_inputs(self.dataset.x_val, shapes),
+                fit_targets(heads, self.dataset.y_val, self.dataset),
+            )
+        events = _EventCallback(self, self.epochs)
+        best = _BestWeights("val_loss" if validation else "loss")
+        callbacks = [events, *self._setting_callbacks(validation is not None)]
+        if training["checkpoint_best"]:
+            callbacks.append(best)
+        if self._stop.is_set():
+            model.stop_training = True
+        with fit_context(training["strategy"], model, x, y):
+            history = model.fit(
+                x,
+                y,
+                batch_size=training["batch_size"],
+                epochs=self.epochs,
+                validation_data=validation,
+                callbacks=callbacks + self.extra_callbacks,
+                verbose=0,
+            )
+        if events.nan is not None:
+            nan = events.nan
+            return TrainingFailed(
+                f"loss became {nan.name} at epoch {nan.epoch}, batch {nan.batch}; "
+                f"try a lower learning_rate (now {training['learning_rate']:g}), "
+                "normalized features, or check the data for inf/NaN values",
+                epoch=nan.epoch,
+                batch=nan.batch,
+            )
+        if training["checkpoint_best"]:
+            best.restore()
+        done = len(history.history.get("loss", []))
+        return TrainingFinished(
+            history={k: [float(v) for v in values] for k, values in history.history.items()},
+            stopped_early=done < self.epochs,
+            model=model,
+            best_epoch=best.best_epoch if training["checkpoint_best"] else done or None,
+            stopped_by_user=self._stop.is_set(),
+        )
+
+    def _setting_callbacks(self, has_validation: bool) -> list:
+        training = self.graph.training
+        monitor = "val_loss" if has_validation else "loss"
+        callbacks = []
+        if training["early_stopping"]:
+            callbacks.append(
+                keras.callbacks.EarlyStopping(monitor=monitor, patience=training["patience"])
+            )
+        # A schedule owns the learning rate; ReduceLROnPlateau cannot set it then.
+        if training["reduce_lr_on_plateau"] and training["lr_schedule"] == "constant":
+            callbacks.append(
+                keras.callbacks.ReduceLROnPlateau(
+                    monitor=monitor,
+                    factor=training["reduce_lr_factor"],
+                    patience=training["reduce_lr_patience"],
+                )
+            )
+        if training["tensorboard_dir"]:
+            callbacks.append(keras.callbacks.TensorBoard(log_dir=training["tensorboard_dir"]))
+        return callbacks
+
+
+def adapt_normalization(model: keras.Model, x) -> None:
+    """Adapts every Normalization layer without stored statistics to the data reaching it.
+
+    Layers are adapted in model order, so one placed after another sees data
+    already normalized by the first.
+    """
+    for layer in model.layers:
+        if not isinstance(layer, keras.layers.Normalization):
+            continue
+        if getattr(layer, "input_mean", None) is not None:
+            continue
+        feed = keras.Model(model.inputs, layer.input)
+        layer.adapt(feed.predict(x, verbose=0, batch_size=1024))
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -1,0 +1,283 @@
+"""Hyperparameter search with Optuna: TPE sampling, median pruning per epoch.
+
+Each trial trains a copy of the graph with the sampled settings through the
+Trainer and scores it by its lowest validation loss (training loss without a
+validation split). Hyperparameter names in results:
+
+- `learning_rate`, `batch_size`, `optimizer`: training settings;
+- `l1`, `l2`: the kernel_regularizer of every layer that has one;
+- `<node>.units` / `<node>.filters`: the width of a hidden Dense,
+  convolution or recurrent layer (output layers and layers whose width
+  other layers depend on, e.g. a branch into Add, are left alone);
+- `<node>.rate`: the rate of a Dropout layer.
+
+`apply_best` turns such a dict into one undoable command.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import keras
+import optuna
+
+from graph.model import Batch, Command, NetworkGraph, Node, SetParams, SetSettings
+from graph.validation import is_valid, validate
+from runtime.data import Dataset
+from runtime.events import EpochEnd, TrainingFailed, TrialFinished, TrialStarted, TuningFinished
+from runtime.trainer import Trainer
+
+WIDTH_PARAMS = {
+    "Dense": "units",
+    "SimpleRNN": "units",
+    "LSTM": "units",
+    "GRU": "units",
+    "Conv1D": "filters",
+    "Conv2D": "filters",
+    "Conv3D": "filters",
+}
+
+
+@dataclass
+class SearchSpace:
+    """What to search, with the user's ranges; None leaves a hyperparameter as it is.
+
+    Attributes:
+        learning_rate: (low, high), sampled on a log scale.
+        batch_sizes: Batch sizes to choose from.
+        l1: (low, high) of the L1 kernel penalty, log scale.
+        l2: (low, high) of the L2 kernel penalty, log scale.
+        dropout: (low, high) of every Dropout layer's rate.
+        units: (low, high) of every tunable layer's width, log scale; None
+            with `tune_widths` searches from half to double each layer's width.
+        tune_widths: Whether to search layer widths at all.
+        optimizers: Optimizer names to choose from.
+    """
+
+    learning_rate: tuple[float, float] | None = (1e-4, 1e-2)
+    batch_sizes: tuple[int, ...] | None = (16, 32, 64)
+    l1: tuple[float, float] | None = None
+    l2: tuple[float, float] | None = (1e-6, 1e-2)
+    dropout: tuple[float, float] | None = (0.0, 0.5)
+    units: tuple[int, int] | None = None
+    tune_widths: bool = True
+    optimizers: tuple[str, ...] | None = ("adam", "rmsprop", "sgd")
+
+
+class _TrialFailed(Exception):
+    """A trial whose training failed (e.g. NaN loss); Optuna records it as failed."""
+
+
+class _Pruning(keras.callbacks.Callback):
+    """Reports each epoch's monitored loss to Optuna and stops a trial it prunes."""
+
+    def __init__(self, trial: optuna.Trial, monitor: str) -> None:
+        super().__init__()
+        self.trial = trial
+        self.monitor = monitor
+        self.pruned = False
+        self.best = math.inf
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None or not math.isfinite(value):
+            return
+        self.best = min(self.best, value)
+        self.trial.report(value, epoch)
+        if self.trial.should_prune():
+            self.pruned = True
+            self.model.stop_training = True
+
+
+def tunable_widths(graph: NetworkGraph) -> list[tuple[Node, str]]:
+    """Hidden layers whose width can change alone without breaking the graph."""
+    outputs = {node.id for node in graph.output_nodes()}
+    result = []
+    for node in graph.nodes:
+        param = WIDTH_PARAMS.get(node.type)
+        if param is None or node.id in outputs:
+            continue
+        trial = graph.copy()
+        trial.set_params(node.id, **{param: node.params[param] + 1})
+        if is_valid(validate(trial)):
+            result.append((node, param))
+    return result
+
+
+def apply_best(graph: NetworkGraph, params: dict) -> Batch:
+    """One undoable command that writes tuned `params` (names as above) into `graph`.
+
+    The command is returned unapplied: the GUI pushes it on its undo stack,
+    the CLI applies it with `graph.apply(command)`.
+
+    Raises:
+        ValueError: for a name that matches no setting or node.
+    """
+    commands: list[Command] = []
+    training = {k: params[k] for k in ("learning_rate", "batch_size", "optimizer") if k in params}
+    if training:
+        commands.append(SetSettings("training", training))
+    if "l1" in params or "l2" in params:
+        penalty = {"l1": float(params.get("l1", 0.0)), "l2": float(params.get("l2", 0.0))}
+        for node in graph.nodes:
+            if "kernel_regularizer" in node.params:
+                commands.append(SetParams(node.id, {"kernel_regularizer": penalty}))
+    for key, value in params.items():
+        if "." not in key:
+            if key not in ("learning_rate", "batch_size", "optimizer", "l1", "l2"):
+                raise ValueError(f"Unknown tuned hyperparameter {key!r}")
+            continue
+        name, param = key.rsplit(".", 1)
+        node = graph.find(name)
+        if node is None or param not in node.params:
+            raise ValueError(f"Tuned hyperparameter {key!r} names no node parameter in the graph")
+        commands.append(SetParams(node.id, {param: value}))
+    return Batch(commands, "Apply tuned hyperparameters")
+
+
+def _suggest(trial: optuna.Trial, graph: NetworkGraph, space: SearchSpace, widths) -> dict:
+    params = {}
+    if space.learning_rate:
+        params["learning_rate"] = trial.suggest_float(
+            "learning_rate", *space.learning_rate, log=True
+        )
+    if space.batch_sizes:
+        params["batch_size"] = trial.suggest_categorical("batch_size", list(space.batch_sizes))
+    if space.optimizers:
+        params["optimizer"] = trial.suggest_categorical("optimizer", list(space.optimizers))
+    if space.l1:
+        params["l1"] = trial.suggest_float("l1", *space.l1, log=True)
+    if space.l2:
+        params["l2"] = trial.suggest_float("l2", *space.l2, log=True)
+    if space.dropout:
+        for node in graph.nodes:
+            if node.type == "Dropout":
+                params[f"{node.name}.rate"] = trial.suggest_float(
+                    f"{node.name}.rate", *space.dropout
+                )
+    for node, param in widths:
+        current = node.params[param]
+        low, high = space.units or (max(1, current // 2), current * 2)
+        key = f"{node.name}.{param}"
+        params[key] = trial.suggest_int(key, low, high, log=True)
+    return params
+
+
+class Tuner:
+    """Searches `space` for `trials` trials, reporting tuning events to `on_event`.
+
+    Args:
+        graph: The graph to tune (left unchanged; see `apply_best`).
+        dataset: The data to train on.
+        space: What to search.
+        trials: The trial budget.
+        on_event: Receives TrialStarted, EpochEnd (of the running trial),
+            TrialFinished and TuningFinished events.
+        epochs: Epochs per trial; graph.training["epochs"] when None.
+    """
+
+    def __init__(
+        self,
+        graph: NetworkGraph,
+        dataset: Dataset,
+        space: SearchSpace | None = None,
+        trials: int = 10,
+        on_event: Callable[[object], None] | None = None,
+        epochs: int | None = None,
+    ) -> None:
+        self.graph = graph
+        self.dataset = dataset
+        self.space = space or SearchSpace()
+        self.trials = trials
+        self.on_event = on_event
+        self.epochs = epochs
+        self.study: optuna.Study | None = None
+        self._stop = threading.Event()
+        self._trainer: Trainer | None = None
+        self._params: dict[int, dict] = {}
+        self._messages: dict[int, str] = {}
+
+    def stop(self) -> None:
+        """Ends the running trial after its current batch and starts no other."""
+        self._stop.set()
+        if self._trainer is not None:
+            self._trainer.stop()
+
+    def _emit(self, event: object) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
+
+    def _forward(self, event: object) -> None:
+        if isinstance(event, EpochEnd):
+            self._emit(event)
+
+    def _objective(self, trial: optuna.Trial, widths) -> float:
+        params = _suggest(trial, self.graph, self.space, widths)
+        self._params[trial.number] = params
+        self._emit(TrialStarted(trial.number, params))
+        candidate = self.graph.copy()
+        candidate.apply(apply_best(candidate, params))
+        monitor = "val_loss" if self.dataset.has_validation else "loss"
+        pruning = _Pruning(trial, monitor)
+        self._trainer = Trainer(
+            candidate, self.dataset, self._forward, self.epochs, extra_callbacks=[pruning]
+        )
+        if self._stop.is_set():
+            self._trainer.stop()
+        result = self._trainer.run()
+        if isinstance(result, TrainingFailed):
+            self._messages[trial.number] = result.message
+            raise _TrialFailed(result.message)
+        if pruning.pruned:
+            raise optuna.TrialPruned()
+        if not math.isfinite(pruning.best):
+            self._messages[trial.number] = f"no finite {monitor} was reported"
+            raise _TrialFailed(self._messages[trial.number])
+        return pruning.best
+
+    def _trial_done(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        state = {
+            optuna.trial.TrialState.COMPLETE: "complete",
+            optuna.trial.TrialState.PRUNED: "pruned",
+        }.get(trial.state, "fail")
+        self._emit(
+            TrialFinished(
+                trial.number,
+                self._params.get(trial.number, dict(trial.params)),
+                trial.value if state == "complete" else None,
+                state,
+                self._messages.get(trial.number, ""),
+            )
+        )
+        if self._stop.is_set():
+            study.stop()
+
+    def run(self) -> TuningFinished:
+        """Runs the search (blocking) and returns (and emits) TuningFinished."""
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        seed = self.graph.training["seed"]
+        self.study = optuna.create_study(
+            direction="minimize",
+            sampler=optuna.samplers.TPESampler(seed=seed),
+            pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=1),
+        )
+        widths = tunable_widths(self.graph) if self.space.tune_widths else []
+        if not self._stop.is_set():
+            self.study.optimize(
+                lambda trial: self._objective(trial, widths),
+                n_trials=self.trials,
+                callbacks=[self._trial_done],
+                catch=(_TrialFailed,),
+            )
+        completed = [t for t in self.study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+        best = min(completed, key=lambda t: t.value) if completed else None
+        event = TuningFinished(
+            best_params=self._params.get(best.number, {}) if best else {},
+            best_value=best.value if best else None,
+            trials=len(self.study.trials),
+        )
+        self._emit(event)
+        return event

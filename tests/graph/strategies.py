@@ -1,0 +1,109 @@
+"""Hypothesis strategies: parameter values from their declarations, and whole graphs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+from graph.catalog import CATALOG
+from graph.model import AddEdge, AddNode, Edge, NetworkGraph, Node, SetSettings
+from graph.params import Param, ParamError
+from graph.settings import DATASET_PARAMS, TRAINING_PARAMS
+
+# Text a user could type: any printable character except surrogates, which
+# UTF-8 files cannot hold.
+TEXT = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20
+)
+NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,11}", fullmatch=True)
+
+
+def _number(param: Param, integer: bool) -> st.SearchStrategy:
+    low = param.minimum if param.minimum is not None else -1000
+    high = param.maximum if param.maximum is not None else low + 1000
+    if integer:
+        return st.integers(int(low), int(high))
+    return st.floats(low, high, allow_nan=False, allow_infinity=False)
+
+
+def param_values(param: Param) -> st.SearchStrategy:
+    """Values `param` accepts, already in canonical form; the default when unsure."""
+    kind = param.kind
+    if kind == "int":
+        values = _number(param, True)
+    elif kind == "float":
+        values = _number(param, False)
+    elif kind == "bool":
+        values = st.booleans()
+    elif kind == "choice":
+        values = st.sampled_from(param.choices)
+    elif kind == "multichoice":
+        values = st.lists(st.sampled_from(param.choices), unique=True).map(tuple)
+    elif kind == "str":
+        values = TEXT
+    elif kind in ("ints", "floats"):
+        size = param.length or 3
+        item = _number(param, kind == "ints")
+        values = st.lists(item, min_size=size if param.length else 1, max_size=size).map(tuple)
+    elif kind == "regularizer":
+        strength = st.floats(0, 1, allow_nan=False)
+        values = st.none() | st.fixed_dictionaries({"l1": strength, "l2": strength})
+    else:
+        values = st.just(param.default)
+    if param.nullable:
+        values = st.none() | values
+    return values.map(lambda value: _canonical(param, value))
+
+
+def _canonical(param: Param, value: Any) -> Any:
+    try:
+        return param.coerce(value)
+    except ParamError:
+        return param.coerce(param.default)
+
+
+@st.composite
+def nodes(draw: st.DrawFn, node_id: str) -> Node:
+    type_name = draw(st.sampled_from(sorted(CATALOG)))
+    spec = CATALOG[type_name]
+    chosen = (
+        draw(st.lists(st.sampled_from(spec.params), unique_by=lambda p: p.name))
+        if spec.params
+        else []
+    )
+    params = spec.default_params()
+    for param in chosen:
+        params[param.name] = draw(param_values(param))
+    coordinate = st.integers(-5000, 5000).map(lambda v: v / 2)
+    return Node(
+        node_id,
+        type_name,
+        draw(NAMES | TEXT),
+        spec.coerce_params(params),
+        (draw(coordinate), draw(coordinate)),
+    )
+
+
+@st.composite
+def settings(draw: st.DrawFn, params: tuple[Param, ...]) -> dict[str, Any]:
+    chosen = draw(st.lists(st.sampled_from(params), unique_by=lambda p: p.name, max_size=6))
+    return {param.name: draw(param_values(param)) for param in chosen}
+
+
+@st.composite
+def graphs(draw: st.DrawFn, max_nodes: int = 8) -> NetworkGraph:
+    """Any graph the model allows: random layers, wiring (cycles too) and settings."""
+    graph = NetworkGraph(draw(TEXT), draw(TEXT | st.just("two\nlines")))
+    count = draw(st.integers(0, max_nodes))
+    ids = [f"n{index + 1}" for index in range(count)]
+    for node_id in ids:
+        graph.apply(AddNode(draw(nodes(node_id))))
+    if ids:
+        pairs = st.tuples(st.sampled_from(ids), st.sampled_from(ids), st.integers(0, 2))
+        for source, target, port in draw(st.lists(pairs, max_size=2 * count)):
+            if not any(edge.port == port for edge in graph.in_edges(target)):
+                graph.apply(AddEdge(Edge(source, target, port)))
+    graph.apply(SetSettings("training", draw(settings(TRAINING_PARAMS))))
+    graph.apply(SetSettings("dataset", draw(settings(DATASET_PARAMS))))
+    return graph

@@ -1,0 +1,176 @@
+"""The inspector: editors from the catalog, live edits, refusals with reasons, undo."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from graph.catalog import CATALOG
+from graph.model import NetworkGraph
+from gui.param_editors import (
+    BoolEditor,
+    ChoiceEditor,
+    FloatEditor,
+    IntEditor,
+    NullableEditor,
+    ParamForm,
+    RegularizerEditor,
+    TextEditor,
+    parse_numbers,
+)
+from tests.gui.conftest import mlp_graph
+
+
+def _select(window, name: str):
+    node = window.session.graph.find(name)
+    window.scene.select_nodes([node.id])
+    return node
+
+
+def test_every_catalog_layer_gets_a_form_showing_its_defaults(qtbot):
+    for spec in CATALOG.values():
+        form = ParamForm(spec.params)
+        qtbot.addWidget(form)
+        defaults = spec.coerce_params({})
+        form.set_values(defaults)
+        assert spec.coerce_params(form.values()) == defaults, spec.type
+
+
+def test_editors_follow_the_param_kinds(qtbot):
+    form = ParamForm(CATALOG["Dense"].params)
+    qtbot.addWidget(form)
+    units = form.editors["units"]
+    assert isinstance(units, IntEditor) and units.spin.minimum() == 1
+    assert isinstance(form.editors["activation"], ChoiceEditor)
+    assert isinstance(form.editors["use_bias"], BoolEditor)
+    assert isinstance(form.editors["kernel_regularizer"], RegularizerEditor)
+    dropout = ParamForm(CATALOG["Dropout"].params)
+    qtbot.addWidget(dropout)
+    rate = dropout.editors["rate"]
+    assert isinstance(rate, FloatEditor) and rate.spin.maximum() <= 1.0
+    conv = ParamForm(CATALOG["Conv2D"].params)
+    qtbot.addWidget(conv)
+    assert isinstance(conv.editors["kernel_size"], TextEditor)
+    nullable = [
+        p for spec in CATALOG.values() for p in spec.params if p.nullable and p.kind == "int"
+    ]
+    if nullable:
+        editor = ParamForm([nullable[0]]).editors[nullable[0].name]
+        assert isinstance(editor, NullableEditor)
+        editor.set_value(None)
+        assert editor.value() is None
+
+
+def test_parse_numbers_reads_tuples_and_leaves_junk_for_the_catalog_to_refuse():
+    assert parse_numbers("3, 3", int) == (3, 3)
+    assert parse_numbers("8x8x1", int) == (8, 8, 1)
+    assert parse_numbers("[2 2]", int) == (2, 2)
+    assert parse_numbers("0.5, 1", float) == (0.5, 1.0)
+    assert parse_numbers("2.5", int) == "2.5"
+    assert parse_numbers("abc", int) == "abc"
+
+
+def test_a_parameter_edit_updates_shapes_downstream_and_undoes(qtbot, make_window):
+    window = make_window(mlp_graph())
+    session, scene = window.session, window.scene
+    dense = _select(window, "dense_1")
+    dropout = session.graph.find("dropout_1")
+    last = session.graph.find("dense_2")
+    assert window.inspector.node_id == dense.id
+    window.inspector.form.editors["units"].spin.setValue(32)
+    qtbot.waitUntil(lambda: scene.node_items[dropout.id].face.shape == "(None, 32)")
+    assert session.graph.node(dense.id).params["units"] == 32
+    assert scene.node_items[dense.id].face.count == "2,080 params"
+    assert scene.node_items[last.id].face.count == "330 params"
+    edge = session.graph.in_edges(last.id)[0]
+    assert scene.edge_items[edge].label == "(None, 32)"
+    assert window.params_label.text() == "Total params: 2,410"
+    session.undo_stack.undo()
+    session.flush()
+    assert scene.node_items[dropout.id].face.shape == "(None, 64)"
+    assert window.inspector.form.editors["units"].value() == 64
+
+
+def test_successive_edits_of_one_parameter_are_one_undo_step(qtbot, make_window):
+    window = make_window(mlp_graph())
+    _select(window, "dense_1")
+    spin = window.inspector.form.editors["units"].spin
+    for value in (65, 66, 67):
+        spin.setValue(value)
+    stack = window.session.undo_stack
+    assert stack.count() == 1
+    stack.undo()
+    assert window.session.graph.find("dense_1").params["units"] == 64
+
+
+def test_an_invalid_value_is_refused_with_the_reason(qtbot, make_window):
+    window = make_window(mlp_graph())
+    node = _select(window, "input_1")
+    editor = window.inspector.form.editors["shape"]
+    editor.line.setText("64, zero")
+    editor.line.editingFinished.emit()
+    error = window.inspector.error_label
+    assert not error.isHidden()
+    assert error.text() == (
+        "input_1 (Input): shape must be a list of numbers. Received: '64, zero'"
+    )
+    assert window.session.graph.node(node.id).params["shape"] == (64,)
+    assert editor.line.text() == "64"
+    assert window.session.undo_stack.count() == 0
+    editor.line.setText("8, 8")
+    editor.line.editingFinished.emit()
+    assert error.isHidden()
+    assert window.session.graph.node(node.id).params["shape"] == (8, 8)
+
+
+def test_renaming_refuses_duplicates_and_slashes(qtbot, make_window):
+    window = make_window(mlp_graph())
+    node = _select(window, "dense_1")
+    name_edit = window.inspector.name_edit
+    for bad, reason in (
+        ("dense_2", "dense_1 (Dense): the name 'dense_2' is already used by another layer"),
+        ("a/b", "dense_1 (Dense): layer names cannot contain '/'. Received: 'a/b'"),
+    ):
+        name_edit.setText(bad)
+        name_edit.editingFinished.emit()
+        assert window.inspector.error_label.text() == reason
+        assert name_edit.text() == "dense_1"
+    name_edit.setText("hidden")
+    name_edit.editingFinished.emit()
+    window.session.flush()
+    assert window.session.graph.node(node.id).name == "hidden"
+    assert window.scene.node_items[node.id].face.name == "hidden"
+
+
+def test_regularizer_and_choice_edits_apply(qtbot, make_window):
+    window = make_window(mlp_graph())
+    node = _select(window, "dense_1")
+    form = window.inspector.form
+    form.editors["kernel_regularizer"].mode.setCurrentIndex(2)
+    assert window.session.graph.node(node.id).params["kernel_regularizer"] == {
+        "l1": 0.0,
+        "l2": 0.01,
+    }
+    form.editors["activation"].combo.setCurrentText("tanh")
+    assert window.session.graph.node(node.id).params["activation"] == "tanh"
+    form.editors["use_bias"].check.setChecked(False)
+    window.session.flush()
+    assert window.scene.node_items[node.id].face.count == "4,096 params"
+
+
+def test_problems_panel_lists_problems_and_clicking_one_selects_the_node(qtbot, make_window):
+    graph = NetworkGraph()
+    graph.add_node("Input", params={"shape": [8]}, position=(0, 0))
+    dense = graph.add_node("Dense", params={"units": 4}, position=(2000, 900))
+    window = make_window(graph)
+    items = window.problems.list
+    texts = [items.item(i).text() for i in range(items.count())]
+    assert "dense_1 (Dense): has no input; connect a layer to it" in texts
+    row = texts.index("dense_1 (Dense): has no input; connect a layer to it")
+    item = items.item(row)
+    rect = items.visualItemRect(item)
+    qtbot.mouseClick(items.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert window.scene.selected_node_ids() == [dense.id]
+    centre = window.view.mapToScene(window.view.viewport().rect().center())
+    assert window.scene.node_items[dense.id].sceneBoundingRect().contains(centre)
+    assert window.scene.node_items[dense.id].has_error
+    assert "2 problems" in window.problems_label.text()

@@ -1,0 +1,60 @@
+"""The model summary and the code export preview."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor
+
+from graph.model import NetworkGraph
+from graph.summary import summary_rows, summary_totals
+from gui.code_view import code_editor
+from gui.summary_view import SummaryView
+from tests.gui.conftest import mlp_graph
+
+
+def test_summary_view_shows_every_layer_and_the_totals(qtbot, make_window):
+    window = make_window(mlp_graph())
+    view = SummaryView(window.session, window)
+    qtbot.addWidget(view)
+    rows = summary_rows(window.session.graph, window.session.analysis)
+    assert view.table.rowCount() == len(rows) == 4
+    cells = [view.table.item(1, column).text() for column in range(5)]
+    assert cells == ["dense_1", "Dense", "(None, 64)", "4,160", "input_1"]
+    totals = summary_totals(window.session.graph, window.session.analysis)
+    assert f"Total params: {totals.total:,}" in view.totals.text()
+    assert "4,810" in view.totals.text()
+    assert "dense_1" in view.text() and "Total params: 4,810" in view.text()
+
+
+def test_code_preview_shows_model_and_script_highlighted(qtbot, make_window):
+    window = make_window(mlp_graph())
+    view = window.code_view()
+    qtbot.addWidget(view)
+    assert [view.tabs.tabText(i) for i in range(view.tabs.count())] == [
+        "Model (build_model)",
+        "Training script",
+    ]
+    model_code = view.tabs.widget(0).toPlainText()
+    assert "def build_model" in model_code and "import keras" in model_code
+    compile(model_code, "model.py", "exec")
+    compile(view.tabs.widget(1).toPlainText(), "train.py", "exec")
+
+
+def test_an_invalid_graph_is_not_exported_and_says_why(qtbot, make_window, prompts):
+    graph = NetworkGraph()
+    graph.add_node("Dense")
+    window = make_window(graph)
+    assert window.code_view() is None
+    assert len(prompts.errors) == 1
+
+
+def test_the_highlighter_colours_keywords_strings_and_comments(qtbot):
+    editor = code_editor('def f():\n    return "text"  # note\n')
+    qtbot.addWidget(editor)
+    document = editor.document()
+    first = document.findBlockByNumber(0).layout().formats()
+    second = document.findBlockByNumber(1).layout().formats()
+    keyword = next(f for f in first if f.start == 0)
+    assert keyword.length == 3 and keyword.format.fontWeight() > 400
+    colours = {f.format.foreground().color().name() for f in second}
+    assert QColor("#718c00").name() in colours  # the string
+    assert QColor("#8e908c").name() in colours  # the comment

@@ -1,0 +1,51 @@
+"""Small graphs and datasets the runtime tests train on."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from graph.model import NetworkGraph
+from runtime.data import Dataset
+
+
+def mlp(
+    input_shape=(64,),
+    units: int = 10,
+    activation: str = "softmax",
+    hidden: int = 32,
+    dataset: dict | None = None,
+    **training,
+) -> NetworkGraph:
+    """Input -> Dense(hidden, relu) -> Dense(units, activation), on digits by default."""
+    graph = NetworkGraph("test mlp")
+    source = graph.add_node("Input", params={"shape": list(input_shape)})
+    previous = source
+    if len(input_shape) > 1:
+        previous = graph.add_node("Flatten")
+        graph.connect(source.id, previous.id)
+    dense = graph.add_node("Dense", params={"units": hidden, "activation": "relu"})
+    graph.connect(previous.id, dense.id)
+    out = graph.add_node("Dense", params={"units": units, "activation": activation})
+    graph.connect(dense.id, out.id)
+    graph.training.update({"epochs": 2, "batch_size": 32, **training})
+    graph.dataset.update(dataset or {"source": "builtin", "name": "digits"})
+    return graph
+
+
+def tiny_dataset(x_train, y_train, task="classification", classes=2) -> Dataset:
+    """A Dataset around given training arrays (test split = the training data)."""
+    x_train = np.asarray(x_train, dtype="float32")
+    return Dataset(
+        name="tiny",
+        x_train=x_train,
+        y_train=np.asarray(y_train),
+        x_val=None,
+        y_val=None,
+        x_test=x_train,
+        y_test=np.asarray(y_train),
+        task=task,
+        class_names=tuple(str(i) for i in range(classes)) if task == "classification" else (),
+        feature_names=tuple(f"f{i}" for i in range(int(np.prod(x_train.shape[1:])))),
+        num_classes=classes if task == "classification" else 0,
+        input_shape=tuple(x_train.shape[1:]),
+    )
