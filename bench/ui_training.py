@@ -119,7 +119,6 @@ def main() -> int:
 
     from graph.model import SetSettings
     from gui.main_window import MainWindow
-    from gui.panels import install_panels
     from gui.recovery import RecoveryStore
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -128,12 +127,12 @@ def main() -> int:
         recovery=RecoveryStore(scratch / "recovery"),
         settings=QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat),
     )
-    panels = install_panels(window)
+    panels = window.panels
     window.open_path(args.graph, as_template=True, ask=False)
     window.session.execute(SetSettings("training", {"epochs": args.epochs}))
     window.resize(1440, 900)
     window.show()
-    panels.training_dock.raise_()
+    panels.docks["training"].raise_()
     app.processEvents()
     graph = load_graph(args.graph)
     graph.apply(SetSettings("training", {"epochs": args.epochs}))

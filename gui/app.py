@@ -34,13 +34,12 @@ def run_app(file: Path | None, screenshot: Path | None) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from graph.files import GraphFileError, load_graph
     from gui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("DeepWire")
     app.setApplicationName("DeepWire")
-    from graph.files import GraphFileError, load_graph
-
     window = MainWindow()
     if file is not None and screenshot is not None:
         # No one is there to read a dialog: report a bad file and stop.
@@ -56,17 +55,27 @@ def run_app(file: Path | None, screenshot: Path | None) -> int:
     window.show()
 
     if screenshot is not None:
-        return _screenshot(app, window, Path(screenshot))
+        code = _screenshot(app, window, Path(screenshot))
+        return _quit(app, code)
     if os.environ.get(QUIT_WHEN_SHOWN):
         app.processEvents()
         print(f"window shown after {time.perf_counter():.3f} s (process clock)", flush=True)
-        return 0
+        return _quit(app, 0)
     QTimer.singleShot(0, window.offer_recovery)
     if not os.environ.get(NO_WARMUP):
         QTimer.singleShot(300, window.start_runtime_warmup)
     code = app.exec()
     if window.warmup is not None:
         window.warmup.wait()
+    return code
+
+
+def _quit(app, code: int) -> int:
+    """Leaves through the event loop, so aboutToQuit handlers (panels' threads) run."""
+    from PySide6.QtCore import QTimer
+
+    QTimer.singleShot(0, app.quit)
+    app.exec()
     return code
 
 

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from PySide6.QtCore import QMimeData
+from PySide6.QtGui import QGuiApplication
 
 from graph.catalog import CATALOG
 from graph.model import AddEdge, AddNode, Batch, Command, Edge, NetworkGraph
@@ -96,3 +97,15 @@ def paste_command(graph: NetworkGraph, data: QMimeData) -> tuple[Batch, list[str
     ]
     text = f"Paste {count} layer" + ("s" if count > 1 else "")
     return Batch(commands, text), list(new_ids.values())
+
+
+def release_clipboard() -> None:
+    """Empties the clipboard if it holds our nodes; call before the application ends.
+
+    A QMimeData made in Python and handed to the clipboard is deleted twice
+    when the application is torn down (a crash on exit with PySide6 6.11).
+    """
+    clipboard = QGuiApplication.clipboard()
+    data = clipboard.mimeData()
+    if data is not None and data.hasFormat(NODES_MIME_TYPE):
+        clipboard.clear()

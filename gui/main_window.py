@@ -9,8 +9,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtCore import QCoreApplication, QPointF, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -27,10 +27,11 @@ from graph.validation import ERROR
 from gui.canvas.scene import GraphScene, snap
 from gui.canvas.view import CanvasView
 from gui.canvas.wiring import ConnectionChecker
-from gui.clipboard import copy_nodes, paste_command
+from gui.clipboard import copy_nodes, paste_command, release_clipboard
 from gui.document import EditorSession
 from gui.inspector import Inspector
 from gui.palette import Palette
+from gui.panels import install_panels
 from gui.problems import ProblemsPanel
 from gui.prompts import CANCEL, SAVE, Prompts
 from gui.recovery import Autosaver, RecoveryStore
@@ -47,7 +48,13 @@ class MainWindow(QMainWindow):
         prompts: The dialogs it asks questions with (tests pass scripted ones).
         recovery: Where unsaved work is autosaved; the app data folder when None.
         settings: Where recent files are remembered; the app's QSettings when None.
+
+    Signals:
+        runtime_loaded: The background TensorFlow import ended: empty on
+            success, else why it failed.
     """
+
+    runtime_loaded = Signal(str)
 
     def __init__(
         self,
@@ -62,6 +69,7 @@ class MainWindow(QMainWindow):
         self.recovery = recovery or RecoveryStore()
         self.autosaver = Autosaver(self.session, self.recovery)
         self.warmup = None
+        self._shown_once = False
         self.scene = GraphScene(self.session)
         self.view = CanvasView(self.scene)
         self.setCentralWidget(self.view)
@@ -89,6 +97,7 @@ class MainWindow(QMainWindow):
         )
         self.resizeDocks([self.problems_dock], [120], Qt.Orientation.Vertical)
         self._build_status_bar()
+        self.panels = install_panels(self)
 
         self.palette.layer_activated.connect(self.add_layer)
         self.problems.node_activated.connect(self.focus_node)
@@ -100,6 +109,7 @@ class MainWindow(QMainWindow):
         self.session.problems_changed.connect(lambda _problems: self._update_status())
         self.session.undo_stack.canUndoChanged.connect(self.undo_action.setEnabled)
         self.session.undo_stack.canRedoChanged.connect(self.redo_action.setEnabled)
+        QCoreApplication.instance().aboutToQuit.connect(release_clipboard)
         self.resize(1440, 900)
         self._update_title()
         self._update_status()
@@ -322,7 +332,24 @@ class MainWindow(QMainWindow):
         if not as_template:
             self._remember(Path(path))
         self.view.fit_to_view()
+        self.reveal_problems()
         return True
+
+    def reveal_problems(self) -> None:
+        """Brings the Problems panel to the front when the graph has errors."""
+        if any(p.severity == ERROR for p in self.session.problems):
+            self.problems_dock.show()
+            self.problems_dock.raise_()
+
+    def showEvent(self, event: QShowEvent) -> None:  # Qt override
+        super().showEvent(event)
+        if event.spontaneous() or self._shown_once:
+            return
+        self._shown_once = True
+        # Raising a tabbed dock and fitting to the final viewport size only
+        # work once the window is laid out.
+        self.reveal_problems()
+        QTimer.singleShot(0, self.view.fit_to_view)
 
     def save(self) -> bool:
         if self.session.path is None:
@@ -451,6 +478,7 @@ class MainWindow(QMainWindow):
     def _on_runtime_loaded(self, error: str) -> None:
         self.runtime_label.setText("TensorFlow ready" if not error else "TensorFlow unavailable")
         self.runtime_label.setToolTip(error)
+        self.runtime_loaded.emit(error)
 
     # Editing ---------------------------------------------------------------------------
 

@@ -266,11 +266,17 @@ class RegularizerEditor(ParamEditor):
         self.mode.currentIndexChanged.connect(self._on_mode)
         self.l1.valueChanged.connect(self._emit)
         self.l2.valueChanged.connect(self._emit)
-        self._layout.addWidget(self.mode)
-        self._layout.addWidget(QLabel("L1"))
-        self._layout.addWidget(self.l1)
-        self._layout.addWidget(QLabel("L2"))
-        self._layout.addWidget(self.l2)
+        # Mode above the strengths keeps the editor narrow enough for a side panel.
+        grid = QGridLayout()
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.addWidget(self.mode, 0, 0, 1, 4)
+        grid.addWidget(QLabel("L1"), 1, 0)
+        grid.addWidget(self.l1, 1, 1)
+        grid.addWidget(QLabel("L2"), 1, 2)
+        grid.addWidget(self.l2, 1, 3)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
+        self._layout.addLayout(grid)
 
     def _on_mode(self) -> None:
         mode = self._MODES[self.mode.currentIndex()]
@@ -313,6 +319,7 @@ class RegularizerEditor(ParamEditor):
 
 def _strength_spin() -> FloatSpinBox:
     spin = FloatSpinBox()
+    spin.setMinimumWidth(40)
     spin.setRange(0.0, 100.0)
     spin.setSingleStep(0.001)
     spin.setKeyboardTracking(False)

@@ -117,7 +117,7 @@ def params_from_layer(layer: keras.layers.Layer) -> tuple[str, dict[str, Any]]:
             f"{layer.name} ({class_name}): custom layer classes are not supported; "
             f"DeepWire knows the built-in keras.layers only"
         )
-    return params_from_config(class_name, layer.get_config())
+    return params_from_config(class_name, _full_config(layer, class_name))
 
 
 def params_from_config(class_name: str, config: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -147,6 +147,37 @@ def params_from_config(class_name: str, config: Mapping[str, Any]) -> tuple[str,
     rebuilt = make_layer(class_name, params, "rebuilt").get_config()
     _check_same(entry, config, rebuilt, label)
     return class_name, params
+
+
+def _full_config(layer: keras.layers.Layer, class_name: str) -> dict[str, Any]:
+    """`layer.get_config()` plus params Keras keeps but leaves out of it.
+
+    Keras omits some settings from configs (SimpleRNN's seed, for one); the
+    live layer or its recurrent cell still holds them.
+    """
+    config = layer.get_config()
+    entry = CATALOG.get(class_name)
+    if entry is None:
+        return config
+    for param in entry.params:
+        if param.kind == "layer":
+            inner = getattr(layer, "forward_layer", None) or layer.layer
+            inner_class = type(inner).__name__
+            config[param.name] = {
+                "class_name": inner_class,
+                "config": _full_config(inner, inner_class),
+            }
+            continue
+        if param.name in config:
+            continue
+        for holder in (layer, getattr(layer, "cell", None)):
+            if holder is not None and hasattr(holder, param.name):
+                value = getattr(holder, param.name)
+                if hasattr(value, "get_config"):
+                    value = keras.saving.serialize_keras_object(value)
+                config[param.name] = value
+                break
+    return config
 
 
 def _entry(type_name: str) -> LayerType:

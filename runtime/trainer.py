@@ -211,8 +211,6 @@ class Trainer:
         callbacks = [events, *self._setting_callbacks(validation is not None)]
         if training["checkpoint_best"]:
             callbacks.append(best)
-        if self._stop.is_set():
-            model.stop_training = True
         with fit_context(training["strategy"], model, x, y):
             history = model.fit(
                 x,

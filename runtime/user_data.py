@@ -6,10 +6,12 @@ Rules (mirrored by the exported script):
   last column when empty). Empty cells and NA, N/A, NaN, null, none, ? are
   missing. A column whose present values all parse as numbers is numeric;
   any other feature column is categorical and one-hot encoded (categories
-  sorted, features named "column=value"). A non-numeric target is
-  classification with classes sorted by name; a numeric target is
-  classification when it holds whole numbers with at most
-  MAX_CLASSES_FOR_NUMBERS distinct values, regression otherwise.
+  sorted, features named "column=value"; a missing category is missing in
+  each of its one-hot columns, so imputation fills them like numbers). A
+  non-numeric target is classification with classes sorted by name; a
+  numeric target is classification when it holds whole numbers with at
+  most MAX_CLASSES_FOR_NUMBERS distinct values, regression otherwise. Rows
+  whose target is missing are always dropped.
 - NumPy `.npz`: arrays `x` (or X, features, data) and `y` (or Y, labels,
   target, targets); `y` may be absent when the target is the input.
   `.npy`: a 2-D numeric array whose target is the last column (or column

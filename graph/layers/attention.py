@@ -46,9 +46,9 @@ def _query_value_key(inputs):
 def _mha_shape(params, inputs):
     query, _value, _key = _query_value_key(inputs)
     axes = params["attention_axes"]
-    if axes is not None and (len(set(axes)) != len(axes) or max(axes) > len(query) - 2):
+    if axes is not None and max(axes) > len(query) - 1:
         raise ShapeError(
-            f"attention_axes must be distinct axes between 1 and {len(query) - 2} for query "
+            f"attention_axes must be axes between 1 and {len(query) - 1} for query "
             f"{fmt(query)}. Received: attention_axes={axes}"
         )
     output = params["output_shape"]

@@ -34,6 +34,7 @@ def _concatenate_shape(params, inputs):
             raise ShapeError(f"input shapes {fmt(first)} and {fmt(other)} differ in rank")
     axis = axis_index(params["axis"], rank, first)
     result = list(first)
+    # Like Keras, the other axes keep the first input's sizes, known or not.
     for other in inputs[1:]:
         for i in range(1, rank):
             if i == axis:
@@ -44,7 +45,6 @@ def _concatenate_shape(params, inputs):
                     f"input shapes {fmt(first)} and {fmt(other)} must match except on axis "
                     f"{params['axis']}"
                 )
-            result[i] = a if a is not None else b
     sizes = [shape[axis] for shape in inputs]
     result[axis] = None if None in sizes else sum(sizes)
     return tuple(result)

@@ -106,6 +106,14 @@ def _normalization_count(params, inputs, _output):
     return 2 * _axis_size(params, inputs[0]) + 1
 
 
+def _axis_from_keras(config: dict) -> dict:
+    """A built layer stores its axis as a one-item list; the catalog keeps an int."""
+    axis = config.get("axis")
+    if isinstance(axis, (list, tuple)) and len(axis) == 1:
+        return {**config, "axis": axis[0]}
+    return config
+
+
 def _normalization_to_keras(kwargs: dict) -> dict:
     converted = dict(kwargs)
     for name in ("mean", "variance"):
@@ -115,10 +123,7 @@ def _normalization_to_keras(kwargs: dict) -> dict:
 
 
 def _normalization_from_keras(config: dict) -> dict:
-    converted = dict(config)
-    axis = converted.get("axis", -1)
-    if isinstance(axis, (list, tuple)) and len(axis) == 1:
-        converted["axis"] = axis[0]
+    converted = _axis_from_keras(config)
     for name in ("mean", "variance"):
         value = converted.get(name)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -152,6 +157,7 @@ LAYERS = (
         _checked_single,
         _affine_count,
         key_params=("epsilon",),
+        from_keras=_axis_from_keras,
     ),
     LayerType(
         "GroupNormalization",
@@ -173,6 +179,7 @@ LAYERS = (
         (axis_param("Axis scaled to length 1; -1 is the last"),),
         _unit_norm_shape,
         key_params=("axis",),
+        from_keras=_axis_from_keras,
     ),
     LayerType(
         "Normalization",

@@ -6,7 +6,7 @@ varied copies of the same data; at prediction time they pass images through.
 
 from __future__ import annotations
 
-from graph.layer_type import LayerType, ShapeError
+from graph.layer_type import LayerType
 from graph.layers._common import require_rank, seed, single
 from graph.params import Param
 
@@ -24,14 +24,6 @@ def _sized_image(params, inputs):
     shape = inputs[0]
     require_rank(shape, 4, IMAGE)
     return (None, params["height"], params["width"], shape[-1])
-
-
-def _resizing_shape(params, inputs):
-    if params["crop_to_aspect_ratio"] and params["pad_to_aspect_ratio"]:
-        raise ShapeError(
-            "crop_to_aspect_ratio and pad_to_aspect_ratio cannot both be true. Received: both true"
-        )
-    return _sized_image(params, inputs)
 
 
 def _size_params() -> tuple[Param, ...]:
@@ -106,7 +98,7 @@ LAYERS = (
             Param("pad_to_aspect_ratio", "bool", False, help="Pad rather than stretch"),
             Param("antialias", "bool", False, help="Smooth when shrinking"),
         ),
-        _resizing_shape,
+        _sized_image,
         key_params=("height", "width"),
     ),
     LayerType(

@@ -75,6 +75,8 @@ def _recurrent(name: str) -> LayerType:
         extra += (Param("unit_forget_bias", "bool", True, help="Start the forget gate open"),)
     if name == "GRU":
         extra += (Param("reset_after", "bool", True, help="Apply the reset gate after the matmul"),)
+    # Keras's SimpleRNN accepts an activity_regularizer but silently drops it.
+    activity = () if name == "SimpleRNN" else (regularizer("activity_regularizer"),)
     return LayerType(
         name,
         "Recurrent",
@@ -90,7 +92,7 @@ def _recurrent(name: str) -> LayerType:
             regularizer("kernel_regularizer"),
             regularizer("recurrent_regularizer"),
             regularizer("bias_regularizer"),
-            regularizer("activity_regularizer"),
+            *activity,
             *recurrent_tail(),
         ),
         sequence_output,

@@ -48,6 +48,11 @@ def _inner_rule(entry, inner_params, shapes):
 
 def _bidirectional_shape(params, inputs):
     entry, inner_params = _inner(params)
+    if inner_params["go_backwards"]:
+        raise ShapeError(
+            f"wrapped {entry.type} must read forwards (go_backwards false); "
+            "Bidirectional adds the backward pass itself"
+        )
     shape = _inner_rule(entry, inner_params, inputs)
     if params["merge_mode"] != "concat":
         return shape

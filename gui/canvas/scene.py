@@ -28,12 +28,19 @@ def snap(value: float) -> float:
 
 
 class _WireDrag:
-    """A connection being dragged out of an output port."""
+    """A connection being dragged out of an output port, or pulled off an input port."""
 
-    def __init__(self, checker: ConnectionChecker, preview: QGraphicsPathItem, start: QPointF):
+    def __init__(
+        self,
+        checker: ConnectionChecker,
+        preview: QGraphicsPathItem,
+        start: QPointF,
+        detached: Edge | None,
+    ):
         self.checker = checker
         self.preview = preview
         self.start = start
+        self.detached = detached
         self.highlighted: list[PortItem] = []
 
 
@@ -260,8 +267,20 @@ class GraphScene(QGraphicsScene):
         text = commands[0].text if count == 1 else f"Delete {count} items"
         self.session.execute(Batch(commands, text))
 
-    def connect_ports(self, source_id: str, target_id: str, port: int | None = None) -> str | None:
+    def connect_ports(
+        self,
+        source_id: str,
+        target_id: str,
+        port: int | None = None,
+        replacing: Edge | None = None,
+    ) -> str | None:
         """Connects `source_id` to `target_id` (its first free port when None).
+
+        Args:
+            source_id: The node whose output is connected.
+            target_id: The node that takes it.
+            port: The input port; the first free one when None.
+            replacing: An edge the new one replaces in the same undo step.
 
         Returns:
             None when connected, else why the connection was refused.
@@ -270,9 +289,16 @@ class GraphScene(QGraphicsScene):
         checker = ConnectionChecker(graph, self.session.analysis, source_id)
         if port is None:
             port = checker.first_free_port(target_id)
+        edge = Edge(source_id, target_id, port)
+        if edge == replacing:
+            return None
         problem = checker.problem(target_id, port)
         if problem is None:
-            problem = self.session.execute(AddEdge(Edge(source_id, target_id, port)))
+            if replacing is None:
+                problem = self.session.execute(AddEdge(edge))
+            else:
+                command = Batch([RemoveEdge(replacing), AddEdge(edge)], "Reconnect")
+                problem = self.session.execute(command)
         if problem:
             self.message.emit(problem)
         return problem
@@ -292,10 +318,20 @@ class GraphScene(QGraphicsScene):
 
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         port = self._port_at(event.scenePos())
-        if event.button() == Qt.MouseButton.LeftButton and port is not None and port.is_output:
-            self._start_wire(port)
-            event.accept()
-            return
+        if event.button() == Qt.MouseButton.LeftButton and port is not None:
+            if port.is_output:
+                self._start_wire(port.node_id)
+                event.accept()
+                return
+            edge = next(
+                (e for e in self.session.graph.in_edges(port.node_id) if e.port == port.index),
+                None,
+            )
+            if edge is not None:
+                # Pulling a connection off an input port rewires or removes it.
+                self._start_wire(edge.source, detached=edge)
+                event.accept()
+                return
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
@@ -341,14 +377,19 @@ class GraphScene(QGraphicsScene):
         if moved:
             self.session.execute(MoveNodes(moved))
 
-    def _start_wire(self, port: PortItem) -> None:
-        checker = ConnectionChecker(self.session.graph, self.session.analysis, port.node_id)
+    def _start_wire(self, source_id: str, detached: Edge | None = None) -> None:
+        checker = ConnectionChecker(self.session.graph, self.session.analysis, source_id)
         preview = QGraphicsPathItem()
         pen = QPen(COMPATIBLE_PORT_COLOR.darker(120), 2, Qt.PenStyle.DashLine)
         preview.setPen(pen)
         preview.setZValue(5)
         self.addItem(preview)
-        self._wire = _WireDrag(checker, preview, port.scenePos())
+        start = self.node_items[source_id].output_anchor()
+        self._wire = _WireDrag(checker, preview, start, detached)
+        if detached is not None:
+            self.edge_items[detached].hide()
+            end = self.node_items[detached.target].input_anchor(detached.port)
+            preview.setPath(edge_path(start, end))
         for item in self.node_items.values():
             for input_port in item.input_ports:
                 if checker.problem(item.node_id, input_port.index) is None:
@@ -361,11 +402,18 @@ class GraphScene(QGraphicsScene):
         for port in wire.highlighted:
             port.set_highlighted(False)
         self.removeItem(wire.preview)
+        detached = wire.detached
+        if detached is not None and detached in self.edge_items:
+            self.edge_items[detached].show()
         source_id = wire.checker.source.id
         port = self._port_at(pos)
         if port is not None and not port.is_output:
-            self.connect_ports(source_id, port.node_id, port.index)
+            self.connect_ports(source_id, port.node_id, port.index, replacing=detached)
             return
         node = self._node_at(pos)
         if node is not None and node.node_id != source_id:
-            self.connect_ports(source_id, node.node_id)
+            if detached is None or node.node_id != detached.target:
+                self.connect_ports(source_id, node.node_id, replacing=detached)
+            return
+        if detached is not None:
+            self.session.execute(RemoveEdge(detached))

@@ -51,7 +51,8 @@ class CanvasView(QGraphicsView):
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
         self.setRubberBandSelectionMode(Qt.ItemSelectionMode.IntersectsItemShape)
-        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        # zoom_by keeps the point under the cursor fixed itself.
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         # Repainting only what changed is what keeps an edit on a big graph
         # within one frame.
@@ -72,13 +73,25 @@ class CanvasView(QGraphicsView):
     def zoom(self) -> float:
         return self.transform().m11()
 
-    def zoom_by(self, factor: float) -> None:
-        """Zooms around the mouse cursor (the view centre when it is outside)."""
+    def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
+        """Zooms keeping the scene point under `anchor` (viewport pixels) in place.
+
+        Args:
+            factor: The magnification change; the zoom stays within MIN_ZOOM..MAX_ZOOM.
+            anchor: The fixed point, e.g. the mouse cursor; the view centre when None.
+        """
         target = min(MAX_ZOOM, max(MIN_ZOOM, self.zoom * factor))
         factor = target / self.zoom
-        if abs(factor - 1.0) > 1e-9:
-            self.scale(factor, factor)
-            self.resetCachedContent()
+        if abs(factor - 1.0) <= 1e-9:
+            return
+        if anchor is None:
+            anchor = QPointF(self.viewport().rect().center())
+        fixed = self.mapToScene(anchor.toPoint())
+        self.scale(factor, factor)
+        drift = QPointF(self.mapFromScene(fixed)) - anchor
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + round(drift.x()))
+        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + round(drift.y()))
+        self.resetCachedContent()
 
     def fit_to_view(self) -> None:
         """Shows the whole graph, magnified at most to FIT_MAX_ZOOM."""
@@ -103,7 +116,7 @@ class CanvasView(QGraphicsView):
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120.0
         if steps:
-            self.zoom_by(1.15**steps)
+            self.zoom_by(1.15**steps, event.position())
         event.accept()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:

@@ -1,8 +1,9 @@
 """The panels where a network learns: data, training, evaluation, tuning, export.
 
-`install_panels(window)` docks them into the main window and adds their menu
-actions. Each panel is a thin view over runtime/ (imported lazily, on worker
-threads) and can be previewed alone with `python -m gui.panels.<module>`.
+`install_panels(window)` docks them into the main window, adds a Run menu
+and wires them to each other. Each panel is a thin view over runtime/
+(imported lazily, used on worker threads) and can be previewed alone with
+`python -m gui.panels.<module>`.
 """
 
 from __future__ import annotations
@@ -10,38 +11,97 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QCoreApplication, Qt
-from PySide6.QtWidgets import QDockWidget
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QDockWidget, QMainWindow
+
+TRAINING_DOCK_HEIGHT = 380
 
 
 @dataclass
 class Panels:
-    """The installed panels and their docks."""
+    """The installed panels, their docks and the shared run history."""
 
     runs: object
+    data: object
     training: object
-    training_dock: QDockWidget
+    evaluation: object
+    tuning: object
     faults: object
+    docks: dict[str, QDockWidget]
+
+    def open_export_dialog(self, window: QMainWindow):
+        from gui.panels.export_dialog import ExportDialog
+
+        dialog = ExportDialog(window.session, self.runs, window)
+        dialog.show()
+        return dialog
 
 
 def install_panels(window) -> Panels:
-    """Creates the panels, docks them into `window` and wires them to each other.
+    """Creates the panels, docks them into `window` and adds the Run menu.
 
     Args:
         window: The gui.main_window.MainWindow.
     """
     from gui.panels.background import stop_all_threads
+    from gui.panels.data_panel import DataPanel
+    from gui.panels.evaluation_panel import EvaluationPanel
     from gui.panels.faults import FaultMarker
     from gui.panels.runs import RunHistory
     from gui.panels.training_panel import TrainingPanel
+    from gui.panels.tuning_panel import TuningPanel
 
     session = window.session
     runs = RunHistory(window)
     faults = FaultMarker(window)
+    data = DataPanel(session)
     training = TrainingPanel(session, runs, autosave=window.autosaver.autosave)
+    evaluation = EvaluationPanel(runs)
+    tuning = TuningPanel(session)
     training.node_at_fault.connect(faults.mark)
     bottom = Qt.DockWidgetArea.BottomDockWidgetArea
-    training_dock = window.add_panel(training, "Training", bottom)
+    docks = {
+        "data": window.add_panel(data, "Data", bottom),
+        "training": window.add_panel(training, "Training", bottom),
+        "evaluation": window.add_panel(evaluation, "Evaluation", bottom),
+        "tuning": window.add_panel(tuning, "Tuning", bottom),
+    }
+    panels = Panels(runs, data, training, evaluation, tuning, faults, docks)
+    window.resizeDocks([docks["training"]], [TRAINING_DOCK_HEIGHT], Qt.Orientation.Vertical)
+
+    def show(name: str) -> None:
+        dock = docks[name]
+        dock.show()
+        dock.raise_()
+        window.resizeDocks([dock], [TRAINING_DOCK_HEIGHT], Qt.Orientation.Vertical)
+
+    training.training_started.connect(lambda: show("training"))
+    _add_run_menu(window, panels, show)
     app = QCoreApplication.instance()
     if app is not None:
         app.aboutToQuit.connect(stop_all_threads)
-    return Panels(runs, training, training_dock, faults)
+    return panels
+
+
+def _add_run_menu(window, panels: Panels, show) -> None:
+    menu = window.menuBar().addMenu("&Run")
+    entries = (
+        ("&Data…", None, lambda: show("data")),
+        ("&Train", "F5", panels.training.train),
+        ("&Pause / Resume", "F6", panels.training.toggle_pause),
+        ("&Stop", "Shift+F5", panels.training.stop),
+        (None, None, None),
+        ("&Evaluate", None, lambda: (show("evaluation"), panels.evaluation.evaluate_latest())),
+        ("T&une Hyperparameters…", None, lambda: show("tuning")),
+        (None, None, None),
+        ("E&xport Model…", "Ctrl+Shift+E", lambda: panels.open_export_dialog(window)),
+    )
+    for text, shortcut, slot in entries:
+        if text is None:
+            menu.addSeparator()
+            continue
+        action = menu.addAction(text)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(lambda _checked=False, slot=slot: slot())

@@ -11,10 +11,30 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 _LIVE: set[QThread] = set()
 _STOPPERS: dict[QThread, Callable[[], None]] = {}
+
+
+class _Reaper(QObject):
+    """Drops a finished thread on the GUI thread, once it has really ended.
+
+    `finished` is emitted by the thread itself just before it ends; dropping
+    the last reference there would destroy a QThread that is still running,
+    which aborts the process.
+    """
+
+    @Slot()
+    def reap(self) -> None:
+        thread = self.sender()
+        if isinstance(thread, QThread):
+            thread.wait()
+            _LIVE.discard(thread)
+            _STOPPERS.pop(thread, None)
+
+
+_REAPER = _Reaper()
 
 
 def keep_alive(thread: QThread, stop: Callable[[], None] | None = None) -> None:
@@ -22,12 +42,7 @@ def keep_alive(thread: QThread, stop: Callable[[], None] | None = None) -> None:
     _LIVE.add(thread)
     if stop is not None:
         _STOPPERS[thread] = stop
-    thread.finished.connect(lambda: _release(thread))
-
-
-def _release(thread: QThread) -> None:
-    _LIVE.discard(thread)
-    _STOPPERS.pop(thread, None)
+    thread.finished.connect(_REAPER.reap, Qt.ConnectionType.QueuedConnection)
 
 
 def stop_all_threads(timeout_ms: int = 30_000) -> None:
@@ -83,7 +98,28 @@ class BackgroundTask(QThread):
             self.succeeded.emit(result)
 
 
+class _Relay(QObject):
+    """Delivers a task's result to its owner; dies with the owner, so a result
+    arriving after the owner was closed goes nowhere instead of to a deleted widget."""
+
+    def __init__(self, owner: QObject, on_success, on_failure) -> None:
+        super().__init__(owner)
+        self.on_success = on_success
+        self.on_failure = on_failure
+
+    @Slot(object)
+    def succeeded(self, result: object) -> None:
+        self.deleteLater()
+        self.on_success(result)
+
+    @Slot(str)
+    def failed(self, message: str) -> None:
+        self.deleteLater()
+        self.on_failure(message)
+
+
 def run_in_background(
+    owner: QObject,
     function: Callable[[], Any],
     on_success: Callable[[Any], None],
     on_failure: Callable[[str], None],
@@ -92,6 +128,8 @@ def run_in_background(
     """Starts `function` on a worker thread; the callbacks run on the GUI thread.
 
     Args:
+        owner: The object the callbacks belong to; if it is deleted first,
+            they are not called.
         function: The work.
         on_success: Receives its result.
         on_failure: Receives the error message.
@@ -101,8 +139,10 @@ def run_in_background(
         The started task (already registered to stay alive until it ends).
     """
     task = BackgroundTask(function, expected)
-    task.succeeded.connect(on_success)
-    task.failed.connect(on_failure)
+    relay = _Relay(owner, on_success, on_failure)
+    queued = Qt.ConnectionType.QueuedConnection
+    task.succeeded.connect(relay.succeeded, queued)
+    task.failed.connect(relay.failed, queued)
     keep_alive(task)
     task.start()
     return task

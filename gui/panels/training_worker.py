@@ -9,6 +9,7 @@ epoch ends and the final result go out at once.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -21,6 +22,11 @@ from graph.model import NetworkGraph
 from gui.panels.background import error_text, keep_alive
 
 FLUSH_SECONDS = 0.1
+# How long a thread may hold the GIL while another waits for it. Python's 5 ms
+# default lets the training thread's Python-heavy phases (building, tracing)
+# delay every GUI event by up to 5 ms per handover; 1 ms keeps the window
+# smooth and costs nothing while the GUI thread sleeps in its event loop.
+GIL_SWITCH_SECONDS = 0.001
 
 
 @dataclass(frozen=True)
@@ -183,6 +189,8 @@ class TrainingJob(QObject):
         keep_alive(self.thread, self.worker.stop)
 
     def start(self) -> None:
+        if sys.getswitchinterval() > GIL_SWITCH_SECONDS:
+            sys.setswitchinterval(GIL_SWITCH_SECONDS)
         self.thread.start()
 
     @property

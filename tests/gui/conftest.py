@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from graph.model import NetworkGraph
+from gui.clipboard import release_clipboard
 from gui.main_window import MainWindow
 from gui.prompts import DISCARD
 from gui.recovery import RecoveryStore
@@ -37,6 +38,13 @@ class ScriptedPrompts:
 
     def error(self, _title: str, text: str) -> None:
         self.errors.append(text)
+
+
+@pytest.fixture(autouse=True)
+def empty_clipboard_afterwards(qapp):
+    """Tests never call QApplication.quit, so they release the clipboard themselves."""
+    yield
+    release_clipboard()
 
 
 @pytest.fixture

@@ -239,3 +239,61 @@ def test_arrow_keys_nudge_the_selection_and_a_run_of_nudges_undoes_at_once(qtbot
     assert window.session.undo_stack.count() == 1
     window.session.undo_stack.undo()
     assert graph.node(dense.id).position == (220.0, 0.0)
+
+
+def test_the_wheel_zooms_around_the_cursor(qtbot, make_window):
+    from PySide6.QtGui import QWheelEvent
+
+    window = make_window(mlp_graph())
+    view = window.view
+    cursor = QPointF(view.viewport().width() * 0.8, view.viewport().height() * 0.3)
+    before = view.mapToScene(cursor.toPoint())
+    zoom = view.zoom
+    wheel = QWheelEvent(
+        cursor,
+        view.viewport().mapToGlobal(cursor),
+        QPoint(0, 0),
+        QPoint(0, 240),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(view.viewport(), wheel)
+    assert abs(view.zoom - zoom * 1.15**2) < 1e-9
+    after = view.mapToScene(cursor.toPoint())
+    assert abs(after.x() - before.x()) <= 2 and abs(after.y() - before.y()) <= 2
+
+
+def test_rubber_band_selects_the_nodes_it_touches(qtbot, make_window):
+    window = make_window(mlp_graph())
+    graph = window.session.graph
+    first = window.scene.node_items[graph.find("input_1").id].sceneBoundingRect()
+    second = window.scene.node_items[graph.find("dense_1").id].sceneBoundingRect()
+    start = first.topLeft() - QPointF(20, 20)
+    end = QPointF(second.center().x(), second.bottom() + 20)
+    _drag(qtbot, window, start, end)
+    assert sorted(graph.node(i).name for i in window.scene.selected_node_ids()) == [
+        "dense_1",
+        "input_1",
+    ]
+    assert window.session.selected_ids == window.scene.selected_node_ids()
+
+
+def test_pulling_a_connection_off_an_input_rewires_or_removes_it(qtbot, make_window):
+    graph = NetworkGraph()
+    source = graph.add_node("Input", params={"shape": [8]}, position=(0, 0))
+    first = graph.add_node("Dense", params={"units": 4}, position=(300, 0))
+    second = graph.add_node("Dense", params={"units": 2}, position=(300, 200))
+    graph.connect(source.id, first.id)
+    window = make_window(graph)
+    items = window.scene.node_items
+    _drag(qtbot, window, items[first.id].input_anchor(0), items[second.id].input_anchor(0))
+    assert [(e.source, e.target) for e in graph.edges] == [(source.id, second.id)]
+    assert window.session.undo_stack.count() == 1
+    _drag(qtbot, window, items[second.id].input_anchor(0), QPointF(700, 600))
+    assert graph.edges == []
+    window.session.undo_stack.undo()
+    window.session.undo_stack.undo()
+    assert [(e.source, e.target) for e in graph.edges] == [(source.id, first.id)]
+    assert all(item.isVisible() for item in window.scene.edge_items.values())

@@ -117,3 +117,12 @@ def test_a_1000_node_graph_opens_and_renders(qtbot, make_window, tmp_path):
     assert window.layers_label.text() == "1000 layers"
     # Generous bound: this is a smoke check; bench/gui_scale.py measures.
     assert elapsed < 20
+
+
+def test_recent_files_are_listed_newest_first(qtbot, make_window, tmp_path):
+    window = make_window(mlp_graph())
+    for name in ("a.yaml", "b.yaml", "a.yaml"):
+        assert window.save_to(tmp_path / name)
+    assert window.recent_files() == [str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")]
+    window._fill_recent_menu()
+    assert [a.text() for a in window.recent_menu.actions()] == window.recent_files()

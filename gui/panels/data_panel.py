@@ -1,0 +1,445 @@
+"""The data panel: choose and preprocess the dataset, preview it, check it against the graph.
+
+Settings are the graph's dataset section (graph/settings.py DATASET_PARAMS),
+edited undoably. Each change reloads the data on a worker thread (after a
+short pause, so dragging a slider loads once) and shows the split sizes, a
+table or a grid of sample images, and the data-to-graph check, each
+mismatch with a one-click fix.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from graph.params import Param
+from graph.settings import DATASET_PARAMS
+from graph.validation import ERROR, Problem
+from gui.document import EditorSession
+from gui.panels.background import run_in_background
+from gui.panels.data_fixes import DataFix, working_fix
+from gui.panels.settings_form import SettingsForm
+from gui.param_editors import ParamEditor
+from gui.theme import ERROR_COLOR, WARNING_COLOR
+
+RELOAD_DELAY_MS = 300
+PREVIEW_ROWS = 50
+PREVIEW_COLUMNS = 20
+PREVIEW_IMAGES = 40
+GENERATED = {"moons", "circles", "blobs", "sine", "sequence_classification"}
+# Which settings matter for each source (the others are hidden).
+SOURCE_ROWS = {
+    "builtin": {"name", "samples", "noise"},
+    "csv": {"path", "target_column", "missing", "drop_duplicates"},
+    "numpy": {"path", "target_column", "missing", "drop_duplicates"},
+    "image_folder": {"path", "image_size", "color_mode"},
+}
+SHARED_ROWS = {
+    "source",
+    "target",
+    "normalization",
+    "test_size",
+    "validation_size",
+    "stratify",
+    "seed",
+}
+
+
+class SliderEditor(ParamEditor):
+    """A share between the Param's minimum and maximum, as a percent slider."""
+
+    def __init__(self, param: Param) -> None:
+        super().__init__(param)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(round(param.minimum * 100), round(param.maximum * 100))
+        self.label = QLabel()
+        self.label.setMinimumWidth(36)
+        self.slider.valueChanged.connect(self._on_moved)
+        self.slider.sliderReleased.connect(self._emit)
+        self._layout.addWidget(self.slider, 1)
+        self._layout.addWidget(self.label)
+
+    def _on_moved(self, percent: int) -> None:
+        self.label.setText(f"{percent}%")
+        if not self.slider.isSliderDown():
+            self._emit()
+
+    def value(self) -> float:
+        return self.slider.value() / 100
+
+    def _show(self, value: Any) -> None:
+        self.slider.blockSignals(True)
+        self.slider.setValue(round(float(value) * 100))
+        self.slider.blockSignals(False)
+        self.label.setText(f"{self.slider.value()}%")
+
+
+class PathEditor(ParamEditor):
+    """A file or folder path with a Browse button (a folder for image datasets)."""
+
+    def __init__(self, param: Param, source: callable) -> None:
+        super().__init__(param)
+        self.source = source
+        self.line = QLineEdit()
+        self.line.setPlaceholderText("file or folder")
+        self.line.editingFinished.connect(self._emit)
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self.browse)
+        self._layout.addWidget(self.line, 1)
+        self._layout.addWidget(browse)
+
+    def browse(self) -> None:
+        if self.source() == "image_folder":
+            chosen = QFileDialog.getExistingDirectory(self, "Image folder", self.line.text())
+        else:
+            filters = "CSV files (*.csv);;All files (*)"
+            if self.source() == "numpy":
+                filters = "NumPy arrays (*.npz *.npy);;All files (*)"
+            chosen, _ = QFileDialog.getOpenFileName(self, "Data file", self.line.text(), filters)
+        if chosen:
+            self.line.setText(chosen)
+            self._emit()
+
+    def value(self) -> str:
+        return self.line.text().strip()
+
+    def _show(self, value: Any) -> None:
+        self.line.setText(str(value or ""))
+
+
+class DataPanel(QWidget):
+    """Dataset settings, preview and the data-to-graph check.
+
+    Args:
+        session: The editing session.
+
+    Signals:
+        loaded: The runtime.data.Dataset now shown (after each successful load).
+        checked: The data-to-graph problems now shown.
+    """
+
+    loaded = Signal(object)
+    checked = Signal(object)
+
+    def __init__(self, session: EditorSession) -> None:
+        super().__init__()
+        self.session = session
+        self.dataset = None
+        self.problems: list[Problem] = []
+        self.fixes: dict[int, DataFix] = {}
+        self.task = None
+        self._generation = 0
+        self._stale = True
+        params = {p.name: p for p in DATASET_PARAMS}
+        editors = {
+            "test_size": SliderEditor(params["test_size"]),
+            "validation_size": SliderEditor(params["validation_size"]),
+            "path": PathEditor(params["path"], lambda: self.session.graph.dataset["source"]),
+        }
+        self.settings = SettingsForm(session, "dataset", DATASET_PARAMS, editors)
+        self.settings.changed.connect(self._on_settings_changed)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.settings)
+        scroll.setMinimumWidth(280)
+
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.reload_button = QPushButton("Reload")
+        self.reload_button.clicked.connect(self.reload)
+        self.table = QTableWidget()
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.images = QScrollArea()
+        self.images.setWidgetResizable(True)
+        self.preview = QTabWidget()
+        self.preview.addTab(self.table, "Table")
+        self.preview.addTab(self.images, "Samples")
+        self.check_list = QListWidget()
+        self.check_list.setWordWrap(True)
+        self.fix_button = QPushButton("Apply fix")
+        self.fix_button.setToolTip("Change the graph as the selected problem suggests (undoable)")
+        self.fix_button.clicked.connect(self.apply_selected_fix)
+        self.check_list.currentRowChanged.connect(self._on_problem_selected)
+        check_box = QWidget()
+        check_layout = QVBoxLayout(check_box)
+        check_layout.setContentsMargins(0, 0, 0, 0)
+        check_header = QHBoxLayout()
+        check_header.addWidget(QLabel("<b>Does the data fit the graph?</b>"), 1)
+        check_header.addWidget(self.fix_button)
+        check_layout.addLayout(check_header)
+        check_layout.addWidget(self.check_list)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.preview)
+        right.addWidget(check_box)
+        right.setSizes([400, 160])
+        header = QHBoxLayout()
+        header.addWidget(self.summary, 1)
+        header.addWidget(self.reload_button)
+        right_side = QWidget()
+        right_layout = QVBoxLayout(right_side)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addLayout(header)
+        right_layout.addWidget(right, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(scroll)
+        splitter.addWidget(right_side)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([320, 780])
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+        self.reload_timer = QTimer(self)
+        self.reload_timer.setSingleShot(True)
+        self.reload_timer.setInterval(RELOAD_DELAY_MS)
+        self.reload_timer.timeout.connect(self.reload)
+        session.graph_changed.connect(lambda _ids: self.recheck())
+        session.problems_changed.connect(lambda _problems: self.recheck())
+        self._update_rows()
+        self.fix_button.setEnabled(False)
+
+    # Settings --------------------------------------------------------------------------
+
+    def _update_rows(self) -> None:
+        dataset = self.session.graph.dataset
+        visible = SHARED_ROWS | SOURCE_ROWS[dataset["source"]]
+        for name in self.settings.editors:
+            shown = name in visible
+            if name in ("samples", "noise"):
+                shown = shown and dataset["name"] in GENERATED
+            self.settings.set_row_visible(name, shown)
+
+    def _on_settings_changed(self) -> None:
+        self._update_rows()
+        self._stale = True
+        if self.isVisible():
+            self.summary.setText("Loading…")
+            self.reload_timer.start()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        # Data loads when someone looks, never at start-up.
+        super().showEvent(event)
+        if self._stale:
+            self.reload_timer.start()
+
+    # Loading ---------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Loads the dataset the settings describe, on a worker thread."""
+        self.reload_timer.stop()
+        self._stale = False
+        self._generation += 1
+        generation = self._generation
+        settings = dict(self.session.graph.dataset)
+        base_dir = self.session.path.parent if self.session.path else None
+
+        def load():
+            from runtime.data import DataError, load_dataset
+
+            try:
+                return load_dataset(settings, base_dir)
+            except DataError as error:
+                return error
+
+        self.summary.setText("Loading…")
+        self.task = run_in_background(
+            self,
+            load,
+            lambda result: self._on_loaded(generation, result),
+            lambda message: self._on_loaded(generation, message),
+        )
+
+    def _on_loaded(self, generation: int, result: object) -> None:
+        if generation != self._generation:
+            return
+        if isinstance(result, (str, Exception)):
+            self.dataset = None
+            self.summary.setText(
+                f"<span style='color:{ERROR_COLOR.name()}'>{_escape(str(result))}</span>"
+            )
+            self.table.clear()
+            self.table.setRowCount(0)
+            self.images.setWidget(QWidget())
+            self.recheck()
+            return
+        self.dataset = result
+        self._show_summary(result)
+        self._show_table(result)
+        self._show_images(result)
+        self.recheck()
+        self.loaded.emit(result)
+
+    def _show_summary(self, dataset) -> None:
+        train = len(dataset.x_train)
+        val = 0 if dataset.x_val is None else len(dataset.x_val)
+        test = len(dataset.x_test)
+        total = train + val + test
+        if dataset.target == "inputs":
+            kind = "the model reconstructs its input"
+        elif dataset.task == "classification":
+            names = ", ".join(dataset.class_names[:12])
+            more = "…" if len(dataset.class_names) > 12 else ""
+            kind = f"classification into {dataset.num_classes} classes ({names}{more})"
+        else:
+            kind = "regression (predict a number)"
+        self.summary.setText(
+            f"<b>{_escape(dataset.name)}</b>: {total} samples of shape "
+            f"{dataset.input_shape}, {kind}.<br>"
+            f"Split: <b>{train}</b> train · <b>{val}</b> validation · <b>{test}</b> test "
+            f"({train / total:.0%} / {val / total:.0%} / {test / total:.0%})."
+        )
+
+    def _show_table(self, dataset) -> None:
+        rows = dataset.x_train[:PREVIEW_ROWS].reshape(min(PREVIEW_ROWS, len(dataset.x_train)), -1)
+        columns = min(rows.shape[1], PREVIEW_COLUMNS)
+        names = list(dataset.feature_names[:columns]) or [f"x{i}" for i in range(columns)]
+        names += [f"x{i}" for i in range(len(names), columns)]
+        target = dataset.y_train[: len(rows)]
+        show_target = dataset.target != "inputs"
+        headers = names + (["target"] if show_target else [])
+        self.table.clear()
+        self.table.setColumnCount(len(headers))
+        self.table.setRowCount(len(rows))
+        self.table.setHorizontalHeaderLabels(headers)
+        for r, row in enumerate(rows):
+            for c in range(columns):
+                self.table.setItem(r, c, QTableWidgetItem(f"{row[c]:.3g}"))
+            if show_target:
+                self.table.setItem(r, columns, QTableWidgetItem(_target_text(dataset, target[r])))
+        shown = f"first {len(rows)} training rows after preprocessing"
+        if rows.shape[1] > columns:
+            shown += f", {columns} of {rows.shape[1]} features"
+        self.preview.setTabToolTip(0, shown)
+        self.preview.setTabText(0, "Table")
+
+    def _show_images(self, dataset) -> None:
+        from gui.panels.evaluation_panel import image_pixmap, to_display_image
+
+        self.preview.setTabVisible(1, bool(dataset.images))
+        content = QWidget()
+        grid = QGridLayout(content)
+        if dataset.images:
+            for index in range(min(PREVIEW_IMAGES, len(dataset.x_train))):
+                cell = QLabel()
+                cell.setPixmap(image_pixmap(to_display_image(dataset.x_train[index]), 56))
+                cell.setAlignment(Qt.AlignmentFlag.AlignCenter)
+                caption = QLabel(_target_text(dataset, dataset.y_train[index]))
+                caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+                grid.addWidget(cell, 2 * (index // 10), index % 10)
+                grid.addWidget(caption, 2 * (index // 10) + 1, index % 10)
+            grid.setRowStretch(grid.rowCount(), 1)
+            self.preview.setCurrentIndex(1)
+        else:
+            self.preview.setCurrentIndex(0)
+        self.images.setWidget(content)
+
+    # Checking --------------------------------------------------------------------------
+
+    def recheck(self) -> None:
+        """Runs the data-to-graph check for the current graph and the loaded data."""
+        self.check_list.clear()
+        self.fixes = {}
+        self.problems = []
+        if self.dataset is None:
+            self.fix_button.setEnabled(False)
+            return
+        graph_errors = [p for p in self.session.problems if p.severity == ERROR]
+        if graph_errors:
+            self._add_item("Fix the graph's own problems first (see the Problems panel).", None)
+            self.fix_button.setEnabled(False)
+            return
+        from runtime.data_check import check_data
+
+        dataset = self.dataset
+        graph = self.session.graph
+        self.problems = check_data(graph, dataset)
+        if not self.problems:
+            self._add_item("✓ The data fits the graph.", None)
+        for problem in self.problems:
+            fix = working_fix(graph, problem, lambda g: check_data(g, dataset))
+            text = problem.message
+            if fix is not None:
+                text += f"\n    Fix: {fix.text}"
+                self.fixes[self.check_list.count()] = fix
+            self._add_item(text, problem)
+        first_fix = min(self.fixes, default=None)
+        if first_fix is not None:
+            self.check_list.setCurrentRow(first_fix)
+        self._on_problem_selected(self.check_list.currentRow())
+        self.checked.emit(self.problems)
+
+    def _add_item(self, text: str, problem: Problem | None) -> None:
+        item = QListWidgetItem(text)
+        if problem is not None:
+            color = ERROR_COLOR if problem.severity == ERROR else WARNING_COLOR.darker(130)
+            item.setForeground(color)
+        self.check_list.addItem(item)
+
+    def _on_problem_selected(self, row: int) -> None:
+        self.fix_button.setEnabled(row in self.fixes)
+
+    def apply_selected_fix(self) -> str | None:
+        """Applies the selected problem's fix as one undo step; returns why not, if refused."""
+        fix = self.fixes.get(self.check_list.currentRow())
+        if fix is None:
+            return "No fix for the selected problem."
+        refused = self.session.execute(fix.command, f"Fix: {fix.text}")
+        if refused:
+            self.summary.setText(f"<span style='color:{ERROR_COLOR.name()}'>{refused}</span>")
+        return refused
+
+
+def _target_text(dataset, value: np.ndarray) -> str:
+    if dataset.task == "classification" and dataset.class_names:
+        return str(dataset.class_names[int(value)])
+    return f"{float(np.asarray(value).reshape(-1)[0]):.3g}"
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _preview() -> int:
+    """Opens the panel alone on the default example."""
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    from graph.files import load_graph
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    session = EditorSession()
+    example = Path(__file__).resolve().parents[2] / "examples" / "mlp_digits.yaml"
+    session.replace_graph(load_graph(example))
+    panel = DataPanel(session)
+    panel.resize(1100, 600)
+    panel.show()
+    panel.reload()
+    return app.exec()
+
+
+if __name__ == "__main__":
+    raise SystemExit(_preview())

@@ -1,0 +1,406 @@
+"""The evaluation panel: test-split metrics, confusion matrix, ROC curves, misclassified images.
+
+Scores the newest trained model of the session (runtime.evaluation on a
+worker thread) as soon as a run finishes, or when the user asks again.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.panels.background import run_in_background
+from gui.panels.runs import RunHistory, TrainingRun
+from gui.theme import ERROR_COLOR
+
+MAX_GALLERY = 48
+GALLERY_PIXELS = 64
+ROC_COLORS = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+)  # fmt: skip
+
+
+@dataclass
+class RocCurve:
+    """One ROC curve: a class against the rest (or the positive class)."""
+
+    name: str
+    fpr: np.ndarray
+    tpr: np.ndarray
+    auc: float
+
+
+@dataclass
+class Evaluation:
+    """What the panel shows for one run.
+
+    Attributes:
+        run: The evaluated run.
+        report: The runtime.evaluation.EvaluationReport.
+        roc: ROC curves (classification with predicted probabilities).
+        gallery: (image HxW or HxWx3 in 0..255 uint8, caption) of misclassified samples.
+        test_size: Samples in the test split.
+    """
+
+    run: TrainingRun
+    report: Any
+    roc: list[RocCurve] = field(default_factory=list)
+    gallery: list[tuple[np.ndarray, str]] = field(default_factory=list)
+    test_size: int = 0
+
+
+def evaluate_run(run: TrainingRun) -> Evaluation:
+    """Scores `run`'s model on its test split (call on a worker thread)."""
+    from runtime.evaluation import evaluate
+
+    report = evaluate(run.model, run.dataset)
+    result = Evaluation(run, report, test_size=len(run.dataset.x_test))
+    if report.task == "classification" and report.probabilities is not None:
+        result.roc = roc_curves(report.y_true, report.probabilities, report.class_names)
+        if run.dataset.images:
+            result.gallery = misclassified_gallery(run.dataset.x_test, report)
+    return result
+
+
+def roc_curves(y_true: np.ndarray, probabilities: np.ndarray, names) -> list[RocCurve]:
+    """One-vs-rest ROC curves of the classes present in `y_true` (one curve when binary)."""
+    from sklearn.metrics import auc, roc_curve
+
+    classes = [1] if probabilities.shape[1] == 2 else range(probabilities.shape[1])
+    curves = []
+    for index in classes:
+        positives = y_true == index
+        if positives.all() or not positives.any():
+            continue
+        fpr, tpr, _ = roc_curve(positives, probabilities[:, index])
+        name = names[index] if index < len(names) else str(index)
+        curves.append(RocCurve(str(name), fpr, tpr, float(auc(fpr, tpr))))
+    return curves
+
+
+def to_display_image(sample: np.ndarray) -> np.ndarray:
+    """A scaled sample as 0..255 uint8 pixels (stretched to its own min and max)."""
+    image = np.asarray(sample, dtype="float64")
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    low, high = float(image.min()), float(image.max())
+    scaled = (image - low) / (high - low) if high > low else np.zeros_like(image)
+    return np.ascontiguousarray((scaled * 255).astype("uint8"))
+
+
+def misclassified_gallery(x_test: np.ndarray, report) -> list[tuple[np.ndarray, str]]:
+    """Up to MAX_GALLERY wrong predictions, each with "true → predicted"."""
+    names = report.class_names
+    return [
+        (
+            to_display_image(x_test[index]),
+            f"{names[report.y_true[index]]} → {names[report.y_pred[index]]}",
+        )
+        for index in report.misclassified[:MAX_GALLERY]
+    ]
+
+
+def image_pixmap(image: np.ndarray, size: int = GALLERY_PIXELS) -> QPixmap:
+    """A uint8 grayscale (HxW) or RGB (HxWx3) array as a pixmap scaled to `size`."""
+    height, width = image.shape[:2]
+    if image.ndim == 2:
+        qimage = QImage(image.data, width, height, width, QImage.Format.Format_Grayscale8)
+    else:
+        rgb = np.ascontiguousarray(image[..., :3])
+        qimage = QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888)
+    return QPixmap.fromImage(qimage.copy()).scaled(
+        size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation
+    )
+
+
+class EvaluationPanel(QWidget):
+    """Shows how the newest trained model does on data it never saw.
+
+    Args:
+        runs: The session's run history.
+
+    Signals:
+        evaluated: The Evaluation shown, once computed.
+    """
+
+    evaluated = Signal(object)
+
+    def __init__(self, runs: RunHistory) -> None:
+        super().__init__()
+        self.runs = runs
+        self.evaluation: Evaluation | None = None
+        self.task = None
+        self._plots: dict[str, Any] = {}
+        self.status = QLabel("Train the network to evaluate it on the test split.")
+        self.status.setWordWrap(True)
+        self.evaluate_button = QPushButton("Evaluate")
+        self.evaluate_button.setToolTip("Score the newest trained model on the test split")
+        self.evaluate_button.clicked.connect(self.evaluate_latest)
+        self.evaluate_button.setEnabled(False)
+        self.metrics_table = _table(["metric", "value"])
+        self.class_table = _table(["class", "precision", "recall", "F1", "support"])
+        tables = QSplitter(Qt.Orientation.Vertical)
+        tables.addWidget(self.metrics_table)
+        tables.addWidget(self.class_table)
+        self.tabs = QTabWidget()
+        self.confusion_tab = QWidget()
+        self.roc_tab = QWidget()
+        self.gallery_tab = QScrollArea()
+        self.gallery_tab.setWidgetResizable(True)
+        for tab in (self.confusion_tab, self.roc_tab):
+            QVBoxLayout(tab).setContentsMargins(0, 0, 0, 0)
+        self.tabs.addTab(self.confusion_tab, "Confusion matrix")
+        self.tabs.addTab(self.roc_tab, "ROC curves")
+        self.tabs.addTab(self.gallery_tab, "Misclassified")
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(tables)
+        splitter.addWidget(self.tabs)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([360, 640])
+        header = QHBoxLayout()
+        header.addWidget(self.status, 1)
+        header.addWidget(self.evaluate_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(header)
+        layout.addWidget(splitter, 1)
+        runs.run_finished.connect(self._on_run_finished)
+
+    def _on_run_finished(self, run: TrainingRun) -> None:
+        if run.succeeded:
+            self.evaluate_run(run)
+
+    def evaluate_latest(self) -> None:
+        run = self.runs.latest_trained()
+        if run is not None:
+            self.evaluate_run(run)
+
+    def evaluate_run(self, run: TrainingRun) -> None:
+        """Scores `run` on a worker thread; the results show when ready."""
+        self.evaluate_button.setEnabled(False)
+        self.status.setText(f"Evaluating run {run.number} on the test split…")
+        self.task = run_in_background(
+            self, lambda: evaluate_run(run), self.show_evaluation, self._on_failed
+        )
+
+    def _on_failed(self, message: str) -> None:
+        self.evaluate_button.setEnabled(self.runs.latest_trained() is not None)
+        self.status.setText(
+            f"<span style='color:{ERROR_COLOR.name()}'>Evaluation failed: {message}</span>"
+        )
+
+    # Showing -------------------------------------------------------------------------
+
+    def show_evaluation(self, evaluation: Evaluation) -> None:
+        self.evaluation = evaluation
+        report = evaluation.report
+        self.evaluate_button.setEnabled(True)
+        dataset = evaluation.run.dataset
+        self.status.setText(
+            f"Run {evaluation.run.number} on the test split of {dataset.name}: "
+            f"{evaluation.test_size} samples the model never saw during training."
+        )
+        self.metrics_table.setRowCount(0)
+        for name, value in report.metrics.items():
+            _add_row(self.metrics_table, [name, _number(value)])
+        self.class_table.setRowCount(0)
+        for metrics in report.per_class:
+            _add_row(
+                self.class_table,
+                [
+                    metrics.name,
+                    _number(metrics.precision),
+                    _number(metrics.recall),
+                    _number(metrics.f1),
+                    str(metrics.support),
+                ],
+            )
+        self.class_table.setVisible(bool(report.per_class))
+        classification = report.task == "classification"
+        self.tabs.setTabText(0, "Confusion matrix" if classification else "Predicted vs true")
+        self.tabs.setTabVisible(1, classification)
+        self.tabs.setTabVisible(2, bool(evaluation.gallery))
+        if classification:
+            self._show_confusion(report.confusion, report.class_names)
+            self._show_roc(evaluation.roc)
+        else:
+            self._show_regression(report)
+        self._show_gallery(evaluation.gallery)
+        self.evaluated.emit(evaluation)
+
+    def _plot(self, key: str, tab: QWidget):
+        """A pyqtgraph plot in `tab`, created on first use."""
+        import pyqtgraph as pg
+
+        plot = self._plots.get(key)
+        if plot is None:
+            widget = pg.PlotWidget(background="w")
+            tab.layout().addWidget(widget)
+            plot = self._plots[key] = widget.getPlotItem()
+        plot.clear()
+        return plot
+
+    def _show_confusion(self, matrix: np.ndarray, names: tuple[str, ...]) -> None:
+        import pyqtgraph as pg
+
+        plot = self._plot("confusion", self.confusion_tab)
+        plot.setAspectLocked(False)
+        count = len(names)
+        rows = matrix.sum(axis=1, keepdims=True)
+        share = np.divide(matrix, rows, out=np.zeros(matrix.shape), where=rows > 0)
+        image = pg.ImageItem(share, axisOrder="row-major")
+        image.setLookupTable(
+            pg.ColorMap([0.0, 1.0], [(255, 255, 255), (31, 119, 180)]).getLookupTable(nPts=256)
+        )
+        image.setLevels((0.0, 1.0))
+        plot.addItem(image)
+        for row in range(count):
+            for column in range(count):
+                color = "w" if share[row, column] > 0.6 else "k"
+                text = pg.TextItem(str(int(matrix[row, column])), color=color, anchor=(0.5, 0.5))
+                text.setPos(column + 0.5, row + 0.5)
+                plot.addItem(text)
+        ticks = [[(i + 0.5, str(name)) for i, name in enumerate(names)]]
+        plot.getAxis("bottom").setTicks(ticks)
+        plot.getAxis("left").setTicks(ticks)
+        plot.setLabel("bottom", "predicted class")
+        plot.setLabel("left", "true class")
+        plot.invertY(True)
+        plot.setRange(xRange=(0, count), yRange=(0, count), padding=0.02)
+        plot.setTitle("Test samples per (true, predicted) class; colour: share of the true class")
+
+    def _show_roc(self, curves: list[RocCurve]) -> None:
+        import pyqtgraph as pg
+
+        plot = self._plot("roc", self.roc_tab)
+        plot.addLegend(offset=(-10, -10), labelTextSize="8pt")
+        plot.plot([0, 1], [0, 1], pen=pg.mkPen("#b0b0b0", style=Qt.PenStyle.DashLine))
+        for index, curve in enumerate(curves):
+            color = ROC_COLORS[index % len(ROC_COLORS)]
+            plot.plot(
+                curve.fpr, curve.tpr, pen=pg.mkPen(color, width=2),
+                name=f"{curve.name} (AUC {curve.auc:.3f})",
+            )  # fmt: skip
+        plot.setLabel("bottom", "false positive rate")
+        plot.setLabel("left", "true positive rate")
+        plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.02)
+        plot.setTitle("ROC: each class against the rest")
+
+    def _show_regression(self, report) -> None:
+        import pyqtgraph as pg
+
+        plot = self._plot("confusion", self.confusion_tab)
+        plot.invertY(False)
+        plot.getAxis("bottom").setTicks(None)
+        plot.getAxis("left").setTicks(None)
+        y_true = np.asarray(report.y_true, dtype="float64").reshape(-1)
+        y_pred = np.asarray(report.y_pred, dtype="float64").reshape(-1)
+        plot.plot(
+            y_true, y_pred, pen=None, symbol="o", symbolSize=4,
+            symbolBrush=pg.mkBrush(31, 119, 180, 120), symbolPen=None,
+        )  # fmt: skip
+        if len(y_true):
+            low, high = (
+                float(min(y_true.min(), y_pred.min())),
+                float(max(y_true.max(), y_pred.max())),
+            )
+            plot.plot([low, high], [low, high], pen=pg.mkPen("#b0b0b0", style=Qt.PenStyle.DashLine))
+        plot.setLabel("bottom", "true value")
+        plot.setLabel("left", "predicted value")
+        plot.setTitle("Each test sample: on the diagonal is a perfect prediction")
+
+    def _show_gallery(self, gallery: list[tuple[np.ndarray, str]]) -> None:
+        content = QWidget()
+        grid = QGridLayout(content)
+        columns = 8
+        for index, (image, caption) in enumerate(gallery):
+            cell = QWidget()
+            cell_layout = QVBoxLayout(cell)
+            cell_layout.setContentsMargins(2, 2, 2, 2)
+            picture = QLabel()
+            picture.setPixmap(image_pixmap(image))
+            picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            label = QLabel(caption)
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            label.setToolTip("true class → predicted class")
+            cell_layout.addWidget(picture)
+            cell_layout.addWidget(label)
+            grid.addWidget(cell, index // columns, index % columns)
+        grid.setRowStretch(grid.rowCount(), 1)
+        self.gallery_tab.setWidget(content)
+        self.gallery_cells = len(gallery)
+
+
+def _table(headers: list[str]) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().setVisible(False)
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    return table
+
+
+def _add_row(table: QTableWidget, cells: list[str]) -> None:
+    row = table.rowCount()
+    table.insertRow(row)
+    for column, text in enumerate(cells):
+        item = QTableWidgetItem(text)
+        if column:
+            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        table.setItem(row, column, item)
+
+
+def _number(value: float) -> str:
+    return f"{value:.4f}" if math.isfinite(value) else "n/a"
+
+
+def _preview() -> int:
+    """Trains the digits CNN example briefly and shows its evaluation."""
+    import sys
+    from pathlib import Path
+
+    from PySide6.QtWidgets import QApplication
+
+    from graph.files import load_graph
+    from graph.model import SetSettings
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    example = Path(__file__).resolve().parents[2] / "examples" / "cnn_digits.yaml"
+    graph = load_graph(example)
+    graph.apply(SetSettings("training", {"epochs": 3}))
+    from runtime.data import load_dataset
+    from runtime.trainer import Trainer
+
+    dataset = load_dataset(graph.dataset, example.parent)
+    result = Trainer(graph, dataset).run()
+    runs = RunHistory()
+    run = runs.start(graph)
+    run.dataset, run.model, run.history = dataset, result.model, result.history
+    panel = EvaluationPanel(runs)
+    panel.resize(1100, 600)
+    panel.show()
+    runs.finish(run)
+    return app.exec()
+
+
+if __name__ == "__main__":
+    raise SystemExit(_preview())

@@ -1,0 +1,326 @@
+"""The export dialog: Python code (previewed) and deployable model files, measured.
+
+Code comes from codegen (a `build_model()` module or a full training
+script). Model files are written by runtime.deploy on a worker thread, one
+format after another; each is loaded back, checked against the Keras model
+and timed, and its size and latency appear in the table as it completes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.code_view import code_editor
+from gui.document import EditorSession
+from gui.panels.background import run_in_background
+from gui.panels.runs import RunHistory
+from gui.theme import ERROR_COLOR
+
+FORMATS = ("keras", "saved_model", "tflite", "onnx")
+FORMAT_NAMES = {
+    "keras": "Keras (.keras)",
+    "saved_model": "TensorFlow SavedModel",
+    "tflite": "TensorFlow Lite (.tflite)",
+    "onnx": "ONNX (.onnx)",
+}
+COLUMNS = ("format", "size", "p50 latency", "p95 latency", "samples/s", "max |diff|", "path")
+
+
+def human_size(size: int) -> str:
+    for unit in ("B", "KB", "MB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
+
+
+class ExportDialog(QDialog):
+    """Exports the graph as code and its newest trained model as files.
+
+    Args:
+        session: The editing session (its graph is exported).
+        runs: The session's runs; the newest trained model is exported (an
+            untrained model built from the graph when there is none).
+        parent: The parent window.
+
+    Signals:
+        exported: (format, runtime.deploy.DeployReport or error message) per format.
+        all_done: Every chosen format has been attempted.
+    """
+
+    exported = Signal(str, object)
+    all_done = Signal()
+
+    def __init__(
+        self, session: EditorSession, runs: RunHistory | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export")
+        self.resize(960, 720)
+        self.session = session
+        self.runs = runs
+        self.reports: dict[str, object] = {}
+        self.task = None
+        self._queue: list[str] = []
+        self._model = None
+
+        code_box = QGroupBox("Python code")
+        self.build_radio = QRadioButton("Build function (model.py)")
+        self.script_radio = QRadioButton("Full training script (train.py)")
+        self.build_radio.setChecked(True)
+        kinds = QButtonGroup(self)
+        for radio in (self.build_radio, self.script_radio):
+            kinds.addButton(radio)
+            radio.toggled.connect(self._show_code)
+        self.code = code_editor("")
+        self.save_code_button = QPushButton("Save code…")
+        self.save_code_button.clicked.connect(self.save_code_as)
+        code_row = QHBoxLayout()
+        code_row.addWidget(self.build_radio)
+        code_row.addWidget(self.script_radio)
+        code_row.addStretch(1)
+        code_row.addWidget(self.save_code_button)
+        code_layout = QVBoxLayout(code_box)
+        code_layout.addLayout(code_row)
+        code_layout.addWidget(self.code)
+
+        model_box = QGroupBox("Model files")
+        self.model_label = QLabel()
+        self.model_label.setWordWrap(True)
+        self.format_checks: dict[str, QCheckBox] = {}
+        checks = QHBoxLayout()
+        for fmt in FORMATS:
+            check = QCheckBox(FORMAT_NAMES[fmt])
+            check.setChecked(True)
+            self.format_checks[fmt] = check
+            checks.addWidget(check)
+        checks.addStretch(1)
+        default_dir = (session.path.parent if session.path else Path.home()) / "export"
+        self.folder_edit = QLineEdit(str(default_dir))
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._choose_folder)
+        self.export_button = QPushButton("Export model files")
+        self.export_button.clicked.connect(self.export_models)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(QLabel("Folder"))
+        folder_row.addWidget(self.folder_edit, 1)
+        folder_row.addWidget(browse)
+        folder_row.addWidget(self.export_button)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.status = QLabel("Latency: one sample at a time on this machine's CPU (median, 95th).")
+        self.status.setWordWrap(True)
+        model_layout = QVBoxLayout(model_box)
+        model_layout.addWidget(self.model_label)
+        model_layout.addLayout(checks)
+        model_layout.addLayout(folder_row)
+        model_layout.addWidget(self.table)
+        model_layout.addWidget(self.status)
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(code_box, 3)
+        layout.addWidget(model_box, 2)
+        layout.addWidget(buttons)
+        self._describe_model()
+        self._show_code()
+
+    # Code ------------------------------------------------------------------------------
+
+    @property
+    def code_kind(self) -> str:
+        return "build" if self.build_radio.isChecked() else "script"
+
+    def code_text(self) -> tuple[str, str]:
+        """(suggested file name, source) of the chosen code, or ("", why not)."""
+        from codegen.model_code import ExportError
+        from codegen.python_source import export_model_code, export_training_script
+
+        graph = self.session.graph
+        data_dir = self.session.path.parent if self.session.path else None
+        try:
+            if self.code_kind == "build":
+                return "model.py", export_model_code(graph)
+            return "train.py", export_training_script(graph, data_dir=data_dir)
+        except ExportError as error:
+            return "", f"# The graph cannot be exported yet:\n# {error}".replace("\n", "\n# ")
+
+    def _show_code(self) -> None:
+        file_name, text = self.code_text()
+        self.code.setPlainText(text)
+        self.save_code_button.setEnabled(bool(file_name))
+
+    def save_code(self, path: Path) -> None:
+        _name, text = self.code_text()
+        Path(path).write_text(text, encoding="utf-8")
+
+    def save_code_as(self) -> None:
+        file_name, _text = self.code_text()
+        start = str(Path(self.folder_edit.text()).parent / file_name)
+        path, _ = QFileDialog.getSaveFileName(self, "Save code", start, "Python (*.py)")
+        if path:
+            self.save_code(Path(path))
+
+    # Model files -----------------------------------------------------------------------
+
+    def _trained_run(self):
+        return self.runs.latest_trained() if self.runs is not None else None
+
+    def _describe_model(self) -> None:
+        run = self._trained_run()
+        if run is not None:
+            self.model_label.setText(f"Exports the model trained in run {run.number}.")
+        else:
+            self.model_label.setText(
+                "No trained model yet: the untrained model built from the graph is exported "
+                "(train first to export learned weights)."
+            )
+
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export folder", self.folder_edit.text())
+        if folder:
+            self.folder_edit.setText(folder)
+
+    def chosen_formats(self) -> list[str]:
+        return [fmt for fmt, check in self.format_checks.items() if check.isChecked()]
+
+    def export_models(self) -> None:
+        """Writes, verifies and times each chosen format, one after another."""
+        if self._queue:
+            return
+        self._queue = self.chosen_formats()
+        if not self._queue:
+            self.status.setText("Choose at least one format.")
+            return
+        self.reports = {}
+        self.table.setRowCount(0)
+        self.export_button.setEnabled(False)
+        run = self._trained_run()
+        if run is not None:
+            self._model = run.model
+            self._next()
+            return
+        self.status.setText("Building the model (TensorFlow loads on first use)…")
+        graph = self.session.graph.copy()
+        self.task = run_in_background(
+            self, lambda: _build_untrained(graph), self._on_model_built, self._on_build_failed
+        )
+
+    def _on_model_built(self, model) -> None:
+        self._model = model
+        self._next()
+
+    def _on_build_failed(self, message: str) -> None:
+        self._queue = []
+        self.export_button.setEnabled(True)
+        self.status.setText(f"<span style='color:{ERROR_COLOR.name()}'>{message}</span>")
+
+    def _next(self) -> None:
+        if not self._queue:
+            self.export_button.setEnabled(True)
+            self.status.setText(f"Exported to {self.folder_edit.text()}.")
+            self.all_done.emit()
+            return
+        fmt = self._queue[0]
+        folder = Path(self.folder_edit.text()).expanduser()
+        name = _file_stem(self.session)
+        model = self._model
+        self.status.setText(f"Exporting {FORMAT_NAMES[fmt]} and measuring it…")
+
+        def work():
+            from runtime.deploy import export_model, export_path
+
+            return export_model(model, fmt, export_path(folder, name, fmt))
+
+        self.task = run_in_background(
+            self,
+            work,
+            lambda report: self._done(fmt, report),
+            lambda message: self._done(fmt, message),
+        )
+
+    def _done(self, fmt: str, result: object) -> None:
+        self._queue.pop(0)
+        self.reports[fmt] = result
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        if isinstance(result, str):
+            cells = [FORMAT_NAMES[fmt], "failed", "", "", "", "", result]
+        else:
+            cells = [
+                FORMAT_NAMES[fmt],
+                human_size(result.size_bytes),
+                f"{result.p50_ms:.3f} ms",
+                f"{result.p95_ms:.3f} ms",
+                f"{result.throughput:,.0f}",
+                f"{result.max_abs_diff:.2g}",
+                str(result.path),
+            ]
+        for column, text in enumerate(cells):
+            item = QTableWidgetItem(text)
+            if isinstance(result, str) and column == len(cells) - 1:
+                item.setForeground(ERROR_COLOR)
+                item.setToolTip(text)
+            if 1 <= column <= 5:
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.table.setItem(row, column, item)
+        self.exported.emit(fmt, result)
+        self._next()
+
+
+def _file_stem(session: EditorSession) -> str:
+    stem = session.path.stem if session.path else (session.graph.name or "model")
+    cleaned = "".join(c if c.isalnum() or c in "-_" else "_" for c in stem).strip("_")
+    return cleaned or "model"
+
+
+def _build_untrained(graph):
+    from runtime.builder import build_model
+
+    return build_model(graph)
+
+
+def _preview() -> int:
+    """Opens the dialog on the default example (untrained model)."""
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    from graph.files import load_graph
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    session = EditorSession()
+    example = Path(__file__).resolve().parents[2] / "examples" / "mlp_digits.yaml"
+    session.replace_graph(load_graph(example))
+    dialog = ExportDialog(session, RunHistory())
+    dialog.show()
+    return app.exec()
+
+
+if __name__ == "__main__":
+    raise SystemExit(_preview())

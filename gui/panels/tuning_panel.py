@@ -1,0 +1,479 @@
+"""The tuning panel: search ranges and budget, live trials, best so far, apply the best.
+
+Optuna (runtime.tuning.Tuner) runs on a worker thread over a snapshot of
+the graph; the best settings are applied to the edited graph as one
+undoable command.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from graph.model import NetworkGraph
+from graph.settings import OPTIMIZERS
+from graph.validation import ERROR
+from gui.document import EditorSession
+from gui.panels.background import error_text, keep_alive
+from gui.param_editors import FloatSpinBox, parse_numbers
+from gui.theme import ERROR_COLOR
+
+STATE_TEXT = {"complete": "done", "pruned": "pruned", "fail": "failed", "running": "running…"}
+
+
+class TuningWorker(QObject):
+    """Runs a runtime.tuning.Tuner when `run` is called on its thread.
+
+    Signals:
+        event: Each tuning event (TrialStarted, EpochEnd, TrialFinished, TuningFinished).
+        failed: Why tuning could not run.
+    """
+
+    event = Signal(object)
+    failed = Signal(str)
+    done = Signal()
+
+    def __init__(
+        self, graph: NetworkGraph, base_dir: Path | None, space_args: dict, trials: int, epochs: int
+    ) -> None:
+        super().__init__()
+        self.graph = graph
+        self.base_dir = base_dir
+        self.space_args = space_args
+        self.trials = trials
+        self.epochs = epochs
+        self._lock = threading.Lock()
+        self._tuner = None
+        self._stopped = False
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            if self._tuner is not None:
+                self._tuner.stop()
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            from runtime.data import DataError, load_dataset
+
+            try:
+                dataset = load_dataset(self.graph.dataset, self.base_dir)
+            except DataError as error:
+                self.failed.emit(f"Data: {error}")
+                return
+            from runtime.tuning import SearchSpace, Tuner
+
+            tuner = Tuner(
+                self.graph,
+                dataset,
+                SearchSpace(**self.space_args),
+                trials=self.trials,
+                on_event=self.event.emit,
+                epochs=self.epochs,
+            )
+            with self._lock:
+                self._tuner = tuner
+                if self._stopped:
+                    tuner.stop()
+            tuner.run()
+        except Exception as error:  # an Optuna or Keras failure must not end the app
+            self.failed.emit(f"Tuning failed: {type(error).__name__}: {error_text(error)}")
+        finally:
+            self.done.emit()
+
+
+def _range_row(low: float, high: float, enabled: bool, maximum: float) -> tuple:
+    check = QCheckBox()
+    check.setChecked(enabled)
+    spins = []
+    for value in (low, high):
+        spin = FloatSpinBox()
+        spin.setRange(0.0, maximum)
+        spin.setValue(value)
+        spins.append(spin)
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(check)
+    layout.addWidget(spins[0], 1)
+    layout.addWidget(QLabel("to"))
+    layout.addWidget(spins[1], 1)
+    check.toggled.connect(spins[0].setEnabled)
+    check.toggled.connect(spins[1].setEnabled)
+    for spin in spins:
+        spin.setEnabled(enabled)
+    return row, check, spins[0], spins[1]
+
+
+class TuningPanel(QWidget):
+    """Searches hyperparameters of the session's graph and applies the best.
+
+    Args:
+        session: The editing session.
+
+    Signals:
+        tuning_ended: The runtime.events.TuningFinished (None when tuning failed).
+    """
+
+    tuning_ended = Signal(object)
+
+    def __init__(self, session: EditorSession) -> None:
+        super().__init__()
+        self.session = session
+        self.worker: TuningWorker | None = None
+        self.thread: QThread | None = None
+        self.best_params: dict = {}
+        self.best_value: float | None = None
+        self.best_curve: list[tuple[int, float]] = []
+        self._rows: dict[int, int] = {}
+        self._plot = None
+        self._finished_event = None
+
+        form = QFormLayout()
+        self.lr_row, self.lr_check, self.lr_low, self.lr_high = _range_row(1e-4, 1e-2, True, 10.0)
+        self.l2_row, self.l2_check, self.l2_low, self.l2_high = _range_row(1e-6, 1e-2, True, 1.0)
+        self.dropout_row, self.dropout_check, self.dropout_low, self.dropout_high = _range_row(
+            0.0, 0.5, True, 0.95
+        )
+        self.batch_check = QCheckBox()
+        self.batch_check.setChecked(True)
+        self.batch_edit = QLineEdit("16, 32, 64")
+        batch_row = QWidget()
+        batch_layout = QHBoxLayout(batch_row)
+        batch_layout.setContentsMargins(0, 0, 0, 0)
+        batch_layout.addWidget(self.batch_check)
+        batch_layout.addWidget(self.batch_edit, 1)
+        self.optimizer_checks = {}
+        optimizer_row = QWidget()
+        optimizer_layout = QHBoxLayout(optimizer_row)
+        optimizer_layout.setContentsMargins(0, 0, 0, 0)
+        for name in OPTIMIZERS:
+            check = QCheckBox(name)
+            check.setChecked(name in ("adam", "rmsprop", "sgd"))
+            self.optimizer_checks[name] = check
+            optimizer_layout.addWidget(check)
+        self.widths_check = QCheckBox("from half to double each hidden layer's width")
+        self.widths_check.setChecked(True)
+        self.trials_spin = QSpinBox()
+        self.trials_spin.setRange(1, 1000)
+        self.trials_spin.setValue(10)
+        self.epochs_spin = QSpinBox()
+        self.epochs_spin.setRange(1, 10000)
+        self.epochs_spin.setValue(5)
+        form.addRow("learning rate", self.lr_row)
+        form.addRow("batch sizes", batch_row)
+        form.addRow("optimizers", optimizer_row)
+        form.addRow("L2 penalty", self.l2_row)
+        form.addRow("dropout rate", self.dropout_row)
+        form.addRow("layer widths", self.widths_check)
+        form.addRow("trials", self.trials_spin)
+        form.addRow("epochs per trial", self.epochs_spin)
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet(f"color: {ERROR_COLOR.name()};")
+        self.error_label.hide()
+        settings = QWidget()
+        settings_layout = QVBoxLayout(settings)
+        settings_layout.addLayout(form)
+        settings_layout.addWidget(self.error_label)
+        settings_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(settings)
+        scroll.setMinimumWidth(300)
+
+        self.start_button = QPushButton("Start tuning")
+        self.start_button.clicked.connect(self.start)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.clicked.connect(self.stop)
+        self.apply_button = QPushButton("Apply best to graph")
+        self.apply_button.setToolTip("Writes the best trial's settings into the graph (undoable)")
+        self.apply_button.clicked.connect(self.apply_best)
+        self.status = QLabel("Choose ranges and a trial budget, then start.")
+        self.status.setWordWrap(True)
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["trial", "state", "best val loss", "settings"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.chart_area = QWidget()
+        QVBoxLayout(self.chart_area).setContentsMargins(0, 0, 0, 0)
+        results = QSplitter(Qt.Orientation.Vertical)
+        results.addWidget(self.table)
+        results.addWidget(self.chart_area)
+        results.setSizes([300, 200])
+        buttons = QHBoxLayout()
+        for button in (self.start_button, self.stop_button, self.apply_button):
+            buttons.addWidget(button)
+        buttons.addWidget(self.status, 1)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addLayout(buttons)
+        right_layout.addWidget(results, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(scroll)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([340, 760])
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+        self._set_running(False)
+
+    # Search space ----------------------------------------------------------------------
+
+    def space_args(self) -> dict:
+        """The SearchSpace keyword arguments the form describes.
+
+        Raises:
+            ValueError: naming the field with a bad value.
+        """
+
+        def ordered(name: str, low: float, high: float) -> tuple[float, float]:
+            if not 0 < low <= high and not (name == "dropout rate" and 0 <= low <= high):
+                raise ValueError(f"{name}: the range must run from low to high. Received: "
+                                 f"{low:g} to {high:g}")  # fmt: skip
+            return (low, high)
+
+        args: dict = {"l1": None}
+        args["learning_rate"] = (
+            ordered("learning rate", self.lr_low.value(), self.lr_high.value())
+            if self.lr_check.isChecked()
+            else None
+        )
+        args["l2"] = (
+            ordered("L2 penalty", self.l2_low.value(), self.l2_high.value())
+            if self.l2_check.isChecked()
+            else None
+        )
+        args["dropout"] = (
+            ordered("dropout rate", self.dropout_low.value(), self.dropout_high.value())
+            if self.dropout_check.isChecked()
+            else None
+        )
+        args["batch_sizes"] = None
+        if self.batch_check.isChecked():
+            sizes = parse_numbers(self.batch_edit.text(), int)
+            if not isinstance(sizes, tuple) or not sizes or min(sizes) < 1:
+                raise ValueError(
+                    f"batch sizes: whole numbers above 0, e.g. 16, 32, 64. "
+                    f"Received: {self.batch_edit.text()!r}"
+                )
+            args["batch_sizes"] = sizes
+        optimizers = tuple(n for n, check in self.optimizer_checks.items() if check.isChecked())
+        args["optimizers"] = optimizers or None
+        args["tune_widths"] = self.widths_check.isChecked()
+        return args
+
+    # Running ---------------------------------------------------------------------------
+
+    @property
+    def is_tuning(self) -> bool:
+        return self.thread is not None
+
+    def _set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        self.apply_button.setEnabled(not running and bool(self.best_params))
+
+    def _show_error(self, text: str) -> None:
+        self.error_label.setText(text)
+        self.error_label.setVisible(bool(text))
+
+    def start(self) -> bool:
+        """Starts the search; returns False (with a message) when it cannot."""
+        if self.is_tuning:
+            return False
+        try:
+            space = self.space_args()
+        except ValueError as error:
+            self._show_error(str(error))
+            return False
+        self.session.flush()
+        errors = [p.message for p in self.session.problems if p.severity == ERROR]
+        if errors:
+            self._show_error("The graph does not build yet: " + errors[0])
+            return False
+        self._show_error("")
+        self.best_params, self.best_value, self.best_curve = {}, None, []
+        self._rows = {}
+        self._finished_event = None
+        self.table.setRowCount(0)
+        self._draw_best()
+        base_dir = self.session.path.parent if self.session.path else None
+        self.worker = TuningWorker(
+            self.session.graph.copy(),
+            base_dir,
+            space,
+            self.trials_spin.value(),
+            self.epochs_spin.value(),
+        )
+        self.thread = QThread()
+        self.thread.setObjectName("tuning")
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.run)
+        queued = Qt.ConnectionType.QueuedConnection
+        self.worker.event.connect(self._on_event, queued)
+        self.worker.failed.connect(self._on_failed, queued)
+        self.worker.done.connect(self.thread.quit)
+        self.thread.finished.connect(self._on_thread_finished)
+        keep_alive(self.thread, self.worker.stop)
+        self._set_running(True)
+        self.status.setText("Loading data and starting the first trial…")
+        self.thread.start()
+        return True
+
+    def stop(self) -> None:
+        """Ends the running trial after its current batch and starts no other."""
+        if self.worker is not None:
+            self.worker.stop()
+            self.status.setText("Stopping after the current batch…")
+
+    def shutdown(self) -> None:
+        if self.worker is not None and self.thread is not None:
+            self.worker.stop()
+            self.thread.wait()
+
+    def _on_event(self, event) -> None:
+        kind = type(event).__name__
+        if kind == "TrialStarted":
+            self._set_row(event.number, "running", None, event.params)
+            self.status.setText(f"Trial {event.number + 1} of {self.trials_spin.value()}…")
+        elif kind == "EpochEnd":
+            self.status.setText(
+                f"Trial {len(self._rows)} of {self.trials_spin.value()}: "
+                f"epoch {event.epoch}/{event.epochs}"
+            )
+        elif kind == "TrialFinished":
+            self._set_row(event.number, event.state, event.value, event.params, event.message)
+            if event.value is not None and (
+                self.best_value is None or event.value < self.best_value
+            ):
+                self.best_value, self.best_params = event.value, dict(event.params)
+            if self.best_value is not None:
+                self.best_curve.append((event.number + 1, self.best_value))
+            self._draw_best()
+        elif kind == "TuningFinished":
+            self._finished_event = event
+            if event.best_params:
+                self.best_params, self.best_value = dict(event.best_params), event.best_value
+
+    def _on_failed(self, message: str) -> None:
+        self._show_error(message)
+
+    def _on_thread_finished(self) -> None:
+        self.thread, self.worker = None, None
+        self._set_running(False)
+        event = self._finished_event
+        if event is not None and event.best_params:
+            self.status.setText(
+                f"{event.trials} trials; best validation loss {event.best_value:.4f}: "
+                f"{_params_text(event.best_params)}"
+            )
+        elif event is not None:
+            self.status.setText("No trial completed: nothing to apply.")
+        else:
+            self.status.setText("Tuning did not run.")
+        self.tuning_ended.emit(event)
+
+    def _set_row(self, number: int, state: str, value, params: dict, message: str = "") -> None:
+        row = self._rows.get(number)
+        if row is None:
+            row = self._rows[number] = self.table.rowCount()
+            self.table.insertRow(row)
+        value_text = f"{value:.4f}" if value is not None and math.isfinite(value) else ""
+        cells = [str(number + 1), STATE_TEXT.get(state, state), value_text, _params_text(params)]
+        for column, text in enumerate(cells):
+            item = QTableWidgetItem(text)
+            if message:
+                item.setToolTip(message)
+            self.table.setItem(row, column, item)
+        self.table.scrollToItem(self.table.item(row, 0))
+
+    def _draw_best(self) -> None:
+        if not self.best_curve and self._plot is None:
+            return
+        import pyqtgraph as pg
+
+        if self._plot is None:
+            widget = pg.PlotWidget(background="w", title="Best validation loss so far")
+            widget.setLabel("bottom", "trial")
+            widget.showGrid(x=True, y=True, alpha=0.25)
+            self.chart_area.layout().addWidget(widget)
+            self._plot = widget.plot(
+                pen=pg.mkPen("#1f77b4", width=2), symbol="o", symbolSize=6, symbolBrush="#1f77b4"
+            )
+        xs = [x for x, _ in self.best_curve]
+        ys = [y for _, y in self.best_curve]
+        self._plot.setData(xs, ys, stepMode=None)
+
+    # Applying --------------------------------------------------------------------------
+
+    def apply_best(self) -> str | None:
+        """Writes the best settings into the graph as one undo step; returns why not, if not."""
+        if not self.best_params:
+            return "No completed trial to apply."
+        from runtime.tuning import apply_best
+
+        try:
+            command = apply_best(self.session.graph, self.best_params)
+        except ValueError as error:
+            self._show_error(str(error))
+            return str(error)
+        refused = self.session.execute(command, "Apply tuned hyperparameters")
+        if refused:
+            self._show_error(refused)
+        else:
+            self.status.setText(f"Applied: {_params_text(self.best_params)} (Edit ▸ Undo reverts)")
+        return refused
+
+
+def _params_text(params: dict) -> str:
+    parts = []
+    for name, value in params.items():
+        parts.append(f"{name}={value:.3g}" if isinstance(value, float) else f"{name}={value}")
+    return ", ".join(parts)
+
+
+def _preview() -> int:
+    """Opens the panel alone on the default example."""
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    from graph.files import load_graph
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    session = EditorSession()
+    example = Path(__file__).resolve().parents[2] / "examples" / "mlp_digits.yaml"
+    session.replace_graph(load_graph(example))
+    panel = TuningPanel(session)
+    panel.resize(1100, 600)
+    panel.show()
+    return app.exec()
+
+
+if __name__ == "__main__":
+    raise SystemExit(_preview())

@@ -1,0 +1,121 @@
+"""The data panel: settings, preview, split sliders and the data check with one-click fixes."""
+
+from __future__ import annotations
+
+from graph.model import SetSettings
+from graph.validation import ERROR, Problem
+from gui.panels.data_fixes import suggested_fix
+from tests.gui.panel_helpers import example
+
+LOAD_TIMEOUT_MS = 60_000
+
+
+def _shown(qtbot, window, graph=None):
+    """The window's data panel, raised and loaded."""
+    panel = window.panels.data
+    with qtbot.waitSignal(panel.loaded, timeout=LOAD_TIMEOUT_MS):
+        window.panels.docks["data"].raise_()
+    return panel
+
+
+def test_preview_shows_split_sizes_and_a_table(qtbot, make_window):
+    window = make_window(example())
+    panel = _shown(qtbot, window)
+    assert "1293</b> train" in panel.summary.text()
+    assert "144</b> validation" in panel.summary.text()
+    assert "360</b> test" in panel.summary.text()
+    assert panel.table.rowCount() == 50
+    assert panel.table.horizontalHeaderItem(panel.table.columnCount() - 1).text() == "target"
+    assert not panel.preview.isTabVisible(1)
+    assert panel.check_list.item(0).text() == "✓ The data fits the graph."
+
+
+def test_image_datasets_show_a_grid_of_labelled_samples(qtbot, make_window):
+    window = make_window(example("cnn_digits"))
+    panel = _shown(qtbot, window)
+    assert panel.preview.isTabVisible(1)
+    labels = panel.images.widget().findChildren(type(panel.summary))
+    assert len(labels) == 2 * 40  # a picture and a caption per sample
+
+
+def test_split_slider_changes_the_graph_undoably_and_reloads(qtbot, make_window):
+    window = make_window(example())
+    panel = _shown(qtbot, window)
+    slider = panel.settings.editors["test_size"].slider
+    with qtbot.waitSignal(panel.loaded, timeout=LOAD_TIMEOUT_MS):
+        slider.setValue(50)
+    assert window.session.graph.dataset["test_size"] == 0.5
+    assert "899</b> test" in panel.summary.text()
+    with qtbot.waitSignal(panel.loaded, timeout=LOAD_TIMEOUT_MS):
+        window.session.undo_stack.undo()
+    assert window.session.graph.dataset["test_size"] == 0.2
+    assert slider.value() == 20
+
+
+def test_rows_follow_the_source(qtbot, make_window):
+    window = make_window(example())
+    panel = _shown(qtbot, window)
+    form = panel.settings
+    assert not form.labels["path"].isVisibleTo(form)
+    assert not form.labels["noise"].isVisibleTo(form)
+    window.session.execute(SetSettings("dataset", {"name": "moons"}))
+    assert form.labels["noise"].isVisibleTo(form)
+    window.session.execute(SetSettings("dataset", {"source": "csv"}))
+    assert form.labels["path"].isVisibleTo(form)
+    assert not form.labels["name"].isVisibleTo(form)
+
+
+def test_bad_file_shows_its_message(qtbot, make_window, tmp_path):
+    window = make_window(example())
+    panel = _shown(qtbot, window)
+    missing = tmp_path / "nowhere.csv"
+    with qtbot.waitSignal(panel.loaded, timeout=3000, raising=False):
+        window.session.execute(SetSettings("dataset", {"source": "csv", "path": str(missing)}))
+    qtbot.waitUntil(lambda: "file not found" in panel.summary.text(), timeout=LOAD_TIMEOUT_MS)
+    assert str(missing) in panel.summary.text()
+    assert panel.dataset is None
+
+
+def test_output_mismatch_is_fixed_in_one_click_and_undone(qtbot, make_window):
+    graph = example()
+    output = graph.find("dense_2")
+    graph.set_params(output.id, units=7, activation="relu")
+    window = make_window(graph)
+    panel = _shown(qtbot, window)
+    assert panel.problems and panel.problems[0].severity == ERROR
+    assert "has 7 units but digits has 10 classes" in panel.check_list.item(0).text()
+    assert "Fix: dense_2: units=10, activation=softmax" in panel.check_list.item(0).text()
+    assert panel.fix_button.isEnabled()
+    assert panel.apply_selected_fix() is None
+    window.session.flush()
+    node = window.session.graph.node(output.id)
+    assert (node.params["units"], node.params["activation"]) == (10, "softmax")
+    assert panel.check_list.item(0).text() == "✓ The data fits the graph."
+    window.session.undo_stack.undo()
+    window.session.flush()
+    assert window.session.graph.node(output.id).params["units"] == 7
+
+
+def test_input_shape_fix_and_loss_fix_are_offered(qtbot, make_window):
+    graph = example()
+    graph.set_params(graph.find("input_1").id, shape=(32,))
+    graph.set_params(graph.find("dense_1").id, units=64)
+    window = make_window(graph)
+    panel = _shown(qtbot, window)
+    assert "set shape=[64]" in panel.problems[0].message
+    assert panel.apply_selected_fix() is None
+    window.session.flush()
+    assert window.session.graph.find("input_1").params["shape"] == (64,)
+
+
+def test_suggestions_naming_settings_become_settings_commands():
+    graph = example()
+    problem = Problem(
+        ERROR,
+        "loss mean_squared_error is for regression but digits is a classification task "
+        "with 10 classes: set loss=auto (or a crossentropy)",
+        graph.find("dense_2").id,
+    )
+    fix = suggested_fix(graph, problem)
+    assert fix.text == "training: loss=auto"
+    assert suggested_fix(graph, Problem(ERROR, "no suggestion here", None)) is None

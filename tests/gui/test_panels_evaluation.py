@@ -1,0 +1,77 @@
+"""The evaluation panel: metrics, confusion matrix, ROC curves and misclassified images."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from graph.model import SetSettings
+from gui.panels.evaluation_panel import roc_curves, to_display_image
+from tests.gui.panel_helpers import example, train
+
+
+def _evaluated(qtbot, window):
+    panel = window.panels.evaluation
+    with qtbot.waitSignal(panel.evaluated, timeout=120_000) as blocker:
+        run = train(qtbot, window)
+    assert run.succeeded
+    return run, blocker.args[0]
+
+
+def test_confusion_matrix_counts_sum_to_the_test_size(qtbot, make_window):
+    window = make_window(example(epochs=2))
+    window.panels.docks["evaluation"].raise_()
+    run, evaluation = _evaluated(qtbot, window)
+    panel = window.panels.evaluation
+    report = evaluation.report
+    assert report.confusion.shape == (10, 10)
+    assert report.confusion.sum() == len(run.dataset.x_test) == evaluation.test_size == 360
+    metrics = {
+        panel.metrics_table.item(row, 0).text(): panel.metrics_table.item(row, 1).text()
+        for row in range(panel.metrics_table.rowCount())
+    }
+    for name in ("accuracy", "precision_macro", "recall_weighted", "f1_macro", "roc_auc"):
+        assert name in metrics
+    assert float(metrics["accuracy"]) == round(report.metrics["accuracy"], 4)
+    assert panel.class_table.rowCount() == 10
+    assert "360 samples" in panel.status.text()
+    assert len(evaluation.roc) == 10
+    assert not panel.tabs.isTabVisible(2)  # no gallery for tabular data
+
+
+def test_image_data_shows_misclassified_samples(qtbot, make_window):
+    window = make_window(example("cnn_digits", epochs=1))
+    run, evaluation = _evaluated(qtbot, window)
+    panel = window.panels.evaluation
+    wrong = len(evaluation.report.misclassified)
+    assert run.dataset.images
+    assert len(evaluation.gallery) == min(wrong, 48)
+    assert panel.gallery_cells == len(evaluation.gallery)
+    if wrong:
+        assert panel.tabs.isTabVisible(2)
+        image, caption = evaluation.gallery[0]
+        assert image.shape == (8, 8) and image.dtype == np.uint8
+        assert "→" in caption
+
+
+def test_regression_shows_regression_metrics(qtbot, make_window):
+    graph = example("lstm_sequences", epochs=1)
+    graph.apply(SetSettings("dataset", {"name": "sine", "samples": 200}))
+    graph.set_params(graph.find("dense_1").id, activation="linear")
+    window = make_window(graph)
+    _run, evaluation = _evaluated(qtbot, window)
+    assert set(evaluation.report.metrics) == {"mse", "mae", "r2"}
+    assert not window.panels.evaluation.tabs.isTabVisible(1)
+
+
+def test_roc_curves_skip_absent_classes_and_handle_binary():
+    y = np.array([0, 1, 1, 0])
+    probabilities = np.array([[0.9, 0.1], [0.2, 0.8], [0.4, 0.6], [0.7, 0.3]])
+    curves = roc_curves(y, probabilities, ("no", "yes"))
+    assert [c.name for c in curves] == ["yes"] and curves[0].auc == 1.0
+    three = np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1]])
+    assert [c.name for c in roc_curves(np.array([0, 1]), three, ("a", "b", "c"))] == ["a", "b"]
+
+
+def test_display_images_are_stretched_to_bytes():
+    image = to_display_image(np.array([[[-1.0], [1.0]], [[0.0], [1.0]]]))
+    assert image.tolist() == [[0, 255], [127, 255]]

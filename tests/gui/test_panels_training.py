@@ -1,0 +1,178 @@
+"""The training panel: live charts, pause/stop, failures, and editing while training."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from graph.model import SetParams, SetSettings
+from gui.panels.charts import MetricCurves
+from gui.panels.training_worker import FLUSH_SECONDS
+from tests.gui.panel_helpers import TRAIN_TIMEOUT_MS, example, train
+
+
+def test_full_run_updates_charts_and_ends_with_metrics(qtbot, make_window):
+    window = make_window(example(epochs=2))
+    window.panels.docks["training"].raise_()
+    run = train(qtbot, window)
+    panel = window.panels.training
+
+    assert run.succeeded and run.number == 1
+    assert len(run.history["loss"]) == 2
+    charts = panel.charts
+    assert charts.metric_names() == ["loss", "accuracy"]
+    x, y = charts.plotted("loss", "train")
+    assert list(x) == [1.0, 2.0]
+    assert np.allclose(y, run.history["loss"])
+    _, val = charts.plotted("accuracy", "validation")
+    assert np.allclose(val, run.history["val_accuracy"])
+    batch_x, batch_y = charts.plotted("loss", "batch")
+    batches_per_epoch = math.ceil(len(run.dataset.x_train) / 32)
+    assert len(batch_x) == 2 * batches_per_epoch
+    assert batch_x[-1] == pytest.approx(2.0)
+    assert np.all(np.isfinite(batch_y))
+    # Throttled: far fewer redraws than batches.
+    assert 0 < charts.redraws < len(batch_x)
+    text = panel.result_label.text()
+    assert "Finished 2 epochs" in text and "val_accuracy" in text
+    assert run.diagnosis and run.diagnosis in text
+    assert panel.train_button.isEnabled() and not panel.stop_button.isEnabled()
+
+
+def test_second_run_overlays_the_first(qtbot, make_window):
+    window = make_window(example(epochs=1))
+    train(qtbot, window)
+    train(qtbot, window)
+    charts = window.panels.training.charts
+    assert [label for label, _ in charts.previous_runs] == ["run 1"]
+    assert len(charts.plots["loss"].previous) == 2  # run 1's train and validation curves
+
+
+def test_stop_ends_the_run_early_and_keeps_the_model(qtbot, make_window):
+    window = make_window(example(epochs=200))
+    panel = window.panels.training
+    with qtbot.waitSignal(panel.training_ended, timeout=TRAIN_TIMEOUT_MS) as ended:
+        panel.train()
+        qtbot.waitUntil(lambda: panel.charts.curves.get("loss") is not None, timeout=60_000)
+        panel.stop()
+    run = ended.args[0]
+    assert run.succeeded and run.stopped_by_user
+    assert len(run.history["loss"]) < 200
+    assert "Stopped by you" in panel.result_label.text()
+
+
+def test_pause_holds_training_until_resumed(qtbot, make_window):
+    window = make_window(example(epochs=200))
+    panel = window.panels.training
+    with qtbot.waitSignal(panel.training_ended, timeout=TRAIN_TIMEOUT_MS):
+        panel.train()
+        qtbot.waitUntil(lambda: panel.charts.curves.get("loss") is not None, timeout=60_000)
+        panel.toggle_pause()
+        assert panel.is_paused and panel.pause_button.text() == "Resume"
+        qtbot.wait(int(4 * FLUSH_SECONDS * 1000))
+        held = panel.charts.curves["loss"].batch.size
+        qtbot.wait(int(5 * FLUSH_SECONDS * 1000))
+        assert panel.charts.curves["loss"].batch.size == held
+        panel.toggle_pause()
+        assert not panel.is_paused
+        qtbot.waitUntil(lambda: panel.charts.curves["loss"].batch.size > held, timeout=30_000)
+        panel.stop()
+
+
+def test_nan_loss_shows_a_message_and_the_app_keeps_working(qtbot, make_window):
+    graph = example(epochs=2, learning_rate=10.0, optimizer="sgd", momentum=0.9)
+    graph.apply(SetSettings("dataset", {"normalization": "none"}))
+    graph.set_params(graph.find("dense_1").id, activation="exponential")
+    window = make_window(graph)
+    run = train(qtbot, window)
+    panel = window.panels.training
+    assert not run.succeeded
+    assert "loss became NaN" in run.message
+    assert "loss became NaN" in panel.result_label.text()
+    # Nothing is lost and the next run works once the graph is fixed.
+    assert len(window.session.graph) == 4
+    window.session.execute(SetParams(graph.find("dense_1").id, {"activation": "relu"}))
+    window.session.execute(SetSettings("training", {"learning_rate": 0.001, "momentum": 0.0}))
+    assert train(qtbot, window).succeeded
+
+
+def test_data_that_does_not_fit_marks_the_node_at_fault(qtbot, make_window):
+    graph = example(epochs=1)
+    output = graph.find("dense_2")
+    graph.set_params(output.id, units=7)
+    window = make_window(graph)
+    run = train(qtbot, window)
+    assert not run.succeeded
+    assert "dense_2 (Dense) has 7 units but digits has 10 classes" in run.message
+    assert run.node_id == output.id
+    item = window.scene.node_items[output.id]
+    assert item.has_error
+    assert window.scene.selected_node_ids() == [output.id]
+    # Editing the graph clears the runtime mark.
+    window.session.execute(SetParams(output.id, {"units": 10}))
+    window.session.flush()
+    assert not window.scene.node_items[output.id].has_error
+
+
+def test_graph_with_errors_is_refused_before_training(qtbot, make_window):
+    graph = example(epochs=1)
+    graph.add_node("Dense", params={"units": 4}, position=(0, 300))
+    window = make_window(graph)
+    panel = window.panels.training
+    assert not panel.train()
+    assert "does not build yet" in panel.result_label.text()
+    assert not panel.is_training
+
+
+def test_edits_during_training_apply_to_the_next_run(qtbot, make_window, tmp_path):
+    window = make_window(example(epochs=3))
+    panel = window.panels.training
+    dense = window.session.graph.find("dense_1")
+    with qtbot.waitSignal(panel.training_ended, timeout=TRAIN_TIMEOUT_MS) as ended:
+        panel.train()
+        assert panel.note_label.isVisibleTo(panel)
+        assert window.session.execute(SetParams(dense.id, {"units": 16})) is None
+        window.session.execute(SetSettings("training", {"epochs": 1}))
+    first = ended.args[0]
+    assert first.succeeded and first.graph.find("dense_1").params["units"] == 64
+    assert len(first.history["loss"]) == 3
+    second = train(qtbot, window)
+    assert second.graph.find("dense_1").params["units"] == 16
+    assert len(second.history["loss"]) == 1
+
+
+def test_unsaved_work_is_autosaved_before_training(qtbot, make_window):
+    window = make_window(example(epochs=1))
+    window.session.execute(SetSettings("training", {"batch_size": 64}))
+    assert window.session.is_dirty
+    assert window.recovery.pending() is None
+    train(qtbot, window)
+    assert window.recovery.pending() is not None
+
+
+def test_training_settings_edit_through_the_undo_stack(qtbot, make_window):
+    window = make_window(example(epochs=2))
+    form = window.panels.training.settings
+    form.editors["batch_size"].spin.setValue(64)
+    assert window.session.graph.training["batch_size"] == 64
+    window.session.undo_stack.undo()
+    assert window.session.graph.training["batch_size"] == 32
+    assert form.editors["batch_size"].value() == 32
+    assert not form.labels["momentum"].isVisibleTo(form)
+    form.editors["optimizer"].combo.setCurrentText("sgd")
+    assert form.labels["momentum"].isVisibleTo(form)
+
+
+def test_per_batch_values_are_recovered_from_running_means():
+    curves = MetricCurves("loss")
+    # Batch losses 4, 2, 0 give running means 4, 3, 2.
+    for batch, mean in enumerate((4.0, 3.0, 2.0), start=1):
+        curves.add_batch(1, batch, 3, mean)
+    x, y = curves.batch.arrays()
+    assert list(x) == pytest.approx([1 / 3, 2 / 3, 1.0])
+    # Debiased exponential moving average of 4, 2, 0 (smoothing 0.6).
+    expected = [4.0, (0.4 * 0.6 * 4 + 0.4 * 2) / (1 - 0.6**2)]
+    assert y[:2] == pytest.approx(expected)
+    assert y[2] < y[1] < y[0]
