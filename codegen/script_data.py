@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from codegen.layout_code import Call, Code, Value, statement
+from graph.settings import dataset_path
 from graph.task import REGRESSION_DATASETS
 
 BUNDLED = {
@@ -244,10 +245,7 @@ def data_constants(dataset: dict, data_dir: Path | None) -> list[str]:
     if source == "builtin" and dataset["name"] not in BUNDLED:
         constants += [("SAMPLES", dataset["samples"]), ("NOISE", dataset["noise"])]
     if source != "builtin":
-        path = Path(dataset["path"]).expanduser()
-        if not path.is_absolute() and data_dir is not None:
-            path = data_dir / path
-        constants.append(("DATA_PATH", path))
+        constants.append(("DATA_PATH", dataset_path(dataset["path"], data_dir)))
     if source in ("csv", "numpy"):
         constants += [
             ("TARGET_COLUMN", dataset["target_column"]),

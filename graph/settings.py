@@ -8,6 +8,7 @@ checked against them.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from graph.params import Param, ParamError
@@ -145,3 +146,20 @@ def coerce_section(
         except ParamError as error:
             raise ParamError(f"{section}: {error}") from None
     return result
+
+
+def dataset_path(path_text: str, base_dir: Path | None) -> Path:
+    """Where a dataset's `path` setting points: `~` expanded, relative to `base_dir`.
+
+    The app and exported scripts resolve paths alike, so a graph file that sits
+    beside its data opens anywhere.
+    """
+    path = Path(path_text)
+    try:
+        path = path.expanduser()
+    except RuntimeError:
+        # "~someone" for a user this machine does not know: keep it literal.
+        pass
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    return path

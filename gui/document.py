@@ -40,6 +40,9 @@ class EditorSession(QObject):
         problems_changed: The validation problems after an edit (checked
             right after graph_changed, in the next event-loop turn, so the
             canvas repaints first).
+        edits_settled: After every settled edit, once validation has run and
+            the canvas has repainted: where panels do heavier work (checks
+            against the data, previews) without delaying the canvas.
         dirty_changed: Whether there are unsaved changes.
         path_changed: The file the graph is saved in (a Path or None).
         selection_changed: The ids of the selected nodes.
@@ -49,6 +52,7 @@ class EditorSession(QObject):
     graph_event = Signal(object)
     graph_changed = Signal(object)
     problems_changed = Signal(object)
+    edits_settled = Signal()
     dirty_changed = Signal(bool)
     path_changed = Signal(object)
     selection_changed = Signal(object)
@@ -194,6 +198,7 @@ class EditorSession(QObject):
         if problems != self.problems:
             self.problems = problems
             self.problems_changed.emit(problems)
+        self.edits_settled.emit()
 
     def _on_clean_changed(self, _clean: bool) -> None:
         self.dirty_changed.emit(self.is_dirty)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QPointF, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShowEvent
@@ -35,6 +36,9 @@ from gui.panels import install_panels
 from gui.problems import ProblemsPanel
 from gui.prompts import CANCEL, SAVE, Prompts
 from gui.recovery import Autosaver, RecoveryStore
+
+if TYPE_CHECKING:
+    from gui.code_view import CodeView
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 GRAPH_FILTER = "DeepWire graphs (*.yaml *.yml);;All files (*)"
@@ -558,7 +562,7 @@ class MainWindow(QMainWindow):
         if view is not None:
             view.exec()
 
-    def code_view(self):
+    def code_view(self) -> CodeView | None:
         """The export preview of the graph's code, or None (and a message) when it is invalid."""
         from codegen.model_code import ExportError
         from codegen.python_source import export_model_code, export_training_script

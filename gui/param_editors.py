@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QSpinBox,
     QWidget,
 )
@@ -174,28 +176,42 @@ class ChoiceEditor(ParamEditor):
 
 
 class MultiChoiceEditor(ParamEditor):
+    """A short checkable list: it fits a narrow panel however many choices there are."""
+
+    _VISIBLE_ROWS = 4
+
     def __init__(self, param: Param) -> None:
         super().__init__(param)
-        grid = QGridLayout()
-        grid.setContentsMargins(0, 0, 0, 0)
-        self.checks: list[QCheckBox] = []
-        for index, choice in enumerate(param.choices):
-            check = QCheckBox(str(choice))
-            check.toggled.connect(self._emit)
-            grid.addWidget(check, index // 2, index % 2)
-            self.checks.append(check)
-        self._layout.addLayout(grid)
+        self.list = QListWidget()
+        for choice in param.choices:
+            item = QListWidgetItem(str(choice))
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            self.list.addItem(item)
+        rows = min(self._VISIBLE_ROWS, len(param.choices))
+        self.list.setFixedHeight(rows * self.list.sizeHintForRow(0) + 2 * self.list.frameWidth())
+        self.list.itemChanged.connect(self._emit)
+        self._layout.addWidget(self.list)
+
+    def is_checked(self, choice: Any) -> bool:
+        item = self.list.item(self.param.choices.index(choice))
+        return item.checkState() == Qt.CheckState.Checked
+
+    def set_checked(self, choice: Any, checked: bool) -> None:
+        """Checks or unchecks `choice` as the user would (emits `edited`)."""
+        state = Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
+        self.list.item(self.param.choices.index(choice)).setCheckState(state)
 
     def value(self) -> tuple:
-        return tuple(
-            c for c, check in zip(self.param.choices, self.checks, strict=True) if check.isChecked()
-        )
+        return tuple(c for c in self.param.choices if self.is_checked(c))
 
     def _show(self, value: Any) -> None:
-        for choice, check in zip(self.param.choices, self.checks, strict=True):
-            check.blockSignals(True)
-            check.setChecked(choice in (value or ()))
-            check.blockSignals(False)
+        self.list.blockSignals(True)
+        for index, choice in enumerate(self.param.choices):
+            checked = choice in (value or ())
+            state = Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
+            self.list.item(index).setCheckState(state)
+        self.list.blockSignals(False)
 
 
 class TextEditor(ParamEditor):

@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from graph.params import ParamError
-from graph.settings import DATASET_PARAMS, coerce_section
+from graph.settings import DATASET_PARAMS, coerce_section, dataset_path
 from runtime import preprocessing
 from runtime.data_error import DataError
 from runtime.datasets import RawData, load_builtin
@@ -105,9 +105,7 @@ def _raw(settings: dict, base_dir: Path | None) -> tuple[str, RawData]:
         return settings["name"], load_builtin(settings)
     if not settings["path"]:
         raise DataError(f"dataset: source {settings['source']!r} needs a path. Received: ''")
-    path = Path(settings["path"]).expanduser()
-    if not path.is_absolute() and base_dir is not None:
-        path = base_dir / path
+    path = dataset_path(settings["path"], base_dir)
     return path.name, _FILE_LOADERS[settings["source"]](path, settings)
 
 

@@ -55,6 +55,8 @@ def make_layer(type_name: str, params: Mapping[str, Any], name: str) -> keras.la
     Raises:
         KeyError: for a type the catalog lacks.
         ParamError: for params that do not fit their declarations.
+        ValueError: for "Input", and where Keras refuses a combination of
+            params (the shape rules report those first in a validated graph).
     """
     entry = _entry(type_name)
     if type_name == "Input":
@@ -137,14 +139,19 @@ def params_from_config(class_name: str, config: Mapping[str, Any]) -> tuple[str,
     if class_name not in CATALOG or class_name == "Input":
         raise UnsupportedLayerError(f"{label}: layer type {class_name} is not in the catalog")
     entry = CATALOG[class_name]
-    readable = _readable(entry, config)
     try:
+        readable = _readable(entry, config)
         params = entry.coerce_params(
             {key: value for key, value in readable.items() if key in entry.param_index}
         )
-    except ParamError as error:
+    except UnsupportedLayerError:
+        raise
+    except (ParamError, TypeError, KeyError) as error:
         raise UnsupportedLayerError(f"{label}: {error}") from None
-    rebuilt = make_layer(class_name, params, "rebuilt").get_config()
+    try:
+        rebuilt = make_layer(class_name, params, "rebuilt").get_config()
+    except ValueError as error:
+        raise UnsupportedLayerError(f"{label}: Keras refuses its settings: {error}") from None
     _check_same(entry, config, rebuilt, label)
     return class_name, params
 
@@ -255,7 +262,20 @@ def _check_same(
     for key, value in imported.items():
         if key in IGNORED_KEYS or key not in rebuilt or rebuilt[key] == value:
             continue
+        if key in WRAPPED_LAYER_KEYS and _same_wrapped(value, rebuilt[key], f"{label} {key}"):
+            continue
         raise UnsupportedLayerError(f"{label}: {key} {_describe(key, value)} is not supported")
+
+
+def _same_wrapped(imported: Any, rebuilt: Any, label: str) -> bool:
+    """Whether two serialized wrapped layers match; raises naming a mismatch inside."""
+    if not isinstance(imported, Mapping) or not isinstance(rebuilt, Mapping):
+        return False
+    class_name = imported.get("class_name")
+    if class_name != rebuilt.get("class_name") or class_name not in CATALOG:
+        return False
+    _check_same(CATALOG[class_name], imported["config"], rebuilt["config"], label)
+    return True
 
 
 def _comparable(entry: LayerType, config: Mapping[str, Any]) -> dict[str, Any]:
@@ -266,9 +286,9 @@ def _comparable(entry: LayerType, config: Mapping[str, Any]) -> dict[str, Any]:
         if key == "dtype":
             value = _dtype_name(value)
         elif key in WRAPPED_LAYER_KEYS and isinstance(value, Mapping):
-            inner = dict(value.get("config", {}))
-            inner.pop("name", None)
-            value = {"class_name": value.get("class_name"), "config": _plain(inner)}
+            # Compared key by key in _same_wrapped, like a top-level config.
+            result[key] = dict(value)
+            continue
         elif _is_serialized(value, "keras.regularizers"):
             value = _regularizer_params(value)
         result[key] = _plain(value)

@@ -94,6 +94,7 @@ LAYERS = (
         ),
         _prelu_shape,
         _prelu_count,
+        key_params=("shared_axes",),
     ),
     LayerType(
         "ELU",

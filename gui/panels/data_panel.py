@@ -216,7 +216,7 @@ class DataPanel(QWidget):
         self.reload_timer.setSingleShot(True)
         self.reload_timer.setInterval(RELOAD_DELAY_MS)
         self.reload_timer.timeout.connect(self.reload)
-        session.graph_changed.connect(lambda _ids: self.recheck())
+        session.edits_settled.connect(self.recheck)
         session.problems_changed.connect(lambda _problems: self.recheck())
         self._update_rows()
         self.fix_button.setEnabled(False)
@@ -270,6 +270,7 @@ class DataPanel(QWidget):
             load,
             lambda result: self._on_loaded(generation, result),
             lambda message: self._on_loaded(generation, message),
+            uses_runtime=False,
         )
 
     def _on_loaded(self, generation: int, result: object) -> None:

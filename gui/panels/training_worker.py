@@ -19,7 +19,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from graph.model import NetworkGraph
-from gui.panels.background import error_text, keep_alive
+from gui.panels.background import RUNTIME_LOCK, error_text, keep_alive, wait_for
 
 FLUSH_SECONDS = 0.1
 # How long a thread may hold the GIL while another waits for it. Python's 5 ms
@@ -108,6 +108,10 @@ class TrainingWorker(QObject):
     @Slot()
     def run(self) -> None:
         """Loads the dataset, trains and emits `finished` (never raises)."""
+        with RUNTIME_LOCK:
+            self._run()
+
+    def _run(self) -> None:
         dataset = None
         try:
             from runtime.data import DataError, load_dataset
@@ -186,7 +190,7 @@ class TrainingJob(QObject):
         self.worker.finished.connect(self.thread.quit)
         # The registry holds the thread and, through `stop`, the worker until
         # training ends, so neither dies with the panel.
-        keep_alive(self.thread, self.worker.stop)
+        keep_alive(self.thread, self.worker.stop, hold_gc=True)
 
     def start(self) -> None:
         if sys.getswitchinterval() > GIL_SWITCH_SECONDS:
@@ -197,5 +201,5 @@ class TrainingJob(QObject):
     def running(self) -> bool:
         return self.thread.isRunning()
 
-    def wait(self, timeout_ms: int = 60_000) -> bool:
-        return self.thread.wait(timeout_ms)
+    def wait(self, timeout_s: float = 60.0) -> bool:
+        return wait_for(self.thread, timeout_s)

@@ -33,7 +33,7 @@ from graph.model import NetworkGraph
 from graph.settings import OPTIMIZERS
 from graph.validation import ERROR
 from gui.document import EditorSession
-from gui.panels.background import error_text, keep_alive
+from gui.panels.background import RUNTIME_LOCK, error_text, keep_alive, wait_for
 from gui.param_editors import FloatSpinBox, parse_numbers
 from gui.theme import ERROR_COLOR
 
@@ -73,6 +73,10 @@ class TuningWorker(QObject):
 
     @Slot()
     def run(self) -> None:
+        with RUNTIME_LOCK:
+            self._run()
+
+    def _run(self) -> None:
         try:
             from runtime.data import DataError, load_dataset
 
@@ -339,7 +343,7 @@ class TuningPanel(QWidget):
         self.worker.failed.connect(self._on_failed, queued)
         self.worker.done.connect(self.thread.quit)
         self.thread.finished.connect(self._on_thread_finished)
-        keep_alive(self.thread, self.worker.stop)
+        keep_alive(self.thread, self.worker.stop, hold_gc=True)
         self._set_running(True)
         self.status.setText("Loading data and starting the first trial…")
         self.thread.start()
@@ -354,7 +358,7 @@ class TuningPanel(QWidget):
     def shutdown(self) -> None:
         if self.worker is not None and self.thread is not None:
             self.worker.stop()
-            self.thread.wait()
+            wait_for(self.thread)
 
     def _on_event(self, event) -> None:
         kind = type(event).__name__

@@ -23,6 +23,7 @@ from graph.catalog import CATALOG
 from graph.files import load_graph
 from graph.generators import branched_graph, chain_graph
 from graph.model import NetworkGraph
+from graph.settings import dataset_path
 from graph.shapes import ShapeAnalysis
 from graph.wiring import model_name, topological_nodes
 from runtime.builder import build_model
@@ -216,7 +217,7 @@ def test_hostile_settings_in_the_script_stay_literals(path, column, log_dir):
         if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)
     }
     assert ast.literal_eval(constants["TARGET_COLUMN"]) == column
-    assert ast.literal_eval(constants["DATA_PATH"].args[0]) == str(Path(path).expanduser())
+    assert ast.literal_eval(constants["DATA_PATH"].args[0]) == str(dataset_path(path, None))
     assert log_dir in _string_constants(tree)
     assert source.isascii()
     assert ruff_problems(source) == ""

@@ -58,7 +58,7 @@ def test_entry_is_well_formed(entry):
     names = [param.name for param in entry.params]
     assert len(names) == len(set(names))
     assert set(entry.key_params) <= set(names)
-    if entry.params and entry.type not in ("PReLU",):
+    if entry.params:
         assert entry.key_params, f"{entry.type} shows no parameter on its node face"
     for param in entry.params:
         assert param.kind in KINDS

@@ -126,3 +126,13 @@ def test_recent_files_are_listed_newest_first(qtbot, make_window, tmp_path):
     assert window.recent_files() == [str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")]
     window._fill_recent_menu()
     assert [a.text() for a in window.recent_menu.actions()] == window.recent_files()
+
+
+def test_undoing_back_to_the_saved_state_clears_the_dirty_marker(qtbot, make_window, tmp_path):
+    window = make_window(mlp_graph())
+    assert window.save_to(tmp_path / "mlp.yaml")
+    node_id = window.session.graph.find("dense_1").id
+    window.session.execute(SetParams(node_id, {"units": 5}))
+    assert window.isWindowModified() and window.session.is_dirty
+    window.session.undo_stack.undo()
+    assert not window.isWindowModified() and not window.session.is_dirty

@@ -174,3 +174,30 @@ def test_problems_panel_lists_problems_and_clicking_one_selects_the_node(qtbot, 
     assert window.scene.node_items[dense.id].sceneBoundingRect().contains(centre)
     assert window.scene.node_items[dense.id].has_error
     assert "2 problems" in window.problems_label.text()
+
+
+def test_multichoice_settings_edit_as_a_checkable_list(qtbot):
+    from graph.settings import TRAINING_PARAMS
+
+    metrics = next(p for p in TRAINING_PARAMS if p.name == "metrics")
+    form = ParamForm([metrics])
+    qtbot.addWidget(form)
+    editor = form.editors["metrics"]
+    form.set_values({"metrics": ("accuracy",)})
+    assert editor.value() == ("accuracy",)
+    other = next(c for c in metrics.choices if c != "accuracy")
+    with qtbot.waitSignal(form.edited) as blocker:
+        editor.set_checked(other, True)
+    assert blocker.args[0] == "metrics"
+    assert set(blocker.args[1]) == {"accuracy", other}
+    assert metrics.coerce(blocker.args[1]) == blocker.args[1]
+
+
+def test_editing_a_value_back_to_where_it_was_leaves_no_undo_step(qtbot, make_window):
+    window = make_window(mlp_graph())
+    _select(window, "dense_1")
+    spin = window.inspector.form.editors["units"].spin
+    spin.setValue(65)
+    spin.setValue(64)
+    assert window.session.undo_stack.count() == 0
+    assert not window.session.is_dirty

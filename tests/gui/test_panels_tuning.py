@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from tests.gui.panel_helpers import example
+import pytest
+
+from tests.gui.panel_helpers import example, finish_background_work
+
+
+@pytest.fixture(autouse=True)
+def _threads_end_with_the_test():
+    yield
+    finish_background_work()
 
 
 def test_two_trials_run_and_the_best_is_applied_undoably(qtbot, make_window):
