@@ -120,7 +120,7 @@ class TrainingPanel(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.settings)
-        scroll.setMinimumWidth(250)
+        scroll.setMinimumWidth(300)
 
         self.chart_area = QWidget()
         self.chart_layout = QVBoxLayout(self.chart_area)
@@ -147,7 +147,7 @@ class TrainingPanel(QWidget):
         splitter.addWidget(scroll)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([280, 800])
+        splitter.setSizes([320, 800])
 
         controls = QHBoxLayout()
         for button in (self.train_button, self.pause_button, self.stop_button):

@@ -1,4 +1,4 @@
-"""The training worker: runtime.trainer.Trainer on a QThread, its events as batched signals.
+"""The training worker: runtime.trainer.Trainer on a worker thread, its events as batched signals.
 
 Keras calls the trainer's listener after every batch on the training
 thread. Emitting a queued signal per batch would wake the GUI thread dozens
@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from graph.model import NetworkGraph
-from gui.panels.background import RUNTIME_LOCK, error_text, keep_alive, wait_for
+from gui.panels.background import RUNTIME_LOCK, error_text, start_thread
 
 FLUSH_SECONDS = 0.1
 # How long a thread may hold the GIL while another waits for it. Python's 5 ms
@@ -109,7 +109,14 @@ class TrainingWorker(QObject):
     def run(self) -> None:
         """Loads the dataset, trains and emits `finished` (never raises)."""
         with RUNTIME_LOCK:
-            self._run()
+            try:
+                self._run()
+            finally:
+                # The trainer calls back into this worker: drop the cycle so the
+                # worker (a QObject) is freed by reference counting, never by a
+                # garbage collection that may run inside a Qt destructor.
+                with self._lock:
+                    self._trainer = None
 
     def _run(self) -> None:
         dataset = None
@@ -169,11 +176,11 @@ class TrainingWorker(QObject):
             self.batches_ended.emit(pending)
 
 
-class TrainingJob(QObject):
-    """A TrainingWorker with its own QThread, started at once.
+class TrainingJob:
+    """A TrainingWorker run on its own daemon thread, started at once.
 
-    The thread outlives the job's owner if it must (see gui.panels.background),
-    and quits when training ends.
+    The worker lives on the GUI thread; its `run` executes on the training
+    thread and its signals reach the GUI queued.
 
     Args:
         graph: The graph snapshot to train.
@@ -181,25 +188,19 @@ class TrainingJob(QObject):
     """
 
     def __init__(self, graph: NetworkGraph, base_dir: Path | None = None) -> None:
-        super().__init__()
         self.worker = TrainingWorker(graph, base_dir)
-        self.thread = QThread()
-        self.thread.setObjectName("training")
-        self.worker.moveToThread(self.thread)
-        self.thread.started.connect(self.worker.run)
-        self.worker.finished.connect(self.thread.quit)
-        # The registry holds the thread and, through `stop`, the worker until
-        # training ends, so neither dies with the panel.
-        keep_alive(self.thread, self.worker.stop, hold_gc=True)
+        self.thread: threading.Thread | None = None
 
     def start(self) -> None:
         if sys.getswitchinterval() > GIL_SWITCH_SECONDS:
             sys.setswitchinterval(GIL_SWITCH_SECONDS)
-        self.thread.start()
+        self.thread = start_thread(self.worker.run, "training", self.worker.stop, hold_gc=True)
 
     @property
     def running(self) -> bool:
-        return self.thread.isRunning()
+        return self.thread is not None and self.thread.is_alive()
 
     def wait(self, timeout_s: float = 60.0) -> bool:
-        return wait_for(self.thread, timeout_s)
+        if self.thread is not None:
+            self.thread.join(timeout_s)
+        return not self.running

@@ -11,7 +11,7 @@ import math
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -33,7 +33,7 @@ from graph.model import NetworkGraph
 from graph.settings import OPTIMIZERS
 from graph.validation import ERROR
 from gui.document import EditorSession
-from gui.panels.background import RUNTIME_LOCK, error_text, keep_alive, wait_for
+from gui.panels.background import RUNTIME_LOCK, error_text, start_thread
 from gui.param_editors import FloatSpinBox, parse_numbers
 from gui.theme import ERROR_COLOR
 
@@ -74,7 +74,12 @@ class TuningWorker(QObject):
     @Slot()
     def run(self) -> None:
         with RUNTIME_LOCK:
-            self._run()
+            try:
+                self._run()
+            finally:
+                # Break the worker <-> tuner cycle (see TrainingWorker.run).
+                with self._lock:
+                    self._tuner = None
 
     def _run(self) -> None:
         try:
@@ -145,7 +150,7 @@ class TuningPanel(QWidget):
         super().__init__()
         self.session = session
         self.worker: TuningWorker | None = None
-        self.thread: QThread | None = None
+        self.thread: threading.Thread | None = None
         self.best_params: dict = {}
         self.best_value: float | None = None
         self.best_curve: list[tuple[int, float]] = []
@@ -204,7 +209,7 @@ class TuningPanel(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(settings)
-        scroll.setMinimumWidth(300)
+        scroll.setMinimumWidth(400)
 
         self.start_button = QPushButton("Start tuning")
         self.start_button.clicked.connect(self.start)
@@ -241,7 +246,7 @@ class TuningPanel(QWidget):
         splitter.addWidget(scroll)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([340, 760])
+        splitter.setSizes([420, 700])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self._set_running(False)
@@ -334,19 +339,13 @@ class TuningPanel(QWidget):
             self.trials_spin.value(),
             self.epochs_spin.value(),
         )
-        self.thread = QThread()
-        self.thread.setObjectName("tuning")
-        self.worker.moveToThread(self.thread)
-        self.thread.started.connect(self.worker.run)
         queued = Qt.ConnectionType.QueuedConnection
         self.worker.event.connect(self._on_event, queued)
         self.worker.failed.connect(self._on_failed, queued)
-        self.worker.done.connect(self.thread.quit)
-        self.thread.finished.connect(self._on_thread_finished)
-        keep_alive(self.thread, self.worker.stop, hold_gc=True)
+        self.worker.done.connect(self._on_thread_finished, queued)
         self._set_running(True)
         self.status.setText("Loading data and starting the first trial…")
-        self.thread.start()
+        self.thread = start_thread(self.worker.run, "tuning", self.worker.stop, hold_gc=True)
         return True
 
     def stop(self) -> None:
@@ -358,7 +357,7 @@ class TuningPanel(QWidget):
     def shutdown(self) -> None:
         if self.worker is not None and self.thread is not None:
             self.worker.stop()
-            wait_for(self.thread)
+            self.thread.join()
 
     def _on_event(self, event) -> None:
         kind = type(event).__name__
