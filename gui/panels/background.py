@@ -151,14 +151,21 @@ class BackgroundTask(QObject):
         try:
             result = self._call()
         except self.expected as error:
-            self.failed.emit(error_text(error))
+            self._report(self.failed, error_text(error))
         except Exception as error:  # anything from Keras or a library must not kill the app
             traceback.print_exc()
-            self.failed.emit(f"{type(error).__name__}: {error_text(error)}")
+            self._report(self.failed, f"{type(error).__name__}: {error_text(error)}")
         else:
-            self.succeeded.emit(result)
+            self._report(self.succeeded, result)
         finally:
             self.function = None
+
+    def _report(self, signal, value: object) -> None:
+        try:
+            signal.emit(value)
+        except RuntimeError:
+            # The owner closed while the work ran: nobody is left to tell.
+            pass
 
 
 class _Relay(QObject):
