@@ -15,7 +15,7 @@ from codegen.literals import identifier
 from graph.catalog import CATALOG
 from graph.layer_type import LayerType
 from graph.model import NetworkGraph, Node
-from graph.validation import ERROR, Problem, validate
+from graph.validation import InvalidGraphError, Problem, check_valid
 from graph.wiring import LIST, POSITIONAL, call_style, input_sources, model_name, topological_nodes
 
 # Above this many layers the exported code raises the recursion limit.
@@ -23,26 +23,16 @@ DEEP_GRAPH = 100
 FUNCTION_DOC = '    """Builds the Keras model drawn in DeepWire (functional API)."""'
 
 
-class ExportError(ValueError):
-    """A graph that cannot be exported; `problems` holds the validator's errors.
-
-    Args:
-        problems: The errors (graph.validation.Problem) that block the export.
-    """
+class ExportError(InvalidGraphError):
+    """A graph that cannot be exported; `problems` holds the validator's errors."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        self.problems = list(problems)
-        lines = "\n".join(f"  - {problem.message}" for problem in self.problems)
-        count = len(self.problems)
-        noun = "problem" if count == 1 else "problems"
-        super().__init__(f"The graph cannot be exported: {count} {noun}\n{lines}")
+        super().__init__(problems, "exported")
 
 
 def check_exportable(graph: NetworkGraph) -> None:
     """Raises ExportError unless `graph` validates (code is exported only for valid graphs)."""
-    errors = [problem for problem in validate(graph) if problem.severity == ERROR]
-    if errors:
-        raise ExportError(errors)
+    check_valid(graph, ExportError)
 
 
 def build_model_function(graph: NetworkGraph) -> list[str]:

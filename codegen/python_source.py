@@ -12,13 +12,14 @@ from codegen.model_code import build_model_function, check_exportable, needs_dee
 from codegen.training_script import training_script
 from graph.model import NetworkGraph
 
-MODEL_HEADER = '''"""Keras model exported from DeepWire.
+MODEL_DOCSTRING = '''"""Keras model exported from DeepWire.
 
 `build_model()` returns the model; its layer names are the graph's node names.
 """
-
-import keras
 '''
+KERAS_IMPORT = "import keras\n"
+# Deep graphs raise the recursion limit in the exported code too.
+DEEP_IMPORTS = "import sys\n\n" + KERAS_IMPORT
 
 MODEL_FOOTER = """
 
@@ -40,9 +41,8 @@ def export_model_code(graph: NetworkGraph, validate: bool = True) -> str:
     """
     if validate:
         check_exportable(graph)
-    header = MODEL_HEADER
-    if needs_deep_recursion(graph):
-        header = header.replace("import keras\n", "import sys\n\nimport keras\n")
+    imports = DEEP_IMPORTS if needs_deep_recursion(graph) else KERAS_IMPORT
+    header = MODEL_DOCSTRING + "\n" + imports
     return header + "\n\n" + "\n".join(build_model_function(graph)) + "\n" + MODEL_FOOTER
 
 

@@ -185,3 +185,26 @@ def _wiring_problem(graph: NetworkGraph, node: Node) -> Problem | None:
             node.id,
         )
     return None
+
+
+class InvalidGraphError(ValueError):
+    """A graph that cannot be turned into something; `problems` holds the errors.
+
+    Args:
+        problems: The errors (Problem) that block the work.
+        what: The work refused, as in "The graph cannot be {what}".
+    """
+
+    def __init__(self, problems: list[Problem], what: str) -> None:
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {problem.message}" for problem in self.problems)
+        count = len(self.problems)
+        noun = "problem" if count == 1 else "problems"
+        super().__init__(f"The graph cannot be {what}: {count} {noun}\n{lines}")
+
+
+def check_valid(graph: NetworkGraph, error_type: type[InvalidGraphError]) -> None:
+    """Raises `error_type` with every error `validate` finds in `graph`, if any."""
+    errors = [problem for problem in validate(graph) if problem.severity == ERROR]
+    if errors:
+        raise error_type(errors)

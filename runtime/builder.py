@@ -13,24 +13,16 @@ import sys
 import keras
 
 from graph.model import NetworkGraph, Node
-from graph.validation import ERROR, Problem, validate
+from graph.validation import InvalidGraphError, Problem, check_valid
 from graph.wiring import LIST, POSITIONAL, call_style, input_sources, model_name, topological_nodes
 from runtime.layer_factory import make_input, make_layer
 
 
-class BuildError(ValueError):
-    """A graph that cannot be built; `problems` holds the validator's errors.
-
-    Args:
-        problems: The errors (graph.validation.Problem) that block the build.
-    """
+class BuildError(InvalidGraphError):
+    """A graph that cannot be built; `problems` holds the validator's errors."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        self.problems = list(problems)
-        lines = "\n".join(f"  - {problem.message}" for problem in self.problems)
-        count = len(self.problems)
-        noun = "problem" if count == 1 else "problems"
-        super().__init__(f"The graph cannot be built: {count} {noun}\n{lines}")
+        super().__init__(problems, "built")
 
 
 def build_model(graph: NetworkGraph) -> keras.Model:
@@ -45,9 +37,7 @@ def build_model(graph: NetworkGraph) -> keras.Model:
     Raises:
         BuildError: when validation reports errors.
     """
-    errors = [problem for problem in validate(graph) if problem.severity == ERROR]
-    if errors:
-        raise BuildError(errors)
+    check_valid(graph, BuildError)
     tensors = {}
     for node in topological_nodes(graph):
         if node.type == "Input":
