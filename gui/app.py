@@ -31,6 +31,8 @@ def run_app(file: Path | None, screenshot: Path | None) -> int:
     """
     if screenshot is not None and not os.environ.get("DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    # TensorFlow's C++ start-up chatter means nothing to a user of the window.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
