@@ -10,6 +10,8 @@ import importlib
 
 from PySide6.QtCore import QThread, Signal
 
+from gui.panels.background import hold_garbage_collection, release_garbage_collection
+
 # The modules whose import pulls in TensorFlow and Keras.
 WARM_MODULES = ("runtime.builder",)
 
@@ -24,10 +26,15 @@ class RuntimeWarmup(QThread):
     loaded = Signal(str)
 
     def run(self) -> None:
+        # A collection on the GUI thread during TensorFlow's import races it,
+        # as it races training (see hold_garbage_collection).
+        hold_garbage_collection()
         try:
             for name in WARM_MODULES:
                 importlib.import_module(name)
         except Exception as error:  # any failure is reported, not raised
             self.loaded.emit(f"{type(error).__name__}: {error}")
             return
+        finally:
+            release_garbage_collection()
         self.loaded.emit("")

@@ -139,7 +139,9 @@ class BackgroundTask(QObject):
         self.uses_runtime = uses_runtime
 
     def start(self) -> None:
-        start_thread(self._run, "background")
+        # TensorFlow work races a garbage collection on the GUI thread just as
+        # training does (see hold_garbage_collection).
+        start_thread(self._run, "background", hold_gc=self.uses_runtime)
 
     def _call(self) -> Any:
         if not self.uses_runtime:
