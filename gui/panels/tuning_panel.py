@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -174,13 +175,14 @@ class TuningPanel(QWidget):
         batch_layout.addWidget(self.batch_edit, 1)
         self.optimizer_checks = {}
         optimizer_row = QWidget()
-        optimizer_layout = QHBoxLayout(optimizer_row)
+        # A grid, not a row: six names do not fit the form's width.
+        optimizer_layout = QGridLayout(optimizer_row)
         optimizer_layout.setContentsMargins(0, 0, 0, 0)
-        for name in OPTIMIZERS:
+        for index, name in enumerate(OPTIMIZERS):
             check = QCheckBox(name)
             check.setChecked(name in ("adam", "rmsprop", "sgd"))
             self.optimizer_checks[name] = check
-            optimizer_layout.addWidget(check)
+            optimizer_layout.addWidget(check, index // 3, index % 3)
         self.widths_check = QCheckBox("from half to double each hidden layer's width")
         self.widths_check.setChecked(True)
         self.trials_spin = QSpinBox()
