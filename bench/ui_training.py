@@ -88,26 +88,14 @@ class StallProbe:
 
 def plain_fit(graph, epochs: int, base_dir: Path) -> float:
     """Seconds for load + seed + build + compile + `model.fit`, as a user's script does."""
-    import keras
+    # The same plain run as bench/training_overhead.py, plus loading the data.
+    from training_overhead import plain_fit as seeded_fit
 
-    from runtime.builder import build_model
-    from runtime.compile import compile_model, fit_targets
     from runtime.data import load_dataset
 
     gc.collect()
     start = time.perf_counter()
-    dataset = load_dataset(graph.dataset, base_dir)
-    keras.utils.set_random_seed(graph.training["seed"])
-    model = build_model(graph)
-    heads = compile_model(model, graph, dataset)
-    model.fit(
-        dataset.x_train,
-        fit_targets(heads, dataset.y_train, dataset),
-        batch_size=graph.training["batch_size"],
-        epochs=epochs,
-        validation_data=(dataset.x_val, fit_targets(heads, dataset.y_val, dataset)),
-        verbose=0,
-    )
+    seeded_fit(graph, load_dataset(graph.dataset, base_dir), epochs)
     return time.perf_counter() - start
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -188,7 +189,7 @@ class NodeItem(QGraphicsItem):
         self._elided = (name_text, type_text, lines, shape_text, face.count)
         tip = f"<b>{face.name}</b> ({face.type})<br>{self.spec.description}"
         if face.error:
-            tip += f"<br><span style='color:{ERROR_COLOR.name()}'>{_escape(face.error)}</span>"
+            tip += f"<br><span style='color:{ERROR_COLOR.name()}'>{escape(face.error)}</span>"
         self.setToolTip(tip)
         self.update()
         return True
@@ -294,7 +295,3 @@ class NodeItem(QGraphicsItem):
         else:
             painter.setPen(Qt.PenStyle.NoPen)
         painter.drawRect(QRectF(0, 0, NODE_WIDTH, NODE_HEIGHT))
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -9,6 +9,7 @@ mismatch with a one-click fix.
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -279,7 +280,7 @@ class DataPanel(QWidget):
         if isinstance(result, (str, Exception)):
             self.dataset = None
             self.summary.setText(
-                f"<span style='color:{ERROR_COLOR.name()}'>{_escape(str(result))}</span>"
+                f"<span style='color:{ERROR_COLOR.name()}'>{escape(str(result))}</span>"
             )
             self.table.clear()
             self.table.setRowCount(0)
@@ -307,7 +308,7 @@ class DataPanel(QWidget):
         else:
             kind = "regression (predict a number)"
         self.summary.setText(
-            f"<b>{_escape(dataset.name)}</b>: {total} samples of shape "
+            f"<b>{escape(dataset.name)}</b>: {total} samples of shape "
             f"{dataset.input_shape}, {kind}.<br>"
             f"Split: <b>{train}</b> train · <b>{val}</b> validation · <b>{test}</b> test "
             f"({train / total:.0%} / {val / total:.0%} / {test / total:.0%})."
@@ -417,10 +418,6 @@ def _target_text(dataset, value: np.ndarray) -> str:
     if dataset.task == "classification" and dataset.class_names:
         return str(dataset.class_names[int(value)])
     return f"{float(np.asarray(value).reshape(-1)[0]):.3g}"
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _preview() -> int:

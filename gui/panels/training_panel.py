@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -208,7 +209,7 @@ class TrainingPanel(QWidget):
         if errors:
             self._show_failure(
                 "The graph does not build yet; fix these first:<br>"
-                + "<br>".join(f"• {_escape(p.message)}" for p in errors[:5])
+                + "<br>".join(f"• {escape(p.message)}" for p in errors[:5])
             )
             if errors[0].node_id:
                 self.node_at_fault.emit(errors[0].node_id, errors[0].message)
@@ -324,7 +325,7 @@ class TrainingPanel(QWidget):
             self.progress.setRange(0, 1)
             self.progress.setValue(0)
             self.progress_label.setText(f"Failed after {elapsed}")
-            self._show_failure(_escape(result.message).replace("\n", "<br>"))
+            self._show_failure(escape(result.message).replace("\n", "<br>"))
             if result.node_id and result.node_id in self.session.graph:
                 self.node_at_fault.emit(result.node_id, result.message)
         self.runs.finish(run)
@@ -344,20 +345,16 @@ class TrainingPanel(QWidget):
         final = {name: values[-1] for name, values in run.history.items() if values}
         final.pop("learning_rate", None)
         numbers = "<br>".join(
-            f"&nbsp;&nbsp;{_escape(name)}: <b>{value:.4f}</b>"
+            f"&nbsp;&nbsp;{escape(name)}: <b>{value:.4f}</b>"
             for name, value in final.items()
             if math.isfinite(value)
         )
         self.result_label.setText(
-            f"<b>Run {run.number}.</b> {how}.<br>{numbers}<br><i>{_escape(run.diagnosis)}</i>"
+            f"<b>Run {run.number}.</b> {how}.<br>{numbers}<br><i>{escape(run.diagnosis)}</i>"
         )
 
     def _show_failure(self, html: str) -> None:
         self.result_label.setText(f"<span style='color:{ERROR_COLOR.name()}'>{html}</span>")
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _preview() -> int:
