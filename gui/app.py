@@ -68,7 +68,7 @@ def run_app(file: Path | None, screenshot: Path | None) -> int:
         QTimer.singleShot(300, window.start_runtime_warmup)
     code = app.exec()
     if window.warmup is not None:
-        window.warmup.wait()
+        window.warmup.join()
     return code
 
 

@@ -470,14 +470,12 @@ class MainWindow(QMainWindow):
 
     def start_runtime_warmup(self) -> None:
         """Imports TensorFlow on a worker thread (call once the window shows)."""
-        from gui.warmup import RuntimeWarmup
+        from gui.warmup import start_runtime_warmup
 
         if self.warmup is not None:
             return
-        self.warmup = RuntimeWarmup()
-        self.warmup.loaded.connect(self._on_runtime_loaded)
         self.runtime_label.setText("TensorFlow loading…")
-        self.warmup.start()
+        self.warmup = start_runtime_warmup(self, self._on_runtime_loaded)
 
     def _on_runtime_loaded(self, error: str) -> None:
         self.runtime_label.setText("TensorFlow ready" if not error else "TensorFlow unavailable")

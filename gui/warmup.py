@@ -7,34 +7,38 @@ start-up means training or import is instant by the time the user asks.
 from __future__ import annotations
 
 import importlib
+import threading
+from collections.abc import Callable
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import QObject
 
-from gui.panels.background import hold_garbage_collection, release_garbage_collection
+from gui.panels.background import call_on_gui, start_thread
 
 # The modules whose import pulls in TensorFlow and Keras.
 WARM_MODULES = ("runtime.builder",)
 
 
-class RuntimeWarmup(QThread):
+def start_runtime_warmup(receiver: QObject, on_loaded: Callable[[str], None]) -> threading.Thread:
     """Imports WARM_MODULES on a worker thread.
 
-    Signals:
-        loaded: Empty on success, else why the runtime could not load.
+    Args:
+        receiver: The object `on_loaded` belongs to (the main window).
+        on_loaded: Called on the GUI thread with "" on success, else why the
+            runtime could not load.
+
+    Returns:
+        The thread (join it before the process ends).
     """
 
-    loaded = Signal(str)
-
-    def run(self) -> None:
-        # A collection on the GUI thread during TensorFlow's import races it,
-        # as it races training (see hold_garbage_collection).
-        hold_garbage_collection()
+    def load() -> None:
         try:
             for name in WARM_MODULES:
                 importlib.import_module(name)
         except Exception as error:  # any failure is reported, not raised
-            self.loaded.emit(f"{type(error).__name__}: {error}")
+            call_on_gui(receiver, on_loaded, f"{type(error).__name__}: {error}")
             return
-        finally:
-            release_garbage_collection()
-        self.loaded.emit("")
+        call_on_gui(receiver, on_loaded, "")
+
+    # A collection on the GUI thread during TensorFlow's import races it, as it
+    # races training (see gui.collection).
+    return start_thread(load, "runtime warm-up", hold_gc=True)

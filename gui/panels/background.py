@@ -1,21 +1,25 @@
 """Run slow work (TensorFlow, scikit-learn, exporters) off the GUI thread.
 
-Work runs on plain Python daemon threads; results come back through Qt
-signals of objects that live on the GUI thread (queued across threads).
-No QThread is created: a Python-owned QThread freed at the wrong moment
-(from a slot, or by a garbage collection inside a Qt destructor) aborts or
-deadlocks the process, and a daemon thread never blocks interpreter exit.
+Work runs on plain Python daemon threads (a daemon thread never blocks
+interpreter exit). Worker threads never touch a QObject the GUI thread may
+delete: that is a use-after-free which crashes or deadlocks the process at
+random. They hand results over with `call_on_gui`, which posts a call through
+one process-wide object that is never deleted; on the GUI thread the call runs
+only if its receiver still exists. No QThread is created either: a
+Python-owned QThread freed at the wrong moment aborts the process.
 """
 
 from __future__ import annotations
 
-import gc
 import threading
 import traceback
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+from gui import collection
 
 # TensorFlow work from the panels (training, tuning, evaluation, export) runs
 # one job at a time: Keras is not safe to drive from several threads at once
@@ -25,33 +29,45 @@ RUNTIME_LOCK = threading.Lock()
 
 _LIVE: dict[threading.Thread, Callable[[], None] | None] = {}
 _REGISTRY_LOCK = threading.Lock()
-_gc_holds = 0
 
 
-def hold_garbage_collection() -> None:
-    """Pauses automatic garbage collection until released (holds nest).
+class _GuiThreadCalls(QObject):
+    """Runs the calls that worker threads post, on the GUI thread (see call_on_gui)."""
 
-    Called when training or tuning starts. Dead Keras models and TensorFlow
-    functions sit in reference cycles; collected from the GUI thread while
-    another thread trains, they race TensorFlow ("pure virtual method
-    called", abort). A full collection also stops the GUI thread for up to
-    several hundred milliseconds once TensorFlow is loaded. What is freed by
-    reference counting is freed as usual; cycles wait for the end of the run.
+    posted = Signal(object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.posted.connect(self._run, Qt.ConnectionType.QueuedConnection)
+
+    @Slot(object)
+    def _run(self, call: Callable[[], None]) -> None:
+        call()
+
+
+# Created on the GUI thread by the first start_thread, kept until the process ends.
+_gui_calls: _GuiThreadCalls | None = None
+
+
+def call_on_gui(receiver: QObject, function: Callable[..., None], *args: object) -> None:
+    """Runs `function(*args)` on the GUI thread, unless `receiver` was deleted first.
+
+    Safe from any thread. `receiver` must be owned by Qt (have a parent) or be
+    held by the GUI, so that a worker thread never frees it.
     """
-    global _gc_holds
-    with _REGISTRY_LOCK:
-        if _gc_holds == 0:
-            gc.disable()
-        _gc_holds += 1
+    if _gui_calls is None:
+        raise RuntimeError("call_on_gui needs a thread started with start_thread")
+
+    def call() -> None:
+        if shiboken6.isValid(receiver):
+            function(*args)
+
+    _gui_calls.posted.emit(call)
 
 
-def release_garbage_collection() -> None:
-    """Ends one hold; automatic collection resumes when none is left."""
-    global _gc_holds
-    with _REGISTRY_LOCK:
-        _gc_holds = max(0, _gc_holds - 1)
-        if _gc_holds == 0:
-            gc.enable()
+def emit_on_gui(sender: QObject, signal_name: str, *args: object) -> None:
+    """Emits `sender`'s signal on the GUI thread (from any thread), if `sender` still exists."""
+    call_on_gui(sender, lambda: getattr(sender, signal_name).emit(*args))
 
 
 def start_thread(
@@ -60,17 +76,22 @@ def start_thread(
     stop: Callable[[], None] | None = None,
     hold_gc: bool = False,
 ) -> threading.Thread:
-    """Runs `target` on a daemon thread, registered until it returns.
+    """Runs `target` on a daemon thread, registered until it returns (call on the GUI thread).
 
     Args:
-        target: The work; it must not touch widgets (emit signals instead).
+        target: The work; it must not touch widgets or other QObjects (it
+            reports through `call_on_gui` or `emit_on_gui`).
         name: The thread's name (for debuggers).
         stop: Asks the work to end early (at application quit).
-        hold_gc: Pause automatic garbage collection while it runs (threads
-            that train; see `hold_garbage_collection`).
+        hold_gc: Pause garbage collection while it runs (threads that drive
+            TensorFlow; see gui.collection).
     """
+    global _gui_calls
+    if _gui_calls is None:
+        _gui_calls = _GuiThreadCalls()
+    collection.collect_on_gui_thread()
     if hold_gc:
-        hold_garbage_collection()
+        collection.hold()
 
     def run() -> None:
         try:
@@ -79,7 +100,7 @@ def start_thread(
             with _REGISTRY_LOCK:
                 _LIVE.pop(threading.current_thread(), None)
             if hold_gc:
-                release_garbage_collection()
+                collection.release()
 
     thread = threading.Thread(target=run, name=name, daemon=True)
     with _REGISTRY_LOCK:
@@ -105,42 +126,42 @@ def error_text(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-class BackgroundTask(QObject):
-    """Calls `function()` on a worker thread and reports its result on the GUI thread.
+class BackgroundTask:
+    """Calls `function()` on a worker thread and hands its result to the GUI thread.
 
-    The task object lives on the GUI thread; as a child of `owner` it dies
-    with it, and a result arriving after that goes nowhere.
+    The callbacks run on the GUI thread, and only while `owner` exists. They
+    and `function` are dropped there too, so whatever GUI objects they hold
+    are never released by the worker thread.
 
     Args:
-        owner: The object the result is for.
+        owner: The object the result is for (a widget owned by the window).
         function: What to run; it must not touch widgets.
+        on_success: Receives its return value.
+        on_failure: Receives why it failed, as a message for the user.
         expected: Exception types whose message is shown as is; any other
             exception is reported with its type so that nothing is lost.
         uses_runtime: Whether it drives TensorFlow (it then waits for RUNTIME_LOCK).
-
-    Signals:
-        succeeded: The function's return value.
-        failed: Why it failed, as a message for the user.
     """
-
-    succeeded = Signal(object)
-    failed = Signal(str)
 
     def __init__(
         self,
         owner: QObject,
         function: Callable[[], Any],
+        on_success: Callable[[Any], None],
+        on_failure: Callable[[str], None],
         expected: tuple[type[BaseException], ...] = (),
         uses_runtime: bool = True,
     ) -> None:
-        super().__init__(owner)
+        self.owner = owner
         self.function = function
+        self.on_success = on_success
+        self.on_failure = on_failure
         self.expected = expected
         self.uses_runtime = uses_runtime
 
     def start(self) -> None:
         # TensorFlow work races a garbage collection on the GUI thread just as
-        # training does (see hold_garbage_collection).
+        # training does (see gui.collection).
         start_thread(self._run, "background", hold_gc=self.uses_runtime)
 
     def _call(self) -> Any:
@@ -153,40 +174,18 @@ class BackgroundTask(QObject):
         try:
             result = self._call()
         except self.expected as error:
-            self._report(self.failed, error_text(error))
+            outcome = (False, error_text(error))
         except Exception as error:  # anything from Keras or a library must not kill the app
             traceback.print_exc()
-            self._report(self.failed, f"{type(error).__name__}: {error_text(error)}")
+            outcome = (False, f"{type(error).__name__}: {error_text(error)}")
         else:
-            self._report(self.succeeded, result)
-        finally:
-            self.function = None
+            outcome = (True, result)
+        call_on_gui(self.owner, self._deliver, *outcome)
 
-    def _report(self, signal, value: object) -> None:
-        try:
-            signal.emit(value)
-        except RuntimeError:
-            # The owner closed while the work ran: nobody is left to tell.
-            pass
-
-
-class _Relay(QObject):
-    """Calls the owner's callbacks on the GUI thread, once."""
-
-    def __init__(self, task: BackgroundTask, on_success, on_failure) -> None:
-        super().__init__(task)
-        self.on_success = on_success
-        self.on_failure = on_failure
-
-    @Slot(object)
-    def succeeded(self, result: object) -> None:
-        self.parent().deleteLater()
-        self.on_success(result)
-
-    @Slot(str)
-    def failed(self, message: str) -> None:
-        self.parent().deleteLater()
-        self.on_failure(message)
+    def _deliver(self, succeeded: bool, value: Any) -> None:
+        callback = self.on_success if succeeded else self.on_failure
+        self.owner = self.function = self.on_success = self.on_failure = None
+        callback(value)
 
 
 def run_in_background(
@@ -211,10 +210,6 @@ def run_in_background(
     Returns:
         The started task.
     """
-    task = BackgroundTask(owner, function, expected, uses_runtime)
-    relay = _Relay(task, on_success, on_failure)
-    queued = Qt.ConnectionType.QueuedConnection
-    task.succeeded.connect(relay.succeeded, queued)
-    task.failed.connect(relay.failed, queued)
+    task = BackgroundTask(owner, function, on_success, on_failure, expected, uses_runtime)
     task.start()
     return task

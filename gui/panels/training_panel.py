@@ -228,13 +228,11 @@ class TrainingPanel(QWidget):
         self.progress.setRange(0, 0)
         self.progress_label.setText("Loading data and building the model…")
         self.result_label.setText("")
-        self.job = TrainingJob(graph, base_dir)
+        self.job = TrainingJob(graph, base_dir, parent=self)
         worker = self.job.worker
-        # Explicitly queued: these run on the GUI thread whatever PySide infers.
-        queued = Qt.ConnectionType.QueuedConnection
-        worker.batches_ended.connect(self._on_batches, queued)
-        worker.epoch_ended.connect(self._on_epoch, queued)
-        worker.finished.connect(self._on_finished, queued)
+        worker.batches_ended.connect(self._on_batches)
+        worker.epoch_ended.connect(self._on_epoch)
+        worker.finished.connect(self._on_finished)
         self._set_running(True)
         self.job.start()
         self.training_started.emit()
@@ -301,7 +299,8 @@ class TrainingPanel(QWidget):
         self._last_epoch_logs = dict(event.logs)
 
     def _on_finished(self, outcome: TrainingOutcome) -> None:
-        run, self.job = self.run, None
+        run, job, self.job = self.run, self.job, None
+        job.worker.deleteLater()  # its thread only has plain Python left to run
         self._set_running(False)
         self._paused = False
         self.charts.end_run()

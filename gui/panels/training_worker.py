@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from graph.model import NetworkGraph
-from gui.panels.background import RUNTIME_LOCK, error_text, start_thread
+from gui.panels.background import RUNTIME_LOCK, emit_on_gui, error_text, start_thread
 
 FLUSH_SECONDS = 0.1
 # How long a thread may hold the GIL while another waits for it. Python's 5 ms
@@ -47,11 +47,16 @@ class TrainingOutcome:
 class TrainingWorker(QObject):
     """Loads the data and trains `graph` when `run` is called on its thread.
 
+    The object itself lives on the GUI thread: `run` only reads plain
+    attributes, and its signals are emitted on the GUI thread (emit_on_gui),
+    so the training thread never touches it as a QObject.
+
     Args:
         graph: The graph to train (a snapshot: edits to the editor's graph
             during training do not reach it).
         base_dir: Folder relative dataset paths start from.
         flush_seconds: Longest time batch events wait before being handed over.
+        parent: Owner on the GUI thread (so that the training thread never frees it).
 
     Signals:
         batches_ended: A list of runtime.events.BatchEnd, oldest first.
@@ -68,8 +73,9 @@ class TrainingWorker(QObject):
         graph: NetworkGraph,
         base_dir: Path | None = None,
         flush_seconds: float = FLUSH_SECONDS,
+        parent: QObject | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(parent)
         self.graph = graph
         self.base_dir = base_dir
         self.flush_seconds = flush_seconds
@@ -105,7 +111,6 @@ class TrainingWorker(QObject):
 
     # The training thread -------------------------------------------------------------
 
-    @Slot()
     def run(self) -> None:
         """Loads the dataset, trains and emits `finished` (never raises)."""
         with RUNTIME_LOCK:
@@ -128,7 +133,8 @@ class TrainingWorker(QObject):
             try:
                 dataset = load_dataset(self.graph.dataset, self.base_dir)
             except DataError as error:
-                self.finished.emit(TrainingOutcome(TrainingFailed(f"Data: {error}"), None))
+                failure = TrainingFailed(f"Data: {error}")
+                emit_on_gui(self, "finished", TrainingOutcome(failure, None))
                 return
             from runtime.trainer import Trainer
 
@@ -141,13 +147,14 @@ class TrainingWorker(QObject):
                     trainer.pause()
             result = trainer.run()
             self._flush()
-            self.finished.emit(TrainingOutcome(result, dataset, self._diagnosis(result)))
+            outcome = TrainingOutcome(result, dataset, self._diagnosis(result))
+            emit_on_gui(self, "finished", outcome)
         except Exception as error:  # a Keras or library failure must not end the app
             from runtime.events import TrainingFailed
 
             self._flush()
             message = f"Training failed: {type(error).__name__}: {error_text(error)}"
-            self.finished.emit(TrainingOutcome(TrainingFailed(message), dataset))
+            emit_on_gui(self, "finished", TrainingOutcome(TrainingFailed(message), dataset))
 
     @staticmethod
     def _diagnosis(result: Any) -> str:
@@ -167,28 +174,31 @@ class TrainingWorker(QObject):
                 self._flush(now)
         elif type(event) is self._epoch_type:
             self._flush()
-            self.epoch_ended.emit(event)
+            emit_on_gui(self, "epoch_ended", event)
 
     def _flush(self, now: float | None = None) -> None:
         self._last_flush = time.monotonic() if now is None else now
         if self._pending:
             pending, self._pending = self._pending, []
-            self.batches_ended.emit(pending)
+            emit_on_gui(self, "batches_ended", pending)
 
 
 class TrainingJob:
     """A TrainingWorker run on its own daemon thread, started at once.
 
     The worker lives on the GUI thread; its `run` executes on the training
-    thread and its signals reach the GUI queued.
+    thread and its signals are emitted on the GUI thread.
 
     Args:
         graph: The graph snapshot to train.
         base_dir: Folder relative dataset paths start from.
+        parent: The worker's owner on the GUI thread (the training panel).
     """
 
-    def __init__(self, graph: NetworkGraph, base_dir: Path | None = None) -> None:
-        self.worker = TrainingWorker(graph, base_dir)
+    def __init__(
+        self, graph: NetworkGraph, base_dir: Path | None = None, parent: QObject | None = None
+    ) -> None:
+        self.worker = TrainingWorker(graph, base_dir, parent=parent)
         self.thread: threading.Thread | None = None
 
     def start(self) -> None:

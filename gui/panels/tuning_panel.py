@@ -11,7 +11,7 @@ import math
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -34,7 +34,7 @@ from graph.model import NetworkGraph
 from graph.settings import OPTIMIZERS
 from graph.validation import ERROR
 from gui.document import EditorSession
-from gui.panels.background import RUNTIME_LOCK, error_text, start_thread
+from gui.panels.background import RUNTIME_LOCK, emit_on_gui, error_text, start_thread
 from gui.param_editors import FloatSpinBox, parse_numbers
 from gui.theme import ERROR_COLOR
 
@@ -43,6 +43,9 @@ STATE_TEXT = {"complete": "done", "pruned": "pruned", "fail": "failed", "running
 
 class TuningWorker(QObject):
     """Runs a runtime.tuning.Tuner when `run` is called on its thread.
+
+    Like TrainingWorker it lives on the GUI thread and its signals are
+    emitted there (emit_on_gui); the tuning thread only runs `run`.
 
     Signals:
         event: Each tuning event (TrialStarted, EpochEnd, TrialFinished, TuningFinished).
@@ -54,9 +57,15 @@ class TuningWorker(QObject):
     done = Signal()
 
     def __init__(
-        self, graph: NetworkGraph, base_dir: Path | None, space_args: dict, trials: int, epochs: int
+        self,
+        graph: NetworkGraph,
+        base_dir: Path | None,
+        space_args: dict,
+        trials: int,
+        epochs: int,
+        parent: QObject | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(parent)
         self.graph = graph
         self.base_dir = base_dir
         self.space_args = space_args
@@ -72,7 +81,6 @@ class TuningWorker(QObject):
             if self._tuner is not None:
                 self._tuner.stop()
 
-    @Slot()
     def run(self) -> None:
         with RUNTIME_LOCK:
             try:
@@ -89,7 +97,7 @@ class TuningWorker(QObject):
             try:
                 dataset = load_dataset(self.graph.dataset, self.base_dir)
             except DataError as error:
-                self.failed.emit(f"Data: {error}")
+                emit_on_gui(self, "failed", f"Data: {error}")
                 return
             from runtime.tuning import SearchSpace, Tuner
 
@@ -98,7 +106,7 @@ class TuningWorker(QObject):
                 dataset,
                 SearchSpace(**self.space_args),
                 trials=self.trials,
-                on_event=self.event.emit,
+                on_event=lambda event: emit_on_gui(self, "event", event),
                 epochs=self.epochs,
             )
             with self._lock:
@@ -107,9 +115,10 @@ class TuningWorker(QObject):
                     tuner.stop()
             tuner.run()
         except Exception as error:  # an Optuna or Keras failure must not end the app
-            self.failed.emit(f"Tuning failed: {type(error).__name__}: {error_text(error)}")
+            message = f"Tuning failed: {type(error).__name__}: {error_text(error)}"
+            emit_on_gui(self, "failed", message)
         finally:
-            self.done.emit()
+            emit_on_gui(self, "done")
 
 
 def _range_row(low: float, high: float, enabled: bool, maximum: float) -> tuple:
@@ -340,11 +349,11 @@ class TuningPanel(QWidget):
             space,
             self.trials_spin.value(),
             self.epochs_spin.value(),
+            parent=self,
         )
-        queued = Qt.ConnectionType.QueuedConnection
-        self.worker.event.connect(self._on_event, queued)
-        self.worker.failed.connect(self._on_failed, queued)
-        self.worker.done.connect(self._on_thread_finished, queued)
+        self.worker.event.connect(self._on_event)
+        self.worker.failed.connect(self._on_failed)
+        self.worker.done.connect(self._on_thread_finished)
         self._set_running(True)
         self.status.setText("Loading data and starting the first trial…")
         self.thread = start_thread(self.worker.run, "tuning", self.worker.stop, hold_gc=True)
@@ -389,6 +398,7 @@ class TuningPanel(QWidget):
         self._show_error(message)
 
     def _on_thread_finished(self) -> None:
+        self.worker.deleteLater()  # its thread only has plain Python left to run
         self.thread, self.worker = None, None
         self._set_running(False)
         event = self._finished_event

@@ -9,7 +9,9 @@ from PySide6.QtCore import QSettings
 
 from graph.model import NetworkGraph
 from gui.clipboard import release_clipboard
+from gui.collection import restore_automatic_collection
 from gui.main_window import MainWindow
+from gui.panels.background import stop_all_threads
 from gui.prompts import DISCARD
 from gui.recovery import RecoveryStore
 
@@ -38,6 +40,18 @@ class ScriptedPrompts:
 
     def error(self, _title: str, text: str) -> None:
         self.errors.append(text)
+
+
+@pytest.fixture(autouse=True)
+def background_work_ends_with_the_test():
+    """Each test's worker threads end with it; then garbage is collected as usual again.
+
+    A thread left running could touch the next test's objects, and the tests
+    that follow (runtime, codegen) run without a window to collect garbage.
+    """
+    yield
+    stop_all_threads()
+    restore_automatic_collection()
 
 
 @pytest.fixture(autouse=True)

@@ -18,16 +18,6 @@ def example(name: str = "mlp_digits", epochs: int = 2, **training) -> NetworkGra
     return graph
 
 
-def finish_background_work() -> None:
-    """Stops training and tuning and waits for every panel thread (test teardown).
-
-    A worker thread still running when the interpreter exits can deadlock it.
-    """
-    from gui.panels.background import stop_all_threads
-
-    stop_all_threads()
-
-
 def train(qtbot, window) -> object:
     """Clicks Train in the window's training panel and waits for the run to end."""
     panel = window.panels.training

@@ -76,7 +76,7 @@ window.start_runtime_warmup()
 print("label:", window.runtime_label.text())
 QTimer.singleShot(120_000, app.quit)
 app.exec()
-window.warmup.wait()
+window.warmup.join()
 print("loaded:", seen == [""], window.runtime_label.text(), "keras" in sys.modules)
 """
 

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-
 from graph.model import SetSettings
 from graph.validation import ERROR, Problem
 from gui.panels.data_fixes import suggested_fix
-from tests.gui.panel_helpers import example, finish_background_work
+from tests.gui.panel_helpers import example
 
 LOAD_TIMEOUT_MS = 60_000
-
-
-@pytest.fixture(autouse=True)
-def _threads_end_with_the_test():
-    yield
-    finish_background_work()
 
 
 def _shown(qtbot, window, graph=None):

@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from graph.model import SetSettings
 from gui.panels.evaluation_panel import roc_curves, to_display_image
-from tests.gui.panel_helpers import example, finish_background_work, train
-
-
-@pytest.fixture(autouse=True)
-def _threads_end_with_the_test():
-    yield
-    finish_background_work()
+from tests.gui.panel_helpers import example, train
 
 
 def _evaluated(qtbot, window):

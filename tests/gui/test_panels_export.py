@@ -6,16 +6,9 @@ import ast
 
 import keras
 import numpy as np
-import pytest
 
 from gui.panels.export_dialog import FORMATS, ExportDialog
-from tests.gui.panel_helpers import example, finish_background_work, train
-
-
-@pytest.fixture(autouse=True)
-def _threads_end_with_the_test():
-    yield
-    finish_background_work()
+from tests.gui.panel_helpers import example, train
 
 
 def test_code_preview_switches_between_build_function_and_script(qtbot, make_window, tmp_path):

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import gc
 import math
 
 import numpy as np
 import pytest
 
 from graph.model import SetParams, SetSettings
+from gui.collection import collection_paused
 from gui.panels.charts import MetricCurves
 from gui.panels.training_worker import FLUSH_SECONDS
-from tests.gui.panel_helpers import TRAIN_TIMEOUT_MS, example, finish_background_work, train
-
-
-@pytest.fixture(autouse=True)
-def _threads_end_with_the_test():
-    yield
-    finish_background_work()
+from tests.gui.panel_helpers import TRAIN_TIMEOUT_MS, example, train
 
 
 def test_full_run_updates_charts_and_ends_with_metrics(qtbot, make_window):
@@ -76,7 +70,7 @@ def test_pause_holds_training_until_resumed(qtbot, make_window):
     with qtbot.waitSignal(panel.training_ended, timeout=TRAIN_TIMEOUT_MS):
         panel.train()
         qtbot.waitUntil(lambda: panel.charts.curves.get("loss") is not None, timeout=60_000)
-        assert not gc.isenabled()  # no collection of TensorFlow objects mid-run
+        assert collection_paused()  # no collection of TensorFlow objects mid-run
         panel.toggle_pause()
         assert panel.is_paused and panel.pause_button.text() == "Resume"
         qtbot.wait(int(4 * FLUSH_SECONDS * 1000))
@@ -87,7 +81,7 @@ def test_pause_holds_training_until_resumed(qtbot, make_window):
         assert not panel.is_paused
         qtbot.waitUntil(lambda: panel.charts.curves["loss"].batch.size > held, timeout=30_000)
         panel.stop()
-    qtbot.waitUntil(gc.isenabled, timeout=10_000)
+    qtbot.waitUntil(lambda: not collection_paused(), timeout=10_000)
 
 
 def test_nan_loss_shows_a_message_and_the_app_keeps_working(qtbot, make_window):

@@ -2,15 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.gui.panel_helpers import example, finish_background_work
-
-
-@pytest.fixture(autouse=True)
-def _threads_end_with_the_test():
-    yield
-    finish_background_work()
+from tests.gui.panel_helpers import example
 
 
 def test_two_trials_run_and_the_best_is_applied_undoably(qtbot, make_window):

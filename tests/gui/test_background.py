@@ -1,0 +1,96 @@
+"""Worker threads: results reach the GUI thread safely, and garbage is collected only there."""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+from PySide6.QtCore import QObject
+
+from gui import collection
+from gui.panels.background import call_on_gui, run_in_background, start_thread, stop_all_threads
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_garbage_made_on_a_worker_thread_is_collected_on_the_gui_thread(qtbot):
+    collecting_threads: list[str] = []
+
+    def record(phase: str, _info: dict) -> None:
+        if phase == "start":
+            collecting_threads.append(threading.current_thread().name)
+
+    def make_garbage() -> None:
+        for _ in range(20 * gc.get_threshold()[0]):
+            _Cycle()
+
+    gc.callbacks.append(record)
+    try:
+        thread = start_thread(make_garbage, "garbage maker")
+        thread.join()
+        assert collecting_threads == []  # the worker thread never collected
+        qtbot.waitUntil(lambda: bool(collecting_threads), timeout=5_000)
+        assert set(collecting_threads) == {threading.main_thread().name}
+    finally:
+        gc.callbacks.remove(record)
+
+
+def test_no_collection_while_tensorflow_work_holds_it():
+    collection.collect_on_gui_thread()
+    for _ in range(2 * gc.get_threshold()[0]):
+        _Cycle()
+    collection.hold()
+    try:
+        before = gc.get_count()[0]
+        collection.collect_if_due()
+        assert gc.get_count()[0] >= before
+    finally:
+        collection.release()
+    collection.collect_if_due()
+    assert gc.get_count()[0] < before
+
+
+def test_results_run_on_the_gui_thread(qtbot):
+    owner = QObject()
+    seen: list[tuple[str, str]] = []
+    with qtbot.waitCallback(timeout=10_000) as done:
+        run_in_background(
+            owner,
+            lambda: threading.current_thread().name,
+            lambda worker: (seen.append((worker, threading.current_thread().name)), done()),
+            lambda message: done(message),
+            uses_runtime=False,
+        )
+    assert seen == [("background", threading.main_thread().name)]
+
+
+def test_a_result_for_a_deleted_owner_is_dropped(qtbot):
+    owner = QObject()
+    release = threading.Event()
+    calls: list[object] = []
+    run_in_background(owner, release.wait, calls.append, calls.append, uses_runtime=False)
+    owner.deleteLater()
+    qtbot.wait(50)  # the owner is gone before the work ends
+    release.set()
+    stop_all_threads()
+    qtbot.wait(100)
+    assert calls == []
+
+
+def test_call_on_gui_skips_a_deleted_receiver(qtbot):
+    alive, dead = QObject(), QObject()
+    calls: list[str] = []
+    dead.deleteLater()
+    qtbot.wait(10)
+
+    def post() -> None:
+        call_on_gui(alive, calls.append, "alive")
+        call_on_gui(dead, calls.append, "dead")
+
+    start_thread(post, "poster").join()
+    qtbot.waitUntil(lambda: bool(calls), timeout=5_000)
+    qtbot.wait(50)
+    assert calls == ["alive"]
