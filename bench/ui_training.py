@@ -41,7 +41,7 @@ from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer  # n
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from graph.files import load_graph  # noqa: E402
-from gui.panels.background import stop_all_threads  # noqa: E402
+from gui.panels.background import stop_all_jobs  # noqa: E402
 
 RATIO_TARGET = 1.05
 STALL_TARGET_MS = 50.0
@@ -118,7 +118,7 @@ def app_fit(window, panels, probe: StallProbe | None) -> float:
     panels.training.training_ended.disconnect(loop.quit)
     # The evaluation panel scores each run in the background; let it finish
     # so that it does not compete with the next measurement.
-    stop_all_threads()
+    stop_all_jobs()
     run = panels.runs.runs[-1]
     if not run.succeeded:
         raise SystemExit(f"Training failed in the app: {run.message}")

@@ -7,18 +7,17 @@ start-up means training or import is instant by the time the user asks.
 from __future__ import annotations
 
 import importlib
-import threading
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject
 
-from gui.panels.background import call_on_gui, start_thread
+from gui.panels.background import Job, call_on_gui, start_job
 
 # The modules whose import pulls in TensorFlow and Keras.
 WARM_MODULES = ("runtime.builder",)
 
 
-def start_runtime_warmup(receiver: QObject, on_loaded: Callable[[str], None]) -> threading.Thread:
+def start_runtime_warmup(receiver: QObject, on_loaded: Callable[[str], None]) -> Job:
     """Imports WARM_MODULES on a worker thread.
 
     Args:
@@ -27,7 +26,7 @@ def start_runtime_warmup(receiver: QObject, on_loaded: Callable[[str], None]) ->
             runtime could not load.
 
     Returns:
-        The thread (join it before the process ends).
+        The job (join it before the process ends).
     """
 
     def load() -> None:
@@ -39,6 +38,5 @@ def start_runtime_warmup(receiver: QObject, on_loaded: Callable[[str], None]) ->
             return
         call_on_gui(receiver, on_loaded, "")
 
-    # A collection on the GUI thread during TensorFlow's import races it, as it
-    # races training (see gui.collection).
-    return start_thread(load, "runtime warm-up", hold_gc=True)
+    # On the runtime thread, which then runs every TensorFlow job.
+    return start_job(load, "runtime warm-up", uses_runtime=True)

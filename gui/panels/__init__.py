@@ -43,7 +43,7 @@ def install_panels(window) -> Panels:
     Args:
         window: The gui.main_window.MainWindow.
     """
-    from gui.panels.background import stop_all_threads
+    from gui.panels.background import stop_all_jobs
     from gui.panels.data_panel import DataPanel
     from gui.panels.evaluation_panel import EvaluationPanel
     from gui.panels.faults import FaultMarker
@@ -76,10 +76,14 @@ def install_panels(window) -> Panels:
         window.resizeDocks([dock], [TRAINING_DOCK_HEIGHT], Qt.Orientation.Vertical)
 
     training.training_started.connect(lambda: show("training"))
+    # Results that arrived behind another tab are drawn when their tab comes up.
+    docks["evaluation"].visibilityChanged.connect(
+        lambda visible: visible and evaluation.draw_if_pending()
+    )
     _add_run_menu(window, panels, show)
     app = QCoreApplication.instance()
     if app is not None:
-        app.aboutToQuit.connect(stop_all_threads)
+        app.aboutToQuit.connect(stop_all_jobs)
     return panels
 
 

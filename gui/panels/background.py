@@ -1,16 +1,25 @@
 """Run slow work (TensorFlow, scikit-learn, exporters) off the GUI thread.
 
-Work runs on plain Python daemon threads (a daemon thread never blocks
-interpreter exit). Worker threads never touch a QObject the GUI thread may
-delete: that is a use-after-free which crashes or deadlocks the process at
-random. They hand results over with `call_on_gui`, which posts a call through
-one process-wide object that is never deleted; on the GUI thread the call runs
-only if its receiver still exists. No QThread is created either: a
-Python-owned QThread freed at the wrong moment aborts the process.
+TensorFlow work (training, tuning, evaluation, export, the start-up import)
+runs as jobs, one after another, on a single long-lived "runtime" thread:
+Keras is not safe to drive from several threads at once (data adapters fail,
+tracing can deadlock), parallel jobs would only slow each other down on a
+few cores, and TensorFlow's per-thread set-up is paid once instead of on
+every run (a fresh thread per run trained about 10% slower here). Other
+work (reading a dataset) gets a thread of its own. Every thread is a daemon,
+so none blocks interpreter exit.
+
+Worker threads never touch a QObject the GUI thread may delete: that is a
+use-after-free which crashes or deadlocks the process at random. They hand
+results over with `call_on_gui`, which posts a call through one process-wide
+object that is never deleted; on the GUI thread the call runs only if its
+receiver still exists. No QThread is created either: a Python-owned QThread
+freed at the wrong moment aborts the process.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
 import traceback
 from collections.abc import Callable
@@ -21,13 +30,7 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from gui import collection
 
-# TensorFlow work from the panels (training, tuning, evaluation, export) runs
-# one job at a time: Keras is not safe to drive from several threads at once
-# (data adapters fail, tracing can deadlock), and on a few cores parallel jobs
-# would only slow each other down. Jobs wait for it on their worker threads.
-RUNTIME_LOCK = threading.Lock()
-
-_LIVE: dict[threading.Thread, Callable[[], None] | None] = {}
+_LIVE: dict[Job, Callable[[], None] | None] = {}
 _REGISTRY_LOCK = threading.Lock()
 
 
@@ -45,7 +48,7 @@ class _GuiThreadCalls(QObject):
         call()
 
 
-# Created on the GUI thread by the first start_thread, kept until the process ends.
+# Created on the GUI thread by the first start_job, kept until the process ends.
 _gui_calls: _GuiThreadCalls | None = None
 
 
@@ -56,7 +59,7 @@ def call_on_gui(receiver: QObject, function: Callable[..., None], *args: object)
     held by the GUI, so that a worker thread never frees it.
     """
     if _gui_calls is None:
-        raise RuntimeError("call_on_gui needs a thread started with start_thread")
+        raise RuntimeError("call_on_gui needs a job started with start_job")
 
     def call() -> None:
         if shiboken6.isValid(receiver):
@@ -70,54 +73,99 @@ def emit_on_gui(sender: QObject, signal_name: str, *args: object) -> None:
     call_on_gui(sender, lambda: getattr(sender, signal_name).emit(*args))
 
 
-def start_thread(
+class Job:
+    """One piece of background work; `join` waits for it like a thread's join."""
+
+    def __init__(self, target: Callable[[], None], name: str, uses_runtime: bool) -> None:
+        self.target = target
+        self.name = name
+        self.uses_runtime = uses_runtime
+        self._finished = threading.Event()
+
+    def run(self) -> None:
+        if self.uses_runtime:
+            collection.hold()
+        try:
+            self.target()
+        except Exception:  # a job reports its own failures; never lose the runtime thread
+            traceback.print_exc()
+        finally:
+            self.target = None
+            with _REGISTRY_LOCK:
+                _LIVE.pop(self, None)
+            if self.uses_runtime:
+                collection.release()
+            self._finished.set()
+
+    def is_alive(self) -> bool:
+        """Whether it is queued or running."""
+        return not self._finished.is_set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Waits until it has run; returns whether it has."""
+        return self._finished.wait(timeout)
+
+
+class _RuntimeThread:
+    """The daemon thread that runs TensorFlow jobs in the order they were started."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
+        threading.Thread(target=self._serve, name="runtime", daemon=True).start()
+
+    def submit(self, job: Job) -> None:
+        self._jobs.put(job)
+
+    def _serve(self) -> None:
+        while True:
+            self._jobs.get().run()
+
+
+_runtime_thread: _RuntimeThread | None = None
+
+
+def start_job(
     target: Callable[[], None],
     name: str,
     stop: Callable[[], None] | None = None,
-    hold_gc: bool = False,
-) -> threading.Thread:
-    """Runs `target` on a daemon thread, registered until it returns (call on the GUI thread).
+    uses_runtime: bool = False,
+) -> Job:
+    """Runs `target` in the background, registered until it returns (call on the GUI thread).
 
     Args:
         target: The work; it must not touch widgets or other QObjects (it
             reports through `call_on_gui` or `emit_on_gui`).
-        name: The thread's name (for debuggers).
+        name: The thread's name when it gets its own (for debuggers).
         stop: Asks the work to end early (at application quit).
-        hold_gc: Pause garbage collection while it runs (threads that drive
-            TensorFlow; see gui.collection).
+        uses_runtime: Whether it drives TensorFlow: it then runs on the
+            runtime thread after the jobs started before it, with garbage
+            collection paused (see gui.collection).
     """
-    global _gui_calls
+    global _gui_calls, _runtime_thread
     if _gui_calls is None:
         _gui_calls = _GuiThreadCalls()
     collection.collect_on_gui_thread()
-    if hold_gc:
-        collection.hold()
-
-    def run() -> None:
-        try:
-            target()
-        finally:
-            with _REGISTRY_LOCK:
-                _LIVE.pop(threading.current_thread(), None)
-            if hold_gc:
-                collection.release()
-
-    thread = threading.Thread(target=run, name=name, daemon=True)
+    job = Job(target, name, uses_runtime)
     with _REGISTRY_LOCK:
-        _LIVE[thread] = stop
-    thread.start()
-    return thread
+        _LIVE[job] = stop
+    if uses_runtime:
+        if _runtime_thread is None:
+            _runtime_thread = _RuntimeThread()
+        _runtime_thread.submit(job)
+    else:
+        threading.Thread(target=job.run, name=name, daemon=True).start()
+    return job
 
 
-def stop_all_threads(timeout_s: float = 30.0) -> None:
-    """Asks every running worker to stop and waits for it (at application quit)."""
+def stop_all_jobs(timeout_s: float = 30.0) -> None:
+    """Asks every queued or running job to stop and waits for it (at application quit)."""
     with _REGISTRY_LOCK:
         live = list(_LIVE.items())
-    for _thread, stop in live:
+    for _job, stop in live:
         if stop is not None:
             stop()
-    for thread, _stop in live:
-        thread.join(timeout_s)
+    for job, _stop in live:
+        job.join(timeout_s)
 
 
 def error_text(error: BaseException) -> str:
@@ -140,7 +188,7 @@ class BackgroundTask:
         on_failure: Receives why it failed, as a message for the user.
         expected: Exception types whose message is shown as is; any other
             exception is reported with its type so that nothing is lost.
-        uses_runtime: Whether it drives TensorFlow (it then waits for RUNTIME_LOCK).
+        uses_runtime: Whether it drives TensorFlow (it then runs on the runtime thread).
     """
 
     def __init__(
@@ -160,19 +208,11 @@ class BackgroundTask:
         self.uses_runtime = uses_runtime
 
     def start(self) -> None:
-        # TensorFlow work races a garbage collection on the GUI thread just as
-        # training does (see gui.collection).
-        start_thread(self._run, "background", hold_gc=self.uses_runtime)
-
-    def _call(self) -> Any:
-        if not self.uses_runtime:
-            return self.function()
-        with RUNTIME_LOCK:
-            return self.function()
+        start_job(self._run, "background", uses_runtime=self.uses_runtime)
 
     def _run(self) -> None:
         try:
-            result = self._call()
+            result = self.function()
         except self.expected as error:
             outcome = (False, error_text(error))
         except Exception as error:  # anything from Keras or a library must not kill the app
@@ -205,7 +245,7 @@ def run_in_background(
         on_success: Receives its result.
         on_failure: Receives the error message.
         expected: Exception types reported by their message alone.
-        uses_runtime: Whether it drives TensorFlow (see RUNTIME_LOCK).
+        uses_runtime: Whether it drives TensorFlow (see start_job).
 
     Returns:
         The started task.

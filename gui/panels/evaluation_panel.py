@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QImage, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -140,7 +140,8 @@ class EvaluationPanel(QWidget):
         runs: The session's run history.
 
     Signals:
-        evaluated: The Evaluation shown, once computed.
+        evaluated: The Evaluation, once computed (drawn then if the panel is
+            on screen, else when it is next shown).
     """
 
     evaluated = Signal(object)
@@ -149,6 +150,7 @@ class EvaluationPanel(QWidget):
         super().__init__()
         self.runs = runs
         self.evaluation: Evaluation | None = None
+        self._drawn: Evaluation | None = None
         self.task = None
         self._plots: dict[str, Any] = {}
         self.status = QLabel("Train the network to evaluate it on the test split.")
@@ -211,14 +213,36 @@ class EvaluationPanel(QWidget):
     # Showing -------------------------------------------------------------------------
 
     def show_evaluation(self, evaluation: Evaluation) -> None:
+        """Shows `evaluation` now if the panel is on screen, else when it is next shown.
+
+        Drawing the tables and plots costs the GUI thread a few hundred
+        milliseconds, which would otherwise compete with the next training
+        run for a panel nobody is looking at.
+        """
         self.evaluation = evaluation
-        report = evaluation.report
         self.evaluate_button.setEnabled(True)
         dataset = evaluation.run.dataset
         self.status.setText(
             f"Run {evaluation.run.number} on the test split of {dataset.name}: "
             f"{evaluation.test_size} samples the model never saw during training."
         )
+        # A dock behind another tab stays "visible"; only its exposed region tells.
+        if self.isVisible() and not self.visibleRegion().isEmpty():
+            self._draw()
+        self.evaluated.emit(evaluation)
+
+    def draw_if_pending(self) -> None:
+        """Draws an evaluation that arrived while the panel was off screen."""
+        if self.evaluation is not None and self._drawn is not self.evaluation:
+            self._draw()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.draw_if_pending()
+
+    def _draw(self) -> None:
+        evaluation = self._drawn = self.evaluation
+        report = evaluation.report
         self.metrics_table.setRowCount(0)
         for name, value in report.metrics.items():
             _add_row(self.metrics_table, [name, _number(value)])
@@ -245,7 +269,6 @@ class EvaluationPanel(QWidget):
         else:
             self._show_regression(report)
         self._show_gallery(evaluation.gallery)
-        self.evaluated.emit(evaluation)
 
     def _plot(self, key: str, tab: QWidget):
         """A pyqtgraph plot in `tab`, created on first use."""

@@ -220,7 +220,7 @@ class TrainingPanel(QWidget):
         base_dir = self.session.path.parent if self.session.path else None
         self.run = self.runs.start(graph)
         charts = self.ensure_charts()
-        charts.begin_run(f"run {self.run.number}")
+        charts.begin_run(f"run {self.run.number}", graph.training["epochs"])
         self._paused = False
         self._started_at = time.monotonic()
         self._first_batch = None

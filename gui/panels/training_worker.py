@@ -19,9 +19,9 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from graph.model import NetworkGraph
-from gui.panels.background import RUNTIME_LOCK, emit_on_gui, error_text, start_thread
+from gui.panels.background import Job, emit_on_gui, error_text, start_job
 
-FLUSH_SECONDS = 0.1
+FLUSH_SECONDS = 0.25
 # How long a thread may hold the GIL while another waits for it. Python's 5 ms
 # default lets the training thread's Python-heavy phases (building, tracing)
 # delay every GUI event by up to 5 ms per handover; 1 ms keeps the window
@@ -113,15 +113,14 @@ class TrainingWorker(QObject):
 
     def run(self) -> None:
         """Loads the dataset, trains and emits `finished` (never raises)."""
-        with RUNTIME_LOCK:
-            try:
-                self._run()
-            finally:
-                # The trainer calls back into this worker: drop the cycle so the
-                # worker (a QObject) is freed by reference counting, never by a
-                # garbage collection that may run inside a Qt destructor.
-                with self._lock:
-                    self._trainer = None
+        try:
+            self._run()
+        finally:
+            # The trainer calls back into this worker: drop the cycle so the
+            # worker (a QObject) is freed by reference counting, never by a
+            # garbage collection that may run inside a Qt destructor.
+            with self._lock:
+                self._trainer = None
 
     def _run(self) -> None:
         dataset = None
@@ -184,9 +183,9 @@ class TrainingWorker(QObject):
 
 
 class TrainingJob:
-    """A TrainingWorker run on its own daemon thread, started at once.
+    """A TrainingWorker run as a job on the runtime thread, started at once.
 
-    The worker lives on the GUI thread; its `run` executes on the training
+    The worker lives on the GUI thread; its `run` executes on the runtime
     thread and its signals are emitted on the GUI thread.
 
     Args:
@@ -199,18 +198,18 @@ class TrainingJob:
         self, graph: NetworkGraph, base_dir: Path | None = None, parent: QObject | None = None
     ) -> None:
         self.worker = TrainingWorker(graph, base_dir, parent=parent)
-        self.thread: threading.Thread | None = None
+        self.job: Job | None = None
 
     def start(self) -> None:
         if sys.getswitchinterval() > GIL_SWITCH_SECONDS:
             sys.setswitchinterval(GIL_SWITCH_SECONDS)
-        self.thread = start_thread(self.worker.run, "training", self.worker.stop, hold_gc=True)
+        self.job = start_job(self.worker.run, "training", self.worker.stop, uses_runtime=True)
 
     @property
     def running(self) -> bool:
-        return self.thread is not None and self.thread.is_alive()
+        return self.job is not None and self.job.is_alive()
 
     def wait(self, timeout_s: float = 60.0) -> bool:
-        if self.thread is not None:
-            self.thread.join(timeout_s)
+        if self.job is not None:
+            self.job.join(timeout_s)
         return not self.running

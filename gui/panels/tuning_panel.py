@@ -34,7 +34,7 @@ from graph.model import NetworkGraph
 from graph.settings import OPTIMIZERS
 from graph.validation import ERROR
 from gui.document import EditorSession
-from gui.panels.background import RUNTIME_LOCK, emit_on_gui, error_text, start_thread
+from gui.panels.background import Job, emit_on_gui, error_text, start_job
 from gui.param_editors import FloatSpinBox, parse_numbers
 from gui.theme import ERROR_COLOR
 
@@ -82,13 +82,12 @@ class TuningWorker(QObject):
                 self._tuner.stop()
 
     def run(self) -> None:
-        with RUNTIME_LOCK:
-            try:
-                self._run()
-            finally:
-                # Break the worker <-> tuner cycle (see TrainingWorker.run).
-                with self._lock:
-                    self._tuner = None
+        try:
+            self._run()
+        finally:
+            # Break the worker <-> tuner cycle (see TrainingWorker.run).
+            with self._lock:
+                self._tuner = None
 
     def _run(self) -> None:
         try:
@@ -160,7 +159,7 @@ class TuningPanel(QWidget):
         super().__init__()
         self.session = session
         self.worker: TuningWorker | None = None
-        self.thread: threading.Thread | None = None
+        self.job: Job | None = None
         self.best_params: dict = {}
         self.best_value: float | None = None
         self.best_curve: list[tuple[int, float]] = []
@@ -311,7 +310,7 @@ class TuningPanel(QWidget):
 
     @property
     def is_tuning(self) -> bool:
-        return self.thread is not None
+        return self.job is not None
 
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
@@ -353,10 +352,10 @@ class TuningPanel(QWidget):
         )
         self.worker.event.connect(self._on_event)
         self.worker.failed.connect(self._on_failed)
-        self.worker.done.connect(self._on_thread_finished)
+        self.worker.done.connect(self._on_worker_done)
         self._set_running(True)
         self.status.setText("Loading data and starting the first trial…")
-        self.thread = start_thread(self.worker.run, "tuning", self.worker.stop, hold_gc=True)
+        self.job = start_job(self.worker.run, "tuning", self.worker.stop, uses_runtime=True)
         return True
 
     def stop(self) -> None:
@@ -366,9 +365,9 @@ class TuningPanel(QWidget):
             self.status.setText("Stopping after the current batch…")
 
     def shutdown(self) -> None:
-        if self.worker is not None and self.thread is not None:
+        if self.worker is not None and self.job is not None:
             self.worker.stop()
-            self.thread.join()
+            self.job.join()
 
     def _on_event(self, event) -> None:
         kind = type(event).__name__
@@ -397,9 +396,9 @@ class TuningPanel(QWidget):
     def _on_failed(self, message: str) -> None:
         self._show_error(message)
 
-    def _on_thread_finished(self) -> None:
-        self.worker.deleteLater()  # its thread only has plain Python left to run
-        self.thread, self.worker = None, None
+    def _on_worker_done(self) -> None:
+        self.worker.deleteLater()  # its job only has plain Python left to run
+        self.job, self.worker = None, None
         self._set_running(False)
         event = self._finished_event
         if event is not None and event.best_params:

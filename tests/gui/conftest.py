@@ -11,7 +11,7 @@ from graph.model import NetworkGraph
 from gui.clipboard import release_clipboard
 from gui.collection import restore_automatic_collection
 from gui.main_window import MainWindow
-from gui.panels.background import stop_all_threads
+from gui.panels.background import stop_all_jobs
 from gui.prompts import DISCARD
 from gui.recovery import RecoveryStore
 
@@ -50,7 +50,7 @@ def background_work_ends_with_the_test():
     that follow (runtime, codegen) run without a window to collect garbage.
     """
     yield
-    stop_all_threads()
+    stop_all_jobs()
     restore_automatic_collection()
 
 

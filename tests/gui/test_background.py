@@ -8,7 +8,7 @@ import threading
 from PySide6.QtCore import QObject
 
 from gui import collection
-from gui.panels.background import call_on_gui, run_in_background, start_thread, stop_all_threads
+from gui.panels.background import call_on_gui, run_in_background, start_job, stop_all_jobs
 
 
 class _Cycle:
@@ -29,7 +29,7 @@ def test_garbage_made_on_a_worker_thread_is_collected_on_the_gui_thread(qtbot):
 
     gc.callbacks.append(record)
     try:
-        thread = start_thread(make_garbage, "garbage maker")
+        thread = start_job(make_garbage, "garbage maker")
         thread.join()
         assert collecting_threads == []  # the worker thread never collected
         qtbot.waitUntil(lambda: bool(collecting_threads), timeout=5_000)
@@ -75,7 +75,7 @@ def test_a_result_for_a_deleted_owner_is_dropped(qtbot):
     owner.deleteLater()
     qtbot.wait(50)  # the owner is gone before the work ends
     release.set()
-    stop_all_threads()
+    stop_all_jobs()
     qtbot.wait(100)
     assert calls == []
 
@@ -90,7 +90,34 @@ def test_call_on_gui_skips_a_deleted_receiver(qtbot):
         call_on_gui(alive, calls.append, "alive")
         call_on_gui(dead, calls.append, "dead")
 
-    start_thread(post, "poster").join()
+    start_job(post, "poster").join()
     qtbot.waitUntil(lambda: bool(calls), timeout=5_000)
     qtbot.wait(50)
     assert calls == ["alive"]
+
+
+def test_tensorflow_jobs_run_in_order_on_one_runtime_thread():
+    log: list[tuple[str, str, str]] = []
+    first_may_end = threading.Event()
+
+    def job(name: str, wait: threading.Event | None = None):
+        def run() -> None:
+            log.append(("start", name, threading.current_thread().name))
+            if wait is not None:
+                wait.wait(5)
+            log.append(("end", name, threading.current_thread().name))
+
+        return run
+
+    first = start_job(job("first", first_may_end), "first", uses_runtime=True)
+    second = start_job(job("second"), "second", uses_runtime=True)
+    assert not second.join(0.2)  # queued behind the first
+    first_may_end.set()
+    assert first.join(5) and second.join(5)
+    assert [(event, name) for event, name, _ in log] == [
+        ("start", "first"),
+        ("end", "first"),
+        ("start", "second"),
+        ("end", "second"),
+    ]
+    assert {thread for _, _, thread in log} == {"runtime"}

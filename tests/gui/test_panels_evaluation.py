@@ -10,16 +10,18 @@ from tests.gui.panel_helpers import example, train
 
 
 def _evaluated(qtbot, window):
+    """Trains, waits for the evaluation, and brings the panel up to show it."""
     panel = window.panels.evaluation
     with qtbot.waitSignal(panel.evaluated, timeout=120_000) as blocker:
         run = train(qtbot, window)
     assert run.succeeded
+    window.panels.docks["evaluation"].raise_()
+    qtbot.waitUntil(lambda: panel.metrics_table.rowCount() > 0, timeout=5_000)
     return run, blocker.args[0]
 
 
 def test_confusion_matrix_counts_sum_to_the_test_size(qtbot, make_window):
     window = make_window(example(epochs=2))
-    window.panels.docks["evaluation"].raise_()
     run, evaluation = _evaluated(qtbot, window)
     panel = window.panels.evaluation
     report = evaluation.report
@@ -61,6 +63,20 @@ def test_regression_shows_regression_metrics(qtbot, make_window):
     _run, evaluation = _evaluated(qtbot, window)
     assert set(evaluation.report.metrics) == {"mse", "mae", "r2"}
     assert not window.panels.evaluation.tabs.isTabVisible(1)
+
+
+def test_a_hidden_panel_draws_the_evaluation_when_shown(qtbot, make_window):
+    window = make_window(example(epochs=1))
+    window.panels.docks["training"].raise_()
+    panel = window.panels.evaluation
+    with qtbot.waitSignal(panel.evaluated, timeout=120_000):
+        train(qtbot, window)
+    assert panel.visibleRegion().isEmpty()  # behind the training tab
+    assert "360 samples" in panel.status.text()
+    assert panel.metrics_table.rowCount() == 0  # nothing drawn off screen
+    window.panels.docks["evaluation"].raise_()
+    qtbot.waitUntil(lambda: panel.metrics_table.rowCount() > 0, timeout=5_000)
+    assert panel.class_table.rowCount() == 10
 
 
 def test_roc_curves_skip_absent_classes_and_handle_binary():
