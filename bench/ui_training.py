@@ -19,7 +19,7 @@ it). Stalls are reported over the batches (first batch event to the end of
 the run: the targets) and over the whole run, which adds model building
 and tf.function tracing on the training thread (held GIL, hard to avoid).
 
-Usage: python bench/ui_training.py [--runs 3] [--epochs 10] [--graph FILE]
+Usage: python bench/ui_training.py [--runs 5] [--epochs 10] [--graph FILE]
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ def app_fit(window, panels, probe: StallProbe | None) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--graph", type=Path, default=DEFAULT_GRAPH)
     args = parser.parse_args()

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 REDRAW_MS = 250
 MAX_REDRAW_MS = 1000
 DRAW_BUDGET = 0.02
+AXIS_WIDTH = 48
 SMOOTHING = 0.6
 MAX_OVERLAID_RUNS = 3
 MEAN_METRICS = ("loss", "accuracy", "mae", "mse", "mean_absolute_error", "mean_squared_error")
@@ -191,6 +192,8 @@ class _Plot:
         # Axes and grid change only with the range: repaint them from a pixmap.
         for item in (grid, self.item.getAxis("left"), self.item.getAxis("bottom")):
             item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        # A fixed width: wider tick labels would otherwise re-lay out the whole plot.
+        self.item.getAxis("left").setWidth(AXIS_WIDTH)
         self.previous: list[pg.PlotDataItem] = []
         self._previous_series: list[Series] = []
         self._shown: dict[int, tuple[MetricCurves, int]] = {}
