@@ -218,23 +218,29 @@ class TrainingPanel(QWidget):
             self.autosave()
         graph = self.session.graph.copy()
         base_dir = self.session.path.parent if self.session.path else None
-        self.run = self.runs.start(graph)
-        charts = self.ensure_charts()
-        charts.begin_run(f"run {self.run.number}", graph.training["epochs"])
-        self._paused = False
-        self._started_at = time.monotonic()
-        self._first_batch = None
-        self._last_epoch_logs = {}
-        self.progress.setRange(0, 0)
-        self.progress_label.setText("Loading data and building the model…")
-        self.result_label.setText("")
+        # Started first, so that data loading overlaps the set-up below; the
+        # worker's signals reach this panel only once control is back in the
+        # event loop.
         self.job = TrainingJob(graph, base_dir, parent=self)
         worker = self.job.worker
         worker.batches_ended.connect(self._on_batches)
         worker.epoch_ended.connect(self._on_epoch)
         worker.finished.connect(self._on_finished)
-        self._set_running(True)
         self.job.start()
+        self._started_at = time.monotonic()
+        self.run = self.runs.start(graph)
+        charts = self.ensure_charts()
+        charts.begin_run(f"run {self.run.number}", graph.training["epochs"])
+        self._paused = False
+        self._first_batch = None
+        self._last_epoch_logs = {}
+        # Empty until the first batch: a "busy" bar would repaint all the while,
+        # taking the GIL from loading and building.
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress_label.setText("Loading data and building the model…")
+        self.result_label.setText("")
+        self._set_running(True)
         self.training_started.emit()
         return True
 
