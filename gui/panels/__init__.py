@@ -71,9 +71,13 @@ def install_panels(window) -> Panels:
 
     def show(name: str) -> None:
         dock = docks[name]
+        was_hidden = dock.isHidden()
         dock.show()
         dock.raise_()
-        window.resizeDocks([dock], [TRAINING_DOCK_HEIGHT], Qt.Orientation.Vertical)
+        # A dock the user closed comes back at its usual height; one that is
+        # open keeps the height the user gave it (and the window no re-layout).
+        if was_hidden:
+            window.resizeDocks([dock], [TRAINING_DOCK_HEIGHT], Qt.Orientation.Vertical)
 
     training.training_started.connect(lambda: show("training"))
     # Results that arrived behind another tab are drawn when their tab comes up.

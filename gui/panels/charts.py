@@ -145,6 +145,11 @@ def _mark_lone_point(item: pg.PlotDataItem, points: int) -> None:
         item.setSymbol(None)
 
 
+def _previous_color(index: int) -> str:
+    """Grey for the index-th earlier run (newest first), lighter for older ones."""
+    return PREVIOUS_COLORS[min(index, len(PREVIOUS_COLORS) - 1)]
+
+
 def legend_html(previous: list[str]) -> str:
     """The key shown above the plots (drawn once, not on every redraw like a plot legend)."""
 
@@ -156,9 +161,12 @@ def legend_html(previous: list[str]) -> str:
         key(TRAIN_COLOR, "━", "train, per epoch"),
         key(VALIDATION_COLOR, "━", "validation, per epoch"),
     ]
-    for index, label in enumerate(previous):
-        color = PREVIOUS_COLORS[min(index, len(PREVIOUS_COLORS) - 1)]
-        parts.append(key(color, "╌", f"{label} (dashed: train, dotted: validation)"))
+    if previous:
+        runs = ", ".join(
+            f"<span style='color:{_previous_color(index)}'>{label}</span>"
+            for index, label in enumerate(previous)
+        )
+        parts.append(key(PREVIOUS_COLORS[0], "╌", f"earlier: {runs} (dashed: train, dotted: val.)"))
     return " &nbsp; ".join(parts)
 
 
@@ -274,7 +282,7 @@ class _Plot:
         self.previous = []
         self._previous_series = []
         for index, curves in enumerate(runs):
-            color = PREVIOUS_COLORS[min(index, len(PREVIOUS_COLORS) - 1)]
+            color = _previous_color(index)
             for series, style in (
                 (curves.train, Qt.PenStyle.DashLine),
                 (curves.validation, Qt.PenStyle.DotLine),

@@ -110,5 +110,5 @@ def test_the_key_names_the_overlaid_runs(charts):
     charts.end_run()
     assert "run 1" not in charts.key.text()
     charts.begin_run("run 2", epochs=2)
-    assert "run 1 (dashed: train, dotted: validation)" in charts.key.text()
+    assert "run 1</span> (dashed: train, dotted: val.)" in charts.key.text()
     assert len(charts.plots["loss"].previous) == 2

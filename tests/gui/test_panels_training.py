@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from graph.model import SetParams, SetSettings
 from gui.collection import collection_paused
@@ -179,3 +180,18 @@ def test_per_batch_values_are_recovered_from_running_means():
     expected = [4.0, (0.4 * 0.6 * 4 + 0.4 * 2) / (1 - 0.6**2)]
     assert y[:2] == pytest.approx(expected)
     assert y[2] < y[1] < y[0]
+
+
+def test_training_keeps_the_height_the_user_gave_the_panel(qtbot, make_window):
+    window = make_window(example())
+    dock = window.panels.docks["training"]
+    usual = dock.height()
+    window.resizeDocks([dock], [usual - 100], Qt.Orientation.Vertical)
+    qtbot.waitUntil(lambda: dock.height() < usual - 50, timeout=2_000)
+    chosen = dock.height()
+    window.panels.training.training_started.emit()  # what Train emits
+    qtbot.wait(50)
+    assert dock.height() == chosen
+    dock.close()
+    window.panels.training.training_started.emit()  # a closed panel comes back as usual
+    qtbot.waitUntil(lambda: dock.isVisible() and dock.height() > chosen + 50, timeout=2_000)
