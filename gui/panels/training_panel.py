@@ -306,7 +306,7 @@ class TrainingPanel(QWidget):
 
     def _on_finished(self, outcome: TrainingOutcome) -> None:
         run, job, self.job = self.run, self.job, None
-        job.worker.deleteLater()  # its thread only has plain Python left to run
+        job.worker.deleteLater()  # its job only has plain Python left to run
         self._set_running(False)
         self._paused = False
         self.charts.end_run()

@@ -45,7 +45,7 @@ class TuningWorker(QObject):
     """Runs a runtime.tuning.Tuner when `run` is called on its thread.
 
     Like TrainingWorker it lives on the GUI thread and its signals are
-    emitted there (emit_on_gui); the tuning thread only runs `run`.
+    emitted there (emit_on_gui); the runtime thread only runs `run`.
 
     Signals:
         event: Each tuning event (TrialStarted, EpochEnd, TrialFinished, TuningFinished).
