@@ -21,23 +21,14 @@ from __future__ import annotations
 import gc
 import threading
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QTimer
 
 CHECK_INTERVAL_MS = 1000
 
 _lock = threading.Lock()
 _holds = 0
-_collector: _GuiThreadCollector | None = None
-
-
-class _GuiThreadCollector(QObject):
-    """Owns the GUI thread's collection timer."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.timer = QTimer(self)
-        self.timer.setInterval(CHECK_INTERVAL_MS)
-        self.timer.timeout.connect(collect_if_due)
+# Created on the GUI thread by the first collect_on_gui_thread, kept until the process ends.
+_timer: QTimer | None = None
 
 
 def collect_if_due() -> None:
@@ -57,12 +48,14 @@ def collect_on_gui_thread() -> None:
 
     Call on the GUI thread, before any worker thread starts; calling again does nothing.
     """
-    global _collector
-    if _collector is None:
-        _collector = _GuiThreadCollector()
-    if not _collector.timer.isActive():
+    global _timer
+    if _timer is None:
+        _timer = QTimer()
+        _timer.setInterval(CHECK_INTERVAL_MS)
+        _timer.timeout.connect(collect_if_due)
+    if not _timer.isActive():
         gc.disable()
-        _collector.timer.start()
+        _timer.start()
 
 
 def restore_automatic_collection() -> None:
@@ -70,8 +63,8 @@ def restore_automatic_collection() -> None:
 
     For tests, which go on in the same process without a window.
     """
-    if _collector is not None:
-        _collector.timer.stop()
+    if _timer is not None:
+        _timer.stop()
     gc.collect()
     gc.enable()
 

@@ -29,8 +29,7 @@ def test_garbage_made_on_a_worker_thread_is_collected_on_the_gui_thread(qtbot):
 
     gc.callbacks.append(record)
     try:
-        thread = start_job(make_garbage, "garbage maker")
-        thread.join()
+        start_job(make_garbage, "garbage maker").join()
         assert collecting_threads == []  # the worker thread never collected
         qtbot.waitUntil(lambda: bool(collecting_threads), timeout=5_000)
         assert set(collecting_threads) == {threading.main_thread().name}
