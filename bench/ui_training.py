@@ -120,9 +120,10 @@ def app_fit(window, panels, probe: StallProbe | None) -> float:
     if probe is not None:
         probe.stop()
     panels.training.training_ended.disconnect(loop.quit)
-    # The evaluation panel scores each run in the background; let it finish
-    # so that it does not compete with the next measurement.
+    # The evaluation panel scores each run in the background; let it finish,
+    # and show its results, so that it does not compete with the next measurement.
     stop_all_jobs()
+    QApplication.processEvents()
     run = panels.runs.runs[-1]
     if not run.succeeded:
         raise SystemExit(f"Training failed in the app: {run.message}")

@@ -50,6 +50,7 @@ def install_panels(window) -> Panels:
     from gui.panels.runs import RunHistory
     from gui.panels.training_panel import TrainingPanel
     from gui.panels.tuning_panel import TuningPanel
+    from runtime.training_process import shared_training_process
 
     session = window.session
     runs = RunHistory(window)
@@ -88,6 +89,7 @@ def install_panels(window) -> Panels:
     app = QCoreApplication.instance()
     if app is not None:
         app.aboutToQuit.connect(stop_all_jobs)
+        app.aboutToQuit.connect(shared_training_process().close)
     return panels
 
 

@@ -1,6 +1,8 @@
 """Run slow work (TensorFlow, scikit-learn, exporters) off the GUI thread.
 
-TensorFlow work (training, tuning, evaluation, export, the start-up import)
+Training runs in a child process (runtime.training_process; see
+gui.panels.training_worker), tracked here so that `stop_all_jobs` ends it
+too. Other TensorFlow work (tuning, evaluation, export, the start-up import)
 runs as jobs, one after another, on a single long-lived "runtime" thread:
 Keras is not safe to drive from several threads at once (data adapters fail,
 tracing can deadlock), parallel jobs would only slow each other down on a
@@ -20,6 +22,7 @@ freed at the wrong moment aborts the process.
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 import traceback
 from collections.abc import Callable
@@ -30,8 +33,15 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from gui import collection
 
-_LIVE: dict[Job, Callable[[], None] | None] = {}
+# Every queued or running job (a Job, or another object with `join(timeout)`)
+# and how to ask it to stop.
+_LIVE: dict[Any, Callable[[], None] | None] = {}
 _REGISTRY_LOCK = threading.Lock()
+# How long a thread may hold the GIL while another waits for it. Python's 5 ms
+# default lets the runtime thread's Python-heavy phases (building, tracing)
+# delay every GUI event by up to 5 ms per handover; 1 ms keeps the window
+# smooth and costs nothing while the GUI thread sleeps in its event loop.
+GIL_SWITCH_SECONDS = 0.001
 
 
 class _GuiThreadCalls(QObject):
@@ -59,7 +69,7 @@ def call_on_gui(receiver: QObject, function: Callable[..., None], *args: object)
     held by the GUI, so that a worker thread never frees it.
     """
     if _gui_calls is None:
-        raise RuntimeError("call_on_gui needs a job started with start_job")
+        raise RuntimeError("call_on_gui needs prepare_worker_threads() first")
 
     def call() -> None:
         if shiboken6.isValid(receiver):
@@ -141,20 +151,46 @@ def start_job(
             runtime thread after the jobs started before it, with garbage
             collection paused (see gui.collection).
     """
-    global _gui_calls, _runtime_thread
-    if _gui_calls is None:
-        _gui_calls = _GuiThreadCalls()
-    collection.collect_on_gui_thread()
+    global _runtime_thread
     job = Job(target, name, uses_runtime)
-    with _REGISTRY_LOCK:
-        _LIVE[job] = stop
+    track_job(job, stop)
     if uses_runtime:
         if _runtime_thread is None:
             _runtime_thread = _RuntimeThread()
+            sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_SECONDS))
         _runtime_thread.submit(job)
     else:
         threading.Thread(target=job.run, name=name, daemon=True).start()
     return job
+
+
+def prepare_worker_threads() -> None:
+    """Readies the GUI thread for worker threads; call on it before starting one.
+
+    After this, `call_on_gui` works, and garbage is collected on the GUI
+    thread only (see gui.collection). start_job and track_job call it.
+    """
+    global _gui_calls
+    if _gui_calls is None:
+        _gui_calls = _GuiThreadCalls()
+    collection.collect_on_gui_thread()
+
+
+def track_job(job: Any, stop: Callable[[], None] | None) -> None:
+    """Makes `stop_all_jobs` stop and join `job` (work that runs elsewhere, e.g. in a process).
+
+    `job` needs a thread-safe `join(timeout)`; call `untrack_job` when it
+    ends. Call on the GUI thread.
+    """
+    prepare_worker_threads()
+    with _REGISTRY_LOCK:
+        _LIVE[job] = stop
+
+
+def untrack_job(job: Any) -> None:
+    """Forgets a job given to `track_job` (safe from any thread, and twice)."""
+    with _REGISTRY_LOCK:
+        _LIVE.pop(job, None)
 
 
 def stop_all_jobs(timeout_s: float = 30.0) -> None:

@@ -73,7 +73,7 @@ def evaluate_run(run: TrainingRun) -> Evaluation:
     """Scores `run`'s model on its test split (call on a worker thread)."""
     from runtime.evaluation import evaluate
 
-    report = evaluate(run.model, run.dataset)
+    report = evaluate(run.trained_model(), run.dataset)
     result = Evaluation(run, report, test_size=len(run.dataset.x_test))
     if report.task == "classification" and report.probabilities is not None:
         result.roc = roc_curves(report.y_true, report.probabilities, report.class_names)

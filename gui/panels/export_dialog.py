@@ -222,14 +222,12 @@ class ExportDialog(QDialog):
         self.export_button.setEnabled(False)
         run = self._trained_run()
         if run is not None:
-            self._model = run.model
-            self._next()
-            return
+            build = run.trained_model
+        else:
+            graph = self.session.graph.copy()
+            build = lambda: _build_untrained(graph)  # noqa: E731
         self.status.setText("Building the model (TensorFlow loads on first use)…")
-        graph = self.session.graph.copy()
-        self.task = run_in_background(
-            self, lambda: _build_untrained(graph), self._on_model_built, self._on_build_failed
-        )
+        self.task = run_in_background(self, build, self._on_model_built, self._on_build_failed)
 
     def _on_model_built(self, model) -> None:
         self._model = model

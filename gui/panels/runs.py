@@ -20,7 +20,9 @@ class TrainingRun:
             do not change it).
         dataset: The runtime.data.Dataset it trained on (None if loading failed).
         history: Per-epoch values of each logged metric.
-        model: The trained keras.Model (None when the run failed).
+        weights: The trained model's weights, as the training process sent
+            them (None when the run failed).
+        model: The trained keras.Model once built (see `trained_model`).
         message: Why it failed, or "" when it finished.
         node_id: The node at fault when it failed because of one.
         diagnosis: The plain-language reading of its learning curves.
@@ -32,6 +34,7 @@ class TrainingRun:
     graph: NetworkGraph
     dataset: Any = None
     history: dict[str, list[float]] = field(default_factory=dict)
+    weights: list | None = None
     model: Any = None
     message: str = ""
     node_id: str | None = None
@@ -41,7 +44,20 @@ class TrainingRun:
 
     @property
     def succeeded(self) -> bool:
-        return self.model is not None and not self.message
+        return (self.model is not None or self.weights is not None) and not self.message
+
+    def trained_model(self) -> Any:
+        """The trained keras.Model, rebuilt from the weights on first use.
+
+        Builds with TensorFlow: call it from a job on the runtime thread.
+        """
+        if self.model is None:
+            if self.weights is None:
+                raise ValueError(f"Run {self.number} has no trained model")
+            from runtime.training_process import rebuild_model
+
+            self.model = rebuild_model(self.graph, self.dataset, self.weights)
+        return self.model
 
 
 class RunHistory(QObject):

@@ -315,7 +315,7 @@ class TrainingPanel(QWidget):
         elapsed = format_duration(time.monotonic() - self._started_at)
         if hasattr(result, "history"):
             run.history = result.history
-            run.model = result.model
+            run.weights = outcome.weights
             run.diagnosis = outcome.diagnosis
             run.stopped_by_user = result.stopped_by_user
             run.best_epoch = result.best_epoch
