@@ -14,16 +14,19 @@ does, so it would slow the run it measures (the observer effect).
 
 Like for like: both timed spans include loading the data, seeding, building,
 compiling, tracing and every epoch of `fit`; the app's span also includes
-what the app adds around them (autosave, graph and data checks, the
-end-of-run diagnosis, handing the result to the GUI) but not the evaluation
-that starts after the run ends. Garbage is collected before each timed span
-so that neither side pays for the other's leftovers (the app defers
-collection during a run, so without this the plain run after it paid for
-it). Stalls are reported over the batches (first batch event to the end of
-the run: the targets) and over the whole run, which adds model building
-and tf.function tracing on the training thread (held GIL, hard to avoid).
+what the app adds around them (autosave, graph and data checks, sending the
+graph to the training process and the results back, the end-of-run
+diagnosis, handing the result to the GUI) but not the evaluation that starts
+after the run ends. Garbage is collected in this process before each timed
+span, so that neither side pays for the other's leftovers (the training
+process collects its own between runs). Stalls are reported over the batches
+(first batch event to the end of the run: the targets) and, for reference,
+over the whole run from the click on Train.
 
-Usage: python bench/ui_training.py [--runs 5] [--epochs 10] [--graph FILE]
+This machine's speed can drift by 30% from one run to the next, so the
+default is many alternated runs.
+
+Usage: python bench/ui_training.py [--runs 15] [--epochs 10] [--graph FILE]
 """
 
 from __future__ import annotations
@@ -132,7 +135,7 @@ def app_fit(window, panels, probe: StallProbe | None) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--graph", type=Path, default=DEFAULT_GRAPH)
     args = parser.parse_args()
@@ -193,7 +196,8 @@ def main() -> int:
     )
     print(
         "timed: load data + seed + build + compile + fit (tracing, all epochs) on both "
-        "sides; app adds autosave, checks, diagnosis; GC collected before each"
+        "sides; app adds autosave, checks, hand-over to and from the training process, "
+        "diagnosis; GC collected before each"
     )
     print(
         f"main-thread probe while batches run: {len(late)} ticks of {PROBE_MS} ms "
@@ -208,7 +212,7 @@ def main() -> int:
         f"{'OK' if p99 <= P99_TARGET_MS else 'OVER TARGET'}"
     )
     print(
-        f"whole run incl. build + tracing (for reference): longest stall {worst_all:.1f} ms, "
+        f"whole run from the click (for reference): longest stall {worst_all:.1f} ms, "
         f"99th percentile {p99_all:.1f} ms over {len(late_all)} ticks"
     )
     window.session.undo_stack.setClean()

@@ -1,6 +1,6 @@
 """Train a graph on a dataset with `model.fit`, reporting plain events.
 
-`Trainer.run()` blocks (the GUI calls it from a QThread, the CLI directly);
+`Trainer.run()` blocks (the GUI's training process and the CLI call it directly);
 `stop()`, `pause()` and `resume()` may be called from any thread. Stopping
 sets the model's `stop_training` flag directly, which `fit` checks after
 every batch; pausing blocks at the end of the current batch, so the

@@ -1,7 +1,8 @@
 """The training panel: settings, Train / Pause / Stop, progress, live charts and the verdict.
 
-Training runs a snapshot of the graph on a worker thread (TrainingJob), so
-the window stays responsive and edits made meanwhile apply to the next run.
+Training runs a snapshot of the graph in the training process (TrainingJob,
+runtime.training_process), so the window stays responsive, never slows
+training down, and edits made meanwhile apply to the next run.
 Failures (bad data, NaN loss, an error inside Keras) end in a message here,
 with the node at fault reported through `node_at_fault`.
 """

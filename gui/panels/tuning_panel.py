@@ -44,8 +44,9 @@ STATE_TEXT = {"complete": "done", "pruned": "pruned", "fail": "failed", "running
 class TuningWorker(QObject):
     """Runs a runtime.tuning.Tuner when `run` is called on its thread.
 
-    Like TrainingWorker it lives on the GUI thread and its signals are
-    emitted there (emit_on_gui); the runtime thread only runs `run`.
+    It lives on the GUI thread and its signals are emitted there
+    (emit_on_gui); the runtime thread only runs `run`. (Tuning stays in the
+    app's process: trials are short and the panel draws little.)
 
     Signals:
         event: Each tuning event (TrialStarted, EpochEnd, TrialFinished, TuningFinished).
@@ -85,7 +86,9 @@ class TuningWorker(QObject):
         try:
             self._run()
         finally:
-            # Break the worker <-> tuner cycle (see TrainingWorker.run).
+            # The tuner calls back into this worker: drop the cycle so the
+            # worker (a QObject) is freed by reference counting, never by a
+            # garbage collection that may run inside a Qt destructor.
             with self._lock:
                 self._tuner = None
 

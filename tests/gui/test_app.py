@@ -64,10 +64,12 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
 from gui.main_window import MainWindow
+from runtime.training_process import shared_training_process
 window = MainWindow()
 seen = []
 def loaded(error):
     seen.append(error)
+    seen.append(shared_training_process().alive)
     app.quit()
 window.runtime_loaded.connect(loaded)
 window.show()
@@ -77,11 +79,13 @@ print("label:", window.runtime_label.text())
 QTimer.singleShot(120_000, app.quit)
 app.exec()
 window.warmup.join()
-print("loaded:", seen == [""], window.runtime_label.text(), "keras" in sys.modules)
+print("loaded:", seen[0] == "", window.runtime_label.text(), "keras" in sys.modules)
+closed = not shared_training_process().alive
+print("training process started:", seen[1], "and closed at quit:", closed)
 """
 
 
-def test_the_warm_up_hook_loads_the_runtime_in_the_background(tmp_path):
+def test_the_warm_up_hook_loads_the_runtime_and_starts_the_training_process(tmp_path):
     # A process of its own: TensorFlow importing on a thread must not share
     # a process with the other tests' windows.
     result = subprocess.run(
@@ -97,6 +101,8 @@ def test_the_warm_up_hook_loads_the_runtime_in_the_background(tmp_path):
     assert lines[0] == "before: False"
     assert lines[1] == "label: TensorFlow loading…"
     assert lines[2] == "loaded: True TensorFlow ready True"
+    # Once TensorFlow is in, the training process starts loading it too.
+    assert lines[3] == "training process started: True and closed at quit: True"
 
 
 def test_importing_a_keras_model_gives_a_laid_out_unsaved_graph(qtbot, window, tmp_path):
