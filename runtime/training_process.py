@@ -177,8 +177,12 @@ class TrainingProcess:
             self._requests.send(("train", run.run_id, request))
         return run
 
-    def close(self, timeout: float = 5.0) -> None:
-        """Asks the child to quit after its current run (stopped first) and waits for it."""
+    def close(self, timeout: float = 1.0) -> None:
+        """Asks the child to quit (its run stopped first); ends it if it has not within `timeout`.
+
+        Nothing in the child needs saving, so an app that quits does not wait
+        for a run's last batch or for TensorFlow to finish loading.
+        """
         with self._lock:
             process = self._process
             if process is None:

@@ -223,10 +223,11 @@ class ExportDialog(QDialog):
         run = self._trained_run()
         if run is not None:
             build = run.trained_model
+            self.status.setText(f"Preparing the model trained in run {run.number}…")
         else:
             graph = self.session.graph.copy()
             build = lambda: _build_untrained(graph)  # noqa: E731
-        self.status.setText("Building the model (TensorFlow loads on first use)…")
+            self.status.setText("Building the model (TensorFlow loads on first use)…")
         self.task = run_in_background(self, build, self._on_model_built, self._on_build_failed)
 
     def _on_model_built(self, model) -> None:
