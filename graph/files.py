@@ -415,7 +415,8 @@ class _FileReader:
             and all(_is_number(v) and math.isfinite(v) for v in value)
         ):
             raise self.error(path, f"{where} must be [x, y] numbers. Received: {_short(value)}")
-        return (float(value[0]), float(value[1]))
+        # To the precision files keep, so that loading and saving again changes nothing.
+        return (_to_tenth(value[0]), _to_tenth(value[1]))
 
     # Edges ----------------------------------------------------------------------
 
@@ -664,9 +665,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _to_tenth(coordinate: float) -> float:
+    """A canvas coordinate to a tenth of a pixel, the precision files keep."""
+    return round(float(coordinate), 1)
+
+
 def _round(coordinate: float) -> int | float:
     """Canvas coordinates to a tenth of a pixel; whole numbers without `.0`."""
-    rounded = round(float(coordinate), 1)
+    rounded = _to_tenth(coordinate)
     return int(rounded) if rounded.is_integer() else rounded
 
 

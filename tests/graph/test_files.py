@@ -88,6 +88,15 @@ def test_positions_are_rounded_to_a_tenth():
     assert "position: [12.3, -7]" in graph_to_yaml(graph)
 
 
+def test_finer_positions_in_a_file_load_as_they_would_save():
+    # Found by the fuzz test: 0.25 saved as 0.2, so a second load differed.
+    text = BASE.replace("position: [0, 0]", "position: [0.25, 0.04]", 1)
+    assert text != BASE
+    graph = graph_from_yaml(text)
+    assert graph.node("n1").position == (0.2, 0.0)
+    assert graph_from_yaml(graph_to_yaml(graph)).node("n1").position == (0.2, 0.0)
+
+
 def test_multiline_description_is_written_as_a_block():
     graph = graph_from_yaml(BASE)
     graph.description = "First line.\nSecond line."
