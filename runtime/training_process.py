@@ -36,6 +36,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from graph.files import graph_from_yaml, graph_to_yaml
 from runtime.events import BatchEnd, EpochEnd, TrainingFailed
 
 FLUSH_SECONDS = 0.25
@@ -84,6 +85,10 @@ def rebuild_model(graph: Any, dataset: Any, weights: list) -> Any:
 # The parent side ---------------------------------------------------------------------
 
 
+def _ignore(_event: object) -> None:
+    """The listener of a run that has ended."""
+
+
 class RemoteRun:
     """A run sent to the training process. Control it from any thread.
 
@@ -123,6 +128,10 @@ class RemoteRun:
             self._on_event(payload)
         finally:
             if isinstance(payload, TrainingOutcome):
+                # The listener is done with: the reader thread must not keep
+                # (and later be the one to free) whatever the listener holds,
+                # such as a Qt object of the caller's.
+                self._on_event = _ignore
                 self._finished.set()
 
 
@@ -156,8 +165,13 @@ class TrainingProcess:
         with self._lock:
             self._start_locked()
 
-    def train(self, graph: Any, base_dir: Path | None, on_event: Listener,
-              flush_seconds: float = FLUSH_SECONDS) -> RemoteRun:  # fmt: skip
+    def train(
+        self,
+        graph: Any,
+        base_dir: Path | None,
+        on_event: Listener,
+        flush_seconds: float = FLUSH_SECONDS,
+    ) -> RemoteRun:
         """Sends `graph` (a NetworkGraph) to be trained; returns at once.
 
         Args:
@@ -166,15 +180,14 @@ class TrainingProcess:
             on_event: Receives the run's events on the reader thread (see RemoteRun).
             flush_seconds: Longest time batch events wait before being sent.
         """
-        from graph.files import graph_to_yaml
-
         request = RunRequest(graph_to_yaml(graph), base_dir, flush_seconds)
         with self._lock:
             self._start_locked()
             run = RemoteRun(self, self._next_id, on_event, self._process)
             self._next_id += 1
             self._runs[run.run_id] = run
-            self._requests.send(("train", run.run_id, request))
+            # If the child is dying, the reader fails this run with the others.
+            self._send_locked(("train", run.run_id, request))
         return run
 
     def close(self, timeout: float = 1.0) -> None:
@@ -203,9 +216,11 @@ class TrainingProcess:
         child_requests, requests = context.Pipe(duplex=False)
         events, child_events = context.Pipe(duplex=False)
         process = context.Process(
-            target=_serve, args=(child_requests, child_events),
-            name="deepwire-training", daemon=True,
-        )  # fmt: skip
+            target=_serve,
+            args=(child_requests, child_events),
+            name="deepwire-training",
+            daemon=True,
+        )
         process.start()
         # Only the child holds these ends now, so its death reads as end-of-file.
         child_requests.close()
@@ -343,7 +358,6 @@ class _ChildRun:
         """Trains and sends the outcome (never raises)."""
         dataset = None
         try:
-            from graph.files import graph_from_yaml
             from runtime.data import DataError, load_dataset
             from runtime.trainer import Trainer
 
@@ -367,9 +381,11 @@ class _ChildRun:
                 from runtime.evaluation import diagnose
 
                 outcome = TrainingOutcome(
-                    replace(result, model=None), dataset, diagnose(result.history),
+                    replace(result, model=None),
+                    dataset,
+                    diagnose(result.history),
                     result.model.get_weights(),
-                )  # fmt: skip
+                )
             self._send_outcome(outcome)
         except Exception as error:  # a Keras or library failure must not end the child
             self._flush()
