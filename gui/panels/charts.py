@@ -4,17 +4,17 @@ Events only append numbers to growable numpy buffers; a QTimer redraws the
 curves whose data changed with `setData` on array views. Nothing is drawn
 per batch, so drawing costs the same however fast training runs.
 
-Drawing holds the GIL, and every millisecond of it is taken from the
-training thread. So the redraw period follows what drawing costs on this
-machine: the charts spend at most DRAW_BUDGET of the time drawing, redrawn
-every REDRAW_MS at best (4 times a second) and every MAX_REDRAW_MS at worst.
+Drawing takes CPU from training (which runs in its own process) and holds
+the GIL that the app's own TensorFlow jobs need. So the redraw period
+follows what drawing costs on this machine: the charts spend at most
+DRAW_BUDGET of the time drawing, redrawn every REDRAW_MS at best (4 times a
+second) and every MAX_REDRAW_MS at worst.
 
 The plots' ranges are kept here rather than by pyqtgraph's auto-range: the
 x axis spans the run's epochs from the start, and the y axis widens when the
 data leaves it. Auto-range re-measured every item and re-laid out the axes
-on every redraw, which doubled the GUI thread's drawing time; that time is
-taken from training, which shares the GIL with it. A user who zooms or pans
-a plot takes over its range until the next run.
+on every redraw, which doubled the GUI thread's drawing time. A user who
+zooms or pans a plot takes over its range until the next run.
 
 Per-batch curves: Keras reports running means over the epoch so far; for
 metrics that are means (loss, accuracy, mae, mse) each batch's own value is

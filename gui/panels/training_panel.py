@@ -235,8 +235,8 @@ class TrainingPanel(QWidget):
         self._paused = False
         self._first_batch = None
         self._last_epoch_logs = {}
-        # Empty until the first batch: a "busy" bar would repaint all the while,
-        # taking the GIL from loading and building.
+        # Empty until the first batch: a "busy" bar would repaint all the while
+        # for nothing.
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.progress_label.setText("Loading data and building the model…")

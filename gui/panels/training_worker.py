@@ -104,18 +104,13 @@ class TrainingJob:
         self, graph: NetworkGraph, base_dir: Path | None = None, parent: QObject | None = None
     ) -> None:
         self.worker = TrainingWorker(graph, base_dir, parent=parent)
-        self.remote: RemoteRun | None = None
 
     def start(self) -> None:
         prepare_worker_threads()  # before the process's reader thread may start
-        self.remote = self.worker.start()
-        track_job(self.remote, self.remote.stop)
-
-    @property
-    def running(self) -> bool:
-        return self.remote is not None and not self.remote.finished
+        remote = self.worker.start()
+        track_job(remote, remote.stop)
 
     def wait(self, timeout_s: float = 60.0) -> bool:
-        if self.remote is not None:
-            self.remote.join(timeout_s)
-        return not self.running
+        """Waits for the run's outcome; returns whether it came."""
+        remote = self.worker.remote
+        return remote is None or remote.join(timeout_s)

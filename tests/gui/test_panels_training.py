@@ -197,6 +197,7 @@ def test_training_keeps_the_height_the_user_gave_the_panel(qtbot, make_window):
     qtbot.waitUntil(lambda: dock.isVisible() and dock.height() > chosen + 50, timeout=2_000)
 
 
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 def test_a_crash_of_the_training_process_shows_a_message_and_the_next_run_works(qtbot, make_window):
     window = make_window(example(epochs=200))
     panel = window.panels.training
