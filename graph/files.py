@@ -25,8 +25,6 @@ from __future__ import annotations
 import copy
 import math
 import os
-import secrets
-import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +32,7 @@ from typing import Any
 
 import yaml
 
+from graph import atomic
 from graph.catalog import CATALOG
 from graph.model import AddEdge, AddNode, Edge, GraphError, NetworkGraph, Node
 from graph.params import Param, ParamError
@@ -679,25 +678,9 @@ def _round(coordinate: float) -> int | float:
 def save_graph(graph: NetworkGraph, path: str | os.PathLike) -> None:
     """Writes `graph` to `path` atomically.
 
-    The text goes to a temporary file in the same folder, which then replaces
-    `path` in one step: a crash or a full disk leaves the old file intact.
+    A crash, a kill or a full disk leaves the old file intact (graph.atomic).
 
     Raises:
         OSError: the file cannot be written; `path` is then unchanged.
     """
-    path = Path(path)
-    data = graph_to_yaml(graph).encode("utf-8")
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    # os.open honours the umask, unlike tempfile's private 0600 files.
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(descriptor, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        if path.exists():
-            shutil.copymode(path, temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    atomic.write_text(path, graph_to_yaml(graph))
