@@ -115,3 +115,75 @@ class TuningFinished:
     best_params: dict[str, Any] = field(default_factory=dict)
     best_value: float | None = None
     trials: int = 0
+
+
+# Events every run kind may emit (runtime.runs) ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Work advanced.
+
+    Attributes:
+        fraction: Done so far, from 0 to 1, or None when unknown.
+        text: What is happening, for a status line ("Round 3 of 10").
+    """
+
+    fraction: float | None
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """A line worth showing the user in the run's log."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class RoundEnd:
+    """A round of a multi-step run ended (a federated round, a continual task, a trial).
+
+    Attributes:
+        round: The round (from 1).
+        rounds: Rounds planned.
+        logs: Its headline metrics (e.g. val_loss, val_accuracy, epsilon).
+        details: Anything else the kind's panel draws (plain, picklable values).
+    """
+
+    round: int
+    rounds: int
+    logs: dict[str, float]
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    """A run ended with a result (also when the user stopped it and a partial result was kept).
+
+    Attributes:
+        kind: The run kind's name.
+        result: What the kind's `execute` returned (plain and picklable).
+        stopped_by_user: True when the user's stop ended it early.
+    """
+
+    kind: str
+    result: Any
+    stopped_by_user: bool = False
+
+
+@dataclass(frozen=True)
+class RunFailed:
+    """A run could not run or could not go on.
+
+    Attributes:
+        kind: The run kind's name.
+        message: What went wrong and what to try.
+        node_id: The graph node at fault, when there is one.
+        stopped_by_user: True when it ended because the user stopped it, with no result.
+    """
+
+    kind: str
+    message: str
+    node_id: str | None = None
+    stopped_by_user: bool = False

@@ -1,0 +1,1 @@
+"""One module per run kind; each registers itself (see runtime.runs.registry)."""
