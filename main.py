@@ -1,45 +1,90 @@
 """DeepWire: design, check, train and export neural networks by drawing them.
 
 `python main.py [FILE]` opens the editor; sub-commands do the same work
-headless. Each command's implementation lives with the package that owns it,
-imported only when that command runs, so none pays for TensorFlow or Qt
-unless it needs them.
+headless. Commands are found, not wired: each is one module in `graph/cli/`,
+`codegen/cli/` or `runtime/cli/` with `add_arguments(parser)` and
+`run(args) -> int`; its name is the module's (or its `COMMAND = "..."`), its
+help the first line of its docstring. Only the chosen command's module is
+imported, so none pays for TensorFlow or Qt unless it needs them.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib
+import pkgutil
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_EXAMPLE = Path(__file__).resolve().parent / "examples" / "mlp_digits.yaml"
+ROOT = Path(__file__).resolve().parent
+DEFAULT_EXAMPLE = ROOT / "examples" / "mlp_digits.yaml"
 
-# command -> (module with `add_arguments(parser)` and `run(args) -> int`, help)
-COMMANDS = {
-    "validate": ("graph.commands", "check a graph file; exit code 1 when it is invalid"),
-    "summary": ("graph.commands", "print a Keras-style summary of a graph file"),
-    "export": ("codegen.commands", "export a graph file as Python code"),
-    "import": ("runtime.commands", "turn a saved Keras model into a graph file"),
-    "train": ("runtime.commands", "train a graph file on its dataset"),
-    "tune": ("runtime.commands", "search hyperparameters of a graph file"),
-    "deploy": ("runtime.commands", "export a trained model for deployment"),
-}
+# The packages that hold commands, lightest first (the order of the help listing).
+COMMAND_PACKAGES = ("graph.cli", "codegen.cli", "runtime.cli")
 
 
-def build_command_parser(command: str) -> argparse.ArgumentParser:
-    module_name, help_text = COMMANDS[command]
-    parser = argparse.ArgumentParser(prog=f"deepwire {command}", description=help_text)
-    importlib.import_module(module_name).add_arguments(command, parser)
+@dataclass(frozen=True)
+class CommandInfo:
+    name: str
+    module: str
+    help: str
+
+
+def _declared(path: Path) -> tuple[bool, str | None, str]:
+    """Whether a module is a command, its COMMAND override and docstring summary.
+
+    Read from the source, without importing the module.
+    """
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    functions = {s.name for s in tree.body if isinstance(s, ast.FunctionDef)}
+    name = None
+    for statement in tree.body:
+        if (
+            isinstance(statement, ast.Assign)
+            and [getattr(target, "id", None) for target in statement.targets] == ["COMMAND"]
+            and isinstance(statement.value, ast.Constant)
+        ):
+            name = statement.value.value
+    summary = (ast.get_docstring(tree) or "").strip().splitlines()
+    is_command = {"add_arguments", "run"} <= functions
+    return is_command, name, summary[0].rstrip(".") if summary else ""
+
+
+def discover_commands() -> dict[str, CommandInfo]:
+    """Every command module, by command name."""
+    commands: dict[str, CommandInfo] = {}
+    for package in COMMAND_PACKAGES:
+        folder = ROOT.joinpath(*package.split("."))
+        for module in pkgutil.iter_modules([str(folder)]):
+            path = folder / f"{module.name}.py"
+            if module.ispkg or not path.exists():
+                continue
+            is_command, name, summary = _declared(path)
+            if not is_command:
+                continue  # a helper the commands share
+            name = name or module.name.replace("_", "-")
+            commands[name] = CommandInfo(name, f"{package}.{module.name}", summary)
+    return commands
+
+
+def build_command_parser(command: CommandInfo) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"deepwire {command.name}", description=command.help + "."
+    )
+    importlib.import_module(command.module).add_arguments(parser)
     return parser
 
 
-def build_app_parser() -> argparse.ArgumentParser:
-    commands = "\n".join(f"  {name:<10} {help_text}" for name, (_, help_text) in COMMANDS.items())
+def build_app_parser(commands: dict[str, CommandInfo]) -> argparse.ArgumentParser:
+    listing = "\n".join(f"  {info.name:<11} {info.help}" for info in commands.values())
     parser = argparse.ArgumentParser(
         prog="deepwire",
         description="Open the DeepWire editor, or run a command headless.",
-        epilog=f"commands (deepwire COMMAND --help for details):\n{commands}",
+        epilog=f"commands (deepwire COMMAND --help for details):\n{listing}\n\n"
+        "exit codes: 0 done; 1 the input is invalid or the run failed; "
+        "2 a bad file or argument",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("file", nargs="?", type=Path, help="graph file to open")
@@ -51,11 +96,12 @@ def build_app_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] in COMMANDS:
-        command, rest = argv[0], argv[1:]
-        args = build_command_parser(command).parse_args(rest)
-        return importlib.import_module(COMMANDS[command][0]).run(command, args)
-    args = build_app_parser().parse_args(argv)
+    commands = discover_commands()
+    if argv and argv[0] in commands:
+        command = commands[argv[0]]
+        args = build_command_parser(command).parse_args(argv[1:])
+        return importlib.import_module(command.module).run(args)
+    args = build_app_parser(commands).parse_args(argv)
     from gui.app import run_app
 
     return run_app(args.file, args.screenshot)

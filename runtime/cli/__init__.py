@@ -1,1 +1,1 @@
-"""One module per headless command: add_arguments(parser) and run(args)."""
+"""One module per headless command that needs TensorFlow (see main.py)."""

@@ -1,4 +1,6 @@
-"""`deepwire deploy FILE --format keras|saved_model|tflite|onnx|all [-o DIR]`.
+"""Export a trained model for deployment.
+
+`deepwire deploy FILE --format keras|saved_model|tflite|onnx|all [-o DIR]`.
 
 Trains the graph first (or takes `--model model.keras`), then exports each
 format, verifies it by loading it back with its own runtime and comparing

@@ -1,4 +1,6 @@
-"""`deepwire import MODEL [-o graph.yaml]`: a saved Keras model as a graph file.
+"""Turn a saved Keras model (.keras, .h5 or a JSON config) into a graph file.
+
+`deepwire import MODEL [-o graph.yaml]`.
 
 Exit codes: 0 imported, 1 the model uses something the catalog lacks,
 2 the output cannot be written.
@@ -9,6 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+
+COMMAND = "import"  # the module cannot be called import.py
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

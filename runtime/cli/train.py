@@ -1,4 +1,6 @@
-"""`deepwire train FILE [--epochs N] [-o DIR]`: train a graph file on its dataset.
+"""Train a graph file on its dataset.
+
+`deepwire train FILE [--epochs N] [-o DIR]`.
 
 Prints progress to stderr and a metrics table of the test split to stdout,
 then saves DIR/model.keras and DIR/metrics.json (history, test metrics,

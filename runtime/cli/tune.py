@@ -1,4 +1,6 @@
-"""`deepwire tune FILE --trials N [-o TUNED.yaml]`: search hyperparameters with Optuna.
+"""Search hyperparameters of a graph file with Optuna.
+
+`deepwire tune FILE --trials N [-o TUNED.yaml]`.
 
 Prints one line per trial and the best settings, and writes the graph with
 the best settings applied to TUNED.yaml (default: FILE's name + _tuned.yaml

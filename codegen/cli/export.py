@@ -1,4 +1,4 @@
-"""`deepwire export FILE [-o OUT] [--script]`: a graph file as Python code.
+"""Export a graph file as Python code (the model, or a full training script with --script).
 
 Exit codes: 0 exported, 1 the graph is invalid (its problems are listed),
 2 the file cannot be read or the output cannot be written.
@@ -15,7 +15,7 @@ from codegen.python_source import export_model_code, export_training_script
 from graph.files import GraphFileError, load_graph
 
 
-def add_arguments(command: str, parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=Path, help="graph file (.yaml) to export")
     parser.add_argument(
         "-o", "--output", type=Path, metavar="OUT.py", help="write here instead of stdout"
@@ -27,7 +27,7 @@ def add_arguments(command: str, parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(command: str, args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     try:
         graph = load_graph(args.file)
     except GraphFileError as error:

@@ -1,0 +1,1 @@
+"""One module per headless command that needs only the graph package (see main.py)."""
