@@ -36,7 +36,7 @@ from graph import atomic
 from graph.catalog import CATALOG
 from graph.model import AddEdge, AddNode, Edge, GraphError, NetworkGraph, Node
 from graph.params import Param, ParamError
-from graph.settings import DATASET_PARAMS, TRAINING_PARAMS, coerce_section
+from graph.settings import SECTIONS, coerce_section, default_section
 
 FORMAT = "deepwire-graph"
 FORMAT_VERSION = 1
@@ -49,7 +49,6 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 """Larger files are refused: a graph file is text of a few kilobytes."""
 
 TOP_LEVEL_KEYS = ("format", "version", "name", "description", "nodes", "edges")
-SETTINGS_SECTIONS = {"training": TRAINING_PARAMS, "dataset": DATASET_PARAMS}
 NODE_KEYS = ("id", "type", "name", "params", "position")
 EDGE_KEYS = ("source", "target", "port")
 
@@ -313,7 +312,7 @@ class _FileReader:
         checked = self.check(data, default_name)
         graph = NetworkGraph(checked.name, checked.description)
         for section, values in checked.settings.items():
-            setattr(graph, section, values)
+            graph.settings[section] = values
         try:
             for node in checked.nodes:
                 graph.apply(AddNode(node))
@@ -325,7 +324,7 @@ class _FileReader:
         return graph
 
     def check(self, data: dict, default_name: str) -> _CheckedFile:
-        known = (*TOP_LEVEL_KEYS, *SETTINGS_SECTIONS)
+        known = (*TOP_LEVEL_KEYS, *SECTIONS)
         for key in data:
             if key not in known:
                 raise self.error(
@@ -344,8 +343,7 @@ class _FileReader:
         nodes = self.check_nodes(data["nodes"])
         edges = self.check_edges(data.get("edges", []), nodes)
         settings = {
-            section: self.check_settings(section, data.get(section, {}))
-            for section in SETTINGS_SECTIONS
+            section: self.check_settings(section, data.get(section, {})) for section in SECTIONS
         }
         return _CheckedFile(name, description, tuple(nodes.values()), edges, settings)
 
@@ -459,7 +457,7 @@ class _FileReader:
     # Settings -------------------------------------------------------------------
 
     def check_settings(self, section: str, values: Any) -> dict[str, Any]:
-        params = SETTINGS_SECTIONS[section]
+        params = SECTIONS[section].params
         if values is None:
             values = {}
         if not isinstance(values, dict):
@@ -625,9 +623,11 @@ def graph_to_yaml(graph: NetworkGraph) -> str:
             _FlowMap(source=e.source, target=e.target, port=e.port)
             for e in sorted(graph.edges, key=_edge_order(graph))
         ],
-        "training": {key: _plain(value) for key, value in graph.training.items()},
-        "dataset": {key: _plain(value) for key, value in graph.dataset.items()},
     }
+    for name, section in SECTIONS.items():
+        values = graph.settings[name]
+        if section.always_saved or values != default_section(section.params):
+            data[name] = {key: _plain(value) for key, value in values.items()}
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, indent=2)
 
 

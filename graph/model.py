@@ -17,7 +17,7 @@ import networkx as nx
 
 from graph.catalog import layer_type
 from graph.params import ParamError
-from graph.settings import DATASET_PARAMS, TRAINING_PARAMS, coerce_section, default_section
+from graph.settings import SECTIONS, coerce_section, default_settings
 
 Position = tuple[float, float]
 
@@ -83,8 +83,24 @@ class NetworkGraph:
         self._graph = nx.MultiDiGraph()
         self._listeners: list[Listener] = []
         self._ids = itertools.count(1)
-        self.training: dict[str, Any] = default_section(TRAINING_PARAMS)
-        self.dataset: dict[str, Any] = default_section(DATASET_PARAMS)
+        # One dict per section of graph.settings.SECTIONS.
+        self.settings: dict[str, dict[str, Any]] = default_settings()
+
+    @property
+    def training(self) -> dict[str, Any]:
+        return self.settings["training"]
+
+    @training.setter
+    def training(self, values: dict[str, Any]) -> None:
+        self.settings["training"] = values
+
+    @property
+    def dataset(self) -> dict[str, Any]:
+        return self.settings["dataset"]
+
+    @dataset.setter
+    def dataset(self, values: dict[str, Any]) -> None:
+        self.settings["dataset"] = values
 
     # Reading -----------------------------------------------------------------
 
@@ -208,8 +224,7 @@ class NetworkGraph:
     def copy(self) -> NetworkGraph:
         """A deep copy without listeners."""
         other = NetworkGraph(self.name, self.description)
-        other.training = copy.deepcopy(self.training)
-        other.dataset = copy.deepcopy(self.dataset)
+        other.settings = copy.deepcopy(self.settings)
         for node in self.nodes:
             other._insert_node(node.copy())
         for edge in self.edges:
@@ -384,18 +399,18 @@ class MoveNodes(Command):
 
 @dataclass
 class SetSettings(Command):
-    """Changes training or dataset settings (`section` is "training" or "dataset")."""
+    """Changes settings of one section (a key of graph.settings.SECTIONS)."""
 
     section: str
     changes: dict[str, Any]
     text = "Change settings"
 
     def apply(self, graph: NetworkGraph) -> Command:
-        current = getattr(graph, self.section)
-        params = TRAINING_PARAMS if self.section == "training" else DATASET_PARAMS
+        current = graph.settings[self.section]
+        params = SECTIONS[self.section].params
         coerced = coerce_section(params, {**current, **self.changes}, self.section)
         old = {name: current.get(name) for name in self.changes}
-        setattr(graph, self.section, coerced)
+        graph.settings[self.section] = coerced
         graph._emit(GraphEvent("settings_changed", section=self.section))
         return SetSettings(self.section, old)
 

@@ -1,13 +1,16 @@
-"""Training and dataset settings stored with a graph, so a file reproduces a run.
+"""The settings stored with a graph, so a file reproduces a run.
 
-Declared with the same :class:`Param` as layer parameters: the training and
-data panels generate their editors from these tuples, and graph files are
-checked against them.
+Each section (training, dataset, and one per kind of run that has settings of
+its own) is declared once here, in `SECTIONS`, with the same :class:`Param` as
+layer parameters: the graph model keeps one dict per section, graph files read
+and write every section, and the panels generate their forms from the params.
+Adding a section is declaring its params and registering it below.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +125,44 @@ DATASET_PARAMS: tuple[Param, ...] = (
     Param("color_mode", "choice", "grayscale", choices=("grayscale", "rgb"), help="Image channels"),
     Param("seed", "int", 42, minimum=0, help="Seed of the split and generators"),
 )
+
+
+@dataclass(frozen=True)
+class SettingsSection:
+    """One section of a graph's settings.
+
+    Args:
+        name: Its key in graph files ("training").
+        title: How the user sees it ("Training").
+        params: Its settings, in the order forms show them.
+        always_saved: Whether files always write it in full; other sections are
+            written only when some value differs from its default, so files of
+            graphs that never used a feature do not mention it.
+    """
+
+    name: str
+    title: str
+    params: tuple[Param, ...]
+    always_saved: bool = False
+
+
+SECTIONS: dict[str, SettingsSection] = {}
+
+
+def register_section(section: SettingsSection) -> SettingsSection:
+    if section.name in SECTIONS:
+        raise ValueError(f"settings section {section.name!r} is declared twice")
+    SECTIONS[section.name] = section
+    return section
+
+
+register_section(SettingsSection("training", "Training", TRAINING_PARAMS, always_saved=True))
+register_section(SettingsSection("dataset", "Dataset", DATASET_PARAMS, always_saved=True))
+
+
+def default_settings() -> dict[str, dict[str, Any]]:
+    """Every registered section at its defaults."""
+    return {name: default_section(section.params) for name, section in SECTIONS.items()}
 
 
 def default_section(params: tuple[Param, ...]) -> dict[str, Any]:
