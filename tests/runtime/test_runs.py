@@ -155,7 +155,8 @@ def test_controls_reach_what_a_kind_hands_them_also_when_given_late():
 def test_the_train_kind_inline_reports_its_data_epochs_and_weights():
     events: list = []
     graph = mlp(epochs=2)
-    outcome = run_inline(RunRequest("train", graph_to_yaml(graph), None, {"epochs": 1}), events.append)
+    request = RunRequest("train", graph_to_yaml(graph), None, {"epochs": 1})
+    outcome = run_inline(request, events.append)
     assert isinstance(outcome, RunFinished) and isinstance(outcome.result, TrainingOutcome)
     assert isinstance(events[0], LogLine) and "digits" in events[0].text
     assert [event.epoch for event in events if isinstance(event, EpochEnd)] == [1]
