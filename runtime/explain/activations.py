@@ -1,0 +1,50 @@
+"""What a node outputs for a sample: the learner's view inside the network."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from runtime.explain.errors import ExplainError
+from runtime.explain.scoring import ModelScorer
+
+
+@dataclass(frozen=True)
+class NodeOutput:
+    """One node's output for one sample.
+
+    Attributes:
+        node: The layer (graph node) name.
+        values: The output without the batch dimension: (h, w, channels) feature
+            maps, (steps, units) sequences or (units,) vectors. A node with several
+            outputs (an LSTM returning its state) gives its first.
+        minimum, mean, maximum: Summary of `values`.
+    """
+
+    node: str
+    values: np.ndarray
+    minimum: float
+    mean: float
+    maximum: float
+
+
+def node_output(scorer: ModelScorer, x: np.ndarray, node: str) -> NodeOutput:
+    """The output of layer `node` for sample `x`, from a Keras sub-model ending at that layer.
+
+    Raises:
+        ExplainError: when the model has no such node.
+    """
+    model = scorer.model
+    try:
+        layer = model.get_layer(node)
+    except ValueError:
+        names = ", ".join(layer.name for layer in model.layers)
+        raise ExplainError(
+            f"There is no node named {node!r} in the model. Its nodes: {names}", node
+        ) from None
+    output = layer.output[0] if isinstance(layer.output, (list, tuple)) else layer.output
+    probe = keras.Model(model.inputs, output)
+    values = np.asarray(probe(scorer.feed(x[None].astype("float32")), training=False))[0]
+    return NodeOutput(node, values, float(values.min()), float(values.mean()), float(values.max()))
