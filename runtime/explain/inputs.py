@@ -72,8 +72,8 @@ def read_sample(path: str | Path, shape: tuple[int, ...]) -> np.ndarray:
                 f"{path}: unknown kind of file {suffix!r}; give an image "
                 f"({', '.join(sorted(IMAGE_SUFFIXES))}), a .csv row or a .npy array"
             )
-    except (OSError, ValueError) as error:
-        raise ExplainError(f"{path}: cannot read it ({error})") from None
+    except (OSError, ValueError, EOFError, TypeError) as error:
+        raise ExplainError(f"{path}: cannot read it ({error or type(error).__name__})") from None
     if values.size != math.prod(shape):
         raise ExplainError(
             f"{path}: holds {values.size} values but a sample has shape {shape} "

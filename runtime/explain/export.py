@@ -1,0 +1,64 @@
+"""Explanations written to files: the picture (PNG), the numbers (CSV and NPY).
+
+Shared by the command line and the panel's save and batch export, so both
+write the same files for the same explanation. Every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+from graph.atomic import write_bytes, write_text
+from runtime.explain.explain import Explanation
+from runtime.explain.png import png_bytes
+from runtime.explain.render import explanation_picture
+
+
+def feature_labels(explanation: Explanation, feature_names: tuple[str, ...]) -> list[str]:
+    """A name per attribution: the dataset's feature names when they match, else positions."""
+    values = explanation.attributions
+    if len(feature_names) == values.size:
+        return list(feature_names)
+    return ["_".join(map(str, index)) for index in np.ndindex(values.shape)]
+
+
+def attributions_csv(explanation: Explanation, feature_names: tuple[str, ...]) -> str:
+    """One row per attribution: feature, value (and std for permutation importance)."""
+    names = feature_labels(explanation, feature_names)
+    values = explanation.attributions.ravel()
+    spread = explanation.spread
+    lines = ["feature,value" + (",std" if spread is not None else "")]
+    for i, (name, value) in enumerate(zip(names, values, strict=True)):
+        row = f"{_quoted(name)},{float(value):.9g}"
+        lines.append(row + (f",{float(spread.ravel()[i]):.9g}" if spread is not None else ""))
+    return "\n".join(lines) + "\n"
+
+
+def _quoted(text: str) -> str:
+    return f'"{text.replace(chr(34), chr(34) * 2)}"' if any(c in text for c in ',"\n') else text
+
+
+def write_explanation(
+    explanation: Explanation,
+    folder: Path,
+    stem: str,
+    feature_names: tuple[str, ...],
+    images: bool,
+    opacity: float = 0.5,
+) -> list[Path]:
+    """Writes folder/stem.png, stem.csv and stem.npy; returns their paths.
+
+    Raises:
+        OSError: when a file cannot be written.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    picture, table, array = (folder / f"{stem}{suffix}" for suffix in (".png", ".csv", ".npy"))
+    write_bytes(picture, png_bytes(explanation_picture(explanation, images, opacity)))
+    write_text(table, attributions_csv(explanation, feature_names))
+    buffer = io.BytesIO()
+    np.save(buffer, explanation.attributions, allow_pickle=False)
+    write_bytes(array, buffer.getvalue())
+    return [picture, table, array]
