@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import keras
 import numpy as np
 
 from runtime.explain.errors import ExplainError
@@ -44,7 +43,6 @@ def node_output(scorer: ModelScorer, x: np.ndarray, node: str) -> NodeOutput:
         raise ExplainError(
             f"There is no node named {node!r} in the model. Its nodes: {names}", node
         ) from None
-    output = layer.output[0] if isinstance(layer.output, (list, tuple)) else layer.output
-    probe = keras.Model(model.inputs, output)
+    probe = scorer.probe(layer)
     values = np.asarray(probe(scorer.feed(x[None].astype("float32")), training=False))[0]
     return NodeOutput(node, values, float(values.min()), float(values.mean()), float(values.max()))

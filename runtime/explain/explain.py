@@ -124,8 +124,8 @@ def explain(
     if x is None:
         raise ExplainError(f"{METHODS[method].title} explains one sample; none was given.")
     x = scorer.check_sample(x)
-    target = scorer.target_for(x, target)
     prediction = scorer.predict(x[None])[0]
+    target = scorer.target_for(prediction, target)
     extra: dict = {}
     used_node = None
     if method == "gradcam":

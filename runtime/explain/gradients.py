@@ -95,13 +95,19 @@ def grad_cam(
         ExplainError: for an unknown node or one without spatial output.
     """
     layer = _conv_layer(scorer.model, node)
-    model = scorer.model
-    probe = keras.Model(model.inputs, [layer.output, *model.outputs])
-    with tf.GradientTape() as tape:
-        activations, *outputs = probe(scorer.feed(tf.constant(x[None])), training=False)
-        tape.watch(activations)
-        score = scorer.pick(outputs if len(outputs) > 1 else outputs[0])[:, target]
-    gradients = tape.gradient(score, activations)
+    probe = scorer.probe(layer, with_outputs=True)
+
+    def factory():
+        def activations_and_gradients(x, target):
+            with tf.GradientTape() as tape:
+                activations, *outputs = probe(scorer.feed(x), training=False)
+                score = scorer.pick(outputs if len(outputs) > 1 else outputs[0])[:, target]
+            return activations, tape.gradient(score, activations)
+
+        return activations_and_gradients
+
+    run = scorer.traced(f"gradcam|{layer.name}|{scorer.output}", factory)
+    activations, gradients = run(tf.constant(x[None]), tf.constant(target))
     if gradients is None:
         raise ExplainError(
             f"The score does not depend on node {layer.name}, so Grad-CAM shows nothing "
@@ -118,13 +124,21 @@ def grad_cam(
 
 def _gradients(scorer: ModelScorer, points: np.ndarray, target: int) -> np.ndarray:
     """d score[target] / d input for each sample in `points`, in batches."""
-    parts = []
-    for start in range(0, len(points), GRADIENT_BATCH):
-        batch = tf.constant(points[start : start + GRADIENT_BATCH])
-        with tf.GradientTape() as tape:
-            tape.watch(batch)
-            score = scorer(batch)[:, target]
-        parts.append(tape.gradient(score, batch).numpy())
+
+    def factory():
+        def gradient(batch, target):
+            with tf.GradientTape() as tape:
+                tape.watch(batch)
+                score = scorer(batch)[:, target]
+            return tape.gradient(score, batch)
+
+        return gradient
+
+    run = scorer.traced("gradient", factory)
+    parts = [
+        run(tf.constant(points[start : start + GRADIENT_BATCH]), tf.constant(target)).numpy()
+        for start in range(0, len(points), GRADIENT_BATCH)
+    ]
     return np.concatenate(parts)
 
 

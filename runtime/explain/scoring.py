@@ -41,6 +41,9 @@ class ModelScorer:
             )
         self.model = model
         self.output = output
+        self._probes: dict[str, keras.Model] = {}
+        self._traced: dict[str, object] = {}
+        self._forward = tf.function(self.__call__, reduce_retracing=True)
         self.sample_shape = tuple(int(d) for d in sample_shape)
         self.input_shapes = [tuple(int(d) for d in t.shape[1:]) for t in model.inputs]
         self.input_sizes = [math.prod(shape) for shape in self.input_shapes]
@@ -80,11 +83,34 @@ class ModelScorer:
         """The chosen output for samples `x` as a tensor (batch, units); differentiable."""
         return self.pick(self.model(self.feed(x), training=False))
 
+    def probe(self, layer: keras.layers.Layer, with_outputs: bool = False) -> keras.Model:
+        """A sub-model from the inputs to `layer`'s output (and the model's outputs), cached."""
+        key = f"{layer.name}|{with_outputs}"
+        if key not in self._probes:
+            output = layer.output[0] if isinstance(layer.output, (list, tuple)) else layer.output
+            outputs = [output, *self.model.outputs] if with_outputs else output
+            self._probes[key] = keras.Model(self.model.inputs, outputs)
+        return self._probes[key]
+
+    def traced(self, key: str, factory):
+        """`factory()` wrapped in tf.function once per scorer and `key`, then reused.
+
+        Tracing costs a few hundred milliseconds once; every later explanation of
+        this model then runs as one graph call instead of many eager operations.
+        """
+        if key not in self._traced:
+            self._traced[key] = tf.function(factory(), reduce_retracing=True)
+        return self._traced[key]
+
     def predict(self, x: np.ndarray, batch_size: int = PREDICT_BATCH) -> np.ndarray:
-        """The chosen output for samples `x` as a NumPy array (batch, units)."""
+        """The chosen output for samples `x` as a NumPy array (batch, units).
+
+        Runs a traced (tf.function) forward pass: after the first call of a
+        batch size, each call costs little more than the arithmetic.
+        """
         x = np.asarray(x, dtype="float32").reshape(-1, *self.sample_shape)
         parts = [
-            self(tf.constant(x[start : start + batch_size])).numpy()
+            self._forward(tf.constant(x[start : start + batch_size])).numpy()
             for start in range(0, len(x), batch_size)
         ]
         return np.concatenate(parts) if parts else np.zeros((0, self.units), "float32")
@@ -110,11 +136,16 @@ class ModelScorer:
             raise ExplainError("The sample holds missing or infinite values (NaN or inf).")
         return x
 
-    def target_for(self, x: np.ndarray, target: int | None) -> int:
-        """The output unit to explain: `target` if given (checked), else the predicted class."""
+    def target_for(self, prediction: np.ndarray, target: int | None) -> int:
+        """The output unit to explain: `target` if given (checked), else the predicted class.
+
+        Args:
+            prediction: The chosen output's values for the sample (units,).
+            target: The unit asked for, or None.
+        """
         units = self.units
         if target is None:
-            return int(np.argmax(self.predict(x[None])[0])) if units > 1 else 0
+            return int(np.argmax(prediction)) if units > 1 else 0
         if not 0 <= int(target) < units:
             raise ExplainError(
                 f"The output {self.output_name} has {units} unit(s); choose a target "

@@ -210,3 +210,17 @@ def test_bad_samples_and_options_get_clear_messages(image_model):
         explain(scorer, "ig", x_test[0], target=5)
     with pytest.raises(ExplainError, match="Unknown explanation method 'lime'"):
         explain(scorer, "lime", x_test[0])
+
+
+def test_gradcam_refuses_a_node_off_the_way_to_the_chosen_output():
+    inputs = keras.Input((6, 6, 1))
+    left = keras.layers.Conv2D(2, 3, name="left_conv")(inputs)
+    right = keras.layers.Conv2D(2, 3, name="right_conv")(inputs)
+    first = keras.layers.Dense(2, name="first")(keras.layers.Flatten()(left))
+    second = keras.layers.Dense(2, name="second")(keras.layers.Flatten()(right))
+    model = keras.Model(inputs, [first, second])
+    x = np.ones((6, 6, 1), "float32")
+    on_the_way = explain(ModelScorer(model, (6, 6, 1), output=1), "gradcam", x, node="right_conv")
+    assert on_the_way.heatmap.shape == (6, 6)
+    with pytest.raises(ExplainError, match="does not depend on node left_conv"):
+        explain(ModelScorer(model, (6, 6, 1), output=1), "gradcam", x, node="left_conv")
