@@ -62,3 +62,26 @@ def write_explanation(
     np.save(buffer, explanation.attributions, allow_pickle=False)
     write_bytes(array, buffer.getvalue())
     return [picture, table, array]
+
+
+def samples_per_class(y: np.ndarray, per_class: int) -> list[int]:
+    """Indices of the first `per_class` samples of each class in `y`, class by class."""
+    y = np.asarray(y)
+    return [int(i) for label in np.unique(y) for i in np.flatnonzero(y == label)[:per_class]]
+
+
+def batch_csv(rows: list[tuple[int, str, str, Explanation]], feature_names: tuple[str, ...]) -> str:
+    """One row per explained sample: index, true class, predicted class, then each attribution.
+
+    Args:
+        rows: (test index, true class name, explained class name, explanation).
+        feature_names: The dataset's names of the flattened features.
+    """
+    if not rows:
+        return "sample,true,explained\n"
+    names = feature_labels(rows[0][3], feature_names)
+    lines = [",".join(["sample", "true", "explained", *map(_quoted, names)])]
+    for index, true, explained, explanation in rows:
+        values = ",".join(f"{float(v):.9g}" for v in explanation.attributions.ravel())
+        lines.append(f"{index},{_quoted(true)},{_quoted(explained)},{values}")
+    return "\n".join(lines) + "\n"

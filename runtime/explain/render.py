@@ -79,6 +79,38 @@ def bar_chart(values: np.ndarray, bar: int = 10, width: int = 320) -> np.ndarray
     return picture
 
 
+def node_picture(values: np.ndarray, size: int = 320) -> np.ndarray:
+    """A node's output as a picture: a grid of feature maps, a strip, or a signed bar strip.
+
+    Feature maps (h, w, channels) are tiled in a near-square grid, each scaled
+    to its own range (dark low, bright high) and separated by a grey line;
+    sequences (steps, units) become a strip; vectors a one-row diverging strip.
+    """
+    values = np.asarray(values, "float64")
+    if values.ndim == 3:
+        height, width, channels = values.shape
+        columns = int(np.ceil(np.sqrt(channels)))
+        rows = int(np.ceil(channels / columns))
+        grid = np.full((rows * (height + 1) + 1, columns * (width + 1) + 1, 3), 128.0)
+        for channel in range(channels):
+            plane = values[..., channel]
+            low, high = plane.min(), plane.max()
+            scaled = (plane - low) / ((high - low) or 1.0)
+            top, left = (
+                1 + (channel // columns) * (height + 1),
+                1 + (channel % columns) * (width + 1),
+            )
+            grid[top : top + height, left : left + width] = ramp(scaled)
+        return _enlarge(np.clip(grid, 0, 255).astype(np.uint8), size)
+    if values.ndim == 2:
+        return strip(values, size)
+    vector = values.reshape(1, -1)
+    colours = diverging(vector) if vector.min() < 0 else ramp(vector / (vector.max() or 1.0))
+    width = max(1, size // vector.shape[1])
+    row = np.repeat(np.clip(colours, 0, 255).astype(np.uint8), width, axis=1)
+    return np.repeat(row, 24, axis=0)
+
+
 def explanation_picture(explanation: Explanation, images: bool, opacity: float = 0.5):
     """The picture for an explanation: overlay for images, strip for sequences, else bars.
 

@@ -9,8 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from runtime.explain.explain import Explanation
+from runtime.explain.export import batch_csv, samples_per_class
 from runtime.explain.png import png_bytes
-from runtime.explain.render import bar_chart, explanation_picture, overlay
+from runtime.explain.render import bar_chart, explanation_picture, node_picture, overlay
 
 
 @settings(max_examples=25, deadline=None)
@@ -51,3 +52,19 @@ def test_explanation_picture_picks_the_drawing_by_sample_layout():
     assert image.shape == (256, 256, 3)
     assert sequence.shape[:2] == (2 * 51, 5 * 51)
     assert bars.shape == (42, 320, 3)
+
+
+def test_node_pictures_tile_feature_maps_and_stretch_vectors():
+    maps = np.random.default_rng(0).normal(size=(6, 6, 16))
+    grid = node_picture(maps, size=320)
+    assert grid.shape[0] == grid.shape[1] and grid.shape[0] >= 4 * 7
+    vector = node_picture(np.array([-2.0, 0.0, 2.0]), size=300)
+    assert vector.shape == (24, 300, 3)
+    assert tuple(vector[0, 0]) == (33, 102, 172) and tuple(vector[0, 299]) == (178, 24, 43)
+
+
+def test_batch_helpers_pick_samples_per_class_and_write_one_row_each():
+    assert samples_per_class(np.array([1, 0, 1, 1, 0, 2]), 2) == [1, 4, 0, 2, 5]
+    explanation = Explanation("ig", np.array([0.5, -1.0]), np.zeros(2), 0, np.zeros(2), np.zeros(2))
+    text = batch_csv([(3, "a,b", "c", explanation)], ("x", "y"))
+    assert text.splitlines() == ["sample,true,explained,x,y", '3,"a,b",c,0.5,-1']
