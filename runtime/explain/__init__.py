@@ -11,5 +11,9 @@ Qt-free and driven by plain arrays. The modules:
   SHAP's model-agnostic permutation explainer.
 - `activations`: what a node outputs for a sample (feature maps, vectors).
 - `explain`: one entry point, `explain(scorer, method, ...)`, returning an `Explanation`.
-- `render` and `png`: explanations as RGB pictures and PNG bytes, without matplotlib.
+- `result`: `Explanation` and `NodeOutput`, plain data without TensorFlow.
+- `render`, `png` and `export`: pictures, PNG bytes and files, without matplotlib or
+  TensorFlow (the window draws results that the training process computed).
+- `inputs`: a sample file the user brings, preprocessed like the training data.
+- `errors`: `ExplainError`, the one error for input a user can fix.
 """

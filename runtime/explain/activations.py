@@ -2,31 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from runtime.explain.errors import ExplainError
+from runtime.explain.result import NodeOutput
 from runtime.explain.scoring import ModelScorer
-
-
-@dataclass(frozen=True)
-class NodeOutput:
-    """One node's output for one sample.
-
-    Attributes:
-        node: The layer (graph node) name.
-        values: The output without the batch dimension: (h, w, channels) feature
-            maps, (steps, units) sequences or (units,) vectors. A node with several
-            outputs (an LSTM returning its state) gives its first.
-        minimum, mean, maximum: Summary of `values`.
-    """
-
-    node: str
-    values: np.ndarray
-    minimum: float
-    mean: float
-    maximum: float
 
 
 def node_output(scorer: ModelScorer, x: np.ndarray, node: str) -> NodeOutput:

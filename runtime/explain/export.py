@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from graph.atomic import write_bytes, write_text
-from runtime.explain.explain import Explanation
 from runtime.explain.png import png_bytes
 from runtime.explain.render import explanation_picture
+from runtime.explain.result import Explanation
 
 
 def feature_labels(explanation: Explanation, feature_names: tuple[str, ...]) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from runtime.explain.explain import Explanation
+from runtime.explain.result import Explanation
 
 _RAMP = np.array(
     [[0, 0, 4], [87, 16, 110], [188, 55, 84], [249, 142, 9], [252, 255, 164]], "float64"

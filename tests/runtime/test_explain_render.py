@@ -8,10 +8,10 @@ import tensorflow as tf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runtime.explain.explain import Explanation
 from runtime.explain.export import batch_csv, samples_per_class
 from runtime.explain.png import png_bytes
 from runtime.explain.render import bar_chart, explanation_picture, node_picture, overlay
+from runtime.explain.result import Explanation
 
 
 @settings(max_examples=25, deadline=None)
@@ -68,3 +68,15 @@ def test_batch_helpers_pick_samples_per_class_and_write_one_row_each():
     explanation = Explanation("ig", np.array([0.5, -1.0]), np.zeros(2), 0, np.zeros(2), np.zeros(2))
     text = batch_csv([(3, "a,b", "c", explanation)], ("x", "y"))
     assert text.splitlines() == ["sample,true,explained,x,y", '3,"a,b",c,0.5,-1']
+
+
+def test_what_the_window_imports_to_draw_results_needs_no_tensorflow():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import runtime.explain.export, runtime.explain.methods, "
+        "runtime.runs.kinds.explain; print('tensorflow' in sys.modules or 'keras' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
