@@ -138,3 +138,16 @@ def test_bad_requests_fail_with_a_clear_message_and_node(cnn, tmp_path):
         assert isinstance(outcome, RunFailed), options
         assert message in outcome.message, (message, outcome.message)
         assert outcome.node_id == node
+
+
+def test_a_batch_explains_each_listed_sample(cnn):
+    graph_yaml, model, _ = cnn
+    weights = model.get_weights()
+    outcome = explain_run(graph_yaml, method="gradcam", weights=weights, batch=[2, 9])
+    assert [index for index, _ in outcome.result.batch] == [2, 9]
+    single = explain_run(graph_yaml, method="gradcam", weights=weights, sample=9)
+    np.testing.assert_allclose(
+        outcome.result.batch[1][1].attributions, single.result.explanation.attributions
+    )
+    refused = explain_run(graph_yaml, method="permutation", weights=weights, batch=[1])
+    assert "explains one sample" in refused.message

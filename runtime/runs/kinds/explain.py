@@ -5,6 +5,7 @@ Options (plain values):
     weights: The trained weights as a list of arrays (`model.get_weights()`), or
     weights_path: a saved .keras model (relative to the request's base_dir).
     sample: An index into the test split, or
+    batch: a list of test-split indices (batch export: one explanation each), or
     input: one raw sample (as the data files hold it), or
     input_path: a file holding one (image, CSV row, .npy); raw samples are
         preprocessed like the training data.
@@ -35,8 +36,9 @@ class ExplainResult:
     """What an explain run returns (plain, picklable).
 
     Attributes:
-        explanation: The runtime.explain.explain.Explanation, or None when only
+        explanation: The runtime.explain.result.Explanation, or None when only
             node outputs were asked for.
+        batch: For a `batch` request: (test index, Explanation) per sample.
         node_outputs: Node id -> runtime.explain.activations.NodeOutput.
         sample: The preprocessed sample explained (None for permutation importance).
         sample_index: Its index in the test split, or None for a loaded sample.
@@ -48,6 +50,7 @@ class ExplainResult:
     """
 
     explanation: Any
+    batch: list[tuple[int, Any]] = field(default_factory=list)
     node_outputs: dict[str, Any] = field(default_factory=dict)
     sample: np.ndarray | None = None
     sample_index: int | None = None
@@ -108,18 +111,22 @@ def _load_model(graph, options: dict, base_dir: Path | None):
     return model
 
 
-def _choose_sample(request: RunRequest, dataset, scorer) -> tuple[np.ndarray, int | None, Any]:
+def _check_index(index: int, dataset) -> None:
+    if not 0 <= index < len(dataset.x_test):
+        raise RunError(
+            f"The test split has {len(dataset.x_test)} samples; choose a sample from 0 "
+            f"to {len(dataset.x_test) - 1}. Received: {index}"
+        )
+
+
+def _choose_sample(request: RunRequest, dataset) -> tuple[np.ndarray, int | None, Any]:
     from runtime.explain.errors import ExplainError
     from runtime.explain.inputs import preprocess_like_training, read_sample
 
     options = request.options
     if options.get("sample") is not None:
         index = int(options["sample"])
-        if not 0 <= index < len(dataset.x_test):
-            raise RunError(
-                f"The test split has {len(dataset.x_test)} samples; choose a sample from 0 "
-                f"to {len(dataset.x_test) - 1}. Received: {index}"
-            )
+        _check_index(index, dataset)
         return dataset.x_test[index], index, dataset.y_test[index]
     if options.get("input_path"):
         path = Path(options["input_path"])
@@ -178,23 +185,18 @@ class ExplainRun(RunKind):
         scorer = ModelScorer(model, dataset.input_shape, int(options.get("output", 0)))
         context.checkpoint()
         needs_sample = method is None or METHODS[method].scope != GLOBAL
-        x, index, label = (
-            _choose_sample(request, dataset, scorer) if needs_sample else (None, None, None)
-        )
-        explanation = None
-        if method is not None:
-            context.emit(Progress(0.2, f"Computing {METHODS[method].title}"))
-            node, _ = _layer_name(graph, options.get("node"))
+        settings = {key: options[key] for key in METHOD_OPTIONS if key in options}
+        node, _ = _layer_name(graph, options.get("node"))
 
+        def run_method(sample, start: float, share: float):
             def progress(fraction: float) -> None:
-                context.emit(Progress(0.2 + 0.8 * fraction, METHODS[method].title))
+                context.emit(Progress(start + share * fraction, METHODS[method].title))
                 context.checkpoint()
 
-            settings = {key: options[key] for key in METHOD_OPTIONS if key in options}
-            explanation = explain(
+            return explain(
                 scorer,
                 method,
-                x,
+                sample,
                 options.get("target"),
                 node=node,
                 background=dataset.x_train,
@@ -204,6 +206,33 @@ class ExplainRun(RunKind):
                 on_progress=progress,
                 **settings,
             )
+
+        if options.get("batch") is not None:
+            if method is None or not needs_sample:
+                raise RunError("A batch export needs a method that explains one sample.")
+            indices = [int(i) for i in options["batch"]]
+            batch = []
+            for done, index in enumerate(indices):
+                _check_index(index, dataset)
+                context.emit(
+                    Progress(done / max(len(indices), 1), f"Sample {done + 1} of {len(indices)}")
+                )
+                context.checkpoint()
+                batch.append((index, run_method(dataset.x_test[index], 0.0, 0.0)))
+            context.emit(Progress(1.0, "Done"))
+            return ExplainResult(
+                None,
+                batch,
+                task=dataset.task,
+                class_names=tuple(dataset.class_names),
+                feature_names=tuple(dataset.feature_names),
+                images=dataset.images,
+            )
+        x, index, label = _choose_sample(request, dataset) if needs_sample else (None, None, None)
+        explanation = None
+        if method is not None:
+            context.emit(Progress(0.2, f"Computing {METHODS[method].title}"))
+            explanation = run_method(x, 0.2, 0.8)
         outputs = {}
         for requested in options.get("node_outputs") or ():
             name, node_id = _layer_name(graph, requested)
@@ -211,12 +240,12 @@ class ExplainRun(RunKind):
         context.emit(Progress(1.0, "Done"))
         return ExplainResult(
             explanation,
-            outputs,
-            None if x is None else scorer.check_sample(x),
-            index,
-            None if label is None else label.tolist(),
-            dataset.task,
-            tuple(dataset.class_names),
-            tuple(dataset.feature_names),
-            dataset.images,
+            node_outputs=outputs,
+            sample=None if x is None else scorer.check_sample(x),
+            sample_index=index,
+            label=None if label is None else label.tolist(),
+            task=dataset.task,
+            class_names=tuple(dataset.class_names),
+            feature_names=tuple(dataset.feature_names),
+            images=dataset.images,
         )
