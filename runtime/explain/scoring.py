@@ -89,7 +89,9 @@ class ModelScorer:
         if key not in self._probes:
             output = layer.output[0] if isinstance(layer.output, (list, tuple)) else layer.output
             outputs = [output, *self.model.outputs] if with_outputs else output
-            self._probes[key] = keras.Model(self.model.inputs, outputs)
+            inputs = self.model.inputs
+            inputs = inputs[0] if len(inputs) == 1 else inputs
+            self._probes[key] = keras.Model(inputs, outputs)
         return self._probes[key]
 
     def traced(self, key: str, factory):
