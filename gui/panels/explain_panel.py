@@ -12,6 +12,7 @@ computed on the GUI thread: results arrive as plain arrays and are only drawn he
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from graph.files import graph_to_yaml
+from gui.panels.registry import MenuEntry, PanelSpec
 from gui.panels.runs import RunHistory, TrainingRun
 from gui.run_adapter import RunAdapter
 from gui.theme import ERROR_COLOR
@@ -56,7 +58,8 @@ class ExplainPanel(QWidget):
 
     Args:
         runs: The session's runs; the panel follows the newest trained one.
-        base_dir: The folder the graph's relative data paths start from.
+        base_dir: The folder the graph's relative data paths start from, or a
+            function that says it at the time of each run (the file may move).
         heavy: Where explain runs execute: the training process (None: as the
             kind declares) or the runtime thread (False; previews and tests).
 
@@ -75,7 +78,7 @@ class ExplainPanel(QWidget):
     def __init__(
         self,
         runs: RunHistory | None = None,
-        base_dir: Path | None = None,
+        base_dir: Path | Callable[[], Path | None] | None = None,
         heavy: bool | None = None,
         parent: QWidget | None = None,
     ) -> None:
@@ -244,7 +247,8 @@ class ExplainPanel(QWidget):
         from runtime.runs.base import RunRequest
 
         options = {"weights": self._weights(), **options}
-        return RunRequest("explain", graph_to_yaml(self.run.graph), self.base_dir, options)
+        base_dir = self.base_dir() if callable(self.base_dir) else self.base_dir
+        return RunRequest("explain", graph_to_yaml(self.run.graph), base_dir, options)
 
     def _start(self, options: dict, on_result) -> None:
         if self._adapter is not None:
@@ -286,9 +290,13 @@ class ExplainPanel(QWidget):
         self._start(options, self._show_result)
 
     def show_node(self, node_id: str | None) -> None:
-        """Shows `node_id`'s output for the chosen sample (follows the canvas selection)."""
+        """Shows `node_id`'s output for the chosen sample (follows the canvas selection).
+
+        Until a sample has been explained the node is only remembered, so
+        selecting nodes while editing starts no runs.
+        """
         self.node_id = node_id
-        if node_id is None or self.run is None:
+        if node_id is None or self.run is None or self.result is None:
             return
         options = {"sample": self.sample_spin.value(), "node_outputs": [node_id]}
         self._start(options, self._show_node_outputs)
@@ -457,6 +465,29 @@ class ExplainPanel(QWidget):
         self.exported.emit(folder)
 
 
+def _follow_selection(context, panel: ExplainPanel) -> None:
+    def selection_changed(selected: list[str]) -> None:
+        if len(selected) == 1 and context.docks["explain"].isVisible():
+            panel.show_node(selected[0])
+
+    context.session.selection_changed.connect(selection_changed)
+
+
+def _explain(context, panel: ExplainPanel) -> None:
+    context.show("explain")
+    panel.explain()
+
+
+PANEL = PanelSpec(
+    name="explain",
+    title="Explain",
+    order=35,
+    create=lambda context: ExplainPanel(context.runs, lambda: context.base_dir),
+    menu=(MenuEntry("Ex&plain Prediction", _explain),),
+    connect=_follow_selection,
+)
+
+
 def _preview() -> int:
     """Trains the digits CNN example briefly and opens the panel on it."""
     import sys
@@ -480,8 +511,8 @@ def _preview() -> int:
     run.dataset, run.model, run.history = dataset, result.model, result.history
     panel = ExplainPanel(runs, example.parent, heavy=False)
     runs.finish(run)
-    panel.node_combo.setCurrentIndex(1)
     panel.show_node("n2")
+    panel.explain()
     panel.resize(1200, 500)
     panel.show()
     return app.exec()

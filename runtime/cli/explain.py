@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -118,27 +117,6 @@ def _options(args: argparse.Namespace, input_shape: tuple[int, ...]) -> dict:
     return options
 
 
-def execute(request):
-    """Runs `request` on a worker thread; Ctrl-C stops it. Returns the outcome event."""
-    from runtime.runs import RunContext
-    from runtime.runs.local import execute_run
-
-    context = RunContext(lambda _event: None)
-    outcome = []
-    worker = threading.Thread(
-        target=lambda: outcome.append(execute_run(request, context)), daemon=True
-    )
-    worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(0.2)
-    except KeyboardInterrupt:
-        print("\ninterrupted: stopping", file=sys.stderr)
-        context.stop()
-        worker.join()
-    return outcome[0]
-
-
 def _summary(result) -> str:
     explanation = result.explanation
     names = result.feature_names
@@ -164,6 +142,7 @@ def _summary(result) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from runtime.cli.loop import drive
     from runtime.events import RunFailed
     from runtime.explain.export import write_explanation
     from runtime.runs import RunRequest
@@ -175,7 +154,7 @@ def _run(args: argparse.Namespace) -> int:
     request = RunRequest(
         "explain", graph_path.read_text(encoding="utf-8"), graph_path.resolve().parent, options
     )
-    outcome = execute(request)
+    outcome = drive(request, quiet=True)
     if isinstance(outcome, RunFailed):
         raise CommandError(outcome.message)
     result = outcome.result

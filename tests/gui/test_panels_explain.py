@@ -15,6 +15,7 @@ from gui.panels.runs import RunHistory
 from runtime.builder import build_model
 from runtime.data import load_dataset
 from runtime.explain.methods import METHODS
+from tests.gui.panel_helpers import example, train
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -74,10 +75,15 @@ def test_an_image_explanation_is_drawn_with_its_reading_line(qtbot, cnn_panel):
 
 def test_inside_the_network_follows_the_selected_node(qtbot, cnn_panel):
     panel = cnn_panel
+    panel.show_node("n2")  # remembered: no sample explained yet
     with qtbot.waitSignal(panel.node_shown, timeout=60_000):
-        panel.show_node("n2")
+        panel.explain()
     assert "conv2d_1: shape (6, 6, 16)" in panel.node_stats.text()
     assert "min" in panel.node_stats.text() and not panel.node_picture.pixmap().isNull()
+    with qtbot.waitSignal(panel.node_shown, timeout=60_000) as blocker:
+        panel.show_node("n4")
+    assert blocker.args[0].values.shape == (144,)
+    assert "flatten_1: shape (144,)" in panel.node_stats.text()
 
 
 def test_a_failure_is_shown_not_raised(qtbot, cnn_panel):
@@ -116,3 +122,20 @@ def test_tabular_attributions_are_signed_bars_with_feature_names(qtbot, mlp_pane
     values = blocker.args[0].explanation.attributions
     strongest = run.dataset.feature_names[int(np.argmax(np.abs(values)))]
     assert ticks[-1][1] == strongest
+
+
+def test_in_the_app_a_trained_run_is_explained_and_the_canvas_selection_followed(
+    qtbot, make_window
+):
+    window = make_window(example("cnn_digits", epochs=1))
+    panel = window.panels.explain
+    run = train(qtbot, window)
+    assert run.succeeded and panel.run is run
+    window.panels.docks["explain"].show()
+    window.panels.docks["explain"].raise_()
+    with qtbot.waitSignal(panel.explained, timeout=120_000) as blocker:
+        panel.explain_button.click()  # a heavy kind: computed in the training process
+    assert blocker.args[0].explanation.node == "conv2d_1"
+    with qtbot.waitSignal(panel.node_shown, timeout=120_000) as blocker:
+        window.scene.select_nodes(["n2"])
+    assert blocker.args[0].values.shape == (6, 6, 16)
