@@ -96,6 +96,7 @@ class ExplainPanel(QWidget):
         self._build()
         if runs is not None:
             runs.run_finished.connect(self._run_finished)
+            runs.cleared.connect(self.clear)
             latest = runs.latest_trained()
             if latest is not None:
                 self.set_run(latest)
@@ -112,6 +113,9 @@ class ExplainPanel(QWidget):
             self.method_combo.addItem(method.title, method.name)
         self.node_combo = QComboBox()
         self.node_combo.setToolTip("Grad-CAM's node, and the node shown inside the network")
+        self.load_button = QPushButton("Load sample…")
+        self.load_button.setToolTip("Explain a sample of your own: an image, a CSV row or a .npy")
+        self.loaded_path: Path | None = None
         self.explain_button = QPushButton("Explain")
         self.save_button = QPushButton("Save PNG…")
         self.per_class_spin = QSpinBox()
@@ -124,6 +128,7 @@ class ExplainPanel(QWidget):
             QLabel("Test sample"),
             self.sample_spin,
             self.truth_label,
+            self.load_button,
             QLabel("Method"),
             self.method_combo,
             QLabel("Node"),
@@ -183,6 +188,7 @@ class ExplainPanel(QWidget):
         layout.addWidget(splitter, 1)
 
         self.explain_button.clicked.connect(self.explain)
+        self.load_button.clicked.connect(self._ask_load)
         self.method_combo.currentIndexChanged.connect(self._method_changed)
         self.sample_spin.valueChanged.connect(self._sample_changed)
         self.opacity_slider.valueChanged.connect(self._redraw_picture)
@@ -195,6 +201,19 @@ class ExplainPanel(QWidget):
     def _run_finished(self, run: TrainingRun) -> None:
         if run.succeeded:
             self.set_run(run)
+
+    def clear(self) -> None:
+        """Shows nothing (the document changed: its runs are gone)."""
+        self.run = self.result = self.loaded_path = None
+        self._pending = None
+        self.picture.clear()
+        self.node_picture.clear()
+        self.node_stats.setText("")
+        self.prediction_text.setText("")
+        if self.prediction_plot is not None:
+            self.prediction_plot.clear()
+        self.status.setText("Train the graph first; then pick a test sample and a method.")
+        self._update_enabled()
 
     def set_run(self, run: TrainingRun) -> None:
         """Explains `run` from now on (its graph snapshot, dataset and weights)."""
@@ -215,7 +234,7 @@ class ExplainPanel(QWidget):
 
     def _update_enabled(self) -> None:
         ready = self.run is not None and self.run.succeeded
-        for widget in (self.explain_button, self.batch_button, self.sample_spin):
+        for widget in (self.explain_button, self.batch_button, self.sample_spin, self.load_button):
             widget.setEnabled(ready)
         self.save_button.setEnabled(self.result is not None)
 
@@ -225,6 +244,7 @@ class ExplainPanel(QWidget):
         self.sample_spin.setEnabled(self.run is not None and method.scope == "sample")
 
     def _sample_changed(self) -> None:
+        self.loaded_path = None  # browsing the test split again
         if self.run is None or self.run.dataset is None:
             self.truth_label.setText("")
             return
@@ -277,6 +297,27 @@ class ExplainPanel(QWidget):
             self._pending = None
             self._start(options, callback)
 
+    def _sample_option(self) -> dict:
+        if self.loaded_path is not None:
+            return {"input_path": str(self.loaded_path)}
+        return {"sample": self.sample_spin.value()}
+
+    def _ask_load(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            "Load a sample",
+            "",
+            "Samples (*.png *.jpg *.jpeg *.bmp *.gif *.csv *.txt *.npy);;All files (*)",
+        )
+        if path:
+            self.load_sample(Path(path))
+
+    def load_sample(self, path: Path) -> None:
+        """Explains the sample in `path` (an image, CSV row or .npy; the run preprocesses it)."""
+        self.loaded_path = path
+        self.truth_label.setText(f"loaded: {path.name}")
+        self.explain()
+
     def explain(self) -> None:
         """Explains the chosen sample with the chosen method (and the selected node's output)."""
         if self.run is None:
@@ -284,7 +325,7 @@ class ExplainPanel(QWidget):
         method = self.method_combo.currentData()
         options: dict = {"method": method, "node": self.node_combo.currentData()}
         if self.methods[method].scope == "sample":
-            options["sample"] = self.sample_spin.value()
+            options.update(self._sample_option())
             if self.node_id is not None:
                 options["node_outputs"] = [self.node_id]
         self._start(options, self._show_result)
@@ -298,7 +339,7 @@ class ExplainPanel(QWidget):
         self.node_id = node_id
         if node_id is None or self.run is None or self.result is None:
             return
-        options = {"sample": self.sample_spin.value(), "node_outputs": [node_id]}
+        options = {**self._sample_option(), "node_outputs": [node_id]}
         self._start(options, self._show_node_outputs)
 
     # Drawing --------------------------------------------------------------------
@@ -481,7 +522,7 @@ def _explain(context, panel: ExplainPanel) -> None:
 PANEL = PanelSpec(
     name="explain",
     title="Explain",
-    order=35,
+    order=45,
     create=lambda context: ExplainPanel(context.runs, lambda: context.base_dir),
     menu=(MenuEntry("Ex&plain Prediction", _explain),),
     connect=_follow_selection,

@@ -15,6 +15,7 @@ from gui.panels.runs import RunHistory
 from runtime.builder import build_model
 from runtime.data import load_dataset
 from runtime.explain.methods import METHODS
+from runtime.explain.png import png_bytes
 from tests.gui.panel_helpers import example, train
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -139,3 +140,30 @@ def test_in_the_app_a_trained_run_is_explained_and_the_canvas_selection_followed
     with qtbot.waitSignal(panel.node_shown, timeout=120_000) as blocker:
         window.scene.select_nodes(["n2"])
     assert blocker.args[0].values.shape == (6, 6, 16)
+
+
+def test_a_loaded_file_is_explained_and_a_bad_one_reported(qtbot, cnn_panel, tmp_path):
+    panel = cnn_panel
+    image = tmp_path / "digit.png"
+    picture = np.zeros((8, 8, 3), np.uint8)
+    picture[2:6, 3:5] = 255
+    image.write_bytes(png_bytes(picture))
+    choose(panel, "ig")
+    with qtbot.waitSignal(panel.explained, timeout=60_000) as blocker:
+        panel.load_sample(image)
+    assert blocker.args[0].sample_index is None and panel.truth_label.text() == "loaded: digit.png"
+    not_an_image = tmp_path / "notes.png"
+    not_an_image.write_text("hello")
+    with qtbot.waitSignal(panel.failed, timeout=60_000) as blocker:
+        panel.load_sample(not_an_image)
+    assert "not a readable image" in blocker.args[0]
+    panel.sample_spin.setValue(panel.sample_spin.value() + 1)
+    assert panel.loaded_path is None
+
+
+def test_a_new_document_clears_the_panel(qtbot, cnn_panel):
+    panel = cnn_panel
+    with qtbot.waitSignal(panel.explained, timeout=60_000):
+        panel.explain()
+    panel.clear()
+    assert panel.run is None and panel.result is None and not panel.explain_button.isEnabled()
