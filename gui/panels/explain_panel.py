@@ -1,0 +1,563 @@
+"""The explain panel: why the trained model predicts what it predicts, and what each node sees.
+
+Pick a test sample and a method; the panel sends an `explain` run (runtime.runs.kinds.explain)
+through the run adapter and draws what comes back: the prediction as bars, the
+explanation as a heatmap over the image (with an opacity slider), a signed bar
+chart with feature names for tabular data or a time-step heatmap for sequences,
+and one line that says how to read it (declared with the method in
+runtime.explain.methods). "Inside the network" shows the selected node's
+output for the sample; `show_node` follows the canvas selection. Nothing is
+computed on the GUI thread: results arrive as plain arrays and are only drawn here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from graph.files import graph_to_yaml
+from gui.panels.registry import MenuEntry, PanelSpec
+from gui.panels.runs import RunHistory, TrainingRun
+from gui.run_adapter import RunAdapter
+from gui.theme import ERROR_COLOR
+
+PICTURE_PIXELS = 256
+TOP_FEATURES = 15  # bars shown for tabular attributions, strongest first
+LAST_CONVOLUTION = "(last convolution)"
+
+
+def pixmap_of(rgb: np.ndarray) -> QPixmap:
+    """An (h, w, 3) uint8 array as a QPixmap (copied, so the array may go)."""
+    rgb = np.ascontiguousarray(rgb)
+    height, width = rgb.shape[:2]
+    image = QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888)
+    return QPixmap.fromImage(image.copy())
+
+
+class ExplainPanel(QWidget):
+    """Explains the newest trained run of `runs`, or the run given to `set_run`.
+
+    Args:
+        runs: The session's runs; the panel follows the newest trained one.
+        base_dir: The folder the graph's relative data paths start from, or a
+            function that says it at the time of each run (the file may move).
+        heavy: Where explain runs execute: the training process (None: as the
+            kind declares) or the runtime thread (False; previews and tests).
+
+    Signals:
+        explained: The runtime.runs.kinds.explain.ExplainResult just drawn.
+        node_shown: The runtime.explain.result.NodeOutput just drawn.
+        failed: The message of a run that failed.
+        exported: The folder a batch export was written to.
+    """
+
+    explained = Signal(object)
+    node_shown = Signal(object)
+    failed = Signal(str)
+    exported = Signal(object)
+
+    def __init__(
+        self,
+        runs: RunHistory | None = None,
+        base_dir: Path | Callable[[], Path | None] | None = None,
+        heavy: bool | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        from runtime.explain.methods import METHODS
+
+        self.methods = METHODS
+        self.base_dir = base_dir
+        self.heavy = heavy
+        self.run: TrainingRun | None = None
+        self.result: Any = None
+        self.node_id: str | None = None
+        self._adapter: RunAdapter | None = None
+        self._pending: tuple[dict, Any] | None = None
+        self._build()
+        if runs is not None:
+            runs.run_finished.connect(self._run_finished)
+            runs.cleared.connect(self.clear)
+            latest = runs.latest_trained()
+            if latest is not None:
+                self.set_run(latest)
+        self._update_enabled()
+
+    # Layout ---------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.sample_spin = QSpinBox()
+        self.sample_spin.setToolTip("Index of the sample in the test split")
+        self.truth_label = QLabel("")
+        self.method_combo = QComboBox()
+        for method in self.methods.values():
+            self.method_combo.addItem(method.title, method.name)
+        self.node_combo = QComboBox()
+        self.node_combo.setToolTip("Grad-CAM's node, and the node shown inside the network")
+        self.load_button = QPushButton("Load sample…")
+        self.load_button.setToolTip("Explain a sample of your own: an image, a CSV row or a .npy")
+        self.loaded_path: Path | None = None
+        self.explain_button = QPushButton("Explain")
+        self.save_button = QPushButton("Save PNG…")
+        self.per_class_spin = QSpinBox()
+        self.per_class_spin.setRange(1, 100)
+        self.per_class_spin.setValue(3)
+        self.per_class_spin.setSuffix(" per class")
+        self.batch_button = QPushButton("Batch export…")
+        controls = QHBoxLayout()
+        for widget in (
+            QLabel("Test sample"),
+            self.sample_spin,
+            self.truth_label,
+            self.load_button,
+            QLabel("Method"),
+            self.method_combo,
+            QLabel("Node"),
+            self.node_combo,
+            self.explain_button,
+        ):
+            controls.addWidget(widget)
+        controls.addStretch(1)
+        for widget in (self.save_button, self.per_class_spin, self.batch_button):
+            controls.addWidget(widget)
+
+        self.status = QLabel("Train the graph first; then pick a test sample and a method.")
+        self.status.setWordWrap(True)
+
+        self.prediction_box = QGroupBox("Prediction")
+        self.prediction_layout = QVBoxLayout(self.prediction_box)
+        self.prediction_text = QLabel("")
+        self.prediction_layout.addWidget(self.prediction_text)
+        self.prediction_plot = None  # pyqtgraph loads on the first drawing
+
+        self.explanation_box = QGroupBox("Explanation")
+        explanation = QVBoxLayout(self.explanation_box)
+        self.picture = QLabel()
+        self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.picture.setMinimumSize(PICTURE_PIXELS, PICTURE_PIXELS)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.picture)
+        self.bars_plot = None
+        self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
+        self.opacity_slider.setRange(0, 100)
+        self.opacity_slider.setValue(50)
+        self.opacity_slider.setToolTip("Opacity of the heatmap over the image")
+        self.reading = QLabel("")
+        self.reading.setWordWrap(True)
+        explanation.addWidget(self.stack, 1)
+        opacity_row = QHBoxLayout()
+        opacity_row.addWidget(QLabel("Heatmap opacity"))
+        opacity_row.addWidget(self.opacity_slider, 1)
+        explanation.addLayout(opacity_row)
+        explanation.addWidget(self.reading)
+
+        self.inside_box = QGroupBox("Inside the network")
+        inside = QVBoxLayout(self.inside_box)
+        self.node_picture = QLabel("Select a node on the canvas to see its output for the sample.")
+        self.node_picture.setWordWrap(True)
+        self.node_picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.node_stats = QLabel("")
+        inside.addWidget(self.node_picture, 1)
+        inside.addWidget(self.node_stats)
+
+        splitter = QSplitter()
+        for box in (self.prediction_box, self.explanation_box, self.inside_box):
+            splitter.addWidget(box)
+        layout = QVBoxLayout(self)
+        layout.addLayout(controls)
+        layout.addWidget(self.status)
+        layout.addWidget(splitter, 1)
+
+        self.explain_button.clicked.connect(self.explain)
+        self.load_button.clicked.connect(self._ask_load)
+        self.method_combo.currentIndexChanged.connect(self._method_changed)
+        self.sample_spin.valueChanged.connect(self._sample_changed)
+        self.opacity_slider.valueChanged.connect(self._redraw_picture)
+        self.save_button.clicked.connect(self._ask_save)
+        self.batch_button.clicked.connect(self._ask_batch)
+        self._method_changed()
+
+    # The run to explain ---------------------------------------------------------
+
+    def _run_finished(self, run: TrainingRun) -> None:
+        if run.succeeded:
+            self.set_run(run)
+
+    def clear(self) -> None:
+        """Shows nothing (the document changed: its runs are gone)."""
+        self.run = self.result = self.loaded_path = None
+        self._pending = None
+        self.picture.clear()
+        self.node_picture.clear()
+        self.node_stats.setText("")
+        self.prediction_text.setText("")
+        if self.prediction_plot is not None:
+            self.prediction_plot.clear()
+        self.status.setText("Train the graph first; then pick a test sample and a method.")
+        self._update_enabled()
+
+    def set_run(self, run: TrainingRun) -> None:
+        """Explains `run` from now on (its graph snapshot, dataset and weights)."""
+        self.run = run
+        self.result = None
+        dataset = run.dataset
+        self.sample_spin.setRange(0, max(len(dataset.x_test) - 1, 0) if dataset else 0)
+        self.node_combo.clear()
+        self.node_combo.addItem(LAST_CONVOLUTION, None)
+        for node in run.graph.nodes:
+            if node.type != "Input":
+                self.node_combo.addItem(f"{node.name} ({node.type})", node.id)
+        self._sample_changed()
+        self.status.setText(
+            f"Run {run.number} is ready: pick a test sample and a method, then Explain."
+        )
+        self._update_enabled()
+
+    def _update_enabled(self) -> None:
+        ready = self.run is not None and self.run.succeeded
+        for widget in (self.explain_button, self.batch_button, self.sample_spin, self.load_button):
+            widget.setEnabled(ready)
+        self.save_button.setEnabled(self.result is not None)
+
+    def _method_changed(self) -> None:
+        method = self.methods[self.method_combo.currentData()]
+        self.reading.setText(method.reading)
+        self.sample_spin.setEnabled(self.run is not None and method.scope == "sample")
+
+    def _sample_changed(self) -> None:
+        self.loaded_path = None  # browsing the test split again
+        if self.run is None or self.run.dataset is None:
+            self.truth_label.setText("")
+            return
+        dataset = self.run.dataset
+        label = dataset.y_test[self.sample_spin.value()]
+        if dataset.class_names:
+            self.truth_label.setText(f"true: {dataset.class_names[int(label)]}")
+        else:
+            self.truth_label.setText(f"true: {np.ravel(label)[0]:.4g}")
+
+    # Running --------------------------------------------------------------------
+
+    def _weights(self) -> list:
+        # A run from the training process brings its weights; a model already
+        # built in this process (previews) gives them without new TensorFlow work.
+        run = self.run
+        return run.weights if run.weights is not None else run.model.get_weights()
+
+    def _request(self, options: dict):
+        from runtime.runs.base import RunRequest
+
+        options = {"weights": self._weights(), **options}
+        base_dir = self.base_dir() if callable(self.base_dir) else self.base_dir
+        return RunRequest("explain", graph_to_yaml(self.run.graph), base_dir, options)
+
+    def _start(self, options: dict, on_result) -> None:
+        if self._adapter is not None:
+            self._pending = (options, on_result)  # the newest wish wins; older ones drop
+            return
+        adapter = RunAdapter(self._request(options), heavy=self.heavy, parent=self)
+        adapter.finished.connect(lambda outcome: self._finished(adapter, outcome, on_result))
+        self._adapter = adapter
+        self.status.setText("Computing…")
+        adapter.start()
+
+    def _finished(self, adapter: RunAdapter, outcome, on_result) -> None:
+        from runtime.events import RunFailed
+
+        self._adapter = None
+        adapter.deleteLater()
+        if isinstance(outcome, RunFailed):
+            self.status.setText(outcome.message)
+            self.status.setStyleSheet(f"color: {ERROR_COLOR};")
+            self.failed.emit(outcome.message)
+        else:
+            self.status.setStyleSheet("")
+            on_result(outcome.result)
+        if self._pending is not None:
+            options, callback = self._pending
+            self._pending = None
+            self._start(options, callback)
+
+    def _sample_option(self) -> dict:
+        if self.loaded_path is not None:
+            return {"input_path": str(self.loaded_path)}
+        return {"sample": self.sample_spin.value()}
+
+    def _ask_load(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            "Load a sample",
+            "",
+            "Samples (*.png *.jpg *.jpeg *.bmp *.gif *.csv *.txt *.npy);;All files (*)",
+        )
+        if path:
+            self.load_sample(Path(path))
+
+    def load_sample(self, path: Path) -> None:
+        """Explains the sample in `path` (an image, CSV row or .npy; the run preprocesses it)."""
+        self.loaded_path = path
+        self.truth_label.setText(f"loaded: {path.name}")
+        self.explain()
+
+    def explain(self) -> None:
+        """Explains the chosen sample with the chosen method (and the selected node's output)."""
+        if self.run is None:
+            return
+        method = self.method_combo.currentData()
+        options: dict = {"method": method, "node": self.node_combo.currentData()}
+        if self.methods[method].scope == "sample":
+            options.update(self._sample_option())
+            if self.node_id is not None:
+                options["node_outputs"] = [self.node_id]
+        self._start(options, self._show_result)
+
+    def show_node(self, node_id: str | None) -> None:
+        """Shows `node_id`'s output for the chosen sample (follows the canvas selection).
+
+        Until a sample has been explained the node is only remembered, so
+        selecting nodes while editing starts no runs.
+        """
+        self.node_id = node_id
+        if node_id is None or self.run is None or self.result is None:
+            return
+        options = {**self._sample_option(), "node_outputs": [node_id]}
+        self._start(options, self._show_node_outputs)
+
+    # Drawing --------------------------------------------------------------------
+
+    def _show_result(self, result) -> None:
+        self.result = result
+        explanation = result.explanation
+        self._draw_prediction(result)
+        self._redraw_picture()
+        done = f"{self.methods[explanation.method].title}"
+        if explanation.node:
+            done += f" on {explanation.node}"
+        if explanation.target >= 0 and result.class_names:
+            done += f", explaining class {result.class_names[explanation.target]}"
+        self.status.setText(done + ".")
+        self._show_node_outputs(result)
+        self._update_enabled()
+        self.explained.emit(result)
+
+    def _draw_prediction(self, result) -> None:
+        explanation = result.explanation
+        if explanation.sample is None:
+            self.prediction_text.setText(
+                f"Test score without shuffling: {explanation.prediction[0]:.4f}"
+            )
+            return
+        values = np.asarray(explanation.prediction, "float64")
+        names = result.class_names
+        if names and len(values) == len(names):
+            best = int(np.argmax(values))
+            self.prediction_text.setText(f"{names[best]} ({values[best]:.1%})")
+            self._prediction_bars(values, names)
+        else:
+            self.prediction_text.setText("value: " + ", ".join(f"{v:.4g}" for v in values))
+
+    def _prediction_bars(self, values: np.ndarray, names: tuple[str, ...]) -> None:
+        import pyqtgraph as pg
+
+        if self.prediction_plot is None:
+            self.prediction_plot = pg.PlotWidget()
+            self.prediction_plot.setMouseEnabled(False, False)
+            self.prediction_plot.setYRange(0, 1)
+            self.prediction_layout.addWidget(self.prediction_plot, 1)
+        plot = self.prediction_plot
+        plot.clear()
+        plot.addItem(pg.BarGraphItem(x=np.arange(len(values)), height=values, width=0.7))
+        plot.getAxis("bottom").setTicks([list(enumerate(names))])
+
+    def _redraw_picture(self) -> None:
+        from runtime.explain.render import explanation_picture
+
+        if self.result is None or self.result.explanation is None:
+            return
+        result, explanation = self.result, self.result.explanation
+        flat = explanation.heatmap.ndim == 1
+        if flat and len(result.feature_names) == explanation.heatmap.size:
+            self._feature_bars(explanation.heatmap, result.feature_names)
+            return
+        opacity = self.opacity_slider.value() / 100
+        picture = explanation_picture(explanation, result.images, opacity)
+        self.picture.setPixmap(pixmap_of(picture))
+        self.stack.setCurrentWidget(self.picture)
+
+    def _feature_bars(self, values: np.ndarray, names: tuple[str, ...]) -> None:
+        import pyqtgraph as pg
+
+        if self.bars_plot is None:
+            self.bars_plot = pg.PlotWidget()
+            self.bars_plot.setMouseEnabled(False, False)
+            self.stack.addWidget(self.bars_plot)
+        strongest = np.argsort(-np.abs(values))[:TOP_FEATURES][::-1]
+        shown = values[strongest]
+        brushes = [pg.mkBrush("#b2182b" if v >= 0 else "#2166ac") for v in shown]
+        plot = self.bars_plot
+        plot.clear()
+        rows = np.arange(len(shown))
+        plot.addItem(pg.BarGraphItem(x0=0, y=rows, width=shown, height=0.7, brushes=brushes))
+        plot.getAxis("left").setTicks([[(i, names[f]) for i, f in enumerate(strongest)]])
+        self.stack.setCurrentWidget(self.bars_plot)
+
+    def _show_node_outputs(self, result) -> None:
+        from runtime.explain.render import node_picture
+
+        if self.node_id is None or self.node_id not in result.node_outputs:
+            return
+        output = result.node_outputs[self.node_id]
+        self.node_picture.setPixmap(pixmap_of(node_picture(output.values)))
+        self.node_stats.setText(
+            f"{output.node}: shape {tuple(output.values.shape)}  min {output.minimum:.3g}  "
+            f"mean {output.mean:.3g}  max {output.maximum:.3g}"
+        )
+        self.node_shown.emit(output)
+
+    # Saving ---------------------------------------------------------------------
+
+    def _ask_save(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save explanation", "", "PNG image (*.png)")
+        if path:
+            self.save_png(Path(path))
+
+    def save_png(self, path: Path) -> None:
+        """Writes the current explanation as drawn (heatmap at the chosen opacity) to `path`."""
+        from graph.atomic import write_bytes
+        from runtime.explain.png import png_bytes
+        from runtime.explain.render import explanation_picture
+
+        if self.result is None or self.result.explanation is None:
+            return
+        picture = explanation_picture(
+            self.result.explanation, self.result.images, self.opacity_slider.value() / 100
+        )
+        try:
+            write_bytes(path, png_bytes(picture))
+        except OSError as error:
+            self.status.setText(f"{path}: cannot save ({error.strerror or error})")
+            return
+        self.status.setText(f"Saved {path}")
+
+    def _ask_batch(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export explanations to folder")
+        if folder:
+            self.export_batch(Path(folder), self.per_class_spin.value())
+
+    def export_batch(self, folder: Path, per_class: int) -> None:
+        """Explains `per_class` test samples of each class; writes PNGs and attributions.csv."""
+        from runtime.explain.export import samples_per_class
+
+        method = self.method_combo.currentData()
+        if self.run is None or self.methods[method].scope != "sample":
+            self.status.setText("Batch export explains samples: choose a per-sample method.")
+            return
+        dataset = self.run.dataset
+        if dataset.class_names:
+            indices = samples_per_class(dataset.y_test, per_class)
+        else:
+            indices = list(range(min(per_class, len(dataset.x_test))))
+        options = {"method": method, "node": self.node_combo.currentData(), "batch": indices}
+        self._start(options, lambda result: self._write_batch(result, folder))
+
+    def _write_batch(self, result, folder: Path) -> None:
+        from graph.atomic import write_bytes, write_text
+        from runtime.explain.export import batch_csv
+        from runtime.explain.png import png_bytes
+        from runtime.explain.render import explanation_picture
+
+        names = result.class_names
+        y_test = self.run.dataset.y_test
+        rows = []
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for index, explanation in result.batch:
+                true = names[int(y_test[index])] if names else f"{np.ravel(y_test[index])[0]:.4g}"
+                explained = names[explanation.target] if names else "value"
+                picture = explanation_picture(
+                    explanation, result.images, self.opacity_slider.value() / 100
+                )
+                write_bytes(folder / f"sample_{index}_{true}.png", png_bytes(picture))
+                rows.append((index, true, explained, explanation))
+            write_text(folder / "attributions.csv", batch_csv(rows, result.feature_names))
+        except OSError as error:
+            self.status.setText(f"{folder}: cannot write the export ({error.strerror or error})")
+            return
+        self.status.setText(f"Exported {len(rows)} explanations to {folder}")
+        self.exported.emit(folder)
+
+
+def _follow_selection(context, panel: ExplainPanel) -> None:
+    def selection_changed(selected: list[str]) -> None:
+        if len(selected) == 1 and context.docks["explain"].isVisible():
+            panel.show_node(selected[0])
+
+    context.session.selection_changed.connect(selection_changed)
+
+
+def _explain(context, panel: ExplainPanel) -> None:
+    context.show("explain")
+    panel.explain()
+
+
+PANEL = PanelSpec(
+    name="explain",
+    title="Explain",
+    order=45,
+    create=lambda context: ExplainPanel(context.runs, lambda: context.base_dir),
+    menu=(MenuEntry("Ex&plain Prediction", _explain),),
+    connect=_follow_selection,
+)
+
+
+def _preview() -> int:
+    """Trains the digits CNN example briefly and opens the panel on it."""
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    from graph.files import load_graph
+    from graph.model import SetSettings
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    example = Path(__file__).resolve().parents[2] / "examples" / "cnn_digits.yaml"
+    graph = load_graph(example)
+    graph.apply(SetSettings("training", {"epochs": 3}))
+    from runtime.data import load_dataset
+    from runtime.trainer import Trainer
+
+    dataset = load_dataset(graph.dataset, example.parent)
+    result = Trainer(graph, dataset).run()
+    runs = RunHistory()
+    run = runs.start(graph)
+    run.dataset, run.model, run.history = dataset, result.model, result.history
+    panel = ExplainPanel(runs, example.parent, heavy=False)
+    runs.finish(run)
+    panel.show_node("n2")
+    panel.explain()
+    panel.resize(1200, 500)
+    panel.show()
+    return app.exec()
+
+
+if __name__ == "__main__":
+    raise SystemExit(_preview())

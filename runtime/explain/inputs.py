@@ -1,0 +1,107 @@
+"""A sample the user brings (an image file, a CSV row, a .npy array), made ready to explain.
+
+A loaded sample is raw, as the dataset's files hold it. It goes through the
+same preprocessing as the training data (runtime.data's contract): missing
+values imputed and features normalized with statistics of the training
+split, which is recomputed here from the dataset settings.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from graph.settings import DATASET_PARAMS, coerce_section
+from runtime import preprocessing
+from runtime.data import _raw
+from runtime.explain.errors import ExplainError
+from runtime.user_data import IMAGE_SUFFIXES
+
+
+def _read_image(path: Path, shape: tuple[int, ...]) -> np.ndarray:
+    import tensorflow as tf
+
+    if len(shape) != 3 or shape[-1] not in (1, 3):
+        raise ExplainError(
+            f"{path}: an image was given but the model takes samples of shape {shape}, "
+            "not images (height, width, 1 or 3 channels)."
+        )
+    try:
+        decoded = tf.io.decode_image(
+            tf.io.read_file(str(path)), channels=shape[-1], expand_animations=False
+        )
+    except (tf.errors.OpError, ValueError) as error:
+        message = getattr(error, "message", str(error)).splitlines()[0]
+        raise ExplainError(f"{path}: not a readable image ({message})") from None
+    return tf.image.resize(tf.cast(decoded, "float32"), shape[:2]).numpy()
+
+
+def _read_csv_row(path: Path) -> np.ndarray:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    rows = [line for line in text.splitlines() if line.strip()]
+    for row in rows:
+        cells = [cell.strip() for cell in row.split(",")]
+        try:
+            return np.array([float(cell) if cell else np.nan for cell in cells], "float32")
+        except ValueError:
+            continue  # a header row
+    raise ExplainError(f"{path}: no row of numbers found (expected one CSV row of features)")
+
+
+def read_sample(path: str | Path, shape: tuple[int, ...]) -> np.ndarray:
+    """Reads one raw sample of `shape` from an image, a CSV row or a .npy file.
+
+    Raises:
+        ExplainError: for a missing or unreadable file, or one whose values do not fit `shape`.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ExplainError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in IMAGE_SUFFIXES:
+            return _read_image(path, shape)
+        if suffix == ".npy":
+            values = np.load(path, allow_pickle=False).astype("float32")
+        elif suffix in (".csv", ".txt"):
+            values = _read_csv_row(path)
+        else:
+            raise ExplainError(
+                f"{path}: unknown kind of file {suffix!r}; give an image "
+                f"({', '.join(sorted(IMAGE_SUFFIXES))}), a .csv row or a .npy array"
+            )
+    except (OSError, ValueError, EOFError, TypeError) as error:
+        raise ExplainError(f"{path}: cannot read it ({error or type(error).__name__})") from None
+    if values.size != math.prod(shape):
+        raise ExplainError(
+            f"{path}: holds {values.size} values but a sample has shape {shape} "
+            f"({math.prod(shape)} values)"
+        )
+    return values.reshape(shape)
+
+
+def preprocess_like_training(raw: np.ndarray, settings: dict, base_dir: Path | None) -> np.ndarray:
+    """`raw` (one sample) imputed and normalized as the training split was.
+
+    Args:
+        raw: One sample as the dataset's files hold it.
+        settings: The graph's dataset settings.
+        base_dir: The folder relative data paths start from.
+    """
+    settings = coerce_section(DATASET_PARAMS, settings, "dataset")
+    _, data = _raw(settings, base_dir)
+    x, y = data.x, data.y
+    if settings["drop_duplicates"]:
+        x, y = preprocessing.drop_duplicates(x, y)
+    x_train = preprocessing.split(x, y, settings, data.task == "classification")[0]
+    sample = np.asarray(raw, "float32")[None]
+    if np.isnan(sample).any() and settings["missing"] == "drop":
+        raise ExplainError(
+            "The sample has missing values and the dataset drops such rows (missing: drop); "
+            "fill them in, or choose an imputing strategy in the dataset settings."
+        )
+    if settings["missing"] != "drop":
+        x_train, sample = preprocessing.impute(settings["missing"], x_train, sample)
+    return preprocessing.normalize(settings["normalization"], x_train, sample)[1][0]

@@ -1,0 +1,90 @@
+"""The explanation methods a user can pick, each with a line that says how to read it.
+
+Declared here, once, for the panel, the command line and the run kind. No
+TensorFlow import: views list the methods without loading Keras.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SAMPLE = "sample"
+GLOBAL = "global"
+
+
+@dataclass(frozen=True)
+class Method:
+    """An explanation method.
+
+    Attributes:
+        name: The name in requests and on the command line ("gradcam").
+        title: How the user sees it.
+        scope: SAMPLE (explains one prediction) or GLOBAL (the whole test split).
+        reading: One or two plain sentences for learners: what it shows, how to read it.
+        needs_conv: True when the model needs a convolution node (Grad-CAM).
+    """
+
+    name: str
+    title: str
+    scope: str
+    reading: str
+    needs_conv: bool = False
+
+
+METHODS: dict[str, Method] = {
+    method.name: method
+    for method in (
+        Method(
+            "gradcam",
+            "Grad-CAM",
+            SAMPLE,
+            "Bright areas are where the chosen convolution layer found the evidence that "
+            "raised the score of the predicted class; dark areas did not matter to it. It "
+            "is coarse: one value per position of that layer's output.",
+            needs_conv=True,
+        ),
+        Method(
+            "ig",
+            "Integrated gradients",
+            SAMPLE,
+            "Each input value gets a share of the score: how much the prediction moved "
+            "when that value faded in from a blank (all-zero) input. Red pushed the score "
+            "up, blue pushed it down, and the shares add up to the score's change.",
+        ),
+        Method(
+            "smoothgrad",
+            "SmoothGrad saliency",
+            SAMPLE,
+            "Bright values are those the score is most sensitive to: nudging them would "
+            "change the prediction most. Averaged over noisy copies of the input so the "
+            "picture is less speckled.",
+        ),
+        Method(
+            "occlusion",
+            "Occlusion sensitivity",
+            SAMPLE,
+            "A small patch is blanked out at every position in turn; bright areas are "
+            "where hiding the input lowered the score most, so the model relied on them.",
+        ),
+        Method(
+            "shap",
+            "SHAP (permutation)",
+            SAMPLE,
+            "Each feature's bar is its share of this prediction compared with an average "
+            "sample: features are switched to typical values in random orders and the "
+            "change of the score is credited fairly. Right (red) raised it, left lowered it.",
+        ),
+        Method(
+            "permutation",
+            "Permutation importance",
+            GLOBAL,
+            "For the whole test split: how much the score drops when one feature's values "
+            "are shuffled between samples. A long bar means the model depends on that "
+            "feature; a bar near zero means it ignores it.",
+        ),
+    )
+}
+
+
+def method_names() -> list[str]:
+    return list(METHODS)

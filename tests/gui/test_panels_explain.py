@@ -1,0 +1,169 @@
+"""The explain panel, standalone: explanations drawn, node outputs, saving and batch export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from graph.files import load_graph
+from gui.panels.explain_panel import ExplainPanel
+from gui.panels.runs import RunHistory
+from runtime.builder import build_model
+from runtime.data import load_dataset
+from runtime.explain.methods import METHODS
+from runtime.explain.png import png_bytes
+from tests.gui.panel_helpers import example, train
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def trained_run(name: str):
+    """A finished run of an example, with seeded weights (the panel needs no accuracy)."""
+    graph = load_graph(EXAMPLES / f"{name}.yaml")
+    keras.utils.set_random_seed(0)
+    runs = RunHistory()
+    run = runs.start(graph)
+    run.dataset = load_dataset(graph.dataset, EXAMPLES)
+    run.weights = build_model(graph).get_weights()
+    return runs, run
+
+
+def make_panel(qtbot, name: str) -> ExplainPanel:
+    runs, run = trained_run(name)
+    panel = ExplainPanel(runs, EXAMPLES, heavy=False)
+    qtbot.addWidget(panel)
+    runs.finish(run)
+    return panel
+
+
+# Panels are made in fixtures: Keras objects built inside a test's body and freed
+# while pytest-qt processes events after it crashed the process (seen here).
+@pytest.fixture
+def cnn_panel(qtbot):
+    return make_panel(qtbot, "cnn_digits")
+
+
+@pytest.fixture
+def mlp_panel(qtbot):
+    return make_panel(qtbot, "mlp_digits")
+
+
+def choose(panel: ExplainPanel, method: str) -> None:
+    panel.method_combo.setCurrentIndex(panel.method_combo.findData(method))
+
+
+def test_an_image_explanation_is_drawn_with_its_reading_line(qtbot, cnn_panel):
+    panel = cnn_panel
+    panel.sample_spin.setValue(4)
+    assert panel.truth_label.text().startswith("true: ")
+    choose(panel, "gradcam")
+    assert panel.reading.text() == METHODS["gradcam"].reading
+    with qtbot.waitSignal(panel.explained, timeout=60_000) as blocker:
+        panel.explain_button.click()
+    result = blocker.args[0]
+    assert result.sample_index == 4 and result.explanation.node == "conv2d_1"
+    assert not panel.picture.pixmap().isNull() and panel.picture.pixmap().width() == 256
+    assert len(panel.prediction_plot.getPlotItem().items) == 1
+    before = panel.picture.pixmap().toImage()
+    panel.opacity_slider.setValue(100)
+    assert panel.picture.pixmap().toImage() != before
+    assert "explaining class" in panel.status.text()
+
+
+def test_inside_the_network_follows_the_selected_node(qtbot, cnn_panel):
+    panel = cnn_panel
+    panel.show_node("n2")  # remembered: no sample explained yet
+    with qtbot.waitSignal(panel.node_shown, timeout=60_000):
+        panel.explain()
+    assert "conv2d_1: shape (6, 6, 16)" in panel.node_stats.text()
+    assert "min" in panel.node_stats.text() and not panel.node_picture.pixmap().isNull()
+    with qtbot.waitSignal(panel.node_shown, timeout=60_000) as blocker:
+        panel.show_node("n4")
+    assert blocker.args[0].values.shape == (144,)
+    assert "flatten_1: shape (144,)" in panel.node_stats.text()
+
+
+def test_a_failure_is_shown_not_raised(qtbot, cnn_panel):
+    panel = cnn_panel
+    choose(panel, "gradcam")
+    panel.node_combo.setCurrentIndex(panel.node_combo.findData("n5"))
+    with qtbot.waitSignal(panel.failed, timeout=60_000) as blocker:
+        panel.explain()
+    assert "spatial output" in blocker.args[0] and "spatial output" in panel.status.text()
+
+
+def test_save_png_and_batch_export(qtbot, cnn_panel, tmp_path):
+    panel = cnn_panel
+    choose(panel, "occlusion")
+    with qtbot.waitSignal(panel.explained, timeout=60_000):
+        panel.explain()
+    panel.save_png(tmp_path / "one.png")
+    decoded = tf.io.decode_png((tmp_path / "one.png").read_bytes()).numpy()
+    assert decoded.shape == (256, 256, 3)
+    with qtbot.waitSignal(panel.exported, timeout=60_000):
+        panel.export_batch(tmp_path / "batch", per_class=1)
+    pictures = sorted((tmp_path / "batch").glob("*.png"))
+    rows = (tmp_path / "batch" / "attributions.csv").read_text().splitlines()
+    assert len(pictures) == 10 and len(rows) == 11
+    assert rows[0].startswith("sample,true,explained,pixel_0_0")
+
+
+def test_tabular_attributions_are_signed_bars_with_feature_names(qtbot, mlp_panel):
+    panel = mlp_panel
+    run = panel.run
+    choose(panel, "ig")
+    with qtbot.waitSignal(panel.explained, timeout=60_000) as blocker:
+        panel.explain()
+    assert panel.stack.currentWidget() is panel.bars_plot
+    ticks = panel.bars_plot.getAxis("left")._tickLevels[0]
+    values = blocker.args[0].explanation.attributions
+    strongest = run.dataset.feature_names[int(np.argmax(np.abs(values)))]
+    assert ticks[-1][1] == strongest
+
+
+def test_in_the_app_a_trained_run_is_explained_and_the_canvas_selection_followed(
+    qtbot, make_window
+):
+    window = make_window(example("cnn_digits", epochs=1))
+    panel = window.panels.explain
+    run = train(qtbot, window)
+    assert run.succeeded and panel.run is run
+    window.panels.docks["explain"].show()
+    window.panels.docks["explain"].raise_()
+    with qtbot.waitSignal(panel.explained, timeout=120_000) as blocker:
+        panel.explain_button.click()  # a heavy kind: computed in the training process
+    assert blocker.args[0].explanation.node == "conv2d_1"
+    with qtbot.waitSignal(panel.node_shown, timeout=120_000) as blocker:
+        window.scene.select_nodes(["n2"])
+    assert blocker.args[0].values.shape == (6, 6, 16)
+
+
+def test_a_loaded_file_is_explained_and_a_bad_one_reported(qtbot, cnn_panel, tmp_path):
+    panel = cnn_panel
+    image = tmp_path / "digit.png"
+    picture = np.zeros((8, 8, 3), np.uint8)
+    picture[2:6, 3:5] = 255
+    image.write_bytes(png_bytes(picture))
+    choose(panel, "ig")
+    with qtbot.waitSignal(panel.explained, timeout=60_000) as blocker:
+        panel.load_sample(image)
+    assert blocker.args[0].sample_index is None and panel.truth_label.text() == "loaded: digit.png"
+    not_an_image = tmp_path / "notes.png"
+    not_an_image.write_text("hello")
+    with qtbot.waitSignal(panel.failed, timeout=60_000) as blocker:
+        panel.load_sample(not_an_image)
+    assert "not a readable image" in blocker.args[0]
+    panel.sample_spin.setValue(panel.sample_spin.value() + 1)
+    assert panel.loaded_path is None
+
+
+def test_a_new_document_clears_the_panel(qtbot, cnn_panel):
+    panel = cnn_panel
+    with qtbot.waitSignal(panel.explained, timeout=60_000):
+        panel.explain()
+    panel.clear()
+    assert panel.run is None and panel.result is None and not panel.explain_button.isEnabled()
