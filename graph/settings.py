@@ -161,10 +161,11 @@ FEDERATED_PARAMS: tuple[Param, ...] = (
     Param(
         "clients_per_round",
         "int",
-        10,
+        None,
         minimum=1,
         maximum=10000,
-        help="Clients picked at random to train in each round (at most the number of clients)",
+        nullable=True,
+        help="Clients picked at random to train in each round; empty: every client, every round",
     ),
     Param("rounds", "int", 10, minimum=1, maximum=100000, help="Rounds of train-then-average"),
     Param(
