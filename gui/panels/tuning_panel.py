@@ -367,11 +367,6 @@ class TuningPanel(QWidget):
             self.worker.stop()
             self.status.setText("Stopping after the current batch…")
 
-    def shutdown(self) -> None:
-        if self.worker is not None and self.job is not None:
-            self.worker.stop()
-            self.job.join()
-
     def _on_event(self, event) -> None:
         kind = type(event).__name__
         if kind == "TrialStarted":
