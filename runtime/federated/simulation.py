@@ -119,6 +119,8 @@ class FederatedSimulation:
             the centralized baseline.
         should_stop: Called before each round; True ends the run (it may
             block while the user pauses).
+        check_membership: Run the membership-inference attack on the final
+            models (benchmarks of training speed turn it off).
 
     Raises:
         FederatedSettingsError: at construction, for settings the data cannot meet.
@@ -131,6 +133,7 @@ class FederatedSimulation:
         on_round: Callable[[RoundReport], None] | None = None,
         on_baseline_epoch: Callable[[int, int, dict[str, float]], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
+        check_membership: bool = True,
     ) -> None:
         self.graph = graph
         self.dataset = dataset
@@ -138,6 +141,7 @@ class FederatedSimulation:
         self.on_round = on_round or (lambda _report: None)
         self.on_baseline_epoch = on_baseline_epoch or (lambda *_args: None)
         self.should_stop = should_stop or (lambda: False)
+        self.check_membership = check_membership
 
     def run(self) -> FederatedResult:
         settings = self.plan.settings
@@ -260,6 +264,8 @@ class FederatedSimulation:
 
     def _membership(self, model) -> float | None:
         dataset = self.dataset
+        if not self.check_membership:
+            return None
         if dataset.task != "classification" or dataset.target != "labels":
             return None
         shapes = input_shapes(self.graph)
