@@ -43,7 +43,7 @@ class TrainingJob(QObject):
 
         self.adapter = RunAdapter(RunRequest("train", graph_to_yaml(graph), base_dir), parent=self)
         self.adapter.batches_ended.connect(self.batches_ended)
-        self.adapter.event.connect(self.epoch_ended)
+        self.adapter.event.connect(self._on_event)
         self.adapter.finished.connect(self._on_finished)
 
     def start(self) -> None:
@@ -60,6 +60,12 @@ class TrainingJob(QObject):
 
     def wait(self, timeout_s: float = 60.0) -> bool:
         return self.adapter.wait(timeout_s)
+
+    def _on_event(self, event: object) -> None:
+        from runtime.events import EpochEnd
+
+        if isinstance(event, EpochEnd):
+            self.epoch_ended.emit(event)
 
     def _on_finished(self, outcome) -> None:
         from runtime.events import RunFinished, TrainingFailed
