@@ -6,7 +6,8 @@ Runs the same `federated` run kind as the app, so the same seed gives the
 same numbers. Prints a line per round to stderr and a summary to stdout, and
 saves DIR/model.keras (the final global model) and DIR/federated.json (the
 per-round history, the baseline, class counts per client, epsilon and the
-membership-inference AUC). Ctrl-C stops after the current round and keeps it.
+membership-inference AUC). Ctrl-C stops after the current round and keeps the
+rounds done.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import json
 import math
 import os
 import sys
-import threading
 from pathlib import Path
 
 from runtime.cli.common import (
@@ -51,8 +51,8 @@ def run(args: argparse.Namespace) -> int:
         return fail(error)
 
 
-def federate(file: Path, overrides: dict, on_event) -> object:
-    """Runs the `federated` kind on `file` on a worker thread; Ctrl-C stops it at a round end.
+def federate(file: Path, overrides: dict, on_event, quiet: bool = False) -> object:
+    """Runs the `federated` kind on `file` with the CLI's run loop (Ctrl-C stops at a round end).
 
     Returns:
         The run's outcome (runtime.runs.kinds.federated.FederatedOutcome).
@@ -60,9 +60,9 @@ def federate(file: Path, overrides: dict, on_event) -> object:
     Raises:
         CommandError: when the run fails or ends without a round.
     """
+    from runtime.cli.loop import drive
     from runtime.events import RunFailed
-    from runtime.runs.base import RunContext, RunRequest
-    from runtime.runs.local import execute_run
+    from runtime.runs.base import RunRequest
 
     request = RunRequest(
         "federated",
@@ -70,20 +70,7 @@ def federate(file: Path, overrides: dict, on_event) -> object:
         file.resolve().parent,
         {"federated": overrides},
     )
-    context = RunContext(on_event)
-    outcome = []
-    worker = threading.Thread(
-        target=lambda: outcome.append(execute_run(request, context)), daemon=True
-    )
-    worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(0.2)
-    except KeyboardInterrupt:
-        print("\ninterrupted: stopping after the current round", file=sys.stderr)
-        context.stop()
-        worker.join()
-    ended = outcome[0]
+    ended = drive(request, on_event, quiet)
     if isinstance(ended, RunFailed):
         raise CommandError(f"{file}: {ended.message}")
     return ended.result
@@ -121,7 +108,7 @@ def _run(args: argparse.Namespace) -> int:
             overrides[name] = value
     graph, dataset = load(args.file)
     output = make_output_dir(args.output or Path(f"{args.file.stem}_federated"))
-    outcome = federate(args.file, overrides, (lambda _e: None) if args.quiet else _print_event)
+    outcome = federate(args.file, overrides, _print_event, args.quiet)
     federated = outcome.federated
     summary = _summary(federated)
     for name, value in summary.items():

@@ -135,6 +135,7 @@ def test_two_supernodes_train_the_app_for_two_rounds(app, tmp_path):
             "--port",
             str(link),
         )
+        wait_for_port(link, 120)
         for number in (1, 2):
             start(
                 f"supernode{number}",
