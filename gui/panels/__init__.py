@@ -1,4 +1,4 @@
-"""The panels where a network learns: data, training, evaluation, tuning, export.
+"""The panels where a network learns: data, training, evaluation, tuning, federated, export.
 
 `install_panels(window)` docks them into the main window, adds a Run menu
 and wires them to each other. Each panel is a thin view over runtime/
@@ -26,6 +26,7 @@ class Panels:
     training: object
     evaluation: object
     tuning: object
+    federated: object
     faults: object
     docks: dict[str, QDockWidget]
 
@@ -47,6 +48,7 @@ def install_panels(window) -> Panels:
     from gui.panels.data_panel import DataPanel
     from gui.panels.evaluation_panel import EvaluationPanel
     from gui.panels.faults import FaultMarker
+    from gui.panels.federated_panel import FederatedPanel
     from gui.panels.runs import RunHistory
     from gui.panels.training_panel import TrainingPanel
     from gui.panels.tuning_panel import TuningPanel
@@ -59,6 +61,7 @@ def install_panels(window) -> Panels:
     training = TrainingPanel(session, runs, autosave=window.autosaver.autosave)
     evaluation = EvaluationPanel(runs)
     tuning = TuningPanel(session)
+    federated = FederatedPanel(session, runs)
     training.node_at_fault.connect(faults.mark)
     bottom = Qt.DockWidgetArea.BottomDockWidgetArea
     docks = {
@@ -66,8 +69,9 @@ def install_panels(window) -> Panels:
         "training": window.add_panel(training, "Training", bottom),
         "evaluation": window.add_panel(evaluation, "Evaluation", bottom),
         "tuning": window.add_panel(tuning, "Tuning", bottom),
+        "federated": window.add_panel(federated, "Federated", bottom),
     }
-    panels = Panels(runs, data, training, evaluation, tuning, faults, docks)
+    panels = Panels(runs, data, training, evaluation, tuning, federated, faults, docks)
     window.resizeDocks([docks["training"]], [TRAINING_DOCK_HEIGHT], Qt.Orientation.Vertical)
 
     def show(name: str) -> None:
@@ -103,6 +107,7 @@ def _add_run_menu(window, panels: Panels, show) -> None:
         (None, None, None),
         ("&Evaluate", None, lambda: (show("evaluation"), panels.evaluation.evaluate_latest())),
         ("T&une Hyperparameters…", None, lambda: show("tuning")),
+        ("&Federated Training…", None, lambda: show("federated")),
         (None, None, None),
         ("E&xport Model…", "Ctrl+Shift+E", lambda: panels.open_export_dialog(window)),
     )

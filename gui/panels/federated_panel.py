@@ -47,6 +47,8 @@ class FederatedPanel(QWidget):
 
     Args:
         session: The editing session (its graph and its file's folder).
+        runs: The session's gui.panels.runs.RunHistory: a finished run joins
+            it like a training run, so evaluation and export take its model.
         heavy: Where the run executes: None as the kind declares (the
             training process), False on the runtime thread (tests).
 
@@ -57,9 +59,11 @@ class FederatedPanel(QWidget):
 
     federated_ended = Signal(object)
 
-    def __init__(self, session: EditorSession, heavy: bool | None = None) -> None:
+    def __init__(self, session: EditorSession, runs=None, heavy: bool | None = None) -> None:
         super().__init__()
         self.session = session
+        self.runs = runs
+        self.run = None
         self.heavy = heavy
         self.adapter = None
         self.outcome = None
@@ -157,6 +161,8 @@ class FederatedPanel(QWidget):
         self._clear()
         self._local_epochs = graph.settings["federated"]["local_epochs"]
         request = RunRequest("federated", graph_to_yaml(graph), base_dir)
+        if self.runs is not None:
+            self.run = self.runs.start(graph.copy())
         self.adapter = RunAdapter(request, heavy=self.heavy, parent=self)
         self.adapter.event.connect(self.on_event)
         self.adapter.finished.connect(self.on_finished)
@@ -223,6 +229,7 @@ class FederatedPanel(QWidget):
         self.adapter = None
         self.paused = False
         self._set_running(False)
+        self._record(ended)
         if not isinstance(ended, RunFinished):
             self.status.setText(ended.message)
             self.federated_ended.emit(None)
@@ -243,6 +250,27 @@ class FederatedPanel(QWidget):
                 + MEMBERSHIP_EXPLANATION
             )
         self.federated_ended.emit(self.outcome)
+
+    def _record(self, ended) -> None:
+        """Completes the run-history entry: the global model is a trained model like any."""
+        from runtime.events import RunFinished
+
+        run, self.run = self.run, None
+        if run is None:
+            return
+        if isinstance(ended, RunFinished):
+            outcome = ended.result
+            run.dataset = outcome.dataset
+            run.history = outcome.result.history
+            run.weights = outcome.weights
+            run.best_epoch = outcome.federated.rounds_done
+            run.diagnosis = outcome.diagnosis
+            run.stopped_by_user = ended.stopped_by_user
+        else:
+            run.message = ended.message
+            run.node_id = ended.node_id
+            run.stopped_by_user = ended.stopped_by_user
+        self.runs.finish(run)
 
     # Drawing --------------------------------------------------------------------
 

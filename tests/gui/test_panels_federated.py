@@ -9,6 +9,7 @@ from graph.settings import FEDERATED_PARAMS
 from gui.collection import collect_on_gui_thread
 from gui.document import EditorSession
 from gui.panels.federated_panel import FederatedPanel
+from gui.panels.runs import RunHistory
 from tests.gui.panel_helpers import EXAMPLES, example
 
 TIMEOUT_MS = 300_000
@@ -22,7 +23,7 @@ def make_panel(qtbot, **federated) -> FederatedPanel:
     session = EditorSession()
     session.replace_graph(graph)
     session.path = EXAMPLES / "mlp_digits.yaml"
-    panel = FederatedPanel(session, heavy=False)
+    panel = FederatedPanel(session, RunHistory(), heavy=False)
     qtbot.addWidget(panel)
     return panel
 
@@ -61,6 +62,17 @@ def test_a_run_draws_rounds_baseline_class_counts_and_epsilon(qtbot):
     assert "epsilon =" in panel.privacy_label.text()
     assert "AUC" in panel.membership_label.text()
     assert panel.start_button.isEnabled() and panel.form.isEnabled()
+    # The global model joins the run history as a trained model, for evaluation and export.
+    run = panel.runs.latest_trained()
+    assert run.weights is outcome.weights and run.history == outcome.result.history
+
+
+def test_the_window_docks_the_panel_with_a_run_menu_entry(make_window):
+    window = make_window(example())
+    assert isinstance(window.panels.federated, FederatedPanel)
+    assert "federated" in window.panels.docks
+    run_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Run")
+    assert "&Federated Training…" in [a.text() for a in run_menu.actions()]
 
 
 def test_bad_settings_show_their_message(qtbot):
