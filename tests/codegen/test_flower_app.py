@@ -25,9 +25,12 @@ from main import main
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 BIN = Path(sys.executable).parent
 # A tiny model and data: 2 clients, 2 rounds, no client-side evaluation.
-TINY = (EXAMPLES / "mlp_digits.yaml").read_text().replace("units: 64", "units: 16") + (
-    "federated:\n  clients: 2\n  rounds: 2\n"
-)
+TINY = (
+    (EXAMPLES / "mlp_digits.yaml")
+    .read_text()
+    .replace("units: 64", "units: 16")
+    .replace("learning_rate: 0.001", "learning_rate: 0.01")
+) + ("federated:\n  clients: 2\n  rounds: 2\n")
 
 
 @pytest.fixture(scope="module")
@@ -179,6 +182,7 @@ def test_two_supernodes_train_the_app_for_two_rounds(app, tmp_path):
                 process.wait()
             log.close()
     rounds = json.loads((output / "metrics.json").read_text())["server"]
-    assert set(rounds) >= {"1", "2"}
-    assert rounds["2"]["test_accuracy"] > 0.2  # chance is 0.1 over 10 digits
+    assert set(rounds) >= {"0", "1", "2"}  # round 0: the initial model
+    # Chance is 0.1 over 10 digits: the global model learned from the two nodes.
+    assert rounds["2"]["test_accuracy"] > max(0.3, rounds["0"]["test_accuracy"])
     assert (output / "model.keras").is_file()
