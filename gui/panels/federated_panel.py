@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from graph.settings import FEDERATED_PARAMS
 from gui.document import EditorSession
+from gui.panels.registry import MenuEntry, PanelSpec
 from gui.panels.settings_form import SettingsForm
 
 # Kept here, not imported from runtime: importing runtime.federated loads TensorFlow.
@@ -318,6 +319,15 @@ class FederatedPanel(QWidget):
         self.show_class_counts([])
         self.privacy_label.setText(EPSILON_EXPLANATION)
         self.membership_label.setText(MEMBERSHIP_EXPLANATION)
+
+
+PANEL = PanelSpec(
+    name="federated",
+    title="Federated",
+    order=60,
+    create=lambda context: FederatedPanel(context.session, context.runs),
+    menu=(MenuEntry("&Federated Training…", lambda context, _panel: context.show("federated")),),
+)
 
 
 def _preview() -> int:
