@@ -56,7 +56,7 @@ class LocalTrainer:
         for _ in range(epochs):
             order = rng.permutation(samples)
             self.model.reset_metrics()
-            self._epoch(_take(x, order), _take(y, order), anchor)
+            self._epoch(take_rows(x, order), take_rows(y, order), anchor)
         return {k: float(v) for k, v in self.model.get_metrics_result().items()}
 
     def evaluate(self, x, y) -> dict[str, float]:
@@ -111,7 +111,8 @@ def _spec(values):
     return tf.TensorSpec((None, *values.shape[1:]), tf.as_dtype(values.dtype))
 
 
-def _take(values, order: np.ndarray):
+def take_rows(values, order: np.ndarray):
+    """The rows `order` of an array, or of each array of a list (several Inputs)."""
     if isinstance(values, list):
         return [v[order] for v in values]
     return values[order]

@@ -24,7 +24,7 @@ from runtime.compile import compile_model, fit_targets
 from runtime.data import Dataset, model_inputs
 from runtime.federated import aggregation
 from runtime.federated.accounting import epsilon
-from runtime.federated.local_training import LocalTrainer
+from runtime.federated.local_training import LocalTrainer, take_rows
 from runtime.federated.plan import FederatedPlan, plan_federation
 from runtime.heads import input_shapes
 from runtime.privacy.membership import membership_inference_auc
@@ -162,7 +162,9 @@ class FederatedSimulation:
         )
         evaluation = (model_inputs(x_eval, shapes), fit_targets(heads, y_eval, dataset))
         test = (model_inputs(dataset.x_test, shapes), fit_targets(heads, dataset.y_test, dataset))
-        clients = [(_take(x_all, part), _take(y_all, part), len(part)) for part in self.plan.parts]
+        clients = [
+            (take_rows(x_all, part), take_rows(y_all, part), len(part)) for part in self.plan.parts
+        ]
         strength = 0.0
         if settings["aggregation"] == "fedprox":
             strength = float(self.graph.training["learning_rate"]) * settings["mu"]
@@ -278,9 +280,3 @@ class FederatedSimulation:
             seed=self.plan.settings["seed"],
             from_logits=self._from_logits,
         )
-
-
-def _take(values, indices: np.ndarray):
-    if isinstance(values, list):
-        return [v[indices] for v in values]
-    return values[indices]

@@ -134,7 +134,7 @@ def test_column_groups_read_one_hot_text_columns():
             "noise_multiplier is 1 but clip_norm is not set",
         ),
         (
-            {"clients": 1200, "clients_per_round": 2, "partition": "dirichlet", "alpha": 0.01},
+            {"clients": 100, "partition": "dirichlet", "alpha": 0.01},
             "a client has no data after a Dirichlet split with alpha=0.01",
         ),
     ],
