@@ -110,3 +110,27 @@ def test_stop_after_the_first_round_keeps_that_round(tmp_path):
     ended = outcome[0]
     assert isinstance(ended, RunFinished) and ended.stopped_by_user
     assert ended.result.federated.rounds_done == 1
+
+
+def test_membership_command_scores_a_saved_model(tmp_path, capsys):
+    path = graph_file(tmp_path)
+    out = tmp_path / "cli"
+    assert main(["federate", str(path), "-q", "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["membership", str(path), "--model", str(out / "model.keras")]) == 0
+    printed = capsys.readouterr().out
+    auc = float(printed.split("AUC: ")[1].split()[0])
+    assert 0.3 < auc < 0.7  # two rounds of FedAvg do not memorise
+    assert "coin flip" in printed
+    assert main(["membership", str(path), "--model", str(tmp_path / "none.keras")]) == 2
+
+
+def test_membership_run_takes_weights_of_any_trained_model(tmp_path):
+    path = graph_file(tmp_path)
+    trained = run_inline(RunRequest("train", path.read_text(), tmp_path, {"epochs": 1}))
+    assert isinstance(trained, RunFinished), trained
+    ended = run_inline(
+        RunRequest("membership", path.read_text(), tmp_path, {"weights": trained.result.weights})
+    )
+    assert isinstance(ended, RunFinished), ended
+    assert 0.0 <= ended.result.auc <= 1.0 and ended.result.samples == 360
