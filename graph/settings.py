@@ -127,6 +127,120 @@ DATASET_PARAMS: tuple[Param, ...] = (
 )
 
 
+FEDERATED_PARAMS: tuple[Param, ...] = (
+    Param(
+        "clients",
+        "int",
+        10,
+        minimum=2,
+        maximum=10000,
+        help="How many devices hold a part of the training data; none shares its part",
+    ),
+    Param(
+        "partition",
+        "choice",
+        "iid",
+        choices=("iid", "dirichlet", "column"),
+        help="How the data is divided: evenly at random (iid), skewed by label "
+        "(dirichlet), or by a CSV column such as a hospital id",
+    ),
+    Param(
+        "alpha",
+        "float",
+        0.5,
+        minimum=1e-6,
+        maximum=1e6,
+        help="Dirichlet skew: small values give each client few classes, large values look iid",
+    ),
+    Param(
+        "partition_column",
+        "str",
+        "",
+        help="CSV column whose values say which client owns a row (partition: column)",
+    ),
+    Param(
+        "clients_per_round",
+        "int",
+        None,
+        minimum=1,
+        maximum=10000,
+        nullable=True,
+        help="Clients picked at random to train in each round; empty: every client, every round",
+    ),
+    Param("rounds", "int", 10, minimum=1, maximum=100000, help="Rounds of train-then-average"),
+    Param(
+        "local_epochs",
+        "int",
+        1,
+        minimum=1,
+        maximum=1000,
+        help="Passes each client makes over its own data before sending its update",
+    ),
+    Param(
+        "batch_size",
+        "int",
+        32,
+        minimum=1,
+        maximum=65536,
+        help="Samples per update on a client",
+    ),
+    Param(
+        "aggregation",
+        "choice",
+        "fedavg",
+        choices=("fedavg", "fedprox"),
+        help="How the server combines updates: FedAvg averages them by sample count; "
+        "FedProx also pulls clients toward the global model",
+    ),
+    Param(
+        "mu",
+        "float",
+        0.01,
+        minimum=0.0,
+        maximum=1000.0,
+        help="FedProx strength: how hard a client is pulled back to the global weights",
+    ),
+    Param(
+        "clip_norm",
+        "float",
+        None,
+        minimum=1e-9,
+        nullable=True,
+        help="Privacy: the largest update a client may send (its length); empty: no clipping",
+    ),
+    Param(
+        "noise_multiplier",
+        "float",
+        0.0,
+        minimum=0.0,
+        maximum=1000.0,
+        help="Privacy: noise the server adds, as a multiple of the clip norm; 0: none",
+    ),
+    Param(
+        "delta",
+        "float",
+        1e-5,
+        minimum=1e-12,
+        maximum=0.1,
+        help="Privacy: the small chance the epsilon guarantee may fail; keep it below 1/clients",
+    ),
+    Param(
+        "accountant",
+        "choice",
+        "rdp",
+        choices=("rdp", "pld"),
+        help="How epsilon is computed: Renyi DP (fast) or privacy loss distributions (tighter)",
+    ),
+    Param(
+        "centralized_baseline",
+        "bool",
+        True,
+        help="Also train the same graph on all the data at once, to see what federation costs",
+    ),
+    Param("seed", "int", 42, minimum=0, help="Seed of the split, client sampling and noise"),
+)
+
+
 @dataclass(frozen=True)
 class SettingsSection:
     """One section of a graph's settings.
@@ -158,6 +272,7 @@ def register_section(section: SettingsSection) -> SettingsSection:
 
 register_section(SettingsSection("training", "Training", TRAINING_PARAMS, always_saved=True))
 register_section(SettingsSection("dataset", "Dataset", DATASET_PARAMS, always_saved=True))
+register_section(SettingsSection("federated", "Federated", FEDERATED_PARAMS))
 
 
 def default_settings() -> dict[str, dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""Export a graph file as Python code (the model, or a full training script with --script).
+"""Export a graph file as Python code (the model, a training script, or a Flower app).
 
 Exit codes: 0 exported, 1 the graph is invalid (its problems are listed),
 2 the file cannot be read or the output cannot be written.
@@ -25,6 +25,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="export a full training script (data, compile, fit, evaluate, save)",
     )
+    parser.add_argument(
+        "--flower",
+        type=Path,
+        metavar="OUT_DIR",
+        help="write a Flower app (federated training on real devices) into OUT_DIR",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
     except GraphFileError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if args.flower is not None:
+        return _export_flower(graph, args.file, args.flower)
     try:
         if args.script:
             name = args.output.name if args.output else "train.py"
@@ -51,4 +59,28 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {args.output}: cannot be written ({error.strerror})", file=sys.stderr)
         return 2
     print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def _export_flower(graph, file: Path, out_dir: Path) -> int:
+    from codegen.flower_app import flower_app_files
+    from graph.atomic import write_text
+
+    try:
+        files = flower_app_files(graph, file.resolve().parent)
+    except ExportError as error:
+        print(f"{file}: {error}", file=sys.stderr)
+        return 1
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    try:
+        for relative, text in files.items():
+            path = out_dir / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_text(path, text)
+    except OSError as error:
+        print(f"error: {out_dir}: cannot be written ({error.strerror})", file=sys.stderr)
+        return 2
+    print(f"wrote a Flower app to {out_dir} (see its README.md)", file=sys.stderr)
     return 0

@@ -71,7 +71,7 @@ class SettingsForm(QWidget):
 
     @property
     def values(self) -> dict:
-        return getattr(self.session.graph, self.section)
+        return self.session.graph.settings[self.section]
 
     def apply(self, name: str, value: object) -> str | None:
         """Sets one setting through the undo stack; returns why it was refused, if it was."""

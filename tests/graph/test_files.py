@@ -14,6 +14,7 @@ from graph import files
 from graph.files import GraphFileError, graph_from_yaml, graph_to_yaml, load_graph, save_graph
 from graph.generators import branched_graph, chain_graph
 from graph.model import Edge
+from graph.settings import SECTIONS
 from graph.validation import is_valid, validate
 from tests.graph.graph_state import snapshot
 from tests.graph.strategies import graphs
@@ -27,6 +28,9 @@ REQUIRED_EXAMPLES = (
     "multi_input.yaml",
     "autoencoder.yaml",
 )
+
+# Top-level keys a file may hold: fixed ones, then every registered settings section.
+KNOWN_KEYS = "format, version, name, description, nodes, edges, " + ", ".join(SECTIONS)
 
 BASE = """\
 format: deepwire-graph
@@ -208,14 +212,12 @@ BAD_FILES = [
     (
         "name: Test",
         "nane: Test",
-        "t.yaml:3:1: unknown top-level key 'nane'; expected one of "
-        "format, version, name, description, nodes, edges, training, dataset",
+        "t.yaml:3:1: unknown top-level key 'nane'; expected one of " + KNOWN_KEYS,
     ),
     (
         "nodes:",
         "nodez:",
-        "t.yaml:4:1: unknown top-level key 'nodez'; expected one of "
-        "format, version, name, description, nodes, edges, training, dataset",
+        "t.yaml:4:1: unknown top-level key 'nodez'; expected one of " + KNOWN_KEYS,
     ),
     ("name: Test", "name: [a]", "t.yaml:3:7: name must be a string. Received: ['a']"),
     (
@@ -282,8 +284,7 @@ BAD_FILES = [
     (
         "nodes:\n",
         "nodes: 3\nedges_old:\n",
-        "t.yaml:5:1: unknown top-level key 'edges_old'; "
-        "expected one of format, version, name, description, nodes, edges, training, dataset",
+        "t.yaml:5:1: unknown top-level key 'edges_old'; expected one of " + KNOWN_KEYS,
     ),
 ]
 
@@ -426,3 +427,25 @@ def test_a_missing_or_broken_migration_is_a_clean_error(monkeypatch):
 def test_version_1_is_current_and_has_no_migrations():
     assert files.FORMAT_VERSION == 1
     assert files.MIGRATIONS == {}
+
+
+def test_federated_settings_round_trip_and_stay_out_of_files_at_defaults():
+    graph = graph_from_yaml(BASE)
+    assert "federated" not in graph_to_yaml(graph)
+    graph.settings["federated"] = {
+        **graph.settings["federated"],
+        "clients": 4,
+        "partition": "dirichlet",
+        "alpha": 0.1,
+        "clip_norm": 1.5,
+        "noise_multiplier": 0.8,
+    }
+    text = graph_to_yaml(graph)
+    assert "federated:" in text
+    again = graph_from_yaml(text)
+    assert again.settings["federated"] == graph.settings["federated"]
+
+
+def test_federated_settings_are_checked_with_their_location():
+    with pytest.raises(GraphFileError, match=r"federated.alpha must be >= 1e-06. Received: 0.0"):
+        graph_from_yaml(BASE + "federated: {alpha: 0.0}\n")

@@ -1,0 +1,355 @@
+"""The Federated panel: simulate clients training the graph, watch rounds, privacy and the split.
+
+Left: the graph's `federated` settings (a form from graph.settings), Start,
+Pause / Resume and Stop. Right: the global model's validation accuracy and
+loss per round with the centralized baseline beside them, each client's
+class counts (the picture of the data split), and the privacy budget
+epsilon per round. The run is the `federated` run kind, executed through the
+app's RunAdapter; this panel only draws its events.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from graph.settings import FEDERATED_PARAMS
+from gui.document import EditorSession
+from gui.panels.registry import MenuEntry, PanelSpec
+from gui.panels.settings_form import SettingsForm
+
+# Kept here, not imported from runtime: importing runtime.federated loads TensorFlow.
+EPSILON_EXPLANATION = (
+    "Epsilon bounds how much the model can reveal about any one client: lower is more "
+    "private, and it grows with every round."
+)
+MEMBERSHIP_EXPLANATION = (
+    "Membership inference AUC: how well an attacker tells training samples from unseen ones "
+    "by their loss (0.5: no better than a coin flip)."
+)
+FEDERATED_COLOR = "#1f77b4"
+BASELINE_COLOR = "#ff7f0e"
+
+
+class FederatedPanel(QWidget):
+    """Runs the session's graph as a federated simulation and draws it live.
+
+    Args:
+        session: The editing session (its graph and its file's folder).
+        runs: The session's gui.panels.runs.RunHistory: a finished run joins
+            it like a training run, so evaluation and export take its model.
+        heavy: Where the run executes: None as the kind declares (the
+            training process), False on the runtime thread (tests).
+
+    Signals:
+        federated_ended: The run's outcome (runtime.runs.kinds.federated.FederatedOutcome,
+            read like a training outcome: `weights`, `dataset`, `result.history`), or None.
+    """
+
+    federated_ended = Signal(object)
+
+    def __init__(self, session: EditorSession, runs=None, heavy: bool | None = None) -> None:
+        super().__init__()
+        self.session = session
+        self.runs = runs
+        self.run = None
+        self.heavy = heavy
+        self.adapter = None
+        self.outcome = None
+        self.paused = False
+        self.rounds: list[int] = []
+        self.history: dict[str, list[float]] = {}
+        self.baseline: dict[str, list[tuple[float, float]]] = {}
+        self.class_counts: list[list[int]] = []
+        self._local_epochs = 1
+
+        self.form = SettingsForm(session, "federated", FEDERATED_PARAMS)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.form)
+        self.start_button = QPushButton("Start")
+        self.pause_button = QPushButton("Pause")
+        self.stop_button = QPushButton("Stop")
+        self.start_button.clicked.connect(self.start)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button.clicked.connect(self.stop)
+        buttons = QHBoxLayout()
+        for button in (self.start_button, self.pause_button, self.stop_button):
+            buttons.addWidget(button)
+        self.status = QLabel("Ready.")
+        self.status.setWordWrap(True)
+        self.privacy_label = QLabel(EPSILON_EXPLANATION)
+        self.privacy_label.setWordWrap(True)
+        self.membership_label = QLabel(MEMBERSHIP_EXPLANATION)
+        self.membership_label.setWordWrap(True)
+        left = QVBoxLayout()
+        left.addWidget(scroll, 1)
+        left.addLayout(buttons)
+        for label in (self.status, self.privacy_label, self.membership_label):
+            left.addWidget(label)
+
+        self.charts = pg.GraphicsLayoutWidget()
+        self.accuracy_plot = self._plot("Validation accuracy per round", 0, 0)
+        self.loss_plot = self._plot("Validation loss per round", 0, 1)
+        self.counts_plot = self._plot("Class counts per client", 1, 0)
+        self.epsilon_plot = self._plot("Privacy budget epsilon", 1, 1)
+        self.counts_plot.setLabel("bottom", "client")
+        self.curves = {
+            "val_accuracy": self.accuracy_plot.plot(pen=pg.mkPen(FEDERATED_COLOR, width=2)),
+            "val_loss": self.loss_plot.plot(pen=pg.mkPen(FEDERATED_COLOR, width=2)),
+            "epsilon": self.epsilon_plot.plot(pen=pg.mkPen(FEDERATED_COLOR, width=2)),
+        }
+        dashed = pg.mkPen(BASELINE_COLOR, width=2, style=pg.QtCore.Qt.PenStyle.DashLine)
+        self.baseline_curves = {
+            "val_accuracy": self.accuracy_plot.plot(pen=dashed),
+            "val_loss": self.loss_plot.plot(pen=dashed),
+        }
+        legend = QLabel(
+            f'<span style="color:{FEDERATED_COLOR}">━ federated</span> &nbsp; '
+            f'<span style="color:{BASELINE_COLOR}">╌ centralized baseline</span>'
+        )
+        self.bars: list[pg.BarGraphItem] = []
+        right = QVBoxLayout()
+        right.addWidget(legend)
+        right.addWidget(self.charts, 1)
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 1)
+        layout.addLayout(right, 3)
+        self._set_running(False)
+
+    def _plot(self, title: str, row: int, column: int) -> pg.PlotItem:
+        plot = self.charts.addPlot(row=row, col=column, title=title)
+        plot.showGrid(x=True, y=True, alpha=0.2)
+        if "round" in title or "epsilon" in title:
+            plot.setLabel("bottom", "round")
+        return plot
+
+    # Controls -------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self.adapter is not None
+
+    def _set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        self.form.setEnabled(not running)
+        self.pause_button.setText("Pause")
+
+    def start(self) -> bool:
+        """Starts a run of the session's graph; False when one is already running."""
+        if self.running:
+            return False
+        from graph.files import graph_to_yaml
+        from gui.run_adapter import RunAdapter
+        from runtime.runs.base import RunRequest
+
+        graph = self.session.graph
+        base_dir = self.session.path.parent if self.session.path else None
+        self._clear()
+        self._local_epochs = graph.settings["federated"]["local_epochs"]
+        request = RunRequest("federated", graph_to_yaml(graph), base_dir)
+        if self.runs is not None:
+            self.run = self.runs.start(graph.copy())
+        self.adapter = RunAdapter(request, heavy=self.heavy, parent=self)
+        self.adapter.event.connect(self.on_event)
+        self.adapter.finished.connect(self.on_finished)
+        self._set_running(True)
+        self.status.setText("Dividing the data among clients...")
+        self.adapter.start()
+        return True
+
+    def toggle_pause(self) -> None:
+        """Pauses at the next round's end, or resumes."""
+        if self.adapter is None:
+            return
+        if self.paused:
+            self.adapter.resume()
+            self.pause_button.setText("Pause")
+        else:
+            self.adapter.pause()
+            self.pause_button.setText("Resume")
+            self.status.setText("Pausing at the end of this round...")
+        self.paused = not self.paused
+
+    def stop(self) -> None:
+        """Stops at the end of the current round; the rounds done are kept."""
+        if self.adapter is not None:
+            self.adapter.stop()
+            self.status.setText("Stopping at the end of this round...")
+
+    # Events ---------------------------------------------------------------------
+
+    def on_event(self, event: object) -> None:
+        from runtime.events import RoundEnd
+        from runtime.federated.events import BaselineEpochEnd, FederationPlanned
+
+        if isinstance(event, FederationPlanned):
+            self.show_class_counts(event.class_counts, event.class_names)
+            self.status.setText(f"{len(event.class_counts)} clients; training round 1...")
+        elif isinstance(event, BaselineEpochEnd):
+            position = event.epoch / self._local_epochs
+            for name in self.baseline_curves:
+                if name in event.logs:
+                    self.baseline.setdefault(name, []).append((position, event.logs[name]))
+            self._draw_baseline()
+            self.status.setText(f"Centralized baseline: epoch {event.epoch} of {event.epochs}")
+        elif isinstance(event, RoundEnd):
+            self.rounds.append(event.round)
+            for name, value in event.logs.items():
+                self.history.setdefault(name, []).append(value)
+            self._draw_rounds()
+            accuracy = event.logs.get("val_accuracy")
+            text = f"Round {event.round} of {event.rounds}"
+            if accuracy is not None:
+                text += f": validation accuracy {accuracy:.3f}"
+            text += f"; each client sends {event.details.get('bytes_per_client', 0):,} bytes"
+            self.status.setText(text)
+            if "epsilon" in event.logs:
+                self.privacy_label.setText(
+                    f"epsilon = {event.logs['epsilon']:.2f} after {event.round} rounds. "
+                    + EPSILON_EXPLANATION
+                )
+
+    def on_finished(self, ended: object) -> None:
+        from runtime.events import RunFinished
+
+        self.adapter = None
+        self.paused = False
+        self._set_running(False)
+        self._record(ended)
+        if not isinstance(ended, RunFinished):
+            self.status.setText(ended.message)
+            self.federated_ended.emit(None)
+            return
+        self.outcome = ended.result
+        federated = ended.result.federated
+        text = f"Done: {federated.rounds_done} rounds"
+        if federated.test_logs.get("accuracy") is not None:
+            text += f", test accuracy {federated.test_logs['accuracy']:.3f}"
+        if federated.baseline_test_logs.get("accuracy") is not None:
+            text += f" (centralized {federated.baseline_test_logs['accuracy']:.3f})"
+        if ended.stopped_by_user:
+            text += " (stopped by you)"
+        self.status.setText(text + ".")
+        if federated.membership_auc is not None:
+            self.membership_label.setText(
+                f"Membership inference AUC {federated.membership_auc:.3f}. "
+                + MEMBERSHIP_EXPLANATION
+            )
+        self.federated_ended.emit(self.outcome)
+
+    def _record(self, ended) -> None:
+        """Completes the run-history entry: the global model is a trained model like any."""
+        from runtime.events import RunFinished
+
+        run, self.run = self.run, None
+        if run is None:
+            return
+        if isinstance(ended, RunFinished):
+            outcome = ended.result
+            run.dataset = outcome.dataset
+            run.history = outcome.result.history
+            run.weights = outcome.weights
+            run.best_epoch = outcome.federated.rounds_done
+            run.diagnosis = outcome.diagnosis
+            run.stopped_by_user = ended.stopped_by_user
+        else:
+            run.message = ended.message
+            run.node_id = ended.node_id
+            run.stopped_by_user = ended.stopped_by_user
+        self.runs.finish(run)
+
+    # Drawing --------------------------------------------------------------------
+
+    def show_class_counts(self, counts: list[list[int]], class_names=()) -> None:
+        """Stacked bars: one bar per client, one colour per class."""
+        for bar in self.bars:
+            self.counts_plot.removeItem(bar)
+        self.bars = []
+        self.class_counts = [list(c) for c in counts]
+        table = np.array(counts, dtype=float)
+        if table.size == 0:
+            return
+        clients = np.arange(1, len(table) + 1)
+        bottom = np.zeros(len(table))
+        for column in range(table.shape[1]):
+            color = pg.intColor(column, hues=max(table.shape[1], 1))
+            bar = pg.BarGraphItem(
+                x=clients, height=table[:, column], y0=bottom, width=0.8, brush=color
+            )
+            name = class_names[column] if column < len(class_names) else str(column)
+            bar.setToolTip(f"class {name}")
+            self.counts_plot.addItem(bar)
+            self.bars.append(bar)
+            bottom = bottom + table[:, column]
+
+    def _draw_rounds(self) -> None:
+        x = np.array(self.rounds, dtype=float)
+        for name, curve in self.curves.items():
+            values = self.history.get(name)
+            if values:
+                y = np.array([v if math.isfinite(v) else np.nan for v in values])
+                curve.setData(x, y, symbol="o" if len(x) == 1 else None)
+
+    def _draw_baseline(self) -> None:
+        for name, curve in self.baseline_curves.items():
+            points = self.baseline.get(name)
+            if points:
+                curve.setData(np.array([p[0] for p in points]), np.array([p[1] for p in points]))
+
+    def _clear(self) -> None:
+        self.rounds, self.history, self.baseline = [], {}, {}
+        self.outcome = None
+        for curve in (*self.curves.values(), *self.baseline_curves.values()):
+            curve.setData([], [])
+        self.show_class_counts([])
+        self.privacy_label.setText(EPSILON_EXPLANATION)
+        self.membership_label.setText(MEMBERSHIP_EXPLANATION)
+
+
+PANEL = PanelSpec(
+    name="federated",
+    title="Federated",
+    order=60,
+    create=lambda context: FederatedPanel(context.session, context.runs),
+    menu=(MenuEntry("&Federated Training…", lambda context, _panel: context.show("federated")),),
+)
+
+
+def _preview() -> int:
+    """Opens the panel alone on the digits MLP with a small federation."""
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    from graph.files import load_graph
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    session = EditorSession()
+    example = Path(__file__).resolve().parents[2] / "examples" / "mlp_digits.yaml"
+    graph = load_graph(example)
+    graph.settings["federated"] = {**graph.settings["federated"], "clients": 5, "rounds": 5}
+    session.replace_graph(graph)
+    session.path = example
+    panel = FederatedPanel(session)
+    panel.resize(1200, 700)
+    panel.show()
+    return app.exec()
+
+
+if __name__ == "__main__":
+    raise SystemExit(_preview())

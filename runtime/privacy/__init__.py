@@ -1,0 +1,1 @@
+"""Privacy checks for trained models (Qt-free)."""

@@ -1,0 +1,83 @@
+"""The Federated panel: its settings form edits the graph, a real run draws rounds and the split."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from graph.model import SetSettings
+from graph.settings import FEDERATED_PARAMS
+from gui.collection import collect_on_gui_thread
+from gui.document import EditorSession
+from gui.panels.federated_panel import FederatedPanel
+from gui.panels.runs import RunHistory
+from tests.gui.panel_helpers import EXAMPLES, example
+
+TIMEOUT_MS = 300_000
+
+
+def make_panel(qtbot, **federated) -> FederatedPanel:
+    # As the app does: the run's thread must never free Qt objects (the fixture restores it).
+    collect_on_gui_thread()
+    graph = example()
+    graph.apply(SetSettings("federated", federated))
+    session = EditorSession()
+    session.replace_graph(graph)
+    session.path = EXAMPLES / "mlp_digits.yaml"
+    panel = FederatedPanel(session, RunHistory(), heavy=False)
+    qtbot.addWidget(panel)
+    return panel
+
+
+def test_the_form_edits_the_federated_settings_undoably(qtbot):
+    panel = make_panel(qtbot)
+    assert set(panel.form.editors) == {p.name for p in FEDERATED_PARAMS}
+    assert panel.form.apply("clients", 4) is None
+    assert panel.session.graph.settings["federated"]["clients"] == 4
+    panel.session.undo_stack.undo()
+    assert panel.session.graph.settings["federated"]["clients"] == 10
+
+
+def test_a_run_draws_rounds_baseline_class_counts_and_epsilon(qtbot):
+    panel = make_panel(
+        qtbot,
+        clients=3,
+        rounds=2,
+        partition="dirichlet",
+        alpha=0.2,
+        clip_norm=1.0,
+        noise_multiplier=0.5,
+    )
+    with qtbot.waitSignal(panel.federated_ended, timeout=TIMEOUT_MS) as ended:
+        assert panel.start()
+        assert panel.stop_button.isEnabled() and not panel.form.isEnabled()
+    outcome = ended.args[0]
+    assert outcome is not None and outcome.federated.rounds_done == 2
+    assert panel.rounds == [1, 2]
+    x, y = panel.curves["val_accuracy"].getData()
+    assert list(x) == [1.0, 2.0] and np.allclose(y, outcome.result.history["val_accuracy"])
+    assert panel.history["epsilon"][0] < panel.history["epsilon"][1]
+    bx, _ = panel.baseline_curves["val_loss"].getData()
+    assert list(bx) == [1.0, 2.0]
+    assert len(panel.class_counts) == 3 and len(panel.bars) == 10
+    assert "epsilon =" in panel.privacy_label.text()
+    assert "AUC" in panel.membership_label.text()
+    assert panel.start_button.isEnabled() and panel.form.isEnabled()
+    # The global model joins the run history as a trained model, for evaluation and export.
+    run = panel.runs.latest_trained()
+    assert run.weights is outcome.weights and run.history == outcome.result.history
+
+
+def test_the_window_docks_the_panel_with_a_run_menu_entry(make_window):
+    window = make_window(example())
+    assert isinstance(window.panels.federated, FederatedPanel)
+    assert "federated" in window.panels.docks
+    run_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Run")
+    assert "&Federated Training…" in [a.text() for a in run_menu.actions()]
+
+
+def test_bad_settings_show_their_message(qtbot):
+    panel = make_panel(qtbot, noise_multiplier=1.0)
+    with qtbot.waitSignal(panel.federated_ended, timeout=TIMEOUT_MS) as ended:
+        panel.start()
+    assert ended.args[0] is None
+    assert "clip_norm is not set" in panel.status.text()
