@@ -23,6 +23,8 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
+from graph.messages import first_line
+
 FORMATS = ("keras", "saved_model", "tflite", "onnx")
 SUFFIXES = {"keras": ".keras", "saved_model": "", "tflite": ".tflite", "onnx": ".onnx"}
 LATENCY_RUNS = 50
@@ -255,7 +257,7 @@ def export_model(
         run = _runner(model, fmt, path)
         actual = run(sample)
     except Exception as error:  # noqa: BLE001 - exporters raise many unrelated types
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        first = first_line(error)
         raise DeployError(f"{fmt} export to {path} failed: {first}") from None
     if len(actual) != len(expected):
         raise DeployError(

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import keras
 import tensorflow as tf
 
+from graph.messages import first_line
 from graph.model import NetworkGraph
 from graph.validation import ERROR, validate
 from runtime.builder import BuildError, build_model
@@ -171,7 +172,7 @@ class Trainer:
             node_id = error.problems[0].node_id if error.problems else None
             return self._finish(TrainingFailed(str(error), node_id=node_id))
         except (DataError, ValueError, TypeError, RuntimeError, tf.errors.OpError) as error:
-            return self._finish(TrainingFailed(f"Training failed: {_first_line(error)}"))
+            return self._finish(TrainingFailed(f"Training failed: {first_line(error)}"))
 
     def _train(self) -> TrainingFinished | TrainingFailed:
         training = self.graph.training
@@ -276,8 +277,3 @@ def adapt_normalization(model: keras.Model, x) -> None:
             continue
         feed = keras.Model(model.inputs, layer.input)
         layer.adapt(feed.predict(x, verbose=0, batch_size=1024))
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__

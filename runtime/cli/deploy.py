@@ -14,6 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from graph.messages import first_line
 from runtime.cli.common import (
     EXIT_FILE,
     CommandError,
@@ -57,7 +58,7 @@ def _load_model(path: Path):
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as error:  # noqa: BLE001 - keras raises many types for bad files
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        first = first_line(error)
         raise CommandError(f"{path}: not a loadable Keras model ({first})", EXIT_FILE) from None
 
 
