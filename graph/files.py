@@ -34,6 +34,7 @@ import yaml
 
 from graph import atomic
 from graph.catalog import CATALOG
+from graph.input_files import InputFileError, read_limited
 from graph.messages import excerpt, printable
 from graph.model import AddEdge, AddNode, Edge, GraphError, NetworkGraph, Node
 from graph.params import Param, ParamError
@@ -45,9 +46,6 @@ FORMAT_VERSION = 1
 
 MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
 """Upgrades file data from version N (the key) to N + 1, applied before the check."""
-
-MAX_FILE_BYTES = 64 * 1024 * 1024
-"""Larger files are refused: a graph file is text of a few kilobytes."""
 
 TOP_LEVEL_KEYS = ("format", "version", "name", "description", "nodes", "edges")
 NODE_KEYS = ("id", "type", "name", "params", "position")
@@ -94,15 +92,9 @@ def load_graph(path: str | os.PathLike) -> NetworkGraph:
     path = Path(path)
     source = str(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise GraphFileError(
-                source,
-                f"is too large for a graph file ({size:,} bytes; at most {MAX_FILE_BYTES:,})",
-            )
-        data = path.read_bytes()
-    except OSError as error:
-        raise GraphFileError(source, f"cannot be read: {error.strerror or error}") from None
+        data = read_limited(path, "a graph file")
+    except InputFileError as error:
+        raise GraphFileError(source, str(error).removeprefix(f"{source}: ")) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:

@@ -25,6 +25,7 @@ from typing import Any
 import keras
 
 from graph.catalog import CATALOG
+from graph.input_files import InputFileError, check_model_file, read_limited
 from graph.layout import layered_layout
 from graph.messages import bounded_lines, excerpt, first_line, printable
 from graph.model import AddEdge, AddNode, Edge, MoveNodes, NetworkGraph, Node
@@ -38,6 +39,11 @@ TENSOR_CLASS = "__keras_tensor__"
 SUFFIXES = (".keras", ".h5", ".hdf5", ".json")
 # Keyword arguments through which a layer may receive its input tensors.
 TENSOR_KEYWORDS = ("query", "value", "key")
+
+NESTED_TOO_DEEPLY = (
+    "the model config is nested too deeply to read (a config of a few hundred levels at most "
+    "is a real model; this one is not)"
+)
 
 TensorKey = tuple[str, int, int]
 """(layer name, call index, output index): Keras's `keras_history` of a tensor."""
@@ -57,9 +63,12 @@ def import_model(source: str | Path | keras.Model) -> NetworkGraph:
     Raises:
         ImportModelError: naming the file, layer, class and what is unsupported.
     """
-    if isinstance(source, keras.Model):
-        return graph_from_model(source)
-    return graph_from_model(load_keras_model(source))
+    try:
+        if isinstance(source, keras.Model):
+            return graph_from_model(source)
+        return graph_from_model(load_keras_model(source))
+    except RecursionError:
+        raise ImportModelError(f"{source}: {NESTED_TOO_DEEPLY}") from None
 
 
 def load_keras_model(path: str | Path) -> keras.Model:
@@ -74,9 +83,14 @@ def load_keras_model(path: str | Path) -> keras.Model:
         raise ImportModelError(
             f"{path}: expected a .keras, .h5 or .json model file. Received: {excerpt(path.suffix)}"
         )
-    if not path.is_file():
+    if not path.exists():
         raise ImportModelError(f"{path}: file not found")
-    config = _read_config(path)
+    try:
+        if path.suffix.lower() != ".json":
+            check_model_file(path)
+        config = _read_config(path)
+    except InputFileError as error:
+        raise ImportModelError(str(error)) from None
     try:
         check_config(config)
     except ImportModelError as error:
@@ -97,7 +111,7 @@ def _read_config(path: Path) -> dict:
             with zipfile.ZipFile(path) as archive:
                 text = archive.read("config.json").decode("utf-8")
         elif suffix == ".json":
-            text = path.read_text(encoding="utf-8")
+            text = read_limited(path, "a model config (.json)").decode("utf-8")
         else:
             import h5py
 
@@ -107,8 +121,10 @@ def _read_config(path: Path) -> dict:
                     raise ImportModelError(f"{path}: holds weights only, no model config")
                 text = text.decode("utf-8") if isinstance(text, bytes) else str(text)
         config = json.loads(text)
-    except ImportModelError:
+    except (ImportModelError, InputFileError):
         raise
+    except RecursionError:
+        raise ImportModelError(f"{path}: {NESTED_TOO_DEEPLY}") from None
     except (OSError, KeyError, zipfile.BadZipFile, UnicodeDecodeError, ValueError) as error:
         raise ImportModelError(f"{path}: not a readable Keras model file ({error})") from None
     if not isinstance(config, dict) or "class_name" not in config:

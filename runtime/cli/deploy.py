@@ -14,6 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from graph.input_files import InputFileError, check_model_file
 from graph.messages import first_line
 from runtime.cli.common import (
     EXIT_FILE,
@@ -53,8 +54,10 @@ def run(args: argparse.Namespace) -> int:
 def _load_model(path: Path):
     import keras
 
-    if not path.is_file():
-        raise CommandError(f"{path}: file not found", EXIT_FILE)
+    try:
+        check_model_file(path)
+    except InputFileError as error:
+        raise CommandError(str(error), EXIT_FILE) from None
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as error:  # noqa: BLE001 - keras raises many types for bad files
