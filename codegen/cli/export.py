@@ -12,6 +12,8 @@ from pathlib import Path
 
 from codegen.model_code import ExportError
 from codegen.python_source import export_model_code, export_training_script
+from graph import atomic
+from graph.cli.outputs import OutputRefused, add_force_argument, check_output, python_export
 from graph.files import GraphFileError, load_graph
 
 
@@ -25,6 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="export a full training script (data, compile, fit, evaluate, save)",
     )
+    add_force_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,7 +49,12 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(source)
         return 0
     try:
-        args.output.write_text(source, encoding="utf-8")
+        check_output(args.output, [args.file], python_export, "Python code", args.force)
+    except OutputRefused as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
+        atomic.write_text(args.output, source)
     except OSError as error:
         print(f"error: {args.output}: cannot be written ({error.strerror})", file=sys.stderr)
         return 2
