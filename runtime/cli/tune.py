@@ -101,7 +101,7 @@ def _print_event(event: object) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from graph.files import save_graph
-    from runtime.tuning import Tuner, apply_best
+    from runtime.tuning import SearchSpaceError, Tuner, apply_best, check_search_space
 
     if args.trials < 1:
         raise CommandError(f"--trials must be at least 1. Received: {args.trials}")
@@ -114,6 +114,10 @@ def _run(args: argparse.Namespace) -> int:
     except OutputRefused as error:
         raise CommandError(str(error), EXIT_FILE) from None
     graph, dataset = load(args.file)
+    try:
+        check_search_space(space, dataset)
+    except SearchSpaceError as error:
+        raise CommandError(f"{args.file}: {error}") from None
     results = []
 
     def on_event(event: object) -> None:
