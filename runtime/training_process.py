@@ -378,12 +378,12 @@ class _ChildRun:
             self._flush()
             outcome = TrainingOutcome(result, dataset)
             if hasattr(result, "model"):
-                from runtime.evaluation import diagnose
+                from runtime.evaluation import diagnose_run
 
                 outcome = TrainingOutcome(
                     replace(result, model=None),
                     dataset,
-                    diagnose(result.history),
+                    diagnose_run(result.history, result.model, dataset),
                     result.model.get_weights(),
                 )
             self._send_outcome(outcome)

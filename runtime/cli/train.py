@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from runtime.evaluation import diagnose, evaluate
+    from runtime.evaluation import diagnose, evaluate, one_class_warning
     from runtime.saving import save_keras_model
 
     if args.epochs is not None and args.epochs < 1:
@@ -75,11 +75,13 @@ def _run(args: argparse.Namespace) -> int:
         print(dataset.describe(), file=sys.stderr)
     result = train(graph, dataset, args.epochs, args.quiet)
     report = evaluate(result.model, dataset)
-    diagnosis = diagnose(result.history)
+    diagnosis = diagnose(result.history, report)
     print(f"test metrics ({len(dataset.x_test)} samples):")
     print(report.table())
     print()
     print(diagnosis)
+    if one_class_warning(report):
+        print("warning: every test prediction is the same class (see above)", file=sys.stderr)
     model_path, metrics_path = output / "model.keras", output / "metrics.json"
     metrics = {
         "graph": str(args.file),
