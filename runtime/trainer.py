@@ -30,6 +30,7 @@ from runtime.data_check import check_data
 from runtime.distribute import fit_context, get_strategy
 from runtime.events import BatchEnd, EpochEnd, TrainingFailed, TrainingFinished
 from runtime.heads import input_shapes
+from runtime.nan_trace import model_state, trace_nan
 
 Listener = Callable[[object], None]
 
@@ -51,6 +52,7 @@ class _EventCallback(keras.callbacks.Callback):
         self.epoch = 1
         self.batches = 0
         self.nan: _NanAt | None = None
+        self.epoch_start: list | None = None
 
     def on_train_begin(self, logs=None):
         self.batches = self.params.get("steps") or 0
@@ -59,6 +61,8 @@ class _EventCallback(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch + 1
+        # Kept once per epoch so that a NaN can be traced back (runtime.nan_trace).
+        self.epoch_start = model_state(self.model)
 
     def on_train_batch_end(self, batch, logs=None):
         loss = logs.get("loss") if logs else None
@@ -223,14 +227,7 @@ class Trainer:
                 verbose=0,
             )
         if events.nan is not None:
-            nan = events.nan
-            return TrainingFailed(
-                f"loss became {nan.name} at epoch {nan.epoch}, batch {nan.batch}; "
-                f"try a lower learning_rate (now {training['learning_rate']:g}), "
-                "normalized features, or check the data for inf/NaN values",
-                epoch=nan.epoch,
-                batch=nan.batch,
-            )
+            return self._nan_failure(events, model, x, y)
         if training["checkpoint_best"]:
             best.restore()
         done = len(history.history.get("loss", []))
@@ -240,6 +237,37 @@ class Trainer:
             model=model,
             best_epoch=best.best_epoch if training["checkpoint_best"] else done or None,
             stopped_by_user=self._stop.is_set(),
+        )
+
+    def _nan_failure(self, events: _EventCallback, model: keras.Model, x, y) -> TrainingFailed:
+        """The NaN failure, naming the first node whose output stopped being finite."""
+        nan, training = events.nan, self.graph.training
+        source = None
+        if events.epoch_start is not None:
+            try:
+                source = trace_nan(
+                    self.graph, model, x, y, training["batch_size"], events.epoch_start
+                )
+            except Exception:  # noqa: BLE001 - the diagnosis must never hide the failure
+                source = None
+        where = ""
+        node = source.node if source else None
+        if node is not None and node.type == "Input":
+            where = f"; the data entering {node.label} holds NaN or infinite values"
+        elif source is not None and source.largest is not None:
+            where = (
+                f"; the outputs of {node.label} stayed finite but grew to {source.largest:.3g}, "
+                "so large that the loss overflowed"
+            )
+        elif node is not None:
+            where = f"; {node.label} is the first layer whose output is not finite"
+        return TrainingFailed(
+            f"loss became {nan.name} at epoch {nan.epoch}, batch {nan.batch}{where}; "
+            f"try a lower learning_rate (now {training['learning_rate']:g}), "
+            "normalized features, or check the data for inf/NaN values",
+            node_id=node.id if node is not None else None,
+            epoch=nan.epoch,
+            batch=nan.batch,
         )
 
     def _setting_callbacks(self, has_validation: bool) -> list:
