@@ -175,6 +175,8 @@ class Trainer:
         except BuildError as error:
             node_id = error.problems[0].node_id if error.problems else None
             return self._finish(TrainingFailed(str(error), node_id=node_id))
+        except (MemoryError, tf.errors.ResourceExhaustedError) as error:
+            return self._finish(TrainingFailed(out_of_memory_message(error)))
         except (DataError, ValueError, TypeError, RuntimeError, tf.errors.OpError) as error:
             return self._finish(TrainingFailed(f"Training failed: {first_line(error)}"))
 
@@ -305,3 +307,13 @@ def adapt_normalization(model: keras.Model, x) -> None:
             continue
         feed = keras.Model(model.inputs, layer.input)
         layer.adapt(feed.predict(x, verbose=0, batch_size=1024))
+
+
+def out_of_memory_message(error: BaseException) -> str:
+    """What to say when building or training the model ran out of memory."""
+    what = "Python" if isinstance(error, MemoryError) else "TensorFlow"
+    return (
+        f"Training ran out of memory ({what} could not allocate what the model needs): the "
+        "model, its batches or its inputs are too large for this machine. Use fewer units or "
+        "filters, smaller images (image_size) or a smaller batch_size"
+    )
