@@ -63,12 +63,22 @@ def import_model(source: str | Path | keras.Model) -> NetworkGraph:
     Raises:
         ImportModelError: naming the file, layer, class and what is unsupported.
     """
+    where = printable(source.name) if isinstance(source, keras.Model) else source
     try:
         if isinstance(source, keras.Model):
             return graph_from_model(source)
         return graph_from_model(load_keras_model(source))
+    except ImportModelError:
+        raise
     except RecursionError:
-        raise ImportModelError(f"{source}: {NESTED_TOO_DEEPLY}") from None
+        raise ImportModelError(f"{where}: {NESTED_TOO_DEEPLY}") from None
+    # A config is untrusted data: a field of the wrong type or shape anywhere
+    # surfaces as one of these while it is read.
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as error:
+        raise ImportModelError(
+            f"{where}: the model config is not laid out as Keras writes it "
+            f"({type(error).__name__}: {first_line(error, 120)})"
+        ) from None
 
 
 def load_keras_model(path: str | Path) -> keras.Model:

@@ -27,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from graph.files import graph_to_yaml, save_graph
+    from runtime.cli.common import start_tensorflow
+
+    start_tensorflow()
     from runtime.importer import ImportModelError, import_model
 
     if args.output is not None:
