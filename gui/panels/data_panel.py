@@ -41,6 +41,7 @@ from graph.validation import ERROR, Problem
 from gui.document import EditorSession
 from gui.panels.background import run_in_background
 from gui.panels.data_fixes import DataFix, working_fix
+from gui.panels.registry import MenuEntry, PanelSpec
 from gui.panels.settings_form import SettingsForm
 from gui.param_editors import ParamEditor
 from gui.theme import ERROR_COLOR, WARNING_COLOR
@@ -418,6 +419,15 @@ def _target_text(dataset, value: np.ndarray) -> str:
     if dataset.task == "classification" and dataset.class_names:
         return str(dataset.class_names[int(value)])
     return f"{float(np.asarray(value).reshape(-1)[0]):.3g}"
+
+
+PANEL = PanelSpec(
+    name="data",
+    title="Data",
+    order=10,
+    create=lambda context: DataPanel(context.session),
+    menu=(MenuEntry("&Data…", lambda context, _panel: context.show("data")),),
+)
 
 
 def _preview() -> int:

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.panels.background import run_in_background
+from gui.panels.registry import MenuEntry, PanelSpec
 from gui.panels.runs import RunHistory, TrainingRun
 from gui.theme import ERROR_COLOR
 
@@ -186,6 +187,18 @@ class EvaluationPanel(QWidget):
         layout.addLayout(header)
         layout.addWidget(splitter, 1)
         runs.run_finished.connect(self._on_run_finished)
+        runs.cleared.connect(self.clear)
+
+    def clear(self) -> None:
+        """Shows nothing (the document changed: its runs are gone)."""
+        self.evaluation = self._drawn = None
+        self.metrics_table.setRowCount(0)
+        self.class_table.setRowCount(0)
+        for plot in self._plots.values():
+            plot.clear()
+        self.gallery_tab.takeWidget()
+        self.evaluate_button.setEnabled(False)
+        self.status.setText("Train the network to evaluate it on the test split.")
 
     def _on_run_finished(self, run: TrainingRun) -> None:
         if run.succeeded:
@@ -394,6 +407,28 @@ def _add_row(table: QTableWidget, cells: list[str]) -> None:
 
 def _number(value: float) -> str:
     return f"{value:.4f}" if math.isfinite(value) else "n/a"
+
+
+def _evaluate(context, panel: EvaluationPanel) -> None:
+    context.show("evaluation")
+    panel.evaluate_latest()
+
+
+def _connect(context, panel: EvaluationPanel) -> None:
+    # Results that arrived behind another tab are drawn when their tab comes up.
+    context.docks["evaluation"].visibilityChanged.connect(
+        lambda visible: visible and panel.draw_if_pending()
+    )
+
+
+PANEL = PanelSpec(
+    name="evaluation",
+    title="Evaluation",
+    order=30,
+    create=lambda context: EvaluationPanel(context.runs),
+    menu=(MenuEntry("&Evaluate", _evaluate, separator_before=True),),
+    connect=_connect,
+)
 
 
 def _preview() -> int:

@@ -26,7 +26,7 @@ from runtime.cli.common import (
     EXIT_FILE,
     CommandError,
     fail,
-    load,
+    load_valid_graph,
     make_output_dir,
     start_tensorflow,
     train,
@@ -69,11 +69,9 @@ def _run(args: argparse.Namespace) -> int:
         check_output_folder(output, [args.file], OUTPUTS, args.force)
     except OutputRefused as error:
         raise CommandError(str(error), EXIT_FILE) from None
-    graph, dataset = load(args.file)
+    graph = load_valid_graph(args.file)
     output = make_output_dir(output)
-    if not args.quiet:
-        print(dataset.describe(), file=sys.stderr)
-    result = train(graph, dataset, args.epochs, args.quiet)
+    result, dataset = train(graph, args.file.resolve().parent, args.epochs, args.quiet)
     report = evaluate(result.model, dataset)
     diagnosis = diagnose(result.history, report)
     print(f"test metrics ({len(dataset.x_test)} samples):")

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
+from dataclasses import asdict
 from pathlib import Path
 
 from graph.cli.outputs import OutputRefused, add_force_argument, check_output, graph_file
-from runtime.cli.common import EXIT_FILE, CommandError, fail, load, start_tensorflow
+from runtime.cli.common import EXIT_FILE, CommandError, fail, load_valid_graph, start_tensorflow
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -100,8 +100,11 @@ def _print_event(event: object) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from graph.files import save_graph
-    from runtime.tuning import SearchSpaceError, Tuner, apply_best, check_search_space
+    from graph.files import graph_to_yaml, save_graph
+    from runtime.cli.loop import drive
+    from runtime.events import RunFailed
+    from runtime.runs.base import RunRequest
+    from runtime.tuning import apply_best
 
     if args.trials < 1:
         raise CommandError(f"--trials must be at least 1. Received: {args.trials}")
@@ -113,29 +116,14 @@ def _run(args: argparse.Namespace) -> int:
         check_output(output, [args.file], graph_file, "the tuned graph", args.force)
     except OutputRefused as error:
         raise CommandError(str(error), EXIT_FILE) from None
-    graph, dataset = load(args.file)
-    try:
-        check_search_space(space, dataset)
-    except SearchSpaceError as error:
-        raise CommandError(f"{args.file}: {error}") from None
-    results = []
-
-    def on_event(event: object) -> None:
-        _print_event(event)
-        results.append(event)
-
-    tuner = Tuner(graph, dataset, space, args.trials, on_event=on_event, epochs=args.epochs)
-    worker = threading.Thread(target=tuner.run, daemon=True)
-    worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(0.2)
-    except KeyboardInterrupt:
-        print("\ninterrupted: finishing the current trial's batch", file=sys.stderr)
-        tuner.stop()
-        worker.join()
-    finished = results[-1] if results else None
-    if finished is None or not getattr(finished, "best_params", None):
+    graph = load_valid_graph(args.file)
+    options = {"space": asdict(space), "trials": args.trials, "epochs": args.epochs}
+    request = RunRequest("tune", graph_to_yaml(graph), args.file.resolve().parent, options)
+    outcome = drive(request, _print_event)
+    if isinstance(outcome, RunFailed):
+        raise CommandError(outcome.message)
+    finished = outcome.result
+    if not finished.best_params:
         raise CommandError("no trial completed: nothing to apply (see the trial messages above)")
     print(f"best loss {finished.best_value:.4f} with {_format(finished.best_params)}")
     graph.apply(apply_best(graph, finished.best_params))
