@@ -68,6 +68,16 @@ def string_literal(text: str) -> str:
     return quote + "".join(escaped_chars(text, quote)) + quote
 
 
+def docstring_text(text: str) -> str:
+    """`text` escaped for the inside of a triple-double-quoted docstring.
+
+    The docstring then reads back as `text` exactly: quotes, backslashes
+    (`\\N` included), line breaks and non-ASCII characters are escaped, so
+    no file name or graph string can close the docstring or break the file.
+    """
+    return "".join(escaped_chars(text, '"'))
+
+
 def literal(value: object) -> str:
     """A Python literal for a plain graph value (None, bool, number, str, tuple, list).
 

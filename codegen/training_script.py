@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from codegen.layout_code import Call, Code, Keyword, Sequence, Value, statement
+from codegen.literals import docstring_text
 from codegen.recipe_code import construct_expr
 from codegen.script_data import data_constants, data_imports, load_data_source
 from graph import recipe
@@ -105,7 +106,7 @@ def training_script(
     constants = data_constants(dataset, data_dir)
     constants += statement(Value(shapes), 0, "INPUT_SHAPES = ")
     parts = [
-        HEADER.replace("{script}", script_name),
+        HEADER.replace("{script}", docstring_text(script_name)),
         "\n".join(imports) + "\n\n" + "\n".join(third) + "\n\n" + "\n".join(constants) + "\n",
         load_data_source(dataset),
         MODEL_INPUTS,

@@ -34,6 +34,8 @@ import yaml
 
 from graph import atomic
 from graph.catalog import CATALOG
+from graph.input_files import InputFileError, read_limited
+from graph.messages import excerpt, printable
 from graph.model import AddEdge, AddNode, Edge, GraphError, NetworkGraph, Node
 from graph.params import Param, ParamError
 from graph.settings import SECTIONS, coerce_section, default_section
@@ -44,9 +46,6 @@ FORMAT_VERSION = 1
 
 MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
 """Upgrades file data from version N (the key) to N + 1, applied before the check."""
-
-MAX_FILE_BYTES = 64 * 1024 * 1024
-"""Larger files are refused: a graph file is text of a few kilobytes."""
 
 TOP_LEVEL_KEYS = ("format", "version", "name", "description", "nodes", "edges")
 NODE_KEYS = ("id", "type", "name", "params", "position")
@@ -93,15 +92,9 @@ def load_graph(path: str | os.PathLike) -> NetworkGraph:
     path = Path(path)
     source = str(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise GraphFileError(
-                source,
-                f"is too large for a graph file ({size:,} bytes; at most {MAX_FILE_BYTES:,})",
-            )
-        data = path.read_bytes()
-    except OSError as error:
-        raise GraphFileError(source, f"cannot be read: {error.strerror or error}") from None
+        data = read_limited(path, "a graph file")
+    except InputFileError as error:
+        raise GraphFileError(source, str(error).removeprefix(f"{source}: ")) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -223,7 +216,7 @@ def _check_node_tree(root: yaml.Node, source: str) -> None:
                     if key.value in keys:
                         raise GraphFileError(
                             source,
-                            f"key {key.value!r} appears twice in the same mapping",
+                            f"key {excerpt(key.value)} appears twice in the same mapping",
                             key.start_mark.line + 1,
                             key.start_mark.column + 1,
                         )
@@ -274,14 +267,14 @@ class _FileReader:
             if "format" not in data:
                 raise self.error((), f"is not a DeepWire graph file: 'format: {FORMAT}' is missing")
             raise self.error(
-                ("format",), f"format must be {FORMAT!r}. Received: {_short(data['format'])}"
+                ("format",), f"format must be {FORMAT!r}. Received: {excerpt(data['format'])}"
             )
         version = data.get("version")
         if "version" not in data:
             raise self.error((), "version is missing; expected 'version: 1'")
         if isinstance(version, bool) or not isinstance(version, int) or version < 1:
             raise self.error(
-                ("version",), f"version must be a positive integer. Received: {_short(version)}"
+                ("version",), f"version must be a positive integer. Received: {excerpt(version)}"
             )
         if version > FORMAT_VERSION:
             raise self.error(
@@ -329,7 +322,7 @@ class _FileReader:
             if key not in known:
                 raise self.error(
                     (key,) if isinstance(key, str) else (),
-                    f"unknown top-level key {_short(key)}; expected one of {', '.join(known)}",
+                    f"unknown top-level key {excerpt(key)}; expected one of {', '.join(known)}",
                     at_key=True,
                 )
         if "nodes" not in data:
@@ -339,7 +332,7 @@ class _FileReader:
         description = data.get("description") if data.get("description") is not None else ""
         for key, value in (("name", name), ("description", description)):
             if not isinstance(value, str):
-                raise self.error((key,), f"{key} must be a string. Received: {_short(value)}")
+                raise self.error((key,), f"{key} must be a string. Received: {excerpt(value)}")
         nodes = self.check_nodes(data["nodes"])
         edges = self.check_edges(data.get("edges", []), nodes)
         settings = {
@@ -360,7 +353,7 @@ class _FileReader:
             if node.id in nodes:
                 raise self.error(
                     ("nodes", index, "id"),
-                    f"nodes[{index}].id {node.id!r} is already used by another node; "
+                    f"nodes[{index}].id {excerpt(node.id)} is already used by another node; "
                     "node ids must be unique",
                 )
             nodes[node.id] = node
@@ -375,7 +368,9 @@ class _FileReader:
         spec = CATALOG.get(type_name)
         if spec is None:
             raise self.error(
-                (*path, "type"), f"{where}.type: unknown layer type {type_name!r} (node {node_id})"
+                (*path, "type"),
+                f"{where}.type: unknown layer type {excerpt(type_name)} "
+                f"(node {printable(node_id)})",
             )
         name = self.check_string((*path, "name"), f"{where}.name", entry["name"])
         raw_params = entry.get("params", {})
@@ -392,7 +387,7 @@ class _FileReader:
             if param is None:
                 raise self.error(
                     (*params_path, key) if isinstance(key, str) else params_path,
-                    f"{where}.params: {type_name} has no parameter {_short(key)} "
+                    f"{where}.params: {type_name} has no parameter {excerpt(key)} "
                     f"(its parameters: {', '.join(spec.param_index) or 'none'})",
                     at_key=True,
                 )
@@ -411,7 +406,7 @@ class _FileReader:
             and len(value) == 2
             and all(_is_number(v) and math.isfinite(v) for v in value)
         ):
-            raise self.error(path, f"{where} must be [x, y] numbers. Received: {_short(value)}")
+            raise self.error(path, f"{where} must be [x, y] numbers. Received: {excerpt(value)}")
         # To the precision files keep, so that loading and saving again changes nothing.
         return (_to_tenth(value[0]), _to_tenth(value[1]))
 
@@ -434,13 +429,15 @@ class _FileReader:
             for end in ("source", "target"):
                 node_id = self.check_string((*path, end), f"{where}.{end}", entry[end])
                 if node_id not in nodes:
-                    raise self.error((*path, end), f"{where}.{end}: no node has the id {node_id!r}")
+                    raise self.error(
+                        (*path, end), f"{where}.{end}: no node has the id {excerpt(node_id)}"
+                    )
                 ends.append(node_id)
             port = entry.get("port", 0)
             if not _is_int(port) or port < 0:
                 raise self.error(
                     (*path, "port"),
-                    f"{where}.port must be an integer >= 0. Received: {_short(port)}",
+                    f"{where}.port must be an integer >= 0. Received: {excerpt(port)}",
                 )
             source, target = ends
             if (target, port) in occupied:
@@ -468,7 +465,7 @@ class _FileReader:
             if param is None:
                 raise self.error(
                     (section, key) if isinstance(key, str) else (section,),
-                    f"{section} has no setting {_short(key)} (its settings: {', '.join(index)})",
+                    f"{section} has no setting {excerpt(key)} (its settings: {', '.join(index)})",
                     at_key=True,
                 )
             self.check_value((section, key), section, param, value)
@@ -496,7 +493,7 @@ class _FileReader:
             if key not in allowed:
                 raise self.error(
                     (*path, key) if isinstance(key, str) else path,
-                    f"{where} has an unknown key {_short(key)}; expected {', '.join(allowed)}",
+                    f"{where} has an unknown key {excerpt(key)}; expected {', '.join(allowed)}",
                     at_key=True,
                 )
         for key in required:
@@ -505,7 +502,7 @@ class _FileReader:
 
     def check_string(self, path: FieldPath, where: str, value: Any, empty: bool = True) -> str:
         if not isinstance(value, str):
-            raise self.error(path, f"{where} must be a string. Received: {_short(value)}")
+            raise self.error(path, f"{where} must be a string. Received: {excerpt(value)}")
         if not empty and not value.strip():
             raise self.error(path, f"{where} must not be empty")
         return value
@@ -564,13 +561,7 @@ def _kind(value: Any) -> str:
         return "a list"
     if isinstance(value, dict):
         return "a mapping"
-    return _short(value)
-
-
-def _short(value: Any, limit: int = 80) -> str:
-    """repr(value), cut so a huge value cannot flood a message."""
-    shown = repr(value)
-    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+    return excerpt(value)
 
 
 # Writing -------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from graph.messages import excerpt
 from graph.params import Param, ParamError
 
 Shape = tuple[int | None, ...]
@@ -91,7 +92,7 @@ class LayerType:
         if unknown:
             known = ", ".join(self.param_index) or "none"
             raise ParamError(
-                f"{self.type} has no parameter {unknown[0]!r} (its parameters: {known})"
+                f"{self.type} has no parameter {excerpt(unknown[0])} (its parameters: {known})"
             )
         result = {}
         for param in self.params:

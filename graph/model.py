@@ -16,6 +16,7 @@ from typing import Any
 import networkx as nx
 
 from graph.catalog import layer_type
+from graph.messages import excerpt, printable
 from graph.params import ParamError
 from graph.settings import SECTIONS, coerce_section, default_settings
 
@@ -38,7 +39,7 @@ class Node:
     @property
     def label(self) -> str:
         """How messages name the node, as Keras does: `dense_1 (Dense)`."""
-        return f"{self.name} ({self.type})"
+        return f"{printable(self.name)} ({printable(self.type)})"
 
 
 @dataclass(frozen=True, order=True)
@@ -127,7 +128,7 @@ class NetworkGraph:
         try:
             return self._graph.nodes[node_id]["node"]
         except KeyError:
-            raise GraphError(f"No node with id {node_id!r}") from None
+            raise GraphError(f"No node with id {excerpt(node_id)}") from None
 
     def find(self, name: str) -> Node | None:
         """The first node called `name`, or None."""
@@ -236,7 +237,7 @@ class NetworkGraph:
     def _insert_node(self, node: Node, index: int | None = None) -> None:
         """Adds `node` last, or at position `index` of the graph order."""
         if node.id in self._graph:
-            raise GraphError(f"A node with id {node.id!r} already exists")
+            raise GraphError(f"A node with id {excerpt(node.id)} already exists")
         self._graph.add_node(node.id, node=node)
         if index is not None and index < len(self._graph) - 1:
             # Graph order decides the order of a model's inputs and outputs, so

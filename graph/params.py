@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from graph.messages import excerpt
+
 # The kinds a parameter can have. "multichoice" values are tuples of distinct
 # choices (e.g. metrics); "regularizer" values are None or a mapping
 # {"l1": float, "l2": float}; "layer" values are a wrapped layer
@@ -118,20 +120,20 @@ class Param:
             return float(self._number(value, float))
         if kind == "bool":
             if not isinstance(value, bool):
-                raise ParamError(f"{self.name} must be true or false. Received: {value!r}")
+                raise ParamError(f"{self.name} must be true or false. Received: {excerpt(value)}")
             return value
         if kind == "choice":
             if value not in self.choices or isinstance(value, bool) != isinstance(
                 self.choices[0], bool
             ):
                 shown = ", ".join(repr(c) for c in self.choices)
-                raise ParamError(f"{self.name} must be one of {shown}. Received: {value!r}")
+                raise ParamError(f"{self.name} must be one of {shown}. Received: {excerpt(value)}")
             return value
         if kind == "multichoice":
             return self._multichoice(value)
         if kind == "str":
             if not isinstance(value, str):
-                raise ParamError(f"{self.name} must be a string. Received: {value!r}")
+                raise ParamError(f"{self.name} must be a string. Received: {excerpt(value)}")
             return value
         if kind in ("ints", "floats"):
             return self._sequence(value, int if kind == "ints" else float)
@@ -143,26 +145,26 @@ class Param:
         accepted = (int,) if number_type is int else (int, float)
         if isinstance(value, bool) or not isinstance(value, accepted):
             what = "an integer" if number_type is int else "a number"
-            raise ParamError(f"{self.name} must be {what}. Received: {value!r}")
+            raise ParamError(f"{self.name} must be {what}. Received: {excerpt(value)}")
         if isinstance(value, float) and not math.isfinite(value):
-            raise ParamError(f"{self.name} must be a finite number. Received: {value!r}")
+            raise ParamError(f"{self.name} must be a finite number. Received: {excerpt(value)}")
         self._check_range(value, self.name)
         return value
 
     def _check_range(self, value: float, label: str) -> None:
         if self.minimum is not None and value < self.minimum:
-            raise ParamError(f"{label} must be >= {self.minimum:g}. Received: {value!r}")
+            raise ParamError(f"{label} must be >= {self.minimum:g}. Received: {excerpt(value)}")
         if self.maximum is not None and value > self.maximum:
-            raise ParamError(f"{label} must be <= {self.maximum:g}. Received: {value!r}")
+            raise ParamError(f"{label} must be <= {self.maximum:g}. Received: {excerpt(value)}")
 
     def _sequence(self, value: Any, item_type: type) -> tuple:
         if isinstance(value, (int, float)) and not isinstance(value, bool) and self.length:
             value = [value] * self.length
         if not isinstance(value, (list, tuple)):
-            raise ParamError(f"{self.name} must be a list of numbers. Received: {value!r}")
+            raise ParamError(f"{self.name} must be a list of numbers. Received: {excerpt(value)}")
         if self.length is not None and len(value) != self.length:
             raise ParamError(
-                f"{self.name} must have {self.length} items. Received: {list(value)!r}"
+                f"{self.name} must have {self.length} items. Received: {excerpt(list(value))}"
             )
         if self.length is None and not value:
             raise ParamError(f"{self.name} must have at least one item. Received: []")
@@ -171,38 +173,46 @@ class Param:
             accepted = (int,) if item_type is int else (int, float)
             if isinstance(item, bool) or not isinstance(item, accepted):
                 kind = "integers" if item_type is int else "numbers"
-                raise ParamError(f"{self.name} must contain {kind}. Received: {list(value)!r}")
+                raise ParamError(
+                    f"{self.name} must contain {kind}. Received: {excerpt(list(value))}"
+                )
             if isinstance(item, float) and not math.isfinite(item):
-                raise ParamError(f"{self.name} must contain finite numbers. Received: {item!r}")
+                raise ParamError(
+                    f"{self.name} must contain finite numbers. Received: {excerpt(item)}"
+                )
             self._check_range(item, f"each item of {self.name}")
             items.append(item_type(item))
         return tuple(items)
 
     def _multichoice(self, value: Any) -> tuple:
         if not isinstance(value, (list, tuple)):
-            raise ParamError(f"{self.name} must be a list. Received: {value!r}")
+            raise ParamError(f"{self.name} must be a list. Received: {excerpt(value)}")
         for item in value:
             if item not in self.choices:
                 shown = ", ".join(repr(c) for c in self.choices)
-                raise ParamError(f"{self.name} items must be among {shown}. Received: {item!r}")
+                raise ParamError(
+                    f"{self.name} items must be among {shown}. Received: {excerpt(item)}"
+                )
         if len(set(value)) != len(value):
-            raise ParamError(f"{self.name} lists an item twice. Received: {list(value)!r}")
+            raise ParamError(f"{self.name} lists an item twice. Received: {excerpt(list(value))}")
         return tuple(value)
 
     def _regularizer(self, value: Any) -> dict:
         if not isinstance(value, dict) or not set(value) <= {"l1", "l2"} or not value:
             raise ParamError(
                 f"{self.name} must be null or a mapping with l1 and/or l2 strengths. "
-                f"Received: {value!r}"
+                f"Received: {excerpt(value)}"
             )
         result = {}
         for key in ("l1", "l2"):
             strength = value.get(key, 0.0)
             if isinstance(strength, bool) or not isinstance(strength, (int, float)):
-                raise ParamError(f"{self.name}.{key} must be a number. Received: {strength!r}")
+                raise ParamError(
+                    f"{self.name}.{key} must be a number. Received: {excerpt(strength)}"
+                )
             if not math.isfinite(strength) or strength < 0:
                 raise ParamError(
-                    f"{self.name}.{key} must be a finite number >= 0. Received: {strength!r}"
+                    f"{self.name}.{key} must be a finite number >= 0. Received: {excerpt(strength)}"
                 )
             result[key] = float(strength)
         return result
@@ -213,13 +223,13 @@ class Param:
 
         if not isinstance(value, dict) or set(value) - {"type", "params"} or "type" not in value:
             raise ParamError(
-                f"{self.name} must be a mapping with a type and params. Received: {value!r}"
+                f"{self.name} must be a mapping with a type and params. Received: {excerpt(value)}"
             )
         inner_type = value["type"]
         if inner_type not in self.wrappable:
             shown = ", ".join(self.wrappable)
-            raise ParamError(f"{self.name} can wrap {shown}. Received: {inner_type!r}")
+            raise ParamError(f"{self.name} can wrap {shown}. Received: {excerpt(inner_type)}")
         params = value.get("params") or {}
         if not isinstance(params, dict):
-            raise ParamError(f"{self.name}.params must be a mapping. Received: {params!r}")
+            raise ParamError(f"{self.name}.params must be a mapping. Received: {excerpt(params)}")
         return {"type": inner_type, "params": CATALOG[inner_type].coerce_params(params)}

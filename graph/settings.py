@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from graph.messages import excerpt
 from graph.params import Param, ParamError
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "nadam")
@@ -292,7 +293,7 @@ def coerce_section(
     for name in values:
         if name not in known:
             raise ParamError(
-                f"{section} has no setting {name!r} (its settings: {', '.join(known)})"
+                f"{section} has no setting {excerpt(name)} (its settings: {', '.join(known)})"
             )
     result = {}
     for param in params:

@@ -14,6 +14,7 @@ import networkx as nx
 from graph.catalog import CATALOG
 from graph.layer_type import Shape, ShapeError
 from graph.layers._common import fmt
+from graph.messages import excerpt
 from graph.model import GraphEvent, NetworkGraph
 from graph.params import ParamError
 
@@ -117,7 +118,7 @@ class ShapeAnalysis:
         node = self.graph.node(node_id)
         spec = CATALOG.get(node.type)
         if spec is None:
-            return NodeInfo(None, error=f"unknown layer type {node.type!r}")
+            return NodeInfo(None, error=f"unknown layer type {excerpt(node.type)}")
         try:
             spec.coerce_params(node.params)
         except ParamError as error:

@@ -15,6 +15,7 @@ import networkx as nx
 
 from graph.layer_type import Shape
 from graph.layers._common import fmt
+from graph.messages import printable
 from graph.model import NetworkGraph, Node
 from graph.shapes import NodeInfo, ShapeAnalysis
 from graph.validation import validate
@@ -149,11 +150,11 @@ def summary_table(graph: NetworkGraph, analysis: ShapeAnalysis | None = None) ->
             analysis.close()
     cells = [
         (
-            row.name,
+            printable(row.name),
             row.type,
             row.output_shape,
             UNKNOWN if row.param_count is None else f"{row.param_count:,}",
-            ", ".join(row.connected_to) or "-",
+            ", ".join(printable(name) for name in row.connected_to) or "-",
         )
         for row in rows
     ]
@@ -169,7 +170,7 @@ def summary_table(graph: NetworkGraph, analysis: ShapeAnalysis | None = None) ->
         return "  ".join(parts).rstrip()
 
     double = "=" * len(rule)
-    lines = [f'Model: "{graph.name}"', double, line(COLUMNS), double]
+    lines = [f'Model: "{printable(graph.name)}"', double, line(COLUMNS), double]
     lines += [line(cell) for cell in cells]
     lines += [
         double,

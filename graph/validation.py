@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from graph.catalog import CATALOG
+from graph.messages import bounded_lines, excerpt, printable
 from graph.model import Edge, NetworkGraph, Node
 from graph.shapes import CYCLE_ERROR, ShapeAnalysis
 
@@ -74,7 +75,7 @@ def _graph_problems(graph: NetworkGraph, analysis: ShapeAnalysis) -> list[Proble
         )
     # Shape inference already found any cycle: skip the search on the common acyclic graph.
     for cycle in _cycles(graph) if analysis.has_cycle() else []:
-        names = " -> ".join(graph.node(n).name for n in [*cycle, cycle[0]])
+        names = " -> ".join(printable(graph.node(n).name) for n in [*cycle, cycle[0]])
         first = graph.node(cycle[0])
         problems.append(
             Problem(ERROR, f"{first.label}: is part of a cycle {names}", node_id=first.id)
@@ -86,7 +87,8 @@ def _graph_problems(graph: NetworkGraph, analysis: ShapeAnalysis) -> list[Proble
             problems.append(
                 Problem(
                     ERROR,
-                    f"{node.label}: the name {node.name!r} is used by {counts[node.name]} layers; "
+                    f"{node.label}: the name {excerpt(node.name)} is used by "
+                    f"{counts[node.name]} layers; "
                     "layer names must be unique",
                     node_id=node.id,
                 )
@@ -120,11 +122,13 @@ def _node_problems(graph: NetworkGraph, analysis: ShapeAnalysis) -> list[Problem
 
 def _name_problem(node: Node) -> Problem | None:
     if not node.name.strip():
-        return Problem(ERROR, f"{node.id} ({node.type}): the layer has no name", node_id=node.id)
+        return Problem(
+            ERROR, f"{printable(node.id)} ({node.type}): the layer has no name", node_id=node.id
+        )
     if "/" in node.name:
         return Problem(
             ERROR,
-            f"{node.label}: layer names cannot contain '/'. Received: {node.name!r}",
+            f"{node.label}: layer names cannot contain '/'. Received: {excerpt(node.name)}",
             node_id=node.id,
         )
     if not _KERAS_NAME.fullmatch(node.name):
@@ -133,7 +137,7 @@ def _name_problem(node: Node) -> Problem | None:
         return Problem(
             ERROR,
             f"{node.label}: layer names may contain only letters A-Z, a-z, digits and "
-            f"_ . - > (no spaces). Received: {node.name!r}",
+            f"_ . - > (no spaces). Received: {excerpt(node.name)}",
             node_id=node.id,
         )
     return None
@@ -142,7 +146,9 @@ def _name_problem(node: Node) -> Problem | None:
 def _param_problem(node: Node) -> Problem | None:
     spec = CATALOG.get(node.type)
     if spec is None:
-        return Problem(ERROR, f"{node.label}: unknown layer type {node.type!r}", node_id=node.id)
+        return Problem(
+            ERROR, f"{node.label}: unknown layer type {excerpt(node.type)}", node_id=node.id
+        )
     # Parameter values are checked by shape inference, which reports them as
     # the node's error, so that an edit re-checks only the nodes it touches.
     return None
@@ -197,7 +203,7 @@ class InvalidGraphError(ValueError):
 
     def __init__(self, problems: list[Problem], what: str) -> None:
         self.problems = list(problems)
-        lines = "\n".join(f"  - {problem.message}" for problem in self.problems)
+        lines = "\n".join(bounded_lines(f"  - {problem.message}" for problem in self.problems))
         count = len(self.problems)
         noun = "problem" if count == 1 else "problems"
         super().__init__(f"The graph cannot be {what}: {count} {noun}\n{lines}")

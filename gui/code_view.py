@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import keyword
 import re
-from pathlib import Path
 
 from PySide6.QtCore import QRegularExpression
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QSyntaxHighlighter, QTextCharFormat
@@ -18,6 +17,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from graph import atomic
 
 
 def _format(color: str, bold: bool = False, italic: bool = False) -> QTextCharFormat:
@@ -121,4 +122,4 @@ class CodeView(QDialog):
         file_name, text = self.sources[title]
         path, _ = QFileDialog.getSaveFileName(self, "Save code", file_name, "Python (*.py)")
         if path:
-            Path(path).write_text(text, encoding="utf-8")
+            atomic.write_text(path, text)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QStandardPaths, QTimer
 
+from graph import atomic
 from graph.files import load_graph, save_graph
 from graph.model import NetworkGraph
 from gui.document import EditorSession
@@ -56,7 +57,7 @@ class RecoveryStore:
         self.directory.mkdir(parents=True, exist_ok=True)
         save_graph(graph, self.graph_file)
         info = {"source": str(source) if source else None, "saved_at": time.time()}
-        self.info_file.write_text(json.dumps(info), encoding="utf-8")
+        atomic.write_text(self.info_file, json.dumps(info))
 
     def clear(self) -> None:
         self.graph_file.unlink(missing_ok=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from graph.messages import printable
 from graph.model import NetworkGraph, Node
 from graph.validation import ERROR, WARNING, Problem
 from runtime.data import Dataset
@@ -90,7 +91,9 @@ def _input_problems(graph: NetworkGraph, dataset: Dataset) -> list[Problem]:
         return problems
     sizes = [math.prod(shape) for shape in shapes]
     if sum(sizes) != values:
-        names = ", ".join(f"{n.name} {_shape_text(s)}" for n, s in zip(nodes, shapes, strict=True))
+        names = ", ".join(
+            f"{printable(n.name)} {_shape_text(s)}" for n, s in zip(nodes, shapes, strict=True)
+        )
         problems.append(
             Problem(
                 ERROR,

@@ -23,6 +23,10 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
+from graph import atomic
+from graph.messages import first_line
+from runtime.saving import save_keras_model
+
 FORMATS = ("keras", "saved_model", "tflite", "onnx")
 SUFFIXES = {"keras": ".keras", "saved_model": "", "tflite": ".tflite", "onnx": ".onnx"}
 LATENCY_RUNS = 50
@@ -164,17 +168,24 @@ def _write(model: keras.Model, fmt: str, path: Path) -> None:
 
 
 def _write_format(model: keras.Model, fmt: str, path: Path) -> None:
+    # Every format goes to a temporary sibling first (graph.atomic): a kill or a
+    # full disk leaves the previous export intact.
     if fmt == "keras":
-        model.save(path)
+        save_keras_model(model, path)
     elif fmt == "saved_model":
-        model.export(str(path), format="tf_saved_model", verbose=False)
+        atomic.write_with(
+            path,
+            lambda temporary: model.export(str(temporary), format="tf_saved_model", verbose=False),
+        )
     elif fmt == "tflite":
-        path.write_bytes(_tflite_bytes(model))
+        atomic.write_bytes(path, _tflite_bytes(model))
     else:
         with warnings.catch_warnings():
             # tf2onnx probes np.object, which NumPy warns about.
             warnings.simplefilter("ignore", FutureWarning)
-            model.export(str(path), format="onnx", verbose=False)
+            atomic.write_with(
+                path, lambda temporary: model.export(str(temporary), format="onnx", verbose=False)
+            )
 
 
 def _tflite_bytes(model: keras.Model) -> bytes:
@@ -255,7 +266,7 @@ def export_model(
         run = _runner(model, fmt, path)
         actual = run(sample)
     except Exception as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        first = first_line(error)
         raise DeployError(f"{fmt} export to {path} failed: {first}") from None
     if len(actual) != len(expected):
         raise DeployError(

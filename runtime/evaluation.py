@@ -15,6 +15,7 @@ import keras
 import numpy as np
 from sklearn import metrics as sk
 
+from graph.messages import printable
 from runtime.data import Dataset, model_inputs
 
 
@@ -183,13 +184,46 @@ def _roc_auc(y_true: np.ndarray, probabilities: np.ndarray) -> float | None:
     return float(sk.roc_auc_score(y_true, probabilities, multi_class="ovr"))
 
 
-def diagnose(history: dict[str, list[float]]) -> str:
+def one_class_warning(report: EvaluationReport) -> str | None:
+    """A warning when a classifier predicts the same class for every test sample, else None."""
+    if report.task != "classification" or report.y_pred is None or len(report.y_pred) < 2:
+        return None
+    predicted = np.unique(report.y_pred)
+    if len(predicted) != 1 or len(report.class_names) < 2:
+        return None
+    name = printable(report.class_names[int(predicted[0])])
+    return (
+        f"Every prediction is one class: all {len(report.y_pred)} test samples are predicted "
+        f"as {name}. The model ignores its input; this usually means the learning rate is too "
+        "high or the ReLU units died (their output is always 0). Lower the learning rate, "
+        "normalize the features, or check that the classes are balanced."
+    )
+
+
+def diagnose(history: dict[str, list[float]], report: EvaluationReport | None = None) -> str:
     """A plain-language reading of the learning curves: under-, over- or good fit.
 
     Args:
         history: Per-epoch values, as `model.fit` records them (loss,
             val_loss, accuracy, val_accuracy, ...).
+        report: The test-split evaluation, when there is one: a classifier
+            predicting one class for everything is said first.
     """
+    warning = one_class_warning(report) if report is not None else None
+    reading = _read_curves(history)
+    return f"{warning}\n{reading}" if warning else reading
+
+
+def diagnose_run(history: dict[str, list[float]], model: keras.Model, dataset: Dataset) -> str:
+    """`diagnose` with the test split's predictions; the curves alone when evaluation fails."""
+    try:
+        report = evaluate(model, dataset)
+    except (ValueError, TypeError, IndexError):
+        report = None
+    return diagnose(history, report)
+
+
+def _read_curves(history: dict[str, list[float]]) -> str:
     loss = history.get("loss") or []
     if len(loss) < 2:
         return "Too few epochs to judge the learning curves: train for a few more epochs."

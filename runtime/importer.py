@@ -25,7 +25,9 @@ from typing import Any
 import keras
 
 from graph.catalog import CATALOG
+from graph.input_files import InputFileError, check_model_file, read_limited
 from graph.layout import layered_layout
+from graph.messages import bounded_lines, excerpt, first_line, printable
 from graph.model import AddEdge, AddNode, Edge, MoveNodes, NetworkGraph, Node
 from graph.validation import ERROR, validate
 from graph.wiring import POSITIONAL, call_style
@@ -37,6 +39,11 @@ TENSOR_CLASS = "__keras_tensor__"
 SUFFIXES = (".keras", ".h5", ".hdf5", ".json")
 # Keyword arguments through which a layer may receive its input tensors.
 TENSOR_KEYWORDS = ("query", "value", "key")
+
+NESTED_TOO_DEEPLY = (
+    "the model config is nested too deeply to read (a config of a few hundred levels at most "
+    "is a real model; this one is not)"
+)
 
 TensorKey = tuple[str, int, int]
 """(layer name, call index, output index): Keras's `keras_history` of a tensor."""
@@ -56,9 +63,22 @@ def import_model(source: str | Path | keras.Model) -> NetworkGraph:
     Raises:
         ImportModelError: naming the file, layer, class and what is unsupported.
     """
-    if isinstance(source, keras.Model):
-        return graph_from_model(source)
-    return graph_from_model(load_keras_model(source))
+    where = printable(source.name) if isinstance(source, keras.Model) else source
+    try:
+        if isinstance(source, keras.Model):
+            return graph_from_model(source)
+        return graph_from_model(load_keras_model(source))
+    except ImportModelError:
+        raise
+    except RecursionError:
+        raise ImportModelError(f"{where}: {NESTED_TOO_DEEPLY}") from None
+    # A config is untrusted data: a field of the wrong type or shape anywhere
+    # surfaces as one of these while it is read.
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as error:
+        raise ImportModelError(
+            f"{where}: the model config is not laid out as Keras writes it "
+            f"({type(error).__name__}: {first_line(error, 120)})"
+        ) from None
 
 
 def load_keras_model(path: str | Path) -> keras.Model:
@@ -71,11 +91,16 @@ def load_keras_model(path: str | Path) -> keras.Model:
     path = Path(path)
     if path.suffix.lower() not in SUFFIXES:
         raise ImportModelError(
-            f"{path}: expected a .keras, .h5 or .json model file. Received: {path.suffix!r}"
+            f"{path}: expected a .keras, .h5 or .json model file. Received: {excerpt(path.suffix)}"
         )
-    if not path.is_file():
+    if not path.exists():
         raise ImportModelError(f"{path}: file not found")
-    config = _read_config(path)
+    try:
+        if path.suffix.lower() != ".json":
+            check_model_file(path)
+        config = _read_config(path)
+    except InputFileError as error:
+        raise ImportModelError(str(error)) from None
     try:
         check_config(config)
     except ImportModelError as error:
@@ -85,7 +110,7 @@ def load_keras_model(path: str | Path) -> keras.Model:
             return keras.models.model_from_json(json.dumps(config))
         return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as error:  # Keras raises many types for a bad file; none may escape.
-        raise ImportModelError(f"{path}: cannot be loaded: {_first_line(error)}") from None
+        raise ImportModelError(f"{path}: cannot be loaded: {first_line(error)}") from None
 
 
 def _read_config(path: Path) -> dict:
@@ -96,7 +121,7 @@ def _read_config(path: Path) -> dict:
             with zipfile.ZipFile(path) as archive:
                 text = archive.read("config.json").decode("utf-8")
         elif suffix == ".json":
-            text = path.read_text(encoding="utf-8")
+            text = read_limited(path, "a model config (.json)").decode("utf-8")
         else:
             import h5py
 
@@ -106,8 +131,10 @@ def _read_config(path: Path) -> dict:
                     raise ImportModelError(f"{path}: holds weights only, no model config")
                 text = text.decode("utf-8") if isinstance(text, bytes) else str(text)
         config = json.loads(text)
-    except ImportModelError:
+    except (ImportModelError, InputFileError):
         raise
+    except RecursionError:
+        raise ImportModelError(f"{path}: {NESTED_TOO_DEEPLY}") from None
     except (OSError, KeyError, zipfile.BadZipFile, UnicodeDecodeError, ValueError) as error:
         raise ImportModelError(f"{path}: not a readable Keras model file ({error})") from None
     if not isinstance(config, dict) or "class_name" not in config:
@@ -129,13 +156,19 @@ def check_config(config: Mapping[str, Any]) -> None:
             continue
         if class_name == "Lambda":
             raise ImportModelError(
-                f"{name} (Lambda): Lambda layers hold Python code, which DeepWire never loads; "
+                f"{_named(name, 'Lambda')}: Lambda layers hold Python code, "
+                "which DeepWire never loads; "
                 "replace it with built-in layers"
             )
         if not module.startswith("keras") or class_name not in CATALOG:
             raise ImportModelError(
-                f"{name} ({class_name}): layer type {class_name} is not in the catalog"
-                + ("" if module.startswith("keras") else f" (custom class from {module})")
+                f"{_named(name, class_name)}: layer type {printable(class_name)} "
+                "is not in the catalog"
+                + (
+                    ""
+                    if module.startswith("keras")
+                    else f" (custom class from {printable(module)})"
+                )
             )
 
 
@@ -147,6 +180,11 @@ def _layer_entries(config: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
         yield entry
         if entry.get("class_name") in MODEL_CLASSES:
             yield from _layer_entries(entry)
+
+
+def _named(name: object, class_name: object) -> str:
+    """How messages name a layer of the file: `dense_1 (Dense)`, escaped and bounded."""
+    return f"{printable(name)} ({printable(class_name)})"
 
 
 # From a model config to a graph --------------------------------------------------
@@ -164,7 +202,7 @@ class _Draft:
     def add(self, type_name: str, name: str, params: dict, sources: list[str]) -> str:
         if name in self.names:
             raise ImportModelError(
-                f"{name}: two layers share this name (a nested model reuses a name of "
+                f"{printable(name)}: two layers share this name (a nested model reuses a name of "
                 "the outer model); rename one of them"
             )
         self.count += 1
@@ -188,8 +226,8 @@ def graph_from_model(model: keras.Model) -> NetworkGraph:
         model_config = {}
     if "layers" not in (model_config or {}):
         raise ImportModelError(
-            f"{model.name} ({type(model).__name__}): a subclassed model has no layer graph "
-            "to import; save a functional or Sequential model"
+            f"{_named(model.name, type(model).__name__)}: a subclassed model has no layer "
+            "graph to import; save a functional or Sequential model"
         )
     config = {"class_name": kind, "config": model_config}
     check_config(config)
@@ -202,8 +240,8 @@ def graph_from_model(model: keras.Model) -> NetworkGraph:
     problems = [p for p in validate(graph) if p.severity == ERROR]
     if problems:
         raise ImportModelError(
-            f"{model.name}: the imported graph does not validate:\n"
-            + "\n".join(f"  - {p.message}" for p in problems)
+            f"{printable(model.name)}: the imported graph does not validate:\n"
+            + "\n".join(bounded_lines(f"  - {p.message}" for p in problems))
         )
     graph.apply(MoveNodes(layered_layout(graph)))
     return graph
@@ -235,7 +273,8 @@ def _convert_sequential(
         shape = config.get("build_input_shape")
         if shape is None:
             raise ImportModelError(
-                f"{config.get('name', 'sequential')} (Sequential): the model was never built, "
+                f"{_named(config.get('name', 'sequential'), 'Sequential')}: the model was "
+                "never built, "
                 "so its input shape is unknown; build it or give it an Input"
             )
         input_config = {"batch_shape": list(shape), "dtype": "float32", "name": "input_layer"}
@@ -257,7 +296,7 @@ def _convert_sequential(
 def _single_feed(config: Mapping[str, Any], ids: list[str]) -> str:
     if len(ids) != 1:
         raise ImportModelError(
-            f"{config.get('name', 'model')} (Sequential): expects one input tensor. "
+            f"{printable(config.get('name', 'model'))} (Sequential): expects one input tensor. "
             f"Received: {len(ids)}"
         )
     return ids[0]
@@ -271,7 +310,8 @@ def _convert_functional(
     input_keys = _history_list(config.get("input_layers", ()))
     if feeds is not None and len(feeds) != len(input_keys):
         raise ImportModelError(
-            f"{model_name} (nested model): takes {len(input_keys)} inputs. Received: {len(feeds)}"
+            f"{printable(model_name)} (nested model): takes {len(input_keys)} inputs. "
+            f"Received: {len(feeds)}"
         )
     pending = list(config.get("layers", ()))
     while pending:
@@ -281,19 +321,25 @@ def _convert_functional(
                 progress.append(entry)
         if not progress:
             names = ", ".join(str(e.get("name")) for e in pending)
-            raise ImportModelError(f"{model_name}: layers {names} have inputs that never appear")
+            raise ImportModelError(
+                f"{printable(model_name)}: layers {printable(names)} have inputs that never appear"
+            )
         done = {id(entry) for entry in progress}
         pending = [entry for entry in pending if id(entry) not in done]
     outputs = []
     for key in _history_list(config.get("output_layers", ())):
         if key not in tensors:
-            raise ImportModelError(f"{model_name}: output {key[0]} is not produced by any layer")
+            raise ImportModelError(
+                f"{printable(model_name)}: output {printable(key[0])} is not produced by any layer"
+            )
         outputs.append(tensors[key])
     if feeds is not None:
         return [], outputs
     missing = [key[0] for key in input_keys if key not in tensors]
     if missing:
-        raise ImportModelError(f"{model_name}: input {missing[0]} is not an InputLayer")
+        raise ImportModelError(
+            f"{printable(model_name)}: input {printable(missing[0])} is not an InputLayer"
+        )
     return [tensors[key] for key in input_keys], outputs
 
 
@@ -318,7 +364,7 @@ def _convert_entry(
     calls = entry.get("inbound_nodes") or []
     if len(calls) > 1:
         raise ImportModelError(
-            f"{name} ({class_name}): the layer is called {len(calls)} times (shared weights); "
+            f"{_named(name, class_name)}: the layer is called {len(calls)} times (shared weights); "
             "a graph node is called once"
         )
     if not calls:
@@ -347,7 +393,9 @@ def _add_layer(entry: Mapping[str, Any], draft: _Draft, sources: list[str]) -> s
 def _call_inputs(call: Any, name: str, class_name: str) -> list[TensorKey]:
     """The tensors a layer call consumes, in port order."""
     if not isinstance(call, Mapping):
-        raise ImportModelError(f"{name} ({class_name}): unrecognised call record {call!r}")
+        raise ImportModelError(
+            f"{_named(name, class_name)}: unrecognised call record {excerpt(call)}"
+        )
     keys = list(_tensor_keys(call.get("args", ())))
     kwargs = call.get("kwargs") or {}
     for keyword, value in kwargs.items():
@@ -355,7 +403,7 @@ def _call_inputs(call: Any, name: str, class_name: str) -> list[TensorKey]:
             continue
         if any(True for _ in _tensor_keys(value)):
             raise ImportModelError(
-                f"{name} ({class_name}): receives a tensor as {keyword}=, which a graph "
+                f"{_named(name, class_name)}: receives a tensor as {keyword}=, which a graph "
                 "cannot express"
             )
     # query=, value=, key= given by keyword take the ports after the positional ones.
@@ -364,12 +412,13 @@ def _call_inputs(call: Any, name: str, class_name: str) -> list[TensorKey]:
     for layer, call_index, output_index in keys:
         if output_index != 0:
             raise ImportModelError(
-                f"{name} ({class_name}): uses output {output_index} of {layer}; "
+                f"{_named(name, class_name)}: uses output {output_index} of {printable(layer)}; "
                 "layers with several outputs are not supported"
             )
         if call_index != 0:
             raise ImportModelError(
-                f"{name} ({class_name}): uses call {call_index} of {layer} (a shared layer); "
+                f"{_named(name, class_name)}: uses call {call_index} of {printable(layer)} "
+                "(a shared layer); "
                 "a graph node is called once"
             )
     return keys
@@ -408,7 +457,7 @@ def _assemble(draft: _Draft, inputs: list[str], outputs: list[str], name: str) -
     if dangling:
         raise ImportModelError(f"{dangling[0].label}: is computed but is not a model output")
     if len(set(outputs)) != len(outputs):
-        raise ImportModelError(f"{name}: the same layer is listed twice as an output")
+        raise ImportModelError(f"{printable(name)}: the same layer is listed twice as an output")
     by_id = {node.id: node for node in draft.nodes}
     middle = [n for n in draft.nodes if n.id not in inputs and n.id not in outputs]
     ordered = [by_id[i] for i in inputs] + middle + [by_id[i] for i in outputs]
@@ -445,10 +494,7 @@ def transfer_weights(source: keras.Model, target: keras.Model) -> None:
         if not layer.weights:
             continue
         if layer.name not in weights:
-            raise ImportModelError(f"{layer.name}: no layer of that name in the source model")
+            raise ImportModelError(
+                f"{printable(layer.name)}: no layer of that name in the source model"
+            )
         layer.set_weights(weights[layer.name])
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__

@@ -19,6 +19,7 @@ import numpy as np
 
 from graph.catalog import CATALOG
 from graph.layer_type import LayerType, keras_snake_case
+from graph.messages import excerpt, printable
 from graph.params import ParamError
 
 # Config keys that never change what a layer computes and have no Param.
@@ -116,8 +117,8 @@ def params_from_layer(layer: keras.layers.Layer) -> tuple[str, dict[str, Any]]:
     class_name = type(layer).__name__
     if class_name != INPUT_CLASS and type(layer) is not getattr(keras.layers, class_name, None):
         raise UnsupportedLayerError(
-            f"{layer.name} ({class_name}): custom layer classes are not supported; "
-            f"DeepWire knows the built-in keras.layers only"
+            f"{printable(layer.name)} ({printable(class_name)}): custom layer classes are not "
+            "supported; DeepWire knows the built-in keras.layers only"
         )
     return params_from_config(class_name, _full_config(layer, class_name))
 
@@ -133,11 +134,13 @@ def params_from_config(class_name: str, config: Mapping[str, Any]) -> tuple[str,
     Raises:
         UnsupportedLayerError: as `params_from_layer`.
     """
-    label = f"{config.get('name', class_name.lower())} ({class_name})"
+    label = f"{printable(config.get('name', class_name.lower()))} ({printable(class_name)})"
     if class_name == INPUT_CLASS:
         return "Input", _input_params(config, label)
     if class_name not in CATALOG or class_name == "Input":
-        raise UnsupportedLayerError(f"{label}: layer type {class_name} is not in the catalog")
+        raise UnsupportedLayerError(
+            f"{label}: layer type {printable(class_name)} is not in the catalog"
+        )
     entry = CATALOG[class_name]
     try:
         readable = _readable(entry, config)
@@ -201,7 +204,7 @@ def _input_params(config: Mapping[str, Any], label: str) -> dict[str, Any]:
             raise UnsupportedLayerError(f"{label}: {flag} inputs are not supported")
     if shape[0] is not None:
         raise UnsupportedLayerError(
-            f"{label}: a fixed batch size is not supported. Received: batch_shape {tuple(shape)}"
+            f"{label}: a fixed batch size is not supported. Received: batch_shape {excerpt(shape)}"
         )
     dtype = _dtype_name(config.get("dtype", "float32"))
     try:
@@ -321,6 +324,7 @@ def _is_serialized(value: Any, module: str) -> bool:
 def _describe(key: str, value: Any) -> str:
     if isinstance(value, Mapping) and "class_name" in value:
         settings = value.get("config") or {}
-        shown = ", ".join(f"{k}={v!r}" for k, v in settings.items() if v is not None)
-        return f"{value['class_name']}({shown})" if shown else str(value["class_name"])
-    return repr(value)
+        shown = ", ".join(f"{k}={excerpt(v)}" for k, v in settings.items() if v is not None)
+        text = f"{value['class_name']}({shown})" if shown else str(value["class_name"])
+        return printable(text, 200)
+    return excerpt(value)

@@ -21,6 +21,7 @@ import keras
 import tensorflow as tf
 
 from graph import recipe
+from graph.messages import first_line
 from graph.model import NetworkGraph
 from graph.validation import ERROR, validate
 from runtime.builder import BuildError, build_model
@@ -30,6 +31,7 @@ from runtime.data_check import check_data
 from runtime.distribute import fit_context, get_strategy
 from runtime.events import BatchEnd, EpochEnd, TrainingFailed, TrainingFinished
 from runtime.heads import input_shapes
+from runtime.nan_trace import model_state, trace_nan
 from runtime.recipe import instantiate
 
 Listener = Callable[[object], None]
@@ -52,6 +54,7 @@ class _EventCallback(keras.callbacks.Callback):
         self.epoch = 1
         self.batches = 0
         self.nan: _NanAt | None = None
+        self.epoch_start: list | None = None
 
     def on_train_begin(self, logs=None):
         self.batches = self.params.get("steps") or 0
@@ -60,6 +63,8 @@ class _EventCallback(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch + 1
+        # Kept once per epoch so that a NaN can be traced back (runtime.nan_trace).
+        self.epoch_start = model_state(self.model)
 
     def on_train_batch_end(self, batch, logs=None):
         loss = logs.get("loss") if logs else None
@@ -172,8 +177,10 @@ class Trainer:
         except BuildError as error:
             node_id = error.problems[0].node_id if error.problems else None
             return self._finish(TrainingFailed(str(error), node_id=node_id))
+        except (MemoryError, tf.errors.ResourceExhaustedError) as error:
+            return self._finish(TrainingFailed(out_of_memory_message(error)))
         except (DataError, ValueError, TypeError, RuntimeError, tf.errors.OpError) as error:
-            return self._finish(TrainingFailed(f"Training failed: {_first_line(error)}"))
+            return self._finish(TrainingFailed(f"Training failed: {first_line(error)}"))
 
     def _train(self) -> TrainingFinished | TrainingFailed:
         training = self.graph.training
@@ -224,14 +231,7 @@ class Trainer:
                 verbose=0,
             )
         if events.nan is not None:
-            nan = events.nan
-            return TrainingFailed(
-                f"loss became {nan.name} at epoch {nan.epoch}, batch {nan.batch}; "
-                f"try a lower learning_rate (now {training['learning_rate']:g}), "
-                "normalized features, or check the data for inf/NaN values",
-                epoch=nan.epoch,
-                batch=nan.batch,
-            )
+            return self._nan_failure(events, model, x, y)
         if training["checkpoint_best"]:
             best.restore()
         done = len(history.history.get("loss", []))
@@ -241,6 +241,37 @@ class Trainer:
             model=model,
             best_epoch=best.best_epoch if training["checkpoint_best"] else done or None,
             stopped_by_user=self._stop.is_set(),
+        )
+
+    def _nan_failure(self, events: _EventCallback, model: keras.Model, x, y) -> TrainingFailed:
+        """The NaN failure, naming the first node whose output stopped being finite."""
+        nan, training = events.nan, self.graph.training
+        source = None
+        if events.epoch_start is not None:
+            try:
+                source = trace_nan(
+                    self.graph, model, x, y, training["batch_size"], events.epoch_start
+                )
+            except Exception:
+                source = None
+        where = ""
+        node = source.node if source else None
+        if node is not None and node.type == "Input":
+            where = f"; the data entering {node.label} holds NaN or infinite values"
+        elif source is not None and source.largest is not None:
+            where = (
+                f"; the outputs of {node.label} stayed finite but grew to {source.largest:.3g}, "
+                "so large that the loss overflowed"
+            )
+        elif node is not None:
+            where = f"; {node.label} is the first layer whose output is not finite"
+        return TrainingFailed(
+            f"loss became {nan.name} at epoch {nan.epoch}, batch {nan.batch}{where}; "
+            f"try a lower learning_rate (now {training['learning_rate']:g}), "
+            "normalized features, or check the data for inf/NaN values",
+            node_id=node.id if node is not None else None,
+            epoch=nan.epoch,
+            batch=nan.batch,
         )
 
     def _setting_callbacks(self, has_validation: bool) -> list:
@@ -263,6 +294,11 @@ def adapt_normalization(model: keras.Model, x) -> None:
         layer.adapt(feed.predict(x, verbose=0, batch_size=1024))
 
 
-def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+def out_of_memory_message(error: BaseException) -> str:
+    """What to say when building or training the model ran out of memory."""
+    what = "Python" if isinstance(error, MemoryError) else "TensorFlow"
+    return (
+        f"Training ran out of memory ({what} could not allocate what the model needs): the "
+        "model, its batches or its inputs are too large for this machine. Use fewer units or "
+        "filters, smaller images (image_size) or a smaller batch_size"
+    )

@@ -25,6 +25,7 @@ import keras
 import optuna
 
 from graph.model import Batch, Command, NetworkGraph, Node, SetParams, SetSettings
+from graph.settings import SECTIONS
 from graph.validation import is_valid, validate
 from runtime.data import Dataset
 from runtime.events import EpochEnd, TrainingFailed, TrialFinished, TrialStarted, TuningFinished
@@ -65,6 +66,65 @@ class SearchSpace:
     units: tuple[int, int] | None = None
     tune_widths: bool = True
     optimizers: tuple[str, ...] | None = ("adam", "rmsprop", "sgd")
+
+
+class SearchSpaceError(ValueError):
+    """A search range outside what the settings or the data allow; the message gives the range."""
+
+
+def _training_param(name: str):
+    return next(p for p in SECTIONS["training"].params if p.name == name)
+
+
+def check_search_space(space: SearchSpace, dataset: Dataset) -> None:
+    """Refuses ranges every trial would fail on, before the first trial.
+
+    Args:
+        space: The ranges to search.
+        dataset: The data trials train on (a batch holds at most its training split).
+
+    Raises:
+        SearchSpaceError: naming the hyperparameter, the allowed range and the value.
+    """
+    if space.learning_rate:
+        param = _training_param("learning_rate")
+        low, high = space.learning_rate
+        if low < param.minimum or high > param.maximum or low > high:
+            raise SearchSpaceError(
+                f"learning rate range must lie within {param.minimum:g} to {param.maximum:g} "
+                f"(low <= high). Received: {low:g} to {high:g}"
+            )
+    if space.batch_sizes:
+        largest = min(int(_training_param("batch_size").maximum), len(dataset.x_train))
+        wrong = [size for size in space.batch_sizes if not 1 <= size <= largest]
+        if wrong:
+            raise SearchSpaceError(
+                f"batch sizes must lie within 1 to {largest:,} (the training split has "
+                f"{len(dataset.x_train):,} samples). Received: {', '.join(map(str, wrong))}"
+            )
+    if space.optimizers:
+        allowed = _training_param("optimizer").choices
+        unknown = [name for name in space.optimizers if name not in allowed]
+        if unknown:
+            raise SearchSpaceError(
+                f"optimizers must be among {', '.join(allowed)}. Received: {', '.join(unknown)}"
+            )
+    ranges = {"l1": space.l1, "l2": space.l2, "dropout": space.dropout, "units": space.units}
+    upper = {"l1": math.inf, "l2": math.inf, "dropout": 1.0, "units": math.inf}
+    for name, bounds in ranges.items():
+        if not bounds:
+            continue
+        low, high = bounds
+        lowest = 1 if name == "units" else 0.0
+        if not (math.isfinite(low) and math.isfinite(high)) or not lowest <= low <= high:
+            raise SearchSpaceError(
+                f"{name} range must be finite with {lowest:g} <= low <= high. "
+                f"Received: {low:g} to {high:g}"
+            )
+        if high >= upper[name]:
+            raise SearchSpaceError(
+                f"{name} range must stay below {upper[name]:g}. Received: {low:g} to {high:g}"
+            )
 
 
 class _TrialError(Exception):
@@ -270,7 +330,12 @@ class Tuner:
             study.stop()
 
     def run(self) -> TuningFinished:
-        """Runs the search (blocking) and returns (and emits) TuningFinished."""
+        """Runs the search (blocking) and returns (and emits) TuningFinished.
+
+        Raises:
+            SearchSpaceError: before the first trial, for a range no trial can use.
+        """
+        check_search_space(self.space, self.dataset)
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         seed = self.graph.training["seed"]
         self.study = optuna.create_study(

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from codegen.model_code import ExportError
 from codegen.python_source import export_model_code, export_training_script
+from graph import atomic
+from graph.cli.outputs import OutputRefusedError, add_force_argument, check_output, python_export
 from graph.files import GraphFileError, load_graph
 
 
@@ -31,6 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="OUT_DIR",
         help="write a Flower app (federated training on real devices) into OUT_DIR",
     )
+    add_force_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,7 +57,12 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(source)
         return 0
     try:
-        args.output.write_text(source, encoding="utf-8")
+        check_output(args.output, [args.file], python_export, "Python code", args.force)
+    except OutputRefusedError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
+        atomic.write_text(args.output, source)
     except OSError as error:
         print(f"error: {args.output}: cannot be written ({error.strerror})", file=sys.stderr)
         return 2

@@ -13,6 +13,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPaint
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from graph.layer_type import LayerType
+from graph.messages import printable
 from graph.model import Node
 from graph.shapes import NodeInfo
 from gui.canvas.port_item import INPUT, OUTPUT, PortItem
@@ -180,7 +181,7 @@ class NodeItem(QGraphicsItem):
         lines = _pack_lines(face.param_lines, detail_metrics, inner)
         if face.error:
             # The footer tells what is wrong; the tooltip has the whole message.
-            reason = face.error.removeprefix(f"{face.name} ({face.type}): ")
+            reason = face.error.removeprefix(f"{printable(face.name)} ({face.type}): ")
             shape_text = detail_metrics.elidedText(
                 f"⚠ {reason}", Qt.TextElideMode.ElideRight, inner
             )

@@ -11,6 +11,7 @@ import networkx as nx
 from graph.catalog import layer_type
 from graph.layer_type import ShapeError
 from graph.layers._common import fmt
+from graph.messages import printable
 from graph.model import NetworkGraph, Node
 from graph.params import ParamError
 from graph.shapes import ShapeAnalysis
@@ -46,7 +47,7 @@ class ConnectionChecker:
         """Why the connection into `port` of `target_id` is refused, or None."""
         target = self.graph.node(target_id)
         spec = layer_type(target.type)
-        connect = f"Cannot connect {self.source.name} to {target.label}"
+        connect = f"Cannot connect {printable(self.source.name)} to {target.label}"
         if spec.max_inputs == 0:
             return f"{connect}: an {target.type} layer takes no inputs"
         if target_id in self._upstream:
@@ -96,11 +97,13 @@ class ConnectionChecker:
         """Why a node not yet in the graph could not take the source as its first input."""
         spec = layer_type(node.type)
         if spec.max_inputs == 0:
-            return f"Cannot connect {self.source.name} to {node.label}: it takes no inputs"
+            return (
+                f"Cannot connect {printable(self.source.name)} to {node.label}: it takes no inputs"
+            )
         if self._source_shape is None or spec.min_inputs > 1:
             return None
         try:
             spec.shape_rule(node.params, [self._source_shape])
         except (ShapeError, ParamError, ArithmeticError, IndexError, TypeError, ValueError) as e:
-            return f"Cannot connect {self.source.name} to {node.label}: {e}"
+            return f"Cannot connect {printable(self.source.name)} to {node.label}: {e}"
         return None

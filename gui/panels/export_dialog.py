@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from graph import atomic
 from gui.code_view import code_editor
 from gui.document import EditorSession
 from gui.panels.background import run_in_background
@@ -178,7 +179,7 @@ class ExportDialog(QDialog):
 
     def save_code(self, path: Path) -> None:
         _name, text = self.code_text()
-        Path(path).write_text(text, encoding="utf-8")
+        atomic.write_text(path, text)
 
     def save_code_as(self) -> None:
         file_name, _text = self.code_text()

@@ -13,6 +13,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from graph.messages import bounded_lines
 from graph.model import NetworkGraph
 from graph.validation import ERROR, validate
 from runtime.data import DataError, Dataset, load_dataset
@@ -77,7 +78,7 @@ def load_valid_graph(path: Path) -> NetworkGraph:
         raise CommandError(str(error), EXIT_FILE) from None
     errors = [p for p in validate(graph) if p.severity == ERROR]
     if errors:
-        lines = "\n".join(f"  - {p.message}" for p in errors)
+        lines = "\n".join(bounded_lines(f"  - {p.message}" for p in errors))
         raise CommandError(f"{path}: the graph is not valid:\n{lines}")
     return graph
 

@@ -14,6 +14,17 @@ import argparse
 import sys
 from pathlib import Path
 
+from graph.cli.outputs import (
+    OutputRefusedError,
+    add_force_argument,
+    check_output_folder,
+    keras_file,
+    onnx_file,
+    saved_model_folder,
+    tflite_file,
+)
+from graph.input_files import InputFileError, check_model_file
+from graph.messages import first_line
 from runtime.cli.common import (
     EXIT_FILE,
     CommandError,
@@ -25,6 +36,13 @@ from runtime.cli.common import (
 )
 
 FORMATS = ("keras", "saved_model", "tflite", "onnx")
+# How an earlier export of each format is recognised (rewriting it needs no --force).
+RECOGNISERS = {
+    "keras": keras_file,
+    "saved_model": saved_model_folder,
+    "tflite": tflite_file,
+    "onnx": onnx_file,
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,6 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", type=Path, help="a trained .keras model instead of training")
     parser.add_argument("--epochs", type=int, help="override the graph's epochs when training")
     parser.add_argument("-q", "--quiet", action="store_true", help="no training progress")
+    add_force_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,12 +72,14 @@ def run(args: argparse.Namespace) -> int:
 def _load_model(path: Path):
     import keras
 
-    if not path.is_file():
-        raise CommandError(f"{path}: file not found", EXIT_FILE)
+    try:
+        check_model_file(path)
+    except InputFileError as error:
+        raise CommandError(str(error), EXIT_FILE) from None
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        first = first_line(error)
         raise CommandError(f"{path}: not a loadable Keras model ({first})", EXIT_FILE) from None
 
 
@@ -68,6 +89,12 @@ def _run(args: argparse.Namespace) -> int:
     from runtime.deploy import HEADER, DeployError, export_model, export_path, keras_latency
 
     formats = FORMATS if "all" in args.format else tuple(dict.fromkeys(args.format))
+    output = args.output or Path(f"{args.file.stem}_deploy")
+    files = {export_path(output, "model", fmt).name: RECOGNISERS[fmt] for fmt in formats}
+    try:
+        check_output_folder(output, [args.file, args.model], files, args.force)
+    except OutputRefusedError as error:
+        raise CommandError(str(error), EXIT_FILE) from None
     if args.model is not None:
         graph, dataset = load(args.file)
         model = _load_model(args.model)
@@ -82,7 +109,7 @@ def _run(args: argparse.Namespace) -> int:
         source = args.model or args.file
         raise CommandError(f"{source}: the model does not fit the data: {error}") from None
     sample = sample if isinstance(sample, list) else [sample]
-    output = make_output_dir(args.output or Path(f"{args.file.stem}_deploy"))
+    output = make_output_dir(output)
     p50, p95, throughput = keras_latency(model)
     print(HEADER)
     print(f"{'(in memory)':<12} {'':>10} {p50:>9.3f} {p95:>9.3f} {throughput:>12,.0f}  keras model")

@@ -12,6 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from graph.cli.outputs import OutputRefusedError, add_force_argument, check_output, graph_file
+
 COMMAND = "import"  # the module cannot be called import.py
 
 
@@ -20,12 +22,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-o", "--output", type=Path, metavar="GRAPH.yaml", help="write here instead of stdout"
     )
+    add_force_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from graph.files import graph_to_yaml, save_graph
+    from runtime.cli.common import start_tensorflow
+
+    start_tensorflow()
     from runtime.importer import ImportModelError, import_model
 
+    if args.output is not None:
+        try:
+            check_output(args.output, [args.model], graph_file, "a graph file", args.force)
+        except OutputRefusedError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     try:
         graph = import_model(args.model)
     except ImportModelError as error:

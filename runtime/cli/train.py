@@ -14,6 +14,14 @@ import json
 import sys
 from pathlib import Path
 
+from graph import atomic
+from graph.cli.outputs import (
+    OutputRefusedError,
+    add_force_argument,
+    check_output_folder,
+    json_file,
+    keras_file,
+)
 from runtime.cli.common import (
     EXIT_FILE,
     CommandError,
@@ -23,6 +31,9 @@ from runtime.cli.common import (
     start_tensorflow,
     train,
 )
+
+# What the command writes in its folder, and how an earlier run's copy is recognised.
+OUTPUTS = {"model.keras": keras_file, "metrics.json": json_file}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,6 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="folder for model.keras and metrics.json (default: FILE's name + _run)",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    add_force_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,19 +59,27 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from runtime.evaluation import diagnose, evaluate
+    from runtime.evaluation import diagnose, evaluate, one_class_warning
+    from runtime.saving import save_keras_model
 
     if args.epochs is not None and args.epochs < 1:
         raise CommandError(f"--epochs must be at least 1. Received: {args.epochs}")
+    output = args.output or Path(f"{args.file.stem}_run")
+    try:
+        check_output_folder(output, [args.file], OUTPUTS, args.force)
+    except OutputRefusedError as error:
+        raise CommandError(str(error), EXIT_FILE) from None
     graph = load_valid_graph(args.file)
-    output = make_output_dir(args.output or Path(f"{args.file.stem}_run"))
+    output = make_output_dir(output)
     result, dataset = train(graph, args.file.resolve().parent, args.epochs, args.quiet)
     report = evaluate(result.model, dataset)
-    diagnosis = diagnose(result.history)
+    diagnosis = diagnose(result.history, report)
     print(f"test metrics ({len(dataset.x_test)} samples):")
     print(report.table())
     print()
     print(diagnosis)
+    if one_class_warning(report):
+        print("warning: every test prediction is the same class (see above)", file=sys.stderr)
     model_path, metrics_path = output / "model.keras", output / "metrics.json"
     metrics = {
         "graph": str(args.file),
@@ -72,8 +92,8 @@ def _run(args: argparse.Namespace) -> int:
         "diagnosis": diagnosis,
     }
     try:
-        result.model.save(model_path)
-        metrics_path.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+        save_keras_model(result.model, model_path)
+        atomic.write_text(metrics_path, json.dumps(metrics, indent=2) + "\n")
     except OSError as error:
         raise CommandError(f"{output}: cannot save the results ({error})", EXIT_FILE) from None
     print(f"saved {model_path} and {metrics_path}", file=sys.stderr)

@@ -14,6 +14,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from graph.cli.outputs import OutputRefusedError, add_force_argument, check_output, graph_file
 from runtime.cli.common import EXIT_FILE, CommandError, fail, load_valid_graph, start_tensorflow
 
 
@@ -36,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--units", nargs=2, type=int, metavar=("LOW", "HIGH"), help="hidden layer width range"
     )
     parser.add_argument("--no-widths", action="store_true", help="keep layer widths as drawn")
+    add_force_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -109,6 +111,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.epochs is not None and args.epochs < 1:
         raise CommandError(f"--epochs must be at least 1. Received: {args.epochs}")
     space = _space(args)
+    output = args.output or args.file.with_name(f"{args.file.stem}_tuned.yaml")
+    try:
+        check_output(output, [args.file], graph_file, "the tuned graph", args.force)
+    except OutputRefusedError as error:
+        raise CommandError(str(error), EXIT_FILE) from None
     graph = load_valid_graph(args.file)
     options = {"space": asdict(space), "trials": args.trials, "epochs": args.epochs}
     request = RunRequest("tune", graph_to_yaml(graph), args.file.resolve().parent, options)
@@ -120,7 +127,6 @@ def _run(args: argparse.Namespace) -> int:
         raise CommandError("no trial completed: nothing to apply (see the trial messages above)")
     print(f"best loss {finished.best_value:.4f} with {_format(finished.best_params)}")
     graph.apply(apply_best(graph, finished.best_params))
-    output = args.output or args.file.with_name(f"{args.file.stem}_tuned.yaml")
     try:
         save_graph(graph, output)
     except OSError as error:

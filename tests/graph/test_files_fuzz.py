@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from graph.files import GraphFileError, graph_from_yaml, graph_to_yaml, load_graph
 from graph.model import NetworkGraph
 from tests.graph.graph_state import snapshot
+from tests.graph.test_messages import assert_quotes_briefly
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SEEDS = [path.read_text(encoding="utf-8") for path in sorted(EXAMPLES.glob("*.yaml"))]
@@ -46,6 +47,7 @@ def load_cleanly(text: str) -> NetworkGraph | None:
         graph = graph_from_yaml(text, "fuzz.yaml")
     except GraphFileError as error:
         assert str(error).startswith("fuzz.yaml")
+        assert_quotes_briefly(str(error))
         return None
     assert_complete(graph, text)
     return graph

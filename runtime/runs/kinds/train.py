@@ -35,7 +35,7 @@ class TrainRun(RunKind):
 
     def execute(self, request: RunRequest, context: RunContext) -> TrainingOutcome:
         from runtime.data import DataError, load_dataset
-        from runtime.evaluation import diagnose
+        from runtime.evaluation import diagnose_run
         from runtime.events import BatchEnd, EpochEnd, LogLine, TrainingFailed
         from runtime.trainer import Trainer
 
@@ -59,6 +59,6 @@ class TrainRun(RunKind):
         return TrainingOutcome(
             replace(result, model=None),
             dataset,
-            diagnose(result.history),
+            diagnose_run(result.history, result.model, dataset),
             result.model.get_weights(),
         )

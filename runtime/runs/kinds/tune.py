@@ -20,7 +20,7 @@ class TuneRun(RunKind):
     def execute(self, request: RunRequest, context: RunContext):
         from runtime.data import DataError, load_dataset
         from runtime.events import TuningFinished
-        from runtime.tuning import SearchSpace, Tuner
+        from runtime.tuning import SearchSpace, SearchSpaceError, Tuner
 
         graph = request.graph()
         options = request.options
@@ -42,4 +42,7 @@ class TuneRun(RunKind):
             epochs=options.get("epochs"),
         )
         context.on_control(tuner)
-        return tuner.run()
+        try:
+            return tuner.run()
+        except SearchSpaceError as error:  # raised before the first trial
+            raise RunError(str(error)) from None
