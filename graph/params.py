@@ -83,6 +83,9 @@ class Param:
         length: Exact item count of an "ints"/"floats" value; None for any.
         nullable: Whether None is allowed (Keras's "not set").
         help: One line for the inspector's tooltip.
+        wrappable: Layer types a "layer" parameter may wrap.
+        open_items: Whether items of an "ints" value may be None: a dimension
+            left open, its size known only when data flows (Input shapes).
     """
 
     name: str
@@ -95,6 +98,7 @@ class Param:
     nullable: bool = False
     help: str = ""
     wrappable: tuple[str, ...] = field(default=())
+    open_items: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -168,6 +172,9 @@ class Param:
             raise ParamError(f"{self.name} must have at least one item. Received: []")
         items = []
         for item in value:
+            if item is None and self.open_items:
+                items.append(None)
+                continue
             accepted = (int,) if item_type is int else (int, float)
             if isinstance(item, bool) or not isinstance(item, accepted):
                 kind = "integers" if item_type is int else "numbers"

@@ -30,6 +30,22 @@ _SHAPE_NEUTRAL = {"node_renamed", "nodes_moved", "settings_changed"}
 _PARAMS_ONLY = {"params_changed"}
 
 
+OPEN_DIMENSION = "?"
+
+
+def shape_text(shape: Shape | None) -> str:
+    """A shape as the canvas shows it: the batch as Keras prints it, open sizes as ?.
+
+    (None, ?, ?, 3) reads as "a batch of images of any height and width".
+    Unknown shapes (None) show as a lone ?.
+    """
+    if shape is None:
+        return OPEN_DIMENSION
+    items = [str(shape[0])] if shape else []
+    items += [OPEN_DIMENSION if dim is None else str(dim) for dim in shape[1:]]
+    return "(" + ", ".join(items) + ")"
+
+
 @dataclass(frozen=True)
 class NodeInfo:
     """What inference knows about one node.

@@ -238,33 +238,54 @@ class TextEditor(ParamEditor):
             return self.line.text()
         if not text and self.param.nullable:
             return None
-        return parse_numbers(text, int if self.param.kind == "ints" else float)
+        number_type = int if self.param.kind == "ints" else float
+        return parse_numbers(text, number_type, open_items=self.param.open_items)
 
     def _show(self, value: Any) -> None:
         if value is None:
             text = ""
         elif isinstance(value, (tuple, list)):
-            text = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
+            text = ", ".join(_item_text(v) for v in value)
         else:
             text = str(value)
         self._shown = text
         self.line.setText(text)
 
 
-def parse_numbers(text: str, number_type: type) -> Any:
+def _item_text(value: Any) -> str:
+    if value is None:
+        return OPEN_ITEM
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+OPEN_ITEM = "?"
+_OPEN_WORDS = {OPEN_ITEM, "none", "null"}
+
+
+def parse_numbers(text: str, number_type: type, open_items: bool = False) -> Any:
     """Parses "3, 3" or "3x3" into (3, 3); returns the text itself when it is not numbers.
 
     Returning the raw text lets the catalog refuse it with its own message.
+
+    Args:
+        text: What the user typed.
+        number_type: int or float.
+        open_items: Whether "?" (or None) stands for an open size, parsed as None.
     """
     parts = [p for p in re.split(r"[,\s×x()\[\]]+", text) if p]
-    try:
-        numbers = [float(p) for p in parts]
-    except ValueError:
-        return text
-    if number_type is int:
-        if not all(math.isfinite(n) and n == int(n) for n in numbers):
+    numbers: list[float | None] = []
+    for part in parts:
+        if open_items and part.lower() in _OPEN_WORDS:
+            numbers.append(None)
+            continue
+        try:
+            numbers.append(float(part))
+        except ValueError:
             return text
-        return tuple(int(n) for n in numbers)
+    if number_type is int:
+        if not all(n is None or (math.isfinite(n) and n == int(n)) for n in numbers):
+            return text
+        return tuple(None if n is None else int(n) for n in numbers)
     return tuple(numbers)
 
 

@@ -207,9 +207,7 @@ def _input_params(config: Mapping[str, Any], label: str) -> dict[str, Any]:
     try:
         return CATALOG["Input"].coerce_params({"shape": list(shape[1:]), "dtype": dtype})
     except ParamError as error:
-        raise UnsupportedLayerError(
-            f"{label}: {error} (every dimension of an input must be a fixed size)"
-        ) from None
+        raise UnsupportedLayerError(f"{label}: {error}") from None
 
 
 def _readable(entry: LayerType, config: Mapping[str, Any]) -> dict[str, Any]:

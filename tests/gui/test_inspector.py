@@ -69,6 +69,12 @@ def test_parse_numbers_reads_tuples_and_leaves_junk_for_the_catalog_to_refuse():
     assert parse_numbers("abc", int) == "abc"
 
 
+def test_parse_numbers_reads_open_sizes_only_where_allowed():
+    assert parse_numbers("?, ?, 3", int, open_items=True) == (None, None, 3)
+    assert parse_numbers("None x 8", int, open_items=True) == (None, 8)
+    assert parse_numbers("?, 3", int) == "?, 3"
+
+
 def test_a_parameter_edit_updates_shapes_downstream_and_undoes(qtbot, make_window):
     window = make_window(mlp_graph())
     session, scene = window.session, window.scene

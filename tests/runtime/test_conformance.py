@@ -400,10 +400,14 @@ def test_custom_layer_class_is_refused():
         params_from_layer(Scaled(2, name="scaled"))
 
 
-def test_input_with_unknown_dimension_is_refused():
-    tensor = keras.Input(shape=(None, 8), name="tokens")
-    with pytest.raises(UnsupportedLayerError, match=r"tokens \(InputLayer\): .*fixed size"):
-        params_from_layer(tensor._keras_history[0])
+def test_input_with_open_dimensions_round_trips():
+    tensor = keras.Input(shape=(None, None, 3), name="images")
+    assert params_from_layer(tensor._keras_history[0]) == (
+        "Input",
+        {"shape": (None, None, 3), "dtype": "float32"},
+    )
+    rebuilt = make_input({"shape": (None, None, 3), "dtype": "float32"}, "images")
+    assert tuple(rebuilt.shape) == (None, None, None, 3)
 
 
 def test_normalization_with_fixed_statistics_round_trips():
