@@ -12,9 +12,11 @@ from typing import Any
 
 from codegen.layout_code import Call, Code, Expr, Keyword, Sequence, Value, statement
 from codegen.literals import identifier
+from graph import keras_objects
 from graph.catalog import CATALOG
 from graph.layer_type import LayerType
 from graph.model import NetworkGraph, Node
+from graph.params import OBJECT_KINDS
 from graph.validation import InvalidGraphError, Problem, check_valid
 from graph.wiring import LIST, POSITIONAL, call_style, input_sources, model_name, topological_nodes
 
@@ -123,8 +125,8 @@ def _kwargs(entry: LayerType, params: dict[str, Any], name: str) -> dict[str, Ex
     kwargs: dict[str, Any] = {}
     for param in entry.params:
         value = params[param.name]
-        if param.kind == "regularizer" and value is not None:
-            value = regularizer_expr(value)
+        if param.kind in OBJECT_KINDS:
+            value = keras_object_expr(param.kind, value)
         elif param.kind == "layer":
             inner = CATALOG[value["type"]]
             value = layer_expr(value["type"], value["params"], f"{name}_{inner.name_prefix}")
@@ -138,13 +140,19 @@ def _kwargs(entry: LayerType, params: dict[str, Any], name: str) -> dict[str, Ex
     }
 
 
-def regularizer_expr(value: dict[str, float]) -> Call:
-    """The simplest Keras regularizer equal to {"l1": a, "l2": b} (same rule as the factory)."""
-    l1, l2 = value["l1"], value["l2"]
-    if l1 == 0 and l2 != 0:
-        return Call(Code("keras.regularizers.L2"), (Value(l2),))
-    if l2 == 0 and l1 != 0:
-        return Call(Code("keras.regularizers.L1"), (Value(l1),))
-    return Call(
-        Code("keras.regularizers.L1L2"), (Keyword("l1", Value(l1)), Keyword("l2", Value(l2)))
-    )
+def keras_object_expr(family: str, value: Any) -> Any:
+    """An initializer, regularizer or constraint as the factory builds it.
+
+    Plain names and None stay values; classes become calls with the arguments
+    graph.keras_objects.keras_call gives, e.g.
+    `keras.initializers.VarianceScaling(scale=2.0, mode="fan_out")`. A class
+    with a single argument takes it by position: `keras.regularizers.L2(0.01)`.
+    """
+    call = keras_objects.keras_call(family, value)
+    if call is None or isinstance(call, str):
+        return call
+    class_name, kwargs = call
+    function = Code(f"{keras_objects.MODULES[family]}.{class_name}")
+    if len(keras_objects.CLASSES[family][class_name].arguments) == 1:
+        return Call(function, tuple(Value(item) for item in kwargs.values()))
+    return Call(function, tuple(Keyword(key, Value(item)) for key, item in kwargs.items()))

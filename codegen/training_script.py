@@ -34,8 +34,10 @@ MODEL_INPUTS = '''
 
 def model_inputs(x):
     """Cuts each sample's features into one piece per Input node, in graph order."""
-    if len(INPUT_SHAPES) == 1 and tuple(x.shape[1:]) == INPUT_SHAPES[0]:
-        return x
+    if len(INPUT_SHAPES) == 1 and len(x.shape) == len(INPUT_SHAPES[0]) + 1:
+        # An open size (None) takes whatever the data holds.
+        if all(w is None or w == g for g, w in zip(x.shape[1:], INPUT_SHAPES[0], strict=True)):
+            return x
     flat = x.reshape(len(x), -1)
     parts, start = [], 0
     for shape in INPUT_SHAPES:

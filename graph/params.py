@@ -14,9 +14,11 @@ from typing import Any
 from graph.messages import excerpt
 
 # The kinds a parameter can have. "multichoice" values are tuples of distinct
-# choices (e.g. metrics); "regularizer" values are None or a mapping
-# {"l1": float, "l2": float}; "layer" values are a wrapped layer
-# {"type": str, "params": dict} (Bidirectional, TimeDistributed).
+# choices (e.g. metrics); "initializer", "regularizer" and "constraint" values
+# are Keras objects with their arguments (graph/keras_objects.py: a plain name,
+# {"class": ..., "config": {...}}, None; regularizers also {"l1", "l2"});
+# "layer" values are a wrapped layer {"type": str, "params": dict}
+# (Bidirectional, TimeDistributed).
 KINDS = (
     "int",
     "float",
@@ -26,9 +28,13 @@ KINDS = (
     "str",
     "ints",
     "floats",
+    "initializer",
     "regularizer",
+    "constraint",
     "layer",
 )
+# Kinds whose values are Keras objects (graph/keras_objects.py).
+OBJECT_KINDS = ("initializer", "regularizer", "constraint")
 
 ACTIVATIONS = (
     "linear",
@@ -50,22 +56,6 @@ ACTIVATIONS = (
     "log_softmax",
 )
 
-INITIALIZERS = (
-    "glorot_uniform",
-    "glorot_normal",
-    "he_uniform",
-    "he_normal",
-    "lecun_uniform",
-    "lecun_normal",
-    "orthogonal",
-    "random_uniform",
-    "random_normal",
-    "truncated_normal",
-    "variance_scaling",
-    "zeros",
-    "ones",
-)
-
 
 class ParamError(ValueError):
     """A parameter value that does not fit its declaration."""
@@ -81,10 +71,14 @@ class Param:
         default: The value a new node gets.
         minimum: Smallest allowed number (for "ints"/"floats": each item).
         maximum: Largest allowed number (for "ints"/"floats": each item).
-        choices: Allowed values of a "choice" parameter.
+        choices: Allowed values of a "choice" parameter; for an "initializer",
+            the plain names of the classes allowed (empty: all).
         length: Exact item count of an "ints"/"floats" value; None for any.
         nullable: Whether None is allowed (Keras's "not set").
         help: One line for the inspector's tooltip.
+        wrappable: Layer types a "layer" parameter may wrap.
+        open_items: Whether items of an "ints" value may be None: a dimension
+            left open, its size known only when data flows (Input shapes).
     """
 
     name: str
@@ -97,6 +91,7 @@ class Param:
     nullable: bool = False
     help: str = ""
     wrappable: tuple[str, ...] = field(default=())
+    open_items: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -106,11 +101,12 @@ class Param:
         """Returns `value` in its canonical form, or raises ParamError.
 
         Canonical forms: tuples for "ints"/"floats", floats for "float",
-        a fresh dict for "regularizer" and "layer". A single number given for
-        a fixed-length tuple is repeated, as Keras does for `kernel_size=3`.
+        a fresh dict for "layer", Keras objects as graph/keras_objects.py
+        says. A single number given for a fixed-length tuple is repeated, as
+        Keras does for `kernel_size=3`.
         """
         if value is None:
-            if self.nullable or (self.kind == "regularizer"):
+            if self.nullable or self.kind in ("regularizer", "constraint"):
                 return None
             raise ParamError(f"{self.name} must be set. Received: None")
         kind = self.kind
@@ -137,8 +133,11 @@ class Param:
             return value
         if kind in ("ints", "floats"):
             return self._sequence(value, int if kind == "ints" else float)
-        if kind == "regularizer":
-            return self._regularizer(value)
+        if kind in OBJECT_KINDS:
+            # Imported lazily: graph.keras_objects declares its arguments with Param.
+            from graph import keras_objects
+
+            return keras_objects.coerce(kind, value, self.name, self.choices)
         return self._layer(value)
 
     def _number(self, value: Any, number_type: type) -> int | float:
@@ -170,6 +169,9 @@ class Param:
             raise ParamError(f"{self.name} must have at least one item. Received: []")
         items = []
         for item in value:
+            if item is None and self.open_items:
+                items.append(None)
+                continue
             accepted = (int,) if item_type is int else (int, float)
             if isinstance(item, bool) or not isinstance(item, accepted):
                 kind = "integers" if item_type is int else "numbers"
@@ -196,26 +198,6 @@ class Param:
         if len(set(value)) != len(value):
             raise ParamError(f"{self.name} lists an item twice. Received: {excerpt(list(value))}")
         return tuple(value)
-
-    def _regularizer(self, value: Any) -> dict:
-        if not isinstance(value, dict) or not set(value) <= {"l1", "l2"} or not value:
-            raise ParamError(
-                f"{self.name} must be null or a mapping with l1 and/or l2 strengths. "
-                f"Received: {excerpt(value)}"
-            )
-        result = {}
-        for key in ("l1", "l2"):
-            strength = value.get(key, 0.0)
-            if isinstance(strength, bool) or not isinstance(strength, (int, float)):
-                raise ParamError(
-                    f"{self.name}.{key} must be a number. Received: {excerpt(strength)}"
-                )
-            if not math.isfinite(strength) or strength < 0:
-                raise ParamError(
-                    f"{self.name}.{key} must be a finite number >= 0. Received: {excerpt(strength)}"
-                )
-            result[key] = float(strength)
-        return result
 
     def _layer(self, value: Any) -> dict:
         # Imported lazily: the catalog imports this module.

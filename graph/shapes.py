@@ -1,12 +1,17 @@
 """Shape inference and parameter counts for a whole graph, kept up to date.
 
-:class:`ShapeAnalysis` subscribes to a graph's events. An edit marks the node
-it touches and everything downstream as stale; the next read recomputes just
-those, in topological order, so one edit on a large graph stays cheap.
+:class:`ShapeAnalysis` subscribes to a graph's events. A change of wiring
+(a node or edge added or removed) marks the node it touches and everything
+downstream as stale; the next read recomputes those in topological order. A
+change of parameters marks only the node itself: the next read recomputes it
+and carries on downstream only while outputs differ from before, so an edit
+that changes no output shape costs one node however large the graph.
 """
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import networkx as nx
@@ -22,6 +27,24 @@ CYCLE_ERROR = "is part of a cycle"
 
 # Events that cannot change any shape.
 _SHAPE_NEUTRAL = {"node_renamed", "nodes_moved", "settings_changed"}
+# Events that change a node's own result but not the wiring around it.
+_PARAMS_ONLY = {"params_changed"}
+
+
+OPEN_DIMENSION = "?"
+
+
+def shape_text(shape: Shape | None) -> str:
+    """A shape as the canvas shows it: the batch as Keras prints it, open sizes as ?.
+
+    (None, ?, ?, 3) reads as "a batch of images of any height and width".
+    Unknown shapes (None) show as a lone ?.
+    """
+    if shape is None:
+        return OPEN_DIMENSION
+    items = [str(shape[0])] if shape else []
+    items += [OPEN_DIMENSION if dim is None else str(dim) for dim in shape[1:]]
+    return "(" + ", ".join(items) + ")"
 
 
 @dataclass(frozen=True)
@@ -49,11 +72,26 @@ class ShapeAnalysis:
         self.graph = graph
         self._info: dict[str, NodeInfo] = {}
         self._stale: set[str] = set(graph.nx_graph.nodes)
+        # Nodes whose params changed; their successors follow only if their output does.
+        self._dirty: set[str] = set()
+        # A topological key per node (longest path from a source): every edge
+        # goes from a smaller depth to a larger one. Wiring edits recompute it
+        # for what they mark stale; nodes on or after a cycle have none.
+        self._depth: dict[str, int] = {}
+        self._cyclic: set[str] = set()
+        self._watchers: list[Callable[[set[str]], None]] = []
         self.recomputed = 0
         graph.subscribe(self._on_event)
 
     def close(self) -> None:
         self.graph.unsubscribe(self._on_event)
+
+    def watch(self, callback: Callable[[set[str]], None]) -> None:
+        """Calls `callback` with the ids of the nodes each refresh recomputed."""
+        self._watchers.append(callback)
+
+    def unwatch(self, callback: Callable[[set[str]], None]) -> None:
+        self._watchers.remove(callback)
 
     def _on_event(self, event: GraphEvent) -> None:
         if event.kind in _SHAPE_NEUTRAL:
@@ -62,9 +100,15 @@ class ShapeAnalysis:
         for node_id in event.node_ids:
             if node_id not in successors:
                 self._info.pop(node_id, None)
+                self._depth.pop(node_id, None)
+                self._cyclic.discard(node_id)
                 self._stale.discard(node_id)
-                continue
-            self._mark_stale(node_id, successors)
+                self._dirty.discard(node_id)
+            elif event.kind in _PARAMS_ONLY and node_id in self._depth:
+                if node_id not in self._stale:
+                    self._dirty.add(node_id)
+            else:
+                self._mark_stale(node_id, successors)
 
     def _mark_stale(self, node_id: str, successors: dict) -> None:
         """Marks `node_id` and everything downstream of it.
@@ -93,26 +137,79 @@ class ShapeAnalysis:
 
     def has_cycle(self) -> bool:
         """Whether some node lies on a cycle, where shapes cannot be inferred."""
-        return any(info.error == CYCLE_ERROR for info in self.all().values())
+        self.refresh()
+        return bool(self._cyclic)
 
     def total_params(self) -> int:
         return sum(info.param_count for info in self.all().values())
 
     def refresh(self) -> None:
-        """Recomputes every stale node, each after the nodes feeding it."""
-        if not self._stale:
-            return
+        """Recomputes what edits made out of date, each node after those feeding it."""
+        recomputed: set[str] = set()
+        if self._dirty:
+            self._propagate_changes(recomputed)
+        if self._stale:
+            recomputed |= self._stale
+            self._recompute_stale()
+        if recomputed:
+            for callback in self._watchers:
+                callback(recomputed)
+
+    def _propagate_changes(self, recomputed: set[str]) -> None:
+        """Recomputes the dirty nodes, and their successors only where an output changed.
+
+        Nodes are taken in order of depth, so a node is recomputed after every
+        changed node feeding it. None of them is stale: the stale set is closed
+        under successors, and dirty nodes are never in it.
+        """
+        depth, stale, info = self._depth, self._stale, self._info
+        successors = self.graph.nx_graph._succ
+        queue = [(depth[node_id], node_id) for node_id in self._dirty]
+        self._dirty = set()
+        heapq.heapify(queue)
+        queued = {node_id for _, node_id in queue}
+        while queue:
+            _, node_id = heapq.heappop(queue)
+            old = info.get(node_id)
+            new = self._infer(node_id)
+            info[node_id] = new
+            recomputed.add(node_id)
+            self.recomputed += 1
+            if old is not None and old.output_shape == new.output_shape:
+                continue
+            for successor in successors[node_id]:
+                if successor in queued or successor in stale:
+                    continue
+                if successor in depth:
+                    queued.add(successor)
+                    heapq.heappush(queue, (depth[successor], successor))
+                else:  # on or after a cycle: the stale pass reports it
+                    self._mark_stale(successor, successors)
+
+    def _recompute_stale(self) -> None:
+        """Recomputes every stale node in topological order, and their depths."""
         stale = self._stale
         self._stale = set()
         self.recomputed += len(stale)
-        order, blocked = _topological_order(self.graph.nx_graph, stale)
+        nx_graph = self.graph.nx_graph
+        order, blocked = _topological_order(nx_graph, stale)
+        self._cyclic -= stale
         if blocked:
-            cyclic = _nodes_on_cycles(self.graph.nx_graph.subgraph(blocked))
+            cyclic = _nodes_on_cycles(nx_graph.subgraph(blocked))
             for node_id in blocked:
                 error = CYCLE_ERROR if node_id in cyclic else None
                 self._info[node_id] = NodeInfo(None, error=error)
+                self._depth.pop(node_id, None)
+            self._cyclic |= cyclic
+        depth, predecessors = self._depth, nx_graph._pred
         for node_id in order:
-            self._info[node_id] = self._infer(node_id)
+            feeding = [depth.get(source) for source in predecessors[node_id]]
+            if None in feeding:  # fed from a cycle, like the nodes blocked above
+                self._info[node_id] = NodeInfo(None)
+                depth.pop(node_id, None)
+            else:
+                self._info[node_id] = self._infer(node_id)
+                depth[node_id] = 1 + max(feeding, default=0)
 
     def _infer(self, node_id: str) -> NodeInfo:
         node = self.graph.node(node_id)

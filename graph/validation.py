@@ -15,8 +15,8 @@ import networkx as nx
 
 from graph.catalog import CATALOG
 from graph.messages import bounded_lines, excerpt, printable
-from graph.model import Edge, NetworkGraph, Node
-from graph.shapes import CYCLE_ERROR, ShapeAnalysis
+from graph.model import Edge, GraphEvent, NetworkGraph, Node
+from graph.shapes import CYCLE_ERROR, NodeInfo, ShapeAnalysis
 
 # What TensorFlow accepts in a name scope (without '/', which nests scopes).
 _KERAS_NAME = re.compile(r"[A-Za-z0-9_.>-]+")
@@ -59,17 +59,126 @@ def validate(graph: NetworkGraph, analysis: ShapeAnalysis | None = None) -> list
             analysis.close()
 
 
+class LiveValidation:
+    """What :func:`validate` returns, kept up to date edit by edit.
+
+    An edit re-checks only the nodes it touches and those whose shapes it
+    changed, so validating after each keystroke stays cheap on large graphs.
+    Gives the same problems, in the same order, as ``validate(graph)``.
+
+    Args:
+        graph: The graph to check; followed through its events.
+        analysis: A live ShapeAnalysis of `graph`; followed through its refreshes.
+    """
+
+    def __init__(self, graph: NetworkGraph, analysis: ShapeAnalysis) -> None:
+        self.graph = graph
+        self.analysis = analysis
+        self._problems: dict[str, Problem] = {}
+        self._dirty: set[str] = set(graph.nx_graph)
+        self._names: dict[str, str] = {}
+        self._name_counts: Counter[str] = Counter()
+        for node in graph.nodes:
+            self._track_name(node.id, node.name)
+        self._inputs = {node.id for node in graph.input_nodes()}
+        self._outputs: set[str] = set()
+        graph.subscribe(self._on_event)
+        analysis.watch(self._on_recomputed)
+
+    def close(self) -> None:
+        self.graph.unsubscribe(self._on_event)
+        self.analysis.unwatch(self._on_recomputed)
+
+    def _on_recomputed(self, node_ids: set[str]) -> None:
+        self._dirty |= node_ids
+
+    def _track_name(self, node_id: str, name: str | None) -> None:
+        old = self._names.pop(node_id, None)
+        if old is not None:
+            self._name_counts[old] -= 1
+            if not self._name_counts[old]:
+                del self._name_counts[old]
+        if name is not None:
+            self._names[node_id] = name
+            self._name_counts[name] += 1
+
+    def _on_event(self, event: GraphEvent) -> None:
+        if event.kind in ("nodes_moved", "settings_changed"):
+            return
+        graph = self.graph
+        touched = list(event.node_ids)
+        if event.edge is not None:
+            touched.append(event.edge.source)
+        for node_id in touched:
+            if node_id in graph:
+                node = graph.node(node_id)
+                self._dirty.add(node_id)
+                self._track_name(node_id, node.name)
+                if node.type == "Input":
+                    self._inputs.add(node_id)
+            else:
+                self._dirty.discard(node_id)
+                self._track_name(node_id, None)
+                self._inputs.discard(node_id)
+                self._outputs.discard(node_id)
+                self._problems.pop(node_id, None)
+
+    def problems(self) -> list[Problem]:
+        """Every problem of the graph, as ``validate(graph)`` lists them."""
+        graph, infos = self.graph, self.analysis.all()
+        successors = graph.nx_graph._succ
+        for node_id in self._dirty:
+            node = graph.node(node_id)
+            problem = _node_problem(graph, node, infos[node_id])
+            if problem is None:
+                self._problems.pop(node_id, None)
+            else:
+                self._problems[node_id] = problem
+            if node.type != "Input" and not successors[node_id]:
+                self._outputs.add(node_id)
+            else:
+                self._outputs.discard(node_id)
+        self._dirty = set()
+        problems = _structure_problems(
+            graph,
+            self.analysis,
+            has_inputs=bool(self._inputs),
+            has_outputs=bool(self._outputs),
+            names_clash=len(self._name_counts) < len(self._names),
+        )
+        if self._problems:
+            # In graph order, as validate() gives them.
+            problems += [self._problems[n] for n in graph.nx_graph if n in self._problems]
+        return problems
+
+
 def is_valid(problems: list[Problem]) -> bool:
     return not any(p.severity == ERROR for p in problems)
 
 
 def _graph_problems(graph: NetworkGraph, analysis: ShapeAnalysis) -> list[Problem]:
+    return _structure_problems(
+        graph,
+        analysis,
+        has_inputs=bool(graph.input_nodes()),
+        has_outputs=bool(graph.output_nodes()),
+        names_clash=len(graph.names()) < len(graph),
+    )
+
+
+def _structure_problems(
+    graph: NetworkGraph,
+    analysis: ShapeAnalysis,
+    has_inputs: bool,
+    has_outputs: bool,
+    names_clash: bool,
+) -> list[Problem]:
     if len(graph) == 0:
         return [Problem(ERROR, "The graph is empty: add an Input layer and an output layer")]
     problems = []
-    if not graph.input_nodes():
+    if not has_inputs:
         problems.append(Problem(ERROR, "The graph has no Input layer: data has nowhere to enter"))
-    if not graph.output_nodes():
+    if not has_outputs:
         problems.append(
             Problem(ERROR, "The graph has no output layer: connect a layer after Input")
         )
@@ -80,6 +189,13 @@ def _graph_problems(graph: NetworkGraph, analysis: ShapeAnalysis) -> list[Proble
         problems.append(
             Problem(ERROR, f"{first.label}: is part of a cycle {names}", node_id=first.id)
         )
+    if names_clash:
+        problems += _name_clashes(graph)
+    return problems
+
+
+def _name_clashes(graph: NetworkGraph) -> list[Problem]:
+    problems = []
     counts = Counter(node.name for node in graph.nodes)
     seen: set[str] = set()
     for node in graph.nodes:
@@ -107,17 +223,17 @@ def _cycles(graph: NetworkGraph) -> list[list[str]]:
 
 
 def _node_problems(graph: NetworkGraph, analysis: ShapeAnalysis) -> list[Problem]:
-    problems = []
     infos = analysis.all()
-    for node in graph.nodes:
-        problem = _name_problem(node) or _param_problem(node) or _wiring_problem(graph, node)
-        if problem is None:
-            error = infos[node.id].error
-            if error and error != CYCLE_ERROR:
-                problem = Problem(ERROR, f"{node.label}: {error}", node_id=node.id)
-        if problem is not None:
-            problems.append(problem)
-    return problems
+    problems = (_node_problem(graph, node, infos[node.id]) for node in graph.nodes)
+    return [problem for problem in problems if problem is not None]
+
+
+def _node_problem(graph: NetworkGraph, node: Node, info: NodeInfo) -> Problem | None:
+    """The first thing wrong with `node` itself: name, type, wiring, then shapes."""
+    problem = _name_problem(node) or _param_problem(node) or _wiring_problem(graph, node)
+    if problem is None and info.error and info.error != CYCLE_ERROR:
+        problem = Problem(ERROR, f"{node.label}: {info.error}", node_id=node.id)
+    return problem
 
 
 def _name_problem(node: Node) -> Problem | None:

@@ -15,7 +15,7 @@ from PySide6.QtGui import QUndoStack
 from graph.model import Command, GraphError, GraphEvent, NetworkGraph
 from graph.params import ParamError
 from graph.shapes import NodeInfo, ShapeAnalysis
-from graph.validation import Problem, validate
+from graph.validation import LiveValidation, Problem
 from gui.undo import GraphUndoCommand
 
 
@@ -64,6 +64,7 @@ class EditorSession(QObject):
         self.graph = NetworkGraph()
         self.graph.subscribe(self._on_graph_event)
         self.analysis = ShapeAnalysis(self.graph)
+        self.validation = LiveValidation(self.graph, self.analysis)
         self.path: Path | None = None
         self.problems: list[Problem] = []
         self.selected_ids: list[str] = []
@@ -101,9 +102,11 @@ class EditorSession(QObject):
         """
         was_dirty = self.is_dirty
         self.graph.unsubscribe(self._on_graph_event)
+        self.validation.close()
         self.analysis.close()
         self.graph = graph
         self.analysis = ShapeAnalysis(graph)
+        self.validation = LiveValidation(graph, self.analysis)
         graph.subscribe(self._on_graph_event)
         self.undo_stack.clear()
         self._pending.clear()
@@ -113,7 +116,7 @@ class EditorSession(QObject):
         self._unsaved_without_edits = dirty
         self.path = path
         self.selected_ids = []
-        self.problems = validate(graph, self.analysis)
+        self.problems = self.validation.problems()
         self.graph_replaced.emit()
         self.problems_changed.emit(self.problems)
         self.path_changed.emit(path)
@@ -194,7 +197,7 @@ class EditorSession(QObject):
 
     def _validate(self) -> None:
         self._validate_timer.stop()
-        problems = validate(self.graph, self.analysis)
+        problems = self.validation.problems()
         if problems != self.problems:
             self.problems = problems
             self.problems_changed.emit(problems)

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from graph import keras_objects
 from graph.params import Param
 
 _INT_LIMIT = 2**31 - 1
@@ -238,108 +238,125 @@ class TextEditor(ParamEditor):
             return self.line.text()
         if not text and self.param.nullable:
             return None
-        return parse_numbers(text, int if self.param.kind == "ints" else float)
+        number_type = int if self.param.kind == "ints" else float
+        return parse_numbers(text, number_type, open_items=self.param.open_items)
 
     def _show(self, value: Any) -> None:
         if value is None:
             text = ""
         elif isinstance(value, (tuple, list)):
-            text = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
+            text = ", ".join(_item_text(v) for v in value)
         else:
             text = str(value)
         self._shown = text
         self.line.setText(text)
 
 
-def parse_numbers(text: str, number_type: type) -> Any:
+def _item_text(value: Any) -> str:
+    if value is None:
+        return OPEN_ITEM
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+OPEN_ITEM = "?"
+_OPEN_WORDS = {OPEN_ITEM, "none", "null"}
+
+
+def parse_numbers(text: str, number_type: type, open_items: bool = False) -> Any:
     """Parses "3, 3" or "3x3" into (3, 3); returns the text itself when it is not numbers.
 
     Returning the raw text lets the catalog refuse it with its own message.
+
+    Args:
+        text: What the user typed.
+        number_type: int or float.
+        open_items: Whether "?" (or None) stands for an open size, parsed as None.
     """
     parts = [p for p in re.split(r"[,\s×x()\[\]]+", text) if p]
-    try:
-        numbers = [float(p) for p in parts]
-    except ValueError:
-        return text
-    if number_type is int:
-        if not all(math.isfinite(n) and n == int(n) for n in numbers):
+    numbers: list[float | None] = []
+    for part in parts:
+        if open_items and part.lower() in _OPEN_WORDS:
+            numbers.append(None)
+            continue
+        try:
+            numbers.append(float(part))
+        except ValueError:
             return text
-        return tuple(int(n) for n in numbers)
+    if number_type is int:
+        if not all(n is None or (math.isfinite(n) and n == int(n)) for n in numbers):
+            return text
+        return tuple(None if n is None else int(n) for n in numbers)
     return tuple(numbers)
 
 
-class RegularizerEditor(ParamEditor):
-    """None, L1, L2 or L1+L2, with the strengths."""
+class KerasObjectEditor(ParamEditor):
+    """An initializer, regularizer or constraint: the class, then its arguments.
 
-    _MODES = ("none", "l1", "l2", "l1_l2")
+    The class list comes from graph.keras_objects (only the classes the
+    parameter allows); "none" leads it where the parameter may be unset.
+    """
+
+    NONE = "none"
 
     def __init__(self, param: Param) -> None:
         super().__init__(param)
-        self.mode = QComboBox()
-        self.mode.addItems(["none", "L1", "L2", "L1 + L2"])
-        self.l1 = _strength_spin()
-        self.l2 = _strength_spin()
-        self.mode.currentIndexChanged.connect(self._on_mode)
-        self.l1.valueChanged.connect(self._emit)
-        self.l2.valueChanged.connect(self._emit)
-        # Mode above the strengths keeps the editor narrow enough for a side panel.
-        grid = QGridLayout()
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.addWidget(self.mode, 0, 0, 1, 4)
-        grid.addWidget(QLabel("L1"), 1, 0)
-        grid.addWidget(self.l1, 1, 1)
-        grid.addWidget(QLabel("L2"), 1, 2)
-        grid.addWidget(self.l2, 1, 3)
-        grid.setColumnStretch(1, 1)
-        grid.setColumnStretch(3, 1)
-        self._layout.addLayout(grid)
+        self.family = param.kind
+        classes = keras_objects.CLASSES[self.family].values()
+        allowed = [c.name for c in classes if not param.choices or c.shortcut in param.choices]
+        self._layout.setDirection(QHBoxLayout.Direction.TopToBottom)
+        self.class_combo = QComboBox()
+        if param.kind != "initializer":
+            self.class_combo.addItem(self.NONE)
+        self.class_combo.addItems(allowed)
+        for index, name in enumerate(allowed, start=self.class_combo.count() - len(allowed)):
+            self.class_combo.setItemData(
+                index, keras_objects.CLASSES[self.family][name].help, Qt.ItemDataRole.ToolTipRole
+            )
+        self.class_combo.currentIndexChanged.connect(self._on_class)
+        self._layout.addWidget(self.class_combo)
+        self.form: ParamForm | None = None
+        self._class: str | None = None
 
-    def _on_mode(self) -> None:
-        mode = self._MODES[self.mode.currentIndex()]
-        # A freshly enabled strength starts at Keras's default, not at zero.
-        for key, spin in (("l1", self.l1), ("l2", self.l2)):
-            spin.blockSignals(True)
-            if key in mode and spin.value() == 0.0:
-                spin.setValue(0.01)
-            spin.blockSignals(False)
-        self._enable()
+    def _build_form(self, class_name: str) -> None:
+        if self._class == class_name:
+            return
+        if self.form is not None:
+            self.form.setParent(None)
+            self.form.deleteLater()
+            self.form = None
+        self._class = class_name
+        if class_name == self.NONE:
+            return
+        arguments = keras_objects.CLASSES[self.family][class_name].arguments
+        if arguments:
+            self.form = ParamForm(arguments)
+            self.form.edited.connect(self._emit)
+            self._layout.addWidget(self.form)
+
+    def _on_class(self) -> None:
+        class_name = self.class_combo.currentText()
+        self._build_form(class_name)
+        if self.form is not None:
+            cls = keras_objects.CLASSES[self.family][class_name]
+            self.form.set_values({a.name: a.default for a in cls.arguments})
         self._emit()
 
-    def _enable(self) -> None:
-        mode = self._MODES[self.mode.currentIndex()]
-        self.l1.setEnabled("l1" in mode)
-        self.l2.setEnabled(mode in ("l2", "l1_l2"))
-
-    def value(self) -> dict | None:
-        mode = self._MODES[self.mode.currentIndex()]
-        if mode == "none":
+    def value(self) -> Any:
+        class_name = self.class_combo.currentText()
+        if class_name == self.NONE:
             return None
-        return {
-            "l1": self.l1.value() if "l1" in mode else 0.0,
-            "l2": self.l2.value() if mode in ("l2", "l1_l2") else 0.0,
-        }
+        config = self.form.values() if self.form is not None else {}
+        return {"class": class_name, "config": config}
 
     def _show(self, value: Any) -> None:
-        for widget in (self.mode, self.l1, self.l2):
-            widget.blockSignals(True)
-        l1 = (value or {}).get("l1", 0.0)
-        l2 = (value or {}).get("l2", 0.0)
-        mode = "none" if not value else "l1_l2" if l1 and l2 else "l1" if l1 else "l2"
-        self.mode.setCurrentIndex(self._MODES.index(mode))
-        self.l1.setValue(l1)
-        self.l2.setValue(l2)
-        self._enable()
-        for widget in (self.mode, self.l1, self.l2):
-            widget.blockSignals(False)
-
-
-def _strength_spin() -> FloatSpinBox:
-    spin = FloatSpinBox()
-    spin.setMinimumWidth(40)
-    spin.setRange(0.0, 100.0)
-    spin.setSingleStep(0.001)
-    spin.setKeyboardTracking(False)
-    return spin
+        form = keras_objects.class_form(self.family, value)
+        class_name, arguments = form if form is not None else (self.NONE, {})
+        self.class_combo.blockSignals(True)
+        self.class_combo.setCurrentText(class_name)
+        self.class_combo.blockSignals(False)
+        self._build_form(class_name)
+        if self.form is not None:
+            self.form.set_values(arguments)
 
 
 class WrappedLayerEditor(ParamEditor):
@@ -426,7 +443,9 @@ _EDITORS = {
     "str": TextEditor,
     "ints": TextEditor,
     "floats": TextEditor,
-    "regularizer": RegularizerEditor,
+    "initializer": KerasObjectEditor,
+    "regularizer": KerasObjectEditor,
+    "constraint": KerasObjectEditor,
     "layer": WrappedLayerEditor,
 }
 

@@ -22,7 +22,9 @@ The data contract (shared with the exported training script, which mirrors it):
 Multiple Input nodes: each sample's features are flattened in order and cut
 into consecutive pieces, one per Input node in graph order, sized by that
 Input's shape, then reshaped to it (`model_inputs`). A single Input whose
-shape holds as many values as a sample is fed the reshaped sample.
+shape holds as many values as a sample is fed the reshaped sample. An Input
+that leaves sizes open (None) takes samples as they are, when they have its
+rank and its fixed sizes (`shape_fits`): the data says the open sizes.
 """
 
 from __future__ import annotations
@@ -171,8 +173,32 @@ def training_targets(y: np.ndarray | None, loss: str, num_classes: int) -> np.nd
     return preprocessing.one_hot(y, num_classes)
 
 
-def input_sizes(shapes: list[tuple[int, ...]]) -> list[int]:
-    """Values per sample of each Input shape (without the batch dimension)."""
+def shape_fits(sample: tuple[int, ...], declared: tuple[int | None, ...]) -> bool:
+    """Whether samples of shape `sample` feed an Input of shape `declared` as they are.
+
+    Args:
+        sample: One sample's shape.
+        declared: The Input's shape (no batch); None leaves a size open.
+    """
+    return len(sample) == len(declared) and all(
+        want is None or want == got for got, want in zip(sample, declared, strict=True)
+    )
+
+
+def input_sizes(shapes: list[tuple[int | None, ...]]) -> list[int]:
+    """Values per sample of each Input shape (without the batch dimension).
+
+    Raises:
+        DataError: when a shape leaves a size open: its values per sample are
+            known only from the data.
+    """
+    for shape in shapes:
+        if None in shape:
+            raise DataError(
+                f"An Input of shape {tuple(shape)} leaves sizes open (None), so the data "
+                "cannot be cut or reshaped for it: give it samples of its rank "
+                f"({len(shape)} dimensions) whose other sizes match, and use one Input"
+            )
     return [math.prod(shape) for shape in shapes]
 
 
@@ -189,7 +215,7 @@ def model_inputs(x: np.ndarray, shapes: list[tuple[int, ...]]) -> np.ndarray | l
     Raises:
         DataError: when the samples do not hold as many values as the Inputs together.
     """
-    if len(shapes) == 1 and tuple(x.shape[1:]) == tuple(shapes[0]):
+    if len(shapes) == 1 and shape_fits(tuple(x.shape[1:]), tuple(shapes[0])):
         return x
     sizes = input_sizes(shapes)
     flat = x.reshape(len(x), -1)

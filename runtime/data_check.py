@@ -13,7 +13,7 @@ import math
 from graph.messages import printable
 from graph.model import NetworkGraph, Node
 from graph.validation import ERROR, WARNING, Problem
-from runtime.data import Dataset
+from runtime.data import Dataset, shape_fits
 from runtime.heads import OutputHead, input_shapes, output_heads
 
 CLASSIFICATION_LOSSES = {
@@ -68,7 +68,19 @@ def _input_problems(graph: NetworkGraph, dataset: Dataset) -> list[Problem]:
             )
     if len(nodes) == 1:
         node, shape = nodes[0], shapes[0]
-        if tuple(shape) == tuple(sample):
+        if shape_fits(tuple(sample), tuple(shape)):
+            return problems
+        if None in shape:
+            problems.append(
+                Problem(
+                    ERROR,
+                    f"{node.label}: shape {_shape_text(shape)} leaves sizes open but "
+                    f"{dataset.name} samples of shape {_shape_text(sample)} do not fit it: "
+                    f"an open shape needs samples of its rank ({len(shape)} dimensions) "
+                    "whose other sizes match",
+                    node.id,
+                )
+            )
             return problems
         if math.prod(shape) == values:
             problems.append(
@@ -86,6 +98,18 @@ def _input_problems(graph: NetworkGraph, dataset: Dataset) -> list[Problem]:
                 f"{node.label}: shape {_shape_text(shape)} does not fit {dataset.name} samples "
                 f"of shape {_shape_text(sample)}: set shape={list(sample)}",
                 node.id,
+            )
+        )
+        return problems
+    open_nodes = [node for node, shape in zip(nodes, shapes, strict=True) if None in shape]
+    if open_nodes:
+        problems.append(
+            Problem(
+                ERROR,
+                f"{open_nodes[0].label}: leaves sizes open (None) but the graph has "
+                f"{len(nodes)} Input nodes, among which {dataset.name} features are split "
+                "by size: give every Input a fixed shape, or use one Input",
+                open_nodes[0].id,
             )
         )
         return problems

@@ -87,13 +87,25 @@ def _size(path: Path) -> int:
     return path.stat().st_size
 
 
+# The size given to an open input dimension (None) when measuring without data:
+# large enough for a few stride-2 stages of a fully convolutional network.
+OPEN_DIMENSION_SAMPLE = 32
+
+
 def sample_inputs(model: keras.Model, batch: int, seed: int = 0) -> list[np.ndarray]:
-    """Random float32 inputs for every model input (standard normal, like scaled data)."""
+    """Random float32 inputs for every model input (standard normal, like scaled data).
+
+    Open dimensions (None) get OPEN_DIMENSION_SAMPLE.
+    """
     rng = np.random.default_rng(seed)
     return [
-        rng.normal(size=(batch, *(int(d) for d in tensor.shape[1:]))).astype("float32")
+        rng.normal(size=(batch, *(_sample_size(d) for d in tensor.shape[1:]))).astype("float32")
         for tensor in model.inputs
     ]
+
+
+def _sample_size(dimension: int | None) -> int:
+    return OPEN_DIMENSION_SAMPLE if dimension is None else int(dimension)
 
 
 def _as_list(outputs) -> list[np.ndarray]:

@@ -15,12 +15,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import keras
-import numpy as np
 
+from graph import keras_objects
 from graph.catalog import CATALOG
-from graph.layer_type import LayerType, keras_snake_case
+from graph.layer_type import LayerType
 from graph.messages import excerpt, printable
-from graph.params import ParamError
+from graph.params import OBJECT_KINDS, ParamError
 
 # Config keys that never change what a layer computes and have no Param.
 IGNORED_KEYS = frozenset({"name", "trainable"})
@@ -77,8 +77,8 @@ def keras_kwargs(entry: LayerType, params: Mapping[str, Any], name: str) -> dict
     kwargs = {}
     for param in entry.params:
         value = params[param.name]
-        if param.kind == "regularizer":
-            value = make_regularizer(value)
+        if param.kind in OBJECT_KINDS:
+            value = make_keras_object(param.kind, value)
         elif param.kind == "layer":
             inner = CATALOG[value["type"]]
             value = make_layer(value["type"], value["params"], f"{name}_{inner.name_prefix}")
@@ -88,16 +88,24 @@ def keras_kwargs(entry: LayerType, params: Mapping[str, Any], name: str) -> dict
     return entry.to_keras(kwargs) if entry.to_keras else kwargs
 
 
-def make_regularizer(value: Mapping[str, float] | None) -> keras.regularizers.Regularizer | None:
-    """Turns {"l1": a, "l2": b} into the simplest Keras regularizer that equals it."""
-    if value is None:
-        return None
-    l1, l2 = value["l1"], value["l2"]
-    if l1 == 0 and l2 != 0:
-        return keras.regularizers.L2(l2)
-    if l2 == 0 and l1 != 0:
-        return keras.regularizers.L1(l1)
-    return keras.regularizers.L1L2(l1=l1, l2=l2)
+def make_keras_object(family: str, value: Any) -> Any:
+    """The Keras initializer, regularizer or constraint of a canonical param value.
+
+    Plain names stay names, as Keras records them; classes get the arguments
+    graph.keras_objects.keras_call gives, the same the exported code prints.
+
+    Args:
+        family: "initializer", "regularizer" or "constraint".
+        value: The canonical value (see graph/keras_objects.py).
+    """
+    call = keras_objects.keras_call(family, value)
+    if call is None or isinstance(call, str):
+        return call
+    class_name, kwargs = call
+    module = {"initializer": keras.initializers, "regularizer": keras.regularizers}.get(
+        family, keras.constraints
+    )
+    return getattr(module, class_name)(**kwargs)
 
 
 def params_from_layer(layer: keras.layers.Layer) -> tuple[str, dict[str, Any]]:
@@ -210,9 +218,7 @@ def _input_params(config: Mapping[str, Any], label: str) -> dict[str, Any]:
     try:
         return CATALOG["Input"].coerce_params({"shape": list(shape[1:]), "dtype": dtype})
     except ParamError as error:
-        raise UnsupportedLayerError(
-            f"{label}: {error} (every dimension of an input must be a fixed size)"
-        ) from None
+        raise UnsupportedLayerError(f"{label}: {error}") from None
 
 
 def _readable(entry: LayerType, config: Mapping[str, Any]) -> dict[str, Any]:
@@ -222,38 +228,19 @@ def _readable(entry: LayerType, config: Mapping[str, Any]) -> dict[str, Any]:
         param = entry.param_index.get(key)
         if param is None:
             continue
-        if param.kind == "regularizer":
-            config[key] = _regularizer_params(value)
+        if param.kind in OBJECT_KINDS:
+            try:
+                config[key] = keras_objects.from_keras(param.kind, value)
+            except ParamError as error:
+                raise ParamError(f"{key}: {error}") from None
         elif param.kind == "layer" and isinstance(value, Mapping):
             # Bidirectional sets zero_output_for_mask on the layer it wraps by itself.
             inner = {k: v for k, v in value["config"].items() if k != "zero_output_for_mask"}
             inner_type, inner_params = params_from_config(value["class_name"], inner)
             config[key] = {"type": inner_type, "params": inner_params}
-        elif _is_serialized(value, "keras.initializers"):
-            config[key] = keras_snake_case(value["class_name"])
         elif isinstance(value, list):
             config[key] = tuple(value)
     return config
-
-
-def _regularizer_params(value: Any) -> Any:
-    """{"l1", "l2"} for an L1, L2 or L1L2 config; anything else is left to fail."""
-    if not _is_serialized(value, "keras.regularizers"):
-        return value
-    strengths = value.get("config") or {}
-    l1, l2 = _float32(strengths.get("l1", 0.0)), _float32(strengths.get("l2", 0.0))
-    if value["class_name"] == "L1":
-        return {"l1": l1, "l2": 0.0}
-    if value["class_name"] == "L2":
-        return {"l1": 0.0, "l2": l2}
-    if value["class_name"] == "L1L2":
-        return {"l1": l1, "l2": l2}
-    return value
-
-
-def _float32(value: float) -> float:
-    """The shortest decimal of a float32: Keras stores 0.01 as 0.009999999776."""
-    return float(str(np.float32(value)))
 
 
 def _check_same(
@@ -292,10 +279,25 @@ def _comparable(entry: LayerType, config: Mapping[str, Any]) -> dict[str, Any]:
             # Compared key by key in _same_wrapped, like a top-level config.
             result[key] = dict(value)
             continue
-        elif _is_serialized(value, "keras.regularizers"):
-            value = _regularizer_params(value)
+        else:
+            value = _canonical_object(value)
         result[key] = _plain(value)
     return result
+
+
+def _canonical_object(value: Any) -> Any:
+    """A serialized initializer, regularizer or constraint in canonical form.
+
+    Equal objects then compare equal however Keras spelled them (L2(0.01) and
+    L1L2(l1=0, l2=0.01); a float32-rounded strength and its decimal).
+    """
+    for family, module in keras_objects.MODULES.items():
+        if _is_serialized(value, module):
+            try:
+                return keras_objects.from_keras(family, value)
+            except ParamError:
+                continue  # configs from .h5 files may not name their module
+    return value
 
 
 def _plain(value: Any) -> Any:

@@ -6,8 +6,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from graph.keras_objects import INITIALIZER_NAMES
 from graph.layer_type import Shape, ShapeError
-from graph.params import ACTIVATIONS, INITIALIZERS, Param
+from graph.params import ACTIVATIONS, Param
 
 
 def activation(default: str = "linear", name: str = "activation") -> Param:
@@ -17,16 +18,20 @@ def activation(default: str = "linear", name: str = "activation") -> Param:
 # Weights that are vectors (biases, normalization scales, PReLU slopes):
 # Keras's orthogonal initializer needs a matrix and fails on them.
 VECTOR_WEIGHTS = ("bias", "beta", "gamma", "moving", "alpha")
-VECTOR_INITIALIZERS = tuple(name for name in INITIALIZERS if name != "orthogonal")
+VECTOR_INITIALIZERS = tuple(name for name in INITIALIZER_NAMES if name != "orthogonal")
 
 
 def initializer(name: str, default: str) -> Param:
-    choices = VECTOR_INITIALIZERS if name.startswith(VECTOR_WEIGHTS) else INITIALIZERS
-    return Param(name, "choice", default, choices=choices, help="How weights start out")
+    choices = VECTOR_INITIALIZERS if name.startswith(VECTOR_WEIGHTS) else INITIALIZER_NAMES
+    return Param(name, "initializer", default, choices=choices, help="How weights start out")
 
 
 def regularizer(name: str) -> Param:
     return Param(name, "regularizer", None, help="L1/L2 penalty that discourages large weights")
+
+
+def constraint(name: str) -> Param:
+    return Param(name, "constraint", None, help="A rule weights are held to after each step")
 
 
 def use_bias() -> Param:
@@ -45,6 +50,8 @@ def weight_params(kernel: str = "glorot_uniform", prefix: str = "kernel") -> tup
         regularizer(f"{prefix}_regularizer"),
         regularizer("bias_regularizer"),
         regularizer("activity_regularizer"),
+        constraint(f"{prefix}_constraint"),
+        constraint("bias_constraint"),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from graph.layer_type import LayerType, ShapeError
 from graph.layers._common import (
     axis_index,
+    constraint,
     fmt,
     initializer,
     regularizer,
@@ -83,6 +84,7 @@ LAYERS = (
         (
             initializer("alpha_initializer", "zeros"),
             regularizer("alpha_regularizer"),
+            constraint("alpha_constraint"),
             Param(
                 "shared_axes",
                 "ints",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from graph.layer_type import LayerType, ShapeError
 from graph.layers._common import (
+    constraint,
     fmt,
     initializer,
     known_last,
@@ -142,6 +143,8 @@ LAYERS = (
             regularizer("kernel_regularizer"),
             regularizer("bias_regularizer"),
             regularizer("activity_regularizer"),
+            constraint("kernel_constraint"),
+            constraint("bias_constraint"),
             seed(),
         ),
         _mha_shape,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from graph.layer_type import LayerType, ShapeError
 from graph.layers._common import (
     activation,
+    constraint,
     conv_length,
     count_bias,
     deconv_length,
@@ -200,6 +201,9 @@ def _separable_conv(rank: int) -> LayerType:
             regularizer("pointwise_regularizer"),
             regularizer("bias_regularizer"),
             regularizer("activity_regularizer"),
+            constraint("depthwise_constraint"),
+            constraint("pointwise_constraint"),
+            constraint("bias_constraint"),
         ),
         shape_rule,
         count,
@@ -232,6 +236,8 @@ def _depthwise_conv(rank: int) -> LayerType:
             regularizer("depthwise_regularizer"),
             regularizer("bias_regularizer"),
             regularizer("activity_regularizer"),
+            constraint("depthwise_constraint"),
+            constraint("bias_constraint"),
         ),
         shape_rule,
         count,

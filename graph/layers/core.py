@@ -99,7 +99,15 @@ LAYERS = (
         "Core",
         "Where data enters the network; its shape is one sample's shape, without the batch.",
         (
-            Param("shape", "ints", (64,), minimum=1, nullable=False, help="Shape of one sample"),
+            Param(
+                "shape",
+                "ints",
+                (64,),
+                minimum=1,
+                open_items=True,
+                help="Shape of one sample; ? (or None) leaves a size open, e.g. ?, ?, 3 "
+                "for images of any height and width",
+            ),
             Param(
                 "dtype",
                 "choice",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from graph.layer_type import LayerType
-from graph.layers._common import initializer, regularizer, require_min_rank, single
+from graph.layers._common import constraint, initializer, regularizer, require_min_rank, single
 from graph.params import Param
 
 
@@ -29,6 +29,7 @@ LAYERS = (
             initializer("embeddings_initializer", "random_uniform"),
             regularizer("embeddings_regularizer"),
             regularizer("activity_regularizer"),
+            constraint("embeddings_constraint"),
             Param("mask_zero", "bool", False, help="Treat id 0 as padding to skip"),
         ),
         _embedding_shape,

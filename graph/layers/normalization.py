@@ -13,6 +13,7 @@ from __future__ import annotations
 from graph.layer_type import LayerType, ShapeError
 from graph.layers._common import (
     axis_index,
+    constraint,
     fmt,
     initializer,
     regularizer,
@@ -53,6 +54,8 @@ def _affine_params() -> tuple[Param, ...]:
         initializer("gamma_initializer", "ones"),
         regularizer("beta_regularizer"),
         regularizer("gamma_regularizer"),
+        constraint("beta_constraint"),
+        constraint("gamma_constraint"),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from graph.layer_type import LayerType, ShapeError
 from graph.layers._common import (
     activation,
+    constraint,
     fmt,
     initializer,
     known_last,
@@ -93,6 +94,9 @@ def _recurrent(name: str) -> LayerType:
             regularizer("recurrent_regularizer"),
             regularizer("bias_regularizer"),
             *activity,
+            constraint("kernel_constraint"),
+            constraint("recurrent_constraint"),
+            constraint("bias_constraint"),
             *recurrent_tail(),
         ),
         sequence_output,
@@ -151,6 +155,9 @@ def _conv_lstm(rank: int) -> LayerType:
             regularizer("recurrent_regularizer"),
             regularizer("bias_regularizer"),
             regularizer("activity_regularizer"),
+            constraint("kernel_constraint"),
+            constraint("recurrent_constraint"),
+            constraint("bias_constraint"),
             *recurrent_tail(),
         ),
         shape_rule,

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from graph.layer_type import LayerType
 from graph.messages import printable
 from graph.model import Node
-from graph.shapes import NodeInfo
+from graph.shapes import NodeInfo, shape_text
 from gui.canvas.port_item import INPUT, OUTPUT, PortItem
 from gui.theme import (
     ERROR_COLOR,
@@ -75,9 +75,8 @@ def format_value(value: Any) -> str:
 
 
 def format_shape(shape: tuple | None) -> str:
-    if shape is None:
-        return "?"
-    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
+    """The canvas's text for a shape: open sizes and unknown shapes as ?."""
+    return shape_text(shape)
 
 
 @dataclass(frozen=True)

@@ -387,3 +387,38 @@ def test_wrappers_and_attention_are_equivalent():
     assert ")(norm, bi, bi)" in source
     assert ruff_problems(source) == ""
     assert_equivalent(graph)
+
+
+def test_initializers_regularizers_and_constraints_with_arguments_export_exactly():
+    graph = NetworkGraph("objects")
+    source = graph.add_node("Input", params={"shape": [6, 6, 2]})
+    conv = graph.add_node(
+        "Conv2D",
+        params={
+            "filters": 3,
+            "kernel_initializer": {"class": "RandomNormal", "config": {"stddev": 0.5, "seed": 1}},
+            "bias_initializer": "constant",
+            "kernel_constraint": {"class": "UnitNorm", "config": {"axis": [0, 1, 2]}},
+        },
+    )
+    flat = graph.add_node("Flatten")
+    dense = graph.add_node(
+        "Dense",
+        params={
+            "units": 4,
+            "kernel_initializer": {
+                "class": "VarianceScaling",
+                "config": {"scale": 2.0, "mode": "fan_out", "distribution": "truncated_normal"},
+            },
+            "kernel_regularizer": {"class": "OrthogonalRegularizer", "config": {"factor": 0.1}},
+            "bias_regularizer": {"l1": 0.01, "l2": 0.02},
+            "kernel_constraint": {"class": "MaxNorm", "config": {"max_value": 3}},
+            "bias_constraint": "non_neg",
+        },
+    )
+    for a, b in ((source, conv), (conv, flat), (flat, dense)):
+        graph.connect(a.id, b.id)
+    source_code = export_model_code(graph)
+    assert 'keras.initializers.VarianceScaling(scale=2.0, mode="fan_out")' in source_code
+    assert "keras.constraints.MaxNorm(max_value=3.0)" in source_code
+    assert_equivalent(graph)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from hypothesis import strategies as st
 
 from graph.catalog import CATALOG
+from graph.keras_objects import CLASSES
 from graph.model import AddEdge, AddNode, Edge, NetworkGraph, Node, SetSettings
-from graph.params import Param, ParamError
+from graph.params import OBJECT_KINDS, Param, ParamError
 from graph.settings import DATASET_PARAMS, TRAINING_PARAMS
 
 # Text a user could type: any printable character except surrogates, which
@@ -48,12 +50,44 @@ def param_values(param: Param) -> st.SearchStrategy:
         values = st.lists(item, min_size=size if param.length else 1, max_size=size).map(tuple)
     elif kind == "regularizer":
         strength = st.floats(0, 1, allow_nan=False)
-        values = st.none() | st.fixed_dictionaries({"l1": strength, "l2": strength})
+        strengths = st.fixed_dictionaries({"l1": strength, "l2": strength})
+        values = strengths | keras_object_values(param, param_values)
+    elif kind in OBJECT_KINDS:
+        values = keras_object_values(param, param_values)
     else:
         values = st.just(param.default)
     if param.nullable:
         values = st.none() | values
     return values.map(lambda value: _canonical(param, value))
+
+
+def keras_object_values(
+    param: Param,
+    argument_values: Callable[[Param], st.SearchStrategy],
+    skip: tuple[str, ...] = (),
+) -> st.SearchStrategy:
+    """Initializers, regularizers or constraints `param` allows, with some arguments set.
+
+    Args:
+        param: A parameter of an object kind.
+        argument_values: Values of one argument (a Param) of a class.
+        skip: Class names left out.
+    """
+    classes = [
+        cls
+        for cls in CLASSES[param.kind].values()
+        if (not param.choices or cls.shortcut in param.choices) and cls.name not in skip
+    ]
+
+    def with_arguments(cls) -> st.SearchStrategy:
+        if not cls.arguments:
+            return st.just(cls.shortcut)
+        optional = {argument.name: argument_values(argument) for argument in cls.arguments}
+        config = st.fixed_dictionaries({}, optional=optional)
+        return config.map(lambda chosen: {"class": cls.name, "config": chosen})
+
+    values = st.sampled_from(classes).flatmap(with_arguments)
+    return values if param.kind == "initializer" else st.none() | values
 
 
 def _canonical(param: Param, value: Any) -> Any:

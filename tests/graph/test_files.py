@@ -174,7 +174,8 @@ BAD_FILES = [
         "unit: 64",
         "t.yaml:6:49: nodes[1].params: Dense has no parameter 'unit' "
         "(its parameters: units, activation, use_bias, kernel_initializer, bias_initializer, "
-        "kernel_regularizer, bias_regularizer, activity_regularizer)",
+        "kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint, "
+        "bias_constraint)",
     ),
     (
         "type: Dense",

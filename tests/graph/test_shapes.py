@@ -96,17 +96,54 @@ def test_first_read_computes_every_node_once():
     assert analysis.recomputed == 20
 
 
-def test_an_edit_recomputes_only_what_lies_downstream():
+def test_an_edit_that_changes_no_output_shape_recomputes_only_its_node():
     graph = chain_graph(20)
     analysis = ShapeAnalysis(graph)
     analysis.all()
     tenth = graph.nodes[10]
     graph.set_params(tenth.id, **_same_shape_change(tenth.type))
     analysis.all()
-    assert analysis.recomputed == 20 + 10
+    assert analysis.recomputed == 20 + 1
     graph.set_params(graph.nodes[-1].id, units=4)
     assert analysis.info(graph.nodes[-1].id).output_shape == (None, 4)
-    assert analysis.recomputed == 20 + 10 + 1
+    assert analysis.recomputed == 20 + 1 + 1
+
+
+def test_a_shape_change_propagates_until_outputs_stop_changing():
+    graph = NetworkGraph()
+    ids = [
+        graph.add_node(type_name, params=params).id
+        for type_name, params in [
+            ("Input", {"shape": (8,)}),
+            ("Dense", {"units": 4}),
+            ("Dropout", {}),
+            ("Dense", {"units": 3}),
+            ("Dense", {"units": 2}),
+        ]
+    ]
+    for source, target in zip(ids, ids[1:], strict=False):
+        graph.connect(source, target)
+    analysis = ShapeAnalysis(graph)
+    analysis.all()
+    graph.set_params(ids[1], units=6)
+    infos = analysis.all()
+    # Dense(6), Dropout (new shape), Dense(3) (same output, more weights); not the last Dense.
+    assert analysis.recomputed == 5 + 3
+    assert infos[ids[2]].output_shape == (None, 6)
+    assert infos[ids[3]] == NodeInfo((None, 3), 6 * 3 + 3, input_shapes=((None, 6),))
+    assert infos[ids[4]].input_shapes == ((None, 3),)
+
+
+def test_a_node_fed_by_two_changed_branches_is_recomputed_once_after_both():
+    graph = branched_graph(8)  # input, dense, dense, add, dense, dense, concatenate, dense
+    analysis = ShapeAnalysis(graph)
+    analysis.all()
+    graph.set_params(graph.nodes[0].id, shape=(7,))
+    graph.set_params(graph.nodes[1].id, units=5)
+    infos = analysis.all()
+    fresh = ShapeAnalysis(graph).all()
+    assert infos == fresh
+    assert analysis.recomputed == 8 + 8
 
 
 def test_edits_on_a_branch_leave_the_other_branch_alone():
@@ -116,8 +153,22 @@ def test_edits_on_a_branch_leave_the_other_branch_alone():
     left = graph.nodes[1]
     graph.set_params(left.id, activation="tanh")
     analysis.all()
-    # The left branch, the Add and everything after it; not the Input nor the right branch.
-    assert analysis.recomputed == 8 + 6
+    assert analysis.recomputed == 8 + 1
+
+
+def test_a_param_edit_after_a_cycle_is_reported_like_a_fresh_analysis():
+    graph = chain_graph(6)
+    analysis = ShapeAnalysis(graph)
+    analysis.all()
+    graph.apply(AddEdge(Edge("n4", "n3", 1)))
+    graph.set_params("n2", units=9)
+    graph.set_params("n6", units=3)
+    assert analysis.all() == ShapeAnalysis(graph).all()
+    assert analysis.has_cycle()
+    graph.apply(RemoveEdge(Edge("n4", "n3", 1)))
+    graph.set_params("n2", units=11)
+    assert analysis.all() == ShapeAnalysis(graph).all()
+    assert not analysis.has_cycle()
 
 
 def test_shape_neutral_edits_recompute_nothing():

@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from graph.catalog import layer_type
+from graph.catalog import CATALOG, layer_type
 from graph.generators import branched_graph, chain_graph
 from graph.layer_type import ShapeError
-from graph.model import Edge, NetworkGraph, RenameNode
+from graph.model import (
+    AddEdge,
+    AddNode,
+    Command,
+    Edge,
+    GraphError,
+    NetworkGraph,
+    RemoveEdge,
+    RemoveNode,
+    RenameNode,
+    SetParams,
+)
+from graph.params import ParamError
 from graph.shapes import ShapeAnalysis
-from graph.validation import ERROR, WARNING, Problem, is_valid, validate
+from graph.validation import ERROR, WARNING, LiveValidation, Problem, is_valid, validate
+from tests.graph.strategies import NAMES, graphs, nodes, param_values
 
 
 def chain(*specs: tuple[str, dict]) -> tuple[NetworkGraph, list[str]]:
@@ -221,3 +236,52 @@ def test_validation_reuses_a_live_analysis():
     graph.set_params(ids[2], units=3)
     assert validate(graph, analysis) == []
     assert analysis.recomputed == 3 + 1
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_live_validation_gives_what_a_fresh_validation_gives_after_any_edit(data):
+    graph = data.draw(graphs(max_nodes=6))
+    analysis = ShapeAnalysis(graph)
+    live = LiveValidation(graph, analysis)
+    assert live.problems() == validate(graph)
+    for _ in range(data.draw(st.integers(1, 10))):
+        command = data.draw(_edits(graph))
+        if command is None:
+            continue
+        try:
+            graph.apply(command)
+        except (GraphError, ParamError):
+            continue
+        if data.draw(st.booleans()):
+            assert live.problems() == validate(graph)
+            assert analysis.all() == ShapeAnalysis(graph).all()
+    assert live.problems() == validate(graph)
+    assert analysis.all() == ShapeAnalysis(graph).all()
+
+
+@st.composite
+def _edits(draw: st.DrawFn, graph: NetworkGraph) -> Command | None:
+    """One random edit of `graph` of any kind that can change its problems."""
+    ids = [node.id for node in graph.nodes]
+    kind = draw(st.sampled_from(["add", "remove", "connect", "disconnect", "rename", "params"]))
+    if kind == "add":
+        return AddNode(draw(nodes(graph.new_id())))
+    if not ids:
+        return None
+    node = graph.node(draw(st.sampled_from(ids)))
+    if kind == "remove":
+        return RemoveNode(node.id)
+    if kind == "connect":
+        source = draw(st.sampled_from(ids))
+        return AddEdge(Edge(source, node.id, draw(st.integers(0, 2))))
+    if kind == "disconnect":
+        edges = graph.in_edges(node.id)
+        return RemoveEdge(draw(st.sampled_from(edges))) if edges else None
+    if kind == "rename":
+        return RenameNode(node.id, draw(NAMES))
+    params = CATALOG[node.type].params
+    if not params:
+        return None
+    param = draw(st.sampled_from(params))
+    return SetParams(node.id, {param.name: draw(param_values(param))})

@@ -11,9 +11,9 @@ from gui.param_editors import (
     ChoiceEditor,
     FloatEditor,
     IntEditor,
+    KerasObjectEditor,
     NullableEditor,
     ParamForm,
-    RegularizerEditor,
     TextEditor,
     parse_numbers,
 )
@@ -42,7 +42,8 @@ def test_editors_follow_the_param_kinds(qtbot):
     assert isinstance(units, IntEditor) and units.spin.minimum() == 1
     assert isinstance(form.editors["activation"], ChoiceEditor)
     assert isinstance(form.editors["use_bias"], BoolEditor)
-    assert isinstance(form.editors["kernel_regularizer"], RegularizerEditor)
+    for name in ("kernel_initializer", "kernel_regularizer", "kernel_constraint"):
+        assert isinstance(form.editors[name], KerasObjectEditor)
     dropout = ParamForm(CATALOG["Dropout"].params)
     qtbot.addWidget(dropout)
     rate = dropout.editors["rate"]
@@ -67,6 +68,12 @@ def test_parse_numbers_reads_tuples_and_leaves_junk_for_the_catalog_to_refuse():
     assert parse_numbers("0.5, 1", float) == (0.5, 1.0)
     assert parse_numbers("2.5", int) == "2.5"
     assert parse_numbers("abc", int) == "abc"
+
+
+def test_parse_numbers_reads_open_sizes_only_where_allowed():
+    assert parse_numbers("?, ?, 3", int, open_items=True) == (None, None, 3)
+    assert parse_numbers("None x 8", int, open_items=True) == (None, 8)
+    assert parse_numbers("?, 3", int) == "?, 3"
 
 
 def test_a_parameter_edit_updates_shapes_downstream_and_undoes(qtbot, make_window):
@@ -145,7 +152,7 @@ def test_regularizer_and_choice_edits_apply(qtbot, make_window):
     window = make_window(mlp_graph())
     node = _select(window, "dense_1")
     form = window.inspector.form
-    form.editors["kernel_regularizer"].mode.setCurrentIndex(2)
+    form.editors["kernel_regularizer"].class_combo.setCurrentText("L2")
     assert window.session.graph.node(node.id).params["kernel_regularizer"] == {
         "l1": 0.0,
         "l2": 0.01,
@@ -201,3 +208,30 @@ def test_editing_a_value_back_to_where_it_was_leaves_no_undo_step(qtbot, make_wi
     spin.setValue(64)
     assert window.session.undo_stack.count() == 0
     assert not window.session.is_dirty
+
+
+def test_initializer_and_constraint_arguments_are_edited_in_place(qtbot, make_window):
+    window = make_window(mlp_graph())
+    node = _select(window, "dense_1")
+    form = window.inspector.form
+    initializer = form.editors["kernel_initializer"]
+    assert initializer.class_combo.currentText() == "GlorotUniform"
+    assert initializer.class_combo.findText("none") == -1
+    initializer.class_combo.setCurrentText("VarianceScaling")
+    params = lambda: window.session.graph.node(node.id).params  # noqa: E731
+    assert params()["kernel_initializer"] == "variance_scaling"
+    initializer.form.editors["scale"].spin.setValue(2.0)
+    initializer.form.editors["mode"].combo.setCurrentText("fan_out")
+    assert params()["kernel_initializer"] == {
+        "class": "VarianceScaling",
+        "config": {"scale": 2.0, "mode": "fan_out"},
+    }
+    constraint = form.editors["kernel_constraint"]
+    assert constraint.class_combo.currentText() == "none" and constraint.form is None
+    constraint.class_combo.setCurrentText("MaxNorm")
+    constraint.form.editors["max_value"].spin.setValue(3.0)
+    assert params()["kernel_constraint"] == {"class": "MaxNorm", "config": {"max_value": 3.0}}
+    window.session.undo_stack.undo()
+    window.session.flush()
+    assert params()["kernel_constraint"] is None
+    assert window.inspector.form.editors["kernel_constraint"].class_combo.currentText() == "none"

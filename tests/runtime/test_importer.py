@@ -241,10 +241,40 @@ def test_custom_layer_class_is_refused(tmp_path):
 
 def test_unsupported_parameter_is_named():
     source = keras.Input((3,), name="x")
-    layer = keras.layers.Dense(2, kernel_constraint=keras.constraints.MaxNorm(2.0), name="capped")
+    layer = keras.layers.Dense(2, kernel_initializer=keras.initializers.Identity(), name="odd")
     model = keras.Model(source, layer(source))
-    with pytest.raises(ImportModelError, match=r"capped \(Dense\): kernel_constraint MaxNorm"):
+    with pytest.raises(
+        ImportModelError, match=r"odd \(Dense\): kernel_initializer: initializer Identity"
+    ):
         import_model(model)
+
+
+def test_initializers_regularizers_and_constraints_with_arguments_import(tmp_path):
+    source = keras.Input((3,), name="x")
+    layer = keras.layers.Dense(
+        2,
+        kernel_initializer=keras.initializers.VarianceScaling(2.0, "fan_out", "uniform", seed=5),
+        kernel_regularizer=keras.regularizers.L1L2(l1=0.01, l2=0.001),
+        kernel_constraint=keras.constraints.MaxNorm(2.5, axis=[0, 1]),
+        bias_constraint=keras.constraints.NonNeg(),
+        name="capped",
+    )
+    model = keras.Model(source, layer(source))
+    path = tmp_path / "capped.keras"
+    model.save(path)
+    graph = import_model(path)
+    params = graph.find("capped").params
+    assert params["kernel_initializer"] == {
+        "class": "VarianceScaling",
+        "config": {"scale": 2.0, "mode": "fan_out", "distribution": "uniform", "seed": 5},
+    }
+    assert params["kernel_regularizer"] == {"l1": 0.01, "l2": 0.001}
+    assert params["kernel_constraint"] == {
+        "class": "MaxNorm",
+        "config": {"max_value": 2.5, "axis": (0, 1)},
+    }
+    assert params["bias_constraint"] == "non_neg"
+    assert_round_trip(model, np.ones((2, 3), dtype="float32"))
 
 
 def test_shared_layer_is_refused():
