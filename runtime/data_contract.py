@@ -418,9 +418,7 @@ class _Column:
                 f"{where} holds {kind} values; only flat columns of numbers or text can be used"
             )
         if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_null(kind):
-            self.numbers = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
-            self.missing = np.isnan(self.numbers)
-            self._refuse_infinite(path)
+            self._keep_numbers(path, pc.cast(column, pa.float64()))
             return
         if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
             self._refuse_binary(path, column)
@@ -440,16 +438,19 @@ class _Column:
             self.codes = rank[encoded.indices.fill_null(0).to_numpy(zero_copy_only=False)]
             self.categories = tuple(str(category) for category in dictionary[order])
             return
-        self.numbers = numbers.fill_null(np.nan).to_numpy(zero_copy_only=False)
-        self._refuse_infinite(path)
+        self._keep_numbers(path, numbers)
 
-    def _refuse_infinite(self, path):
+    def _keep_numbers(self, path, numbers):
+        """Keeps float64 `numbers` as float32, refusing values that are not finite there."""
+        self.numbers = numbers.fill_null(np.nan).to_numpy(zero_copy_only=False).astype("float32")
+        self.missing = np.isnan(self.numbers)
         infinite = np.isinf(self.numbers)
         if infinite.any():
             row = _row_of(np.argmax(infinite))
             raise DataError(
-                f"{path}: row {row}, column {self.name!r}: the value is infinite; "
-                "replace it with a number or leave the cell empty to mark it missing"
+                f"{path}: row {row}, column {self.name!r}: the value is infinite (or beyond "
+                "float32's range of 3.4e38); replace it with a number or leave the cell "
+                "empty to mark it missing"
             )
 
     def _refuse_binary(self, path, column):
@@ -489,6 +490,12 @@ class _Column:
         block[self.missing] = np.nan
 
 
+def _release_arrow_memory():
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
 def load_table(path, settings):
     """Reads a CSV or Parquet file (see the module docstring for the rules)."""
     table = _read_parquet(path) if path.suffix.lower() in TABLE_SUFFIXES else _read_csv(path)
@@ -508,6 +515,7 @@ def load_table(path, settings):
     for index, name in enumerate(header):
         columns.append(_Column(path, name, arrays[index]))
         arrays[index] = None  # pyarrow's copy is no longer needed
+    _release_arrow_memory()
     target_column = columns.pop(target_index)
     everything_missing = np.logical_and.reduce([c.missing for c in columns + [target_column]])
     keep = ~target_column.missing & ~everything_missing
