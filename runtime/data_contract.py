@@ -333,8 +333,8 @@ def _find_bad_row(path, dialect):
             fields = next(csv.reader([line], dialect))
             column = (header or [])[len(fields) - 1 : len(fields)] or [f"#{len(fields)}"]
             raise DataError(
-                f"{path}:{start}: column {column[0]!r}: {error} (a quote opened here is "
-                "never closed, or a cell is over the size limit)"
+                f"{path}:{start}: column {column[0]!r}: a quote opened on this line is never "
+                f"closed, or a cell is over {MAX_CELL_BYTES:,} bytes ({error})"
             ) from None
 
 
@@ -561,7 +561,8 @@ def load_table(path, settings):
 
 
 def _numeric(array, where):
-    if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+    numeric = np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
+    if not (numeric or array.dtype == bool):
         raise DataError(f"{where} must be numeric. Received: dtype {array.dtype}")
     return array
 
@@ -586,6 +587,12 @@ def _classes_from_numbers(y, where, target):
     y = _numeric(y, where)
     if y.ndim != 1:
         raise DataError(f"{where} must be 1-D (one target per sample). Received: shape {y.shape}")
+    finite = np.isfinite(y.astype("float64"))
+    if target != "inputs" and not finite.all():
+        raise DataError(
+            f"{where} of sample {int(np.argmin(finite))} is missing or infinite; "
+            "every sample needs a target"
+        )
     result = _encode_target(y.astype("float64"), [], where)
     if target != "inputs":
         _check_classes(result[0], result[1], result[2], where)
