@@ -29,8 +29,13 @@ Usage: python {script} [OUTPUT.keras]  (default: model.keras)
 ADAPT_NORMALIZATION = '''
 
 def adapt_normalization(model, x):
-    """Adapts each Normalization layer without statistics to the data reaching it."""
+    """Adapts each Normalization and TextVectorization layer to the data reaching it."""
     for layer in model.layers:
+        if isinstance(layer, keras.layers.TextVectorization):
+            if len(layer.get_vocabulary()) <= 2:  # only padding and [UNK]
+                index = [id(t) for t in model.inputs].index(id(layer.input))
+                layer.adapt(x[index] if isinstance(x, list) else x)
+            continue
         if not isinstance(layer, keras.layers.Normalization):
             continue
         if getattr(layer, "input_mean", None) is not None:
@@ -60,6 +65,9 @@ class BestWeights(keras.callbacks.Callback):
         if self.weights is not None:
             self.model.set_weights(self.weights)
 '''
+
+# Layers whose statistics or vocabulary are learned from the training data.
+ADAPTED = frozenset({"Normalization", "TextVectorization"})
 
 STRATEGIES = {
     "mirrored": "tf.distribute.MirroredStrategy()",
@@ -104,7 +112,7 @@ def training_script(
         "\n\n" + "\n".join(model_function) + "\n",
         _compile_source(graph),
     ]
-    if any(node.type == "Normalization" for node in graph.nodes):
+    if any(node.type in ADAPTED for node in graph.nodes):
         parts.append(ADAPT_NORMALIZATION)
     if training["checkpoint_best"]:
         parts.append(BEST_WEIGHTS)
@@ -334,7 +342,7 @@ def _main_source(graph: NetworkGraph) -> str:
             "    compile_model(model, task)",
         ]
     lines.append("    x = model_inputs(x_train, INPUT_SHAPES)")
-    if any(node.type == "Normalization" for node in graph.nodes):
+    if any(node.type in ADAPTED for node in graph.nodes):
         lines.append("    adapt_normalization(model, x)")
     lines += [
         "    validation = None",

@@ -38,6 +38,7 @@ BUILTIN_DATASETS = (
     "blobs",
     "sine",
     "sequence_classification",
+    "sentiment",
 )
 
 TRAINING_PARAMS: tuple[Param, ...] = (

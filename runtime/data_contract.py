@@ -32,7 +32,12 @@ the environment variable DEEPWIRE_MAX_DATA_MB raises):
   (inf is refused); any other feature column is categorical and one-hot
   encoded (categories sorted, features named "column=value", at most
   MAX_CATEGORIES; a missing category is missing in each of its one-hot
-  columns). A non-numeric target is classification with classes sorted by
+  columns). A non-numeric feature column whose cells hold TEXT_MIN_WORDS or
+  more words on average is free text instead: it must then be the only
+  feature column, samples are its strings (empty cells become empty texts)
+  and the model turns them into numbers itself (a string Input followed by
+  TextVectorization); text is never imputed or scaled. A non-numeric target
+  is classification with classes sorted by
   name; a numeric target is classification when it holds whole numbers
   with at most MAX_CLASSES_FOR_NUMBERS distinct values, regression
   otherwise. Rows whose target is missing are always left out. Cells hold at
@@ -66,6 +71,7 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 MISSING = ("", "na", "n/a", "nan", "null", "none", "?")
 MAX_CLASSES_FOR_NUMBERS = 20
 MAX_CATEGORIES = 1000
+TEXT_MIN_WORDS = 3
 MAX_CELL_BYTES = 128 * 1024
 MAX_FILE_MB = int(os.environ.get("DEEPWIRE_MAX_DATA_MB", "4096"))
 TABLE_SUFFIXES = (".parquet", ".pq")
@@ -146,6 +152,11 @@ class Dataset:
         return self.x_val is not None and len(self.x_val) > 0
 
     @property
+    def text(self):
+        """True when samples are strings for a string Input (free text)."""
+        return self.x_train.dtype.kind == "U"
+
+    @property
     def target_shape(self):
         """Shape of one target: () for class ids and scalars, input_shape to reconstruct."""
         return tuple(self.y_train.shape[1:])
@@ -206,6 +217,93 @@ def load_sequence_classification(settings):
     return RawData(x, y.astype("int64"), "classification", ("falling", "rising"), _steps())
 
 
+SENTIMENT_WORDS = {
+    "subject": (
+        "the movie",
+        "this film",
+        "the plot",
+        "the acting",
+        "the soundtrack",
+        "the ending",
+        "the story",
+        "the cast",
+        "the dialogue",
+        "the script",
+        "the camera work",
+        "the pacing",
+    ),
+    "positive": (
+        "wonderful",
+        "brilliant",
+        "moving",
+        "delightful",
+        "superb",
+        "charming",
+        "gripping",
+        "beautiful",
+        "clever",
+        "fun",
+        "touching",
+        "excellent",
+    ),
+    "negative": (
+        "boring",
+        "awful",
+        "dull",
+        "clumsy",
+        "terrible",
+        "bland",
+        "tedious",
+        "weak",
+        "messy",
+        "predictable",
+        "forgettable",
+        "painful",
+    ),
+    "degree": ("", "really ", "truly ", "quite ", "very ", "rather ", "so "),
+}
+SENTIMENT_TEMPLATES = (
+    "{subject} was {degree}{word}",
+    "i thought {subject} was {degree}{word}",
+    "honestly {subject} felt {degree}{word}",
+    "{subject} is {degree}{word} and {other}",
+    "what a {word} film",
+    "{subject} was not {opposite} at all",
+    "i would not call {subject} {opposite}",
+)
+
+
+def load_sentiment(settings):
+    """Short synthetic film reviews, positive or negative (generated from templates).
+
+    Made up by DeepWire for learning offline, not real reviews: a template, a
+    subject and words of one sentiment are drawn per review; "not" with a
+    word of the opposite sentiment keeps the review's label.
+    """
+    rng = np.random.default_rng(settings["seed"])
+    words = SENTIMENT_WORDS
+    labels = rng.integers(0, 2, size=settings["samples"])
+    texts = []
+    for label in labels:
+        own, opposite = ("positive", "negative") if label else ("negative", "positive")
+
+        def pick(kind):
+            return words[kind][rng.integers(len(words[kind]))]
+
+        template = SENTIMENT_TEMPLATES[rng.integers(len(SENTIMENT_TEMPLATES))]
+        texts.append(
+            template.format(
+                subject=pick("subject"),
+                degree=pick("degree"),
+                word=pick(own),
+                other=pick(own),
+                opposite=pick(opposite),
+            )
+        )
+    x = np.array(texts, dtype=str)[:, None]
+    return RawData(x, labels.astype("int64"), "classification", ("negative", "positive"), ("text",))
+
+
 BUILTINS = {
     "digits": lambda s: _bundled(sk.load_digits),
     "digits_images": lambda s: _bundled(sk.load_digits, images=True),
@@ -233,6 +331,7 @@ BUILTINS = {
     ),
     "sine": load_sine,
     "sequence_classification": load_sequence_classification,
+    "sentiment": load_sentiment,
 }
 
 
@@ -411,6 +510,7 @@ class _Column:
         import pyarrow.compute as pc
 
         self.name, self.categories, self.codes, self.numbers = name, (), None, None
+        self.text = None
         where = f"{path}: column {name!r}"
         kind = column.type
         if pa.types.is_nested(kind) or pa.types.is_dictionary(kind):
@@ -430,6 +530,11 @@ class _Column:
         try:
             numbers = pc.cast(present, pa.float64())
         except pa.ArrowInvalid:
+            spaces = pc.mean(pc.count_substring(present, " ")).as_py() or 0
+            if spaces + 1 >= TEXT_MIN_WORDS:
+                text = pc.fill_null(pc.if_else(missing, "", present), "")
+                self.text = text.to_numpy(zero_copy_only=False).astype(str)
+                return
             encoded = pc.dictionary_encode(present).combine_chunks()
             dictionary = encoded.dictionary.to_numpy(zero_copy_only=False).astype(str)
             order = np.argsort(dictionary, kind="stable")
@@ -496,6 +601,42 @@ def _release_arrow_memory():
     pa.default_memory_pool().release_unused()
 
 
+def _text_as_categories(texts):
+    categories, codes = np.unique(texts, return_inverse=True)
+    return codes.astype("int32"), tuple(str(category) for category in categories)
+
+
+def _target(path, settings, column, rows):
+    """(y for every row, task, class names) from the target column's kept `rows`."""
+    target = column.name
+    if column.codes is None:
+        kept, cells = column.numbers[rows], None
+    else:
+        kept, cells = None, np.asarray(column.categories)[column.codes[rows]]
+    y_kept, task, classes = _encode_target(kept, cells, f"{path}: column {target!r}")
+    if settings["target"] != "inputs":
+        _check_classes(y_kept, task, classes, f"{path}: target column {target!r}")
+    y = np.zeros(len(column.missing), dtype=y_kept.dtype)
+    y[rows] = y_kept
+    return y, task, classes
+
+
+def _text_table(path, settings, texts, columns, target_column):
+    """A table whose one feature is free text: samples are its strings."""
+    if len(columns) > 1:
+        others = ", ".join(c.name for c in columns if c is not texts[0])
+        raise DataError(
+            f"{path}: column {texts[0].name!r} holds free text, which must be the only "
+            f"feature column; leave out the others ({others}) or save them in another file"
+        )
+    text = texts[0]
+    rows = np.flatnonzero(~target_column.missing)
+    if len(rows) == 0:
+        raise DataError(f"{path}: no rows with a target value")
+    y, task, classes = _target(path, settings, target_column, rows)
+    return RawData(text.text[:, None], y, task, classes, (text.name,), rows=rows)
+
+
 def load_table(path, settings):
     """Reads a CSV or Parquet file (see the module docstring for the rules)."""
     table = _read_parquet(path) if path.suffix.lower() in TABLE_SUFFIXES else _read_csv(path)
@@ -517,6 +658,11 @@ def load_table(path, settings):
         arrays[index] = None  # pyarrow's copy is no longer needed
     _release_arrow_memory()
     target_column = columns.pop(target_index)
+    if target_column.text is not None:
+        target_column.codes, target_column.categories = _text_as_categories(target_column.text)
+    texts = [column for column in columns if column.text is not None]
+    if texts:
+        return _text_table(path, settings, texts, columns, target_column)
     everything_missing = np.logical_and.reduce([c.missing for c in columns + [target_column]])
     keep = ~target_column.missing & ~everything_missing
     if not columns:
@@ -545,15 +691,7 @@ def load_table(path, settings):
             f"{path}: no rows left after dropping rows with missing values; "
             "set missing to mean, median or most_frequent"
         )
-    if target_column.codes is None:
-        kept, cells = target_column.numbers[rows], None
-    else:
-        kept, cells = None, np.asarray(target_column.categories)[target_column.codes[rows]]
-    y_kept, task, classes = _encode_target(kept, cells, f"{path}: column {target!r}")
-    if settings["target"] != "inputs":
-        _check_classes(y_kept, task, classes, f"{path}: target column {target!r}")
-    y = np.zeros(len(x), dtype=y_kept.dtype)
-    y[rows] = y_kept
+    y, task, classes = _target(path, settings, target_column, rows)
     return RawData(x, y, task, classes, tuple(names), rows=rows)
 
 
@@ -685,9 +823,9 @@ def image_files(path):
 
 def load_image_folder(path, settings):
     """Reads one sub-folder of images per class (see the module docstring)."""
-    import tensorflow as tf
-
     classes, files = image_files(path)
+    import tensorflow as tf  # after the folder is checked: importing it takes seconds
+
     channels = 1 if settings["color_mode"] == "grayscale" else 3
     height, width = settings["image_size"]
     x = np.empty((len(files), height, width, channels), dtype="float32")
@@ -721,6 +859,11 @@ def load_raw(settings, path=None):
 
 def unique_rows(x, y):
     """Positions of the first occurrence of every distinct (features, target) row, in order."""
+    if x.dtype.kind == "U":
+        first = {}
+        for position, key in enumerate(zip(x.reshape(len(x), -1)[:, 0], y.tolist(), strict=True)):
+            first.setdefault(key, position)
+        return np.array(sorted(first.values()), dtype="int64")
     rows = np.concatenate(
         [x.reshape(len(x), -1).astype("float64"), y.reshape(len(y), -1).astype("float64")], axis=1
     )
@@ -851,9 +994,10 @@ def prepare(settings, raw, name):
     parts = split_positions(raw.y[rows], settings, classification)
     x_train, x_val, x_test = (None if p is None else raw.x[rows[p]] for p in parts)
     y_train, y_val, y_test = (None if p is None else raw.y[rows[p]] for p in parts)
-    if settings["missing"] != "drop":
-        impute(settings["missing"], x_train, x_val, x_test)
-    normalize(settings["normalization"], x_train, x_val, x_test)
+    if x_train.dtype.kind == "f":  # text is never imputed nor scaled
+        if settings["missing"] != "drop":
+            impute(settings["missing"], x_train, x_val, x_test)
+        normalize(settings["normalization"], x_train, x_val, x_test)
     task, classes, num_classes = raw.task, raw.class_names, 0
     if settings["target"] == "inputs":
         y_train, y_val, y_test = x_train, x_val, x_test
@@ -899,8 +1043,13 @@ def model_inputs(x, shapes):
     """Feeds `x` to Input nodes of `shapes`, without the batch dimension, in graph order.
 
     Returns:
-        One array for one Input, else a list with one array per Input.
+        One array for one Input, else a list with one array per Input. Text
+        comes as a string tensor, which is how Keras takes strings.
     """
+    if x.dtype.kind == "U":
+        import tensorflow as tf
+
+        return tf.constant(x.reshape(len(x), *shapes[0]) if len(shapes) == 1 else x)
     if len(shapes) == 1 and tuple(x.shape[1:]) == tuple(shapes[0]):
         return x
     sizes = [math.prod(shape) for shape in shapes]
