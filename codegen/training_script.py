@@ -30,28 +30,16 @@ Usage: python {script} [OUTPUT.keras]  (default: model.keras)
 
 '''
 
-MODEL_INPUTS = '''
-
-def model_inputs(x):
-    """Cuts each sample's features into one piece per Input node, in graph order."""
-    if len(INPUT_SHAPES) == 1 and len(x.shape) == len(INPUT_SHAPES[0]) + 1:
-        # An open size (None) takes whatever the data holds.
-        if all(w is None or w == g for g, w in zip(x.shape[1:], INPUT_SHAPES[0], strict=True)):
-            return x
-    flat = x.reshape(len(x), -1)
-    parts, start = [], 0
-    for shape in INPUT_SHAPES:
-        size = int(np.prod(shape))
-        parts.append(flat[:, start : start + size].reshape(len(x), *shape))
-        start += size
-    return parts[0] if len(parts) == 1 else parts
-'''
-
 ADAPT_NORMALIZATION = '''
 
 def adapt_normalization(model, x):
-    """Adapts each Normalization layer without statistics to the data reaching it."""
+    """Adapts each Normalization and TextVectorization layer to the data reaching it."""
     for layer in model.layers:
+        if isinstance(layer, keras.layers.TextVectorization):
+            if len(layer.get_vocabulary()) <= 2:  # only padding and [UNK]
+                index = [id(t) for t in model.inputs].index(id(layer.input))
+                layer.adapt(x[index] if isinstance(x, list) else x)
+            continue
         if not isinstance(layer, keras.layers.Normalization):
             continue
         if getattr(layer, "input_mean", None) is not None:
@@ -82,6 +70,9 @@ class BestWeights(keras.callbacks.Callback):
             self.model.set_weights(self.weights)
 '''
 
+# Layers whose statistics or vocabulary are learned from the training data.
+ADAPTED = frozenset({"Normalization", "TextVectorization"})
+
 
 def training_script(
     graph: NetworkGraph,
@@ -102,7 +93,7 @@ def training_script(
     standard, third = data_imports(dataset)
     if training["strategy"] in recipe.STRATEGIES and "import tensorflow as tf" not in third:
         third.insert(0, "import tensorflow as tf")
-    imports = sorted(["import sys", *standard], key=_import_key)
+    imports = sorted({"import sys", *standard}, key=_import_key)
     third = sorted(["import keras", *third], key=_import_key)
     shapes = [tuple(node.params["shape"]) for node in graph.input_nodes()]
     constants = data_constants(dataset, data_dir)
@@ -111,11 +102,10 @@ def training_script(
         HEADER.replace("{script}", docstring_text(script_name)),
         "\n".join(imports) + "\n\n" + "\n".join(third) + "\n\n" + "\n".join(constants) + "\n",
         load_data_source(dataset),
-        MODEL_INPUTS,
         "\n\n" + "\n".join(model_function) + "\n",
         _compile_source(graph),
     ]
-    if any(node.type == "Normalization" for node in graph.nodes):
+    if any(node.type in ADAPTED for node in graph.nodes):
         parts.append(ADAPT_NORMALIZATION)
     if training["checkpoint_best"]:
         parts.append(BEST_WEIGHTS)
@@ -246,13 +236,16 @@ def _main_source(graph: NetworkGraph) -> str:
             "    model = build_model()",
             "    compile_model(model, task)",
         ]
-    lines.append("    x = model_inputs(x_train)")
-    if any(node.type == "Normalization" for node in graph.nodes):
+    lines.append("    x = model_inputs(x_train, INPUT_SHAPES)")
+    if any(node.type in ADAPTED for node in graph.nodes):
         lines.append("    adapt_normalization(model, x)")
     lines += [
         "    validation = None",
         "    if x_val is not None and len(x_val) > 0:",
-        "        validation = (model_inputs(x_val), targets(y_val, num_classes, task))",
+        "        validation = (",
+        "            model_inputs(x_val, INPUT_SHAPES),",
+        "            targets(y_val, num_classes, task),",
+        "        )",
     ]
     if recipe.uses_monitor(training):
         lines.append('    monitor = "val_loss" if validation else "loss"')
@@ -276,7 +269,7 @@ def _main_source(graph: NetworkGraph) -> str:
         lines.append("    best.restore()")
     lines += [
         "    results = model.evaluate(",
-        "        model_inputs(x_test),",
+        "        model_inputs(x_test, INPUT_SHAPES),",
         "        targets(y_test, num_classes, task),",
         "        return_dict=True,",
         "        verbose=0,",

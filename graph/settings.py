@@ -39,6 +39,7 @@ BUILTIN_DATASETS = (
     "blobs",
     "sine",
     "sequence_classification",
+    "sentiment",
 )
 
 TRAINING_PARAMS: tuple[Param, ...] = (

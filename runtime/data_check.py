@@ -50,14 +50,87 @@ def _shape_text(shape: tuple[int, ...]) -> str:
     return str(tuple(shape))
 
 
+TEXT_CHAIN = "TextVectorization -> Embedding -> LSTM, Conv1D or attention"
+
+
+def _text_problems(graph: NetworkGraph, dataset: Dataset) -> list[Problem]:
+    """A text dataset needs one string Input of shape (1,) read by TextVectorization."""
+    nodes = graph.input_nodes()
+    if len(nodes) != 1:
+        return [
+            Problem(
+                ERROR,
+                f"{nodes[0].label}: {dataset.name} samples are texts, one per sample: use a "
+                f"single Input (dtype=string, shape=[1]) followed by {TEXT_CHAIN}",
+                nodes[0].id,
+            )
+        ]
+    node, problems = nodes[0], []
+    if node.params.get("dtype") != "string":
+        problems.append(
+            Problem(
+                ERROR,
+                f"{node.label}: {dataset.name} samples are texts: set dtype=string and "
+                f"follow the Input with {TEXT_CHAIN}",
+                node.id,
+            )
+        )
+    if tuple(node.params["shape"]) != (1,):
+        problems.append(
+            Problem(
+                ERROR,
+                f"{node.label}: shape {_shape_text(node.params['shape'])} does not fit "
+                f"{dataset.name}, one text per sample: set shape=[1]",
+                node.id,
+            )
+        )
+    readers = [graph.node(edge.target) for edge in graph.out_edges(node.id)]
+    vectorizers = [n for n in readers if n.type == "TextVectorization"]
+    if not vectorizers:
+        problems.append(
+            Problem(
+                ERROR,
+                f"{node.label}: texts must become word ids inside the model: add "
+                f"{TEXT_CHAIN} right after the Input",
+                node.id,
+            )
+        )
+    for vectorizer in vectorizers:
+        for edge in graph.out_edges(vectorizer.id):
+            embedding = graph.node(edge.target)
+            tokens = vectorizer.params["max_tokens"]
+            if embedding.type == "Embedding" and embedding.params["input_dim"] < tokens:
+                problems.append(
+                    Problem(
+                        ERROR,
+                        f"{embedding.label}: input_dim {embedding.params['input_dim']} is "
+                        f"smaller than the {tokens} word ids {vectorizer.name} gives: set "
+                        f"input_dim={tokens}",
+                        embedding.id,
+                    )
+                )
+    return problems
+
+
 def _input_problems(graph: NetworkGraph, dataset: Dataset) -> list[Problem]:
+    if dataset.text:
+        return _text_problems(graph, dataset)
     nodes = graph.input_nodes()
     shapes = input_shapes(graph)
     sample = dataset.input_shape
     values = math.prod(sample)
     problems = []
     for node in nodes:
-        if node.params.get("dtype", "float32") not in FLOAT_DTYPES:
+        if node.params.get("dtype") == "string":
+            problems.append(
+                Problem(
+                    ERROR,
+                    f"{node.label}: dtype string but {dataset.name} samples are numbers: "
+                    "set dtype=float32",
+                    node.id,
+                )
+            )
+        elif node.params.get("dtype", "float32") not in FLOAT_DTYPES:
             problems.append(
                 Problem(
                     WARNING,

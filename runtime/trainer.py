@@ -280,18 +280,31 @@ class Trainer:
 
 
 def adapt_normalization(model: keras.Model, x) -> None:
-    """Adapts every Normalization layer without stored statistics to the data reaching it.
+    """Adapts every Normalization and TextVectorization layer still without statistics.
 
     Layers are adapted in model order, so one placed after another sees data
-    already normalized by the first.
+    already normalized by the first. A TextVectorization layer learns its
+    vocabulary from the texts of the Input that feeds it.
     """
     for layer in model.layers:
+        if isinstance(layer, keras.layers.TextVectorization):
+            if len(layer.get_vocabulary()) <= 2:  # only padding and [UNK]
+                layer.adapt(_input_data(model, layer, x))
+            continue
         if not isinstance(layer, keras.layers.Normalization):
             continue
         if getattr(layer, "input_mean", None) is not None:
             continue
         feed = keras.Model(model.inputs, layer.input)
         layer.adapt(feed.predict(x, verbose=0, batch_size=1024))
+
+
+def _input_data(model: keras.Model, layer: keras.layers.Layer, x):
+    """The part of `x` fed to the Input that `layer` reads directly."""
+    for index, tensor in enumerate(model.inputs):
+        if tensor is layer.input:
+            return x[index] if isinstance(x, list) else x
+    raise ValueError(f"{layer.name}: TextVectorization must read an Input node directly")
 
 
 def out_of_memory_message(error: BaseException) -> str:

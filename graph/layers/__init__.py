@@ -13,6 +13,7 @@ from graph.layers import (
     recurrent,
     regularization,
     reshaping,
+    text,
     wrappers,
 )
 
@@ -30,4 +31,5 @@ FAMILIES = (
     merge,
     activation,
     preprocessing,
+    text,
 )

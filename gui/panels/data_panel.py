@@ -50,7 +50,7 @@ RELOAD_DELAY_MS = 300
 PREVIEW_ROWS = 50
 PREVIEW_COLUMNS = 20
 PREVIEW_IMAGES = 40
-GENERATED = {"moons", "circles", "blobs", "sine", "sequence_classification"}
+GENERATED = {"moons", "circles", "blobs", "sine", "sequence_classification", "sentiment"}
 # Which settings matter for each source (the others are hidden).
 SOURCE_ROWS = {
     "builtin": {"name", "samples", "noise"},

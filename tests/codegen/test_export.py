@@ -216,7 +216,8 @@ def test_hostile_settings_in_the_script_stay_literals(path, column, log_dir):
         for s in tree.body
         if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)
     }
-    assert ast.literal_eval(constants["TARGET_COLUMN"]) == column
+    dataset = {k.arg: ast.literal_eval(k.value) for k in constants["DATASET"].keywords}
+    assert dataset["target_column"] == column
     assert ast.literal_eval(constants["DATA_PATH"].args[0]) == str(dataset_path(path, None))
     assert log_dir in _string_constants(tree)
     assert source.isascii()

@@ -136,7 +136,7 @@ def test_multi_input_script_feeds_each_input(tmp_path):
     graph = load_graph(ROOT / "examples" / "multi_input.yaml")
     namespace = script_namespace(export_training_script(graph))
     (x_train, _), _, _, _ = namespace["load_data"]()
-    parts = namespace["model_inputs"](x_train)
+    parts = namespace["model_inputs"](x_train, namespace["INPUT_SHAPES"])
     assert [p.shape[1:] for p in parts] == [(32,), (32,)]
     np.testing.assert_array_equal(np.concatenate(parts, axis=1), x_train)
 
@@ -180,7 +180,8 @@ def test_normalization_layers_are_adapted_as_the_trainer_does():
     namespace = script_namespace(export_training_script(graph))
     (x_train, _), _, _, _ = namespace["load_data"]()
     exported = namespace["build_model"]()
-    namespace["adapt_normalization"](exported, namespace["model_inputs"](x_train))
+    shapes = namespace["INPUT_SHAPES"]
+    namespace["adapt_normalization"](exported, namespace["model_inputs"](x_train, shapes))
     built = build_model(graph)
     adapt_normalization(built, load_dataset(graph.dataset).x_train)
     for mine, theirs in zip(

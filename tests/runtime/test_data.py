@@ -9,7 +9,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from runtime.data import DataError, load_dataset, model_inputs, training_targets
-from runtime.datasets import LOADERS
+from runtime.data_contract import BUILTINS
 
 
 def contract_arrays(x, y, test_size=0.2, validation_size=0.1, seed=42, stratify=True, scale=None):
@@ -114,7 +114,7 @@ def test_generated_points_follow_the_contract(name, make):
     assert_same(dataset, expected)
 
 
-@pytest.mark.parametrize("name", sorted(LOADERS))
+@pytest.mark.parametrize("name", sorted(BUILTINS))
 def test_every_builtin_loads_split_and_scaled(name):
     dataset = load_dataset({"name": name, "samples": 200})
     assert dataset.x_train.dtype == np.float32

@@ -1,0 +1,1088 @@
+"""The data contract: how DeepWire turns dataset settings into training arrays.
+
+This module is the one place these rules live. The app uses it (runtime/data.py)
+and every exported training script embeds its source, so both see identical
+arrays. It imports no DeepWire module: only the standard library, NumPy and
+scikit-learn at the top, pyarrow and TensorFlow inside the functions that
+read tables and images.
+
+Steps, in order:
+
+1. Load raw features x (float32) and targets y (int64 class ids, or float32
+   values for regression): a built-in dataset (BUILTINS) or a file.
+2. Rows with a missing value are left out when `missing` is "drop"; with
+   `drop_duplicates`, repeated (features, target) rows are left out, keeping
+   the first.
+3. Split with sklearn's train_test_split: test first, then validation from
+   the rest (seed, stratified for classification when `stratify`).
+4. Missing features are imputed (mean / median / most_frequent) and features
+   scaled (standard / minmax / none) per flattened feature, both fitted on
+   the training split only. The regression target is never scaled.
+5. With `target: inputs` (autoencoders) the model learns to reconstruct its
+   (scaled) input: y_* are the x_* arrays and the task is regression.
+
+Files (checked before reading: a regular file, at most MAX_FILE_MB, which
+the environment variable DEEPWIRE_MAX_DATA_MB raises):
+
+- Tables: CSV (read with pyarrow.csv; delimiter `,` `;` or tab) or Parquet
+  (`.parquet`/`.pq`, pyarrow.parquet). The first row names the columns. The
+  target is `target_column` (the last column when empty). Empty cells and
+  NA, N/A, NaN, null, none, ? (any case, surrounding spaces ignored) are
+  missing. A column whose present values all parse as numbers is numeric
+  (inf is refused); any other feature column is categorical and one-hot
+  encoded (categories sorted, features named "column=value", at most
+  MAX_CATEGORIES; a missing category is missing in each of its one-hot
+  columns). A non-numeric feature column whose cells hold TEXT_MIN_WORDS or
+  more words on average is free text instead: it must then be the only
+  feature column, samples are its strings (empty cells become empty texts)
+  and the model turns them into numbers itself (a string Input followed by
+  TextVectorization); text is never imputed or scaled. A non-numeric target
+  is classification with classes sorted by
+  name; a numeric target is classification when it holds whole numbers
+  with at most MAX_CLASSES_FOR_NUMBERS distinct values, regression
+  otherwise. Rows whose target is missing are always left out. Cells hold at
+  most MAX_CELL_BYTES; text must be UTF-8.
+- NumPy `.npz`: arrays `x` (or X, features, data) and `y` (or Y, labels,
+  target, targets); `y` may be absent when the target is the input. `.npy`:
+  a 2-D numeric array whose target is the last column (or column number
+  `target_column`).
+- Image folders: one sub-folder per class (sorted by name); PNG, JPEG, BMP
+  and GIF files are decoded, resized to `image_size` and kept as float32
+  values in [0, 255] with 1 (grayscale) or 3 (rgb) channels.
+
+Several Input nodes: each sample's features are flattened in order and cut
+into consecutive pieces, one per Input in graph order, sized by that Input's
+shape (`model_inputs`).
+"""
+
+import csv
+import math
+import os
+import stat
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn import datasets as sk
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+MISSING = ("", "na", "n/a", "nan", "null", "none", "?")
+MAX_CLASSES_FOR_NUMBERS = 20
+MAX_CATEGORIES = 1000
+TEXT_MIN_WORDS = 3
+MAX_CELL_BYTES = 128 * 1024
+MAX_FILE_MB = int(os.environ.get("DEEPWIRE_MAX_DATA_MB", "4096"))
+TABLE_SUFFIXES = (".parquet", ".pq")
+IMAGE_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+X_KEYS = ("x", "X", "features", "data")
+Y_KEYS = ("y", "Y", "labels", "target", "targets")
+SEQUENCE_STEPS = 20
+# Rows per block when statistics are fitted and applied: bounds temporary memory.
+CHUNK_ROWS = 65536
+
+
+class DataError(ValueError):
+    """Data that cannot be used, with a message naming the file, column or row at fault."""
+
+
+@dataclass(frozen=True)
+class RawData:
+    """Features and targets before splitting and scaling.
+
+    Attributes:
+        x: Features, float32, one sample per row (any trailing shape).
+        y: Targets, one per row of x: int64 class ids, or float32 values.
+        task: "classification" or "regression".
+        class_names: Names of the classes in id order (empty for regression).
+        feature_names: Names of the flattened features.
+        images: True when samples are images worth showing as pictures.
+        rows: Indices of the rows of x to use (None: all), so that leaving
+            rows out does not copy x.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    task: str
+    class_names: tuple = ()
+    feature_names: tuple = ()
+    images: bool = False
+    rows: np.ndarray | None = None
+
+
+@dataclass
+class Dataset:
+    """A split, preprocessed dataset ready for `model.fit`.
+
+    Attributes:
+        name: The built-in name or the file/folder name.
+        x_train: Training features, float32, shape (n, *input_shape).
+        y_train: Training targets: int64 class ids, or float32 values.
+        x_val: Validation features, or None without a validation split.
+        y_val: Validation targets, or None.
+        x_test: Test features.
+        y_test: Test targets.
+        task: "classification" or "regression" (reconstruction is regression).
+        class_names: Class names in id order (empty for regression).
+        feature_names: Names of the flattened features.
+        num_classes: Distinct classes in the training split (0 for regression).
+        input_shape: Shape of one sample, without the batch dimension.
+        images: True when samples are pictures (the GUI's gallery shows them).
+        target: "labels", or "inputs" when the model reconstructs its input.
+    """
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray | None
+    y_val: np.ndarray | None
+    x_test: np.ndarray
+    y_test: np.ndarray
+    task: str
+    class_names: tuple
+    feature_names: tuple
+    num_classes: int
+    input_shape: tuple
+    images: bool = False
+    target: str = "labels"
+
+    @property
+    def has_validation(self):
+        return self.x_val is not None and len(self.x_val) > 0
+
+    @property
+    def text(self):
+        """True when samples are strings for a string Input (free text)."""
+        return self.x_train.dtype.kind == "U"
+
+    @property
+    def target_shape(self):
+        """Shape of one target: () for class ids and scalars, input_shape to reconstruct."""
+        return tuple(self.y_train.shape[1:])
+
+    def describe(self):
+        """One line for logs and panels, e.g. "digits: 1293/144/360 samples, 10 classes"."""
+        sizes = f"{len(self.x_train)}/{0 if self.x_val is None else len(self.x_val)}/"
+        sizes += f"{len(self.x_test)} train/val/test samples"
+        kind = f"{self.num_classes} classes" if self.task == "classification" else self.task
+        if self.target == "inputs":
+            kind = "reconstruct the input"
+        return f"{self.name}: {sizes} of shape {self.input_shape}, {kind}"
+
+
+# Built-in datasets: scikit-learn's bundled data and small generated tasks. ------------
+
+
+def _bundled(loader, images=False):
+    bunch = loader()
+    x = bunch.data.astype("float32")
+    if images:
+        x = x.reshape(-1, 8, 8, 1)
+    names = tuple(str(name) for name in bunch.target_names)
+    features = tuple(str(name) for name in bunch.feature_names)
+    return RawData(x, bunch.target.astype("int64"), "classification", names, features, images)
+
+
+def _points(x, y, classes):
+    names = tuple(str(i) for i in range(classes))
+    return RawData(x.astype("float32"), y.astype("int64"), "classification", names, ("x1", "x2"))
+
+
+def _steps():
+    return tuple(f"t{i}" for i in range(SEQUENCE_STEPS))
+
+
+def load_sine(settings):
+    """Forecast the next value of a noisy sine wave from the previous 20."""
+    samples, noise = settings["samples"], settings["noise"]
+    rng = np.random.default_rng(settings["seed"])
+    start = rng.uniform(0, 2 * np.pi, size=samples)
+    t = start[:, None] + 0.25 * np.arange(SEQUENCE_STEPS + 1)
+    wave = np.sin(t) + noise * rng.normal(size=t.shape)
+    x = wave[:, :SEQUENCE_STEPS, None].astype("float32")
+    return RawData(x, wave[:, SEQUENCE_STEPS].astype("float32"), "regression", (), _steps())
+
+
+def load_sequence_classification(settings):
+    """Tell rising from falling noisy sequences of 20 steps."""
+    samples, noise = settings["samples"], settings["noise"]
+    rng = np.random.default_rng(settings["seed"])
+    y = rng.integers(0, 2, size=samples)
+    slope = np.where(y == 1, 1.0, -1.0) * rng.uniform(0.5, 1.5, size=samples)
+    x = slope[:, None] * np.linspace(0.0, 1.0, SEQUENCE_STEPS) + noise * rng.normal(
+        size=(samples, SEQUENCE_STEPS)
+    )
+    x = x[..., None].astype("float32")
+    return RawData(x, y.astype("int64"), "classification", ("falling", "rising"), _steps())
+
+
+SENTIMENT_WORDS = {
+    "subject": (
+        "the movie",
+        "this film",
+        "the plot",
+        "the acting",
+        "the soundtrack",
+        "the ending",
+        "the story",
+        "the cast",
+        "the dialogue",
+        "the script",
+        "the camera work",
+        "the pacing",
+    ),
+    "positive": (
+        "wonderful",
+        "brilliant",
+        "moving",
+        "delightful",
+        "superb",
+        "charming",
+        "gripping",
+        "beautiful",
+        "clever",
+        "fun",
+        "touching",
+        "excellent",
+    ),
+    "negative": (
+        "boring",
+        "awful",
+        "dull",
+        "clumsy",
+        "terrible",
+        "bland",
+        "tedious",
+        "weak",
+        "messy",
+        "predictable",
+        "forgettable",
+        "painful",
+    ),
+    "degree": ("", "really ", "truly ", "quite ", "very ", "rather ", "so "),
+}
+SENTIMENT_TEMPLATES = (
+    "{subject} was {degree}{word}",
+    "i thought {subject} was {degree}{word}",
+    "honestly {subject} felt {degree}{word}",
+    "{subject} is {degree}{word} and {other}",
+    "what a {word} film",
+    "{subject} was not {opposite} at all",
+    "i would not call {subject} {opposite}",
+)
+
+
+def load_sentiment(settings):
+    """Short synthetic film reviews, positive or negative (generated from templates).
+
+    Made up by DeepWire for learning offline, not real reviews: a template, a
+    subject and words of one sentiment are drawn per review; "not" with a
+    word of the opposite sentiment keeps the review's label.
+    """
+    rng = np.random.default_rng(settings["seed"])
+    words = SENTIMENT_WORDS
+    labels = rng.integers(0, 2, size=settings["samples"])
+    texts = []
+    for label in labels:
+        own, opposite = ("positive", "negative") if label else ("negative", "positive")
+
+        def pick(kind):
+            return words[kind][rng.integers(len(words[kind]))]
+
+        template = SENTIMENT_TEMPLATES[rng.integers(len(SENTIMENT_TEMPLATES))]
+        texts.append(
+            template.format(
+                subject=pick("subject"),
+                degree=pick("degree"),
+                word=pick(own),
+                other=pick(own),
+                opposite=pick(opposite),
+            )
+        )
+    x = np.array(texts, dtype=str)[:, None]
+    return RawData(x, labels.astype("int64"), "classification", ("negative", "positive"), ("text",))
+
+
+BUILTINS = {
+    "digits": lambda s: _bundled(sk.load_digits),
+    "digits_images": lambda s: _bundled(sk.load_digits, images=True),
+    "iris": lambda s: _bundled(sk.load_iris),
+    "wine": lambda s: _bundled(sk.load_wine),
+    "breast_cancer": lambda s: _bundled(sk.load_breast_cancer),
+    "moons": lambda s: _points(
+        *sk.make_moons(n_samples=s["samples"], noise=s["noise"], random_state=s["seed"]), 2
+    ),
+    "circles": lambda s: _points(
+        *sk.make_circles(
+            n_samples=s["samples"], noise=s["noise"], factor=0.5, random_state=s["seed"]
+        ),
+        2,
+    ),
+    "blobs": lambda s: _points(
+        *sk.make_blobs(
+            n_samples=s["samples"],
+            centers=3,
+            n_features=2,
+            cluster_std=1.0,
+            random_state=s["seed"],
+        ),
+        3,
+    ),
+    "sine": load_sine,
+    "sequence_classification": load_sequence_classification,
+    "sentiment": load_sentiment,
+}
+
+
+# Files: checked before reading. --------------------------------------------------------
+
+
+def check_file(path, expected):
+    """Refuses what is not a regular file of at most MAX_FILE_MB, before anything reads it.
+
+    Args:
+        path: The file.
+        expected: What the file should be, for messages ("a CSV file").
+
+    Raises:
+        DataError: naming the path and what is wrong with it.
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except OSError as error:
+        raise DataError(f"{path}: cannot be read ({error.strerror})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise DataError(f"{path}: is a folder, expected {expected}")
+    if not stat.S_ISREG(info.st_mode):
+        raise DataError(
+            f"{path}: is not a regular file (a device, pipe or socket), expected {expected}"
+        )
+    if info.st_size > MAX_FILE_MB * 2**20:
+        raise DataError(
+            f"{path}: is {info.st_size / 2**20:.0f} MB, over the limit of {MAX_FILE_MB} MB "
+            "for data files; set the environment variable DEEPWIRE_MAX_DATA_MB to raise it"
+        )
+
+
+def _encode_target(values, cells, where):
+    """Target values (numbers) or cells (text) -> (y, task, class names)."""
+    if values is not None:
+        whole = np.all(values == np.round(values))
+        distinct = np.unique(values)
+        if not whole or len(distinct) > MAX_CLASSES_FOR_NUMBERS:
+            return values.astype("float32"), "regression", ()
+        names = tuple(f"{v:g}" for v in distinct)
+        return np.searchsorted(distinct, values).astype("int64"), "classification", names
+    names, codes = np.unique(np.asarray(cells, dtype=object).astype(str), return_inverse=True)
+    return codes.astype("int64"), "classification", tuple(str(n) for n in names)
+
+
+def _check_classes(y, task, names, where):
+    if task == "classification" and len(np.unique(y)) < 2:
+        only = names[int(y[0])] if len(y) and names else "?"
+        raise DataError(
+            f"{where} has a single class ({only!r}): a classifier needs at least 2 classes"
+        )
+
+
+# Tables: CSV and Parquet through pyarrow. ------------------------------------------------
+
+
+def _sniff_delimiter(path):
+    with path.open("rb") as file:
+        head = file.read(65536)
+    if not head.strip():
+        raise DataError(f"{path}: the file is empty")
+    first_line = head.split(b"\n", 1)[0]
+    try:
+        first_line.decode("utf-8-sig")
+        text = head.decode("utf-8-sig", errors="ignore")
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path}: not a UTF-8 text file ({error.reason})") from None
+    try:
+        return csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        return csv.excel
+
+
+def _find_bad_row(path, dialect):
+    """Re-reads the file with Python's csv module to name the row pyarrow could not read.
+
+    Raises:
+        DataError: for a row with the wrong number of fields or a quote never closed.
+    """
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as file:
+        reader = csv.reader(file, dialect, strict=True)
+        header, start = None, 1
+        try:
+            for row in reader:
+                if header is None:
+                    header = [name.strip() for name in row]
+                elif any(cell.strip() for cell in row) and len(row) != len(header):
+                    raise DataError(
+                        f"{path}:{start}: row has {len(row)} fields, the header has {len(header)}"
+                    )
+                start = reader.line_num + 1
+        except csv.Error as error:
+            file.seek(0)
+            line = next(line for number, line in enumerate(file, 1) if number == start)
+            fields = next(csv.reader([line], dialect))
+            column = (header or [])[len(fields) - 1 : len(fields)] or [f"#{len(fields)}"]
+            raise DataError(
+                f"{path}:{start}: column {column[0]!r}: a quote opened on this line is never "
+                f"closed, or a cell is over {MAX_CELL_BYTES:,} bytes ({error})"
+            ) from None
+
+
+def _read_csv(path):
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    check_file(path, "a CSV file")
+    dialect = _sniff_delimiter(path)
+    parse = pacsv.ParseOptions(
+        delimiter=dialect.delimiter,
+        quote_char=dialect.quotechar or False,
+        double_quote=dialect.doublequote,
+        newlines_in_values=True,
+    )
+    # Null markers only as exact text here; trimmed and any-case markers are found
+    # afterwards. No booleans, dates or times: such columns stay text.
+    convert = pacsv.ConvertOptions(
+        null_values=[m for v in MISSING for m in {v, v.upper(), v.title()}],
+        strings_can_be_null=True,
+        true_values=["\0"],
+        false_values=["\0\0"],
+        timestamp_parsers=[],
+    )
+    try:
+        table = pacsv.read_csv(path, parse_options=parse, convert_options=convert)
+    except pa.ArrowInvalid as error:
+        if "Empty CSV file" in str(error):
+            raise DataError(f"{path}: the file is empty") from None
+        _find_bad_row(path, dialect)
+        message = str(error).splitlines()[0][:200]
+        raise DataError(f"{path}: not a readable CSV file ({message})") from None
+    if _last_row_swallowed(table):
+        _find_bad_row(path, dialect)
+    return table
+
+
+def _last_row_swallowed(table):
+    """Whether a stray quote made the last cell run to the end of the file."""
+    import pyarrow as pa
+
+    if table.num_rows == 0:
+        return False
+    for column in table.columns:
+        if pa.types.is_string(column.type):
+            last = column[table.num_rows - 1].as_py()
+            if last is not None and "\n" in last:
+                return True
+    return False
+
+
+def _read_parquet(path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    check_file(path, "a Parquet file")
+    try:
+        return pq.read_table(path)
+    except (pa.ArrowException, OSError) as error:
+        message = str(error).splitlines()[0][:200]
+        raise DataError(f"{path}: not a readable Parquet file ({message})") from None
+
+
+def _row_of(index):
+    """The row number a user sees for a data row index (the header is row 1)."""
+    return int(index) + 2
+
+
+class _Column:
+    """One table column as missing mask plus numbers or category codes."""
+
+    def __init__(self, path, name, column):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        self.name, self.categories, self.codes, self.numbers = name, (), None, None
+        self.text = None
+        where = f"{path}: column {name!r}"
+        kind = column.type
+        if pa.types.is_nested(kind) or pa.types.is_dictionary(kind):
+            raise DataError(
+                f"{where} holds {kind} values; only flat columns of numbers or text can be used"
+            )
+        if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_null(kind):
+            self._keep_numbers(path, pc.cast(column, pa.float64()))
+            return
+        if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+            self._refuse_binary(path, column)
+        text = pc.utf8_trim_whitespace(pc.cast(column, pa.string()))
+        self._refuse_long_cells(path, text)
+        missing = pc.or_kleene(pc.is_null(text), pc.is_in(pc.utf8_lower(text), pa.array(MISSING)))
+        self.missing = missing.to_numpy(zero_copy_only=False).astype(bool)
+        present = pc.if_else(missing, pa.scalar(None, pa.string()), text)
+        try:
+            numbers = pc.cast(present, pa.float64())
+        except pa.ArrowInvalid:
+            spaces = pc.mean(pc.count_substring(present, " ")).as_py() or 0
+            if spaces + 1 >= TEXT_MIN_WORDS:
+                text = pc.fill_null(pc.if_else(missing, "", present), "")
+                self.text = text.to_numpy(zero_copy_only=False).astype(str)
+                return
+            encoded = pc.dictionary_encode(present).combine_chunks()
+            dictionary = encoded.dictionary.to_numpy(zero_copy_only=False).astype(str)
+            order = np.argsort(dictionary, kind="stable")
+            rank = np.empty(len(order), dtype="int32")
+            rank[order] = np.arange(len(order), dtype="int32")
+            self.codes = rank[encoded.indices.fill_null(0).to_numpy(zero_copy_only=False)]
+            self.categories = tuple(str(category) for category in dictionary[order])
+            return
+        self._keep_numbers(path, numbers)
+
+    def _keep_numbers(self, path, numbers):
+        """Keeps float64 `numbers` as float32, refusing values that are not finite there."""
+        self.numbers = numbers.fill_null(np.nan).to_numpy(zero_copy_only=False).astype("float32")
+        self.missing = np.isnan(self.numbers)
+        infinite = np.isinf(self.numbers)
+        if infinite.any():
+            row = _row_of(np.argmax(infinite))
+            raise DataError(
+                f"{path}: row {row}, column {self.name!r}: the value is infinite (or beyond "
+                "float32's range of 3.4e38); replace it with a number or leave the cell "
+                "empty to mark it missing"
+            )
+
+    def _refuse_binary(self, path, column):
+        for index, value in enumerate(column.to_pylist()):
+            try:
+                None if value is None else value.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise DataError(
+                    f"{path}: row {_row_of(index)}, column {self.name!r}: not UTF-8 text "
+                    f"(byte {value[error.start : error.start + 1]!r}); save the file as UTF-8"
+                ) from None
+
+    def _refuse_long_cells(self, path, text):
+        import pyarrow.compute as pc
+
+        lengths = pc.binary_length(text).fill_null(0).to_numpy(zero_copy_only=False)
+        if len(lengths) and lengths.max() > MAX_CELL_BYTES:
+            index = int(np.argmax(lengths > MAX_CELL_BYTES))
+            raise DataError(
+                f"{path}: row {_row_of(index)}, column {self.name!r}: the cell holds "
+                f"{lengths[index]:,} bytes, over the limit of {MAX_CELL_BYTES:,} "
+                "(a stray quote can make one cell run on over many lines)"
+            )
+
+    @property
+    def width(self):
+        return 1 if self.codes is None else len(self.categories)
+
+    def write_into(self, x, start):
+        """Writes this column's features into x[:, start : start + width]."""
+        if self.codes is None:
+            x[:, start] = self.numbers
+            return
+        block = x[:, start : start + self.width]
+        block[...] = 0
+        block[np.arange(len(block)), self.codes] = 1
+        block[self.missing] = np.nan
+
+
+def _release_arrow_memory():
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
+def _text_as_categories(texts):
+    categories, codes = np.unique(texts, return_inverse=True)
+    return codes.astype("int32"), tuple(str(category) for category in categories)
+
+
+def _target(path, settings, column, rows):
+    """(y for every row, task, class names) from the target column's kept `rows`."""
+    target = column.name
+    if column.codes is None:
+        kept, cells = column.numbers[rows], None
+    else:
+        kept, cells = None, np.asarray(column.categories)[column.codes[rows]]
+    y_kept, task, classes = _encode_target(kept, cells, f"{path}: column {target!r}")
+    if settings["target"] != "inputs":
+        _check_classes(y_kept, task, classes, f"{path}: target column {target!r}")
+    y = np.zeros(len(column.missing), dtype=y_kept.dtype)
+    y[rows] = y_kept
+    return y, task, classes
+
+
+def _text_table(path, settings, texts, columns, target_column):
+    """A table whose one feature is free text: samples are its strings."""
+    if len(columns) > 1:
+        others = ", ".join(c.name for c in columns if c is not texts[0])
+        raise DataError(
+            f"{path}: column {texts[0].name!r} holds free text, which must be the only "
+            f"feature column; leave out the others ({others}) or save them in another file"
+        )
+    text = texts[0]
+    rows = np.flatnonzero(~target_column.missing)
+    if len(rows) == 0:
+        raise DataError(f"{path}: no rows with a target value")
+    y, task, classes = _target(path, settings, target_column, rows)
+    return RawData(text.text[:, None], y, task, classes, (text.name,), rows=rows)
+
+
+def load_table(path, settings):
+    """Reads a CSV or Parquet file (see the module docstring for the rules)."""
+    table = _read_parquet(path) if path.suffix.lower() in TABLE_SUFFIXES else _read_csv(path)
+    header = [name.strip() for name in table.column_names]
+    if table.num_rows == 0:
+        raise DataError(f"{path}: has a header row but no data rows")
+    if len(header) < 2 and settings["target"] != "inputs":
+        raise DataError(f"{path}: needs at least 2 columns (features and a target)")
+    target = settings["target_column"] or header[-1]
+    if target not in header:
+        raise DataError(
+            f"{path}: no column {target!r} for target_column. Columns: {', '.join(header)}"
+        )
+    target_index = header.index(target)
+    arrays, columns = table.columns, []
+    del table
+    for index, name in enumerate(header):
+        columns.append(_Column(path, name, arrays[index]))
+        arrays[index] = None  # pyarrow's copy is no longer needed
+    _release_arrow_memory()
+    target_column = columns.pop(target_index)
+    if target_column.text is not None:
+        target_column.codes, target_column.categories = _text_as_categories(target_column.text)
+    texts = [column for column in columns if column.text is not None]
+    if texts:
+        return _text_table(path, settings, texts, columns, target_column)
+    everything_missing = np.logical_and.reduce([c.missing for c in columns + [target_column]])
+    keep = ~target_column.missing & ~everything_missing
+    if not columns:
+        raise DataError(f"{path}: has no feature columns besides target {target!r}")
+    for column in columns:
+        if column.codes is not None and len(column.categories) > MAX_CATEGORIES:
+            raise DataError(
+                f"{path}: column {column.name!r} has {len(column.categories):,} distinct "
+                f"values; one-hot encoding takes at most {MAX_CATEGORIES:,}: leave the "
+                "column out"
+            )
+    x = np.empty((len(keep), sum(c.width for c in columns)), dtype="float32")
+    names, start = [], 0
+    for column in columns:
+        column.write_into(x, start)
+        start += column.width
+        if column.codes is None:
+            names.append(column.name)
+        else:
+            names.extend(f"{column.name}={k}" for k in column.categories)
+        if settings["missing"] == "drop":
+            keep &= ~column.missing
+    rows = np.flatnonzero(keep)
+    if len(rows) == 0:
+        raise DataError(
+            f"{path}: no rows left after dropping rows with missing values; "
+            "set missing to mean, median or most_frequent"
+        )
+    y, task, classes = _target(path, settings, target_column, rows)
+    return RawData(x, y, task, classes, tuple(names), rows=rows)
+
+
+# NumPy files. --------------------------------------------------------------------------
+
+
+def _numeric(array, where):
+    numeric = np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
+    if not (numeric or array.dtype == bool):
+        raise DataError(f"{where} must be numeric. Received: dtype {array.dtype}")
+    return array
+
+
+def _load_array_file(path):
+    check_file(path, "a .npy or .npz file")
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            declared = sum(member.file_size for member in archive.infolist())
+        if declared > MAX_FILE_MB * 2**20:
+            raise DataError(
+                f"{path}: its arrays unpack to {declared / 2**20:.0f} MB, over the limit of "
+                f"{MAX_FILE_MB} MB; set the environment variable DEEPWIRE_MAX_DATA_MB to raise it"
+            )
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+        raise DataError(f"{path}: not a readable NumPy file ({error})") from None
+
+
+def _classes_from_numbers(y, where, target):
+    y = _numeric(y, where)
+    if y.ndim != 1:
+        raise DataError(f"{where} must be 1-D (one target per sample). Received: shape {y.shape}")
+    finite = np.isfinite(y.astype("float64"))
+    if target != "inputs" and not finite.all():
+        raise DataError(
+            f"{where} of sample {int(np.argmin(finite))} is missing or infinite; "
+            "every sample needs a target"
+        )
+    result = _encode_target(y.astype("float64"), [], where)
+    if target != "inputs":
+        _check_classes(result[0], result[1], result[2], where)
+    return result
+
+
+def load_numpy(path, settings):
+    """Reads `.npz` (x and y arrays) or `.npy` (target in a column); see the module docstring."""
+    loaded = _load_array_file(path)
+    target = settings["target"]
+    if isinstance(loaded, np.lib.npyio.NpzFile):
+        with loaded:
+            x_key = next((k for k in X_KEYS if k in loaded.files), None)
+            y_key = next((k for k in Y_KEYS if k in loaded.files), None)
+            if x_key is None or (y_key is None and target != "inputs"):
+                raise DataError(
+                    f"{path}: expected arrays named x and y. Received: {', '.join(loaded.files)}"
+                )
+            try:
+                x = loaded[x_key]
+                y = loaded[y_key] if y_key else np.zeros(len(x))
+            except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+                raise DataError(f"{path}: {error}") from None
+        x = _numeric(x, f"{path}: array {x_key}")
+        if x.ndim < 2:
+            raise DataError(
+                f"{path}: array {x_key} needs one sample per row (at least 2-D). "
+                f"Received: shape {x.shape}"
+            )
+        if len(y) != len(x):
+            raise DataError(f"{path}: {x_key} has {len(x)} samples but {y_key} has {len(y)}")
+    else:
+        data = _numeric(loaded, f"{path}: array")
+        if data.ndim != 2 or data.shape[1] < 2:
+            raise DataError(
+                f"{path}: a .npy file must be a 2-D array with the target in a column. "
+                f"Received: shape {data.shape}"
+            )
+        column = settings["target_column"] or "-1"
+        try:
+            index = int(column) % data.shape[1]
+        except ValueError:
+            raise DataError(
+                f"{path}: target_column must be a column number for a .npy file. "
+                f"Received: {column!r}"
+            ) from None
+        y = data[:, index]
+        x = np.delete(data, index, axis=1)
+    if len(x) == 0:
+        raise DataError(f"{path}: contains no samples")
+    x = x.astype("float32")
+    infinite = np.isinf(x.reshape(len(x), -1)).any(axis=1)
+    if infinite.any():
+        raise DataError(
+            f"{path}: sample {int(np.argmax(infinite))} holds an infinite value; "
+            "replace it, or use NaN to mark it missing"
+        )
+    y, task, classes = _classes_from_numbers(y, f"{path}: target", target)
+    rows = None
+    if settings["missing"] == "drop":
+        rows = np.flatnonzero(~np.isnan(x.reshape(len(x), -1)).any(axis=1))
+        if len(rows) == 0:
+            raise DataError(f"{path}: no samples left after dropping those with missing values")
+    images = x.ndim == 4 and x.shape[-1] in (1, 3)
+    names = tuple(f"f{i}" for i in range(math.prod(x.shape[1:])))
+    return RawData(x, y, task, classes, names, images=images, rows=rows)
+
+
+# Image folders. ------------------------------------------------------------------------
+
+
+def image_files(path):
+    """(class names, [(file, class id)]) of an image folder, checked before reading."""
+    if not path.is_dir():
+        raise DataError(f"{path}: not a folder (expected one sub-folder of images per class)")
+    classes = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+    files = []
+    for label, folder in enumerate(classes):
+        for file in sorted(folder.iterdir()):
+            if file.suffix.lower() in IMAGE_SUFFIXES:
+                check_file(file, "an image file")
+                files.append((file, label))
+    if not files:
+        raise DataError(
+            f"{path}: no images found; expected one sub-folder per class holding "
+            f"{', '.join(IMAGE_SUFFIXES)} files"
+        )
+    return tuple(p.name for p in classes), files
+
+
+def load_image_folder(path, settings):
+    """Reads one sub-folder of images per class (see the module docstring)."""
+    classes, files = image_files(path)
+    import tensorflow as tf  # after the folder is checked: importing it takes seconds
+
+    channels = 1 if settings["color_mode"] == "grayscale" else 3
+    height, width = settings["image_size"]
+    x = np.empty((len(files), height, width, channels), dtype="float32")
+    for index, (file, _) in enumerate(files):
+        try:
+            decoded = tf.io.decode_image(
+                tf.io.read_file(str(file)), channels=channels, expand_animations=False
+            )
+        except (tf.errors.OpError, ValueError) as error:
+            message = getattr(error, "message", str(error)).splitlines()[0]
+            raise DataError(f"{file}: not a readable image ({message})") from None
+        x[index] = tf.image.resize(tf.cast(decoded, "float32"), (height, width)).numpy()
+    y = np.array([label for _, label in files], dtype="int64")
+    if settings["target"] != "inputs":
+        _check_classes(y, "classification", classes, f"{path}: the image folder")
+    features = tuple(f"p{i}" for i in range(height * width * channels))
+    return RawData(x, y, "classification", classes, features, images=True)
+
+
+def load_raw(settings, path=None):
+    """The raw data of `settings`: a built-in dataset, or the file or folder at `path`."""
+    source = settings["source"]
+    if source == "builtin":
+        return BUILTINS[settings["name"]](settings)
+    loaders = {"csv": load_table, "numpy": load_numpy, "image_folder": load_image_folder}
+    return loaders[source](path, settings)
+
+
+# Cleaning, splitting and scaling, every statistic fitted on the training split. ---------
+
+
+def unique_rows(x, y):
+    """Positions of the first occurrence of every distinct (features, target) row, in order."""
+    if x.dtype.kind == "U":
+        first = {}
+        for position, key in enumerate(zip(x.reshape(len(x), -1)[:, 0], y.tolist(), strict=True)):
+            first.setdefault(key, position)
+        return np.array(sorted(first.values()), dtype="int64")
+    rows = np.concatenate(
+        [x.reshape(len(x), -1).astype("float64"), y.reshape(len(y), -1).astype("float64")], axis=1
+    )
+    _, first = np.unique(rows, axis=0, return_index=True)
+    return np.sort(first)
+
+
+def split_positions(y, settings, classification):
+    """Positions of the train, validation (None when its size is 0) and test samples.
+
+    Splits positions rather than arrays, exactly as train_test_split would split
+    the arrays (test first, then validation from the rest), so nothing is copied.
+    """
+    seed, stratify = settings["seed"], settings["stratify"] and classification
+    positions = np.arange(len(y))
+    try:
+        rest, test = train_test_split(
+            positions,
+            test_size=settings["test_size"],
+            random_state=seed,
+            stratify=y if stratify else None,
+        )
+        if settings["validation_size"] <= 0:
+            return rest, None, test
+        train, validation = train_test_split(
+            rest,
+            test_size=settings["validation_size"],
+            random_state=seed,
+            stratify=y[rest] if stratify else None,
+        )
+    except ValueError as error:
+        hint = " or set stratify to false" if stratify else ""
+        raise DataError(
+            f"Cannot split {len(y)} samples with test_size={settings['test_size']} and "
+            f"validation_size={settings['validation_size']}: {error}. "
+            f"Use more samples, smaller split sizes{hint}."
+        ) from None
+    return train, validation, test
+
+
+def _blocks(a):
+    """Row blocks of `a` viewed flat (one feature per column), for in-place work."""
+    flat = a.reshape(len(a), -1)
+    for start in range(0, len(flat), CHUNK_ROWS):
+        yield flat[start : start + CHUNK_ROWS]
+
+
+def _most_frequent(values):
+    """The most frequent value; the smallest among ties (as scikit-learn's imputer)."""
+    distinct, counts = np.unique(values, return_counts=True)
+    return distinct[np.argmax(counts)]
+
+
+def impute(strategy, train, *others):
+    """Fills NaN features in place with the training split's mean, median or most frequent value.
+
+    A feature without any value in the training split is filled with 0.
+
+    Args:
+        strategy: "mean", "median" or "most_frequent".
+        train: The training features (statistics come from here only).
+        *others: Validation/test features (or None), filled with the same values.
+    """
+    flat = train.reshape(len(train), -1)
+    missing = np.zeros(flat.shape[1], dtype=bool)
+    for array in (train, *others):
+        for block in _blocks(array) if array is not None else ():
+            missing |= np.isnan(block).any(axis=0)
+    if not missing.any():
+        return
+    fill = np.zeros(flat.shape[1], dtype="float64")
+    if strategy == "mean":
+        sums, counts = np.zeros_like(fill), np.zeros_like(fill)
+        for block in _blocks(train):
+            present = ~np.isnan(block)
+            sums += np.where(present, block, 0).sum(axis=0, dtype="float64")
+            counts += present.sum(axis=0)
+        fill = np.divide(sums, counts, out=fill, where=counts > 0)
+    else:
+        for column in np.flatnonzero(missing):
+            values = flat[:, column]
+            values = values[~np.isnan(values)]
+            if len(values):
+                fill[column] = np.median(values) if strategy == "median" else _most_frequent(values)
+    fill = fill.astype("float32")
+    for array in (train, *others):
+        if array is not None:
+            for block in _blocks(array):
+                np.copyto(block, np.broadcast_to(fill, block.shape), where=np.isnan(block))
+
+
+def normalize(method, train, *others):
+    """Scales features in place, per flattened feature, with statistics of `train` only.
+
+    Args:
+        method: "standard" (StandardScaler), "minmax" (MinMaxScaler to [0, 1]) or "none".
+        train: The training features.
+        *others: Validation/test features (or None), scaled alike.
+    """
+    if method == "none":
+        return
+    scaler = {"standard": StandardScaler, "minmax": MinMaxScaler}[method]()
+    try:
+        for block in _blocks(train):
+            scaler.partial_fit(block)
+        for array in (train, *others):
+            if array is not None:
+                for block in _blocks(array):
+                    block[...] = scaler.transform(block)
+    except ValueError as error:
+        raise DataError(f"Cannot apply normalization={method!r}: {error}") from None
+
+
+def prepare(settings, raw, name):
+    """Splits, imputes and scales `raw` as `settings` ask (steps 2-5 of the contract).
+
+    Args:
+        settings: Complete dataset settings.
+        raw: The loaded data.
+        name: The dataset's name, for messages.
+    """
+    rows = np.arange(len(raw.x)) if raw.rows is None else raw.rows
+    if len(rows) == 0:
+        raise DataError(f"{name}: contains no samples")
+    if settings["drop_duplicates"]:
+        rows = rows[unique_rows(raw.x[rows], raw.y[rows])]
+    classification = raw.task == "classification"
+    parts = split_positions(raw.y[rows], settings, classification)
+    x_train, x_val, x_test = (None if p is None else raw.x[rows[p]] for p in parts)
+    y_train, y_val, y_test = (None if p is None else raw.y[rows[p]] for p in parts)
+    if x_train.dtype.kind == "f":  # text is never imputed nor scaled
+        if settings["missing"] != "drop":
+            impute(settings["missing"], x_train, x_val, x_test)
+        normalize(settings["normalization"], x_train, x_val, x_test)
+    task, classes, num_classes = raw.task, raw.class_names, 0
+    if settings["target"] == "inputs":
+        y_train, y_val, y_test = x_train, x_val, x_test
+        task, classes = "regression", ()
+    elif classification:
+        num_classes = len(np.unique(y_train))
+    return Dataset(
+        name=name,
+        x_train=x_train,
+        y_train=y_train,
+        x_val=x_val,
+        y_val=y_val,
+        x_test=x_test,
+        y_test=y_test,
+        task=task,
+        class_names=classes,
+        feature_names=raw.feature_names,
+        num_classes=num_classes,
+        input_shape=tuple(int(d) for d in x_train.shape[1:]),
+        images=raw.images,
+        target=settings["target"],
+    )
+
+
+def load_dataset(settings, path=None):
+    """Loads, cleans, splits and scales the dataset of complete `settings`.
+
+    Args:
+        settings: Complete dataset settings (every key of the dataset section).
+        path: The resolved file or folder for file sources; None for built-ins.
+    """
+    path = None if path is None else Path(path)
+    raw = load_raw(settings, path)
+    return prepare(settings, raw, settings["name"] if path is None else path.name)
+
+
+def one_hot(y, num_classes):
+    """Class ids -> one-hot float32 rows (for categorical_crossentropy)."""
+    return np.eye(num_classes, dtype="float32")[y.astype("int64")]
+
+
+def shape_fits(sample, declared):
+    """Whether samples of shape `sample` feed an Input of shape `declared` as they are.
+
+    An open size (None) in `declared` takes whatever the data holds.
+    """
+    return len(sample) == len(declared) and all(
+        want is None or want == got for got, want in zip(sample, declared, strict=True)
+    )
+
+
+def input_sizes(shapes):
+    """Values per sample of each Input shape; an open size (None) cannot be cut for."""
+    for shape in shapes:
+        if None in shape:
+            raise DataError(
+                f"An Input of shape {tuple(shape)} leaves sizes open (None), so the data "
+                "cannot be cut or reshaped for it: give it samples of its rank "
+                f"({len(shape)} dimensions) whose other sizes match, and use one Input"
+            )
+    return [math.prod(shape) for shape in shapes]
+
+
+def model_inputs(x, shapes):
+    """Feeds `x` to Input nodes of `shapes`, without the batch dimension, in graph order.
+
+    Returns:
+        One array for one Input, else a list with one array per Input. Text
+        comes as a string tensor, which is how Keras takes strings.
+    """
+    if x.dtype.kind == "U":
+        import tensorflow as tf
+
+        return tf.constant(x.reshape(len(x), *shapes[0]) if len(shapes) == 1 else x)
+    if len(shapes) == 1 and shape_fits(tuple(x.shape[1:]), tuple(shapes[0])):
+        return x
+    sizes = input_sizes(shapes)
+    flat = x.reshape(len(x), -1)
+    if flat.shape[1] != sum(sizes):
+        raise DataError(
+            f"Samples of shape {tuple(x.shape[1:])} hold {flat.shape[1]} values but the "
+            f"Input nodes take {sum(sizes)} ({' + '.join(map(str, sizes))})"
+        )
+    parts, start = [], 0
+    for shape, size in zip(shapes, sizes, strict=True):
+        parts.append(flat[:, start : start + size].reshape(len(x), *shape))
+        start += size
+    return parts[0] if len(parts) == 1 else parts

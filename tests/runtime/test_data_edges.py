@@ -1,0 +1,209 @@
+"""Data files at the edges: bad cells, bad encodings, odd files, limits, and fuzzing."""
+
+from __future__ import annotations
+
+import os
+import string
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from runtime import data_contract
+from runtime.data import DataError, load_dataset
+
+ROWS = "\n".join(f"{i},{i % 3},{'a' if i % 2 else 'b'}" for i in range(20))
+
+
+def csv_file(tmp_path, content, name="data.csv"):
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    return path
+
+
+def load_csv(path, **extra):
+    settings = {"source": "csv", "path": str(path), "validation_size": 0.0, **extra}
+    return load_dataset({"stratify": False, **settings})
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (ROWS + "\n5,inf,a\n", r"data.csv: row 22, column 'y': the value is infinite"),
+        (ROWS + "\n5,-1e39,a\n", r"data.csv: row 22, column 'y': the value is infinite"),
+        (ROWS + "\n5,1," + "q" * 200_000 + "\n", r"row 22, column 'z': the cell holds 200,000"),
+        (ROWS.replace("7,1,a", '7,"1,a'), r"data.csv:9: column 'y': a quote opened"),
+        (ROWS + '\n5,1,"a\n', r"data.csv:22: column 'z': a quote opened"),
+        (ROWS.replace("7,1,a", "7,1"), r"data.csv:9: row has 2 fields, the header has 3"),
+    ],
+    ids=["inf", "float32-overflow", "huge-cell", "stray-quote", "last-quote", "ragged"],
+)
+def test_bad_cells_are_named_by_file_row_and_column(tmp_path, body, message):
+    path = csv_file(tmp_path, "x,y,z\n" + body)
+    with pytest.raises(DataError, match=message):
+        load_csv(path, missing="mean")
+
+
+def test_mixed_encodings_name_the_row_and_column(tmp_path):
+    path = csv_file(tmp_path, ("x,y,z\n" + ROWS + "\n5,1,caf").encode() + b"\xe9\n")
+    with pytest.raises(DataError, match=r"row 22, column 'z': not UTF-8 text .*save the file"):
+        load_csv(path)
+
+
+def test_text_cells_are_trimmed_and_missing_markers_any_case(tmp_path):
+    body = ROWS.replace(",1,", ", 1 ,").replace(",0,", ",N/a ,").replace(",a", ", a")
+    dataset = load_csv(csv_file(tmp_path, "x , y ,z\n" + body + "\n,,\n"), missing="mean")
+    assert dataset.feature_names == ("x", "y")
+    assert dataset.class_names == ("a", "b")
+    assert len(dataset.x_train) + len(dataset.x_test) == 20
+    assert not np.isnan(dataset.x_train).any()
+
+
+def test_a_text_feature_with_empty_cells_is_missing_in_every_one_hot_column(tmp_path):
+    rows = [f"{i},{'' if i % 4 == 0 else 'red' if i % 2 else 'blue'},{i % 2}" for i in range(40)]
+    path = csv_file(tmp_path, "a,colour,y\n" + "\n".join(rows))
+    dataset = load_csv(path, normalization="none", missing="most_frequent")
+    assert dataset.feature_names == ("a", "colour=blue", "colour=red")
+    assert not np.isnan(dataset.x_train).any()
+    dropped = load_csv(path, normalization="none")
+    assert len(dropped.x_train) + len(dropped.x_test) == 30
+
+
+def test_too_many_categories_are_refused(tmp_path):
+    rows = [f"id{i},{i % 2}" for i in range(data_contract.MAX_CATEGORIES + 1)]
+    with pytest.raises(DataError, match=r"column 'name' has 1,001 distinct values"):
+        load_csv(csv_file(tmp_path, "name,y\n" + "\n".join(rows)))
+
+
+def test_parquet_follows_the_same_rules_as_csv(tmp_path):
+    table = pa.table({"a": [1.5, 2.0, 3.0, None] * 10, "b": ["x", "y", None, "NA"] * 10})
+    table = table.append_column("y", pa.array(["p", "q"] * 20))
+    pq.write_table(table, tmp_path / "data.parquet")
+    csv_text = "a,b,y\n" + "\n".join(
+        f"{'' if a is None else a},{'' if b is None else b},{y}"
+        for a, b, y in zip(*(table.column(n).to_pylist() for n in ("a", "b", "y")), strict=True)
+    )
+    from_parquet = load_csv(tmp_path / "data.parquet", missing="mean")
+    from_csv = load_csv(csv_file(tmp_path, csv_text), missing="mean")
+    assert from_parquet.feature_names == from_csv.feature_names == ("a", "b=x", "b=y")
+    np.testing.assert_array_equal(from_parquet.x_train, from_csv.x_train)
+    np.testing.assert_array_equal(from_parquet.y_test, from_csv.y_test)
+
+
+def test_parquet_with_nested_columns_names_the_column(tmp_path):
+    table = pa.table({"a": [[1, 2], [3]] * 10, "b": list(range(20)), "y": [0, 1] * 10})
+    pq.write_table(table, tmp_path / "nested.parquet")
+    with pytest.raises(DataError, match=r"nested.parquet: column 'a' holds list<.*only flat"):
+        load_csv(tmp_path / "nested.parquet")
+    (tmp_path / "broken.parquet").write_bytes(b"PAR1 not really")
+    with pytest.raises(DataError, match="broken.parquet: not a readable Parquet file"):
+        load_csv(tmp_path / "broken.parquet")
+
+
+@pytest.mark.parametrize("source", ["csv", "numpy"])
+def test_devices_pipes_and_folders_are_refused_before_reading(tmp_path, source):
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)  # reading it would wait for a writer forever
+    for path, message in (
+        ("/dev/zero", "/dev/zero: is not a regular file"),
+        (fifo, "pipe.csv: is not a regular file"),
+        (tmp_path, "is a folder, expected"),
+    ):
+        with pytest.raises(DataError, match=message):
+            load_dataset({"source": source, "path": str(path)})
+
+
+def test_image_folders_refuse_pipes_posing_as_images(tmp_path):
+    (tmp_path / "pets" / "cats").mkdir(parents=True)
+    os.mkfifo(tmp_path / "pets" / "cats" / "0.png")
+    with pytest.raises(DataError, match=r"0.png: is not a regular file"):
+        load_dataset({"source": "image_folder", "path": str(tmp_path / "pets")})
+
+
+def test_files_over_the_size_limit_say_how_to_raise_it(tmp_path, monkeypatch):
+    path = csv_file(tmp_path, "x,y,z\n" + ROWS)
+    npz = tmp_path / "data.npz"
+    np.savez_compressed(npz, x=np.zeros((2000, 200)), y=np.arange(2000) % 2)
+    monkeypatch.setattr(data_contract, "MAX_FILE_MB", 2)
+    load_csv(path)  # small files still load
+    with pytest.raises(DataError, match=r"unpack to 3 MB, over the limit of 2 MB.*DEEPWIRE_MAX"):
+        load_dataset({"source": "numpy", "path": str(npz)})
+    monkeypatch.setattr(data_contract, "MAX_FILE_MB", 0)
+    with pytest.raises(DataError, match=r"over the limit of 0 MB .*DEEPWIRE_MAX_DATA_MB"):
+        load_csv(path)
+
+
+def test_numpy_targets_and_values_that_cannot_train(tmp_path):
+    path = tmp_path / "data.npz"
+    np.savez(path, x=np.ones((10, 2)), y=np.array([0, 1] * 4 + [np.nan, 1]))
+    with pytest.raises(DataError, match="target of sample 8 is missing or infinite"):
+        load_dataset({"source": "numpy", "path": str(path)})
+    np.savez(path, x=np.array([[1.0, np.inf]] * 10), y=np.arange(10) % 2)
+    with pytest.raises(DataError, match="sample 0 holds an infinite value"):
+        load_dataset({"source": "numpy", "path": str(path)})
+    np.savez(path, x=np.ones((10, 2), dtype=complex), y=np.arange(10) % 2)
+    with pytest.raises(DataError, match="must be numeric. Received: dtype complex128"):
+        load_dataset({"source": "numpy", "path": str(path)})
+
+
+# Fuzzing: whatever the bytes, a dataset or one DataError, never another exception. ------
+
+CELL_CHARS = string.ascii_letters[:6] + string.digits + ' ,;\t"\n\r.-+eE?' + "\u00e9\u4e2d"
+cells = st.one_of(
+    st.text(alphabet=CELL_CHARS, max_size=8),
+    st.sampled_from(["inf", "-inf", "nan", "NA", "", "1e400", "true", "2020-01-01", "0x1f"]),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers(-(10**20), 10**20).map(str),
+)
+tables = st.lists(st.lists(cells, min_size=1, max_size=4), min_size=0, max_size=25)
+FUZZ = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+def _loads_or_refuses(settings_: dict) -> None:
+    try:
+        dataset = load_dataset(settings_)
+    except DataError as error:
+        assert str(error) and len(str(error)) < 2000
+        return
+    assert dataset.x_train.dtype == np.float32
+    assert len(dataset.x_train) > 0
+
+
+@FUZZ
+@given(
+    tables,
+    st.sampled_from([",", ";"]),
+    st.sampled_from(["drop", "mean", "median", "most_frequent"]),
+    st.binary(max_size=6),
+)
+def test_fuzzed_csv_loads_or_gets_one_clear_error(tmp_path, rows, delimiter, missing, noise):
+    content = "\n".join(delimiter.join(row) for row in rows).encode() + noise
+    path = csv_file(tmp_path, content, "fuzz.csv")
+    _loads_or_refuses({"source": "csv", "path": str(path), "missing": missing, "stratify": False})
+
+
+dtypes = st.sampled_from(["float64", "float32", "float16", "int64", "uint64", "bool", "int8"])
+
+
+@FUZZ
+@given(
+    hnp.arrays(dtypes, hnp.array_shapes(min_dims=1, max_dims=4, max_side=12)),
+    st.one_of(st.none(), hnp.arrays(dtypes, hnp.array_shapes(max_dims=2, max_side=12))),
+    st.sampled_from(["npy", "npz"]),
+    st.sampled_from(["drop", "mean"]),
+)
+def test_fuzzed_numpy_loads_or_gets_one_clear_error(tmp_path, x, y, kind, missing):
+    path = tmp_path / f"fuzz.{kind}"
+    if kind == "npy":
+        np.save(path, x)
+    elif y is None:
+        np.savez(path, x=x)
+    else:
+        np.savez(path, x=x, y=y)
+    _loads_or_refuses({"source": "numpy", "path": str(path), "missing": missing})
