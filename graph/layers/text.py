@@ -25,8 +25,8 @@ LAYERS = (
     LayerType(
         "TextVectorization",
         "Preprocessing",
-        "Splits each text into words and numbers them from a vocabulary learned from the "
-        "training texts, giving a fixed-length list of word ids for an Embedding.",
+        "Turns each text into a fixed-length list of word ids, from a vocabulary learned on "
+        "the training texts.",
         (
             Param("max_tokens", "int", 10000, minimum=2, help="Vocabulary size, ids included"),
             Param(
