@@ -25,8 +25,7 @@ LAYERS = (
     LayerType(
         "TextVectorization",
         "Preprocessing",
-        "Splits each text into words and numbers them from a vocabulary learned from the "
-        "training texts, giving a fixed-length list of word ids for an Embedding.",
+        "Numbers the words of each text with a vocabulary learned from the training texts.",
         (
             Param("max_tokens", "int", 10000, minimum=2, help="Vocabulary size, ids included"),
             Param(
