@@ -25,8 +25,7 @@ LAYERS = (
     LayerType(
         "TextVectorization",
         "Preprocessing",
-        "Turns each text into a fixed-length list of word ids, from a vocabulary learned on "
-        "the training texts.",
+        "Numbers the words of each text with a vocabulary learned from the training texts.",
         (
             Param("max_tokens", "int", 10000, minimum=2, help="Vocabulary size, ids included"),
             Param(

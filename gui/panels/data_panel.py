@@ -329,7 +329,9 @@ class DataPanel(QWidget):
         self.table.setHorizontalHeaderLabels(headers)
         for r, row in enumerate(rows):
             for c in range(columns):
-                self.table.setItem(r, c, QTableWidgetItem(f"{row[c]:.3g}"))
+                value = row[c]  # a number, or a whole text for text datasets
+                text = value if isinstance(value, str) else f"{value:.3g}"
+                self.table.setItem(r, c, QTableWidgetItem(text))
             if show_target:
                 self.table.setItem(r, columns, QTableWidgetItem(_target_text(dataset, target[r])))
         shown = f"first {len(rows)} training rows after preprocessing"

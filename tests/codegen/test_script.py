@@ -56,6 +56,7 @@ BUILTIN_SETTINGS = [
     {"name": "sine", "samples": 80},
     {"name": "sequence_classification", "samples": 80, "noise": 0.3},
     {"name": "digits", "target": "inputs"},
+    {"name": "sentiment", "samples": 120},
 ]
 
 

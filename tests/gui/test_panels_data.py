@@ -38,6 +38,14 @@ def test_image_datasets_show_a_grid_of_labelled_samples(qtbot, make_window):
     assert len(labels) == 2 * 40  # a picture and a caption per sample
 
 
+def test_text_datasets_show_whole_texts_and_fit_the_text_example(qtbot, make_window):
+    window = make_window(example("text_sentiment"))
+    panel = _shown(qtbot, window)
+    assert panel.table.horizontalHeaderItem(0).text() == "text"
+    assert len(panel.table.item(0, 0).text().split()) >= 3  # a whole review, not a number
+    assert panel.check_list.item(0).text() == "✓ The data fits the graph."
+
+
 def test_split_slider_changes_the_graph_undoably_and_reloads(qtbot, make_window):
     window = make_window(example())
     panel = _shown(qtbot, window)

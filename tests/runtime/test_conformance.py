@@ -64,6 +64,8 @@ STRICTER = {
         for name, entry in CATALOG.items()
         if entry.category == "Preprocessing"
     },
+    # Keras takes any shape of strings; a text Input holds one text per sample.
+    "TextVectorization": r"one text per sample",
     "*": "|".join(
         (
             # Keras builds weights for a None axis size and fails at the first batch.

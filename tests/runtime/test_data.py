@@ -114,7 +114,7 @@ def test_generated_points_follow_the_contract(name, make):
     assert_same(dataset, expected)
 
 
-@pytest.mark.parametrize("name", sorted(BUILTINS))
+@pytest.mark.parametrize("name", sorted(set(BUILTINS) - {"sentiment"}))  # text: test_text_data
 def test_every_builtin_loads_split_and_scaled(name):
     dataset = load_dataset({"name": name, "samples": 200})
     assert dataset.x_train.dtype == np.float32

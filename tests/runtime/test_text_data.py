@@ -14,6 +14,7 @@ from graph.files import load_graph
 from graph.validation import ERROR
 from runtime.data import DataError, load_dataset
 from runtime.data_check import check_data
+from runtime.evaluation import evaluate
 from runtime.events import TrainingFinished
 from runtime.trainer import Trainer
 
@@ -106,6 +107,9 @@ def test_the_text_example_trains_with_a_vocabulary_from_the_training_split():
     vocabulary = result.model.get_layer("words").get_vocabulary()
     train_words = {w for text in dataset.x_train[:, 0] for w in text.split()}
     assert set(vocabulary[2:]) <= train_words  # learned from the training split only
+    report = evaluate(result.model, dataset)
+    assert [c.name for c in report.per_class] == ["negative", "positive"]
+    assert report.metrics["accuracy"] > 0.6
 
 
 @pytest.mark.slow
