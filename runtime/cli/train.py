@@ -23,6 +23,7 @@ from runtime.cli.common import (
     start_tensorflow,
     train,
 )
+from runtime.cli.cost_warning import warn_about_memory
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,6 +53,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.epochs is not None and args.epochs < 1:
         raise CommandError(f"--epochs must be at least 1. Received: {args.epochs}")
     graph, dataset = load(args.file)
+    warn_about_memory(graph, dataset)
     output = make_output_dir(args.output or Path(f"{args.file.stem}_run"))
     if not args.quiet:
         print(dataset.describe(), file=sys.stderr)
