@@ -76,6 +76,7 @@ def _section(key: str, title: str, body: str) -> str:
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[Any]], numeric: set[int] = frozenset()):
     head = "".join(f"<th>{escape(str(h))}</th>" for h in header)
+    head = f"<thead><tr>{head}</tr></thead>" if any(header) else ""
     body = []
     for row in rows:
         cells = []
@@ -85,7 +86,7 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[Any]], numeric: set[in
             attribute = f' class="{classes}"' if classes else ""
             cells.append(f"<td{attribute}>{escape(str(text))}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return f"<table>{head}<tbody>{''.join(body)}</tbody></table>"
 
 
 def _card(label: str, value: str) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
+import subprocess
 from html.parser import HTMLParser
 
 import pytest
@@ -206,3 +208,34 @@ def test_the_run_kind_refuses_an_unknown_format(trained, tmp_path):
     options = {"output_path": str(tmp_path / "r.html"), "formats": ["pdf"]}
     failed = run_inline(RunRequest("report", graph_to_yaml(graph), None, options))
     assert isinstance(failed, RunFailed) and "unknown format 'pdf'" in failed.message
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
+def test_a_real_browser_renders_the_page(trained, tmp_path):
+    folder, graph, _dataset, _model = trained
+    page = tmp_path / "report.html"
+    options = {
+        "output_path": str(page),
+        "model_path": str(folder / "model.keras"),
+        "formats": ["keras"],
+        "quantize": False,
+    }
+    outcome = run_inline(RunRequest("report", graph_to_yaml(graph), None, options))
+    assert isinstance(outcome, RunFinished)
+    shot = tmp_path / "report.png"
+    subprocess.run(
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--window-size=1100,2000",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert shot.stat().st_size > 20_000  # a drawn page, not a blank one
