@@ -30,7 +30,8 @@ from runtime.data import Dataset
 
 # A training step costs the forward pass plus a backward pass of about twice its work.
 TRAINING_MAC_FACTOR = 3
-CALIBRATION_VERSION = 2
+CALIBRATION_VERSION = 3
+PROBE_CLASSES = 4
 
 
 def dataset_bytes(dataset: Dataset) -> int:
@@ -114,14 +115,18 @@ def load_calibration(path: Path | None = None) -> Calibration | None:
 
 
 def _median_step_seconds(width: int, depth: int, batch: int, steps: int) -> float:
-    """Median seconds of a `model.fit` step of `depth` Dense(width) layers, after tracing."""
+    """Median seconds of a `model.fit` step of `depth` Dense(width) layers and a softmax
+    classifier with an accuracy metric (what a typical run computes per step), after tracing."""
     import keras
 
     model = keras.Sequential([keras.Input((width,))])
     for _ in range(depth):
         model.add(keras.layers.Dense(width))
-    model.compile(optimizer="adam", loss="mse")
-    x = np.random.default_rng(0).standard_normal((batch * steps, width), dtype=np.float32)
+    model.add(keras.layers.Dense(PROBE_CLASSES, activation="softmax"))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch * steps, width), dtype=np.float32)
+    y = rng.integers(0, PROBE_CLASSES, size=batch * steps)
     times: list[float] = []
 
     class StepTimer(keras.callbacks.Callback):
@@ -131,7 +136,7 @@ def _median_step_seconds(width: int, depth: int, batch: int, steps: int) -> floa
         def on_train_batch_end(self, batch, logs=None):
             times.append(time.perf_counter() - self.start)
 
-    model.fit(x, x, batch_size=batch, epochs=1, verbose=0, callbacks=[StepTimer()])
+    model.fit(x, y, batch_size=batch, epochs=1, verbose=0, callbacks=[StepTimer()])
     return float(np.median(times[2:]))
 
 
@@ -145,11 +150,11 @@ def calibrate(path: Path | None = None, steps: int = 24) -> Calibration:
     shallow = _median_step_seconds(4, 1, 4, steps)
     deep = _median_step_seconds(4, 8, 4, steps)
     per_layer = max((deep - shallow) / 7, 0.0)
-    per_batch = max(shallow - per_layer, 1e-6)
+    per_batch = max(shallow - 2 * per_layer, 1e-6)
     width, batch = 512, 256
     wide = _median_step_seconds(width, 2, batch, steps)
-    arithmetic = max(wide - per_batch - 2 * per_layer, 1e-6)
-    macs = TRAINING_MAC_FACTOR * batch * 2 * width * width
+    arithmetic = max(wide - per_batch - 3 * per_layer, 1e-6)
+    macs = TRAINING_MAC_FACTOR * batch * (2 * width * width + width * PROBE_CLASSES)
     calibration = Calibration(macs / arithmetic, per_batch, per_layer, machine_key())
     target = path or calibration_path()
     try:

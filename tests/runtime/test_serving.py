@@ -196,7 +196,6 @@ def test_the_serve_command_refuses_a_folder_without_a_model(tmp_path, capsys):
     assert "missing: no such file or folder" in capsys.readouterr().err
 
 
-@pytest.mark.slow
 def test_the_serve_command_listens_on_loopback(model_dir):
     port = free_port()
     process = subprocess.Popen(
