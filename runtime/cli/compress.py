@@ -14,10 +14,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
 from pathlib import Path
 
-from runtime.cli.common import EXIT_FILE, CommandError, fail, load, start_tensorflow
+from runtime.cli.common import EXIT_FILE, CommandError, fail, load_valid_graph, start_tensorflow
 
 VARIANTS = ("tflite_dynamic", "tflite_int8", "tflite_float16", "keras_int8", "pruned")
 
@@ -49,9 +48,9 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from graph.atomic import write_text
     from graph.files import graph_to_yaml
+    from runtime.cli.loop import drive
     from runtime.events import Progress, RunFailed
-    from runtime.runs import RunContext, RunRequest
-    from runtime.runs.local import execute_run
+    from runtime.runs import RunRequest
 
     if "pruned" in args.variants and not 0 < args.sparsity < 1:
         raise CommandError(
@@ -61,7 +60,7 @@ def _run(args: argparse.Namespace) -> int:
         raise CommandError(
             f"--fine-tune-epochs must be at least 1. Received: {args.fine_tune_epochs}", EXIT_FILE
         )
-    graph, _dataset = load(args.file)
+    graph = load_valid_graph(args.file)
     output = args.output or Path(f"{args.file.stem}_compressed")
     options = {
         "output_dir": str(output),
@@ -79,20 +78,9 @@ def _run(args: argparse.Namespace) -> int:
         if isinstance(event, Progress) and event.text:
             print(event.text, file=sys.stderr)
 
-    context = RunContext(show)
-    outcome: list = []
-    worker = threading.Thread(target=lambda: outcome.append(execute_run(request, context)))
-    worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(0.2)
-    except KeyboardInterrupt:
-        print("\ninterrupted: stopping after the current step", file=sys.stderr)
-        context.stop()
-        worker.join()
-    result = outcome[0] if outcome else None
-    if result is None or isinstance(result, RunFailed):
-        raise CommandError(result.message if result else "compression ended without a result")
+    result = drive(request, on_event=show)
+    if isinstance(result, RunFailed):
+        raise CommandError(result.message)
     report = _report(result.result)
     print(report)
     path = output / "compression.json"

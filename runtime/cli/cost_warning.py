@@ -10,7 +10,7 @@ from runtime.cost_estimate import check_training_memory
 from runtime.data import Dataset
 
 
-def warn_about_memory(graph: NetworkGraph, dataset: Dataset) -> None:
+def warn_about_memory(graph: NetworkGraph, dataset: Dataset | None = None) -> None:
     """Prints a warning when training would take over half the memory; refuses over all of it.
 
     Raises:

@@ -15,10 +15,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
 from pathlib import Path
 
-from runtime.cli.common import EXIT_FILE, CommandError, fail, load, start_tensorflow
+from runtime.cli.common import EXIT_FILE, CommandError, fail, load_valid_graph, start_tensorflow
 
 FORMATS = ("keras", "saved_model", "tflite", "onnx")
 
@@ -68,9 +67,9 @@ def _json_file(path: Path, what: str):
 
 def _run(args: argparse.Namespace) -> int:
     from graph.files import graph_to_yaml
+    from runtime.cli.loop import drive
     from runtime.events import Progress, RunFailed
-    from runtime.runs import RunContext, RunRequest
-    from runtime.runs.local import execute_run
+    from runtime.runs import RunRequest
 
     options: dict = {"formats": list(args.formats), "quantize": not args.no_quantize}
     if args.compression:
@@ -84,7 +83,7 @@ def _run(args: argparse.Namespace) -> int:
         options["compression"] = compression
     if args.privacy:
         options["privacy"] = _json_file(args.privacy, "the privacy figures")
-    graph, _dataset = load(args.file)
+    graph = load_valid_graph(args.file)
     output = args.output or Path(f"{args.file.stem}_report.html")
     options["output_path"] = str(output)
     if args.weights:
@@ -95,19 +94,8 @@ def _run(args: argparse.Namespace) -> int:
         if isinstance(event, Progress) and event.text:
             print(event.text, file=sys.stderr)
 
-    context = RunContext(show)
-    outcome: list = []
-    worker = threading.Thread(target=lambda: outcome.append(execute_run(request, context)))
-    worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(0.2)
-    except KeyboardInterrupt:
-        print("\ninterrupted: stopping after the current step", file=sys.stderr)
-        context.stop()
-        worker.join()
-    result = outcome[0] if outcome else None
-    if result is None or isinstance(result, RunFailed):
-        raise CommandError(result.message if result else "the report ended without a result")
+    result = drive(request, on_event=show)
+    if isinstance(result, RunFailed):
+        raise CommandError(result.message)
     print(f"wrote {result.result['path']}")
     return 0
