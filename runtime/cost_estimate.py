@@ -30,7 +30,7 @@ from runtime.data import Dataset
 
 # A training step costs the forward pass plus a backward pass of about twice its work.
 TRAINING_MAC_FACTOR = 3
-CALIBRATION_VERSION = 3
+CALIBRATION_VERSION = 4
 PROBE_CLASSES = 4
 
 
@@ -151,9 +151,10 @@ def calibrate(path: Path | None = None, steps: int = 24) -> Calibration:
     deep = _median_step_seconds(4, 8, 4, steps)
     per_layer = max((deep - shallow) / 7, 0.0)
     per_batch = max(shallow - 2 * per_layer, 1e-6)
-    width, batch = 512, 256
-    wide = _median_step_seconds(width, 2, batch, steps)
-    arithmetic = max(wide - per_batch - 3 * per_layer, 1e-6)
+    # Wide enough that arithmetic, not overhead, fills the step even on a fast machine.
+    width, batch = 1024, 512
+    wide = _median_step_seconds(width, 2, batch, max(steps // 3, 5))
+    arithmetic = max(wide - per_batch - 3 * per_layer, wide / 10)
     macs = TRAINING_MAC_FACTOR * batch * (2 * width * width + width * PROBE_CLASSES)
     calibration = Calibration(macs / arithmetic, per_batch, per_layer, machine_key())
     target = path or calibration_path()
