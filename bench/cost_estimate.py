@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 LOW, HIGH = 0.7, 1.3
 # Wider variants of the examples: (name, example file, node name, params to set).
 VARIANTS = (
-    ("wide_mlp_digits", "mlp_digits.yaml", "dense_1", {"units": 2048}),
-    ("wide_cnn_digits", "cnn_digits.yaml", "conv2d_1", {"filters": 256}),
+    ("wide_mlp_digits", "mlp_digits.yaml", "dense_1", {"units": 65536}),
+    ("wide_cnn_digits", "cnn_digits.yaml", "conv2d_1", {"filters": 1024}),
 )
 
 
