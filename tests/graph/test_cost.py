@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hyp_settings
 
 from graph.catalog import CATALOG
 from graph.cost import (
@@ -16,6 +18,7 @@ from graph.cost import (
 )
 from graph.model import NetworkGraph
 from graph.validation import ERROR, WARNING, validate
+from tests.graph.strategies import graphs
 
 
 def macs(type_name: str, inputs: list, **params) -> int | None:
@@ -240,3 +243,15 @@ def test_formats():
     assert format_bytes(512) == "512 B"
     assert format_bytes(4_500_000) == "4.5 MB"
     assert format_bytes(10_240_000_000) == "10.2 GB"
+
+
+@given(graphs())
+@hyp_settings(max_examples=150, deadline=None)
+def test_any_graph_costs_without_raising_and_never_negative(graph):
+    cost = graph_cost(graph)
+    assert cost.macs >= 0 and cost.params >= 0 and cost.activation_values >= 0
+    for node_cost in cost.nodes.values():
+        assert node_cost.macs is None or node_cost.macs >= 0
+        assert node_cost.activation_values is None or node_cost.activation_values >= 0
+    memory = training_memory(cost, graph.training)
+    assert memory.total >= cost.weight_bytes()
