@@ -174,7 +174,7 @@ def load_predictor(path: Path) -> Predictor:
     model_path, class_names = find_model(path)
     try:
         model = keras.saving.load_model(model_path, compile=False, safe_mode=True)
-    except Exception as error:  # noqa: BLE001 - Keras raises many types for bad files
+    except Exception as error:
         lines = str(error).strip().splitlines()
         raise ServingError(
             f"{model_path}: not a Keras model ({lines[0][:200] if lines else type(error).__name__})"

@@ -33,7 +33,7 @@ def load_trained_model(path: Path | str, dataset: Dataset | None = None) -> kera
         raise ModelLoadError(f"{path}: model file not found")
     try:
         model = keras.saving.load_model(path, compile=False, safe_mode=True)
-    except Exception as error:  # noqa: BLE001 - Keras raises many types for bad files
+    except Exception as error:
         lines = str(error).strip().splitlines()
         raise ModelLoadError(
             f"{path}: not a Keras model ({lines[0][:200] if lines else type(error).__name__})"

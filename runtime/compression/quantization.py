@@ -101,7 +101,7 @@ def tflite_bytes(
         with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return tflite_convert(model, configure)
-    except Exception as error:  # noqa: BLE001 - the converter raises many unrelated types
+    except Exception as error:
         raise CompressionError(conversion_message(model, variant, error)) from None
 
 
