@@ -15,6 +15,8 @@ Shape = tuple[int | None, ...]
 
 ShapeRule = Callable[[Mapping[str, Any], list[Shape]], Shape]
 CountRule = Callable[[Mapping[str, Any], list[Shape], Shape], int]
+MacRule = Callable[[Mapping[str, Any], list[Shape], Shape], "int | None"]
+"""Multiply-accumulates per sample from params, input shapes and output shape; None if unknown."""
 
 
 class ShapeError(ValueError):
@@ -35,6 +37,11 @@ def no_params(_params: Mapping[str, Any], _inputs: list[Shape], _output: Shape) 
     return 0
 
 
+def no_macs(_params: Mapping[str, Any], _inputs: list[Shape], _output: Shape) -> int:
+    """Cost rule of layers that only move data or work element by element: no MACs."""
+    return 0
+
+
 @dataclass(frozen=True)
 class LayerType:
     """One entry of the layer catalog.
@@ -52,6 +59,9 @@ class LayerType:
         input_names: Names of the ordered input ports, where they matter.
         to_keras: Turns params into Keras keyword arguments, where they differ.
         from_keras: Turns a Keras layer config into params; inverse of to_keras.
+        count_macs: Multiply-accumulates per sample (graph.cost); the default
+            counts none, right for layers that only move data or work element
+            by element.
     """
 
     type: str
@@ -66,6 +76,7 @@ class LayerType:
     input_names: tuple[str, ...] = ()
     to_keras: Callable[[dict], dict] | None = None
     from_keras: Callable[[dict], dict] | None = None
+    count_macs: MacRule = no_macs
     param_index: dict[str, Param] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

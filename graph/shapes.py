@@ -57,12 +57,15 @@ class NodeInfo:
         error: Why this node itself fails, or None. Nodes downstream of a
             failure have no shape and no error of their own.
         input_shapes: The shapes arriving at each port, in port order.
+        macs: Multiply-accumulates per sample (the catalog's count_macs), or
+            None when a size they depend on is unknown (e.g. sequence length).
     """
 
     output_shape: Shape | None
     param_count: int = 0
     error: str | None = None
     input_shapes: tuple[Shape | None, ...] = ()
+    macs: int | None = 0
 
 
 class ShapeAnalysis:
@@ -242,6 +245,7 @@ class ShapeAnalysis:
         try:
             shape = spec.shape_rule(node.params, inputs)
             count = spec.count_params(node.params, inputs, shape)
+            macs = spec.count_macs(node.params, inputs, shape)
         except (ShapeError, ParamError) as error:
             return NodeInfo(None, error=str(error), input_shapes=tuple(inputs))
         except (ArithmeticError, IndexError, TypeError, ValueError) as error:
@@ -251,7 +255,7 @@ class ShapeAnalysis:
             return NodeInfo(
                 None, error=f"cannot take inputs {shown}: {error}", input_shapes=tuple(inputs)
             )
-        return NodeInfo(shape, count, input_shapes=tuple(inputs))
+        return NodeInfo(shape, count, input_shapes=tuple(inputs), macs=macs)
 
 
 def _topological_order(nx_graph: nx.MultiDiGraph, nodes: set[str]) -> tuple[list[str], set[str]]:

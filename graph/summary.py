@@ -13,6 +13,7 @@ from typing import Any
 
 import networkx as nx
 
+from graph.cost import format_bytes, graph_cost, node_cost, training_memory
 from graph.layer_type import Shape
 from graph.layers._common import fmt
 from graph.messages import printable
@@ -21,7 +22,18 @@ from graph.shapes import NodeInfo, ShapeAnalysis
 from graph.validation import validate
 
 UNKNOWN = "?"
-COLUMNS = ("Layer", "Type", "Output Shape", "Param #", "Connected to")
+COLUMNS = (
+    "Layer",
+    "Type",
+    "Output Shape",
+    "Param #",
+    "MACs",
+    "Weights",
+    "Act./sample",
+    "Connected to",
+)
+# Columns of numbers, right-aligned as Keras prints Param #.
+NUMERIC_COLUMNS = (3, 4, 5, 6)
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,9 @@ class SummaryRow:
         output_shape: The shape as Keras prints it, or "?" when unknown.
         param_count: Weights in the layer, or None when its shape is unknown.
         connected_to: Names of the layers feeding it, in input-port order.
+        macs: Multiply-accumulates per sample, or None when unknown.
+        weight_bytes: Bytes of its weights in float32, or None when unknown.
+        activation_bytes: Bytes of its output per sample (float32), or None when unknown.
     """
 
     node_id: str
@@ -43,6 +58,9 @@ class SummaryRow:
     output_shape: str
     param_count: int | None
     connected_to: tuple[str, ...]
+    macs: int | None = None
+    weight_bytes: int | None = None
+    activation_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +90,7 @@ def summary_rows(graph: NetworkGraph, analysis: ShapeAnalysis | None = None) -> 
     for node in topological_nodes(graph):
         info = infos[node.id]
         known = info.output_shape is not None
+        cost = node_cost(info)
         rows.append(
             SummaryRow(
                 node_id=node.id,
@@ -80,6 +99,9 @@ def summary_rows(graph: NetworkGraph, analysis: ShapeAnalysis | None = None) -> 
                 output_shape=fmt(info.output_shape) if known else UNKNOWN,
                 param_count=info.param_count if known else None,
                 connected_to=tuple(graph.node(e.source).name for e in graph.in_edges(node.id)),
+                macs=cost.macs if cost else None,
+                weight_bytes=cost.weight_bytes() if cost else None,
+                activation_bytes=cost.activation_bytes if cost else None,
             )
         )
     return rows
@@ -144,6 +166,7 @@ def summary_table(graph: NetworkGraph, analysis: ShapeAnalysis | None = None) ->
     try:
         rows = summary_rows(graph, analysis)
         totals = summary_totals(graph, analysis)
+        cost = graph_cost(graph, analysis)
         problems = validate(graph, analysis)
     finally:
         if owned:
@@ -154,6 +177,9 @@ def summary_table(graph: NetworkGraph, analysis: ShapeAnalysis | None = None) ->
             row.type,
             row.output_shape,
             UNKNOWN if row.param_count is None else f"{row.param_count:,}",
+            UNKNOWN if row.macs is None else f"{row.macs:,}",
+            format_bytes(row.weight_bytes),
+            format_bytes(row.activation_bytes),
             ", ".join(printable(name) for name in row.connected_to) or "-",
         )
         for row in rows
@@ -162,9 +188,8 @@ def summary_table(graph: NetworkGraph, analysis: ShapeAnalysis | None = None) ->
     rule = "  ".join("-" * width for width in widths)
 
     def line(texts: tuple[str, ...]) -> str:
-        # Param # is right-aligned, as Keras prints it.
         parts = [
-            text.rjust(width) if index == 3 else text.ljust(width)
+            text.rjust(width) if index in NUMERIC_COLUMNS else text.ljust(width)
             for index, (text, width) in enumerate(zip(texts, widths, strict=True))
         ]
         return "  ".join(parts).rstrip()
@@ -177,6 +202,7 @@ def summary_table(graph: NetworkGraph, analysis: ShapeAnalysis | None = None) ->
         f"Total params: {totals.total:,}",
         f"Trainable params: {totals.trainable:,}",
         f"Non-trainable params: {totals.non_trainable:,}",
+        *cost_lines(graph, cost, totals),
     ]
     if any(row.param_count is None for row in rows):
         lines.append(f"({UNKNOWN}: shape unknown; the totals leave these layers out)")
@@ -184,6 +210,21 @@ def summary_table(graph: NetworkGraph, analysis: ShapeAnalysis | None = None) ->
         lines += ["", f"Problems ({len(problems)}):"]
         lines += [f"  {problem.severity}: {problem.message}" for problem in problems]
     return "\n".join(lines)
+
+
+def cost_lines(graph: NetworkGraph, cost, totals: ParamTotals) -> list[str]:
+    """The cost totals under the table: MACs, weight sizes, activations, training memory."""
+    memory = training_memory(cost, graph.training, trainable_params=totals.trainable)
+    sizes = ", ".join(
+        f"{format_bytes(cost.weight_bytes(dtype))} {dtype}"
+        for dtype in ("float32", "float16", "int8")
+    )
+    return [
+        f"MACs per sample: {cost.macs:,}",
+        f"Weights: {sizes}",
+        f"Activations per sample: {format_bytes(cost.activation_bytes)}",
+        f"Training memory (estimate): {format_bytes(memory.total)} ({memory.breakdown()})",
+    ]
 
 
 def _infos(graph: NetworkGraph, analysis: ShapeAnalysis | None) -> dict[str, NodeInfo]:

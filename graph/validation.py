@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from graph.catalog import CATALOG
+from graph.cost import graph_cost, memory_verdict, training_memory
 from graph.messages import bounded_lines, excerpt, printable
 from graph.model import Edge, GraphEvent, NetworkGraph, Node
 from graph.shapes import CYCLE_ERROR, NodeInfo, ShapeAnalysis
@@ -53,7 +54,8 @@ def validate(graph: NetworkGraph, analysis: ShapeAnalysis | None = None) -> list
     if analysis is None:
         analysis = ShapeAnalysis(graph)
     try:
-        return _graph_problems(graph, analysis) + _node_problems(graph, analysis)
+        problems = _graph_problems(graph, analysis) + _node_problems(graph, analysis)
+        return problems + _memory_problems(graph, analysis)
     finally:
         if owned:
             analysis.close()
@@ -211,6 +213,23 @@ def _name_clashes(graph: NetworkGraph) -> list[Problem]:
             )
         seen.add(node.name)
     return problems
+
+
+def _memory_problems(graph: NetworkGraph, analysis: ShapeAnalysis) -> list[Problem]:
+    """A training run that would not fit this machine's memory, or fill over half of it."""
+    cost = graph_cost(graph, analysis)
+    verdict = memory_verdict(training_memory(cost, graph.training))
+    if verdict.severity is None:
+        return []
+    # Blame the layer that holds the most: its weights, or its activations per batch.
+    batch = int(graph.training.get("batch_size", 32))
+
+    def held(node_id: str) -> int:
+        node = cost.nodes[node_id]
+        return node.weight_bytes() + (node.activation_bytes or 0) * batch
+
+    culprit = graph.node(max(cost.nodes, key=held))
+    return [Problem(verdict.severity, f"{culprit.label}: {verdict.message}", node_id=culprit.id)]
 
 
 def _cycles(graph: NetworkGraph) -> list[list[str]]:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from graph.catalog import CATALOG
+from graph.cost import NodeCost, format_bytes, node_cost
 from graph.model import RenameNode, SetParams
 from gui.canvas.node_item import format_shape
 from gui.document import EditorSession
@@ -133,7 +134,7 @@ class Inspector(QWidget):
         inputs = ", ".join(format_shape(s) for s in info.input_shapes) or "none"
         self.shape_label.setText(
             f"Input: {inputs}\nOutput: {format_shape(info.output_shape)}"
-            f"\nParameters: {info.param_count:,}"
+            f"\nParameters: {info.param_count:,}{cost_text(node_cost(info))}"
         )
         self._show_problem()
 
@@ -177,6 +178,21 @@ class Inspector(QWidget):
             self.name_edit.setText(node.name)
         else:
             self.error_label.hide()
+
+
+def cost_text(cost: NodeCost | None) -> str:
+    """MACs, weight sizes and activation memory of a node, as lines under its parameters."""
+    if cost is None:
+        return ""
+    sizes = " / ".join(
+        format_bytes(cost.weight_bytes(dtype)) for dtype in ("float32", "float16", "int8")
+    )
+    macs = "?" if cost.macs is None else f"{cost.macs:,}"
+    return (
+        f"\nMACs per sample: {macs}"
+        f"\nWeights (float32 / float16 / int8): {sizes}"
+        f"\nActivations per sample: {format_bytes(cost.activation_bytes)}"
+    )
 
 
 def name_problem(label: str, name: str, taken: set[str]) -> str | None:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from graph.cost import format_bytes, format_count, graph_cost, training_memory
 from graph.files import GraphFileError, load_graph, save_graph
 from graph.layout import layered_layout
 from graph.model import AddEdge, AddNode, Batch, Edge, MoveNodes, NetworkGraph
@@ -252,6 +253,7 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         self.layers_label = QLabel()
         self.params_label = QLabel()
+        self.cost_label = QLabel()
         self.problems_label = QLabel()
         self.runtime_label = QLabel()
         status = self.statusBar()
@@ -260,6 +262,7 @@ class MainWindow(QMainWindow):
             self.problems_label,
             self.layers_label,
             self.params_label,
+            self.cost_label,
         ):
             label.setContentsMargins(8, 0, 8, 0)
             status.addPermanentWidget(label)
@@ -278,12 +281,30 @@ class MainWindow(QMainWindow):
         errors = sum(1 for p in session.problems if p.severity == ERROR)
         self.layers_label.setText(f"{len(session.graph)} layers")
         self.params_label.setText(f"Total params: {session.analysis.total_params():,}")
+        self._update_cost()
         if errors:
             self.problems_label.setText(f"⚠ {errors} problem{'s' if errors > 1 else ''}")
             self.problems_label.setStyleSheet("color: #d93025;")
         else:
             self.problems_label.setText("✓ builds in Keras")
             self.problems_label.setStyleSheet("color: #188038;")
+
+    def _update_cost(self) -> None:
+        cost = graph_cost(self.session.graph, self.session.analysis)
+        memory = training_memory(cost, self.session.graph.training)
+        approximate = "≥ " if cost.incomplete else ""
+        self.cost_label.setText(
+            f"MACs/sample: {approximate}{format_count(cost.macs)}    "
+            f"Weights: {format_bytes(cost.weight_bytes())}    "
+            f"Training memory: ~{format_bytes(memory.total)}"
+        )
+        self.cost_label.setToolTip(
+            "Estimated from the shapes alone.\n"
+            f"Weights: {format_bytes(cost.weight_bytes('float16'))} as float16, "
+            f"{format_bytes(cost.weight_bytes('int8'))} as int8\n"
+            f"Activations per sample: {format_bytes(cost.activation_bytes)}\n"
+            f"Training memory: {memory.breakdown()}"
+        )
 
     # Files -----------------------------------------------------------------------------
 

@@ -16,10 +16,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from graph.summary import summary_rows, summary_table, summary_totals
+from graph.cost import format_bytes, graph_cost
+from graph.summary import (
+    COLUMNS,
+    NUMERIC_COLUMNS,
+    cost_lines,
+    summary_rows,
+    summary_table,
+    summary_totals,
+)
 from gui.document import EditorSession
-
-COLUMNS = ("Layer", "Type", "Output Shape", "Param #", "Connected to")
 
 
 class SummaryView(QDialog):
@@ -68,11 +74,14 @@ class SummaryView(QDialog):
                 row.type,
                 row.output_shape,
                 count,
+                "?" if row.macs is None else f"{row.macs:,}",
+                format_bytes(row.weight_bytes),
+                format_bytes(row.activation_bytes),
                 ", ".join(row.connected_to) or "-",
             )
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if column == 3:
+                if column in NUMERIC_COLUMNS:
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
@@ -80,7 +89,8 @@ class SummaryView(QDialog):
         totals = summary_totals(graph, analysis)
         self.totals.setText(
             f"Total params: {totals.total:,}    Trainable params: {totals.trainable:,}    "
-            f"Non-trainable params: {totals.non_trainable:,}"
+            f"Non-trainable params: {totals.non_trainable:,}\n"
+            + "\n".join(cost_lines(graph, graph_cost(graph, analysis), totals))
         )
 
     def text(self) -> str:

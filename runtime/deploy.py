@@ -130,6 +130,11 @@ def _saved_model_runner(path: Path) -> Runner:
     return lambda inputs: _as_list(loaded.serve(_model_arg(inputs)))
 
 
+def tflite_runner(path: Path, model: keras.Model) -> Runner:
+    """Runs the TFLite file at `path` on batches of `model`'s inputs, one array per input."""
+    return _tflite_runner(path, model)
+
+
 def _tflite_runner(path: Path, model: keras.Model) -> Runner:
     with warnings.catch_warnings():
         # Deprecated in favour of ai_edge_litert, which is not a dependency.
@@ -201,15 +206,26 @@ def _write_format(model: keras.Model, fmt: str, path: Path) -> None:
 
 
 def _tflite_bytes(model: keras.Model) -> bytes:
-    """TFLite flatbuffer with a dynamic batch size when builtin ops allow it.
+    """TFLite flatbuffer with a dynamic batch size when builtin ops allow it."""
+    return tflite_convert(model, lambda _converter: None)
+
+
+def tflite_convert(model: keras.Model, configure: Callable[[object], None]) -> bytes:
+    """Converts `model` to a TFLite flatbuffer, `configure` setting up each converter tried.
 
     Recurrent layers need static shapes in builtin TFLite ops; for them the
     model is converted for one sample at a time (as on a phone) and the
     runner feeds batches sample by sample.
+
+    Args:
+        model: The Keras model.
+        configure: Sets options on a `tf.lite.TFLiteConverter` (quantization) before converting.
     """
     if not _has_recurrent_layers(model):
         try:
-            return tf.lite.TFLiteConverter.from_keras_model(model).convert()
+            converter = tf.lite.TFLiteConverter.from_keras_model(model)
+            configure(converter)
+            return converter.convert()
         except Exception:
             pass
     specs = [tf.TensorSpec((1, *t.shape[1:]), t.dtype) for t in model.inputs]
@@ -223,7 +239,9 @@ def _tflite_bytes(model: keras.Model) -> bytes:
     # A frozen function has no trackable object to pass; the warning about it does not apply.
     absl_logger.setLevel(logging.ERROR)
     try:
-        return tf.lite.TFLiteConverter.from_concrete_functions([frozen]).convert()
+        converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen])
+        configure(converter)
+        return converter.convert()
     finally:
         absl_logger.setLevel(level)
 
@@ -306,6 +324,11 @@ def keras_latency(model: keras.Model) -> tuple[float, float, float]:
 
     p50, p95 = _latency(run, sample_inputs(model, 1))
     return p50, p95, _throughput(run, sample_inputs(model, THROUGHPUT_BATCH, seed=1))
+
+
+def latency(run: Runner, single: list[np.ndarray]) -> tuple[float, float]:
+    """(p50 ms, p95 ms) of `run` on one sample (one array per model input)."""
+    return _latency(run, single)
 
 
 def _latency(run: Runner, single: list[np.ndarray]) -> tuple[float, float]:

@@ -108,7 +108,17 @@ def evaluate(model: keras.Model, dataset: Dataset) -> EvaluationReport:
         model: A trained model whose inputs fit the dataset.
         dataset: The dataset it was trained on.
     """
-    outputs = predict(model, dataset.x_test)
+    return evaluate_outputs(predict(model, dataset.x_test), dataset)
+
+
+def evaluate_outputs(outputs: np.ndarray, dataset: Dataset) -> EvaluationReport:
+    """Scores a model's first output on `dataset`'s test split, however it was computed
+    (Keras, a TFLite interpreter, a server).
+
+    Args:
+        outputs: The model's first output for every test sample, in order.
+        dataset: The dataset it was trained on.
+    """
     if dataset.task == "classification":
         return _classification(outputs, dataset)
     return _regression(outputs, dataset)

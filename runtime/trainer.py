@@ -26,6 +26,7 @@ from graph.model import NetworkGraph
 from graph.validation import ERROR, validate
 from runtime.builder import BuildError, build_model
 from runtime.compile import compile_model, fit_targets
+from runtime.cost_estimate import check_training_memory
 from runtime.data import DataError, Dataset, model_inputs
 from runtime.data_check import check_data
 from runtime.distribute import fit_context, get_strategy
@@ -201,6 +202,10 @@ class Trainer:
                 + "\n".join(f"  - {p.message}" for p in errors),
                 node_id=errors[0].node_id,
             )
+        memory = check_training_memory(self.graph, self.dataset)
+        if memory.severity == ERROR:
+            # Refused here, before TensorFlow aborts the process allocating it.
+            return TrainingFailed(f"Training refused: {memory.message}")
         with strategy.scope():
             model = build_model(self.graph)
             heads = compile_model(model, self.graph, self.dataset)

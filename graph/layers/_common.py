@@ -149,3 +149,18 @@ def product(values: Sequence[int | None]) -> int | None:
 
 def count_bias(params: Mapping[str, Any], units: int) -> int:
     return units if params.get("use_bias", True) else 0
+
+
+def positions(shape: Sequence[int | None]) -> int | None:
+    """Positions a per-position op runs at: every axis but batch and features (1 for a vector)."""
+    return product(shape[1:-1])
+
+
+def times(*factors: int | None) -> int | None:
+    """Product of cost factors; None (unknown) when any is unknown."""
+    return product(factors)
+
+
+def plus(*terms: int | None) -> int | None:
+    """Sum of cost terms; None (unknown) when any is unknown."""
+    return None if any(t is None for t in terms) else sum(terms)

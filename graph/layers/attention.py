@@ -14,10 +14,13 @@ from graph.layers._common import (
     fmt,
     initializer,
     known_last,
+    plus,
+    positions,
     product,
     regularizer,
     require_min_rank,
     seed,
+    times,
     use_bias,
 )
 from graph.params import Param
@@ -69,6 +72,29 @@ def _mha_count(params, inputs, _output):
     )
     total = sum(size * heads * dim + (heads * dim if bias else 0) for size, dim in projections)
     return total + heads * value_dim * output + (output if bias else 0)
+
+
+def _mha_macs(params, inputs, _output):
+    query, value, key = _query_value_key(inputs)
+    heads, key_dim = params["num_heads"], params["key_dim"]
+    value_dim = params["value_dim"] or key_dim
+    output = product(params["output_shape"] or query[-1:])
+    targets, sources = positions(query), positions(value)
+    projections = (
+        times(targets, query[-1], heads, key_dim),
+        times(sources, key[-1], heads, key_dim),
+        times(sources, value[-1], heads, value_dim),
+        times(targets, heads, value_dim, output),
+    )
+    # Scores (query . key) and the weighted sum of values, for every pair of positions.
+    mixing = times(targets, sources, heads, key_dim + value_dim)
+    return plus(*projections, mixing)
+
+
+def _pair_macs(_params, inputs, _output):
+    """Scores plus weighted sum for every query/value position pair (dot or additive)."""
+    query, value, key = _query_value_key(inputs)
+    return times(positions(query), positions(value), key[-1] + value[-1])
 
 
 def _dot_attention_shape(_params, inputs):
@@ -149,6 +175,7 @@ LAYERS = (
         ),
         _mha_shape,
         _mha_count,
+        count_macs=_mha_macs,
         min_inputs=2,
         max_inputs=3,
         key_params=("num_heads", "key_dim"),
@@ -173,6 +200,7 @@ LAYERS = (
         ),
         _dot_attention_shape,
         _attention_count,
+        count_macs=_pair_macs,
         min_inputs=2,
         max_inputs=3,
         key_params=("score_mode",),
@@ -189,6 +217,7 @@ LAYERS = (
         ),
         _dot_attention_shape,
         _additive_count,
+        count_macs=_pair_macs,
         min_inputs=2,
         max_inputs=3,
         key_params=("use_scale",),

@@ -11,9 +11,11 @@ from graph.layers._common import (
     deconv_length,
     initializer,
     known_last,
+    positions,
     product,
     regularizer,
     require_rank,
+    times,
     use_bias,
     weight_params,
 )
@@ -77,6 +79,10 @@ def _conv(rank: int) -> LayerType:
         weights = product(params["kernel_size"]) * channels // params["groups"] * params["filters"]
         return weights + count_bias(params, params["filters"])
 
+    def macs(params, inputs, output):
+        per_filter = product(params["kernel_size"]) * known_last(inputs[0]) // params["groups"]
+        return times(positions(output), params["filters"], per_filter)
+
     window = list(window_params(rank))
     if rank == 1:
         window[2] = Param(
@@ -98,6 +104,7 @@ def _conv(rank: int) -> LayerType:
         shape_rule,
         count,
         key_params=("filters", "kernel_size", "activation"),
+        count_macs=macs,
     )
 
 
@@ -132,6 +139,12 @@ def _conv_transpose(rank: int) -> LayerType:
         weights = product(params["kernel_size"]) * known_last(inputs[0]) * params["filters"]
         return weights + count_bias(params, params["filters"])
 
+    def macs(params, inputs, _output):
+        # Every input value is spread over a kernel-sized patch of every filter.
+        shape = inputs[0]
+        kernel = product(params["kernel_size"])
+        return times(positions(shape), known_last(shape), kernel, params["filters"])
+
     return LayerType(
         f"Conv{rank}DTranspose",
         "Convolution",
@@ -156,6 +169,7 @@ def _conv_transpose(rank: int) -> LayerType:
         shape_rule,
         count,
         key_params=("filters", "kernel_size", "strides"),
+        count_macs=macs,
     )
 
 
@@ -181,6 +195,11 @@ def _separable_conv(rank: int) -> LayerType:
         spread = known_last(inputs[0]) * params["depth_multiplier"]
         depthwise = product(params["kernel_size"]) * spread
         return depthwise + spread * params["filters"] + count_bias(params, params["filters"])
+
+    def macs(params, inputs, output):
+        spread = known_last(inputs[0]) * params["depth_multiplier"]
+        kernel = product(params["kernel_size"])
+        return times(positions(output), spread, kernel + params["filters"])
 
     return LayerType(
         f"SeparableConv{rank}D",
@@ -208,6 +227,7 @@ def _separable_conv(rank: int) -> LayerType:
         shape_rule,
         count,
         key_params=("filters", "kernel_size", "activation"),
+        count_macs=macs,
     )
 
 
@@ -220,6 +240,9 @@ def _depthwise_conv(rank: int) -> LayerType:
     def count(params, inputs, _output):
         outputs = known_last(inputs[0]) * params["depth_multiplier"]
         return product(params["kernel_size"]) * outputs + count_bias(params, outputs)
+
+    def macs(params, _inputs, output):
+        return times(positions(output), output[-1], product(params["kernel_size"]))
 
     return LayerType(
         f"DepthwiseConv{rank}D",
@@ -242,6 +265,7 @@ def _depthwise_conv(rank: int) -> LayerType:
         shape_rule,
         count,
         key_params=("kernel_size", "depth_multiplier"),
+        count_macs=macs,
     )
 
 

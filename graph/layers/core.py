@@ -10,11 +10,13 @@ from graph.layers._common import (
     count_bias,
     fmt,
     known_last,
+    positions,
     product,
     require_min_rank,
     require_rank,
     seed,
     single,
+    times,
     use_bias,
     weight_params,
 )
@@ -34,6 +36,10 @@ def _dense_shape(params, inputs):
 
 def _dense_count(params, inputs, _output):
     return known_last(inputs[0]) * params["units"] + count_bias(params, params["units"])
+
+
+def _dense_macs(params, inputs, output):
+    return times(positions(output), known_last(inputs[0]), params["units"])
 
 
 def _flatten_shape(_params, inputs):
@@ -133,6 +139,7 @@ LAYERS = (
         ),
         _dense_shape,
         _dense_count,
+        count_macs=_dense_macs,
         key_params=("units", "activation"),
     ),
     LayerType(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from graph.layer_type import LayerType
-from graph.layers._common import require_rank
+from graph.layers._common import product, require_rank, times
 from graph.layers.convolution import DIMENSION_WORDS, EXAMPLE_SHAPES, spatial_shape
 from graph.params import Param
 
@@ -14,6 +14,10 @@ def _pooling(kind: str, rank: int) -> LayerType:
         require_rank(shape, rank + 2, EXAMPLE_SHAPES[rank])
         window = {**params, "kernel_size": params["pool_size"], "strides": _strides(params)}
         return (None, *spatial_shape(window, shape, rank, dilated=False), shape[-1])
+
+    def macs(params, _inputs, output):
+        # One comparison or addition per value of each window, counted as a MAC.
+        return times(product(output[1:]), product(params["pool_size"]))
 
     summary = "largest" if kind == "Max" else "average"
     return LayerType(
@@ -36,6 +40,7 @@ def _pooling(kind: str, rank: int) -> LayerType:
         shape_rule,
         key_params=("pool_size",),
         from_keras=_strides_from_keras,
+        count_macs=macs,
     )
 
 
@@ -49,6 +54,11 @@ def _strides_from_keras(config: dict) -> dict:
     if strides is not None and tuple(strides) == tuple(config.get("pool_size", ())):
         return {**config, "strides": None}
     return config
+
+
+def _global_macs(_params, inputs, _output):
+    """Every input value is read once, counted as a MAC like a window's."""
+    return product(inputs[0][1:])
 
 
 def _global_pooling(kind: str, rank: int) -> LayerType:
@@ -67,6 +77,7 @@ def _global_pooling(kind: str, rank: int) -> LayerType:
         (Param("keepdims", "bool", False, help="Keep the pooled axes with size 1"),),
         shape_rule,
         key_params=("keepdims",),
+        count_macs=_global_macs,
     )
 
 

@@ -9,9 +9,11 @@ from graph.layers._common import (
     fmt,
     initializer,
     known_last,
+    positions,
     product,
     regularizer,
     require_rank,
+    times,
 )
 from graph.layers._common import seed as seed_param
 from graph.layers.convolution import (
@@ -69,6 +71,11 @@ def _recurrent(name: str) -> LayerType:
         bias_sets = 2 if name == "GRU" and params["reset_after"] else 1
         return weights + bias_sets * gates * units
 
+    def macs(params, inputs, _output):
+        units = params["units"]
+        steps, features = inputs[0][1], known_last(inputs[0])
+        return times(steps, gates * units * (features + units))
+
     extra: tuple[Param, ...] = ()
     if name != "SimpleRNN":
         extra += (activation("sigmoid", "recurrent_activation"),)
@@ -102,6 +109,7 @@ def _recurrent(name: str) -> LayerType:
         sequence_output,
         count,
         key_params=("units", "return_sequences"),
+        count_macs=macs,
     )
 
 
@@ -136,6 +144,12 @@ def _conv_lstm(rank: int) -> LayerType:
         weights = 4 * filters * kernel * (known_last(inputs[0]) + filters)
         return weights + (4 * filters if params["use_bias"] else 0)
 
+    def macs(params, inputs, output):
+        filters = params["filters"]
+        spatial = output[1:] if params["return_sequences"] else (None, *output[1:])
+        per_step = 4 * filters * product(params["kernel_size"]) * (known_last(inputs[0]) + filters)
+        return times(inputs[0][1], positions(spatial), per_step)
+
     return LayerType(
         f"ConvLSTM{rank}D",
         "Recurrent",
@@ -163,6 +177,7 @@ def _conv_lstm(rank: int) -> LayerType:
         shape_rule,
         count,
         key_params=("filters", "kernel_size", "return_sequences"),
+        count_macs=macs,
     )
 
 

@@ -8,7 +8,7 @@ looked up lazily because it is assembled from these modules.
 from __future__ import annotations
 
 from graph.layer_type import LayerType, ShapeError
-from graph.layers._common import require_min_rank
+from graph.layers._common import require_min_rank, times
 from graph.params import Param
 
 BIDIRECTIONAL_INNER = ("SimpleRNN", "LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
@@ -66,6 +66,12 @@ def _bidirectional_count(params, inputs, _output):
     return 2 * entry.count_params(inner_params, inputs, inner_output)
 
 
+def _bidirectional_macs(params, inputs, _output):
+    entry, inner_params = _inner(params)
+    inner_output = _inner_rule(entry, inner_params, inputs)
+    return times(2, entry.count_macs(inner_params, inputs, inner_output))
+
+
 def _step_shape(shape):
     require_min_rank(shape, 3, "(None, 10, 64) — (batch, time steps, features...)")
     return (None, *shape[2:])
@@ -82,6 +88,13 @@ def _time_distributed_count(params, inputs, _output):
     entry, inner_params = _inner(params)
     step = _step_shape(inputs[0])
     return entry.count_params(inner_params, [step], _inner_rule(entry, inner_params, [step]))
+
+
+def _time_distributed_macs(params, inputs, _output):
+    entry, inner_params = _inner(params)
+    step = _step_shape(inputs[0])
+    step_macs = entry.count_macs(inner_params, [step], _inner_rule(entry, inner_params, [step]))
+    return times(inputs[0][1], step_macs)
 
 
 def _layer_param(default: str, wrappable: tuple[str, ...], help_text: str) -> Param:
@@ -108,6 +121,7 @@ LAYERS = (
         _bidirectional_shape,
         _bidirectional_count,
         key_params=("layer", "merge_mode"),
+        count_macs=_bidirectional_macs,
     ),
     LayerType(
         "TimeDistributed",
@@ -117,5 +131,6 @@ LAYERS = (
         _time_distributed_shape,
         _time_distributed_count,
         key_params=("layer",),
+        count_macs=_time_distributed_macs,
     ),
 )

@@ -31,6 +31,7 @@ from runtime.cli.common import (
     start_tensorflow,
     train,
 )
+from runtime.cli.cost_warning import warn_about_memory
 
 # What the command writes in its folder, and how an earlier run's copy is recognised.
 OUTPUTS = {"model.keras": keras_file, "metrics.json": json_file}
@@ -70,6 +71,7 @@ def _run(args: argparse.Namespace) -> int:
     except OutputRefusedError as error:
         raise CommandError(str(error), EXIT_FILE) from None
     graph = load_valid_graph(args.file)
+    warn_about_memory(graph)
     output = make_output_dir(output)
     result, dataset = train(graph, args.file.resolve().parent, args.epochs, args.quiet)
     report = evaluate(result.model, dataset)

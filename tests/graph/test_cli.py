@@ -80,17 +80,22 @@ def test_summary_prints_a_keras_style_table():
     assert result.stderr == ""
     assert result.stdout == (
         'Model: "MLP on digits"\n'
-        "=======================================================\n"
-        "Layer      Type     Output Shape  Param #  Connected to\n"
-        "=======================================================\n"
-        "input_1    Input    (None, 64)          0  -\n"
-        "dense_1    Dense    (None, 64)      4,160  input_1\n"
-        "dropout_1  Dropout  (None, 64)          0  dense_1\n"
-        "dense_2    Dense    (None, 10)        650  dropout_1\n"
-        "=======================================================\n"
+        "====================================================================================\n"
+        "Layer      Type     Output Shape  Param #   MACs  Weights  Act./sample  Connected to\n"
+        "====================================================================================\n"
+        "input_1    Input    (None, 64)          0      0      0 B        256 B  -\n"
+        "dense_1    Dense    (None, 64)      4,160  4,096  16.6 KB        256 B  input_1\n"
+        "dropout_1  Dropout  (None, 64)          0      0      0 B        256 B  dense_1\n"
+        "dense_2    Dense    (None, 10)        650    640   2.6 KB         40 B  dropout_1\n"
+        "====================================================================================\n"
         "Total params: 4,810\n"
         "Trainable params: 4,810\n"
         "Non-trainable params: 0\n"
+        "MACs per sample: 4,736\n"
+        "Weights: 19.2 KB float32, 9.6 KB float16, 4.8 KB int8\n"
+        "Activations per sample: 808 B\n"
+        "Training memory (estimate): 128.7 KB (weights 19.2 KB, gradients 19.2 KB, "
+        "adam state 38.5 KB, activations of a batch of 32 51.7 KB)\n"
     )
 
 
@@ -99,7 +104,8 @@ def test_summary_of_an_invalid_graph_shows_unknown_shapes_and_problems(tmp_path)
     path.write_text(INVALID)
     result = deepwire("summary", str(path))
     assert result.returncode == 0
-    assert "add_1    Add    ?                   ?  dense_1, dense_2\n" in result.stdout
+    row = "add_1    Add    ?                   ?      ?        ?            ?  dense_1, dense_2\n"
+    assert row in result.stdout
     assert result.stdout.endswith(
         "(?: shape unknown; the totals leave these layers out)\n"
         "\n"

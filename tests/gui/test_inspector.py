@@ -91,6 +91,12 @@ def test_a_parameter_edit_updates_shapes_downstream_and_undoes(qtbot, make_windo
     edge = session.graph.in_edges(last.id)[0]
     assert scene.edge_items[edge].label == "(None, 32)"
     assert window.params_label.text() == "Total params: 2,410"
+    # Cost follows the edit: 64 x 32 MACs in dense_1, 32 x 10 in dense_2.
+    assert "MACs per sample: 2,048" in window.inspector.shape_label.text()
+    assert "Weights (float32 / float16 / int8): 8.3 KB / 4.2 KB / 2.1 KB" in (
+        window.inspector.shape_label.text()
+    )
+    assert window.cost_label.text().startswith("MACs/sample: 2.4K    Weights: 9.6 KB")
     session.undo_stack.undo()
     session.flush()
     assert scene.node_items[dropout.id].face.shape == "(None, 64)"

@@ -17,11 +17,22 @@ def test_summary_view_shows_every_layer_and_the_totals(qtbot, make_window):
     qtbot.addWidget(view)
     rows = summary_rows(window.session.graph, window.session.analysis)
     assert view.table.rowCount() == len(rows) == 4
-    cells = [view.table.item(1, column).text() for column in range(5)]
-    assert cells == ["dense_1", "Dense", "(None, 64)", "4,160", "input_1"]
+    cells = [view.table.item(1, column).text() for column in range(8)]
+    assert cells == [
+        "dense_1",
+        "Dense",
+        "(None, 64)",
+        "4,160",
+        "4,096",
+        "16.6 KB",
+        "256 B",
+        "input_1",
+    ]
     totals = summary_totals(window.session.graph, window.session.analysis)
     assert f"Total params: {totals.total:,}" in view.totals.text()
     assert "4,810" in view.totals.text()
+    assert "MACs per sample: 4,736" in view.totals.text()
+    assert "Weights: 19.2 KB float32, 9.6 KB float16, 4.8 KB int8" in view.totals.text()
     assert "dense_1" in view.text() and "Total params: 4,810" in view.text()
 
 

@@ -1,0 +1,188 @@
+"""Estimated vs measured cost of training: peak memory and time per epoch.
+
+For each example (and two wider variants, where the model rather than the
+framework dominates), a fresh child process loads the data, notes its RSS,
+trains with plain `model.fit` while a thread samples RSS, and reports the
+peak RSS delta and the median time of the epochs after the first (which
+pays for tracing). The estimate is runtime.cost_estimate's: graph.cost's
+training memory (weights, gradients, optimizer slots, activations x batch)
+plus the framework's own working memory and the time per epoch, both from
+the cached calibration probe. Target: estimate / measured within 0.7-1.3.
+
+Usage: python bench/cost_estimate.py [--epochs 4] [--graph FILE ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+LOW, HIGH = 0.7, 1.3
+# Wider variants of the examples: (name, example file, node name, params to set).
+VARIANTS = (
+    ("wide_mlp_digits", "mlp_digits.yaml", "dense_1", {"units": 65536}),
+    ("wide_cnn_digits", "cnn_digits.yaml", "conv2d_1", {"filters": 1024}),
+)
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+class PeakSampler(threading.Thread):
+    """Samples this process's RSS every few milliseconds; keeps the peak."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak = rss_bytes()
+        self.running = True
+
+    def run(self) -> None:
+        while self.running:
+            self.peak = max(self.peak, rss_bytes())
+            time.sleep(0.002)
+
+
+def child(path: Path, node: str | None, params: dict, epochs: int) -> dict:
+    """Measures one training run in this (fresh) process."""
+    import keras
+
+    from graph.files import load_graph
+    from runtime.builder import build_model
+    from runtime.compile import compile_model, fit_targets
+    from runtime.cost_estimate import estimate_training_memory
+    from runtime.data import load_dataset, model_inputs
+
+    graph = load_graph(path)
+    if node:
+        graph.set_params(graph.find(node).id, **params)
+    dataset = load_dataset(graph.dataset, base_dir=path.parent)
+    estimate = estimate_training_memory(graph)  # the data is loaded before the baseline
+    keras.utils.set_random_seed(graph.training["seed"])
+    baseline = rss_bytes()
+    sampler = PeakSampler()
+    sampler.start()
+    model = build_model(graph)
+    heads = compile_model(model, graph, dataset)
+    times: list[float] = []
+
+    class EpochTimer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            times.append(time.perf_counter() - self.start)
+
+    shapes = [tuple(int(d) for d in tensor.shape[1:]) for tensor in model.inputs]
+    model.fit(
+        model_inputs(dataset.x_train, shapes),
+        fit_targets(heads, dataset.y_train, dataset),
+        batch_size=graph.training["batch_size"],
+        epochs=epochs,
+        verbose=0,
+        callbacks=[EpochTimer()],
+    )
+    sampler.running = False
+    sampler.join()
+    return {
+        "measured_bytes": sampler.peak - baseline,
+        "model_estimate_bytes": estimate.total,
+        "epoch_seconds": statistics.median(times[1:]),
+        "train_samples": len(dataset.x_train),
+    }
+
+
+def measure(path: Path, node: str | None, params: dict, epochs: int) -> dict:
+    command = [sys.executable, __file__, "--child", str(path), "--epochs", str(epochs)]
+    if node:
+        command += ["--node", node, "--params", json.dumps(params)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise SystemExit(f"{path.name}: child failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def framework_bytes(epochs: int) -> int:
+    """The framework's own training memory: the measured delta of a model with ~no weights."""
+    tiny = ROOT / "examples" / "mlp_digits.yaml"
+    figures = measure(tiny, "dense_1", {"units": 1}, epochs)
+    return figures["measured_bytes"] - figures["model_estimate_bytes"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--graph", type=Path, nargs="*")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--node", help=argparse.SUPPRESS)
+    parser.add_argument("--params", default="{}", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, args.node, json.loads(args.params), args.epochs)))
+        return 0
+
+    from graph.cost import format_bytes
+    from graph.files import load_graph
+    from runtime.cost_estimate import calibrate, epoch_seconds, load_calibration
+
+    calibration = load_calibration() or calibrate()
+    print(
+        f"calibration: {calibration.macs_per_second / 1e9:.2f} GMAC/s training, "
+        f"{calibration.seconds_per_batch * 1e3:.2f} ms per step + "
+        f"{calibration.seconds_per_layer * 1e3:.2f} ms per layer ({calibration.machine})"
+    )
+    overhead = framework_bytes(args.epochs)
+    print(f"framework working memory (measured once, a 1-unit model): {format_bytes(overhead)}")
+    cases = [
+        (p.stem, p, None, {}) for p in (args.graph or sorted((ROOT / "examples").glob("*.yaml")))
+    ]
+    cases += [
+        (name, ROOT / "examples" / file, node, params) for name, file, node, params in VARIANTS
+    ]
+    print(
+        f"{'graph':<22}{'est. memory':>13}{'measured':>11}{'ratio':>7}"
+        f"{'est. s/epoch':>14}{'measured':>10}{'ratio':>7}"
+    )
+    memory_ratios, time_ratios = [], []
+    for name, path, node, params in cases:
+        figures = measure(path, node, params, args.epochs)
+        graph = load_graph(path)
+        if node:
+            graph.set_params(graph.find(node).id, **params)
+        estimate = figures["model_estimate_bytes"] + overhead
+        memory_ratio = estimate / max(figures["measured_bytes"], 1)
+        seconds = epoch_seconds(graph, figures["train_samples"], calibration)
+        time_ratio = seconds / figures["epoch_seconds"]
+        memory_ratios.append(memory_ratio)
+        time_ratios.append(time_ratio)
+        print(
+            f"{name:<22}{format_bytes(estimate):>13}{format_bytes(figures['measured_bytes']):>11}"
+            f"{memory_ratio:>7.2f}{seconds:>14.3f}{figures['epoch_seconds']:>10.3f}"
+            f"{time_ratio:>7.2f}"
+        )
+    for what, ratios in (("memory", memory_ratios), ("time/epoch", time_ratios)):
+        inside = sum(LOW <= r <= HIGH for r in ratios)
+        print(
+            f"{what}: estimate/measured median {statistics.median(ratios):.2f}, "
+            f"{inside}/{len(ratios)} within {LOW}-{HIGH} (target: all)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

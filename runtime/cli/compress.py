@@ -1,0 +1,102 @@
+"""Compress a trained model: quantized and pruned variants, each measured against the float model.
+
+`deepwire compress FILE [--weights model.keras] [--variants ...] [--sparsity 0.5] [-o DIR]`.
+
+Without --weights the graph is trained first. Each variant is scored on the
+test split like the float model (accuracy, or MSE for regression), with its
+file size and single-sample latency p50/p95; a '!' marks one that lost more
+than 1 accuracy point (1% more error). Writes the variants and
+DIR/compression.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from runtime.cli.common import EXIT_FILE, CommandError, fail, load_valid_graph, start_tensorflow
+
+VARIANTS = ("tflite_dynamic", "tflite_int8", "tflite_float16", "keras_int8", "pruned")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="graph file (.yaml)")
+    parser.add_argument("--weights", type=Path, help="the trained model (.keras); else train first")
+    parser.add_argument(
+        "--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS), help="what to make"
+    )
+    parser.add_argument(
+        "--sparsity", type=float, default=0.5, help="share of weights pruned, in (0, 1)"
+    )
+    parser.add_argument("--fine-tune-epochs", type=int, default=2, help="epochs while pruning")
+    parser.add_argument(
+        "--representative", type=Path, help="a .npy of samples calibrating tflite_int8"
+    )
+    parser.add_argument("-o", "--output", type=Path, metavar="DIR", help="folder to write to")
+
+
+def run(args: argparse.Namespace) -> int:
+    start_tensorflow()
+    try:
+        return _run(args)
+    except CommandError as error:
+        return fail(error)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from graph.atomic import write_text
+    from graph.files import graph_to_yaml
+    from runtime.cli.loop import drive
+    from runtime.events import Progress, RunFailed
+    from runtime.runs import RunRequest
+
+    if "pruned" in args.variants and not 0 < args.sparsity < 1:
+        raise CommandError(
+            f"--sparsity must lie strictly between 0 and 1. Received: {args.sparsity}", EXIT_FILE
+        )
+    if args.fine_tune_epochs < 1:
+        raise CommandError(
+            f"--fine-tune-epochs must be at least 1. Received: {args.fine_tune_epochs}", EXIT_FILE
+        )
+    graph = load_valid_graph(args.file)
+    output = args.output or Path(f"{args.file.stem}_compressed")
+    options = {
+        "output_dir": str(output),
+        "variants": list(args.variants),
+        "sparsity": args.sparsity,
+        "fine_tune_epochs": args.fine_tune_epochs,
+    }
+    if args.weights:
+        options["model_path"] = str(args.weights)
+    if args.representative:
+        options["representative_path"] = str(args.representative)
+    request = RunRequest("compress", graph_to_yaml(graph), args.file.resolve().parent, options)
+
+    def show(event: object) -> None:
+        if isinstance(event, Progress) and event.text:
+            print(event.text, file=sys.stderr)
+
+    result = drive(request, on_event=show)
+    if isinstance(result, RunFailed):
+        raise CommandError(result.message)
+    report = _report(result.result)
+    print(report)
+    path = output / "compression.json"
+    try:
+        write_text(path, json.dumps(result.result, indent=2) + "\n")
+    except OSError as error:
+        raise CommandError(f"{path}: cannot write ({error.strerror})", EXIT_FILE) from None
+    print(f"saved the variants and {path}", file=sys.stderr)
+    return 0
+
+
+def _report(data: dict) -> str:
+    from runtime.compression import CompressionReport, VariantResult
+
+    fields = VariantResult.__dataclass_fields__
+    results = [
+        VariantResult(**{k: v for k, v in row.items() if k in fields}) for row in data["variants"]
+    ]
+    return CompressionReport(results, dict(data["failures"])).table()

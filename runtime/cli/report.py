@@ -1,0 +1,101 @@
+"""Write a deployment report: one self-contained HTML page that answers "can this ship?".
+
+`deepwire report FILE [--weights model.keras] -o report.html [--formats ...]
+[--compression compression.json] [--privacy privacy.json] [--no-quantize]`.
+
+The page shows the graph, the data and its splits, the training settings and
+seed, test metrics per class, the confusion matrix, the cost figures, every
+exported format (size, latency, max difference from Keras), the quantized
+variants and a privacy section (DP epsilon and membership-inference AUC when
+--privacy gives them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from runtime.cli.common import EXIT_FILE, CommandError, fail, load_valid_graph, start_tensorflow
+
+FORMATS = ("keras", "saved_model", "tflite", "onnx")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="graph file (.yaml)")
+    parser.add_argument("--weights", type=Path, help="the trained model (.keras); else train first")
+    parser.add_argument(
+        "-o", "--output", type=Path, metavar="HTML", help="page to write (default FILE_report.html)"
+    )
+    parser.add_argument(
+        "--formats",
+        nargs="+",
+        choices=FORMATS,
+        default=["keras", "tflite", "onnx"],
+        help="export formats to measure",
+    )
+    parser.add_argument(
+        "--compression", type=Path, help="compression.json from `deepwire compress`"
+    )
+    parser.add_argument(
+        "--privacy",
+        type=Path,
+        help="JSON with dp_used, epsilon, delta, membership_auc, notes (all optional)",
+    )
+    parser.add_argument(
+        "--no-quantize", action="store_true", help="skip measuring quantized variants"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    start_tensorflow()
+    try:
+        return _run(args)
+    except CommandError as error:
+        return fail(error)
+
+
+def _json_file(path: Path, what: str):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise CommandError(f"{path}: cannot read {what} ({error.strerror})", EXIT_FILE) from None
+    except ValueError as error:
+        raise CommandError(f"{path}: {what} is not valid JSON ({error})", EXIT_FILE) from None
+
+
+def _run(args: argparse.Namespace) -> int:
+    from graph.files import graph_to_yaml
+    from runtime.cli.loop import drive
+    from runtime.events import Progress, RunFailed
+    from runtime.runs import RunRequest
+
+    options: dict = {"formats": list(args.formats), "quantize": not args.no_quantize}
+    if args.compression:
+        compression = _json_file(args.compression, "the compression results")
+        if not isinstance(compression, dict) or not isinstance(compression.get("variants"), list):
+            raise CommandError(
+                f"{args.compression}: not compression results (expected an object with "
+                "'variants', as `deepwire compress` writes)",
+                EXIT_FILE,
+            )
+        options["compression"] = compression
+    if args.privacy:
+        options["privacy"] = _json_file(args.privacy, "the privacy figures")
+    graph = load_valid_graph(args.file)
+    output = args.output or Path(f"{args.file.stem}_report.html")
+    options["output_path"] = str(output)
+    if args.weights:
+        options["model_path"] = str(args.weights)
+    request = RunRequest("report", graph_to_yaml(graph), args.file.resolve().parent, options)
+
+    def show(event: object) -> None:
+        if isinstance(event, Progress) and event.text:
+            print(event.text, file=sys.stderr)
+
+    result = drive(request, on_event=show)
+    if isinstance(result, RunFailed):
+        raise CommandError(result.message)
+    print(f"wrote {result.result['path']}")
+    return 0

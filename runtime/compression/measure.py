@@ -1,0 +1,162 @@
+"""What every compressed variant is compared on: the test metric, size and latency.
+
+A variant is any callable from model inputs to outputs (a Keras model, a
+TFLite interpreter); it is scored on the test split exactly like the float
+model (runtime.evaluation), so the change in the metric is the cost of
+compression.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from graph.atomic import write_with
+from runtime.data import Dataset, model_inputs
+from runtime.deploy import Runner, latency
+from runtime.evaluation import evaluate_outputs
+
+# A variant's metric is flagged when it loses more than this: 1 accuracy
+# point, or 1% of the float model's error for regression.
+ACCURACY_TOLERANCE = 0.01
+ERROR_TOLERANCE = 0.01
+BATCH = 256
+
+
+class CompressionError(ValueError):
+    """Compression that cannot be done as asked; the message says what and where."""
+
+
+@dataclass(frozen=True)
+class VariantResult:
+    """One model variant measured against the float model.
+
+    Attributes:
+        name: The variant's key: "float", "tflite_dynamic", "pruned", ...
+        title: What it is, for a table.
+        metric_name: "accuracy" (classification) or "mse" (regression).
+        metric: The metric on the test split.
+        metric_change: metric minus the float model's (positive accuracy is
+            better; positive mse is worse).
+        size_bytes: Size of the file a deployment would ship.
+        p50_ms: Median single-sample latency in milliseconds.
+        p95_ms: 95th percentile single-sample latency in milliseconds.
+        path: The file written.
+        note: Extra facts (sparsity reached, what was quantized).
+    """
+
+    name: str
+    title: str
+    metric_name: str
+    metric: float
+    metric_change: float
+    size_bytes: int
+    p50_ms: float
+    p95_ms: float
+    path: str
+    note: str = ""
+
+    @property
+    def worse_than_tolerance(self) -> bool:
+        """Whether compression cost more than 1 accuracy point (or 1% more error)."""
+        if self.metric_name == "accuracy":
+            return self.metric_change < -ACCURACY_TOLERANCE
+        base = self.metric - self.metric_change
+        return self.metric_change > ERROR_TOLERANCE * max(abs(base), 1e-12)
+
+    def change_text(self) -> str:
+        if self.name == "float":
+            return "-"
+        if self.metric_name == "accuracy":
+            return f"{100 * self.metric_change:+.2f} pt"
+        return f"{self.metric_change:+.4g}"
+
+
+def save_keras(model: keras.Model, path: Path) -> None:
+    """Saves `model` to `path` atomically, without optimizer state (a deployment needs none).
+
+    Keras wants a .keras suffix on the temporary file too.
+    """
+    if getattr(model, "optimizer", None) is not None:
+        weights = model.get_weights()
+        model = keras.models.clone_model(model)
+        model.set_weights(weights)
+
+    def writer(temporary: Path) -> None:
+        keras_path = temporary.with_suffix(".keras")
+        try:
+            model.save(keras_path)
+            keras_path.replace(temporary)
+        finally:
+            keras_path.unlink(missing_ok=True)
+
+    write_with(path, writer)
+
+
+def headline(dataset: Dataset) -> str:
+    return "accuracy" if dataset.task == "classification" else "mse"
+
+
+def input_list(model: keras.Model, x: np.ndarray) -> list[np.ndarray]:
+    """`x` split into one float32 array per model input, as the trainer feeds it."""
+    shapes = [tuple(int(d) for d in tensor.shape[1:]) for tensor in model.inputs]
+    fed = model_inputs(x, shapes)
+    arrays = fed if isinstance(fed, list) else [fed]
+    return [np.asarray(a, dtype="float32") for a in arrays]
+
+
+def keras_runner(model: keras.Model) -> Runner:
+    def run(inputs: list[np.ndarray]) -> list[np.ndarray]:
+        outputs = model(inputs[0] if len(inputs) == 1 else inputs, training=False)
+        if isinstance(outputs, dict):
+            outputs = list(outputs.values())
+        if not isinstance(outputs, (list, tuple)):
+            outputs = [outputs]
+        return [np.asarray(o) for o in outputs]
+
+    return run
+
+
+def test_metric(run: Runner, model: keras.Model, dataset: Dataset) -> float:
+    """The headline metric of `run` on the test split (its first output)."""
+    inputs = input_list(model, dataset.x_test)
+    parts = []
+    for start in range(0, len(inputs[0]), BATCH):
+        parts.append(np.asarray(run([a[start : start + BATCH] for a in inputs])[0]))
+    outputs = np.concatenate(parts)
+    return float(evaluate_outputs(outputs, dataset).metrics[headline(dataset)])
+
+
+def measure_variant(
+    name: str,
+    title: str,
+    run: Runner,
+    model: keras.Model,
+    dataset: Dataset,
+    baseline: float | None,
+    size_bytes: int,
+    path: str,
+    note: str = "",
+) -> VariantResult:
+    """Scores and times one variant.
+
+    Args:
+        name: The variant's key.
+        title: What it is, for a table.
+        run: Calls the variant on a list of input arrays.
+        model: The float Keras model (for its input shapes).
+        dataset: The dataset with the test split.
+        baseline: The float model's metric; None when this is the float model.
+        size_bytes: Size of the variant's file.
+        path: The variant's file.
+        note: Extra facts for the table.
+    """
+    metric = test_metric(run, model, dataset)
+    p50, p95 = latency(run, [a[:1] for a in input_list(model, dataset.x_test[:1])])
+    change = 0.0 if baseline is None else metric - baseline
+    return VariantResult(
+        name, title, headline(dataset), metric, change, size_bytes, p50, p95, path, note
+    )

@@ -1,0 +1,68 @@
+"""The Deploy panel: one click compresses (a real run), one writes the report."""
+
+from __future__ import annotations
+
+from graph.model import RemoveEdge
+from gui.document import EditorSession
+from gui.panels.deploy_panel import VARIANTS, DeployPanel
+from tests.gui.panel_helpers import example
+
+
+def make_panel(qtbot, tmp_path) -> DeployPanel:
+    session = EditorSession()
+    session.replace_graph(example(epochs=1))
+    panel = DeployPanel(session, output_dir=tmp_path / "compressed")
+    qtbot.addWidget(panel)
+    return panel
+
+
+def test_one_click_compresses_and_the_report_reuses_the_table(qtbot, tmp_path):
+    panel = make_panel(qtbot, tmp_path)
+    assert panel.table.rowCount() == len(VARIANTS) + 1
+    panel.run_buttons["tflite_float16"].click()
+    assert panel.is_running and not panel.all_button.isEnabled()
+    qtbot.waitUntil(lambda: not panel.is_running, timeout=300_000)
+    assert panel.error_label.isHidden(), panel.error_label.text()
+    row = panel._row_of["tflite_float16"]
+    assert panel.table.item(row, 2).text().startswith("accuracy ")
+    assert panel.table.item(row, 3).text().endswith(" pt")
+    assert panel.table.item(0, 2).text().startswith("accuracy ")
+    assert (tmp_path / "compressed" / "model_tflite_float16.tflite").is_file()
+    assert panel.run_buttons["pruned"].isEnabled()
+
+    report = tmp_path / "report.html"
+    assert panel.write_report(report)
+    qtbot.waitUntil(lambda: not panel.is_running, timeout=300_000)
+    assert panel.error_label.isHidden(), panel.error_label.text()
+    assert "TFLite float16" in report.read_text()
+    assert str(report) in panel.status.text()
+
+
+def test_a_lossy_variant_is_highlighted_and_a_failure_named(qtbot, tmp_path):
+    panel = make_panel(qtbot, tmp_path)
+    row = {
+        "name": "pruned",
+        "title": "Magnitude pruning",
+        "metric_name": "accuracy",
+        "metric": 0.5,
+        "metric_change": -0.3,
+        "size_bytes": 1000,
+        "p50_ms": 1.0,
+        "p95_ms": 2.0,
+        "note": "",
+        "worse_than_tolerance": True,
+    }
+    failure = {"tflite_int8": "tflite_int8: TFLite cannot convert layer lstm_1 (LSTM)"}
+    panel.show_compression({"variants": [row], "failures": failure})
+    cell = panel.table.item(panel._row_of["pruned"], 3)
+    assert cell.text() == "-30.00 pt" and cell.background().color().name() == "#fce8e6"
+    assert "lstm_1 (LSTM)" in panel.table.item(panel._row_of["tflite_int8"], 7).text()
+
+
+def test_an_invalid_graph_is_refused_with_its_problem(qtbot, tmp_path):
+    panel = make_panel(qtbot, tmp_path)
+    graph = panel.session.graph
+    graph.apply(RemoveEdge(graph.in_edges(graph.find("dense_2").id)[0]))
+    panel.session.flush()
+    assert not panel.compress(["tflite_dynamic"])
+    assert "The graph does not build yet" in panel.error_label.text()
