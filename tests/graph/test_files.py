@@ -14,6 +14,7 @@ from graph import files
 from graph.files import GraphFileError, graph_from_yaml, graph_to_yaml, load_graph, save_graph
 from graph.generators import branched_graph, chain_graph
 from graph.model import Edge
+from graph.settings import SECTIONS
 from graph.validation import is_valid, validate
 from tests.graph.graph_state import snapshot
 from tests.graph.strategies import graphs
@@ -157,6 +158,9 @@ def test_an_invalid_graph_still_loads():
     ]
 
 
+# Every registered settings section is a known top-level key, in registration order.
+TOP_LEVEL = ", ".join(("format", "version", "name", "description", "nodes", "edges", *SECTIONS))
+
 # Each case: (text in BASE, replacement, the whole error message).
 BAD_FILES = [
     (
@@ -208,14 +212,12 @@ BAD_FILES = [
     (
         "name: Test",
         "nane: Test",
-        "t.yaml:3:1: unknown top-level key 'nane'; expected one of "
-        "format, version, name, description, nodes, edges, training, dataset",
+        f"t.yaml:3:1: unknown top-level key 'nane'; expected one of {TOP_LEVEL}",
     ),
     (
         "nodes:",
         "nodez:",
-        "t.yaml:4:1: unknown top-level key 'nodez'; expected one of "
-        "format, version, name, description, nodes, edges, training, dataset",
+        f"t.yaml:4:1: unknown top-level key 'nodez'; expected one of {TOP_LEVEL}",
     ),
     ("name: Test", "name: [a]", "t.yaml:3:7: name must be a string. Received: ['a']"),
     (
@@ -282,8 +284,7 @@ BAD_FILES = [
     (
         "nodes:\n",
         "nodes: 3\nedges_old:\n",
-        "t.yaml:5:1: unknown top-level key 'edges_old'; "
-        "expected one of format, version, name, description, nodes, edges, training, dataset",
+        f"t.yaml:5:1: unknown top-level key 'edges_old'; expected one of {TOP_LEVEL}",
     ),
 ]
 
