@@ -136,6 +136,17 @@ def check_fit(graph: NetworkGraph, sequence: TaskSequence) -> None:
         )
 
 
+def check_learner(graph: NetworkGraph, sequence: TaskSequence, settings: dict) -> None:
+    """Raises ContinualError unless `graph` can learn `sequence` with `settings` (checked)."""
+    check_fit(graph, sequence)
+    samples = sequence.training_samples()
+    if settings["strategy"] == "replay" and settings["buffer_size"] > samples:
+        raise ContinualError(
+            f"buffer_size is {settings['buffer_size']} but the whole sequence has "
+            f"{samples} training samples: choose a buffer_size of at most {samples}"
+        )
+
+
 def _as_dataset(sequence: TaskSequence) -> Dataset:
     tasks = sequence.tasks
     return Dataset(
@@ -175,17 +186,11 @@ class ContinualLearner:
         strategy: str | None = None,
     ) -> None:
         settings = continual_settings({**settings, **({"strategy": strategy} if strategy else {})})
-        check_fit(graph, sequence)
+        check_learner(graph, sequence, settings)
         self.settings = settings
         self.strategy = settings["strategy"]
         self.sequence = sequence
         self.graph = graph
-        samples = sequence.training_samples()
-        if self.strategy == "replay" and settings["buffer_size"] > samples:
-            raise ContinualError(
-                f"buffer_size is {settings['buffer_size']} but the whole sequence has "
-                f"{samples} training samples: choose a buffer_size of at most {samples}"
-            )
         seed = settings["seed"]
         keras.utils.set_random_seed(seed)
         try:

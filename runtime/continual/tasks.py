@@ -36,7 +36,7 @@ from graph.settings import (
 from runtime import preprocessing
 from runtime.continual.errors import ContinualError
 from runtime.data import DataError, load_dataset
-from runtime.datasets import RawData
+from runtime.datasets import RawData, load_builtin
 from runtime.user_data import load_csv, load_image_folder, load_numpy
 
 
@@ -253,25 +253,50 @@ def split_by_files(dataset_settings: dict, files: list[str], base_dir: Path | No
         raise ContinualError(
             f"split by files needs at least 2 data files in continual.files. Received: {files}"
         )
-    loaded: list[tuple[str, RawData]] = []
-    for text in files:
-        path = dataset_path(text, base_dir)
-        raw = _load_file(path, dataset_settings)
+    paths = [dataset_path(text, base_dir) for text in files]
+    loaded = [(path.name, load_file(path, dataset_settings)) for path in paths]
+    return sequence_from_raw(loaded, dataset_settings, "files")
+
+
+def sequence_from_raw(
+    parts: list[tuple[str, RawData]],
+    dataset_settings: dict,
+    source: str,
+) -> TaskSequence:
+    """One task per (name, raw data), in order; classes matched by name.
+
+    Class ids follow the first part's classes, then each new name as it
+    appears, so the first data keeps the ids a model trained on it learned.
+    """
+    for name, raw in parts:
         if raw.task != "classification":
-            raise ContinualError(f"{path.name}: continual learning needs class labels, not values")
-        if loaded:
-            _check_same_features(loaded[0], (path.name, raw))
-        loaded.append((path.name, raw))
-    class_names = tuple(sorted({name for _, raw in loaded for name in raw.class_names}))
+            raise ContinualError(f"{name}: continual learning needs class labels, not values")
+        if raw is not parts[0][1]:
+            _check_same_features(parts[0], (name, raw))
+    class_names = list(parts[0][1].class_names)
+    for _, raw in parts[1:]:
+        class_names += [n for n in raw.class_names if n not in class_names]
     lookup = {name: index for index, name in enumerate(class_names)}
-    parts = []
-    for name, raw in loaded:
+    labelled = []
+    for name, raw in parts:
         ids = np.array([lookup[n] for n in raw.class_names], dtype="int64")
-        parts.append((name, raw.x, ids[raw.y]))
-    return _split_parts(parts, class_names, dataset_settings, "files")
+        labelled.append((name, raw.x, ids[raw.y]))
+    return _split_parts(labelled, tuple(class_names), dataset_settings, source)
 
 
-def _load_file(path: Path, settings: dict) -> RawData:
+def raw_data(dataset_settings: dict, base_dir: Path | None) -> tuple[str, RawData]:
+    """The unsplit, unscaled data the dataset settings name, with its name."""
+    if dataset_settings["source"] == "builtin":
+        return dataset_settings["name"], load_builtin(dataset_settings)
+    if not dataset_settings["path"]:
+        raise ContinualError(
+            f"dataset: source {dataset_settings['source']!r} needs a path. Received: ''"
+        )
+    path = dataset_path(dataset_settings["path"], base_dir)
+    return path.name, load_file(path, dataset_settings)
+
+
+def load_file(path: Path, settings: dict) -> RawData:
     if path.is_dir():
         return load_image_folder(path, settings)
     if path.suffix.lower() in (".npz", ".npy"):
