@@ -11,7 +11,7 @@ naive against the target (<= 1.3) for three clocks:
 
 - wall: the whole sequence, wall time;
 - cpu: the whole sequence, this process's CPU time (steadier on a shared machine);
-- steady: the CPU-independent training time of tasks 2 to 5 (the learner's
+- steady: the wall time of tasks 2 to 5 alone (the learner's
   per-task seconds: training plus the strategy's work after the task, such as
   the Fisher estimate). The whole-sequence clocks also hold TensorFlow's
   one-time tracing of each strategy's functions, which a sequence this small
