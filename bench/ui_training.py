@@ -117,7 +117,7 @@ def app_fit(window, panels, probe: StallProbe | None) -> float:
     if not panels.training.train():
         raise SystemExit(f"Cannot train: {panels.training.result_label.text()}")
     if probe is not None:
-        panels.training.job.worker.batches_ended.connect(probe.mark_batches)
+        panels.training.job.batches_ended.connect(probe.mark_batches)
     loop.exec()
     elapsed = time.perf_counter() - start
     if probe is not None:

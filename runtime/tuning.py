@@ -196,6 +196,7 @@ class Tuner:
         self.epochs = epochs
         self.study: optuna.Study | None = None
         self._stop = threading.Event()
+        self._paused = False
         self._trainer: Trainer | None = None
         self._params: dict[int, dict] = {}
         self._messages: dict[int, str] = {}
@@ -205,6 +206,17 @@ class Tuner:
         self._stop.set()
         if self._trainer is not None:
             self._trainer.stop()
+
+    def pause(self) -> None:
+        """Holds the running trial (and the next ones) after the current batch."""
+        self._paused = True
+        if self._trainer is not None:
+            self._trainer.pause()
+
+    def resume(self) -> None:
+        self._paused = False
+        if self._trainer is not None:
+            self._trainer.resume()
 
     def _emit(self, event: object) -> None:
         if self.on_event is not None:
@@ -227,6 +239,8 @@ class Tuner:
         )
         if self._stop.is_set():
             self._trainer.stop()
+        elif self._paused:
+            self._trainer.pause()
         result = self._trainer.run()
         if isinstance(result, TrainingFailed):
             self._messages[trial.number] = result.message

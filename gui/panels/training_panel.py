@@ -33,7 +33,7 @@ from graph.validation import ERROR
 from gui.document import EditorSession
 from gui.panels.runs import RunHistory, TrainingRun
 from gui.panels.settings_form import SettingsForm
-from gui.panels.training_worker import TrainingJob, TrainingOutcome
+from gui.panels.training_worker import TrainingJob
 from gui.theme import ERROR_COLOR
 
 # Rows shown only when the setting they refine is in use.
@@ -223,10 +223,9 @@ class TrainingPanel(QWidget):
         # worker's signals reach this panel only once control is back in the
         # event loop.
         self.job = TrainingJob(graph, base_dir, parent=self)
-        worker = self.job.worker
-        worker.batches_ended.connect(self._on_batches)
-        worker.epoch_ended.connect(self._on_epoch)
-        worker.finished.connect(self._on_finished)
+        self.job.batches_ended.connect(self._on_batches)
+        self.job.epoch_ended.connect(self._on_epoch)
+        self.job.finished.connect(self._on_finished)
         self.job.start()
         self._started_at = time.monotonic()
         self.run = self.runs.start(graph)
@@ -250,12 +249,12 @@ class TrainingPanel(QWidget):
             return
         self._paused = not self._paused
         if self._paused:
-            self.job.worker.pause()
+            self.job.pause()
             self.pause_button.setText("Resume")
             self.pause_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
             self.progress_label.setText(self.progress_label.text() + " · paused")
         else:
-            self.job.worker.resume()
+            self.job.resume()
             self.pause_button.setText("Pause")
             self.pause_button.setIcon(
                 self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPause)
@@ -264,14 +263,8 @@ class TrainingPanel(QWidget):
     def stop(self) -> None:
         """Ends the run after the current batch; the model keeps what it learned."""
         if self.job is not None:
-            self.job.worker.stop()
+            self.job.stop()
             self.progress_label.setText("Stopping…")
-
-    def shutdown(self) -> None:
-        """Stops a running job and waits for its thread (window closing)."""
-        if self.job is not None:
-            self.job.worker.stop()
-            self.job.wait()
 
     # Worker signals ------------------------------------------------------------------
 
@@ -305,9 +298,10 @@ class TrainingPanel(QWidget):
         self.charts.add_epoch(event)
         self._last_epoch_logs = dict(event.logs)
 
-    def _on_finished(self, outcome: TrainingOutcome) -> None:
+    def _on_finished(self, outcome) -> None:
+        """Draws how the run ended (a runtime.runs.kinds.train.TrainingOutcome)."""
         run, job, self.job = self.run, self.job, None
-        job.worker.deleteLater()  # its job only has plain Python left to run
+        job.deleteLater()  # its run only has plain Python left to do
         self._set_running(False)
         self._paused = False
         self.charts.end_run()

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 
 from graph.model import SetParams, SetSettings
 from gui.panels.charts import MetricCurves
-from gui.panels.training_worker import FLUSH_SECONDS
+from gui.run_adapter import FLUSH_SECONDS
 from runtime.training_process import shared_training_process
 from tests.gui.panel_helpers import TRAIN_TIMEOUT_MS, example, train
 
