@@ -11,7 +11,8 @@ continues training a trained model (saved by `deepwire train`) on new data,
 replaying old samples unless `--no-rehearsal`, and prints accuracy on the old
 and new data before and after.
 
-Ctrl-C stops at the next task boundary and prints what was learned so far.
+Ctrl-C once stops at the next task boundary and prints what was learned so
+far; twice exits at once (runtime.cli.loop).
 """
 
 from __future__ import annotations
@@ -20,12 +21,17 @@ import argparse
 import json
 import math
 import sys
-import threading
 from pathlib import Path
 
 from graph.settings import CONTINUAL_PARAMS, CONTINUAL_STRATEGIES, STRATEGY_EXPLANATIONS
-from runtime.cli.common import EXIT_FILE, CommandError, fail, start_tensorflow
-from runtime.events import LogLine, Progress, RoundEnd, RunFailed
+from runtime.cli.common import (
+    EXIT_FILE,
+    CommandError,
+    fail,
+    load_valid_graph,
+    start_tensorflow,
+)
+from runtime.events import Progress, RoundEnd, RunFailed
 
 # The continual settings that have a command-line option, as --name-with-dashes.
 _SETTING_OPTIONS = (
@@ -82,7 +88,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         request = _request(args)
         start_tensorflow()
-        outcome = _execute(request, args.quiet)
+        from runtime.cli.loop import drive
+
+        outcome = drive(request, _show, args.quiet)
         if isinstance(outcome, RunFailed):
             raise CommandError(outcome.message)
         result = outcome.result
@@ -100,13 +108,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _request(args: argparse.Namespace):
-    from graph.files import GraphFileError, graph_to_yaml, load_graph
+    from graph.files import graph_to_yaml
     from runtime.runs import RunRequest
 
-    try:
-        graph = load_graph(args.file)
-    except GraphFileError as error:
-        raise CommandError(str(error), EXIT_FILE) from None
+    graph = load_valid_graph(args.file)
     overrides = {
         name: getattr(args, name) for name in _SETTING_OPTIONS if getattr(args, name) is not None
     }
@@ -136,31 +141,8 @@ def _new_data(args: argparse.Namespace) -> dict:
     return {"source": source, "path": str(path.resolve())}
 
 
-def _execute(request, quiet: bool):
-    """Runs the request on a worker thread; Ctrl-C stops at the next task boundary."""
-    from runtime.runs import RunContext
-    from runtime.runs.local import execute_run
-
-    context = RunContext(lambda event: None if quiet else _show(event))
-    outcome = {}
-    worker = threading.Thread(
-        target=lambda: outcome.setdefault("done", execute_run(request, context)), daemon=True
-    )
-    worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(0.2)
-    except KeyboardInterrupt:
-        print("\ninterrupted: stopping at the next task boundary", file=sys.stderr)
-        context.stop()
-        worker.join()
-    return outcome["done"]
-
-
 def _show(event: object) -> None:
-    if isinstance(event, LogLine):
-        print(event.text, file=sys.stderr)
-    elif isinstance(event, RoundEnd) and "strategy" in event.details:
+    if isinstance(event, RoundEnd) and "strategy" in event.details:
         row = " ".join(f"{value:.3f}" for value in event.details["row"])
         print(
             f"  task {event.round}/{event.rounds} ({event.details['task']}): accuracies {row}",
