@@ -137,6 +137,23 @@ STRATEGY_EXPLANATIONS = {
     "lwf": "Asks the network to keep giving the old answers on new data while it learns.",
 }
 
+# The summary metrics of continual learning (runtime.continual.metrics computes them):
+# key -> (title, one line for learners).
+CONTINUAL_METRICS = {
+    "average_accuracy": (
+        "Average accuracy",
+        "Accuracy over every task seen so far, measured after the last one.",
+    ),
+    "backward_transfer": (
+        "Backward transfer",
+        "How learning later tasks changed accuracy on earlier ones; negative means forgetting.",
+    ),
+    "forward_transfer": (
+        "Forward transfer",
+        "How much earlier tasks helped a task before the network trained on it.",
+    ),
+}
+
 CONTINUAL_PARAMS: tuple[Param, ...] = (
     Param(
         "split",

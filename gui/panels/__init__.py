@@ -26,6 +26,7 @@ class Panels:
     training: object
     evaluation: object
     tuning: object
+    continual: object
     faults: object
     docks: dict[str, QDockWidget]
 
@@ -44,6 +45,7 @@ def install_panels(window) -> Panels:
         window: The gui.main_window.MainWindow.
     """
     from gui.panels.background import stop_all_jobs
+    from gui.panels.continual_panel import ContinualPanel
     from gui.panels.data_panel import DataPanel
     from gui.panels.evaluation_panel import EvaluationPanel
     from gui.panels.faults import FaultMarker
@@ -59,6 +61,7 @@ def install_panels(window) -> Panels:
     training = TrainingPanel(session, runs, autosave=window.autosaver.autosave)
     evaluation = EvaluationPanel(runs)
     tuning = TuningPanel(session)
+    continual = ContinualPanel(session, runs)
     training.node_at_fault.connect(faults.mark)
     bottom = Qt.DockWidgetArea.BottomDockWidgetArea
     docks = {
@@ -66,8 +69,9 @@ def install_panels(window) -> Panels:
         "training": window.add_panel(training, "Training", bottom),
         "evaluation": window.add_panel(evaluation, "Evaluation", bottom),
         "tuning": window.add_panel(tuning, "Tuning", bottom),
+        "continual": window.add_panel(continual, "Continual", bottom),
     }
-    panels = Panels(runs, data, training, evaluation, tuning, faults, docks)
+    panels = Panels(runs, data, training, evaluation, tuning, continual, faults, docks)
     window.resizeDocks([docks["training"]], [TRAINING_DOCK_HEIGHT], Qt.Orientation.Vertical)
 
     def show(name: str) -> None:
@@ -103,6 +107,7 @@ def _add_run_menu(window, panels: Panels, show) -> None:
         (None, None, None),
         ("&Evaluate", None, lambda: (show("evaluation"), panels.evaluation.evaluate_latest())),
         ("T&une Hyperparameters…", None, lambda: show("tuning")),
+        ("&Continual Learning…", None, lambda: show("continual")),
         (None, None, None),
         ("E&xport Model…", "Ctrl+Shift+E", lambda: panels.open_export_dialog(window)),
     )

@@ -1,4 +1,4 @@
-"""A form over one settings section of the graph (training or dataset), edited undoably.
+"""A form over one settings section of the graph (any of graph.settings.SECTIONS), edited undoably.
 
 Editors come from the section's Param tuple (graph/settings.py) through the
 inspector's editor factory; each edit is a SetSettings command on the
@@ -71,7 +71,7 @@ class SettingsForm(QWidget):
 
     @property
     def values(self) -> dict:
-        return getattr(self.session.graph, self.section)
+        return self.session.graph.settings[self.section]
 
     def apply(self, name: str, value: object) -> str | None:
         """Sets one setting through the undo stack; returns why it was refused, if it was."""

@@ -63,7 +63,7 @@ def learn_sequence(
     base_dir: Path | None,
     strategies: list[str] | None = None,
     overrides: dict | None = None,
-    on_start: Callable[[str, int], None] | None = None,
+    on_start: Callable[[str, list[str]], None] | None = None,
     on_task: Callable[[str, TaskReport], None] | None = None,
     on_epoch: Callable[[str, int, int, float], None] | None = None,
     checkpoint: Callable[[], None] | None = None,
@@ -76,7 +76,7 @@ def learn_sequence(
         base_dir: The folder relative data paths start from.
         strategies: Strategies to compare; the settings' strategy when None.
         overrides: Continual settings that replace the graph's for this run.
-        on_start: Called with (strategy, number of tasks) as each strategy starts.
+        on_start: Called with (strategy, task names) as each strategy starts.
         on_task: Called with (strategy, report) after each task.
         on_epoch: Called with (strategy, task index, epoch, loss) after each epoch.
         checkpoint: Called before each task; may wait (pause) or raise `stop_error` (stop).
@@ -95,7 +95,7 @@ def learn_sequence(
     stops = (stop_error,) if stop_error is not None else ()
     for name in names:
         if on_start is not None:
-            on_start(name, len(sequence.tasks))
+            on_start(name, sequence.names)
         learner = ContinualLearner(graph, sequence, settings, name)
         try:
             run.results[name] = learner.run(

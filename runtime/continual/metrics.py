@@ -17,19 +17,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-# One line per metric, for learners (the panel and the CLI show them).
-METRIC_EXPLANATIONS = {
-    "average_accuracy": "Accuracy over every task seen so far, measured after the last one.",
-    "backward_transfer": "How learning later tasks changed accuracy on earlier ones; "
-    "negative means forgetting.",
-    "forward_transfer": "How much earlier tasks helped a task before the network trained on it.",
-}
+from graph.settings import CONTINUAL_METRICS
 
-METRIC_TITLES = {
-    "average_accuracy": "Average accuracy",
-    "backward_transfer": "Backward transfer",
-    "forward_transfer": "Forward transfer",
-}
+# Titles and one line per metric for learners, declared with the settings.
+METRIC_TITLES = {key: title for key, (title, _line) in CONTINUAL_METRICS.items()}
+METRIC_EXPLANATIONS = {key: line for key, (_title, line) in CONTINUAL_METRICS.items()}
 
 
 def summary_metrics(

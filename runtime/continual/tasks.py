@@ -315,7 +315,10 @@ def _check_same_features(first: tuple[str, RawData], other: tuple[str, RawData])
             f"{name}: samples of shape {b.x.shape[1:]} do not match {first_name}'s "
             f"{a.x.shape[1:]}; every file of the sequence needs the same features"
         )
-    if a.feature_names != b.feature_names:
+    # NumPy files name their features f0, f1, ...: only named columns can be compared.
+    if a.feature_names != b.feature_names and not (
+        _unnamed(a.feature_names) or _unnamed(b.feature_names)
+    ):
         missing = [f for f in a.feature_names if f not in b.feature_names]
         extra = [f for f in b.feature_names if f not in a.feature_names]
         detail = "; ".join(
@@ -331,6 +334,10 @@ def _check_same_features(first: tuple[str, RawData], other: tuple[str, RawData])
             f"({detail or 'same names in another order'}); every file of the sequence "
             "needs the same columns"
         )
+
+
+def _unnamed(names: tuple[str, ...]) -> bool:
+    return names == tuple(f"f{i}" for i in range(len(names)))
 
 
 def _split_parts(

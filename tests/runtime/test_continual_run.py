@@ -186,3 +186,33 @@ def test_continue_training_with_weights_of_another_graph_fails_cleanly(old_and_n
     outcome = run_inline(RunRequest("continual", graph_to_yaml(graph), folder, options))
     assert isinstance(outcome, RunFailed)
     assert "weights do not fit the graph" in outcome.message
+
+
+def test_pause_holds_the_run_at_a_task_boundary_until_resumed():
+    import threading
+    import time
+
+    graph = split_digits_graph(**ONE_EPOCH)
+    request = RunRequest("continual", graph_to_yaml(graph), None, {"strategies": ["naive"]})
+    rounds: list[tuple[int, float]] = []
+    resumed_at: list[float] = []
+    context = None
+
+    def resume_later():
+        time.sleep(1.0)
+        resumed_at.append(time.monotonic())
+        context.resume()
+
+    def on_event(event):
+        if isinstance(event, RoundEnd):
+            rounds.append((event.round, time.monotonic()))
+            if event.round == 2:
+                context.pause()
+                threading.Thread(target=resume_later, daemon=True).start()
+
+    context = RunContext(on_event)
+    outcome = execute_run(request, context)
+    assert isinstance(outcome, RunFinished) and not outcome.result.stopped
+    assert [r for r, _ in rounds] == [1, 2, 3, 4, 5]
+    third = dict(rounds)[3]
+    assert third > resumed_at[0]  # task 3 waited for the resume

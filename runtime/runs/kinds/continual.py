@@ -12,10 +12,10 @@ Options (all optional):
 
 Events: `RoundEnd` after each task (round = task, from 1; logs = the summary
 metrics so far and the task's loss; details = strategy, task name, the
-accuracy-matrix row, the matrix so far, the initial accuracies and task
-names), `Progress` after each epoch and `LogLine` as each strategy starts.
-Stop and pause take effect at task boundaries. The result is a
-runtime.continual.comparison.SequenceRun (or a ContinueResult).
+accuracy-matrix row, the matrix so far and the task names), `Progress` after
+each epoch and `LogLine` as each strategy starts. Stop and pause take effect
+at task boundaries. The result is a runtime.continual.comparison.SequenceRun
+(or a ContinueResult).
 """
 
 from __future__ import annotations
@@ -54,17 +54,18 @@ class ContinualRun(RunKind):
         names = strategies_to_run(options.get("strategies"), settings)
         epochs = settings["epochs_per_task"]
         matrices: dict[str, list[list[float]]] = {}
-        sizes = {"tasks": 1}
+        task_names: list[str] = []
 
-        def on_start(strategy: str, tasks: int) -> None:
-            sizes["tasks"] = tasks
-            context.emit(LogLine(f"Learning {tasks} tasks with strategy {strategy}"))
+        def on_start(strategy: str, names_of_tasks: list[str]) -> None:
+            task_names[:] = names_of_tasks
+            context.emit(LogLine(f"Learning {len(task_names)} tasks with strategy {strategy}"))
 
         def on_task(strategy: str, report) -> None:
             matrices.setdefault(strategy, []).append(list(report.row))
             details = {
                 "strategy": strategy,
                 "task": report.name,
+                "task_names": list(task_names),
                 "row": list(report.row),
                 "matrix": [list(row) for row in matrices[strategy]],
                 "seconds": report.seconds,
@@ -73,7 +74,7 @@ class ContinualRun(RunKind):
             context.emit(RoundEnd(report.index + 1, len(report.row), logs, details))
 
         def on_epoch(strategy: str, task: int, epoch: int, loss: float) -> None:
-            tasks = sizes["tasks"]
+            tasks = len(task_names) or 1
             done = (names.index(strategy) * tasks + task) * epochs + epoch
             context.emit(
                 Progress(
