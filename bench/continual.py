@@ -32,9 +32,9 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from graph.files import load_graph  # noqa: E402
-from runtime.continual.learner import ContinualLearner  # noqa: E402
-from runtime.continual.tasks import build_sequence  # noqa: E402
+from graph.files import load_graph
+from runtime.continual.learner import ContinualLearner
+from runtime.continual.tasks import build_sequence
 
 TARGET = 1.3
 STRATEGIES = ("naive", "replay", "ewc", "lwf")

@@ -43,6 +43,7 @@ from graph.settings import (
 )
 from graph.validation import ERROR
 from gui.document import EditorSession
+from gui.panels.registry import MenuEntry, PanelSpec
 from gui.panels.settings_form import SettingsForm
 from gui.run_adapter import RunAdapter
 from gui.theme import ERROR_COLOR
@@ -490,6 +491,15 @@ def continue_table(result) -> str:
         f"<p>Accuracy before and after training on the new data {how}:</p>"
         f"<table><tr><th></th><th>before</th><th>after</th></tr>{rows}</table>"
     )
+
+
+PANEL = PanelSpec(
+    name="continual",
+    title="Continual",
+    order=70,
+    create=lambda context: ContinualPanel(context.session, context.runs),
+    menu=(MenuEntry("&Continual Learning…", lambda context, _panel: context.show("continual")),),
+)
 
 
 def _preview() -> int:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from graph.settings import TRAINING_PARAMS
 from graph.validation import ERROR
 from gui.document import EditorSession
+from gui.panels.registry import MenuEntry, PanelSpec
 from gui.panels.runs import RunHistory, TrainingRun
 from gui.panels.settings_form import SettingsForm
 from gui.panels.training_worker import TrainingJob
@@ -87,7 +88,8 @@ class TrainingPanel(QWidget):
     ) -> None:
         super().__init__()
         self.session = session
-        self.runs = runs or RunHistory(self)
+        self.runs = runs or RunHistory(session, self)
+        self.runs.cleared.connect(self._on_document_changed)
         self.autosave = autosave
         self.job: TrainingJob | None = None
         self.run: TrainingRun | None = None
@@ -266,6 +268,17 @@ class TrainingPanel(QWidget):
             self.job.stop()
             self.progress_label.setText("Stopping…")
 
+    def _on_document_changed(self) -> None:
+        """Another document: its charts start empty (a run still going is stopped)."""
+        if self.job is not None:
+            self.job.stop()
+        if self.charts is not None:
+            self.charts.clear()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress_label.setText("")
+        self.result_label.setText("")
+
     # Worker signals ------------------------------------------------------------------
 
     def _on_batches(self, events: list) -> None:
@@ -355,6 +368,27 @@ class TrainingPanel(QWidget):
 
     def _show_failure(self, html: str) -> None:
         self.result_label.setText(f"<span style='color:{ERROR_COLOR.name()}'>{html}</span>")
+
+
+def _connect(context, panel: TrainingPanel) -> None:
+    panel.node_at_fault.connect(context.faults.mark)
+    panel.training_started.connect(lambda: context.show("training"))
+
+
+PANEL = PanelSpec(
+    name="training",
+    title="Training",
+    order=20,
+    create=lambda context: TrainingPanel(
+        context.session, context.runs, autosave=context.window.autosaver.autosave
+    ),
+    menu=(
+        MenuEntry("&Train", lambda _context, panel: panel.train(), "F5"),
+        MenuEntry("&Pause / Resume", lambda _context, panel: panel.toggle_pause(), "F6"),
+        MenuEntry("&Stop", lambda _context, panel: panel.stop(), "Shift+F5"),
+    ),
+    connect=_connect,
+)
 
 
 def _preview() -> int:

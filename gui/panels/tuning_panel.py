@@ -34,6 +34,7 @@ from graph.files import graph_to_yaml
 from graph.settings import OPTIMIZERS
 from graph.validation import ERROR
 from gui.document import EditorSession
+from gui.panels.registry import MenuEntry, PanelSpec
 from gui.param_editors import FloatSpinBox, parse_numbers
 from gui.run_adapter import RunAdapter
 from gui.theme import ERROR_COLOR
@@ -385,6 +386,15 @@ def _params_text(params: dict) -> str:
     for name, value in params.items():
         parts.append(f"{name}={value:.3g}" if isinstance(value, float) else f"{name}={value}")
     return ", ".join(parts)
+
+
+PANEL = PanelSpec(
+    name="tuning",
+    title="Tuning",
+    order=40,
+    create=lambda context: TuningPanel(context.session),
+    menu=(MenuEntry("T&une Hyperparameters…", lambda context, _panel: context.show("tuning")),),
+)
 
 
 def _preview() -> int:

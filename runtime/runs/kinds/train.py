@@ -36,7 +36,7 @@ class TrainRun(RunKind):
     def execute(self, request: RunRequest, context: RunContext) -> TrainingOutcome:
         from runtime.data import DataError, load_dataset
         from runtime.evaluation import diagnose
-        from runtime.events import BatchEnd, EpochEnd, TrainingFailed
+        from runtime.events import BatchEnd, EpochEnd, LogLine, TrainingFailed
         from runtime.trainer import Trainer
 
         graph = request.graph()
@@ -44,6 +44,7 @@ class TrainRun(RunKind):
             dataset = load_dataset(graph.dataset, request.base_dir)
         except DataError as error:
             raise RunError(f"Data: {error}") from None
+        context.emit(LogLine(dataset.describe()))
 
         def forward(event: object) -> None:
             # The trainer's own last event holds the Keras model: the outcome says it instead.
