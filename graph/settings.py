@@ -243,6 +243,123 @@ FEDERATED_PARAMS: tuple[Param, ...] = (
 )
 
 
+CONTINUAL_STRATEGIES = ("naive", "replay", "ewc", "lwf")
+
+# One line per strategy, for learners (the panel and the CLI show them).
+STRATEGY_EXPLANATIONS = {
+    "naive": "Trains on each new task as if it were the only one: the baseline that forgets.",
+    "replay": "Keeps a small memory of past samples and mixes them into every new batch.",
+    "ewc": "Makes the weights that mattered for old tasks stiff, so new learning moves others.",
+    "lwf": "Asks the network to keep giving the old answers on new data while it learns.",
+}
+
+# The summary metrics of continual learning (runtime.continual.metrics computes them):
+# key -> (title, one line for learners).
+CONTINUAL_METRICS = {
+    "average_accuracy": (
+        "Average accuracy",
+        "Accuracy over every task seen so far, measured after the last one.",
+    ),
+    "backward_transfer": (
+        "Backward transfer",
+        "How learning later tasks changed accuracy on earlier ones; negative means forgetting.",
+    ),
+    "forward_transfer": (
+        "Forward transfer",
+        "How much earlier tasks helped a task before the network trained on it.",
+    ),
+}
+
+CONTINUAL_PARAMS: tuple[Param, ...] = (
+    Param(
+        "split",
+        "choice",
+        "classes",
+        choices=("classes", "column", "files"),
+        help="How the data becomes a sequence of tasks: by class, by a CSV column, or by file",
+    ),
+    Param(
+        "classes_per_task",
+        "int",
+        2,
+        minimum=2,
+        maximum=1000,
+        help="Classes in each task when splitting by class (digits 0-1, 2-3, ...)",
+    ),
+    Param(
+        "scenario",
+        "choice",
+        "class_incremental",
+        choices=("class_incremental", "task_incremental"),
+        help="Class-incremental: pick among every class seen; task-incremental: "
+        "the task is told, pick among its classes",
+    ),
+    Param("column", "str", "", help="CSV column whose values name the tasks (e.g. a month)"),
+    Param(
+        "files",
+        "str",
+        "",
+        help="Data files, one task each, in order, separated by ';'",
+    ),
+    Param(
+        "strategy",
+        "choice",
+        "naive",
+        choices=CONTINUAL_STRATEGIES,
+        help="How the network protects what it learned: none, replay, EWC or LwF",
+    ),
+    Param(
+        "buffer_size",
+        "int",
+        200,
+        minimum=1,
+        maximum=1_000_000,
+        help="Past samples the replay memory keeps",
+    ),
+    Param(
+        "buffer_selection",
+        "choice",
+        "random",
+        choices=("random", "class_balanced"),
+        help="Which samples stay in memory: a random sample, or as many of each class",
+    ),
+    Param(
+        "ewc_lambda",
+        "float",
+        1000.0,
+        minimum=0.0,
+        maximum=1e9,
+        help="How stiff EWC makes the weights that mattered before",
+    ),
+    Param(
+        "fisher_samples",
+        "int",
+        500,
+        minimum=1,
+        maximum=1_000_000,
+        help="Samples of the finished task used to measure which weights mattered (EWC)",
+    ),
+    Param(
+        "lwf_alpha",
+        "float",
+        1.0,
+        minimum=0.0,
+        maximum=1000.0,
+        help="How much keeping the old answers counts against learning the new ones (LwF)",
+    ),
+    Param(
+        "lwf_temperature",
+        "float",
+        2.0,
+        minimum=0.1,
+        maximum=100.0,
+        help="Softens the old answers so that their second choices count too (LwF)",
+    ),
+    Param("epochs_per_task", "int", 5, minimum=1, maximum=100000, help="Passes over each task"),
+    Param("seed", "int", 42, minimum=0, help="Seed of the weights, batches and memory"),
+)
+
+
 @dataclass(frozen=True)
 class SettingsSection:
     """One section of a graph's settings.
@@ -275,6 +392,7 @@ def register_section(section: SettingsSection) -> SettingsSection:
 register_section(SettingsSection("training", "Training", TRAINING_PARAMS, always_saved=True))
 register_section(SettingsSection("dataset", "Dataset", DATASET_PARAMS, always_saved=True))
 register_section(SettingsSection("federated", "Federated", FEDERATED_PARAMS))
+register_section(SettingsSection("continual", "Continual", CONTINUAL_PARAMS))
 
 
 def default_settings() -> dict[str, dict[str, Any]]:
@@ -321,3 +439,8 @@ def dataset_path(path_text: str, base_dir: Path | None) -> Path:
     if not path.is_absolute() and base_dir is not None:
         path = base_dir / path
     return path
+
+
+def continual_files(files_text: str) -> list[str]:
+    """The `files` setting of the continual section as a list of paths, in order."""
+    return [part.strip() for part in files_text.split(";") if part.strip()]

@@ -1,4 +1,4 @@
-"""A form over one settings section of the graph (training or dataset), edited undoably.
+"""A form over one settings section of the graph (any of graph.settings.SECTIONS), edited undoably.
 
 Editors come from the section's Param tuple (graph/settings.py) through the
 inspector's editor factory; each edit is a SetSettings command on the

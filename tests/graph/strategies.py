@@ -11,7 +11,7 @@ from graph.catalog import CATALOG
 from graph.keras_objects import CLASSES
 from graph.model import AddEdge, AddNode, Edge, NetworkGraph, Node, SetSettings
 from graph.params import OBJECT_KINDS, Param, ParamError
-from graph.settings import DATASET_PARAMS, TRAINING_PARAMS
+from graph.settings import SECTIONS
 
 # Text a user could type: any printable character except surrogates, which
 # UTF-8 files cannot hold.
@@ -138,6 +138,6 @@ def graphs(draw: st.DrawFn, max_nodes: int = 8) -> NetworkGraph:
         for source, target, port in draw(st.lists(pairs, max_size=2 * count)):
             if not any(edge.port == port for edge in graph.in_edges(target)):
                 graph.apply(AddEdge(Edge(source, target, port)))
-    graph.apply(SetSettings("training", draw(settings(TRAINING_PARAMS))))
-    graph.apply(SetSettings("dataset", draw(settings(DATASET_PARAMS))))
+    for name, section in SECTIONS.items():  # every registered section, continual too
+        graph.apply(SetSettings(name, draw(settings(section.params))))
     return graph

@@ -1,0 +1,524 @@
+"""The continual panel: learn a task sequence, watch what the network forgets, compare strategies.
+
+The settings form comes from the declared `continual` section
+(graph.settings.CONTINUAL_PARAMS) and edits the graph undoably. Learn runs the
+`continual` run kind (runtime.runs.kinds.continual) through the run adapter
+with every ticked strategy on the same sequence; each `RoundEnd` (one per
+task) redraws that strategy's column: the accuracy matrix as a heatmap, each
+task's accuracy over the sequence, and the summary metrics with a line saying
+what each means. Continue training takes the latest trained model of the
+training panel and trains it on new data, replaying old data by default, and
+shows accuracy on old and new data before and after.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from graph.files import graph_to_yaml
+from graph.settings import (
+    CONTINUAL_METRICS,
+    CONTINUAL_PARAMS,
+    CONTINUAL_STRATEGIES,
+    STRATEGY_EXPLANATIONS,
+)
+from graph.validation import ERROR
+from gui.document import EditorSession
+from gui.panels.registry import MenuEntry, PanelSpec
+from gui.panels.settings_form import SettingsForm
+from gui.run_adapter import RunAdapter
+from gui.theme import ERROR_COLOR
+
+CURVE_COLORS = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
+UNSEEN = (235, 235, 235)
+MAX_LABELLED_TASKS = 12
+
+
+def heat_color(accuracy: float) -> tuple[int, int, int]:
+    """White (0) to deep blue (1)."""
+    value = min(max(accuracy, 0.0), 1.0)
+    low, high = np.array([255, 255, 255]), np.array([8, 69, 148])
+    return tuple(int(c) for c in low + (high - low) * value)
+
+
+def matrix_image(matrix: list[list[float]], tasks: int) -> np.ndarray:
+    """The accuracy matrix as an RGB image (rows: after task i; unfilled rows grey)."""
+    image = np.empty((tasks, tasks, 3), dtype=np.uint8)
+    image[:] = UNSEEN
+    for row, values in enumerate(matrix):
+        for column, value in enumerate(values):
+            image[row, column] = heat_color(value)
+    return image
+
+
+def metric_text(key: str, value: float) -> str:
+    """A metric's value; transfers carry their sign, since negative means forgetting."""
+    if value is None or math.isnan(value):
+        return "—"
+    return f"{value:.3f}" if key == "average_accuracy" else f"{value:+.3f}"
+
+
+class StrategyView(QWidget):
+    """One strategy's column: heatmap, per-task curves and summary metrics."""
+
+    def __init__(self, strategy: str, task_names: list[str]) -> None:
+        super().__init__()
+        self.strategy = strategy
+        self.task_names = list(task_names)
+        self.matrix: list[list[float]] = []
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        title = QLabel(f"<b>{strategy}</b> — {STRATEGY_EXPLANATIONS[strategy]}")
+        title.setWordWrap(True)
+        layout.addWidget(title)
+
+        self.heatmap = pg.PlotWidget(background="w", title="Accuracy after each task")
+        self.heatmap.setLabel("left", "after training on")
+        self.heatmap.setLabel("bottom", "accuracy on")
+        self.heatmap.setMouseEnabled(False, False)
+        self.heatmap.hideButtons()
+        self.heatmap.invertY(True)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.heatmap.addItem(self.image)
+        self.cell_labels: list[pg.TextItem] = []
+        ticks = [list(enumerate(self.task_names))]
+        for axis in ("left", "bottom"):
+            self.heatmap.getAxis(axis).setTicks([[(i + 0.5, n) for i, n in ticks[0]]])
+        self.heatmap.setRange(xRange=(0, len(task_names)), yRange=(0, len(task_names)), padding=0)
+        layout.addWidget(self.heatmap, 3)
+
+        self.curves_plot = pg.PlotWidget(background="w", title="Each task's accuracy over time")
+        self.curves_plot.setLabel("bottom", "after task")
+        self.curves_plot.setYRange(0, 1, padding=0.02)
+        self.curves_plot.setXRange(1, max(len(task_names), 2), padding=0.05)
+        self.curves_plot.getAxis("bottom").setTicks(
+            [[(i + 1, name) for i, name in enumerate(task_names)]]
+        )
+        self.curves_plot.showGrid(x=True, y=True, alpha=0.25)
+        self.curves_plot.addLegend(offset=(-5, 5), labelTextSize="7pt")
+        self.curves = [
+            self.curves_plot.plot(
+                [],
+                [],
+                pen=pg.mkPen(CURVE_COLORS[i % len(CURVE_COLORS)], width=2),
+                symbol="o",
+                symbolSize=5,
+                symbolBrush=CURVE_COLORS[i % len(CURVE_COLORS)],
+                name=name,
+            )
+            for i, name in enumerate(task_names)
+        ]
+        layout.addWidget(self.curves_plot, 2)
+
+        self.metric_labels: dict[str, QLabel] = {}
+        metrics = QGridLayout()
+        for row, (key, (title_text, line)) in enumerate(CONTINUAL_METRICS.items()):
+            name = QLabel(title_text)
+            name.setToolTip(line)
+            value = QLabel("—")
+            value.setToolTip(line)
+            explanation = QLabel(f"<small>{line}</small>")
+            explanation.setWordWrap(True)
+            metrics.addWidget(name, row, 0)
+            metrics.addWidget(value, row, 1)
+            metrics.addWidget(explanation, row, 2)
+            self.metric_labels[key] = value
+        metrics.setColumnStretch(2, 1)
+        layout.addLayout(metrics)
+        self.draw([], {})
+
+    def draw(self, matrix: list[list[float]], metrics: dict[str, float]) -> None:
+        """Shows the rows of the accuracy matrix filled so far and the metrics."""
+        self.matrix = [list(row) for row in matrix]
+        tasks = len(self.task_names)
+        self.image.setImage(matrix_image(self.matrix, tasks), levels=(0, 255))
+        self.image.setRect(0, 0, tasks, tasks)
+        for label in self.cell_labels:
+            self.heatmap.removeItem(label)
+        self.cell_labels = []
+        if tasks <= MAX_LABELLED_TASKS:
+            for row, values in enumerate(self.matrix):
+                for column, value in enumerate(values):
+                    color = "w" if value > 0.6 else "k"
+                    label = pg.TextItem(f"{value:.2f}", color=color, anchor=(0.5, 0.5))
+                    label.setPos(column + 0.5, row + 0.5)
+                    self.heatmap.addItem(label)
+                    self.cell_labels.append(label)
+        for task, curve in enumerate(self.curves):
+            # A task's accuracy from the moment it was learned on.
+            points = [
+                (row + 1, values[task]) for row, values in enumerate(self.matrix) if row >= task
+            ]
+            curve.setData([x for x, _ in points], [y for _, y in points])
+        for key, label in self.metric_labels.items():
+            label.setText(metric_text(key, metrics.get(key, math.nan)))
+
+
+class ContinualPanel(QWidget):
+    """Learns the session graph's task sequence with the ticked strategies, side by side.
+
+    Args:
+        session: The editing session (its graph and file's folder).
+        runs: The session's gui.panels.runs.RunHistory, for continue training
+            (None: the button stays disabled).
+
+    Signals:
+        sequence_ended: The run's outcome (runtime.events.RunFinished or RunFailed).
+        continue_ended: The same for continue training.
+    """
+
+    sequence_ended = Signal(object)
+    continue_ended = Signal(object)
+
+    def __init__(self, session: EditorSession, runs=None) -> None:
+        super().__init__()
+        self.session = session
+        self.runs = runs
+        self.job: RunAdapter | None = None
+        self.views: dict[str, StrategyView] = {}
+        self.results: dict = {}
+        self.continue_result = None
+
+        self.form = SettingsForm(session, "continual", CONTINUAL_PARAMS)
+        self.strategy_checks: dict[str, QCheckBox] = {}
+        compare = QGroupBox("Strategies to compare")
+        compare_layout = QVBoxLayout(compare)
+        for name in CONTINUAL_STRATEGIES:
+            check = QCheckBox(name)
+            check.setToolTip(STRATEGY_EXPLANATIONS[name])
+            compare_layout.addWidget(check)
+            self.strategy_checks[name] = check
+        # The baseline and the graph's own strategy, side by side.
+        self.strategy_checks["naive"].setChecked(True)
+        self.strategy_checks[session.graph.settings["continual"]["strategy"]].setChecked(True)
+        self.form.set_row_visible("strategy", False)  # the ticks above choose
+
+        self.start_button = QPushButton("Learn the sequence")
+        self.pause_button = QPushButton("Pause")
+        self.stop_button = QPushButton("Stop")
+        self.start_button.clicked.connect(self.start)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button.clicked.connect(self.stop)
+        buttons = QHBoxLayout()
+        for button in (self.start_button, self.pause_button, self.stop_button):
+            buttons.addWidget(button)
+
+        continuing = QGroupBox("Continue training the latest trained model")
+        continuing_layout = QVBoxLayout(continuing)
+        path_row = QHBoxLayout()
+        self.new_data_edit = QLineEdit()
+        self.new_data_edit.setPlaceholderText("new data: a CSV, .npz/.npy file or image folder")
+        browse = QPushButton("…")
+        browse.setFixedWidth(28)
+        browse.clicked.connect(self._browse)
+        path_row.addWidget(self.new_data_edit, 1)
+        path_row.addWidget(browse)
+        self.rehearsal_check = QCheckBox("replay old data while learning the new (rehearsal)")
+        self.rehearsal_check.setChecked(True)
+        self.continue_button = QPushButton("Continue training")
+        self.continue_button.clicked.connect(self.continue_training)
+        self.continue_label = QLabel()
+        self.continue_label.setWordWrap(True)
+        self.continue_label.setTextFormat(Qt.TextFormat.RichText)
+        continuing_layout.addLayout(path_row)
+        continuing_layout.addWidget(self.rehearsal_check)
+        continuing_layout.addWidget(self.continue_button)
+        continuing_layout.addWidget(self.continue_label)
+
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet(f"color: {ERROR_COLOR.name()};")
+        self.error_label.hide()
+        self.status = QLabel("Choose strategies and learn the sequence.")
+        self.status.setWordWrap(True)
+
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.addWidget(self.form)
+        side_layout.addWidget(compare)
+        side_layout.addLayout(buttons)
+        side_layout.addWidget(self.error_label)
+        side_layout.addWidget(self.status)
+        side_layout.addWidget(continuing)
+        side_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(side)
+        scroll.setMinimumWidth(300)
+
+        self.board = QWidget()
+        self.board_layout = QHBoxLayout(self.board)
+        self.board_layout.setContentsMargins(0, 0, 0, 0)
+        splitter = QSplitter()
+        splitter.addWidget(scroll)
+        splitter.addWidget(self.board)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+        self._set_running(False)
+
+    # State ------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None
+
+    def selected_strategies(self) -> list[str]:
+        return [name for name, check in self.strategy_checks.items() if check.isChecked()]
+
+    def _set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.continue_button.setEnabled(not running and self.runs is not None)
+        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        self.pause_button.setText("Pause")
+
+    def _show_error(self, text: str) -> None:
+        self.error_label.setText(text)
+        self.error_label.setVisible(bool(text))
+
+    def _base_dir(self) -> Path | None:
+        return self.session.path.parent if self.session.path else None
+
+    # Learning a sequence ------------------------------------------------------------
+
+    def start(self) -> bool:
+        """Learns the sequence with every ticked strategy; False (with a message) if it cannot."""
+        if self.running:
+            return False
+        strategies = self.selected_strategies()
+        if not strategies:
+            self._show_error("Tick at least one strategy to learn with.")
+            return False
+        self.session.flush()
+        errors = [p.message for p in self.session.problems if p.severity == ERROR]
+        if errors:
+            self._show_error("The graph does not build yet: " + errors[0])
+            return False
+        self._show_error("")
+        self._clear_board()
+        self.results = {}
+        from runtime.runs.base import RunRequest
+
+        request = RunRequest(
+            "continual",
+            graph_to_yaml(self.session.graph),
+            self._base_dir(),
+            {"strategies": strategies},
+        )
+        self._run(request, self._on_sequence_finished)
+        self.status.setText("Loading the data and building the tasks…")
+        return True
+
+    def _run(self, request, on_finished) -> None:
+        self.job = RunAdapter(request, parent=self)
+        self.job.event.connect(self._on_event)
+        self.job.finished.connect(on_finished)
+        self._set_running(True)
+        self.job.start()
+
+    def toggle_pause(self) -> None:
+        """Pauses at the next task boundary, or resumes."""
+        if self.job is None:
+            return
+        if self.pause_button.text() == "Pause":
+            self.job.pause()
+            self.pause_button.setText("Resume")
+            self.status.setText("Pausing at the next task boundary…")
+        else:
+            self.job.resume()
+            self.pause_button.setText("Pause")
+            self.status.setText("Resumed.")
+
+    def stop(self) -> None:
+        """Stops at the next task boundary, keeping what was learned."""
+        if self.job is not None:
+            self.job.stop()
+            self.status.setText("Stopping at the next task boundary…")
+
+    def _clear_board(self) -> None:
+        for view in self.views.values():
+            self.board_layout.removeWidget(view)
+            view.deleteLater()
+        self.views = {}
+
+    def _view(self, strategy: str, task_names: list[str]) -> StrategyView:
+        view = self.views.get(strategy)
+        if view is None:
+            view = self.views[strategy] = StrategyView(strategy, task_names)
+            self.board_layout.addWidget(view, 1)
+        return view
+
+    def _on_event(self, event) -> None:
+        kind = type(event).__name__
+        if kind == "RoundEnd" and "strategy" in event.details:
+            details = event.details
+            names = details.get("task_names") or [str(i + 1) for i in range(event.rounds)]
+            self._view(details["strategy"], names).draw(details["matrix"], event.logs)
+        elif kind == "Progress":
+            self.status.setText(event.text)
+        elif kind == "LogLine":
+            self.status.setText(event.text)
+
+    def _finish_job(self) -> None:
+        self.job.deleteLater()
+        self.job = None
+        self._set_running(False)
+
+    def _on_sequence_finished(self, outcome) -> None:
+        from runtime.events import RunFinished
+
+        self._finish_job()
+        if isinstance(outcome, RunFinished):
+            run = outcome.result
+            self.results = dict(run.results)
+            for name, result in run.results.items():
+                view = self._view(name, run.task_names)
+                view.task_names = list(run.task_names)
+                view.draw(result.matrix, result.metrics)
+            done = "Stopped: kept the tasks learned so far." if run.stopped else "Done."
+            self.status.setText(f"{done} {run.source}: {', '.join(run.task_names)}")
+        else:
+            self._show_error(outcome.message)
+            self.status.setText("The sequence was not learned.")
+        self.sequence_ended.emit(outcome)
+
+    # Continue training -------------------------------------------------------------------
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "New data", str(self._base_dir() or ""), "Data (*.csv *.npz *.npy);;All (*)"
+        )
+        if path:
+            self.new_data_edit.setText(path)
+
+    def continue_training(self) -> bool:
+        """Continues training the latest trained model on the new data; False if it cannot."""
+        if self.running:
+            return False
+        run = self.runs.latest_trained() if self.runs is not None else None
+        if run is None:
+            self._show_error("Train the model first (Run ▸ Train): there is no trained model yet.")
+            return False
+        text = self.new_data_edit.text().strip()
+        if not text:
+            self._show_error("Choose the new data to continue training on.")
+            return False
+        weights = run.weights if run.weights is not None else run.model.get_weights()
+        self._show_error("")
+        self.continue_label.setText("")
+        from runtime.runs.base import RunRequest
+
+        options = {
+            "continue_from": {
+                "weights": list(weights),
+                "new_data": new_data_settings(text),
+                "rehearsal": self.rehearsal_check.isChecked(),
+            }
+        }
+        request = RunRequest("continual", graph_to_yaml(run.graph), self._base_dir(), options)
+        self._run(request, self._on_continue_finished)
+        self.status.setText(f"Continuing to train run {run.number} on {Path(text).name}…")
+        return True
+
+    def _on_continue_finished(self, outcome) -> None:
+        from runtime.events import RunFinished
+
+        self._finish_job()
+        if isinstance(outcome, RunFinished):
+            result = self.continue_result = outcome.result
+            self.continue_label.setText(continue_table(result))
+            self.status.setText("Continued training.")
+        else:
+            self._show_error(outcome.message)
+            self.status.setText("Training did not continue.")
+        self.continue_ended.emit(outcome)
+
+
+def new_data_settings(text: str) -> dict:
+    """Dataset settings for new data at `text`, its source read from the name."""
+    path = Path(text)
+    if path.is_dir():
+        return {"source": "image_folder", "path": text}
+    if path.suffix.lower() in (".npz", ".npy"):
+        return {"source": "numpy", "path": text}
+    return {"source": "csv", "path": text}
+
+
+def continue_table(result) -> str:
+    """Old and new accuracy before and after, as a small HTML table."""
+    rows = "".join(
+        f"<tr><td>{label}</td><td align=right>{result.before[key]:.3f}</td>"
+        f"<td align=right>{result.after[key]:.3f}</td></tr>"
+        for key, label in (
+            ("old", f"old data ({result.old_name})"),
+            ("new", f"new data ({result.new_name})"),
+        )
+    )
+    how = "with rehearsal" if result.rehearsal else "without rehearsal"
+    return (
+        f"<p>Accuracy before and after training on the new data {how}:</p>"
+        f"<table><tr><th></th><th>before</th><th>after</th></tr>{rows}</table>"
+    )
+
+
+PANEL = PanelSpec(
+    name="continual",
+    title="Continual",
+    order=70,
+    create=lambda context: ContinualPanel(context.session, context.runs),
+    menu=(MenuEntry("&Continual Learning…", lambda context, _panel: context.show("continual")),),
+)
+
+
+def _preview() -> int:
+    """Opens the panel alone on the default example, with split digits settings."""
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    from graph.files import load_graph
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    session = EditorSession()
+    example = Path(__file__).resolve().parents[2] / "examples" / "mlp_digits.yaml"
+    session.replace_graph(load_graph(example))
+    panel = ContinualPanel(session)
+    panel.resize(1300, 700)
+    panel.show()
+    return app.exec()
+
+
+if __name__ == "__main__":
+    raise SystemExit(_preview())
