@@ -7,7 +7,6 @@ tooltip, the problems panel, the CLI and the tests all show the same text.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -15,10 +14,8 @@ import networkx as nx
 
 from graph.catalog import CATALOG
 from graph.model import Edge, NetworkGraph, Node
+from graph.names import name_error
 from graph.shapes import CYCLE_ERROR, ShapeAnalysis
-
-# What TensorFlow accepts in a name scope (without '/', which nests scopes).
-_KERAS_NAME = re.compile(r"[A-Za-z0-9_.>-]+")
 
 ERROR = "error"
 WARNING = "warning"
@@ -119,24 +116,11 @@ def _node_problems(graph: NetworkGraph, analysis: ShapeAnalysis) -> list[Problem
 
 
 def _name_problem(node: Node) -> Problem | None:
-    if not node.name.strip():
-        return Problem(ERROR, f"{node.id} ({node.type}): the layer has no name", node_id=node.id)
-    if "/" in node.name:
-        return Problem(
-            ERROR,
-            f"{node.label}: layer names cannot contain '/'. Received: {node.name!r}",
-            node_id=node.id,
-        )
-    if not _KERAS_NAME.fullmatch(node.name):
-        # TensorFlow uses layer names as name scopes and refuses other characters
-        # when the model runs (predict/fit), long after Keras built it.
-        return Problem(
-            ERROR,
-            f"{node.label}: layer names may contain only letters A-Z, a-z, digits and "
-            f"_ . - > (no spaces). Received: {node.name!r}",
-            node_id=node.id,
-        )
-    return None
+    error = name_error(node.name)
+    if error is None:
+        return None
+    label = f"{node.id} ({node.type})" if not node.name.strip() else node.label
+    return Problem(ERROR, f"{label}: {error}", node_id=node.id)
 
 
 def _param_problem(node: Node) -> Problem | None:

@@ -169,22 +169,10 @@ class Inspector(QWidget):
         name = self.name_edit.text().strip()
         if name == node.name:
             return
-        refused = name_problem(node.label, name, graph.names() - {node.name})
-        if refused is None:
-            refused = self.session.execute(RenameNode(self.node_id, name))
+        # RenameNode refuses names the layer-name rule (graph.names) refuses.
+        refused = self.session.execute(RenameNode(self.node_id, name))
         if refused:
             self.show_error(refused)
             self.name_edit.setText(node.name)
         else:
             self.error_label.hide()
-
-
-def name_problem(label: str, name: str, taken: set[str]) -> str | None:
-    """Why `name` cannot name a layer, or None. Keras needs unique names without '/'."""
-    if not name:
-        return f"{label}: a layer name cannot be empty"
-    if "/" in name:
-        return f"{label}: layer names cannot contain '/'. Received: {name!r}"
-    if name in taken:
-        return f"{label}: the name {name!r} is already used by another layer"
-    return None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from graph.catalog import layer_type
 from graph.generators import branched_graph, chain_graph
 from graph.layer_type import ShapeError
-from graph.model import Edge, NetworkGraph, RenameNode
+from graph.model import Edge, GraphError, NetworkGraph, RenameNode
 from graph.shapes import ShapeAnalysis
 from graph.validation import ERROR, WARNING, Problem, is_valid, validate
 
@@ -75,7 +77,8 @@ def test_cycle():
 
 def test_duplicate_names():
     graph, ids = chain(("Input", {"shape": (8,)}), ("Dense", {}), ("Dense", {}))
-    graph.apply(RenameNode(ids[2], "dense_1"))
+    # Graph files may hold such names; RenameNode itself refuses them.
+    graph.apply(RenameNode(ids[2], "dense_1", checked=False))
     assert messages(graph) == [
         (
             "dense_1 (Dense): the name 'dense_1' is used by 2 layers; layer names must be unique",
@@ -210,7 +213,7 @@ def test_unknown_layer_type():
 )
 def test_bad_names(name, message):
     graph, ids = chain(("Input", {"shape": (8,)}), ("Dense", {}))
-    graph.apply(RenameNode(ids[1], name))
+    graph.apply(RenameNode(ids[1], name, checked=False))
     assert messages(graph) == [(message, "n2")]
 
 
@@ -221,3 +224,22 @@ def test_validation_reuses_a_live_analysis():
     graph.set_params(ids[2], units=3)
     assert validate(graph, analysis) == []
     assert analysis.recomputed == 3 + 1
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("  ", "dense_1 (Dense): the layer has no name"),
+        ("my/dense", "dense_1 (Dense): layer names cannot contain '/'. Received: 'my/dense'"),
+        ("my dense", "dense_1 (Dense): layer names may contain only letters"),
+        ("input_1", "dense_1 (Dense): the name 'input_1' is already used by another layer"),
+    ],
+)
+def test_rename_refuses_what_validation_reports(name, message):
+    graph, ids = chain(("Input", {"shape": (8,)}), ("Dense", {}))
+    with pytest.raises(GraphError, match=re.escape(message)):
+        graph.apply(RenameNode(ids[1], name))
+    assert graph.node(ids[1]).name == "dense_1"
+    inverse = graph.apply(RenameNode(ids[1], "head.out-1"))
+    graph.apply(inverse)
+    assert graph.node(ids[1]).name == "dense_1"
