@@ -33,12 +33,15 @@ class NodeInfo:
         error: Why this node itself fails, or None. Nodes downstream of a
             failure have no shape and no error of their own.
         input_shapes: The shapes arriving at each port, in port order.
+        needed_rank: With an error about the input's rank: the rank (batch
+            included) the layer needs.
     """
 
     output_shape: Shape | None
     param_count: int = 0
     error: str | None = None
     input_shapes: tuple[Shape | None, ...] = ()
+    needed_rank: int | None = None
 
 
 class ShapeAnalysis:
@@ -145,7 +148,12 @@ class ShapeAnalysis:
             shape = spec.shape_rule(node.params, inputs)
             count = spec.count_params(node.params, inputs, shape)
         except (ShapeError, ParamError) as error:
-            return NodeInfo(None, error=str(error), input_shapes=tuple(inputs))
+            return NodeInfo(
+                None,
+                error=str(error),
+                input_shapes=tuple(inputs),
+                needed_rank=getattr(error, "needed_rank", None),
+            )
         except (ArithmeticError, IndexError, TypeError, ValueError) as error:
             # A shape rule should raise ShapeError; anything else is still the
             # node's problem to report, never the user's crash.

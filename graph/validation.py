@@ -7,14 +7,16 @@ tooltip, the problems panel, the CLI and the tests all show the same text.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import networkx as nx
 
 from graph.catalog import CATALOG
+from graph.fixes import Fix, InsertBefore, RenameTo, SetNodeParams, shape_of_rank, shape_text
 from graph.model import Edge, NetworkGraph, Node
-from graph.names import name_error
+from graph.names import name_error, suggested_name
 from graph.shapes import CYCLE_ERROR, ShapeAnalysis
 
 ERROR = "error"
@@ -30,12 +32,14 @@ class Problem:
         message: Keras-style text naming the node and the bad values.
         node_id: The node at fault, when there is one.
         edge: The edge at fault, when there is one.
+        fixes: Known remedies, the likeliest first (views offer them as actions).
     """
 
     severity: str
     message: str
     node_id: str | None = None
     edge: Edge | None = None
+    fixes: tuple[Fix, ...] = field(default=(), compare=False)
 
 
 def validate(graph: NetworkGraph, analysis: ShapeAnalysis | None = None) -> list[Problem]:
@@ -49,10 +53,11 @@ def validate(graph: NetworkGraph, analysis: ShapeAnalysis | None = None) -> list
     if analysis is None:
         analysis = ShapeAnalysis(graph)
     try:
-        return _graph_problems(graph, analysis) + _node_problems(graph, analysis)
+        problems = _graph_problems(graph, analysis) + _node_problems(graph, analysis)
     finally:
         if owned:
             analysis.close()
+    return problems
 
 
 def is_valid(problems: list[Problem]) -> bool:
@@ -80,12 +85,19 @@ def _graph_problems(graph: NetworkGraph, analysis: ShapeAnalysis) -> list[Proble
     seen: set[str] = set()
     for node in graph.nodes:
         if counts[node.name] > 1 and node.name in seen:
+            new_name = graph.unique_name(node.name)
             problems.append(
                 Problem(
                     ERROR,
                     f"{node.label}: the name {node.name!r} is used by {counts[node.name]} layers; "
                     "layer names must be unique",
                     node_id=node.id,
+                    fixes=(
+                        Fix(
+                            f"Rename {node.name} to {new_name}",
+                            (RenameTo(node.id, new_name),),
+                        ),
+                    ),
                 )
             )
         seen.add(node.name)
@@ -105,22 +117,61 @@ def _node_problems(graph: NetworkGraph, analysis: ShapeAnalysis) -> list[Problem
     problems = []
     infos = analysis.all()
     for node in graph.nodes:
-        problem = _name_problem(node) or _param_problem(node) or _wiring_problem(graph, node)
+        problem = _name_problem(graph, node) or _param_problem(node) or _wiring_problem(graph, node)
         if problem is None:
-            error = infos[node.id].error
-            if error and error != CYCLE_ERROR:
-                problem = Problem(ERROR, f"{node.label}: {error}", node_id=node.id)
+            info = infos[node.id]
+            if info.error and info.error != CYCLE_ERROR:
+                problem = Problem(
+                    ERROR,
+                    f"{node.label}: {info.error}",
+                    node_id=node.id,
+                    fixes=_rank_fixes(graph, node, info),
+                )
         if problem is not None:
             problems.append(problem)
     return problems
 
 
-def _name_problem(node: Node) -> Problem | None:
+def _name_problem(graph: NetworkGraph, node: Node) -> Problem | None:
     error = name_error(node.name)
     if error is None:
         return None
     label = f"{node.id} ({node.type})" if not node.name.strip() else node.label
-    return Problem(ERROR, f"{label}: {error}", node_id=node.id)
+    cleaned = suggested_name(node.name)
+    new_name = cleaned if cleaned not in graph.names() else graph.unique_name(cleaned)
+    fix = Fix(
+        f"Rename {node.name.strip() or node.id} to {new_name}", (RenameTo(node.id, new_name),)
+    )
+    return Problem(ERROR, f"{label}: {error}", node_id=node.id, fixes=(fix,))
+
+
+def _rank_fixes(graph: NetworkGraph, node: Node, info) -> tuple[Fix, ...]:
+    """Reshapes that give a layer the input rank it needs: at the Input, or inserted."""
+    if info.needed_rank is None or not info.input_shapes or info.input_shapes[0] is None:
+        return ()
+    received = info.input_shapes[0][1:]
+    if any(dim is None for dim in received):
+        return ()
+    target = shape_of_rank(math.prod(received), info.needed_rank - 1)
+    if target is None:
+        return ()
+    fixes = []
+    feeding = [edge.source for edge in graph.in_edges(node.id) if edge.port == 0]
+    source = graph.node(feeding[0]) if feeding else None
+    if source is not None and source.type == "Input" and len(graph.out_edges(source.id)) == 1:
+        fixes.append(
+            Fix(
+                f"Set {source.name} shape to {shape_text(target)}",
+                (SetNodeParams(source.id, {"shape": target}),),
+            )
+        )
+    fixes.append(
+        Fix(
+            f"Insert a Reshape to {shape_text(target)} before {node.name}",
+            (InsertBefore(node.id, "Reshape", {"target_shape": target}),),
+        )
+    )
+    return tuple(fixes)
 
 
 def _param_problem(node: Node) -> Problem | None:

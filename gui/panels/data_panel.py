@@ -35,12 +35,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from graph.fixes import Fix
+from graph.model import GraphError
 from graph.params import Param
 from graph.settings import DATASET_PARAMS
 from graph.validation import ERROR, Problem
 from gui.document import EditorSession
 from gui.panels.background import run_in_background
-from gui.panels.data_fixes import DataFix, working_fix
+from gui.panels.data_fixes import all_fixes_command, working_fix
 from gui.panels.settings_form import SettingsForm
 from gui.param_editors import ParamEditor
 from gui.theme import ERROR_COLOR, WARNING_COLOR
@@ -149,7 +151,7 @@ class DataPanel(QWidget):
         self.session = session
         self.dataset = None
         self.problems: list[Problem] = []
-        self.fixes: dict[int, DataFix] = {}
+        self.fixes: dict[int, Fix] = {}
         self.task = None
         self._generation = 0
         self._stale = True
@@ -184,6 +186,10 @@ class DataPanel(QWidget):
         self.fix_button = QPushButton("Apply fix")
         self.fix_button.setToolTip("Change the graph as the selected problem suggests (undoable)")
         self.fix_button.clicked.connect(self.apply_selected_fix)
+        self.fix_all_button = QPushButton("Apply all fixes")
+        self.fix_all_button.setToolTip("Apply every fix listed below as one undoable step")
+        self.fix_all_button.clicked.connect(self.apply_all_fixes)
+        self.fix_all_button.hide()
         self.check_list.currentRowChanged.connect(self._on_problem_selected)
         check_box = QWidget()
         check_layout = QVBoxLayout(check_box)
@@ -191,6 +197,7 @@ class DataPanel(QWidget):
         check_header = QHBoxLayout()
         check_header.addWidget(QLabel("<b>Does the data fit the graph?</b>"), 1)
         check_header.addWidget(self.fix_button)
+        check_header.addWidget(self.fix_all_button)
         check_layout.addLayout(check_header)
         check_layout.addWidget(self.check_list)
         right = QSplitter(Qt.Orientation.Vertical)
@@ -365,6 +372,7 @@ class DataPanel(QWidget):
         self.check_list.clear()
         self.fixes = {}
         self.problems = []
+        self.fix_all_button.hide()
         if self.dataset is None:
             self.fix_button.setEnabled(False)
             return
@@ -387,6 +395,7 @@ class DataPanel(QWidget):
                 text += f"\n    Fix: {fix.text}"
                 self.fixes[self.check_list.count()] = fix
             self._add_item(text, problem)
+        self.fix_all_button.setVisible(len(self.fixes) > 1)
         first_fix = min(self.fixes, default=None)
         if first_fix is not None:
             self.check_list.setCurrentRow(first_fix)
@@ -408,7 +417,20 @@ class DataPanel(QWidget):
         fix = self.fixes.get(self.check_list.currentRow())
         if fix is None:
             return "No fix for the selected problem."
-        refused = self.session.execute(fix.command, f"Fix: {fix.text}")
+        return self._execute_fix(lambda graph: fix.command(graph), f"Fix: {fix.text}")
+
+    def apply_all_fixes(self) -> str | None:
+        """Applies every listed fix as one undo step; returns why not, if refused."""
+        fixes = [self.fixes[row] for row in sorted(self.fixes)]
+        if not fixes:
+            return "No fixes to apply."
+        return self._execute_fix(lambda graph: all_fixes_command(graph, fixes), None)
+
+    def _execute_fix(self, make_command, text: str | None) -> str | None:
+        try:
+            refused = self.session.execute(make_command(self.session.graph), text)
+        except GraphError as error:
+            refused = str(error)
         if refused:
             self.summary.setText(f"<span style='color:{ERROR_COLOR.name()}'>{refused}</span>")
         return refused

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from graph.model import SetSettings
-from graph.validation import ERROR, Problem
-from gui.panels.data_fixes import suggested_fix
+from graph.validation import ERROR
 from tests.gui.panel_helpers import example
 
 LOAD_TIMEOUT_MS = 60_000
@@ -108,14 +107,24 @@ def test_input_shape_fix_and_loss_fix_are_offered(qtbot, make_window):
     assert window.session.graph.find("input_1").params["shape"] == (64,)
 
 
-def test_suggestions_naming_settings_become_settings_commands():
+def test_several_fixes_apply_at_once_and_undo_as_one_step(qtbot, make_window):
     graph = example()
-    problem = Problem(
-        ERROR,
-        "loss mean_squared_error is for regression but digits is a classification task "
-        "with 10 classes: set loss=auto (or a crossentropy)",
-        graph.find("dense_2").id,
-    )
-    fix = suggested_fix(graph, problem)
-    assert fix.text == "training: loss=auto"
-    assert suggested_fix(graph, Problem(ERROR, "no suggestion here", None)) is None
+    graph.set_params(graph.find("input_1").id, shape=(32,))
+    graph.set_params(graph.find("dense_1").id, units=64)
+    graph.training = {**graph.training, "loss": "mean_squared_error"}
+    window = make_window(graph)
+    panel = _shown(qtbot, window)
+    assert len(panel.fixes) == 2
+    assert panel.fix_all_button.isVisibleTo(panel)
+    assert [fix.text for fix in panel.fixes.values()] == [
+        "input_1: shape=(64,)",
+        "training: loss=auto",
+    ]
+    assert panel.apply_all_fixes() is None
+    window.session.flush()
+    assert window.session.graph.find("input_1").params["shape"] == (64,)
+    assert window.session.graph.training["loss"] == "auto"
+    assert panel.check_list.item(0).text() == "✓ The data fits the graph."
+    window.session.undo_stack.undo()
+    assert window.session.graph.training["loss"] == "mean_squared_error"
+    assert window.session.graph.find("input_1").params["shape"] == (32,)
