@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
 
         self.palette.layer_activated.connect(self.add_layer)
         self.problems.node_activated.connect(self.focus_node)
+        self.problems.message.connect(self.show_message)
         self.scene.message.connect(self.show_message)
         self.session.dirty_changed.connect(lambda _dirty: self._update_title())
         self.session.path_changed.connect(lambda _path: self._update_title())
