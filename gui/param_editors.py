@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -37,6 +38,23 @@ _INT_LIMIT = 2**31 - 1
 _FLOAT_LIMIT = 1e12
 
 
+def rich_tooltip(title: str, text: str) -> str:
+    """A tooltip Qt wraps to a readable width (rich text wraps, plain text does not)."""
+    paragraphs = "".join(f"<p>{escape(line)}</p>" for line in text.splitlines() if line)
+    return f"<b>{escape(title)}</b>{paragraphs}"
+
+
+def param_tooltip(param: Param) -> str:
+    """The learner's tooltip of a parameter, from its declaration (graph.explanations)."""
+    return rich_tooltip(param.name.replace("_", " "), param.tooltip())
+
+
+def choice_tooltip(param: Param, choice: Any) -> str:
+    """The tooltip of one choice (an activation, optimizer, loss, ...), or ""."""
+    text = param.choice_tooltip(choice)
+    return rich_tooltip(str(choice), text) if text else ""
+
+
 class ParamEditor(QWidget):
     """Base of every editor: `edited` carries the value the user entered.
 
@@ -51,7 +69,7 @@ class ParamEditor(QWidget):
         self.param = param
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
-        self.setToolTip(param.help)
+        self.setToolTip(param_tooltip(param))
 
     def set_value(self, value: Any) -> None:
         """Shows `value` without emitting `edited`."""
@@ -160,8 +178,11 @@ class ChoiceEditor(ParamEditor):
     def __init__(self, param: Param) -> None:
         super().__init__(param)
         self.combo = QComboBox()
-        for choice in param.choices:
+        for index, choice in enumerate(param.choices):
             self.combo.addItem(str(choice))
+            tip = choice_tooltip(param, choice)
+            if tip:
+                self.combo.setItemData(index, tip, Qt.ItemDataRole.ToolTipRole)
         self.combo.currentIndexChanged.connect(self._emit)
         self._layout.addWidget(self.combo)
 
@@ -185,6 +206,7 @@ class MultiChoiceEditor(ParamEditor):
         self.list = QListWidget()
         for choice in param.choices:
             item = QListWidgetItem(str(choice))
+            item.setToolTip(choice_tooltip(param, choice))
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)
             self.list.addItem(item)
@@ -453,23 +475,44 @@ class ParamForm(QWidget):
 
     def __init__(self, params: Sequence[Param]) -> None:
         super().__init__()
-        layout = QFormLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.form = QFormLayout(self)
+        self.form.setContentsMargins(0, 0, 0, 0)
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        # A narrow dock puts the editor under its label rather than cutting the label.
+        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        self.params = {param.name: param for param in params}
         self.editors: dict[str, ParamEditor] = {}
+        self.labels: dict[str, QLabel] = {}
         for param in params:
             editor = make_editor(param)
             editor.edited.connect(lambda value, name=param.name: self.edited.emit(name, value))
             label = QLabel(param.name)
-            label.setToolTip(param.help)
-            layout.addRow(label, editor)
+            label.setToolTip(param_tooltip(param))
+            self.form.addRow(label, editor)
             self.editors[param.name] = editor
+            self.labels[param.name] = label
 
     def set_values(self, values: Mapping[str, Any]) -> None:
-        """Shows `values` without emitting `edited`."""
+        """Shows `values` without emitting `edited`; rows follow their params' conditions."""
         for name, editor in self.editors.items():
             if name in values:
                 editor.set_value(values[name])
+        follow_conditions(self.form, self.params, self.labels, self.editors, values)
 
     def values(self) -> dict[str, Any]:
         return {name: editor.value() for name, editor in self.editors.items()}
+
+
+def follow_conditions(
+    form: QFormLayout,
+    params: Mapping[str, Param],
+    labels: Mapping[str, QLabel],
+    editors: Mapping[str, QWidget],
+    values: Mapping[str, Any],
+) -> None:
+    """Shows and enables each row as its Param's shown_when / enabled_when say."""
+    for name, param in params.items():
+        form.setRowVisible(labels[name], param.is_shown(values))
+        enabled = param.is_enabled(values)
+        labels[name].setEnabled(enabled)
+        editors[name].setEnabled(enabled)

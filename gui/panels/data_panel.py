@@ -51,23 +51,6 @@ RELOAD_DELAY_MS = 300
 PREVIEW_ROWS = 50
 PREVIEW_COLUMNS = 20
 PREVIEW_IMAGES = 40
-GENERATED = {"moons", "circles", "blobs", "sine", "sequence_classification"}
-# Which settings matter for each source (the others are hidden).
-SOURCE_ROWS = {
-    "builtin": {"name", "samples", "noise"},
-    "csv": {"path", "target_column", "missing", "drop_duplicates"},
-    "numpy": {"path", "target_column", "missing", "drop_duplicates"},
-    "image_folder": {"path", "image_size", "color_mode"},
-}
-SHARED_ROWS = {
-    "source",
-    "target",
-    "normalization",
-    "test_size",
-    "validation_size",
-    "stratify",
-    "seed",
-}
 
 
 class SliderEditor(ParamEditor):
@@ -226,22 +209,11 @@ class DataPanel(QWidget):
         self.reload_timer.timeout.connect(self.reload)
         session.edits_settled.connect(self.recheck)
         session.problems_changed.connect(lambda _problems: self.recheck())
-        self._update_rows()
         self.fix_button.setEnabled(False)
 
     # Settings --------------------------------------------------------------------------
 
-    def _update_rows(self) -> None:
-        dataset = self.session.graph.dataset
-        visible = SHARED_ROWS | SOURCE_ROWS[dataset["source"]]
-        for name in self.settings.editors:
-            shown = name in visible
-            if name in ("samples", "noise"):
-                shown = shown and dataset["name"] in GENERATED
-            self.settings.set_row_visible(name, shown)
-
     def _on_settings_changed(self) -> None:
-        self._update_rows()
         self._stale = True
         if self.isVisible():
             self.summary.setText("Loading…")

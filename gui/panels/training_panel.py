@@ -36,17 +36,6 @@ from gui.panels.settings_form import SettingsForm
 from gui.panels.training_worker import TrainingJob, TrainingOutcome
 from gui.theme import ERROR_COLOR
 
-# Rows shown only when the setting they refine is in use.
-_DEPENDENT_ROWS = {
-    "momentum": lambda t: t["optimizer"] in ("sgd", "rmsprop"),
-    "nesterov": lambda t: t["optimizer"] == "sgd",
-    "decay_steps": lambda t: t["lr_schedule"] != "constant",
-    "decay_rate": lambda t: t["lr_schedule"] == "exponential_decay",
-    "patience": lambda t: t["early_stopping"],
-    "reduce_lr_factor": lambda t: t["reduce_lr_on_plateau"],
-    "reduce_lr_patience": lambda t: t["reduce_lr_on_plateau"],
-}
-
 
 def format_duration(seconds: float) -> str:
     """0:42, 3:05 or 1:02:03."""
@@ -118,7 +107,6 @@ class TrainingPanel(QWidget):
         self.progress_label.setMinimumWidth(260)
 
         self.settings = SettingsForm(session, "training", TRAINING_PARAMS)
-        self.settings.changed.connect(self._update_rows)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.settings)
@@ -160,7 +148,6 @@ class TrainingPanel(QWidget):
         layout.addLayout(controls)
         layout.addWidget(splitter, 1)
         self._set_running(False)
-        self._update_rows()
 
     # State ---------------------------------------------------------------------------
 
@@ -183,11 +170,6 @@ class TrainingPanel(QWidget):
             else ""
         )
         self.note_label.setVisible(running)
-
-    def _update_rows(self) -> None:
-        training = self.session.graph.training
-        for name, visible in _DEPENDENT_ROWS.items():
-            self.settings.set_row_visible(name, bool(visible(training)))
 
     def ensure_charts(self):
         """The charts, created on first use (pyqtgraph loads then, not at start-up)."""
