@@ -475,17 +475,15 @@ class MainWindow(QMainWindow):
 
         if self.warmup is not None:
             return
+        # The training process imports TensorFlow too: started now, its import
+        # overlaps this process's, so the first Train waits as little as it can.
+        from runtime.training_process import shared_training_process
+
+        shared_training_process().start()
         self.runtime_label.setText("TensorFlow loading…")
         self.warmup = start_runtime_warmup(self, self._on_runtime_loaded)
 
     def _on_runtime_loaded(self, error: str) -> None:
-        if not error:
-            # The training process imports TensorFlow too; started now, after
-            # this process's import, the two do not compete for the CPU and
-            # the first run starts at once.
-            from runtime.training_process import shared_training_process
-
-            shared_training_process().start()
         self.runtime_label.setText("TensorFlow ready" if not error else "TensorFlow unavailable")
         self.runtime_label.setToolTip(error)
         self.runtime_loaded.emit(error)
