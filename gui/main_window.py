@@ -6,6 +6,7 @@ with :meth:`MainWindow.add_panel` and observe :attr:`MainWindow.session`.
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,10 +19,12 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
+    QSplitter,
     QWidget,
 )
 
 from graph.files import GraphFileError, load_graph, save_graph
+from graph.formatting import plural
 from graph.layout import layered_layout
 from graph.model import AddEdge, AddNode, Batch, Edge, MoveNodes, NetworkGraph
 from graph.validation import ERROR
@@ -32,7 +35,7 @@ from gui.clipboard import copy_nodes, paste_command, release_clipboard
 from gui.document import EditorSession
 from gui.inspector import Inspector
 from gui.palette import Palette
-from gui.panels import install_panels
+from gui.panels import bottom_dock_height, install_panels
 from gui.problems import ProblemsPanel
 from gui.prompts import CANCEL, SAVE, Prompts
 from gui.recovery import Autosaver, RecoveryStore
@@ -43,6 +46,22 @@ if TYPE_CHECKING:
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 GRAPH_FILTER = "DeepWire graphs (*.yaml *.yml);;All files (*)"
 MAX_RECENT = 8
+DEFAULT_SIZE = (1440, 900)
+
+
+UNTITLED = "Untitled"
+_NAME_LINE = re.compile(r"^name:\s*(.+?)\s*$", re.MULTILINE)
+
+
+def template_title(path: Path) -> str:
+    """A template's menu entry: the graph's own name ("MLP on digits"), else its file name."""
+    try:
+        match = _NAME_LINE.search(path.read_text(encoding="utf-8")[:2000])
+    except OSError:
+        match = None
+    if match is None:
+        return path.stem.replace("_", " ")
+    return match.group(1).strip("'\"")
 
 
 class MainWindow(QMainWindow):
@@ -96,12 +115,9 @@ class MainWindow(QMainWindow):
         self.problems_dock = self.add_panel(
             self.problems, "Problems", Qt.DockWidgetArea.BottomDockWidgetArea
         )
-        self.resizeDocks(
-            [self.palette_dock, self.inspector_dock], [210, 320], Qt.Orientation.Horizontal
-        )
-        self.resizeDocks([self.problems_dock], [120], Qt.Orientation.Vertical)
         self._build_status_bar()
         self.panels = install_panels(self)
+        self._build_help_menu()
 
         self.palette.layer_activated.connect(self.add_layer)
         self.problems.node_activated.connect(self.focus_node)
@@ -114,8 +130,11 @@ class MainWindow(QMainWindow):
         self.session.problems_changed.connect(lambda _problems: self._update_status())
         self.session.undo_stack.canUndoChanged.connect(self.undo_action.setEnabled)
         self.session.undo_stack.canRedoChanged.connect(self.redo_action.setEnabled)
+        self.session.selection_changed.connect(
+            lambda node_ids: node_ids and self.inspector_dock.raise_()
+        )
         QCoreApplication.instance().aboutToQuit.connect(release_clipboard)
-        self.resize(1440, 900)
+        self._layout_restored = self.restore_layout()
         self._update_title()
         self._update_status()
 
@@ -153,6 +172,46 @@ class MainWindow(QMainWindow):
             existing[0].raise_()
         self.panels_menu.addAction(dock.toggleViewAction())
         return dock
+
+    # Window layout -------------------------------------------------------------------
+
+    def default_layout(self) -> None:
+        """Sizes the window to the screen and gives the canvas most of it."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        available = screen.availableGeometry() if screen is not None else None
+        width, height = DEFAULT_SIZE
+        if available is not None:
+            width, height = min(width, available.width()), min(height, available.height())
+        self.resize(width, height)
+        self.resizeDocks(
+            [self.palette_dock, self.inspector_dock],
+            [200, max(300, int(width * 0.26))],
+            Qt.Orientation.Horizontal,
+        )
+        self.resizeDocks([self.problems_dock], [bottom_dock_height(self)], Qt.Orientation.Vertical)
+
+    def save_layout(self) -> None:
+        """Remembers the window's size, its docks and its splitters' sizes."""
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        for splitter in self.findChildren(QSplitter):
+            if splitter.objectName():
+                self.settings.setValue(f"splitters/{splitter.objectName()}", splitter.saveState())
+
+    def restore_layout(self) -> bool:
+        """Restores what save_layout remembered; returns False (default layout) when nothing."""
+        geometry = self.settings.value("window/geometry")
+        state = self.settings.value("window/state")
+        if geometry is None or state is None:
+            self.default_layout()
+            return False
+        self.restoreGeometry(geometry)
+        self.restoreState(state)
+        for splitter in self.findChildren(QSplitter):
+            saved = self.settings.value(f"splitters/{splitter.objectName()}")
+            if splitter.objectName() and saved is not None:
+                splitter.restoreState(saved)
+        return True
 
     # Actions and menus ---------------------------------------------------------------
 
@@ -209,7 +268,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.new_action)
         self.templates_menu = file_menu.addMenu("New from &Template")
         for path in sorted(EXAMPLES_DIR.glob("*.yaml")):
-            action = self.templates_menu.addAction(path.stem.replace("_", " "))
+            action = self.templates_menu.addAction(template_title(path))
             action.triggered.connect(lambda _checked=False, p=path: self.new_from_template(p))
         file_menu.addAction(self.open_action)
         self.recent_menu = file_menu.addMenu("Open &Recent")
@@ -250,6 +309,11 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         self.panels_menu: QMenu = view_menu.addMenu("&Panels")
 
+    def _build_help_menu(self) -> None:
+        from gui.help import add_help_menu
+
+        self.help_actions = add_help_menu(self)
+
     def _build_status_bar(self) -> None:
         self.layers_label = QLabel()
         self.params_label = QLabel()
@@ -277,7 +341,7 @@ class MainWindow(QMainWindow):
     def _update_status(self) -> None:
         session = self.session
         errors = sum(1 for p in session.problems if p.severity == ERROR)
-        self.layers_label.setText(f"{len(session.graph)} layers")
+        self.layers_label.setText(plural(len(session.graph), "layer"))
         self.params_label.setText(f"Total params: {session.analysis.total_params():,}")
         if errors:
             self.problems_label.setText(f"⚠ {errors} problem{'s' if errors > 1 else ''}")
@@ -351,6 +415,11 @@ class MainWindow(QMainWindow):
         if event.spontaneous() or self._shown_once:
             return
         self._shown_once = True
+        if not self._layout_restored:
+            # Dock sizes are shares of the final window size.
+            self.resizeDocks(
+                [self.problems_dock], [bottom_dock_height(self)], Qt.Orientation.Vertical
+            )
         # Raising a tabbed dock and fitting to the final viewport size only
         # work once the window is laid out.
         self.reveal_problems()
@@ -370,8 +439,12 @@ class MainWindow(QMainWindow):
 
     def save_to(self, path: Path) -> bool:
         """Saves the graph to `path`; a failure is reported and keeps the work dirty."""
+        graph = self.session.graph
+        if graph.name == UNTITLED:
+            # Files and exported models are named after the file, not "Untitled".
+            graph.name = Path(path).stem
         try:
-            save_graph(self.session.graph, path)
+            save_graph(graph, path)
         except (OSError, GraphFileError) as error:
             self.prompts.error("Cannot save graph", f"{path}: {error}")
             return False
@@ -391,6 +464,11 @@ class MainWindow(QMainWindow):
         if isinstance(value, str):
             return [value]
         return [str(v) for v in (value or [])]
+
+    def last_file(self) -> Path | None:
+        """The graph file opened or saved last, if it still exists (reopened at start-up)."""
+        recent = self.recent_files()
+        return Path(recent[0]) if recent and Path(recent[0]).is_file() else None
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -465,6 +543,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.recovery.clear()
+        self.save_layout()
         event.accept()
 
     # TensorFlow warm-up ----------------------------------------------------------------

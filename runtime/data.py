@@ -64,6 +64,7 @@ class Dataset:
         input_shape: Shape of one sample, without the batch dimension.
         images: True when samples are pictures (the GUI's gallery shows them).
         target: "labels", or "inputs" when the model reconstructs its input.
+        target_name: What the targets are called (a CSV's target column); "" if unnamed.
     """
 
     name: str
@@ -80,6 +81,7 @@ class Dataset:
     input_shape: tuple[int, ...]
     images: bool = False
     target: str = "labels"
+    target_name: str = ""
 
     @property
     def has_validation(self) -> bool:
@@ -161,6 +163,7 @@ def load_dataset(settings: dict, base_dir: Path | None = None) -> Dataset:
         input_shape=tuple(int(d) for d in x_train.shape[1:]),
         images=raw.images,
         target=settings["target"],
+        target_name=raw.target_name,
     )
 
 

@@ -26,6 +26,7 @@ class RawData:
         class_names: Names of the classes in id order (empty for regression).
         feature_names: Names of the flattened features.
         images: True when samples are images worth showing as pictures.
+        target_name: What the targets are called (a CSV's target column); "" if unnamed.
     """
 
     x: np.ndarray
@@ -34,6 +35,7 @@ class RawData:
     class_names: tuple[str, ...] = ()
     feature_names: tuple[str, ...] = ()
     images: bool = False
+    target_name: str = ""
 
 
 def _bundled(loader) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], tuple[str, ...]]:

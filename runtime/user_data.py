@@ -155,7 +155,7 @@ def load_csv(path: Path, settings: dict) -> RawData:
     y, task, classes = _encode_target(_column_numbers(cells), cells, f"{path}: column {target!r}")
     if settings["target"] != "inputs":
         _check_classes(y, task, classes, f"{path}: target column {target!r}")
-    return RawData(x.astype("float32"), y, task, classes, tuple(names))
+    return RawData(x.astype("float32"), y, task, classes, tuple(names), target_name=target)
 
 
 def _numeric(array: np.ndarray, what: str) -> np.ndarray:

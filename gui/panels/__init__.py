@@ -14,7 +14,9 @@ from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 
-TRAINING_DOCK_HEIGHT = 380
+# Share of the window's height the bottom panels take when shown: at 1280x720
+# the canvas keeps at least half of it.
+BOTTOM_DOCK_SHARE = 0.3
 
 
 @dataclass
@@ -67,8 +69,14 @@ def install_panels(window) -> Panels:
         "evaluation": window.add_panel(evaluation, "Evaluation", bottom),
         "tuning": window.add_panel(tuning, "Tuning", bottom),
     }
+    # The training settings sit beside the inspector, where a form has height.
+    docks["training_settings"] = window.add_panel(
+        training.settings_area, "Training settings", Qt.DockWidgetArea.RightDockWidgetArea
+    )
+    docks["training"].visibilityChanged.connect(
+        lambda visible: visible and docks["training_settings"].raise_()
+    )
     panels = Panels(runs, data, training, evaluation, tuning, faults, docks)
-    window.resizeDocks([docks["training"]], [TRAINING_DOCK_HEIGHT], Qt.Orientation.Vertical)
 
     def show(name: str) -> None:
         dock = docks[name]
@@ -78,7 +86,7 @@ def install_panels(window) -> Panels:
         # A dock the user closed comes back at its usual height; one that is
         # open keeps the height the user gave it (and the window no re-layout).
         if was_hidden:
-            window.resizeDocks([dock], [TRAINING_DOCK_HEIGHT], Qt.Orientation.Vertical)
+            window.resizeDocks([dock], [bottom_dock_height(window)], Qt.Orientation.Vertical)
 
     training.training_started.connect(lambda: show("training"))
     # Results that arrived behind another tab are drawn when their tab comes up.
@@ -91,6 +99,11 @@ def install_panels(window) -> Panels:
         app.aboutToQuit.connect(stop_all_jobs)
         app.aboutToQuit.connect(shared_training_process().close)
     return panels
+
+
+def bottom_dock_height(window) -> int:
+    """The height the bottom panels get: a share of the window, within limits."""
+    return max(170, min(420, int(window.height() * BOTTOM_DOCK_SHARE)))
 
 
 def _add_run_menu(window, panels: Panels, show) -> None:

@@ -51,6 +51,7 @@ RELOAD_DELAY_MS = 300
 PREVIEW_ROWS = 50
 PREVIEW_COLUMNS = 20
 PREVIEW_IMAGES = 40
+NO_PATH_YET = "Choose a file or folder in <b>path</b> to load your data."
 
 
 class SliderEditor(ParamEditor):
@@ -148,6 +149,7 @@ class DataPanel(QWidget):
         self.settings.changed.connect(self._on_settings_changed)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.settings)
         scroll.setMinimumWidth(280)
 
@@ -183,10 +185,16 @@ class DataPanel(QWidget):
         check_header.addWidget(self.fix_all_button)
         check_layout.addLayout(check_header)
         check_layout.addWidget(self.check_list)
+        # Small minimum heights: at 1280x720 the panel is short and the canvas
+        # keeps its half of the window.
+        self.preview.setMinimumHeight(60)
+        self.check_list.setMinimumHeight(36)
         right = QSplitter(Qt.Orientation.Vertical)
+        right.setObjectName("data_preview_splitter")
         right.addWidget(self.preview)
         right.addWidget(check_box)
         right.setSizes([400, 160])
+        right.setMinimumHeight(90)
         header = QHBoxLayout()
         header.addWidget(self.summary, 1)
         header.addWidget(self.reload_button)
@@ -196,11 +204,13 @@ class DataPanel(QWidget):
         right_layout.addLayout(header)
         right_layout.addWidget(right, 1)
         splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setObjectName("data_splitter")
         splitter.addWidget(scroll)
         splitter.addWidget(right_side)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([320, 780])
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter)
 
         self.reload_timer = QTimer(self)
@@ -235,6 +245,11 @@ class DataPanel(QWidget):
         generation = self._generation
         settings = dict(self.session.graph.dataset)
         base_dir = self.session.path.parent if self.session.path else None
+        if settings["source"] != "builtin" and not settings["path"].strip():
+            # Not an error: the user has not chosen a file yet.
+            self._clear_preview()
+            self.summary.setText(NO_PATH_YET)
+            return
 
         def load():
             from runtime.data import DataError, load_dataset
@@ -258,13 +273,10 @@ class DataPanel(QWidget):
             return
         if isinstance(result, (str, Exception)):
             self.dataset = None
+            self._clear_preview()
             self.summary.setText(
                 f"<span style='color:{ERROR_COLOR.name()}'>{escape(str(result))}</span>"
             )
-            self.table.clear()
-            self.table.setRowCount(0)
-            self.images.setWidget(QWidget())
-            self.recheck()
             return
         self.dataset = result
         self._show_summary(result)
@@ -272,6 +284,14 @@ class DataPanel(QWidget):
         self._show_images(result)
         self.recheck()
         self.loaded.emit(result)
+
+    def _clear_preview(self) -> None:
+        self.dataset = None
+        self.table.clear()
+        self.table.setRowCount(0)
+        self.table.setColumnCount(0)
+        self.images.setWidget(QWidget())
+        self.recheck()
 
     def _show_summary(self, dataset) -> None:
         train = len(dataset.x_train)
@@ -300,7 +320,8 @@ class DataPanel(QWidget):
         names += [f"x{i}" for i in range(len(names), columns)]
         target = dataset.y_train[: len(rows)]
         show_target = dataset.target != "inputs"
-        headers = names + (["target"] if show_target else [])
+        target_header = f"{dataset.target_name or 'target'} (target)"
+        headers = names + ([target_header] if show_target else [])
         self.table.clear()
         self.table.setColumnCount(len(headers))
         self.table.setRowCount(len(rows))

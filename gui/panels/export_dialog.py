@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from graph.formatting import format_latency
 from gui.code_view import code_editor
 from gui.document import EditorSession
 from gui.panels.background import run_in_background
@@ -274,8 +275,8 @@ class ExportDialog(QDialog):
             cells = [
                 FORMAT_NAMES[fmt],
                 human_size(result.size_bytes),
-                f"{result.p50_ms:.3f} ms",
-                f"{result.p95_ms:.3f} ms",
+                format_latency(result.p50_ms),
+                format_latency(result.p95_ms),
                 f"{result.throughput:,.0f}",
                 f"{result.max_abs_diff:.2g}",
                 str(result.path),

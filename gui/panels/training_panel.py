@@ -158,10 +158,12 @@ class TrainingPanel(QWidget):
         self.progress_label.setMinimumWidth(260)
 
         self.settings = SettingsForm(session, "training", TRAINING_PARAMS)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.settings)
-        scroll.setMinimumWidth(300)
+        # The settings live in a dock of their own beside the inspector (see
+        # settings_area), so the charts get the panel's width and the form its height.
+        self.settings_area = QScrollArea()
+        self.settings_area.setWidgetResizable(True)
+        self.settings_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.settings_area.setWidget(self.settings)
 
         self.chart_area = QWidget()
         self.chart_layout = QVBoxLayout(self.chart_area)
@@ -178,17 +180,24 @@ class TrainingPanel(QWidget):
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.result_label.setTextFormat(Qt.TextFormat.RichText)
 
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(self.chart_area, 1)
-        right_layout.addWidget(self.note_label)
-        right_layout.addWidget(self.result_label)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(scroll)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([320, 800])
+        results = QWidget()
+        results_layout = QVBoxLayout(results)
+        results_layout.setContentsMargins(0, 0, 0, 0)
+        results_layout.addWidget(self.note_label)
+        results_layout.addWidget(self.result_label)
+        results_layout.addStretch(1)
+        results_scroll = QScrollArea()
+        results_scroll.setWidgetResizable(True)
+        results_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        results_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        results_scroll.setWidget(results)
+        # Charts beside the summary: the panel is wide and, at 720 px, short.
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("training_splitter")
+        self.splitter.addWidget(self.chart_area)
+        self.splitter.addWidget(results_scroll)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setSizes([800, 320])
 
         controls = QHBoxLayout()
         for button in (self.train_button, self.pause_button, self.stop_button):
@@ -197,7 +206,7 @@ class TrainingPanel(QWidget):
         controls.addWidget(self.progress_label)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.splitter, 1)
         self._set_running(False)
 
     # State ---------------------------------------------------------------------------
@@ -423,8 +432,11 @@ def _preview() -> int:
     example = Path(__file__).resolve().parents[2] / "examples" / "mlp_digits.yaml"
     session.replace_graph(load_graph(example))
     panel = TrainingPanel(session)
-    panel.resize(1100, 650)
-    panel.show()
+    preview = QSplitter()
+    preview.addWidget(panel)
+    preview.addWidget(panel.settings_area)
+    preview.resize(1280, 400)
+    preview.show()
     return app.exec()
 
 

@@ -24,7 +24,8 @@ def test_preview_shows_split_sizes_and_a_table(qtbot, make_window):
     assert "144</b> validation" in panel.summary.text()
     assert "360</b> test" in panel.summary.text()
     assert panel.table.rowCount() == 50
-    assert panel.table.horizontalHeaderItem(panel.table.columnCount() - 1).text() == "target"
+    last = panel.table.horizontalHeaderItem(panel.table.columnCount() - 1).text()
+    assert last == "target (target)"
     assert not panel.preview.isTabVisible(1)
     assert panel.check_list.item(0).text() == "✓ The data fits the graph."
 
@@ -62,6 +63,23 @@ def test_rows_follow_the_source(qtbot, make_window):
     window.session.execute(SetSettings("dataset", {"source": "csv"}))
     assert form.labels["path"].isVisibleTo(form)
     assert not form.labels["name"].isVisibleTo(form)
+    # Before a file is chosen: a hint, not an error, and no empty table.
+    qtbot.waitUntil(lambda: "Choose a file" in panel.summary.text(), timeout=LOAD_TIMEOUT_MS)
+    assert "needs a path" not in panel.summary.text()
+    assert panel.table.columnCount() == 0
+
+
+def test_a_csv_target_column_is_shown_by_its_name(qtbot, make_window, tmp_path):
+    table = tmp_path / "flowers.csv"
+    rows = [f"{i % 7}.5,{i % 3}.25,{'ab'[i % 2]}" for i in range(40)]
+    table.write_text("length,width,species\n" + "\n".join(rows) + "\n")
+    graph = example()
+    graph.set_params(graph.find("input_1").id, shape=(2,))
+    graph.dataset = {**graph.dataset, "source": "csv", "path": str(table)}
+    window = make_window(graph)
+    panel = _shown(qtbot, window)
+    headers = [panel.table.horizontalHeaderItem(i).text() for i in range(3)]
+    assert headers == ["length", "width", "species (target)"]
 
 
 def test_bad_file_shows_its_message(qtbot, make_window, tmp_path):

@@ -189,16 +189,18 @@ def test_per_batch_values_are_recovered_from_running_means():
 def test_training_keeps_the_height_the_user_gave_the_panel(qtbot, make_window):
     window = make_window(example())
     dock = window.panels.docks["training"]
+    dock.raise_()
+    qtbot.wait(50)
     usual = dock.height()
-    window.resizeDocks([dock], [usual - 100], Qt.Orientation.Vertical)
-    qtbot.waitUntil(lambda: dock.height() < usual - 50, timeout=2_000)
+    window.resizeDocks([dock], [usual - 60], Qt.Orientation.Vertical)
+    qtbot.waitUntil(lambda: dock.height() < usual - 30, timeout=2_000)
     chosen = dock.height()
     window.panels.training.training_started.emit()  # what Train emits
     qtbot.wait(50)
     assert dock.height() == chosen
     dock.close()
     window.panels.training.training_started.emit()  # a closed panel comes back as usual
-    qtbot.waitUntil(lambda: dock.isVisible() and dock.height() > chosen + 50, timeout=2_000)
+    qtbot.waitUntil(lambda: dock.isVisible() and dock.height() > chosen + 30, timeout=2_000)
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
