@@ -1,0 +1,116 @@
+"""A new user's tour: layout that fits 1280x720, remembered layout, help, tooltips, names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QScrollArea
+
+from graph.files import load_graph
+from gui.help import about_html, shortcuts_html, versions
+from gui.main_window import EXAMPLES_DIR, MainWindow, template_title
+from gui.recovery import RecoveryStore
+from tests.gui.conftest import ScriptedPrompts
+from tests.gui.panel_helpers import example
+
+
+def new_window(qtbot, tmp_path: Path) -> MainWindow:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(ScriptedPrompts(), RecoveryStore(tmp_path / "recovery"), settings)
+    qtbot.addWidget(window)
+    return window
+
+
+def test_at_1280x720_the_canvas_keeps_half_the_height_and_forms_never_scroll_sideways(
+    qtbot, make_window
+):
+    window = make_window(example())
+    window.resize(1280, 720)
+    window.panels.docks["training"].raise_()
+    qtbot.waitUntil(lambda: window.view.height() >= 360, timeout=3_000)
+    area = window.panels.training.settings_area
+    assert area.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+    assert window.dockWidgetArea(window.panels.docks["training_settings"]) == (
+        Qt.DockWidgetArea.RightDockWidgetArea
+    )
+    # Every label of the training form is whole.
+    form = window.panels.training.settings
+    window.panels.docks["training_settings"].raise_()
+    qtbot.wait(50)
+    for name, label in form.labels.items():
+        if label.isVisibleTo(form):
+            assert label.width() >= label.sizeHint().width(), name
+    assert all(
+        scroll.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+        for scroll in window.panels.data.findChildren(QScrollArea)
+        if scroll.widget() is window.panels.data.settings
+    )
+
+
+def test_window_docks_splitters_and_last_file_are_remembered(qtbot, tmp_path):
+    path = tmp_path / "net.yaml"
+    path.write_text((EXAMPLES_DIR / "mlp_digits.yaml").read_text())
+    first = new_window(qtbot, tmp_path)
+    first.show()
+    first.resize(780, 580)
+    first.open_path(path, ask=False)
+    first.panels.docks["tuning"].close()
+    splitter = first.panels.training.splitter
+    splitter.setSizes([300, 500])
+    remembered = splitter.sizes()
+    qtbot.wait(50)
+    size = first.size().toTuple()
+    first.close()
+
+    second = new_window(qtbot, tmp_path)
+    second.show()
+    qtbot.wait(50)
+    assert second.size().toTuple() == size != (1440, 900)
+    assert second.panels.docks["tuning"].isHidden()
+    assert second.panels.training.splitter.sizes()[0] == remembered[0]
+    assert second.last_file() == path.resolve()
+
+
+def test_help_menu_pages(qtbot, window):
+    assert set(window.help_actions) == {"getting_started", "shortcuts", "docs", "about"}
+    shortcuts = shortcuts_html(window)
+    assert "Train" in shortcuts and "F5" in shortcuts and "Fit to View" in shortcuts
+    about = about_html()
+    for name in ("DeepWire", "Python", "Qt", "TensorFlow", "Keras"):
+        assert name in versions() and name in about
+    window.help_actions["getting_started"].trigger()
+
+
+def test_tooltips_explain_parameters_and_choices(qtbot, window):
+    window.session.replace_graph(example())
+    window.focus_node(window.session.graph.find("dense_1").id)
+    form = window.inspector.form
+    tip = form.labels["units"].toolTip()
+    assert "neurons" in tip and "<b>units</b>" in tip
+    combo = form.editors["activation"].combo
+    relu = combo.findText("relu")
+    assert "hidden layers" in combo.itemData(relu, Qt.ItemDataRole.ToolTipRole)
+    training = window.panels.training.settings
+    assert "too high" in training.labels["learning_rate"].toolTip().lower()
+    assert not training.labels["decay_steps"].isVisibleTo(training)
+
+
+def test_templates_are_listed_by_their_names(qtbot, window):
+    titles = [action.text() for action in window.templates_menu.actions()]
+    assert "MLP on digits" in titles
+    assert template_title(EXAMPLES_DIR / "mlp_digits.yaml") == "MLP on digits"
+    assert window.layers_label.text().endswith("layers")
+    window.session.replace_graph(load_graph(EXAMPLES_DIR / "mlp_digits.yaml"))
+    window.scene.select_nodes([])
+    for node in list(window.session.graph.nodes)[1:]:
+        window.scene.select_nodes([node.id])
+        window.scene.delete_selection()
+    window.session.flush()
+    assert window.layers_label.text() == "1 layer"
+
+
+def test_a_saved_untitled_graph_is_named_after_its_file(qtbot, window, tmp_path):
+    assert window.session.graph.name == "Untitled"
+    assert window.save_to(tmp_path / "my_net.yaml")
+    assert load_graph(tmp_path / "my_net.yaml").name == "my_net"
