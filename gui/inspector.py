@@ -119,6 +119,7 @@ class Inspector(QWidget):
             self._forms[node.type] = form
             self.forms.addWidget(form)
         self.forms.setCurrentWidget(form)
+        form.clear_refusals()
         self._refresh()
 
     def show_error(self, text: str) -> None:
@@ -155,10 +156,10 @@ class Inspector(QWidget):
         if self.node_id is None:
             return
         refused = self.session.execute(SetParams(self.node_id, {name: value}))
-        if refused:
-            self.show_error(refused)
-            self.form.set_values(self.session.graph.node(self.node_id).params)
-        else:
+        # The reason shows beside the field, which keeps what was typed until
+        # the user corrects it or selects another layer.
+        self.form.show_refusal(name, refused)
+        if not refused:
             self.error_label.hide()
 
     def _on_name_edited(self) -> None:

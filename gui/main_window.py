@@ -256,8 +256,10 @@ class MainWindow(QMainWindow):
         )
         self.layout_action = self._action("Auto &Layout", self.auto_layout, "Ctrl+L")
         self.summary_action = self._action("Model &Summary", self.show_summary, "Ctrl+M")
-        # Single-key and editing shortcuts must not fire while typing in a field.
-        for action in (self.fit_action, self.delete_action):
+        # F fits from anywhere in the window (text fields keep their typed
+        # letters: they claim printable keys first); Delete acts on the
+        # canvas only, never while editing a field or list.
+        for action in (self.delete_action,):
             self.removeAction(action)
             self.view.addAction(action)
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QSpinBox,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -483,19 +484,47 @@ class ParamForm(QWidget):
         self.params = {param.name: param for param in params}
         self.editors: dict[str, ParamEditor] = {}
         self.labels: dict[str, QLabel] = {}
+        self.refusals: dict[str, QLabel] = {}
         for param in params:
             editor = make_editor(param)
             editor.edited.connect(lambda value, name=param.name: self.edited.emit(name, value))
             label = QLabel(param.name)
             label.setToolTip(param_tooltip(param))
-            self.form.addRow(label, editor)
+            refusal = QLabel()
+            refusal.setWordWrap(True)
+            refusal.setStyleSheet("color: #d93025;")
+            refusal.hide()
+            field = QWidget()
+            field_layout = QVBoxLayout(field)
+            field_layout.setContentsMargins(0, 0, 0, 0)
+            field_layout.setSpacing(1)
+            field_layout.addWidget(editor)
+            field_layout.addWidget(refusal)
+            self.form.addRow(label, field)
             self.editors[param.name] = editor
             self.labels[param.name] = label
+            self.refusals[param.name] = refusal
+
+    def show_refusal(self, name: str, reason: str | None) -> None:
+        """Shows why the value typed for `name` was refused, beside it (None: clears it).
+
+        The editor keeps the typed text, so the user can correct it.
+        """
+        refusal = self.refusals[name]
+        refusal.setText(reason or "")
+        refusal.setVisible(bool(reason))
+
+    def clear_refusals(self) -> None:
+        for name in self.refusals:
+            self.show_refusal(name, None)
 
     def set_values(self, values: Mapping[str, Any]) -> None:
-        """Shows `values` without emitting `edited`; rows follow their params' conditions."""
+        """Shows `values` without emitting `edited`; rows follow their params' conditions.
+
+        A field whose typed value was refused keeps the typed text.
+        """
         for name, editor in self.editors.items():
-            if name in values:
+            if name in values and not self.refusals[name].isVisibleTo(self):
                 editor.set_value(values[name])
         follow_conditions(self.form, self.params, self.labels, self.editors, values)
 

@@ -114,3 +114,20 @@ def test_a_saved_untitled_graph_is_named_after_its_file(qtbot, window, tmp_path)
     assert window.session.graph.name == "Untitled"
     assert window.save_to(tmp_path / "my_net.yaml")
     assert load_graph(tmp_path / "my_net.yaml").name == "my_net"
+
+
+def test_f_fits_the_graph_wherever_the_focus_is_except_in_a_text_field(qtbot, window):
+    window.session.replace_graph(example())
+    window.view.zoom_by(4.0)
+    zoomed = window.view.transform().m11()
+    window.palette.setFocus()
+    qtbot.keyClick(window.palette, Qt.Key.Key_F)
+    qtbot.waitUntil(lambda: window.view.transform().m11() != zoomed, timeout=2_000)
+    window.view.zoom_by(4.0)
+    zoomed = window.view.transform().m11()
+    name = window.inspector.name_edit
+    window.focus_node(window.session.graph.find("dense_1").id)
+    name.setFocus()
+    qtbot.keyClick(name, Qt.Key.Key_F)
+    assert name.text().endswith("f")
+    assert window.view.transform().m11() == zoomed
