@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from graph.files import GraphFileError, load_graph, save_graph
 from graph.formatting import plural
-from graph.layout import layered_layout
+from graph.layout import free_position, layered_layout
 from graph.model import AddEdge, AddNode, Batch, Edge, MoveNodes, NetworkGraph
 from graph.validation import ERROR
 from gui.canvas.scene import GraphScene, snap
@@ -578,7 +578,7 @@ class MainWindow(QMainWindow):
         selected = self.scene.selected_node_ids()
         if len(selected) == 1:
             anchor = graph.node(selected[0])
-            position = (anchor.position[0] + 240.0, anchor.position[1])
+            position = free_position(graph, (anchor.position[0] + 240.0, anchor.position[1]))
             node = graph.new_node(type_name, position=position)
             checker = ConnectionChecker(graph, self.session.analysis, anchor.id)
             commands = [AddNode(node)]
@@ -592,7 +592,7 @@ class MainWindow(QMainWindow):
             self.view.centre_on_node(node.id)
             return node.id
         centre = self.view.mapToScene(self.view.viewport().rect().center())
-        return self.scene.add_layer(type_name, QPointF(centre))
+        return self.scene.add_layer(type_name, QPointF(centre), avoid_overlap=True)
 
     def focus_node(self, node_id: str) -> None:
         """Selects a node and centres the canvas on it."""

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow
 
 # Share of the window's height the bottom panels take when shown: at 1280x720
 # the canvas keeps at least half of it.
-BOTTOM_DOCK_SHARE = 0.3
+BOTTOM_DOCK_SHARE = 0.36
 
 
 @dataclass

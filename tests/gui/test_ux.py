@@ -131,3 +131,25 @@ def test_f_fits_the_graph_wherever_the_focus_is_except_in_a_text_field(qtbot, wi
     qtbot.keyClick(name, Qt.Key.Key_F)
     assert name.text().endswith("f")
     assert window.view.transform().m11() == zoomed
+
+
+def test_new_and_pasted_nodes_never_land_on_existing_ones(qtbot, window):
+    from graph.layout import NODE_FOOTPRINT
+
+    window.session.replace_graph(example())
+    window.view.fit_to_view()
+    window.scene.select_nodes([])
+    added = [window.add_layer("Dense") for _ in range(3)]
+    window.scene.select_nodes([window.session.graph.find("dense_1").id])
+    window.copy_selection()
+    window.paste()
+    window.paste()
+    graph = window.session.graph
+    assert len(graph) == 4 + 3 + 2 and all(added)
+    width, height = NODE_FOOTPRINT
+    nodes = graph.nodes
+    for i, a in enumerate(nodes):
+        for b in nodes[i + 1 :]:
+            dx = abs(a.position[0] - b.position[0])
+            dy = abs(a.position[1] - b.position[1])
+            assert dx >= width or dy >= height, (a.name, b.name)
