@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QPointF, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShowEvent
@@ -39,9 +38,6 @@ from gui.panels import bottom_dock_height, install_panels
 from gui.problems import ProblemsPanel
 from gui.prompts import CANCEL, SAVE, Prompts
 from gui.recovery import Autosaver, RecoveryStore
-
-if TYPE_CHECKING:
-    from gui.code_view import CodeView
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 GRAPH_FILTER = "DeepWire graphs (*.yaml *.yml);;All files (*)"
@@ -233,7 +229,9 @@ class MainWindow(QMainWindow):
         self.save_action = self._action("&Save", self.save, keys.Save)
         self.save_as_action = self._action("Save &As…", self.save_as, keys.SaveAs)
         self.import_action = self._action("&Import Keras Model…", self.import_keras_model)
-        self.export_action = self._action("&Export Code…", self.export_code, "Ctrl+E")
+        self.export_action = self._action(
+            "&Export Code and Model…", self.export_code, "Ctrl+E", "Python code and model files"
+        )
         self.quit_action = self._action("&Quit", self.close, keys.Quit)
         stack = self.session.undo_stack
         self.undo_action = stack.createUndoAction(self, "&Undo")
@@ -642,25 +640,6 @@ class MainWindow(QMainWindow):
 
         SummaryView(self.session, self).exec()
 
-    def export_code(self) -> None:
-        view = self.code_view()
-        if view is not None:
-            view.exec()
-
-    def code_view(self) -> CodeView | None:
-        """The export preview of the graph's code, or None (and a message) when it is invalid."""
-        from codegen.model_code import ExportError
-        from codegen.python_source import export_model_code, export_training_script
-        from gui.code_view import CodeView
-
-        graph = self.session.graph
-        data_dir = self.session.path.parent if self.session.path else None
-        try:
-            sources = {
-                "Model (build_model)": ("model.py", export_model_code(graph)),
-                "Training script": ("train.py", export_training_script(graph, data_dir=data_dir)),
-            }
-        except ExportError as error:
-            self.prompts.error("Cannot export code", str(error))
-            return None
-        return CodeView(sources, self)
+    def export_code(self):
+        """Opens the one export dialog: Python code and deployable model files."""
+        return self.panels.open_export_dialog(self)

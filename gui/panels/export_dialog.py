@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from graph.atomic import write_text
 from graph.formatting import format_latency
 from gui.code_view import code_editor
 from gui.document import EditorSession
@@ -178,7 +179,7 @@ class ExportDialog(QDialog):
 
     def save_code(self, path: Path) -> None:
         _name, text = self.code_text()
-        Path(path).write_text(text, encoding="utf-8")
+        write_text(Path(path), text)
 
     def save_code_as(self) -> None:
         file_name, _text = self.code_text()
