@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QScrollArea,
     QStackedWidget,
     QVBoxLayout,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from graph.catalog import CATALOG
+from graph.hints import activation_hint
 from graph.model import RenameNode, SetParams
 from gui.canvas.node_item import format_shape
 from gui.document import EditorSession
@@ -53,6 +55,12 @@ class Inspector(QWidget):
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet(f"color: {ERROR_COLOR.name()};")
         self.error_label.hide()
+        self.hint_label = QLabel()
+        self.hint_label.setWordWrap(True)
+        self.hint_label.setStyleSheet("color: #5f6368;")
+        self.hint_button = QPushButton()
+        self.hint_button.clicked.connect(self.apply_hint)
+        self.hint = None
         self.problem_label = QLabel()
         self.problem_label.setWordWrap(True)
         self.problem_label.setStyleSheet(f"color: {ERROR_COLOR.name()};")
@@ -71,6 +79,8 @@ class Inspector(QWidget):
         layout.addLayout(header)
         layout.addWidget(self.shape_label)
         layout.addWidget(self.problem_label)
+        layout.addWidget(self.hint_label)
+        layout.addWidget(self.hint_button)
         layout.addWidget(self.forms)
         layout.addWidget(self.error_label)
         layout.addStretch(1)
@@ -107,6 +117,9 @@ class Inspector(QWidget):
             self.name_edit.clear()
             self.shape_label.clear()
             self.problem_label.hide()
+            self.hint = None
+            self.hint_label.hide()
+            self.hint_button.hide()
             self.forms.setCurrentWidget(self.empty)
             return
         node = graph.node(self.node_id)
@@ -137,6 +150,21 @@ class Inspector(QWidget):
             f"\nParameters: {info.param_count:,}"
         )
         self._show_problem()
+        self._show_hint()
+
+    def _show_hint(self) -> None:
+        self.hint = activation_hint(self.session.graph, self.node_id) if self.node_id else None
+        self.hint_label.setText(f"Hint: {self.hint.text}" if self.hint else "")
+        self.hint_button.setText(self.hint.fix.text if self.hint else "")
+        self.hint_label.setVisible(self.hint is not None)
+        self.hint_button.setVisible(self.hint is not None)
+
+    def apply_hint(self) -> str | None:
+        """Applies the shown hint's fix as one undo step; returns why not, if refused."""
+        if self.hint is None:
+            return "No hint."
+        fix = self.hint.fix
+        return self.session.execute(fix.command(self.session.graph), fix.text)
 
     def _show_problem(self) -> None:
         messages = [p.message for p in self.session.problems if p.node_id == self.node_id]

@@ -83,3 +83,17 @@ def test_a_settings_fix_and_a_fix_for_a_deleted_node():
     gone = Fix("x", (InsertBefore("n99", "Reshape", {"target_shape": (8, 8, 1)}),))
     with pytest.raises(GraphError, match="n99"):
         gone.command(graph)
+
+
+def test_a_hidden_linear_layer_gets_a_relu_hint_and_the_output_does_not():
+    from graph.hints import activation_hint
+
+    graph = conv_on_flat_input()
+    graph.set_params("n1", shape=(8, 8, 1))
+    hint = activation_hint(graph, "n2")
+    assert hint is not None and "relu" in hint.text
+    assert activation_hint(graph, "n4") is None  # the output
+    assert activation_hint(graph, "n3") is None  # Flatten has no activation
+    graph.apply(hint.fix.command(graph))
+    assert graph.node("n2").params["activation"] == "relu"
+    assert activation_hint(graph, "n2") is None

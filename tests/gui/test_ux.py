@@ -153,3 +153,20 @@ def test_new_and_pasted_nodes_never_land_on_existing_ones(qtbot, window):
             dx = abs(a.position[0] - b.position[0])
             dy = abs(a.position[1] - b.position[1])
             assert dx >= width or dy >= height, (a.name, b.name)
+
+
+def test_the_inspector_suggests_relu_for_a_hidden_linear_layer(qtbot, window):
+    graph = example()
+    dense = graph.find("dense_1")
+    graph.set_params(dense.id, activation="linear")
+    window.session.replace_graph(graph)
+    window.focus_node(dense.id)
+    inspector = window.inspector
+    assert inspector.hint_label.isVisibleTo(inspector)
+    assert inspector.hint_button.text() == "Use relu in dense_1"
+    assert inspector.apply_hint() is None
+    window.session.flush()
+    assert window.session.graph.node(dense.id).params["activation"] == "relu"
+    assert not inspector.hint_label.isVisibleTo(inspector)
+    window.focus_node(window.session.graph.find("dense_2").id)
+    assert not inspector.hint_label.isVisibleTo(inspector)
