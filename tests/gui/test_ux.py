@@ -170,3 +170,27 @@ def test_the_inspector_suggests_relu_for_a_hidden_linear_layer(qtbot, window):
     assert not inspector.hint_label.isVisibleTo(inspector)
     window.focus_node(window.session.graph.find("dense_2").id)
     assert not inspector.hint_label.isVisibleTo(inspector)
+
+
+def test_tuning_shows_numbers_to_significant_digits_and_whole_trials(qtbot, window):
+    from gui.panels.tuning_panel import _params_text
+
+    assert _params_text({"learning_rate": 0.0007309539835912913, "units": 64}) == (
+        "learning_rate=0.000731, units=64"
+    )
+    panel = window.panels.tuning
+    panel.best_curve = [(1, 0.52), (2, 0.41), (3, 0.4)]
+    panel._draw_best()
+    axis = panel._plot.getViewBox().parentItem().getAxis("bottom")
+    assert axis._tickSpacing[0][0] == 1
+
+
+def test_latencies_and_numbers_read_in_their_units():
+    from graph.formatting import format_latency, format_number, plural
+
+    assert format_latency(0.003) == "3 µs"
+    assert format_latency(12.345) == "12.3 ms"
+    assert format_latency(0.0005) == "500 ns"
+    assert format_number(0.0007309539835912913) == "0.000731"
+    assert format_number(64) == "64"
+    assert plural(1, "layer") == "1 layer" and plural(3, "layer") == "3 layers"
