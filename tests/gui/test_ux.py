@@ -194,3 +194,14 @@ def test_latencies_and_numbers_read_in_their_units():
     assert format_number(0.0007309539835912913) == "0.000731"
     assert format_number(64) == "64"
     assert plural(1, "layer") == "1 layer" and plural(3, "layer") == "3 layers"
+
+
+def test_a_node_face_shows_its_error_on_two_lines(qtbot, window):
+    graph = example()
+    conv = graph.add_node("Conv2D", position=(0, 400))
+    graph.connect(graph.find("input_1").id, conv.id)
+    window.session.replace_graph(graph)
+    window.session.flush()
+    footer = window.scene.node_items[conv.id]._elided[3]
+    first, second = footer.split("\n")
+    assert first.startswith("⚠ expects an input") and "rank 4" in second
