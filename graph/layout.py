@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from graph.model import NetworkGraph, Position
 
-COLUMN_SPACING = 220.0
+# Wide enough that an edge between columns shows its shape label, e.g. "(None, 28, 28, 32)".
+COLUMN_SPACING = 280.0
 ROW_SPACING = 120.0
 SWEEPS = 4
 

@@ -205,3 +205,16 @@ def test_a_node_face_shows_its_error_on_two_lines(qtbot, window):
     footer = window.scene.node_items[conv.id]._elided[3]
     first, second = footer.split("\n")
     assert first.startswith("⚠ expects an input") and "rank 4" in second
+
+
+def test_auto_layout_keeps_every_edge_label_and_inputs_in_line(qtbot, window):
+    for name in ("mlp_digits", "cnn_digits", "residual_mlp"):
+        window.session.replace_graph(example(name))
+        window.auto_layout()
+        window.session.flush()
+        edges = list(window.scene.edge_items.values())
+        assert edges and all(edge.label_visible for edge in edges), name
+        graph = window.session.graph
+        source = graph.input_nodes()[0]
+        after = graph.node(graph.out_edges(source.id)[0].target)
+        assert source.position[1] == after.position[1], name
