@@ -68,6 +68,8 @@ class SettingsForm(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self.form)
         layout.addWidget(self.error_label)
+        # Spare height stays below the form rather than stretching its rows.
+        layout.addStretch(1)
         session.graph_replaced.connect(self.refresh)
         session.graph_event.connect(self._on_graph_event)
         self.refresh()
