@@ -8,15 +8,29 @@ help the first line of its docstring. Only the chosen command's module is
 imported, so none pays for TensorFlow or Qt unless it needs them.
 """
 
-from __future__ import annotations
-
-import argparse
-import ast
-import importlib
-import pkgutil
+import os
+import signal
 import sys
-from dataclasses import dataclass
-from pathlib import Path
+
+EXIT_INTERRUPTED = 130
+
+
+def _exit_interrupted(_signum: int, _frame: object) -> None:
+    """Ctrl-C outside a run (starting up, importing TensorFlow, saving atomically): just exit."""
+    os.write(2, b"\ninterrupted\n")
+    os._exit(EXIT_INTERRUPTED)
+
+
+if __name__ == "__main__":
+    # Before anything slow is imported: a Ctrl-C at start-up is no traceback.
+    signal.signal(signal.SIGINT, _exit_interrupted)
+
+import argparse  # noqa: E402
+import ast  # noqa: E402
+import importlib  # noqa: E402
+import pkgutil  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 DEFAULT_EXAMPLE = ROOT / "examples" / "mlp_digits.yaml"
@@ -95,6 +109,7 @@ def build_app_parser(commands: dict[str, CommandInfo]) -> argparse.ArgumentParse
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Runs the app or a command. Run as a program, Ctrl-C outside a run exits with code 130."""
     argv = sys.argv[1:] if argv is None else argv
     commands = discover_commands()
     if argv and argv[0] in commands:

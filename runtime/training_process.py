@@ -1,4 +1,4 @@
-"""Training in a child process, so that a GUI never shares its GIL with Keras.
+"""The training process: heavy runs in a child process, so a GUI never shares its GIL with Keras.
 
 Keras drives every batch from Python. On a thread of the app's own process,
 each millisecond the GUI thread spends drawing charts or handling a click is
@@ -8,20 +8,25 @@ held the GIL. A child process has its own interpreter, so the two share only
 the CPU.
 
 One child serves a whole session. `start()` spawns it ahead of time (it
-imports TensorFlow at once); it then trains the runs it is sent, in order:
+imports TensorFlow at once); it then executes the runs it is sent, in order,
+whatever their kind (runtime.runs: the child looks the kind up in the registry):
 
-    parent -> child: ("train", run_id, RunRequest), ("stop" | "pause" | "resume", run_id),
+    parent -> child: ("run", run_id, RunRequest), ("stop" | "pause" | "resume", run_id),
                      ("quit",)
-    child -> parent: (run_id, list[BatchEnd]), (run_id, EpochEnd), (run_id, TrainingOutcome)
+    child -> parent: (run_id, list[BatchEnd]), (run_id, event), and last
+                     (run_id, RunFinished | RunFailed)
 
-Batch events travel together, at most every `flush_seconds`. The outcome
-carries the trained weights instead of the model (a Keras model does not
-cross processes cheaply); `rebuild_model` makes the model again from the
-graph and the weights, where and when it is needed.
+Batch events travel together, at most every `flush_seconds`; every other event
+at once. Results are plain data: a training run hands back the trained weights
+instead of the model (a Keras model does not cross processes cheaply), and
+`rebuild_model` makes the model again from the graph and the weights, where
+and when it is needed.
 
 If the child dies (a crash inside TensorFlow, the system killing it for
-memory), each run it had ends with a TrainingFailed that says so, and the
-next run starts a new child: the caller and its graph are unaffected.
+memory), each run it had ends with a RunFailed that says so, and the next run
+starts a new child: the caller and its graph are unaffected. The child ignores
+Ctrl-C: a terminal's interrupt reaches the whole process group, and it is the
+parent's to decide what a Ctrl-C means.
 """
 
 from __future__ import annotations
@@ -29,46 +34,21 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import queue
+import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from graph.files import graph_from_yaml, graph_to_yaml
-from runtime.events import BatchEnd, EpochEnd, TrainingFailed
+from graph.files import graph_to_yaml
+from runtime.events import BatchEnd, RunFailed, RunFinished
+from runtime.runs.base import RunContext, RunRequest
 
 FLUSH_SECONDS = 0.25
 
 Listener = Callable[[object], None]
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    """What the child needs for one run: the graph as YAML text, and where its data lives."""
-
-    graph_yaml: str
-    base_dir: Path | None
-    flush_seconds: float = FLUSH_SECONDS
-
-
-@dataclass(frozen=True)
-class TrainingOutcome:
-    """How a run ended.
-
-    Attributes:
-        result: runtime.events.TrainingFinished (its `model` is None: see
-            `weights`) or TrainingFailed.
-        dataset: The loaded runtime.data.Dataset, or None when loading failed.
-        diagnosis: The under/overfitting reading of the history ("" on failure).
-        weights: The trained model's weights (model.get_weights()), or None.
-    """
-
-    result: Any
-    dataset: Any = None
-    diagnosis: str = ""
-    weights: list | None = None
 
 
 def rebuild_model(graph: Any, dataset: Any, weights: list) -> Any:
@@ -93,20 +73,21 @@ class RemoteRun:
     """A run sent to the training process. Control it from any thread.
 
     `on_event` is called on the process's reader thread with lists of
-    BatchEnd, with EpochEnd, and last with the TrainingOutcome.
+    BatchEnd, with the run's other events, and last with RunFinished or RunFailed.
     """
 
     def __init__(
-        self, process: TrainingProcess, run_id: int, on_event: Listener, child: Any
+        self, process: TrainingProcess, run_id: int, kind: str, on_event: Listener, child: Any
     ) -> None:
         self.run_id = run_id
+        self.kind = kind
         self._process = process
         self._on_event = on_event
         self._child = child  # the child process it was sent to
         self._finished = threading.Event()
 
     def stop(self) -> None:
-        """Ends training after the current batch (also before it started, or while paused)."""
+        """Ends the run at its next safe point (also before it started, or while paused)."""
         self._process._send(("stop", self.run_id))
 
     def pause(self) -> None:
@@ -127,7 +108,7 @@ class RemoteRun:
         try:
             self._on_event(payload)
         finally:
-            if isinstance(payload, TrainingOutcome):
+            if isinstance(payload, (RunFinished, RunFailed)):
                 # The listener is done with: the reader thread must not keep
                 # (and later be the one to free) whatever the listener holds,
                 # such as a Qt object of the caller's.
@@ -136,7 +117,7 @@ class RemoteRun:
 
 
 class TrainingProcess:
-    """The child process that trains, and the parent's end of its two pipes.
+    """The child process that executes heavy runs, and the parent's end of its two pipes.
 
     Thread-safe. The child is spawned (never forked: a forked copy of a
     process running Qt and TensorFlow threads is unsafe) and is a daemon, so
@@ -165,6 +146,25 @@ class TrainingProcess:
         with self._lock:
             self._start_locked()
 
+    def start_run(
+        self, request: RunRequest, on_event: Listener, flush_seconds: float = FLUSH_SECONDS
+    ) -> RemoteRun:
+        """Sends `request` to be executed in the child; returns at once.
+
+        Args:
+            request: The run (its graph is YAML text: later edits do not reach it).
+            on_event: Receives the run's events on the reader thread (see RemoteRun).
+            flush_seconds: Longest time batch events wait before being sent.
+        """
+        with self._lock:
+            self._start_locked()
+            run = RemoteRun(self, self._next_id, request.kind, on_event, self._process)
+            self._next_id += 1
+            self._runs[run.run_id] = run
+            # If the child is dying, the reader fails this run with the others.
+            self._send_locked(("run", run.run_id, request, flush_seconds))
+        return run
+
     def train(
         self,
         graph: Any,
@@ -172,23 +172,9 @@ class TrainingProcess:
         on_event: Listener,
         flush_seconds: float = FLUSH_SECONDS,
     ) -> RemoteRun:
-        """Sends `graph` (a NetworkGraph) to be trained; returns at once.
-
-        Args:
-            graph: What to train (sent as YAML text: later edits do not reach it).
-            base_dir: Folder relative dataset paths start from.
-            on_event: Receives the run's events on the reader thread (see RemoteRun).
-            flush_seconds: Longest time batch events wait before being sent.
-        """
-        request = RunRequest(graph_to_yaml(graph), base_dir, flush_seconds)
-        with self._lock:
-            self._start_locked()
-            run = RemoteRun(self, self._next_id, on_event, self._process)
-            self._next_id += 1
-            self._runs[run.run_id] = run
-            # If the child is dying, the reader fails this run with the others.
-            self._send_locked(("train", run.run_id, request))
-        return run
+        """Sends `graph` (a NetworkGraph) to be trained (the "train" run kind)."""
+        request = RunRequest("train", graph_to_yaml(graph), base_dir)
+        return self.start_run(request, on_event, flush_seconds)
 
     def close(self, timeout: float = 1.0) -> None:
         """Asks the child to quit (its run stopped first); ends it if it has not within `timeout`.
@@ -251,7 +237,7 @@ class TrainingProcess:
                 break
             with self._lock:
                 run = self._runs.get(run_id)
-                if isinstance(payload, TrainingOutcome):
+                if isinstance(payload, (RunFinished, RunFailed)):
                     self._runs.pop(run_id, None)
             if run is not None:
                 run._deliver(payload)
@@ -269,7 +255,7 @@ class TrainingProcess:
             "are fine: try again, or try a smaller batch size or model."
         )
         for run in orphans:
-            run._deliver(TrainingOutcome(TrainingFailed(message)))
+            run._deliver(RunFailed(run.kind, message))
 
 
 _shared: TrainingProcess | None = None
@@ -287,28 +273,30 @@ def shared_training_process() -> TrainingProcess:
 
 
 def _serve(requests: Any, events: Any) -> None:
-    """The child's main function: trains the runs it is sent, one after another."""
+    """The child's main function: executes the runs it is sent, one after another."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     import runtime.trainer  # noqa: F401  (TensorFlow loads now, before the first run asks)
 
     runs: dict[int, _ChildRun] = {}
     queued: queue.SimpleQueue[_ChildRun | None] = queue.SimpleQueue()
 
     def listen() -> None:
-        # Control messages must get through while the main thread trains.
+        # Control messages must get through while the main thread works.
         while True:
             try:
                 message = requests.recv()
             except (EOFError, OSError):  # the parent is gone
                 message = ("quit",)
             kind = message[0]
-            if kind == "train":
-                run = runs[message[1]] = _ChildRun(message[1], message[2], events.send)
+            if kind == "run":
+                _, run_id, request, flush_seconds = message
+                run = runs[run_id] = _ChildRun(run_id, request, flush_seconds, events.send)
                 queued.put(run)
             elif kind == "quit":
                 queued.put(None)
                 return
             elif (run := runs.get(message[1])) is not None:
-                getattr(run, kind)()
+                getattr(run.context, kind)()
 
     threading.Thread(target=listen, name="requests", daemon=True).start()
     # Building and tracing a model leaves thousands of cyclic objects; automatic
@@ -323,87 +311,45 @@ def _serve(requests: Any, events: Any) -> None:
 
 
 class _ChildRun:
-    """One run in the child: loads the data, trains, and sends events and the outcome."""
+    """One run in the child: executes its kind and sends its events and outcome."""
 
-    def __init__(self, run_id: int, request: RunRequest, send: Callable[[object], None]) -> None:
+    def __init__(
+        self,
+        run_id: int,
+        request: RunRequest,
+        flush_seconds: float,
+        send: Callable[[object], None],
+    ) -> None:
         self.run_id = run_id
         self.request = request
+        self.flush_seconds = flush_seconds
         self._send = send
-        self._lock = threading.Lock()
-        self._trainer: Any = None
-        self._stop_requested = False
-        self._pause_requested = False
+        self.context = RunContext(self._on_event)
         self._pending: list[BatchEnd] = []
         self._last_flush = 0.0
 
-    def stop(self) -> None:
-        with self._lock:
-            self._stop_requested = True
-            if self._trainer is not None:
-                self._trainer.stop()
-
-    def pause(self) -> None:
-        with self._lock:
-            self._pause_requested = True
-            if self._trainer is not None:
-                self._trainer.pause()
-
-    def resume(self) -> None:
-        with self._lock:
-            self._pause_requested = False
-            if self._trainer is not None:
-                self._trainer.resume()
-
     def run(self) -> None:
-        """Trains and sends the outcome (never raises)."""
-        dataset = None
+        """Executes the run and sends its outcome (never raises)."""
+        from runtime.runs.local import execute_run
+
         try:
-            from runtime.data import DataError, load_dataset
-            from runtime.trainer import Trainer
-
-            graph = graph_from_yaml(self.request.graph_yaml)
-            try:
-                dataset = load_dataset(graph.dataset, self.request.base_dir)
-            except DataError as error:
-                self._send_outcome(TrainingOutcome(TrainingFailed(f"Data: {error}")))
-                return
-            trainer = Trainer(graph, dataset, on_event=self._on_event)
-            with self._lock:
-                self._trainer = trainer
-                if self._stop_requested:
-                    trainer.stop()
-                elif self._pause_requested:
-                    trainer.pause()
-            result = trainer.run()
-            self._flush()
-            outcome = TrainingOutcome(result, dataset)
-            if hasattr(result, "model"):
-                from runtime.evaluation import diagnose
-
-                outcome = TrainingOutcome(
-                    replace(result, model=None),
-                    dataset,
-                    diagnose(result.history),
-                    result.model.get_weights(),
-                )
-            self._send_outcome(outcome)
-        except Exception as error:  # a Keras or library failure must not end the child
-            self._flush()
-            text = str(error).strip().splitlines()
-            message = f"Training failed: {type(error).__name__}: {text[0] if text else ''}"
-            self._send_outcome(TrainingOutcome(TrainingFailed(message.rstrip(": ")), dataset))
+            outcome = execute_run(self.request, self.context)
         finally:
-            with self._lock:
-                self._trainer = None
+            self._flush()
+        try:
+            self._send((self.run_id, outcome))
+        except Exception as error:  # a result that does not pickle must still end the run
+            message = f"{self.request.kind}: its result could not be sent back ({error})"
+            self._send((self.run_id, RunFailed(self.request.kind, message)))
 
     def _on_event(self, event: object) -> None:
         # Called by Keras after every batch: keep this to an append and a clock read.
         if type(event) is BatchEnd:
             self._pending.append(event)
             now = time.monotonic()
-            if now - self._last_flush >= self.request.flush_seconds:
+            if now - self._last_flush >= self.flush_seconds:
                 self._flush(now)
-        elif type(event) is EpochEnd:
+        else:
             self._flush()
             self._send((self.run_id, _plain_logs(event)))
 
@@ -413,10 +359,10 @@ class _ChildRun:
             pending, self._pending = self._pending, []
             self._send((self.run_id, [_plain_logs(event) for event in pending]))
 
-    def _send_outcome(self, outcome: TrainingOutcome) -> None:
-        self._send((self.run_id, outcome))
-
 
 def _plain_logs(event: Any) -> Any:
     """`event` with its logs as Python floats (Keras may hand over NumPy or tensor values)."""
-    return replace(event, logs={name: float(value) for name, value in event.logs.items()})
+    logs = getattr(event, "logs", None)
+    if not isinstance(logs, dict) or not is_dataclass(event):
+        return event
+    return replace(event, logs={name: float(value) for name, value in logs.items()})

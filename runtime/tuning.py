@@ -67,7 +67,7 @@ class SearchSpace:
     optimizers: tuple[str, ...] | None = ("adam", "rmsprop", "sgd")
 
 
-class _TrialFailed(Exception):
+class _TrialError(Exception):
     """A trial whose training failed (e.g. NaN loss); Optuna records it as failed."""
 
 
@@ -196,6 +196,7 @@ class Tuner:
         self.epochs = epochs
         self.study: optuna.Study | None = None
         self._stop = threading.Event()
+        self._paused = False
         self._trainer: Trainer | None = None
         self._params: dict[int, dict] = {}
         self._messages: dict[int, str] = {}
@@ -205,6 +206,17 @@ class Tuner:
         self._stop.set()
         if self._trainer is not None:
             self._trainer.stop()
+
+    def pause(self) -> None:
+        """Holds the running trial (and the next ones) after the current batch."""
+        self._paused = True
+        if self._trainer is not None:
+            self._trainer.pause()
+
+    def resume(self) -> None:
+        self._paused = False
+        if self._trainer is not None:
+            self._trainer.resume()
 
     def _emit(self, event: object) -> None:
         if self.on_event is not None:
@@ -227,15 +239,17 @@ class Tuner:
         )
         if self._stop.is_set():
             self._trainer.stop()
+        elif self._paused:
+            self._trainer.pause()
         result = self._trainer.run()
         if isinstance(result, TrainingFailed):
             self._messages[trial.number] = result.message
-            raise _TrialFailed(result.message)
+            raise _TrialError(result.message)
         if pruning.pruned:
             raise optuna.TrialPruned()
         if not math.isfinite(pruning.best):
             self._messages[trial.number] = f"no finite {monitor} was reported"
-            raise _TrialFailed(self._messages[trial.number])
+            raise _TrialError(self._messages[trial.number])
         return pruning.best
 
     def _trial_done(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
@@ -270,7 +284,7 @@ class Tuner:
                 lambda trial: self._objective(trial, widths),
                 n_trials=self.trials,
                 callbacks=[self._trial_done],
-                catch=(_TrialFailed,),
+                catch=(_TrialError,),
             )
         completed = [t for t in self.study.trials if t.state == optuna.trial.TrialState.COMPLETE]
         best = min(completed, key=lambda t: t.value) if completed else None

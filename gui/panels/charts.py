@@ -367,6 +367,18 @@ class TrainingCharts(QWidget):
             plot.show(MetricCurves(name))
         self.timer.start()
 
+    def clear(self) -> None:
+        """Forgets every run drawn (the document changed)."""
+        self.timer.stop()
+        self.previous_runs = []
+        self.curves = {}
+        self.run_label = ""
+        self.key.setText(legend_html([]))
+        for plot in self.plots.values():
+            plot.show_previous([])
+            plot.start_run(self.epochs)
+            plot.show(MetricCurves(""))
+
     def end_run(self) -> None:
         """Draws what is left and stops the timer."""
         self.timer.stop()

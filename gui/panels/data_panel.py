@@ -43,6 +43,7 @@ from graph.validation import ERROR, Problem
 from gui.document import EditorSession
 from gui.panels.background import run_in_background
 from gui.panels.data_fixes import all_fixes_command, working_fix
+from gui.panels.registry import MenuEntry, PanelSpec
 from gui.panels.settings_form import SettingsForm
 from gui.param_editors import ParamEditor
 from gui.theme import ERROR_COLOR, WARNING_COLOR
@@ -229,7 +230,7 @@ class DataPanel(QWidget):
             self.summary.setText("Loading…")
             self.reload_timer.start()
 
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event) -> None:
         # Data loads when someone looks, never at start-up.
         super().showEvent(event)
         if self._stale:
@@ -338,7 +339,8 @@ class DataPanel(QWidget):
         self.preview.setTabText(0, "Table")
 
     def _show_images(self, dataset) -> None:
-        from gui.panels.evaluation_panel import image_pixmap, to_display_image
+        from gui.panels.evaluation_panel import image_pixmap
+        from runtime.evaluation_views import to_display_image
 
         self.preview.setTabVisible(1, bool(dataset.images))
         content = QWidget()
@@ -433,6 +435,15 @@ def _target_text(dataset, value: np.ndarray) -> str:
     if dataset.task == "classification" and dataset.class_names:
         return str(dataset.class_names[int(value)])
     return f"{float(np.asarray(value).reshape(-1)[0]):.3g}"
+
+
+PANEL = PanelSpec(
+    name="data",
+    title="Data",
+    order=10,
+    create=lambda context: DataPanel(context.session),
+    menu=(MenuEntry("&Data…", lambda context, _panel: context.show("data")),),
+)
 
 
 def _preview() -> int:

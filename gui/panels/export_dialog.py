@@ -35,6 +35,7 @@ from graph.formatting import format_latency
 from gui.code_view import code_editor
 from gui.document import EditorSession
 from gui.panels.background import run_in_background
+from gui.panels.registry import MenuEntry, PanelSpec
 from gui.panels.runs import RunHistory
 from gui.theme import ERROR_COLOR
 
@@ -304,6 +305,22 @@ def _build_untrained(graph):
     from runtime.builder import build_model
 
     return build_model(graph)
+
+
+def open_export_dialog(context, _widget=None) -> ExportDialog:
+    """Opens the export dialog on the context's document and its latest trained run."""
+    dialog = ExportDialog(context.session, context.runs, context.window)
+    dialog.show()
+    return dialog
+
+
+PANEL = PanelSpec(
+    name="export",
+    title="Export",
+    order=90,
+    create=None,
+    menu=(MenuEntry("E&xport Model…", open_export_dialog, "Ctrl+Shift+E", separator_before=True),),
+)
 
 
 def _preview() -> int:

@@ -1,4 +1,4 @@
-"""The training runs of this session, shared by the training, evaluation and export views."""
+"""The training runs of the open document, shared by the training, evaluation and export views."""
 
 from __future__ import annotations
 
@@ -61,19 +61,37 @@ class TrainingRun:
 
 
 class RunHistory(QObject):
-    """Every run of the session, newest last.
+    """Every run of the open document, newest last.
+
+    The history belongs to the document: File > New or Open (the session's
+    graph_replaced) clears it, so runs of another graph never reach its charts,
+    evaluation or run numbers; a run of the old document that ends later is
+    not recorded.
+
+    Args:
+        session: The gui.document.EditorSession whose document the runs belong to.
+        parent: Owner on the GUI thread.
 
     Signals:
         run_started: A TrainingRun whose training just began.
         run_finished: The same TrainingRun once it ended (finished or failed).
+        cleared: The document changed; every run is gone.
     """
 
     run_started = Signal(object)
     run_finished = Signal(object)
+    cleared = Signal()
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, session: QObject | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.runs: list[TrainingRun] = []
+        if session is not None:
+            session.graph_replaced.connect(self.clear)
+
+    def clear(self) -> None:
+        """Forgets every run (a new document)."""
+        self.runs = []
+        self.cleared.emit()
 
     def start(self, graph: NetworkGraph) -> TrainingRun:
         """Records a new run of `graph` (a snapshot the run owns)."""
@@ -83,7 +101,8 @@ class RunHistory(QObject):
         return run
 
     def finish(self, run: TrainingRun) -> None:
-        self.run_finished.emit(run)
+        if any(run is kept for kept in self.runs):
+            self.run_finished.emit(run)
 
     def latest_trained(self) -> TrainingRun | None:
         """The newest run that produced a model."""

@@ -32,9 +32,10 @@ from graph.formatting import format_number
 from graph.settings import TRAINING_PARAMS
 from graph.validation import ERROR
 from gui.document import EditorSession
+from gui.panels.registry import MenuEntry, PanelSpec
 from gui.panels.runs import RunHistory, TrainingRun
 from gui.panels.settings_form import SettingsForm
-from gui.panels.training_worker import TrainingJob, TrainingOutcome
+from gui.panels.training_worker import TrainingJob
 from gui.theme import ERROR_COLOR
 
 # Whether a run has reached the training process yet: until then the first
@@ -126,7 +127,8 @@ class TrainingPanel(QWidget):
     ) -> None:
         super().__init__()
         self.session = session
-        self.runs = runs or RunHistory(self)
+        self.runs = runs or RunHistory(session, self)
+        self.runs.cleared.connect(self._on_document_changed)
         self.autosave = autosave
         self.job: TrainingJob | None = None
         self.run: TrainingRun | None = None
@@ -272,10 +274,9 @@ class TrainingPanel(QWidget):
         # worker's signals reach this panel only once control is back in the
         # event loop.
         self.job = TrainingJob(graph, base_dir, parent=self)
-        worker = self.job.worker
-        worker.batches_ended.connect(self._on_batches)
-        worker.epoch_ended.connect(self._on_epoch)
-        worker.finished.connect(self._on_finished)
+        self.job.batches_ended.connect(self._on_batches)
+        self.job.epoch_ended.connect(self._on_epoch)
+        self.job.finished.connect(self._on_finished)
         self.job.start()
         self._started_at = time.monotonic()
         self.run = self.runs.start(graph)
@@ -294,12 +295,12 @@ class TrainingPanel(QWidget):
             return
         self._paused = not self._paused
         if self._paused:
-            self.job.worker.pause()
+            self.job.pause()
             self.pause_button.setText("Resume")
             self.pause_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
             self.progress_label.setText(self.progress_label.text() + " · paused")
         else:
-            self.job.worker.resume()
+            self.job.resume()
             self.pause_button.setText("Pause")
             self.pause_button.setIcon(
                 self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPause)
@@ -308,14 +309,19 @@ class TrainingPanel(QWidget):
     def stop(self) -> None:
         """Ends the run after the current batch; the model keeps what it learned."""
         if self.job is not None:
-            self.job.worker.stop()
+            self.job.stop()
             self.progress_label.setText("Stopping…")
 
-    def shutdown(self) -> None:
-        """Stops a running job and waits for its thread (window closing)."""
+    def _on_document_changed(self) -> None:
+        """Another document: its charts start empty (a run still going is stopped)."""
         if self.job is not None:
-            self.job.worker.stop()
-            self.job.wait()
+            self.job.stop()
+        if self.charts is not None:
+            self.charts.clear()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress_label.setText("")
+        self.result_label.setText("")
 
     # Worker signals ------------------------------------------------------------------
 
@@ -352,11 +358,12 @@ class TrainingPanel(QWidget):
         self.charts.add_epoch(event)
         self._last_epoch_logs = dict(event.logs)
 
-    def _on_finished(self, outcome: TrainingOutcome) -> None:
+    def _on_finished(self, outcome) -> None:
+        """Draws how the run ended (a runtime.runs.kinds.train.TrainingOutcome)."""
         global _tensorflow_started
         _tensorflow_started = True
         run, job, self.job = self.run, self.job, None
-        job.worker.deleteLater()  # its job only has plain Python left to run
+        job.deleteLater()  # its run only has plain Python left to do
         self._set_running(False)
         self._paused = False
         self.charts.end_run()
@@ -417,6 +424,36 @@ class TrainingPanel(QWidget):
 
     def _show_failure(self, html: str) -> None:
         self.result_label.setText(f"<span style='color:{ERROR_COLOR.name()}'>{html}</span>")
+
+
+def _connect(context, panel: TrainingPanel) -> None:
+    panel.node_at_fault.connect(context.faults.mark)
+    panel.training_started.connect(lambda: context.show("training"))
+    # The settings sit beside the inspector, where a form has height; they come
+    # to the front with the training panel.
+    docks = context.docks
+    docks["training_settings"] = context.window.add_panel(
+        panel.settings_area, "Training settings", Qt.DockWidgetArea.RightDockWidgetArea
+    )
+    docks["training"].visibilityChanged.connect(
+        lambda visible: visible and docks["training_settings"].raise_()
+    )
+
+
+PANEL = PanelSpec(
+    name="training",
+    title="Training",
+    order=20,
+    create=lambda context: TrainingPanel(
+        context.session, context.runs, autosave=context.window.autosaver.autosave
+    ),
+    menu=(
+        MenuEntry("&Train", lambda _context, panel: panel.train(), "F5"),
+        MenuEntry("&Pause / Resume", lambda _context, panel: panel.toggle_pause(), "F6"),
+        MenuEntry("&Stop", lambda _context, panel: panel.stop(), "Shift+F5"),
+    ),
+    connect=_connect,
+)
 
 
 def _preview() -> int:

@@ -1,17 +1,17 @@
 """The tuning panel: search ranges and budget, live trials, best so far, apply the best.
 
-Optuna (runtime.tuning.Tuner) runs on a worker thread over a snapshot of
-the graph; the best settings are applied to the edited graph as one
-undoable command.
+Tuning is the "tune" run kind (runtime.runs.kinds.tune): Optuna trains its
+trials in the training process over a snapshot of the graph, and the events
+come back through the run adapter; the best settings are applied to the
+edited graph as one undoable command.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -30,98 +30,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from graph.files import graph_to_yaml
 from graph.formatting import format_number
-from graph.model import NetworkGraph
 from graph.settings import OPTIMIZERS
 from graph.validation import ERROR
 from gui.document import EditorSession
-from gui.panels.background import Job, emit_on_gui, error_text, start_job
+from gui.panels.registry import MenuEntry, PanelSpec
 from gui.param_editors import FloatSpinBox, parse_numbers
+from gui.run_adapter import RunAdapter
 from gui.theme import ERROR_COLOR
 
 STATE_TEXT = {"complete": "done", "pruned": "pruned", "fail": "failed", "running": "running…"}
-
-
-class TuningWorker(QObject):
-    """Runs a runtime.tuning.Tuner when `run` is called on its thread.
-
-    It lives on the GUI thread and its signals are emitted there
-    (emit_on_gui); the runtime thread only runs `run`. (Tuning stays in the
-    app's process: trials are short and the panel draws little.)
-
-    Signals:
-        event: Each tuning event (TrialStarted, EpochEnd, TrialFinished, TuningFinished).
-        failed: Why tuning could not run.
-    """
-
-    event = Signal(object)
-    failed = Signal(str)
-    done = Signal()
-
-    def __init__(
-        self,
-        graph: NetworkGraph,
-        base_dir: Path | None,
-        space_args: dict,
-        trials: int,
-        epochs: int,
-        parent: QObject | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.graph = graph
-        self.base_dir = base_dir
-        self.space_args = space_args
-        self.trials = trials
-        self.epochs = epochs
-        self._lock = threading.Lock()
-        self._tuner = None
-        self._stopped = False
-
-    def stop(self) -> None:
-        with self._lock:
-            self._stopped = True
-            if self._tuner is not None:
-                self._tuner.stop()
-
-    def run(self) -> None:
-        try:
-            self._run()
-        finally:
-            # The tuner calls back into this worker: drop the cycle so the
-            # worker (a QObject) is freed by reference counting, never by a
-            # garbage collection that may run inside a Qt destructor.
-            with self._lock:
-                self._tuner = None
-
-    def _run(self) -> None:
-        try:
-            from runtime.data import DataError, load_dataset
-
-            try:
-                dataset = load_dataset(self.graph.dataset, self.base_dir)
-            except DataError as error:
-                emit_on_gui(self, "failed", f"Data: {error}")
-                return
-            from runtime.tuning import SearchSpace, Tuner
-
-            tuner = Tuner(
-                self.graph,
-                dataset,
-                SearchSpace(**self.space_args),
-                trials=self.trials,
-                on_event=lambda event: emit_on_gui(self, "event", event),
-                epochs=self.epochs,
-            )
-            with self._lock:
-                self._tuner = tuner
-                if self._stopped:
-                    tuner.stop()
-            tuner.run()
-        except Exception as error:  # an Optuna or Keras failure must not end the app
-            message = f"Tuning failed: {type(error).__name__}: {error_text(error)}"
-            emit_on_gui(self, "failed", message)
-        finally:
-            emit_on_gui(self, "done")
 
 
 def _range_row(low: float, high: float, enabled: bool, maximum: float) -> tuple:
@@ -162,8 +81,7 @@ class TuningPanel(QWidget):
     def __init__(self, session: EditorSession) -> None:
         super().__init__()
         self.session = session
-        self.worker: TuningWorker | None = None
-        self.job: Job | None = None
+        self.job: RunAdapter | None = None
         self.best_params: dict = {}
         self.best_value: float | None = None
         self.best_curve: list[tuple[int, float]] = []
@@ -347,33 +265,28 @@ class TuningPanel(QWidget):
         self._finished_event = None
         self.table.setRowCount(0)
         self._draw_best()
+        from runtime.runs.base import RunRequest
+
         base_dir = self.session.path.parent if self.session.path else None
-        self.worker = TuningWorker(
-            self.session.graph.copy(),
-            base_dir,
-            space,
-            self.trials_spin.value(),
-            self.epochs_spin.value(),
-            parent=self,
-        )
-        self.worker.event.connect(self._on_event)
-        self.worker.failed.connect(self._on_failed)
-        self.worker.done.connect(self._on_worker_done)
+        options = {
+            "space": space,
+            "trials": self.trials_spin.value(),
+            "epochs": self.epochs_spin.value(),
+        }
+        request = RunRequest("tune", graph_to_yaml(self.session.graph), base_dir, options)
+        self.job = RunAdapter(request, parent=self)
+        self.job.event.connect(self._on_event)
+        self.job.finished.connect(self._on_run_finished)
         self._set_running(True)
         self.status.setText("Loading data and starting the first trial…")
-        self.job = start_job(self.worker.run, "tuning", self.worker.stop, uses_runtime=True)
+        self.job.start()
         return True
 
     def stop(self) -> None:
         """Ends the running trial after its current batch and starts no other."""
-        if self.worker is not None:
-            self.worker.stop()
+        if self.job is not None:
+            self.job.stop()
             self.status.setText("Stopping after the current batch…")
-
-    def shutdown(self) -> None:
-        if self.worker is not None and self.job is not None:
-            self.worker.stop()
-            self.job.join()
 
     def _on_event(self, event) -> None:
         kind = type(event).__name__
@@ -394,18 +307,19 @@ class TuningPanel(QWidget):
             if self.best_value is not None:
                 self.best_curve.append((event.number + 1, self.best_value))
             self._draw_best()
-        elif kind == "TuningFinished":
-            self._finished_event = event
+
+    def _on_run_finished(self, outcome) -> None:
+        from runtime.events import RunFinished
+
+        self.job.deleteLater()  # its run only has plain Python left to do
+        self.job = None
+        self._set_running(False)
+        if isinstance(outcome, RunFinished):
+            event = self._finished_event = outcome.result
             if event.best_params:
                 self.best_params, self.best_value = dict(event.best_params), event.best_value
-
-    def _on_failed(self, message: str) -> None:
-        self._show_error(message)
-
-    def _on_worker_done(self) -> None:
-        self.worker.deleteLater()  # its job only has plain Python left to run
-        self.job, self.worker = None, None
-        self._set_running(False)
+        else:
+            self._show_error(outcome.message)
         event = self._finished_event
         if event is not None and event.best_params:
             self.status.setText(
@@ -478,6 +392,15 @@ def _params_text(params: dict) -> str:
     for name, value in params.items():
         parts.append(f"{name}={format_number(value, 3)}")
     return ", ".join(parts)
+
+
+PANEL = PanelSpec(
+    name="tuning",
+    title="Tuning",
+    order=40,
+    create=lambda context: TuningPanel(context.session),
+    menu=(MenuEntry("T&une Hyperparameters…", lambda context, _panel: context.show("tuning")),),
+)
 
 
 def _preview() -> int:

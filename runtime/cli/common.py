@@ -9,14 +9,14 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from graph.model import NetworkGraph
 from graph.validation import ERROR, validate
 from runtime.data import DataError, Dataset, load_dataset
-from runtime.events import BatchEnd, EpochEnd, TrainingFailed, TrainingFinished
+from runtime.events import BatchEnd, EpochEnd, RunFailed, TrainingFinished
 
 EXIT_FAILED = 1
 EXIT_FILE = 2
@@ -63,11 +63,11 @@ def fail(error: CommandError) -> int:
     return error.code
 
 
-def load(path: Path) -> tuple[NetworkGraph, Dataset]:
-    """The graph file and its dataset (paths relative to the file), both checked.
+def load_valid_graph(path: Path) -> NetworkGraph:
+    """The graph file, checked: readable and valid.
 
     Raises:
-        CommandError: for an unreadable file, an invalid graph or unusable data.
+        CommandError: for an unreadable file (exit 2) or an invalid graph (exit 1).
     """
     from graph.files import GraphFileError, load_graph
 
@@ -79,6 +79,16 @@ def load(path: Path) -> tuple[NetworkGraph, Dataset]:
     if errors:
         lines = "\n".join(f"  - {p.message}" for p in errors)
         raise CommandError(f"{path}: the graph is not valid:\n{lines}")
+    return graph
+
+
+def load(path: Path) -> tuple[NetworkGraph, Dataset]:
+    """The graph file and its dataset (paths relative to the file), both checked.
+
+    Raises:
+        CommandError: for an unreadable file, an invalid graph or unusable data.
+    """
+    graph = load_valid_graph(path)
     try:
         dataset = load_dataset(graph.dataset, base_dir=Path(path).resolve().parent)
     except DataError as error:
@@ -135,27 +145,29 @@ class Progress:
 
 
 def train(
-    graph: NetworkGraph, dataset: Dataset, epochs: int | None, quiet: bool = False
-) -> TrainingFinished:
-    """Trains with a progress display; Ctrl-C stops after the current batch and keeps the model.
+    graph: NetworkGraph, base_dir: Path | None, epochs: int | None, quiet: bool = False
+) -> tuple[TrainingFinished, Dataset]:
+    """Trains `graph` (the "train" run kind) with a progress display.
+
+    Ctrl-C once stops after the current batch and keeps the model (see runtime.cli.loop).
+
+    Returns:
+        The finished training, its `model` rebuilt from the trained weights, and its data.
 
     Raises:
-        CommandError: when training fails (with the trainer's message).
+        CommandError: when training fails (with the run's message).
     """
-    from runtime.trainer import Trainer
+    from graph.files import graph_to_yaml
+    from runtime.cli.loop import drive
+    from runtime.runs.base import RunRequest
+    from runtime.training_process import rebuild_model
 
-    trainer = Trainer(graph, dataset, on_event=None if quiet else Progress(), epochs=epochs)
-    worker = threading.Thread(target=trainer.run, daemon=True)
-    worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(0.2)
-    except KeyboardInterrupt:
-        print("\ninterrupted: stopping after the current batch", file=sys.stderr)
-        trainer.stop()
-        worker.join()
-    result = trainer.result
-    if isinstance(result, TrainingFailed) or result is None:
-        message = result.message if result else "training ended without a result"
-        raise CommandError(message)
-    return result
+    request = RunRequest("train", graph_to_yaml(graph), base_dir, {"epochs": epochs})
+    outcome = drive(request, Progress(), quiet=quiet)
+    if isinstance(outcome, RunFailed):
+        raise CommandError(outcome.message)
+    trained = outcome.result
+    if trained.result.stopped_by_user:
+        print("stopped by you: keeping the model as it was then", file=sys.stderr)
+    model = rebuild_model(graph, trained.dataset, trained.weights)
+    return replace(trained.result, model=model), trained.dataset

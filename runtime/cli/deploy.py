@@ -19,6 +19,7 @@ from runtime.cli.common import (
     CommandError,
     fail,
     load,
+    load_valid_graph,
     make_output_dir,
     start_tensorflow,
 )
@@ -56,7 +57,7 @@ def _load_model(path: Path):
         raise CommandError(f"{path}: file not found", EXIT_FILE)
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
-    except Exception as error:  # noqa: BLE001 - keras raises many types for bad files
+    except Exception as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise CommandError(f"{path}: not a loadable Keras model ({first})", EXIT_FILE) from None
 
@@ -67,11 +68,13 @@ def _run(args: argparse.Namespace) -> int:
     from runtime.deploy import HEADER, DeployError, export_model, export_path, keras_latency
 
     formats = FORMATS if "all" in args.format else tuple(dict.fromkeys(args.format))
-    graph, dataset = load(args.file)
     if args.model is not None:
+        graph, dataset = load(args.file)
         model = _load_model(args.model)
     else:
-        model = train(graph, dataset, args.epochs, args.quiet).model
+        graph = load_valid_graph(args.file)
+        trained, dataset = train(graph, args.file.resolve().parent, args.epochs, args.quiet)
+        model = trained.model
     shapes = [tuple(int(d) for d in tensor.shape[1:]) for tensor in model.inputs]
     try:
         sample = model_inputs(dataset.x_test[:8], shapes)

@@ -18,7 +18,7 @@ from runtime.cli.common import (
     EXIT_FILE,
     CommandError,
     fail,
-    load,
+    load_valid_graph,
     make_output_dir,
     start_tensorflow,
     train,
@@ -51,11 +51,9 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.epochs is not None and args.epochs < 1:
         raise CommandError(f"--epochs must be at least 1. Received: {args.epochs}")
-    graph, dataset = load(args.file)
+    graph = load_valid_graph(args.file)
     output = make_output_dir(args.output or Path(f"{args.file.stem}_run"))
-    if not args.quiet:
-        print(dataset.describe(), file=sys.stderr)
-    result = train(graph, dataset, args.epochs, args.quiet)
+    result, dataset = train(graph, args.file.resolve().parent, args.epochs, args.quiet)
     report = evaluate(result.model, dataset)
     diagnosis = diagnose(result.history)
     print(f"test metrics ({len(dataset.x_test)} samples):")

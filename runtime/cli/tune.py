@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
+from dataclasses import asdict
 from pathlib import Path
 
-from runtime.cli.common import EXIT_FILE, CommandError, fail, load, start_tensorflow
+from runtime.cli.common import EXIT_FILE, CommandError, fail, load_valid_graph, start_tensorflow
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -98,33 +98,25 @@ def _print_event(event: object) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from graph.files import save_graph
-    from runtime.tuning import Tuner, apply_best
+    from graph.files import graph_to_yaml, save_graph
+    from runtime.cli.loop import drive
+    from runtime.events import RunFailed
+    from runtime.runs.base import RunRequest
+    from runtime.tuning import apply_best
 
     if args.trials < 1:
         raise CommandError(f"--trials must be at least 1. Received: {args.trials}")
     if args.epochs is not None and args.epochs < 1:
         raise CommandError(f"--epochs must be at least 1. Received: {args.epochs}")
     space = _space(args)
-    graph, dataset = load(args.file)
-    results = []
-
-    def on_event(event: object) -> None:
-        _print_event(event)
-        results.append(event)
-
-    tuner = Tuner(graph, dataset, space, args.trials, on_event=on_event, epochs=args.epochs)
-    worker = threading.Thread(target=tuner.run, daemon=True)
-    worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(0.2)
-    except KeyboardInterrupt:
-        print("\ninterrupted: finishing the current trial's batch", file=sys.stderr)
-        tuner.stop()
-        worker.join()
-    finished = results[-1] if results else None
-    if finished is None or not getattr(finished, "best_params", None):
+    graph = load_valid_graph(args.file)
+    options = {"space": asdict(space), "trials": args.trials, "epochs": args.epochs}
+    request = RunRequest("tune", graph_to_yaml(graph), args.file.resolve().parent, options)
+    outcome = drive(request, _print_event)
+    if isinstance(outcome, RunFailed):
+        raise CommandError(outcome.message)
+    finished = outcome.result
+    if not finished.best_params:
         raise CommandError("no trial completed: nothing to apply (see the trial messages above)")
     print(f"best loss {finished.best_value:.4f} with {_format(finished.best_params)}")
     graph.apply(apply_best(graph, finished.best_params))

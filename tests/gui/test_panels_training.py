@@ -14,7 +14,7 @@ from graph.model import SetParams, SetSettings
 from gui.panels import training_panel
 from gui.panels.charts import MetricCurves
 from gui.panels.training_panel import LOADING_DATA, STARTING_TENSORFLOW, describe_run
-from gui.panels.training_worker import FLUSH_SECONDS
+from gui.run_adapter import FLUSH_SECONDS
 from runtime.training_process import shared_training_process
 from tests.gui.panel_helpers import TRAIN_TIMEOUT_MS, example, train
 

@@ -9,13 +9,9 @@ import threading
 import numpy as np
 import pytest
 
-from runtime.events import BatchEnd, EpochEnd, TrainingFailed, TrainingFinished
-from runtime.training_process import (
-    TrainingOutcome,
-    TrainingProcess,
-    rebuild_model,
-    shared_training_process,
-)
+from runtime.events import BatchEnd, EpochEnd, RunFailed, RunFinished, TrainingFinished
+from runtime.runs.kinds.train import TrainingOutcome
+from runtime.training_process import TrainingProcess, rebuild_model, shared_training_process
 from tests.runtime.runtime_helpers import mlp
 
 RUN_TIMEOUT_S = 180
@@ -42,7 +38,14 @@ class Recorder:
 
     @property
     def outcome(self) -> TrainingOutcome:
-        assert isinstance(self.events[-1], TrainingOutcome)
+        """The finished training run's outcome."""
+        assert isinstance(self.events[-1], RunFinished), self.events[-1]
+        assert isinstance(self.events[-1].result, TrainingOutcome)
+        return self.events[-1].result
+
+    @property
+    def failure(self) -> RunFailed:
+        assert isinstance(self.events[-1], RunFailed), self.events[-1]
         return self.events[-1]
 
 
@@ -114,9 +117,9 @@ def test_data_that_cannot_load_fails_with_a_message():
     recorder = Recorder()
     run = shared_training_process().train(graph, None, recorder)
     assert run.join(RUN_TIMEOUT_S)
-    result = recorder.outcome.result
-    assert isinstance(result, TrainingFailed)
-    assert result.message.startswith("Data:") and "no_such_file.csv" in result.message
+    failure = recorder.failure
+    assert failure.kind == "train"
+    assert failure.message.startswith("Data:") and "no_such_file.csv" in failure.message
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
@@ -129,9 +132,7 @@ def test_a_crashed_process_fails_its_run_clearly_and_the_next_run_starts_a_new_o
         crashed = process.pid
         os.kill(crashed, signal.SIGKILL)
         assert run.join(RUN_TIMEOUT_S)
-        result = recorder.outcome.result
-        assert isinstance(result, TrainingFailed)
-        assert "training process stopped unexpectedly" in result.message
+        assert "training process stopped unexpectedly" in recorder.failure.message
 
         again = Recorder()
         assert process.train(mlp(epochs=1), None, again).join(RUN_TIMEOUT_S)

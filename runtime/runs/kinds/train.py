@@ -1,0 +1,64 @@
+"""The training run: load the graph's data, train it, and hand back the weights."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from runtime.runs.base import RunContext, RunError, RunKind, RunRequest
+from runtime.runs.registry import register_run_kind
+
+
+@dataclass(frozen=True)
+class TrainingOutcome:
+    """What a finished training run hands back.
+
+    Attributes:
+        result: runtime.events.TrainingFinished with `model` None (see `weights`).
+        dataset: The loaded runtime.data.Dataset.
+        diagnosis: The under/overfitting reading of the history.
+        weights: The trained model's weights (model.get_weights()).
+    """
+
+    result: Any
+    dataset: Any = None
+    diagnosis: str = ""
+    weights: list | None = None
+
+
+@register_run_kind
+class TrainRun(RunKind):
+    """Options: `epochs` (int, optional) overrides the graph's training epochs."""
+
+    name = "train"
+    title = "Training"
+
+    def execute(self, request: RunRequest, context: RunContext) -> TrainingOutcome:
+        from runtime.data import DataError, load_dataset
+        from runtime.evaluation import diagnose
+        from runtime.events import BatchEnd, EpochEnd, LogLine, TrainingFailed
+        from runtime.trainer import Trainer
+
+        graph = request.graph()
+        try:
+            dataset = load_dataset(graph.dataset, request.base_dir)
+        except DataError as error:
+            raise RunError(f"Data: {error}") from None
+        context.emit(LogLine(dataset.describe()))
+
+        def forward(event: object) -> None:
+            # The trainer's own last event holds the Keras model: the outcome says it instead.
+            if isinstance(event, (BatchEnd, EpochEnd)):
+                context.emit(event)
+
+        trainer = Trainer(graph, dataset, on_event=forward, epochs=request.options.get("epochs"))
+        context.on_control(trainer)
+        result = trainer.run()
+        if isinstance(result, TrainingFailed):
+            raise RunError(result.message, result.node_id)
+        return TrainingOutcome(
+            replace(result, model=None),
+            dataset,
+            diagnose(result.history),
+            result.model.get_weights(),
+        )
