@@ -23,7 +23,16 @@ class ShapeError(ValueError):
     """Raised by a shape rule when its inputs cannot feed the layer.
 
     The message names the offending values; the caller prefixes the node.
+
+    Args:
+        message: What does not fit.
+        needed_rank: The input rank (batch included) the layer needs, when a
+            wrong rank is the reason; validation offers a reshape from it.
     """
+
+    def __init__(self, message: str, needed_rank: int | None = None) -> None:
+        super().__init__(message)
+        self.needed_rank = needed_rank
 
 
 def keras_snake_case(class_name: str) -> str:

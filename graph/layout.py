@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from graph.model import NetworkGraph, Position
 
-COLUMN_SPACING = 220.0
+# Wide enough that an edge between columns shows its shape label, e.g. "(None, 28, 28, 32)".
+COLUMN_SPACING = 280.0
 ROW_SPACING = 120.0
 SWEEPS = 4
 
@@ -110,3 +111,62 @@ def _barycenter(
     if not linked:
         return rank[node_id] - middle[node_id]
     return sum(rank[n] - middle[n] for n in linked) / len(linked)
+
+
+# The space a node takes on the canvas, with a gap around it (gui.canvas.node_item).
+NODE_FOOTPRINT = (160.0, 104.0)
+NODE_GAP = 30.0
+_STEP = 40.0
+_MAX_RINGS = 30
+
+
+def _overlaps(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    width, height = NODE_FOOTPRINT
+    return abs(a[0] - b[0]) < width + NODE_GAP and abs(a[1] - b[1]) < height + NODE_GAP
+
+
+def _ring(ring: int) -> list[tuple[float, float]]:
+    """Grid offsets at Chebyshev distance `ring`, the nearest first."""
+    if ring == 0:
+        return [(0.0, 0.0)]
+    cells = [
+        (dx * _STEP, dy * _STEP)
+        for dx in range(-ring, ring + 1)
+        for dy in range(-ring, ring + 1)
+        if max(abs(dx), abs(dy)) == ring
+    ]
+    return sorted(cells, key=lambda cell: (cell[0] ** 2 + cell[1] ** 2, -cell[0], cell[1]))
+
+
+def free_offset(
+    occupied: list[tuple[float, float]], placing: list[tuple[float, float]]
+) -> tuple[float, float]:
+    """The smallest shift that puts every node at `placing` clear of every node at `occupied`.
+
+    Args:
+        occupied: Top-left positions of the nodes already on the canvas.
+        placing: Top-left positions wanted for new nodes (moved together).
+
+    Returns:
+        (dx, dy); (0, 0) when they fit as they are (or no free spot is near).
+    """
+    if not occupied or not placing:
+        return (0.0, 0.0)
+    reach = (_MAX_RINGS + 1) * _STEP + max(NODE_FOOTPRINT) + NODE_GAP
+    nearby = [
+        q
+        for q in occupied
+        if any(abs(q[0] - p[0]) < reach and abs(q[1] - p[1]) < reach for p in placing)
+    ]
+    for ring in range(_MAX_RINGS + 1):
+        for dx, dy in _ring(ring):
+            moved = [(x + dx, y + dy) for x, y in placing]
+            if not any(_overlaps(p, q) for p in moved for q in nearby):
+                return (dx, dy)
+    return (0.0, 0.0)
+
+
+def free_position(graph: NetworkGraph, wanted: tuple[float, float]) -> tuple[float, float]:
+    """The free spot for one new node nearest to `wanted` (a top-left position)."""
+    dx, dy = free_offset([node.position for node in graph.nodes], [wanted])
+    return (wanted[0] + dx, wanted[1] + dy)

@@ -17,6 +17,7 @@ import networkx as nx
 
 from graph.catalog import layer_type
 from graph.messages import excerpt, printable
+from graph.names import name_error
 from graph.params import ParamError
 from graph.settings import SECTIONS, coerce_section, default_settings
 
@@ -371,16 +372,30 @@ class SetParams(Command):
 
 @dataclass
 class RenameNode(Command):
+    """Renames a node; refuses a name the layer-name rule (graph.names) or another node has.
+
+    `checked=False` (undo restoring an earlier name) skips the refusal.
+    """
+
     node_id: str
     name: str
+    checked: bool = True
     text = "Rename"
 
     def apply(self, graph: NetworkGraph) -> Command:
         node = graph.node(self.node_id)
         old = node.name
+        if self.checked and self.name != old:
+            error = name_error(self.name)
+            if error is None and any(
+                other.name == self.name for other in graph.nodes if other.id != node.id
+            ):
+                error = f"the name {self.name!r} is already used by another layer"
+            if error is not None:
+                raise GraphError(f"{node.label}: {error}")
         node.name = self.name
         graph._emit(GraphEvent("node_renamed", (self.node_id,)))
-        return RenameNode(self.node_id, old)
+        return RenameNode(self.node_id, old, checked=False)
 
 
 @dataclass

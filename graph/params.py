@@ -8,9 +8,11 @@ Keras builder, so every rule about a parameter's values lives here.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from graph.explanations import choice_explanation, layer_param_explanation
 from graph.messages import excerpt
 
 # The kinds a parameter can have. "multichoice" values are tuples of distinct
@@ -62,6 +64,30 @@ class ParamError(ValueError):
 
 
 @dataclass(frozen=True)
+class When:
+    """A condition on another parameter of the same node or settings section.
+
+    Args:
+        param: The other parameter's name.
+        values: The values of it for which the condition holds.
+    """
+
+    param: str
+    values: tuple
+
+    def holds(self, values: Mapping[str, Any]) -> bool:
+        return values.get(self.param) in self.values
+
+
+def _all_hold(conditions: When | tuple[When, ...] | None, values: Mapping[str, Any]) -> bool:
+    if conditions is None:
+        return True
+    if isinstance(conditions, When):
+        return conditions.holds(values)
+    return all(condition.holds(values) for condition in conditions)
+
+
+@dataclass(frozen=True)
 class Param:
     """One typed constructor argument of a layer type.
 
@@ -79,6 +105,14 @@ class Param:
         wrappable: Layer types a "layer" parameter may wrap.
         open_items: Whether items of an "ints" value may be None: a dimension
             left open, its size known only when data flows (Input shapes).
+        explanation: One or two sentences for a learner: what it does, a
+            sensible range, what too much or too little does. Empty: the
+            shared explanation of layer parameters of this name
+            (graph.explanations).
+        shown_when: Forms show the parameter only when this condition (or
+            all of these) holds, e.g. decay settings only with a schedule;
+            None: always.
+        enabled_when: Forms let it be edited only when this holds (likewise).
     """
 
     name: str
@@ -92,10 +126,33 @@ class Param:
     help: str = ""
     wrappable: tuple[str, ...] = field(default=())
     open_items: bool = False
+    explanation: str = ""
+    shown_when: When | tuple[When, ...] | None = None
+    enabled_when: When | tuple[When, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"Param {self.name}: unknown kind {self.kind!r}")
+
+    def is_shown(self, values: Mapping[str, Any]) -> bool:
+        """Whether forms show this parameter, given its node's or section's `values`."""
+        return _all_hold(self.shown_when, values)
+
+    def is_enabled(self, values: Mapping[str, Any]) -> bool:
+        """Whether forms let the user edit it, given its node's or section's `values`."""
+        return _all_hold(self.enabled_when, values)
+
+    def describe(self) -> str:
+        """The explanation for a learner: its own, else the shared one of its name."""
+        return self.explanation or layer_param_explanation(self.name)
+
+    def tooltip(self) -> str:
+        """The help line and the explanation, as plain text for a tooltip."""
+        return "\n".join(part for part in (self.help, self.describe()) if part)
+
+    def choice_tooltip(self, choice: Any) -> str:
+        """What one of its choices means (an activation, optimizer, ...), or ""."""
+        return choice_explanation(self.name, choice)
 
     def coerce(self, value: Any) -> Any:
         """Returns `value` in its canonical form, or raises ParamError.

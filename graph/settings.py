@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from graph.messages import excerpt
-from graph.params import Param, ParamError
+from graph.params import Param, ParamError, When
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "nadam")
 LOSSES = (
@@ -42,40 +42,213 @@ BUILTIN_DATASETS = (
     "sentiment",
 )
 
+_SCHEDULED = When("lr_schedule", ("exponential_decay", "cosine_decay"))
+
 TRAINING_PARAMS: tuple[Param, ...] = (
-    Param("optimizer", "choice", "adam", choices=OPTIMIZERS, help="How weights are updated"),
-    Param("learning_rate", "float", 0.001, minimum=1e-8, maximum=10.0, help="Step size"),
-    Param("momentum", "float", 0.0, minimum=0.0, maximum=1.0, help="SGD/RMSprop momentum"),
-    Param("nesterov", "bool", False, help="Nesterov momentum (SGD)"),
-    Param("weight_decay", "float", None, minimum=0.0, nullable=True, help="Decoupled decay"),
+    Param(
+        "optimizer",
+        "choice",
+        "adam",
+        choices=OPTIMIZERS,
+        help="How weights are updated",
+        explanation="The rule that turns the loss's gradient into weight changes. adam is a "
+        "good first choice; sgd with momentum can generalise slightly better when tuned.",
+    ),
+    Param(
+        "learning_rate",
+        "float",
+        0.001,
+        minimum=1e-8,
+        maximum=10.0,
+        help="Step size",
+        explanation="How big each weight update is. 0.001 suits adam, 0.01-0.1 suits sgd. "
+        "Too high and the loss jumps around or becomes NaN; too low and learning crawls.",
+    ),
+    Param(
+        "momentum",
+        "float",
+        0.0,
+        minimum=0.0,
+        maximum=1.0,
+        help="SGD/RMSprop momentum",
+        explanation="Keeps part of the previous update, so steps build up speed in a steady "
+        "direction. 0.9 is usual; close to 1 can overshoot.",
+        shown_when=When("optimizer", ("sgd", "rmsprop")),
+    ),
+    Param(
+        "nesterov",
+        "bool",
+        False,
+        help="Nesterov momentum (SGD)",
+        explanation="A look-ahead variant of momentum that often converges a little faster.",
+        shown_when=When("optimizer", ("sgd",)),
+    ),
+    Param(
+        "weight_decay",
+        "float",
+        None,
+        minimum=0.0,
+        nullable=True,
+        help="Decoupled decay",
+        explanation="Shrinks every weight a little at each step, which fights overfitting. "
+        "Try 1e-4 (with adamw); too large and the network underfits. Empty: none.",
+    ),
     Param(
         "lr_schedule",
         "choice",
         "constant",
         choices=("constant", "exponential_decay", "cosine_decay"),
         help="How the learning rate changes over training",
+        explanation="Lowering the learning rate as training goes on lets the network settle "
+        "into a good solution: big steps first, fine steps at the end.",
     ),
-    Param("decay_steps", "int", 1000, minimum=1, help="Schedule length in batches"),
-    Param("decay_rate", "float", 0.96, minimum=0.0, maximum=1.0, help="Exponential decay rate"),
-    Param("loss", "choice", "auto", choices=LOSSES, help="What training minimises"),
-    Param("metrics", "multichoice", ("accuracy",), choices=METRICS, help="Reported metrics"),
-    Param("batch_size", "int", 32, minimum=1, maximum=65536, help="Samples per update"),
-    Param("epochs", "int", 20, minimum=1, maximum=100000, help="Passes over the data"),
-    Param("early_stopping", "bool", False, help="Stop when validation loss stops improving"),
-    Param("patience", "int", 5, minimum=1, help="Epochs without improvement before stopping"),
-    Param("reduce_lr_on_plateau", "bool", False, help="Lower the learning rate on a plateau"),
-    Param("reduce_lr_factor", "float", 0.5, minimum=0.01, maximum=0.99, help="LR multiplier"),
-    Param("reduce_lr_patience", "int", 3, minimum=1, help="Epochs before lowering the LR"),
-    Param("checkpoint_best", "bool", True, help="Keep the weights of the best epoch"),
-    Param("seed", "int", 42, minimum=0, help="Random seed for reproducible runs"),
+    Param(
+        "decay_steps",
+        "int",
+        1000,
+        minimum=1,
+        help="Schedule length in batches",
+        explanation="How many batches the schedule takes to lower the rate (by decay_rate, "
+        "or to 0 for cosine). About the total number of batches of the run is a good start.",
+        shown_when=_SCHEDULED,
+    ),
+    Param(
+        "decay_rate",
+        "float",
+        0.96,
+        minimum=0.0,
+        maximum=1.0,
+        help="Exponential decay rate",
+        explanation="What the learning rate is multiplied by every decay_steps batches. "
+        "0.9-0.99 is usual; small values shrink the rate very fast.",
+        shown_when=When("lr_schedule", ("exponential_decay",)),
+    ),
+    Param(
+        "loss",
+        "choice",
+        "auto",
+        choices=LOSSES,
+        help="What training minimises",
+        explanation="The number that says how wrong the predictions are; training lowers "
+        "it. auto picks the right one from the data and the output layer.",
+    ),
+    Param(
+        "metrics",
+        "multichoice",
+        ("accuracy",),
+        choices=METRICS,
+        help="Reported metrics",
+        explanation="Numbers reported while training, for you to read; they do not change "
+        "how the network learns.",
+    ),
+    Param(
+        "batch_size",
+        "int",
+        32,
+        minimum=1,
+        maximum=65536,
+        help="Samples per update",
+        explanation="How many samples are averaged for each weight update. 16-256 is usual: "
+        "small batches are noisy but often generalise well; large ones are fast per epoch but "
+        "need more epochs and memory.",
+    ),
+    Param(
+        "epochs",
+        "int",
+        20,
+        minimum=1,
+        maximum=100000,
+        help="Passes over the data",
+        explanation="How many times training goes through all the training data. Too few and "
+        "the network underfits; too many and it memorises (watch the validation loss rise).",
+    ),
+    Param(
+        "early_stopping",
+        "bool",
+        False,
+        help="Stop when validation loss stops improving",
+        explanation="Ends training once the validation loss has not improved for `patience` "
+        "epochs, which saves time and avoids overfitting.",
+    ),
+    Param(
+        "patience",
+        "int",
+        5,
+        minimum=1,
+        help="Epochs without improvement before stopping",
+        explanation="How many epochs without a better validation loss early stopping waits. "
+        "3-10 is usual; too small stops on a lucky bump.",
+        shown_when=When("early_stopping", (True,)),
+    ),
+    Param(
+        "reduce_lr_on_plateau",
+        "bool",
+        False,
+        help="Lower the learning rate on a plateau",
+        explanation="Lowers the learning rate when the validation loss stalls, so training "
+        "can make finer progress.",
+    ),
+    Param(
+        "reduce_lr_factor",
+        "float",
+        0.5,
+        minimum=0.01,
+        maximum=0.99,
+        help="LR multiplier",
+        explanation="What the learning rate is multiplied by on a plateau. 0.1-0.5 is usual.",
+        shown_when=When("reduce_lr_on_plateau", (True,)),
+    ),
+    Param(
+        "reduce_lr_patience",
+        "int",
+        3,
+        minimum=1,
+        help="Epochs before lowering the LR",
+        explanation="How many epochs without improvement before the rate is lowered. Keep it "
+        "below early stopping's patience.",
+        shown_when=When("reduce_lr_on_plateau", (True,)),
+    ),
+    Param(
+        "checkpoint_best",
+        "bool",
+        True,
+        help="Keep the weights of the best epoch",
+        explanation="At the end, the model gets back the weights of the epoch with the best "
+        "validation loss, rather than those of the last epoch.",
+    ),
+    Param(
+        "seed",
+        "int",
+        42,
+        minimum=0,
+        help="Random seed for reproducible runs",
+        explanation="Fixes the random starting weights and shuffling, so the same settings "
+        "give the same run. Change it to see how much results vary.",
+    ),
     Param(
         "strategy",
         "choice",
         "default",
         choices=("default", "mirrored", "multi_worker"),
         help="tf.distribute strategy",
+        explanation="How training is spread over devices: default uses one, mirrored all GPUs "
+        "of this machine, multi_worker several machines.",
     ),
-    Param("tensorboard_dir", "str", "", help="TensorBoard log folder; empty: none"),
+    Param(
+        "tensorboard_dir",
+        "str",
+        "",
+        help="TensorBoard log folder; empty: none",
+        explanation="A folder where TensorBoard logs are written, to study the run in "
+        "TensorBoard. Empty: no logs.",
+    ),
+)
+
+_FILE_SOURCES = When("source", ("csv", "numpy", "image_folder"))
+_TABLES = When("source", ("csv", "numpy"))
+_GENERATED = (
+    When("source", ("builtin",)),
+    When("name", ("moons", "circles", "blobs", "sine", "sequence_classification", "sentiment")),
 )
 
 DATASET_PARAMS: tuple[Param, ...] = (
@@ -85,16 +258,45 @@ DATASET_PARAMS: tuple[Param, ...] = (
         "builtin",
         choices=("builtin", "csv", "numpy", "image_folder"),
         help="Where the data comes from",
+        explanation="A dataset that ships with DeepWire, or your own CSV table, NumPy file or "
+        "folder of images (one sub-folder per class).",
     ),
-    Param("name", "choice", "digits", choices=BUILTIN_DATASETS, help="Built-in dataset"),
-    Param("path", "str", "", help="File or folder for CSV, NumPy or images"),
-    Param("target_column", "str", "", help="CSV column to predict; empty: the last"),
+    Param(
+        "name",
+        "choice",
+        "digits",
+        choices=BUILTIN_DATASETS,
+        help="Built-in dataset",
+        explanation="Small datasets that need no download: digits (8x8 images of 0-9), iris, "
+        "wine and breast_cancer tables, and generated shapes and sequences.",
+        shown_when=When("source", ("builtin",)),
+    ),
+    Param(
+        "path",
+        "str",
+        "",
+        help="File or folder for CSV, NumPy or images",
+        explanation="Relative paths start at the graph file's folder, so a graph beside its "
+        "data opens anywhere.",
+        shown_when=_FILE_SOURCES,
+    ),
+    Param(
+        "target_column",
+        "str",
+        "",
+        help="CSV column to predict; empty: the last",
+        explanation="The column holding what the model should predict; every other column is "
+        "a feature.",
+        shown_when=_TABLES,
+    ),
     Param(
         "target",
         "choice",
         "labels",
         choices=("labels", "inputs"),
         help="What the model predicts: the labels, or its own input (autoencoder)",
+        explanation="labels: learn to predict the answer. inputs: learn to rebuild the input "
+        "(an autoencoder), e.g. to compress or denoise.",
     ),
     Param(
         "missing",
@@ -102,16 +304,38 @@ DATASET_PARAMS: tuple[Param, ...] = (
         "drop",
         choices=("drop", "mean", "median", "most_frequent"),
         help="What to do with missing values",
+        explanation="Drop rows with gaps, or fill gaps with the column's mean, median or most "
+        "frequent value (learned from the training split only).",
+        shown_when=_TABLES,
     ),
-    Param("drop_duplicates", "bool", False, help="Remove repeated rows"),
+    Param(
+        "drop_duplicates",
+        "bool",
+        False,
+        help="Remove repeated rows",
+        explanation="Repeated rows can end up in both training and test data and make the "
+        "test score look better than it is.",
+        shown_when=_TABLES,
+    ),
     Param(
         "normalization",
         "choice",
         "standard",
         choices=("none", "minmax", "standard"),
         help="Feature scaling, fitted on the training split",
+        explanation="Brings features to similar ranges, which networks learn from much "
+        "better: standard (mean 0, spread 1) is the usual choice, minmax maps to 0..1.",
     ),
-    Param("test_size", "float", 0.2, minimum=0.05, maximum=0.9, help="Share held out for test"),
+    Param(
+        "test_size",
+        "float",
+        0.2,
+        minimum=0.05,
+        maximum=0.9,
+        help="Share held out for test",
+        explanation="Data kept aside and only used to judge the finished model. 0.1-0.3 is "
+        "usual; too small gives an unreliable score, too large leaves little to learn from.",
+    ),
     Param(
         "validation_size",
         "float",
@@ -119,13 +343,68 @@ DATASET_PARAMS: tuple[Param, ...] = (
         minimum=0.0,
         maximum=0.9,
         help="Share of the rest for validation",
+        explanation="Data checked after every epoch to spot overfitting (used by early "
+        "stopping and checkpoints). 0.1-0.2 is usual; 0 turns it off.",
     ),
-    Param("stratify", "bool", True, help="Keep class proportions in every split"),
-    Param("samples", "int", 1000, minimum=10, maximum=1_000_000, help="Generated samples"),
-    Param("noise", "float", 0.1, minimum=0.0, maximum=10.0, help="Noise of generated data"),
-    Param("image_size", "ints", (32, 32), minimum=1, length=2, help="Images resized to"),
-    Param("color_mode", "choice", "grayscale", choices=("grayscale", "rgb"), help="Image channels"),
-    Param("seed", "int", 42, minimum=0, help="Seed of the split and generators"),
+    Param(
+        "stratify",
+        "bool",
+        True,
+        help="Keep class proportions in every split",
+        explanation="Every split gets the same share of each class, so a rare class is not "
+        "missing from the test data.",
+    ),
+    Param(
+        "samples",
+        "int",
+        1000,
+        minimum=10,
+        maximum=1_000_000,
+        help="Generated samples",
+        explanation="How many samples the generator makes. More data learns better but "
+        "trains slower.",
+        shown_when=_GENERATED,
+    ),
+    Param(
+        "noise",
+        "float",
+        0.1,
+        minimum=0.0,
+        maximum=10.0,
+        help="Noise of generated data",
+        explanation="How much randomness blurs the generated data. 0 is perfectly clean; "
+        "large values make the task hard or impossible.",
+        shown_when=_GENERATED,
+    ),
+    Param(
+        "image_size",
+        "ints",
+        (32, 32),
+        minimum=1,
+        length=2,
+        help="Images resized to",
+        explanation="Every image is resized to this height and width. Small sizes train fast "
+        "but lose detail.",
+        shown_when=When("source", ("image_folder",)),
+    ),
+    Param(
+        "color_mode",
+        "choice",
+        "grayscale",
+        choices=("grayscale", "rgb"),
+        help="Image channels",
+        explanation="grayscale gives 1 channel per pixel, rgb 3.",
+        shown_when=When("source", ("image_folder",)),
+    ),
+    Param(
+        "seed",
+        "int",
+        42,
+        minimum=0,
+        help="Seed of the split and generators",
+        explanation="Fixes which samples land in which split (and generated data), so runs "
+        "compare fairly.",
+    ),
 )
 
 

@@ -59,6 +59,8 @@ class NodeInfo:
         input_shapes: The shapes arriving at each port, in port order.
         macs: Multiply-accumulates per sample (the catalog's count_macs), or
             None when a size they depend on is unknown (e.g. sequence length).
+        needed_rank: With an error about the input's rank: the rank (batch
+            included) the layer needs.
     """
 
     output_shape: Shape | None
@@ -66,6 +68,7 @@ class NodeInfo:
     error: str | None = None
     input_shapes: tuple[Shape | None, ...] = ()
     macs: int | None = 0
+    needed_rank: int | None = None
 
 
 class ShapeAnalysis:
@@ -247,7 +250,12 @@ class ShapeAnalysis:
             count = spec.count_params(node.params, inputs, shape)
             macs = spec.count_macs(node.params, inputs, shape)
         except (ShapeError, ParamError) as error:
-            return NodeInfo(None, error=str(error), input_shapes=tuple(inputs))
+            return NodeInfo(
+                None,
+                error=str(error),
+                input_shapes=tuple(inputs),
+                needed_rank=getattr(error, "needed_rank", None),
+            )
         except (ArithmeticError, IndexError, TypeError, ValueError) as error:
             # A shape rule should raise ShapeError; anything else is still the
             # node's problem to report, never the user's crash.

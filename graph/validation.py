@@ -7,20 +7,19 @@ tooltip, the problems panel, the CLI and the tests all show the same text.
 
 from __future__ import annotations
 
-import re
+import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import networkx as nx
 
 from graph.catalog import CATALOG
 from graph.cost import graph_cost, memory_verdict, training_memory
+from graph.fixes import Fix, InsertBefore, RenameTo, SetNodeParams, shape_of_rank, shape_text
 from graph.messages import bounded_lines, excerpt, printable
 from graph.model import Edge, GraphEvent, NetworkGraph, Node
+from graph.names import name_error, suggested_name
 from graph.shapes import CYCLE_ERROR, NodeInfo, ShapeAnalysis
-
-# What TensorFlow accepts in a name scope (without '/', which nests scopes).
-_KERAS_NAME = re.compile(r"[A-Za-z0-9_.>-]+")
 
 ERROR = "error"
 WARNING = "warning"
@@ -35,12 +34,14 @@ class Problem:
         message: Keras-style text naming the node and the bad values.
         node_id: The node at fault, when there is one.
         edge: The edge at fault, when there is one.
+        fixes: Known remedies, the likeliest first (views offer them as actions).
     """
 
     severity: str
     message: str
     node_id: str | None = None
     edge: Edge | None = None
+    fixes: tuple[Fix, ...] = field(default=(), compare=False)
 
 
 def validate(graph: NetworkGraph, analysis: ShapeAnalysis | None = None) -> list[Problem]:
@@ -59,6 +60,7 @@ def validate(graph: NetworkGraph, analysis: ShapeAnalysis | None = None) -> list
     finally:
         if owned:
             analysis.close()
+    return problems
 
 
 class LiveValidation:
@@ -202,6 +204,7 @@ def _name_clashes(graph: NetworkGraph) -> list[Problem]:
     seen: set[str] = set()
     for node in graph.nodes:
         if counts[node.name] > 1 and node.name in seen:
+            new_name = graph.unique_name(node.name)
             problems.append(
                 Problem(
                     ERROR,
@@ -209,6 +212,12 @@ def _name_clashes(graph: NetworkGraph) -> list[Problem]:
                     f"{counts[node.name]} layers; "
                     "layer names must be unique",
                     node_id=node.id,
+                    fixes=(
+                        Fix(
+                            f"Rename {node.name} to {new_name}",
+                            (RenameTo(node.id, new_name),),
+                        ),
+                    ),
                 )
             )
         seen.add(node.name)
@@ -249,33 +258,57 @@ def _node_problems(graph: NetworkGraph, analysis: ShapeAnalysis) -> list[Problem
 
 def _node_problem(graph: NetworkGraph, node: Node, info: NodeInfo) -> Problem | None:
     """The first thing wrong with `node` itself: name, type, wiring, then shapes."""
-    problem = _name_problem(node) or _param_problem(node) or _wiring_problem(graph, node)
+    problem = _name_problem(graph, node) or _param_problem(node) or _wiring_problem(graph, node)
     if problem is None and info.error and info.error != CYCLE_ERROR:
-        problem = Problem(ERROR, f"{node.label}: {info.error}", node_id=node.id)
+        problem = Problem(
+            ERROR,
+            f"{node.label}: {info.error}",
+            node_id=node.id,
+            fixes=_rank_fixes(graph, node, info),
+        )
     return problem
 
 
-def _name_problem(node: Node) -> Problem | None:
-    if not node.name.strip():
-        return Problem(
-            ERROR, f"{printable(node.id)} ({node.type}): the layer has no name", node_id=node.id
+def _name_problem(graph: NetworkGraph, node: Node) -> Problem | None:
+    error = name_error(node.name)
+    if error is None:
+        return None
+    label = f"{printable(node.id)} ({node.type})" if not node.name.strip() else node.label
+    cleaned = suggested_name(node.name)
+    new_name = cleaned if cleaned not in graph.names() else graph.unique_name(cleaned)
+    fix = Fix(
+        f"Rename {node.name.strip() or node.id} to {new_name}", (RenameTo(node.id, new_name),)
+    )
+    return Problem(ERROR, f"{label}: {error}", node_id=node.id, fixes=(fix,))
+
+
+def _rank_fixes(graph: NetworkGraph, node: Node, info) -> tuple[Fix, ...]:
+    """Reshapes that give a layer the input rank it needs: at the Input, or inserted."""
+    if info.needed_rank is None or not info.input_shapes or info.input_shapes[0] is None:
+        return ()
+    received = info.input_shapes[0][1:]
+    if any(dim is None for dim in received):
+        return ()
+    target = shape_of_rank(math.prod(received), info.needed_rank - 1)
+    if target is None:
+        return ()
+    fixes = []
+    feeding = [edge.source for edge in graph.in_edges(node.id) if edge.port == 0]
+    source = graph.node(feeding[0]) if feeding else None
+    if source is not None and source.type == "Input" and len(graph.out_edges(source.id)) == 1:
+        fixes.append(
+            Fix(
+                f"Set {source.name} shape to {shape_text(target)}",
+                (SetNodeParams(source.id, {"shape": target}),),
+            )
         )
-    if "/" in node.name:
-        return Problem(
-            ERROR,
-            f"{node.label}: layer names cannot contain '/'. Received: {excerpt(node.name)}",
-            node_id=node.id,
+    fixes.append(
+        Fix(
+            f"Insert a Reshape to {shape_text(target)} before {node.name}",
+            (InsertBefore(node.id, "Reshape", {"target_shape": target}),),
         )
-    if not _KERAS_NAME.fullmatch(node.name):
-        # TensorFlow uses layer names as name scopes and refuses other characters
-        # when the model runs (predict/fit), long after Keras built it.
-        return Problem(
-            ERROR,
-            f"{node.label}: layer names may contain only letters A-Z, a-z, digits and "
-            f"_ . - > (no spaces). Received: {excerpt(node.name)}",
-            node_id=node.id,
-        )
-    return None
+    )
+    return tuple(fixes)
 
 
 def _param_problem(node: Node) -> Problem | None:

@@ -50,8 +50,11 @@ def run_app(file: Path | None, screenshot: Path | None) -> int:
         except GraphFileError as error:
             print(error, file=sys.stderr)
             return 2
+    last = window.last_file() if screenshot is None else None
     if file is not None:
         window.open_path(Path(file), ask=False)
+    elif last is not None:
+        window.open_path(last, ask=False)
     elif DEFAULT_EXAMPLE.is_file():
         window.open_path(DEFAULT_EXAMPLE, as_template=True, ask=False)
     window.show()

@@ -13,6 +13,7 @@ from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QGuiApplication
 
 from graph.catalog import CATALOG
+from graph.layout import free_offset
 from graph.model import AddEdge, AddNode, Batch, Command, Edge, NetworkGraph
 from graph.params import ParamError
 
@@ -72,17 +73,19 @@ def paste_command(graph: NetworkGraph, data: QMimeData) -> tuple[Batch, list[str
     new_ids: dict[str, str] = {}
     commands: list[Command] = []
     taken: set[str] = set()
+    wanted = []
     for entry in entries:
         spec = CATALOG.get(entry.get("type"))
-        if spec is None:
-            continue
-        x, y = entry.get("position", (0.0, 0.0))
+        if spec is not None:
+            x, y = entry.get("position", (0.0, 0.0))
+            wanted.append((entry, spec, (x + PASTE_OFFSET, y + PASTE_OFFSET)))
+    # Pasted nodes land together, in the free space nearest to their copy.
+    dx, dy = free_offset([node.position for node in graph.nodes], [w[2] for w in wanted])
+    for entry, spec, (x, y) in wanted:
         name = graph.unique_name(spec.name_prefix, taken)
         taken.add(name)
         try:
-            node = graph.new_node(
-                spec.type, name, entry.get("params"), (x + PASTE_OFFSET, y + PASTE_OFFSET)
-            )
+            node = graph.new_node(spec.type, name, entry.get("params"), (x + dx, y + dy))
         except ParamError:
             continue
         new_ids[entry["id"]] = node.id

@@ -1,4 +1,4 @@
-"""Code export preview: the generated Python, syntax-highlighted, ready to save."""
+"""Python source shown highlighted: the editor the export dialog previews code in."""
 
 from __future__ import annotations
 
@@ -8,17 +8,8 @@ import re
 from PySide6.QtCore import QRegularExpression
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QSyntaxHighlighter, QTextCharFormat
 from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
-    QFileDialog,
     QPlainTextEdit,
-    QPushButton,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
 )
-
-from graph import atomic
 
 
 def _format(color: str, bold: bool = False, italic: bool = False) -> QTextCharFormat:
@@ -90,36 +81,3 @@ def code_editor(text: str) -> QPlainTextEdit:
     editor.highlighter = PythonHighlighter(editor.document())
     editor.highlighter.rehighlight()
     return editor
-
-
-class CodeView(QDialog):
-    """Previews generated files in tabs and saves the shown one.
-
-    Args:
-        sources: Tab title -> (suggested file name, Python source).
-        parent: The parent window.
-    """
-
-    def __init__(self, sources: dict[str, tuple[str, str]], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Export code")
-        self.resize(860, 640)
-        self.sources = sources
-        self.tabs = QTabWidget()
-        for title, (_file_name, text) in sources.items():
-            self.tabs.addTab(code_editor(text), title)
-        save = QPushButton("Save as…")
-        save.clicked.connect(self.save_current)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.addButton(save, QDialogButtonBox.ButtonRole.ActionRole)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.tabs)
-        layout.addWidget(buttons)
-
-    def save_current(self) -> None:
-        title = self.tabs.tabText(self.tabs.currentIndex())
-        file_name, text = self.sources[title]
-        path, _ = QFileDialog.getSaveFileName(self, "Save code", file_name, "Python (*.py)")
-        if path:
-            atomic.write_text(path, text)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QScrollArea,
     QStackedWidget,
     QVBoxLayout,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from graph.catalog import CATALOG
 from graph.cost import NodeCost, format_bytes, node_cost
+from graph.hints import activation_hint
 from graph.model import RenameNode, SetParams
 from gui.canvas.node_item import format_shape
 from gui.document import EditorSession
@@ -54,6 +56,12 @@ class Inspector(QWidget):
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet(f"color: {ERROR_COLOR.name()};")
         self.error_label.hide()
+        self.hint_label = QLabel()
+        self.hint_label.setWordWrap(True)
+        self.hint_label.setStyleSheet("color: #5f6368;")
+        self.hint_button = QPushButton()
+        self.hint_button.clicked.connect(self.apply_hint)
+        self.hint = None
         self.problem_label = QLabel()
         self.problem_label.setWordWrap(True)
         self.problem_label.setStyleSheet(f"color: {ERROR_COLOR.name()};")
@@ -72,6 +80,8 @@ class Inspector(QWidget):
         layout.addLayout(header)
         layout.addWidget(self.shape_label)
         layout.addWidget(self.problem_label)
+        layout.addWidget(self.hint_label)
+        layout.addWidget(self.hint_button)
         layout.addWidget(self.forms)
         layout.addWidget(self.error_label)
         layout.addStretch(1)
@@ -108,6 +118,9 @@ class Inspector(QWidget):
             self.name_edit.clear()
             self.shape_label.clear()
             self.problem_label.hide()
+            self.hint = None
+            self.hint_label.hide()
+            self.hint_button.hide()
             self.forms.setCurrentWidget(self.empty)
             return
         node = graph.node(self.node_id)
@@ -120,6 +133,7 @@ class Inspector(QWidget):
             self._forms[node.type] = form
             self.forms.addWidget(form)
         self.forms.setCurrentWidget(form)
+        form.clear_refusals()
         self._refresh()
 
     def show_error(self, text: str) -> None:
@@ -137,6 +151,21 @@ class Inspector(QWidget):
             f"\nParameters: {info.param_count:,}{cost_text(node_cost(info))}"
         )
         self._show_problem()
+        self._show_hint()
+
+    def _show_hint(self) -> None:
+        self.hint = activation_hint(self.session.graph, self.node_id) if self.node_id else None
+        self.hint_label.setText(f"Hint: {self.hint.text}" if self.hint else "")
+        self.hint_button.setText(self.hint.fix.text if self.hint else "")
+        self.hint_label.setVisible(self.hint is not None)
+        self.hint_button.setVisible(self.hint is not None)
+
+    def apply_hint(self) -> str | None:
+        """Applies the shown hint's fix as one undo step; returns why not, if refused."""
+        if self.hint is None:
+            return "No hint."
+        fix = self.hint.fix
+        return self.session.execute(fix.command(self.session.graph), fix.text)
 
     def _show_problem(self) -> None:
         messages = [p.message for p in self.session.problems if p.node_id == self.node_id]
@@ -156,10 +185,10 @@ class Inspector(QWidget):
         if self.node_id is None:
             return
         refused = self.session.execute(SetParams(self.node_id, {name: value}))
-        if refused:
-            self.show_error(refused)
-            self.form.set_values(self.session.graph.node(self.node_id).params)
-        else:
+        # The reason shows beside the field, which keeps what was typed until
+        # the user corrects it or selects another layer.
+        self.form.show_refusal(name, refused)
+        if not refused:
             self.error_label.hide()
 
     def _on_name_edited(self) -> None:
@@ -170,9 +199,8 @@ class Inspector(QWidget):
         name = self.name_edit.text().strip()
         if name == node.name:
             return
-        refused = name_problem(node.label, name, graph.names() - {node.name})
-        if refused is None:
-            refused = self.session.execute(RenameNode(self.node_id, name))
+        # RenameNode refuses names the layer-name rule (graph.names) refuses.
+        refused = self.session.execute(RenameNode(self.node_id, name))
         if refused:
             self.show_error(refused)
             self.name_edit.setText(node.name)
@@ -193,14 +221,3 @@ def cost_text(cost: NodeCost | None) -> str:
         f"\nWeights (float32 / float16 / int8): {sizes}"
         f"\nActivations per sample: {format_bytes(cost.activation_bytes)}"
     )
-
-
-def name_problem(label: str, name: str, taken: set[str]) -> str | None:
-    """Why `name` cannot name a layer, or None. Keras needs unique names without '/'."""
-    if not name:
-        return f"{label}: a layer name cannot be empty"
-    if "/" in name:
-        return f"{label}: layer names cannot contain '/'. Received: {name!r}"
-    if name in taken:
-        return f"{label}: the name {name!r} is already used by another layer"
-    return None

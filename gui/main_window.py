@@ -6,9 +6,9 @@ with :meth:`MainWindow.add_panel` and observe :attr:`MainWindow.session`.
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QPointF, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShowEvent
@@ -18,12 +18,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
+    QSplitter,
     QWidget,
 )
 
 from graph.cost import format_bytes, format_count, graph_cost, training_memory
 from graph.files import GraphFileError, load_graph, save_graph
-from graph.layout import layered_layout
+from graph.formatting import plural
+from graph.layout import free_position, layered_layout
 from graph.model import AddEdge, AddNode, Batch, Edge, MoveNodes, NetworkGraph
 from graph.validation import ERROR
 from gui.canvas.scene import GraphScene, snap
@@ -33,17 +35,30 @@ from gui.clipboard import copy_nodes, paste_command, release_clipboard
 from gui.document import EditorSession
 from gui.inspector import Inspector
 from gui.palette import Palette
-from gui.panels import install_panels
+from gui.panels import bottom_dock_height, install_panels
 from gui.problems import ProblemsPanel
 from gui.prompts import CANCEL, SAVE, Prompts
 from gui.recovery import Autosaver, RecoveryStore
 
-if TYPE_CHECKING:
-    from gui.code_view import CodeView
-
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 GRAPH_FILTER = "DeepWire graphs (*.yaml *.yml);;All files (*)"
 MAX_RECENT = 8
+DEFAULT_SIZE = (1440, 900)
+
+
+UNTITLED = "Untitled"
+_NAME_LINE = re.compile(r"^name:\s*(.+?)\s*$", re.MULTILINE)
+
+
+def template_title(path: Path) -> str:
+    """A template's menu entry: the graph's own name ("MLP on digits"), else its file name."""
+    try:
+        match = _NAME_LINE.search(path.read_text(encoding="utf-8")[:2000])
+    except OSError:
+        match = None
+    if match is None:
+        return path.stem.replace("_", " ")
+    return match.group(1).strip("'\"")
 
 
 class MainWindow(QMainWindow):
@@ -97,15 +112,13 @@ class MainWindow(QMainWindow):
         self.problems_dock = self.add_panel(
             self.problems, "Problems", Qt.DockWidgetArea.BottomDockWidgetArea
         )
-        self.resizeDocks(
-            [self.palette_dock, self.inspector_dock], [210, 320], Qt.Orientation.Horizontal
-        )
-        self.resizeDocks([self.problems_dock], [120], Qt.Orientation.Vertical)
         self._build_status_bar()
         self.panels = install_panels(self)
+        self._build_help_menu()
 
         self.palette.layer_activated.connect(self.add_layer)
         self.problems.node_activated.connect(self.focus_node)
+        self.problems.message.connect(self.show_message)
         self.scene.message.connect(self.show_message)
         self.session.dirty_changed.connect(lambda _dirty: self._update_title())
         self.session.path_changed.connect(lambda _path: self._update_title())
@@ -114,8 +127,11 @@ class MainWindow(QMainWindow):
         self.session.problems_changed.connect(lambda _problems: self._update_status())
         self.session.undo_stack.canUndoChanged.connect(self.undo_action.setEnabled)
         self.session.undo_stack.canRedoChanged.connect(self.redo_action.setEnabled)
+        self.session.selection_changed.connect(
+            lambda node_ids: node_ids and self.inspector_dock.raise_()
+        )
         QCoreApplication.instance().aboutToQuit.connect(release_clipboard)
-        self.resize(1440, 900)
+        self._layout_restored = self.restore_layout()
         self._update_title()
         self._update_status()
 
@@ -154,6 +170,46 @@ class MainWindow(QMainWindow):
         self.panels_menu.addAction(dock.toggleViewAction())
         return dock
 
+    # Window layout -------------------------------------------------------------------
+
+    def default_layout(self) -> None:
+        """Sizes the window to the screen and gives the canvas most of it."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        available = screen.availableGeometry() if screen is not None else None
+        width, height = DEFAULT_SIZE
+        if available is not None:
+            width, height = min(width, available.width()), min(height, available.height())
+        self.resize(width, height)
+        self.resizeDocks(
+            [self.palette_dock, self.inspector_dock],
+            [200, max(300, int(width * 0.26))],
+            Qt.Orientation.Horizontal,
+        )
+        self.resizeDocks([self.problems_dock], [bottom_dock_height(self)], Qt.Orientation.Vertical)
+
+    def save_layout(self) -> None:
+        """Remembers the window's size, its docks and its splitters' sizes."""
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        for splitter in self.findChildren(QSplitter):
+            if splitter.objectName():
+                self.settings.setValue(f"splitters/{splitter.objectName()}", splitter.saveState())
+
+    def restore_layout(self) -> bool:
+        """Restores what save_layout remembered; returns False (default layout) when nothing."""
+        geometry = self.settings.value("window/geometry")
+        state = self.settings.value("window/state")
+        if geometry is None or state is None:
+            self.default_layout()
+            return False
+        self.restoreGeometry(geometry)
+        self.restoreState(state)
+        for splitter in self.findChildren(QSplitter):
+            saved = self.settings.value(f"splitters/{splitter.objectName()}")
+            if splitter.objectName() and saved is not None:
+                splitter.restoreState(saved)
+        return True
+
     # Actions and menus ---------------------------------------------------------------
 
     def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
@@ -174,7 +230,9 @@ class MainWindow(QMainWindow):
         self.save_action = self._action("&Save", self.save, keys.Save)
         self.save_as_action = self._action("Save &As…", self.save_as, keys.SaveAs)
         self.import_action = self._action("&Import Keras Model…", self.import_keras_model)
-        self.export_action = self._action("&Export Code…", self.export_code, "Ctrl+E")
+        self.export_action = self._action(
+            "&Export Code and Model…", self.export_code, "Ctrl+E", "Python code and model files"
+        )
         self.quit_action = self._action("&Quit", self.close, keys.Quit)
         stack = self.session.undo_stack
         self.undo_action = stack.createUndoAction(self, "&Undo")
@@ -197,8 +255,10 @@ class MainWindow(QMainWindow):
         )
         self.layout_action = self._action("Auto &Layout", self.auto_layout, "Ctrl+L")
         self.summary_action = self._action("Model &Summary", self.show_summary, "Ctrl+M")
-        # Single-key and editing shortcuts must not fire while typing in a field.
-        for action in (self.fit_action, self.delete_action):
+        # F fits from anywhere in the window (text fields keep their typed
+        # letters: they claim printable keys first); Delete acts on the
+        # canvas only, never while editing a field or list.
+        for action in (self.delete_action,):
             self.removeAction(action)
             self.view.addAction(action)
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -209,7 +269,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.new_action)
         self.templates_menu = file_menu.addMenu("New from &Template")
         for path in sorted(EXAMPLES_DIR.glob("*.yaml")):
-            action = self.templates_menu.addAction(path.stem.replace("_", " "))
+            action = self.templates_menu.addAction(template_title(path))
             action.triggered.connect(lambda _checked=False, p=path: self.new_from_template(p))
         file_menu.addAction(self.open_action)
         self.recent_menu = file_menu.addMenu("Open &Recent")
@@ -250,6 +310,11 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         self.panels_menu: QMenu = view_menu.addMenu("&Panels")
 
+    def _build_help_menu(self) -> None:
+        from gui.help import add_help_menu
+
+        self.help_actions = add_help_menu(self)
+
     def _build_status_bar(self) -> None:
         self.layers_label = QLabel()
         self.params_label = QLabel()
@@ -279,7 +344,7 @@ class MainWindow(QMainWindow):
     def _update_status(self) -> None:
         session = self.session
         errors = sum(1 for p in session.problems if p.severity == ERROR)
-        self.layers_label.setText(f"{len(session.graph)} layers")
+        self.layers_label.setText(plural(len(session.graph), "layer"))
         self.params_label.setText(f"Total params: {session.analysis.total_params():,}")
         self._update_cost()
         if errors:
@@ -371,6 +436,11 @@ class MainWindow(QMainWindow):
         if event.spontaneous() or self._shown_once:
             return
         self._shown_once = True
+        if not self._layout_restored:
+            # Dock sizes are shares of the final window size.
+            self.resizeDocks(
+                [self.problems_dock], [bottom_dock_height(self)], Qt.Orientation.Vertical
+            )
         # Raising a tabbed dock and fitting to the final viewport size only
         # work once the window is laid out.
         self.reveal_problems()
@@ -390,8 +460,12 @@ class MainWindow(QMainWindow):
 
     def save_to(self, path: Path) -> bool:
         """Saves the graph to `path`; a failure is reported and keeps the work dirty."""
+        graph = self.session.graph
+        if graph.name == UNTITLED:
+            # Files and exported models are named after the file, not "Untitled".
+            graph.name = Path(path).stem
         try:
-            save_graph(self.session.graph, path)
+            save_graph(graph, path)
         except (OSError, GraphFileError) as error:
             self.prompts.error("Cannot save graph", f"{path}: {error}")
             return False
@@ -411,6 +485,11 @@ class MainWindow(QMainWindow):
         if isinstance(value, str):
             return [value]
         return [str(v) for v in (value or [])]
+
+    def last_file(self) -> Path | None:
+        """The graph file opened or saved last, if it still exists (reopened at start-up)."""
+        recent = self.recent_files()
+        return Path(recent[0]) if recent and Path(recent[0]).is_file() else None
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -485,6 +564,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.recovery.clear()
+        self.save_layout()
         event.accept()
 
     # TensorFlow warm-up ----------------------------------------------------------------
@@ -495,17 +575,15 @@ class MainWindow(QMainWindow):
 
         if self.warmup is not None:
             return
+        # The training process imports TensorFlow too: started now, its import
+        # overlaps this process's, so the first Train waits as little as it can.
+        from runtime.training_process import shared_training_process
+
+        shared_training_process().start()
         self.runtime_label.setText("TensorFlow loading…")
         self.warmup = start_runtime_warmup(self, self._on_runtime_loaded)
 
     def _on_runtime_loaded(self, error: str) -> None:
-        if not error:
-            # The training process imports TensorFlow too; started now, after
-            # this process's import, the two do not compete for the CPU and
-            # the first run starts at once.
-            from runtime.training_process import shared_training_process
-
-            shared_training_process().start()
         self.runtime_label.setText("TensorFlow ready" if not error else "TensorFlow unavailable")
         self.runtime_label.setToolTip(error)
         self.runtime_loaded.emit(error)
@@ -519,7 +597,7 @@ class MainWindow(QMainWindow):
         selected = self.scene.selected_node_ids()
         if len(selected) == 1:
             anchor = graph.node(selected[0])
-            position = (anchor.position[0] + 240.0, anchor.position[1])
+            position = free_position(graph, (anchor.position[0] + 240.0, anchor.position[1]))
             node = graph.new_node(type_name, position=position)
             checker = ConnectionChecker(graph, self.session.analysis, anchor.id)
             commands = [AddNode(node)]
@@ -533,7 +611,7 @@ class MainWindow(QMainWindow):
             self.view.centre_on_node(node.id)
             return node.id
         centre = self.view.mapToScene(self.view.viewport().rect().center())
-        return self.scene.add_layer(type_name, QPointF(centre))
+        return self.scene.add_layer(type_name, QPointF(centre), avoid_overlap=True)
 
     def focus_node(self, node_id: str) -> None:
         """Selects a node and centres the canvas on it."""
@@ -583,25 +661,6 @@ class MainWindow(QMainWindow):
 
         SummaryView(self.session, self).exec()
 
-    def export_code(self) -> None:
-        view = self.code_view()
-        if view is not None:
-            view.exec()
-
-    def code_view(self) -> CodeView | None:
-        """The export preview of the graph's code, or None (and a message) when it is invalid."""
-        from codegen.model_code import ExportError
-        from codegen.python_source import export_model_code, export_training_script
-        from gui.code_view import CodeView
-
-        graph = self.session.graph
-        data_dir = self.session.path.parent if self.session.path else None
-        try:
-            sources = {
-                "Model (build_model)": ("model.py", export_model_code(graph)),
-                "Training script": ("train.py", export_training_script(graph, data_dir=data_dir)),
-            }
-        except ExportError as error:
-            self.prompts.error("Cannot export code", str(error))
-            return None
-        return CodeView(sources, self)
+    def export_code(self):
+        """Opens the one export dialog: Python code and deployable model files."""
+        return self.panels.open_export_dialog(self)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QSpinBox,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -35,6 +37,23 @@ from graph.params import Param
 
 _INT_LIMIT = 2**31 - 1
 _FLOAT_LIMIT = 1e12
+
+
+def rich_tooltip(title: str, text: str) -> str:
+    """A tooltip Qt wraps to a readable width (rich text wraps, plain text does not)."""
+    paragraphs = "".join(f"<p>{escape(line)}</p>" for line in text.splitlines() if line)
+    return f"<b>{escape(title)}</b>{paragraphs}"
+
+
+def param_tooltip(param: Param) -> str:
+    """The learner's tooltip of a parameter, from its declaration (graph.explanations)."""
+    return rich_tooltip(param.name.replace("_", " "), param.tooltip())
+
+
+def choice_tooltip(param: Param, choice: Any) -> str:
+    """The tooltip of one choice (an activation, optimizer, loss, ...), or ""."""
+    text = param.choice_tooltip(choice)
+    return rich_tooltip(str(choice), text) if text else ""
 
 
 class ParamEditor(QWidget):
@@ -51,7 +70,7 @@ class ParamEditor(QWidget):
         self.param = param
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
-        self.setToolTip(param.help)
+        self.setToolTip(param_tooltip(param))
 
     def set_value(self, value: Any) -> None:
         """Shows `value` without emitting `edited`."""
@@ -160,8 +179,11 @@ class ChoiceEditor(ParamEditor):
     def __init__(self, param: Param) -> None:
         super().__init__(param)
         self.combo = QComboBox()
-        for choice in param.choices:
+        for index, choice in enumerate(param.choices):
             self.combo.addItem(str(choice))
+            tip = choice_tooltip(param, choice)
+            if tip:
+                self.combo.setItemData(index, tip, Qt.ItemDataRole.ToolTipRole)
         self.combo.currentIndexChanged.connect(self._emit)
         self._layout.addWidget(self.combo)
 
@@ -185,6 +207,7 @@ class MultiChoiceEditor(ParamEditor):
         self.list = QListWidget()
         for choice in param.choices:
             item = QListWidgetItem(str(choice))
+            item.setToolTip(choice_tooltip(param, choice))
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)
             self.list.addItem(item)
@@ -472,23 +495,72 @@ class ParamForm(QWidget):
 
     def __init__(self, params: Sequence[Param]) -> None:
         super().__init__()
-        layout = QFormLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.form = QFormLayout(self)
+        self.form.setContentsMargins(0, 0, 0, 0)
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        # A narrow dock puts the editor under its label rather than cutting the label.
+        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        self.params = {param.name: param for param in params}
         self.editors: dict[str, ParamEditor] = {}
+        self.labels: dict[str, QLabel] = {}
+        self.refusals: dict[str, QLabel] = {}
         for param in params:
             editor = make_editor(param)
             editor.edited.connect(lambda value, name=param.name: self.edited.emit(name, value))
             label = QLabel(param.name)
-            label.setToolTip(param.help)
-            layout.addRow(label, editor)
+            label.setToolTip(param_tooltip(param))
+            refusal = QLabel()
+            refusal.setWordWrap(True)
+            refusal.setStyleSheet("color: #d93025;")
+            refusal.hide()
+            field = QWidget()
+            field_layout = QVBoxLayout(field)
+            field_layout.setContentsMargins(0, 0, 0, 0)
+            field_layout.setSpacing(1)
+            field_layout.addWidget(editor)
+            field_layout.addWidget(refusal)
+            self.form.addRow(label, field)
             self.editors[param.name] = editor
+            self.labels[param.name] = label
+            self.refusals[param.name] = refusal
+
+    def show_refusal(self, name: str, reason: str | None) -> None:
+        """Shows why the value typed for `name` was refused, beside it (None: clears it).
+
+        The editor keeps the typed text, so the user can correct it.
+        """
+        refusal = self.refusals[name]
+        refusal.setText(reason or "")
+        refusal.setVisible(bool(reason))
+
+    def clear_refusals(self) -> None:
+        for name in self.refusals:
+            self.show_refusal(name, None)
 
     def set_values(self, values: Mapping[str, Any]) -> None:
-        """Shows `values` without emitting `edited`."""
+        """Shows `values` without emitting `edited`; rows follow their params' conditions.
+
+        A field whose typed value was refused keeps the typed text.
+        """
         for name, editor in self.editors.items():
-            if name in values:
+            if name in values and not self.refusals[name].isVisibleTo(self):
                 editor.set_value(values[name])
+        follow_conditions(self.form, self.params, self.labels, self.editors, values)
 
     def values(self) -> dict[str, Any]:
         return {name: editor.value() for name, editor in self.editors.items()}
+
+
+def follow_conditions(
+    form: QFormLayout,
+    params: Mapping[str, Param],
+    labels: Mapping[str, QLabel],
+    editors: Mapping[str, QWidget],
+    values: Mapping[str, Any],
+) -> None:
+    """Shows and enables each row as its Param's shown_when / enabled_when say."""
+    for name, param in params.items():
+        form.setRowVisible(labels[name], param.is_shown(values))
+        enabled = param.is_enabled(values)
+        labels[name].setEnabled(enabled)
+        editors[name].setEnabled(enabled)

@@ -3,13 +3,15 @@
 Compares the dataset's sample shape with the Input nodes, the targets
 (classes or values) with the output nodes, and the loss and output
 activation with the task. Problems reuse graph.validation.Problem, with
-`node_id` set to the node the user should change.
+`node_id` set to the node the user should change and, where the remedy is
+known, a structured fix (graph.fixes) that views offer as an action.
 """
 
 from __future__ import annotations
 
 import math
 
+from graph.fixes import Fix, set_params_fix, set_settings_fix
 from graph.messages import printable
 from graph.model import NetworkGraph, Node
 from graph.validation import ERROR, WARNING, Problem
@@ -137,6 +139,7 @@ def _input_problems(graph: NetworkGraph, dataset: Dataset) -> list[Problem]:
                     f"{node.label}: dtype {node.params['dtype']} but {dataset.name} features "
                     "are float32; set dtype=float32 unless the data holds whole-number ids",
                     node.id,
+                    fixes=(set_params_fix(node.id, node.name, {"dtype": "float32"}),),
                 )
             )
     if len(nodes) == 1:
@@ -171,6 +174,7 @@ def _input_problems(graph: NetworkGraph, dataset: Dataset) -> list[Problem]:
                 f"{node.label}: shape {_shape_text(shape)} does not fit {dataset.name} samples "
                 f"of shape {_shape_text(sample)}: set shape={list(sample)}",
                 node.id,
+                fixes=(set_params_fix(node.id, node.name, {"shape": tuple(sample)}),),
             )
         )
         return problems
@@ -210,6 +214,21 @@ def _unit_fix(node: Node, units: int, activation: str) -> str:
     return f"end the model with Dense(units={units}, activation={activation!r})"
 
 
+def _unit_fixes(node: Node, units: int, activation: str) -> tuple[Fix, ...]:
+    """The structured form of `_unit_fix`, when it is a change of this node."""
+    if "units" not in node.params:
+        return ()
+    return (set_params_fix(node.id, node.name, {"units": units, "activation": activation}),)
+
+
+def _loss_fixes(loss: str) -> tuple[Fix, ...]:
+    return (set_settings_fix("training", {"loss": loss}),)
+
+
+def _activation_fixes(node: Node, activation: str) -> tuple[Fix, ...]:
+    return (set_params_fix(node.id, node.name, {"activation": activation}),)
+
+
 def _classification_problems(graph, head: OutputHead, dataset: Dataset) -> list[Problem]:
     node, units, classes = head.node, head.units, dataset.num_classes
     label, loss = node.label, head.loss.name
@@ -230,6 +249,7 @@ def _classification_problems(graph, head: OutputHead, dataset: Dataset) -> list[
                 f"loss {loss} is for regression but {dataset.name} is a classification task "
                 f"with {classes} classes: set loss=auto (or a crossentropy)",
                 node.id,
+                fixes=_loss_fixes("auto"),
             )
         ]
     binary = units == 1
@@ -240,6 +260,7 @@ def _classification_problems(graph, head: OutputHead, dataset: Dataset) -> list[
                 f"output {label} has 1 unit but {dataset.name} has {classes} classes: "
                 f"{_unit_fix(node, classes, 'softmax')}",
                 node.id,
+                fixes=_unit_fixes(node, classes, "softmax"),
             )
         ]
     if not binary and units != classes:
@@ -249,6 +270,7 @@ def _classification_problems(graph, head: OutputHead, dataset: Dataset) -> list[
                 f"output {label} has {units} units but {dataset.name} has {classes} classes: "
                 f"{_unit_fix(node, classes, 'softmax')}",
                 node.id,
+                fixes=_unit_fixes(node, classes, "softmax"),
             )
         ]
     if binary and loss != "binary_crossentropy":
@@ -258,6 +280,7 @@ def _classification_problems(graph, head: OutputHead, dataset: Dataset) -> list[
                 f"loss {loss} needs one output unit per class but output {label} has 1 unit: "
                 "set loss=binary_crossentropy (or auto)",
                 node.id,
+                fixes=_loss_fixes("binary_crossentropy"),
             )
         ]
     if not binary and loss == "binary_crossentropy":
@@ -267,6 +290,7 @@ def _classification_problems(graph, head: OutputHead, dataset: Dataset) -> list[
                 f"loss binary_crossentropy expects 1 output unit but output {label} has "
                 f"{units}: set loss=sparse_categorical_crossentropy (or auto)",
                 node.id,
+                fixes=_loss_fixes("sparse_categorical_crossentropy"),
             )
         ]
     activation = head.activation
@@ -280,6 +304,7 @@ def _classification_problems(graph, head: OutputHead, dataset: Dataset) -> list[
             f"unit{'s' if units > 1 else ''} should use activation={wanted} (or linear: "
             "the loss then applies it)",
             node.id,
+            fixes=_activation_fixes(node, wanted),
         )
     ]
 
@@ -295,6 +320,7 @@ def _regression_problems(graph, head: OutputHead, dataset: Dataset) -> list[Prob
                 f"(None, {', '.join(map(str, expected))}): "
                 f"{_unit_fix(node, expected[-1], 'linear')}",
                 node.id,
+                fixes=_unit_fixes(node, expected[-1], "linear") if len(expected) == 1 else (),
             )
         ]
     if head.loss.name in CLASSIFICATION_LOSSES:
@@ -304,6 +330,7 @@ def _regression_problems(graph, head: OutputHead, dataset: Dataset) -> list[Prob
                 f"loss {head.loss.name} is for classification but {dataset.name} is a "
                 "regression task: set loss=auto (mean_squared_error)",
                 node.id,
+                fixes=_loss_fixes("auto"),
             )
         ]
     if head.activation == "softmax" and head.units == 1:
@@ -313,6 +340,7 @@ def _regression_problems(graph, head: OutputHead, dataset: Dataset) -> list[Prob
                 f"output {label} applies softmax to 1 unit, which always outputs 1: "
                 "set activation=linear",
                 node.id,
+                fixes=_activation_fixes(node, "linear"),
             )
         ]
     if head.activation in ("softmax", "sigmoid", "relu"):
@@ -322,6 +350,7 @@ def _regression_problems(graph, head: OutputHead, dataset: Dataset) -> list[Prob
                 f"output {label} uses activation {head.activation}, which limits the values "
                 "it can predict; regression usually ends with activation=linear",
                 node.id,
+                fixes=_activation_fixes(node, "linear"),
             )
         ]
     return []
@@ -337,6 +366,7 @@ def _reconstruction_problems(head: OutputHead, dataset: Dataset) -> list[Problem
                     f"loss {head.loss.name} does not fit reconstructing the input: "
                     "set loss=auto (mean_squared_error)",
                     node.id,
+                    fixes=_loss_fixes("auto"),
                 )
             ]
         return []

@@ -100,6 +100,7 @@ class RawData:
         images: True when samples are images worth showing as pictures.
         rows: Indices of the rows of x to use (None: all), so that leaving
             rows out does not copy x.
+        target_name: What the targets are called (a table's target column); "" if unnamed.
     """
 
     x: np.ndarray
@@ -109,6 +110,7 @@ class RawData:
     feature_names: tuple = ()
     images: bool = False
     rows: np.ndarray | None = None
+    target_name: str = ""
 
 
 @dataclass
@@ -130,6 +132,7 @@ class Dataset:
         input_shape: Shape of one sample, without the batch dimension.
         images: True when samples are pictures (the GUI's gallery shows them).
         target: "labels", or "inputs" when the model reconstructs its input.
+        target_name: What the targets are called (a table's target column); "" if unnamed.
     """
 
     name: str
@@ -146,6 +149,7 @@ class Dataset:
     input_shape: tuple
     images: bool = False
     target: str = "labels"
+    target_name: str = ""
 
     @property
     def has_validation(self):
@@ -634,7 +638,8 @@ def _text_table(path, settings, texts, columns, target_column):
     if len(rows) == 0:
         raise DataError(f"{path}: no rows with a target value")
     y, task, classes = _target(path, settings, target_column, rows)
-    return RawData(text.text[:, None], y, task, classes, (text.name,), rows=rows)
+    name = target_column.name
+    return RawData(text.text[:, None], y, task, classes, (text.name,), rows=rows, target_name=name)
 
 
 def load_table(path, settings):
@@ -692,7 +697,7 @@ def load_table(path, settings):
             "set missing to mean, median or most_frequent"
         )
     y, task, classes = _target(path, settings, target_column, rows)
-    return RawData(x, y, task, classes, tuple(names), rows=rows)
+    return RawData(x, y, task, classes, tuple(names), rows=rows, target_name=target)
 
 
 # NumPy files. --------------------------------------------------------------------------
@@ -1019,6 +1024,7 @@ def prepare(settings, raw, name):
         input_shape=tuple(int(d) for d in x_train.shape[1:]),
         images=raw.images,
         target=settings["target"],
+        target_name=raw.target_name,
     )
 
 

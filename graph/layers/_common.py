@@ -70,7 +70,8 @@ def require_rank(shape: Shape, rank: int, example: str) -> None:
     """Raises unless `shape` (batch included) has exactly `rank` dimensions."""
     if len(shape) != rank:
         raise ShapeError(
-            f"expects an input of rank {rank}, like {example}. Received: input shape {fmt(shape)}"
+            f"expects an input of rank {rank}, like {example}. Received: input shape {fmt(shape)}",
+            needed_rank=rank,
         )
 
 
@@ -78,7 +79,8 @@ def require_min_rank(shape: Shape, rank: int, example: str) -> None:
     if len(shape) < rank:
         raise ShapeError(
             f"expects an input of rank {rank} or more, like {example}. "
-            f"Received: input shape {fmt(shape)}"
+            f"Received: input shape {fmt(shape)}",
+            needed_rank=rank,
         )
 
 

@@ -113,6 +113,22 @@ def node_face(node: Node, spec: LayerType, info: NodeInfo | None, error: str | N
     )
 
 
+def _wrap(text: str, metrics: QFontMetricsF, width: float, count: int) -> list[str]:
+    """`text` word-wrapped into at most `count` lines that fit `width`, the last elided."""
+    lines: list[str] = []
+    words = text.split()
+    while words and len(lines) < count:
+        line = words.pop(0)
+        while words and metrics.horizontalAdvance(f"{line} {words[0]}") <= width:
+            line = f"{line} {words.pop(0)}"
+        lines.append(line)
+    if words:
+        lines[-1] = metrics.elidedText(
+            f"{lines[-1]} {' '.join(words)}", Qt.TextElideMode.ElideRight, width
+        )
+    return [metrics.elidedText(line, Qt.TextElideMode.ElideRight, width) for line in lines]
+
+
 def _pack_lines(items: tuple[str, ...], metrics: QFontMetricsF, width: float) -> tuple[str, ...]:
     """Joins items into at most _PARAM_LINES lines that fit `width`, eliding the rest."""
     lines: list[str] = []
@@ -180,10 +196,9 @@ class NodeItem(QGraphicsItem):
         lines = _pack_lines(face.param_lines, detail_metrics, inner)
         if face.error:
             # The footer tells what is wrong; the tooltip has the whole message.
+            # Two wrapped lines, so the reason reads whole more often than not.
             reason = face.error.removeprefix(f"{printable(face.name)} ({face.type}): ")
-            shape_text = detail_metrics.elidedText(
-                f"⚠ {reason}", Qt.TextElideMode.ElideRight, inner
-            )
+            shape_text = "\n".join(_wrap(f"⚠ {reason}", detail_metrics, inner, 2))
         else:
             shape_text = footer_metrics.elidedText(face.shape, Qt.TextElideMode.ElideMiddle, inner)
         self._elided = (name_text, type_text, lines, shape_text, face.count)

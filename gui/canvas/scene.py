@@ -12,6 +12,7 @@ from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
 from graph.catalog import CATALOG
+from graph.layout import free_position
 from graph.model import AddEdge, AddNode, Batch, Edge, GraphEvent, MoveNodes, RemoveEdge, RemoveNode
 from graph.validation import ERROR, Problem
 from gui.canvas.edge_item import EdgeItem, edge_path
@@ -237,10 +238,22 @@ class GraphScene(QGraphicsScene):
 
     # Edits started on the canvas -------------------------------------------------------
 
-    def add_layer(self, type_name: str, scene_pos: QPointF) -> str | None:
-        """Adds a node of `type_name` centred near `scene_pos`; returns its id."""
+    def add_layer(
+        self, type_name: str, scene_pos: QPointF, avoid_overlap: bool = False
+    ) -> str | None:
+        """Adds a node of `type_name` centred near `scene_pos`; returns its id.
+
+        Args:
+            type_name: The layer type.
+            scene_pos: Where (a drop point, or the view's centre).
+            avoid_overlap: Move it to the nearest free spot rather than on top
+                of a node (when the user did not choose the exact point).
+        """
         graph = self.session.graph
         position = (snap(scene_pos.x() - 100), snap(scene_pos.y() - 48))
+        if avoid_overlap:
+            x, y = free_position(graph, position)
+            position = (snap(x), snap(y))
         node = graph.new_node(type_name, position=position)
         refused = self.session.execute(AddNode(node))
         if refused:

@@ -16,7 +16,9 @@ from PySide6.QtWidgets import QDockWidget
 
 from gui.panels.registry import PanelContext, PanelSpec, discover_panels
 
-TRAINING_DOCK_HEIGHT = 380
+# Share of the window's height the bottom panels take when shown: at 1280x720
+# the canvas keeps at least half of it.
+BOTTOM_DOCK_SHARE = 0.36
 
 
 class Panels:
@@ -73,8 +75,6 @@ def install_panels(window) -> Panels:
         if spec.create is not None:
             widget = context.widgets[spec.name] = spec.create(context)
             docks[spec.name] = window.add_panel(widget, spec.title, bottom)
-    if "training" in docks:
-        window.resizeDocks([docks["training"]], [TRAINING_DOCK_HEIGHT], Qt.Orientation.Vertical)
 
     def show(name: str) -> None:
         dock = docks[name]
@@ -84,7 +84,7 @@ def install_panels(window) -> Panels:
         # A dock the user closed comes back at its usual height; one that is
         # open keeps the height the user gave it (and the window no re-layout).
         if was_hidden:
-            window.resizeDocks([dock], [TRAINING_DOCK_HEIGHT], Qt.Orientation.Vertical)
+            window.resizeDocks([dock], [bottom_dock_height(window)], Qt.Orientation.Vertical)
 
     context.show = show
     for spec in specs:
@@ -96,6 +96,11 @@ def install_panels(window) -> Panels:
         app.aboutToQuit.connect(stop_all_jobs)
         app.aboutToQuit.connect(shared_training_process().close)
     return Panels(context, docks, specs)
+
+
+def bottom_dock_height(window) -> int:
+    """The height the bottom panels get: a share of the window, within limits."""
+    return max(170, min(420, int(window.height() * BOTTOM_DOCK_SHARE)))
 
 
 def _add_run_menu(window, context: PanelContext, specs: list[PanelSpec]) -> None:

@@ -35,12 +35,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from graph.fixes import Fix
+from graph.model import GraphError
 from graph.params import Param
 from graph.settings import DATASET_PARAMS
 from graph.validation import ERROR, Problem
 from gui.document import EditorSession
 from gui.panels.background import run_in_background
-from gui.panels.data_fixes import DataFix, working_fix
+from gui.panels.data_fixes import all_fixes_command, working_fix
 from gui.panels.registry import MenuEntry, PanelSpec
 from gui.panels.settings_form import SettingsForm
 from gui.param_editors import ParamEditor
@@ -50,23 +52,7 @@ RELOAD_DELAY_MS = 300
 PREVIEW_ROWS = 50
 PREVIEW_COLUMNS = 20
 PREVIEW_IMAGES = 40
-GENERATED = {"moons", "circles", "blobs", "sine", "sequence_classification", "sentiment"}
-# Which settings matter for each source (the others are hidden).
-SOURCE_ROWS = {
-    "builtin": {"name", "samples", "noise"},
-    "csv": {"path", "target_column", "missing", "drop_duplicates"},
-    "numpy": {"path", "target_column", "missing", "drop_duplicates"},
-    "image_folder": {"path", "image_size", "color_mode"},
-}
-SHARED_ROWS = {
-    "source",
-    "target",
-    "normalization",
-    "test_size",
-    "validation_size",
-    "stratify",
-    "seed",
-}
+NO_PATH_YET = "Choose a file or folder in <b>path</b> to load your data."
 
 
 class SliderEditor(ParamEditor):
@@ -150,7 +136,7 @@ class DataPanel(QWidget):
         self.session = session
         self.dataset = None
         self.problems: list[Problem] = []
-        self.fixes: dict[int, DataFix] = {}
+        self.fixes: dict[int, Fix] = {}
         self.task = None
         self._generation = 0
         self._stale = True
@@ -164,6 +150,7 @@ class DataPanel(QWidget):
         self.settings.changed.connect(self._on_settings_changed)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.settings)
         scroll.setMinimumWidth(280)
 
@@ -185,6 +172,10 @@ class DataPanel(QWidget):
         self.fix_button = QPushButton("Apply fix")
         self.fix_button.setToolTip("Change the graph as the selected problem suggests (undoable)")
         self.fix_button.clicked.connect(self.apply_selected_fix)
+        self.fix_all_button = QPushButton("Apply all fixes")
+        self.fix_all_button.setToolTip("Apply every fix listed below as one undoable step")
+        self.fix_all_button.clicked.connect(self.apply_all_fixes)
+        self.fix_all_button.hide()
         self.check_list.currentRowChanged.connect(self._on_problem_selected)
         check_box = QWidget()
         check_layout = QVBoxLayout(check_box)
@@ -192,12 +183,19 @@ class DataPanel(QWidget):
         check_header = QHBoxLayout()
         check_header.addWidget(QLabel("<b>Does the data fit the graph?</b>"), 1)
         check_header.addWidget(self.fix_button)
+        check_header.addWidget(self.fix_all_button)
         check_layout.addLayout(check_header)
         check_layout.addWidget(self.check_list)
+        # Small minimum heights: at 1280x720 the panel is short and the canvas
+        # keeps its half of the window.
+        self.preview.setMinimumHeight(60)
+        self.check_list.setMinimumHeight(36)
         right = QSplitter(Qt.Orientation.Vertical)
+        right.setObjectName("data_preview_splitter")
         right.addWidget(self.preview)
         right.addWidget(check_box)
         right.setSizes([400, 160])
+        right.setMinimumHeight(90)
         header = QHBoxLayout()
         header.addWidget(self.summary, 1)
         header.addWidget(self.reload_button)
@@ -207,11 +205,13 @@ class DataPanel(QWidget):
         right_layout.addLayout(header)
         right_layout.addWidget(right, 1)
         splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setObjectName("data_splitter")
         splitter.addWidget(scroll)
         splitter.addWidget(right_side)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([320, 780])
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter)
 
         self.reload_timer = QTimer(self)
@@ -220,22 +220,11 @@ class DataPanel(QWidget):
         self.reload_timer.timeout.connect(self.reload)
         session.edits_settled.connect(self.recheck)
         session.problems_changed.connect(lambda _problems: self.recheck())
-        self._update_rows()
         self.fix_button.setEnabled(False)
 
     # Settings --------------------------------------------------------------------------
 
-    def _update_rows(self) -> None:
-        dataset = self.session.graph.dataset
-        visible = SHARED_ROWS | SOURCE_ROWS[dataset["source"]]
-        for name in self.settings.editors:
-            shown = name in visible
-            if name in ("samples", "noise"):
-                shown = shown and dataset["name"] in GENERATED
-            self.settings.set_row_visible(name, shown)
-
     def _on_settings_changed(self) -> None:
-        self._update_rows()
         self._stale = True
         if self.isVisible():
             self.summary.setText("Loading…")
@@ -257,6 +246,11 @@ class DataPanel(QWidget):
         generation = self._generation
         settings = dict(self.session.graph.dataset)
         base_dir = self.session.path.parent if self.session.path else None
+        if settings["source"] != "builtin" and not settings["path"].strip():
+            # Not an error: the user has not chosen a file yet.
+            self._clear_preview()
+            self.summary.setText(NO_PATH_YET)
+            return
 
         def load():
             from runtime.data import DataError, load_dataset
@@ -280,13 +274,10 @@ class DataPanel(QWidget):
             return
         if isinstance(result, (str, Exception)):
             self.dataset = None
+            self._clear_preview()
             self.summary.setText(
                 f"<span style='color:{ERROR_COLOR.name()}'>{escape(str(result))}</span>"
             )
-            self.table.clear()
-            self.table.setRowCount(0)
-            self.images.setWidget(QWidget())
-            self.recheck()
             return
         self.dataset = result
         self._show_summary(result)
@@ -294,6 +285,14 @@ class DataPanel(QWidget):
         self._show_images(result)
         self.recheck()
         self.loaded.emit(result)
+
+    def _clear_preview(self) -> None:
+        self.dataset = None
+        self.table.clear()
+        self.table.setRowCount(0)
+        self.table.setColumnCount(0)
+        self.images.setWidget(QWidget())
+        self.recheck()
 
     def _show_summary(self, dataset) -> None:
         train = len(dataset.x_train)
@@ -322,7 +321,8 @@ class DataPanel(QWidget):
         names += [f"x{i}" for i in range(len(names), columns)]
         target = dataset.y_train[: len(rows)]
         show_target = dataset.target != "inputs"
-        headers = names + (["target"] if show_target else [])
+        target_header = f"{dataset.target_name or 'target'} (target)"
+        headers = names + ([target_header] if show_target else [])
         self.table.clear()
         self.table.setColumnCount(len(headers))
         self.table.setRowCount(len(rows))
@@ -369,6 +369,7 @@ class DataPanel(QWidget):
         self.check_list.clear()
         self.fixes = {}
         self.problems = []
+        self.fix_all_button.hide()
         if self.dataset is None:
             self.fix_button.setEnabled(False)
             return
@@ -391,6 +392,7 @@ class DataPanel(QWidget):
                 text += f"\n    Fix: {fix.text}"
                 self.fixes[self.check_list.count()] = fix
             self._add_item(text, problem)
+        self.fix_all_button.setVisible(len(self.fixes) > 1)
         first_fix = min(self.fixes, default=None)
         if first_fix is not None:
             self.check_list.setCurrentRow(first_fix)
@@ -412,7 +414,20 @@ class DataPanel(QWidget):
         fix = self.fixes.get(self.check_list.currentRow())
         if fix is None:
             return "No fix for the selected problem."
-        refused = self.session.execute(fix.command, f"Fix: {fix.text}")
+        return self._execute_fix(lambda graph: fix.command(graph), f"Fix: {fix.text}")
+
+    def apply_all_fixes(self) -> str | None:
+        """Applies every listed fix as one undo step; returns why not, if refused."""
+        fixes = [self.fixes[row] for row in sorted(self.fixes)]
+        if not fixes:
+            return "No fixes to apply."
+        return self._execute_fix(lambda graph: all_fixes_command(graph, fixes), None)
+
+    def _execute_fix(self, make_command, text: str | None) -> str | None:
+        try:
+            refused = self.session.execute(make_command(self.session.graph), text)
+        except GraphError as error:
+            refused = str(error)
         if refused:
             self.summary.setText(f"<span style='color:{ERROR_COLOR.name()}'>{refused}</span>")
         return refused

@@ -114,9 +114,13 @@ class EvaluationPanel(QWidget):
         self.evaluate_button.setEnabled(False)
         self.metrics_table = _table(["metric", "value"])
         self.class_table = _table(["class", "precision", "recall", "F1", "support"])
-        tables = QSplitter(Qt.Orientation.Vertical)
+        # Side by side, the tables get the panel's whole height (it is short at 720 px).
+        tables = QSplitter(Qt.Orientation.Horizontal)
+        tables.setObjectName("evaluation_tables_splitter")
         tables.addWidget(self.metrics_table)
         tables.addWidget(self.class_table)
+        for table in (self.metrics_table, self.class_table):
+            table.setMinimumHeight(60)
         self.tabs = QTabWidget()
         self.confusion_tab = QWidget()
         self.roc_tab = QWidget()
@@ -127,11 +131,13 @@ class EvaluationPanel(QWidget):
         self.tabs.addTab(self.confusion_tab, "Confusion matrix")
         self.tabs.addTab(self.roc_tab, "ROC curves")
         self.tabs.addTab(self.gallery_tab, "Misclassified")
+        self.tabs.setMinimumHeight(80)
         splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setObjectName("evaluation_splitter")
         splitter.addWidget(tables)
         splitter.addWidget(self.tabs)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([360, 640])
+        splitter.setSizes([520, 600])
         header = QHBoxLayout()
         header.addWidget(self.status, 1)
         header.addWidget(self.evaluate_button)
@@ -280,7 +286,10 @@ class EvaluationPanel(QWidget):
         import pyqtgraph as pg
 
         plot = self._plot("roc", self.roc_tab)
-        plot.addLegend(offset=(-10, -10), labelTextSize="8pt")
+        # Columns keep a legend of many classes within a short plot (10 digits: 2 x 5).
+        plot.addLegend(
+            offset=(-10, -10), labelTextSize="8pt", colCount=max(1, math.ceil(len(curves) / 5))
+        )
         plot.plot([0, 1], [0, 1], pen=pg.mkPen("#b0b0b0", style=Qt.PenStyle.DashLine))
         for index, curve in enumerate(curves):
             color = ROC_COLORS[index % len(ROC_COLORS)]

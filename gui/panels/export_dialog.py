@@ -30,7 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from graph import atomic
+from graph.atomic import write_text
+from graph.formatting import format_latency
 from gui.code_view import code_editor
 from gui.document import EditorSession
 from gui.panels.background import run_in_background
@@ -179,7 +180,7 @@ class ExportDialog(QDialog):
 
     def save_code(self, path: Path) -> None:
         _name, text = self.code_text()
-        atomic.write_text(path, text)
+        write_text(Path(path), text)
 
     def save_code_as(self) -> None:
         file_name, _text = self.code_text()
@@ -276,8 +277,8 @@ class ExportDialog(QDialog):
             cells = [
                 FORMAT_NAMES[fmt],
                 human_size(result.size_bytes),
-                f"{result.p50_ms:.3f} ms",
-                f"{result.p95_ms:.3f} ms",
+                format_latency(result.p50_ms),
+                format_latency(result.p95_ms),
                 f"{result.throughput:,.0f}",
                 f"{result.max_abs_diff:.2g}",
                 str(result.path),

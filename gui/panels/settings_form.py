@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 from graph.model import GraphEvent, SetSettings
 from graph.params import Param
 from gui.document import EditorSession
-from gui.param_editors import ParamEditor, make_editor
+from gui.param_editors import ParamEditor, follow_conditions, make_editor, param_tooltip
 from gui.theme import ERROR_COLOR
 
 
@@ -47,13 +47,16 @@ class SettingsForm(QWidget):
         self.section = section
         self.form = QFormLayout()
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        # A narrow dock puts the editor under its label rather than cutting the label.
+        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        self.params = {param.name: param for param in params}
         self.editors: dict[str, ParamEditor] = {}
         self.labels: dict[str, QLabel] = {}
         for param in params:
             editor = (editors or {}).get(param.name) or make_editor(param)
             editor.edited.connect(lambda value, name=param.name: self.apply(name, value))
             label = QLabel(param.name.replace("_", " "))
-            label.setToolTip(param.help)
+            label.setToolTip(param_tooltip(param))
             self.form.addRow(label, editor)
             self.editors[param.name] = editor
             self.labels[param.name] = label
@@ -65,6 +68,8 @@ class SettingsForm(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self.form)
         layout.addWidget(self.error_label)
+        # Spare height stays below the form rather than stretching its rows.
+        layout.addStretch(1)
         session.graph_replaced.connect(self.refresh)
         session.graph_event.connect(self._on_graph_event)
         self.refresh()
@@ -88,15 +93,16 @@ class SettingsForm(QWidget):
             self.error_label.hide()
         return refused
 
-    def set_row_visible(self, name: str, visible: bool) -> None:
-        self.form.setRowVisible(self.labels[name], visible)
+    def is_row_visible(self, name: str) -> bool:
+        return self.form.isRowVisible(self.labels[name])
 
     def refresh(self) -> None:
-        """Shows the graph's current values."""
+        """Shows the graph's current values; rows follow their params' shown_when/enabled_when."""
         values = self.values
         for name, editor in self.editors.items():
             if name in values:
                 editor.set_value(values[name])
+        follow_conditions(self.form, self.params, self.labels, self.editors, values)
         self.changed.emit()
 
     def _on_graph_event(self, event: GraphEvent) -> None:

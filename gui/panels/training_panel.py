@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from graph.formatting import format_number
 from graph.settings import TRAINING_PARAMS
 from graph.validation import ERROR
 from gui.document import EditorSession
@@ -37,16 +38,13 @@ from gui.panels.settings_form import SettingsForm
 from gui.panels.training_worker import TrainingJob
 from gui.theme import ERROR_COLOR
 
-# Rows shown only when the setting they refine is in use.
-_DEPENDENT_ROWS = {
-    "momentum": lambda t: t["optimizer"] in ("sgd", "rmsprop"),
-    "nesterov": lambda t: t["optimizer"] == "sgd",
-    "decay_steps": lambda t: t["lr_schedule"] != "constant",
-    "decay_rate": lambda t: t["lr_schedule"] == "exponential_decay",
-    "patience": lambda t: t["early_stopping"],
-    "reduce_lr_factor": lambda t: t["reduce_lr_on_plateau"],
-    "reduce_lr_patience": lambda t: t["reduce_lr_on_plateau"],
-}
+# Whether a run has reached the training process yet: until then the first
+# Train waits for TensorFlow to import there, and says so.
+_tensorflow_started = False
+
+
+STARTING_TENSORFLOW = "Starting TensorFlow (first run only)…"
+LOADING_DATA = "Loading data and building the model…"
 
 
 def format_duration(seconds: float) -> str:
@@ -57,9 +55,50 @@ def format_duration(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
-def format_logs(logs: dict[str, float]) -> str:
-    """ "loss 0.0812 · accuracy 0.9780 · val_loss ..." in Keras's order."""
-    return " · ".join(f"{name} {value:.4f}" for name, value in logs.items())
+def describe_run(
+    history: dict[str, list[float]],
+    planned_epochs: int,
+    best_epoch: int | None,
+    checkpoint_best: bool,
+    stopped_by_user: bool,
+) -> tuple[str, int | None, dict[str, float]]:
+    """What happened in a finished run, which weights the model has, and that epoch's numbers.
+
+    Args:
+        history: Keras's history, one value per finished epoch.
+        planned_epochs: The epochs the run was set to.
+        best_epoch: The epoch (from 1) whose weights the model holds, or None.
+        checkpoint_best: Whether the run restored its best epoch's weights.
+        stopped_by_user: Whether the user's Stop ended the run before its last batch.
+
+    Returns:
+        (how it ended and which weights the model has, the epoch the numbers
+        are from, {metric: value} of that epoch).
+    """
+    epochs = len(history.get("loss", []))
+    plural = "s" if epochs != 1 else ""
+    if stopped_by_user:
+        how = f"Stopped by you after {epochs} epoch{plural} of {planned_epochs}"
+    elif epochs < planned_epochs:
+        how = f"Stopped early after {epochs} epoch{plural} of {planned_epochs} (no improvement)"
+    else:
+        how = f"Finished all {epochs} epoch{plural}"
+    shown = epochs or None
+    if checkpoint_best and best_epoch and best_epoch != epochs:
+        how += f"; the model holds the weights of epoch {best_epoch}, its best"
+        shown = best_epoch
+    elif checkpoint_best and best_epoch:
+        how += "; the model holds the weights of the last epoch, its best"
+    else:
+        how += "; the model holds the weights of the last epoch"
+    numbers = {}
+    if shown is not None:
+        numbers = {
+            name: values[shown - 1]
+            for name, values in history.items()
+            if name != "learning_rate" and len(values) >= shown
+        }
+    return how, shown, numbers
 
 
 class TrainingPanel(QWidget):
@@ -97,6 +136,7 @@ class TrainingPanel(QWidget):
         self._paused = False
         self._started_at = 0.0
         self._first_batch: tuple[float, int] | None = None
+        self._progress = (0, 1)
         self._last_epoch_logs: dict[str, float] = {}
 
         style = self.style()
@@ -120,11 +160,12 @@ class TrainingPanel(QWidget):
         self.progress_label.setMinimumWidth(260)
 
         self.settings = SettingsForm(session, "training", TRAINING_PARAMS)
-        self.settings.changed.connect(self._update_rows)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.settings)
-        scroll.setMinimumWidth(300)
+        # The settings live in a dock of their own beside the inspector (see
+        # settings_area), so the charts get the panel's width and the form its height.
+        self.settings_area = QScrollArea()
+        self.settings_area.setWidgetResizable(True)
+        self.settings_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.settings_area.setWidget(self.settings)
 
         self.chart_area = QWidget()
         self.chart_layout = QVBoxLayout(self.chart_area)
@@ -141,17 +182,24 @@ class TrainingPanel(QWidget):
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.result_label.setTextFormat(Qt.TextFormat.RichText)
 
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(self.chart_area, 1)
-        right_layout.addWidget(self.note_label)
-        right_layout.addWidget(self.result_label)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(scroll)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([320, 800])
+        results = QWidget()
+        results_layout = QVBoxLayout(results)
+        results_layout.setContentsMargins(0, 0, 0, 0)
+        results_layout.addWidget(self.note_label)
+        results_layout.addWidget(self.result_label)
+        results_layout.addStretch(1)
+        results_scroll = QScrollArea()
+        results_scroll.setWidgetResizable(True)
+        results_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        results_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        results_scroll.setWidget(results)
+        # Charts beside the summary: the panel is wide and, at 720 px, short.
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("training_splitter")
+        self.splitter.addWidget(self.chart_area)
+        self.splitter.addWidget(results_scroll)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setSizes([800, 320])
 
         controls = QHBoxLayout()
         for button in (self.train_button, self.pause_button, self.stop_button):
@@ -160,9 +208,8 @@ class TrainingPanel(QWidget):
         controls.addWidget(self.progress_label)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.splitter, 1)
         self._set_running(False)
-        self._update_rows()
 
     # State ---------------------------------------------------------------------------
 
@@ -185,11 +232,6 @@ class TrainingPanel(QWidget):
             else ""
         )
         self.note_label.setVisible(running)
-
-    def _update_rows(self) -> None:
-        training = self.session.graph.training
-        for name, visible in _DEPENDENT_ROWS.items():
-            self.settings.set_row_visible(name, bool(visible(training)))
 
     def ensure_charts(self):
         """The charts, created on first use (pyqtgraph loads then, not at start-up)."""
@@ -217,6 +259,13 @@ class TrainingPanel(QWidget):
             if errors[0].node_id:
                 self.node_at_fault.emit(errors[0].node_id, errors[0].message)
             return False
+        # Shown before anything slow (autosave, charts, the process), so the
+        # click is answered at once.
+        self.progress.setRange(0, 0)
+        self.progress_label.setText(LOADING_DATA if _tensorflow_started else STARTING_TENSORFLOW)
+        self.result_label.setText("")
+        self.progress.repaint()
+        self.progress_label.repaint()
         if self.autosave is not None:
             self.autosave()
         graph = self.session.graph.copy()
@@ -235,13 +284,8 @@ class TrainingPanel(QWidget):
         charts.begin_run(f"run {self.run.number}", graph.training["epochs"])
         self._paused = False
         self._first_batch = None
+        self._progress = (0, 1)
         self._last_epoch_logs = {}
-        # Empty until the first batch: a "busy" bar would repaint all the while
-        # for nothing.
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress_label.setText("Loading data and building the model…")
-        self.result_label.setText("")
         self._set_running(True)
         self.training_started.emit()
         return True
@@ -282,8 +326,10 @@ class TrainingPanel(QWidget):
     # Worker signals ------------------------------------------------------------------
 
     def _on_batches(self, events: list) -> None:
+        global _tensorflow_started
         if self.job is None:
             return
+        _tensorflow_started = True
         self.charts.add_batches(events)
         last = events[-1]
         total = max(1, self.run.graph.training["epochs"] * last.batches)
@@ -293,6 +339,7 @@ class TrainingPanel(QWidget):
             self._first_batch = (now, done)
             self.progress.setRange(0, total)
         self.progress.setValue(min(done, total))
+        self._progress = (min(done, total), total)
         text = (
             f"Epoch {last.epoch}/{self.run.graph.training['epochs']} · "
             f"batch {last.batch}/{last.batches}"
@@ -313,6 +360,8 @@ class TrainingPanel(QWidget):
 
     def _on_finished(self, outcome) -> None:
         """Draws how the run ended (a runtime.runs.kinds.train.TrainingOutcome)."""
+        global _tensorflow_started
+        _tensorflow_started = True
         run, job, self.job = self.run, self.job, None
         job.deleteLater()  # its run only has plain Python left to do
         self._set_running(False)
@@ -325,13 +374,20 @@ class TrainingPanel(QWidget):
             run.history = result.history
             run.weights = outcome.weights
             run.diagnosis = outcome.diagnosis
-            run.stopped_by_user = result.stopped_by_user
+            done, total = self._progress
+            # A Stop that arrived after the last batch ended nothing early.
+            run.stopped_by_user = result.stopped_by_user and done < total
             run.best_epoch = result.best_epoch
-            epochs = len(result.history.get("loss", []))
-            self.progress.setRange(0, 1)
-            self.progress.setValue(1)
-            self.progress_label.setText(f"Done in {elapsed}")
-            self._show_result(run, epochs)
+            if run.stopped_by_user:
+                # The bar keeps the true share done.
+                self.progress.setRange(0, total)
+                self.progress.setValue(done)
+                self.progress_label.setText(f"Stopped after {elapsed}")
+            else:
+                self.progress.setRange(0, 1)
+                self.progress.setValue(1)
+                self.progress_label.setText(f"Done in {elapsed}")
+            self._show_result(run)
         else:
             run.message = result.message
             run.node_id = result.node_id
@@ -346,24 +402,24 @@ class TrainingPanel(QWidget):
 
     # Results -------------------------------------------------------------------------
 
-    def _show_result(self, run: TrainingRun, epochs: int) -> None:
-        if run.stopped_by_user:
-            how = f"Stopped by you after {epochs} epoch{'s' if epochs != 1 else ''}"
-        elif epochs < run.graph.training["epochs"]:
-            how = f"Stopped early after {epochs} epochs"
-        else:
-            how = f"Finished {epochs} epoch{'s' if epochs != 1 else ''}"
-        if run.best_epoch:
-            how += f" (the model keeps epoch {run.best_epoch}'s weights)"
-        final = {name: values[-1] for name, values in run.history.items() if values}
-        final.pop("learning_rate", None)
-        numbers = "<br>".join(
-            f"&nbsp;&nbsp;{escape(name)}: <b>{value:.4f}</b>"
-            for name, value in final.items()
+    def _show_result(self, run: TrainingRun) -> None:
+        training = run.graph.training
+        how, shown, numbers = describe_run(
+            run.history,
+            training["epochs"],
+            run.best_epoch,
+            training["checkpoint_best"],
+            run.stopped_by_user,
+        )
+        lines = "<br>".join(
+            f"&nbsp;&nbsp;{escape(name)}: <b>{format_number(value)}</b>"
+            for name, value in numbers.items()
             if math.isfinite(value)
         )
+        heading = f"Epoch {shown}:<br>" if shown else ""
         self.result_label.setText(
-            f"<b>Run {run.number}.</b> {how}.<br>{numbers}<br><i>{escape(run.diagnosis)}</i>"
+            f"<b>Run {run.number}.</b> {escape(how)}.<br>{heading}{lines}"
+            f"<br><i>{escape(run.diagnosis)}</i>"
         )
 
     def _show_failure(self, html: str) -> None:
@@ -373,6 +429,15 @@ class TrainingPanel(QWidget):
 def _connect(context, panel: TrainingPanel) -> None:
     panel.node_at_fault.connect(context.faults.mark)
     panel.training_started.connect(lambda: context.show("training"))
+    # The settings sit beside the inspector, where a form has height; they come
+    # to the front with the training panel.
+    docks = context.docks
+    docks["training_settings"] = context.window.add_panel(
+        panel.settings_area, "Training settings", Qt.DockWidgetArea.RightDockWidgetArea
+    )
+    docks["training"].visibilityChanged.connect(
+        lambda visible: visible and docks["training_settings"].raise_()
+    )
 
 
 PANEL = PanelSpec(
@@ -404,8 +469,11 @@ def _preview() -> int:
     example = Path(__file__).resolve().parents[2] / "examples" / "mlp_digits.yaml"
     session.replace_graph(load_graph(example))
     panel = TrainingPanel(session)
-    panel.resize(1100, 650)
-    panel.show()
+    preview = QSplitter()
+    preview.addWidget(panel)
+    preview.addWidget(panel.settings_area)
+    preview.resize(1280, 400)
+    preview.show()
     return app.exec()
 
 

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from graph.files import graph_to_yaml
+from graph.formatting import format_number
 from graph.settings import OPTIMIZERS
 from graph.validation import ERROR
 from gui.document import EditorSession
@@ -160,10 +161,12 @@ class TuningPanel(QWidget):
         header.setStretchLastSection(True)
         self.chart_area = QWidget()
         QVBoxLayout(self.chart_area).setContentsMargins(0, 0, 0, 0)
-        results = QSplitter(Qt.Orientation.Vertical)
+        # Side by side: the chart gets the panel's height (short at 720 px).
+        results = QSplitter(Qt.Orientation.Horizontal)
+        results.setObjectName("tuning_results_splitter")
         results.addWidget(self.table)
         results.addWidget(self.chart_area)
-        results.setSizes([300, 200])
+        results.setSizes([500, 400])
         buttons = QHBoxLayout()
         for button in (self.start_button, self.stop_button, self.apply_button):
             buttons.addWidget(button)
@@ -320,7 +323,7 @@ class TuningPanel(QWidget):
         event = self._finished_event
         if event is not None and event.best_params:
             self.status.setText(
-                f"{event.trials} trials; best validation loss {event.best_value:.4f}: "
+                f"{event.trials} trials; best validation loss {format_number(event.best_value)}: "
                 f"{_params_text(event.best_params)}"
             )
         elif event is not None:
@@ -334,7 +337,7 @@ class TuningPanel(QWidget):
         if row is None:
             row = self._rows[number] = self.table.rowCount()
             self.table.insertRow(row)
-        value_text = f"{value:.4f}" if value is not None and math.isfinite(value) else ""
+        value_text = format_number(value) if value is not None and math.isfinite(value) else ""
         cells = [str(number + 1), STATE_TEXT.get(state, state), value_text, _params_text(params)]
         for column, text in enumerate(cells):
             item = QTableWidgetItem(text)
@@ -359,6 +362,9 @@ class TuningPanel(QWidget):
         xs = [x for x, _ in self.best_curve]
         ys = [y for _, y in self.best_curve]
         self._plot.setData(xs, ys, stepMode=None)
+        # Whole trials only: no tick at trial 1.5.
+        step = max(1, math.ceil(max(xs, default=1) / 10))
+        self._plot.getViewBox().parentItem().getAxis("bottom").setTickSpacing(step, step)
 
     # Applying --------------------------------------------------------------------------
 
@@ -384,7 +390,7 @@ class TuningPanel(QWidget):
 def _params_text(params: dict) -> str:
     parts = []
     for name, value in params.items():
-        parts.append(f"{name}={value:.3g}" if isinstance(value, float) else f"{name}={value}")
+        parts.append(f"{name}={format_number(value, 3)}")
     return ", ".join(parts)
 
 

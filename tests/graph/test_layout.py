@@ -83,3 +83,21 @@ def test_large_graphs_lay_out_quickly():
     # A loose bound against accidental quadratic behaviour, not a benchmark.
     assert time.perf_counter() - start < 2.0
     assert max(x for x, _ in positions.values()) == 999 * COLUMN_SPACING
+
+
+def test_free_offset_keeps_new_nodes_clear_of_existing_ones():
+    from graph.layout import NODE_FOOTPRINT, NODE_GAP, free_offset, free_position
+
+    graph = NetworkGraph()
+    for index in range(5):
+        graph.add_node("Dense", position=(index * 40.0, 0.0))
+    placed = free_position(graph, (80.0, 0.0))
+    width, height = NODE_FOOTPRINT
+    for node in graph.nodes:
+        x, y = node.position
+        assert abs(placed[0] - x) >= width + NODE_GAP or abs(placed[1] - y) >= height + NODE_GAP
+    assert free_position(NetworkGraph(), (10.0, 20.0)) == (10.0, 20.0)
+    assert free_offset([(0.0, 0.0)], [(500.0, 500.0)]) == (0.0, 0.0)
+    group = [(0.0, 0.0), (240.0, 0.0)]
+    dx, dy = free_offset(group, group)
+    assert (dx, dy) != (0.0, 0.0)

@@ -58,6 +58,7 @@ def test_a_failing_node_has_the_error_and_nodes_downstream_have_no_shape():
         error="expects an input of rank 4, like (None, 28, 28, 3). "
         "Received: input shape (None, 28, 28)",
         input_shapes=((None, 28, 28),),
+        needed_rank=4,
     )
     assert analysis.info("n3") == NodeInfo(None, input_shapes=(None,))
     assert analysis.info("n5").output_shape is None

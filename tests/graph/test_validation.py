@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -90,7 +92,8 @@ def test_cycle():
 
 def test_duplicate_names():
     graph, ids = chain(("Input", {"shape": (8,)}), ("Dense", {}), ("Dense", {}))
-    graph.apply(RenameNode(ids[2], "dense_1"))
+    # Graph files may hold such names; RenameNode itself refuses them.
+    graph.apply(RenameNode(ids[2], "dense_1", checked=False))
     assert messages(graph) == [
         (
             "dense_1 (Dense): the name 'dense_1' is used by 2 layers; layer names must be unique",
@@ -225,7 +228,7 @@ def test_unknown_layer_type():
 )
 def test_bad_names(name, message):
     graph, ids = chain(("Input", {"shape": (8,)}), ("Dense", {}))
-    graph.apply(RenameNode(ids[1], name))
+    graph.apply(RenameNode(ids[1], name, checked=False))
     assert messages(graph) == [(message, "n2")]
 
 
@@ -285,3 +288,22 @@ def _edits(draw: st.DrawFn, graph: NetworkGraph) -> Command | None:
         return None
     param = draw(st.sampled_from(params))
     return SetParams(node.id, {param.name: draw(param_values(param))})
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("  ", "dense_1 (Dense): the layer has no name"),
+        ("my/dense", "dense_1 (Dense): layer names cannot contain '/'. Received: 'my/dense'"),
+        ("my dense", "dense_1 (Dense): layer names may contain only letters"),
+        ("input_1", "dense_1 (Dense): the name 'input_1' is already used by another layer"),
+    ],
+)
+def test_rename_refuses_what_validation_reports(name, message):
+    graph, ids = chain(("Input", {"shape": (8,)}), ("Dense", {}))
+    with pytest.raises(GraphError, match=re.escape(message)):
+        graph.apply(RenameNode(ids[1], name))
+    assert graph.node(ids[1]).name == "dense_1"
+    inverse = graph.apply(RenameNode(ids[1], "head.out-1"))
+    graph.apply(inverse)
+    assert graph.node(ids[1]).name == "dense_1"

@@ -101,7 +101,7 @@ def test_the_warm_up_hook_loads_the_runtime_and_starts_the_training_process(tmp_
     assert lines[0] == "before: False"
     assert lines[1] == "label: TensorFlow loading…"
     assert lines[2] == "loaded: True TensorFlow ready True"
-    # Once TensorFlow is in, the training process starts loading it too.
+    # The training process starts with the warm-up, so both imports overlap.
     assert lines[3] == "training process started: True and closed at quit: True"
 
 

@@ -114,7 +114,7 @@ def test_a_1000_node_graph_opens_and_renders(qtbot, make_window, tmp_path):
     assert len(window.scene.node_items) == 1000
     assert len(window.scene.edge_items) == 999
     assert all(item.face is not None for item in window.scene.node_items.values())
-    assert window.layers_label.text() == "1000 layers"
+    assert window.layers_label.text() == "1,000 layers"
     # Generous bound: this is a smoke check; bench/gui_scale.py measures.
     assert elapsed < 20
 

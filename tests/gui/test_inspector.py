@@ -121,14 +121,18 @@ def test_an_invalid_value_is_refused_with_the_reason(qtbot, make_window):
     editor = window.inspector.form.editors["shape"]
     editor.line.setText("64, zero")
     editor.line.editingFinished.emit()
-    error = window.inspector.error_label
+    # The reason shows beside the field, which keeps the typed text.
+    error = window.inspector.form.refusals["shape"]
     assert not error.isHidden()
     assert error.text() == (
         "input_1 (Input): shape must be a list of numbers. Received: '64, zero'"
     )
     assert window.session.graph.node(node.id).params["shape"] == (64,)
-    assert editor.line.text() == "64"
+    assert editor.line.text() == "64, zero"
     assert window.session.undo_stack.count() == 0
+    editor.line.setText("0")
+    editor.line.editingFinished.emit()
+    assert "must be >= 1" in error.text() and editor.line.text() == "0"
     editor.line.setText("8, 8")
     editor.line.editingFinished.emit()
     assert error.isHidden()

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from graph.model import SetSettings
-from graph.validation import ERROR, Problem
-from gui.panels.data_fixes import suggested_fix
+from graph.validation import ERROR
 from tests.gui.panel_helpers import example
 
 LOAD_TIMEOUT_MS = 60_000
@@ -25,7 +24,8 @@ def test_preview_shows_split_sizes_and_a_table(qtbot, make_window):
     assert "144</b> validation" in panel.summary.text()
     assert "360</b> test" in panel.summary.text()
     assert panel.table.rowCount() == 50
-    assert panel.table.horizontalHeaderItem(panel.table.columnCount() - 1).text() == "target"
+    last = panel.table.horizontalHeaderItem(panel.table.columnCount() - 1).text()
+    assert last == "target (target)"
     assert not panel.preview.isTabVisible(1)
     assert panel.check_list.item(0).text() == "✓ The data fits the graph."
 
@@ -71,6 +71,23 @@ def test_rows_follow_the_source(qtbot, make_window):
     window.session.execute(SetSettings("dataset", {"source": "csv"}))
     assert form.labels["path"].isVisibleTo(form)
     assert not form.labels["name"].isVisibleTo(form)
+    # Before a file is chosen: a hint, not an error, and no empty table.
+    qtbot.waitUntil(lambda: "Choose a file" in panel.summary.text(), timeout=LOAD_TIMEOUT_MS)
+    assert "needs a path" not in panel.summary.text()
+    assert panel.table.columnCount() == 0
+
+
+def test_a_csv_target_column_is_shown_by_its_name(qtbot, make_window, tmp_path):
+    table = tmp_path / "flowers.csv"
+    rows = [f"{i % 7}.5,{i % 3}.25,{'ab'[i % 2]}" for i in range(40)]
+    table.write_text("length,width,species\n" + "\n".join(rows) + "\n")
+    graph = example()
+    graph.set_params(graph.find("input_1").id, shape=(2,))
+    graph.dataset = {**graph.dataset, "source": "csv", "path": str(table)}
+    window = make_window(graph)
+    panel = _shown(qtbot, window)
+    headers = [panel.table.horizontalHeaderItem(i).text() for i in range(3)]
+    assert headers == ["length", "width", "species (target)"]
 
 
 def test_bad_file_shows_its_message(qtbot, make_window, tmp_path):
@@ -116,14 +133,24 @@ def test_input_shape_fix_and_loss_fix_are_offered(qtbot, make_window):
     assert window.session.graph.find("input_1").params["shape"] == (64,)
 
 
-def test_suggestions_naming_settings_become_settings_commands():
+def test_several_fixes_apply_at_once_and_undo_as_one_step(qtbot, make_window):
     graph = example()
-    problem = Problem(
-        ERROR,
-        "loss mean_squared_error is for regression but digits is a classification task "
-        "with 10 classes: set loss=auto (or a crossentropy)",
-        graph.find("dense_2").id,
-    )
-    fix = suggested_fix(graph, problem)
-    assert fix.text == "training: loss=auto"
-    assert suggested_fix(graph, Problem(ERROR, "no suggestion here", None)) is None
+    graph.set_params(graph.find("input_1").id, shape=(32,))
+    graph.set_params(graph.find("dense_1").id, units=64)
+    graph.training = {**graph.training, "loss": "mean_squared_error"}
+    window = make_window(graph)
+    panel = _shown(qtbot, window)
+    assert len(panel.fixes) == 2
+    assert panel.fix_all_button.isVisibleTo(panel)
+    assert [fix.text for fix in panel.fixes.values()] == [
+        "input_1: shape=(64,)",
+        "training: loss=auto",
+    ]
+    assert panel.apply_all_fixes() is None
+    window.session.flush()
+    assert window.session.graph.find("input_1").params["shape"] == (64,)
+    assert window.session.graph.training["loss"] == "auto"
+    assert panel.check_list.item(0).text() == "✓ The data fits the graph."
+    window.session.undo_stack.undo()
+    assert window.session.graph.training["loss"] == "mean_squared_error"
+    assert window.session.graph.find("input_1").params["shape"] == (32,)

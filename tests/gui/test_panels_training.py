@@ -11,7 +11,9 @@ import pytest
 from PySide6.QtCore import Qt
 
 from graph.model import SetParams, SetSettings
+from gui.panels import training_panel
 from gui.panels.charts import MetricCurves
+from gui.panels.training_panel import LOADING_DATA, STARTING_TENSORFLOW, describe_run
 from gui.run_adapter import FLUSH_SECONDS
 from runtime.training_process import shared_training_process
 from tests.gui.panel_helpers import TRAIN_TIMEOUT_MS, example, train
@@ -40,7 +42,7 @@ def test_full_run_updates_charts_and_ends_with_metrics(qtbot, make_window):
     # Throttled: far fewer redraws than batches.
     assert 0 < charts.redraws < len(batch_x)
     text = panel.result_label.text()
-    assert "Finished 2 epochs" in text and "val_accuracy" in text
+    assert "Finished all 2 epochs" in text and "val_accuracy" in text
     assert run.diagnosis and run.diagnosis in text
     assert panel.train_button.isEnabled() and not panel.stop_button.isEnabled()
 
@@ -65,6 +67,8 @@ def test_stop_ends_the_run_early_and_keeps_the_model(qtbot, make_window):
     assert run.succeeded and run.stopped_by_user
     assert len(run.history["loss"]) < 200
     assert "Stopped by you" in panel.result_label.text()
+    # The bar keeps the share really done.
+    assert 0 <= panel.progress.value() < panel.progress.maximum()
 
 
 def test_pause_holds_training_until_resumed(qtbot, make_window):
@@ -185,16 +189,18 @@ def test_per_batch_values_are_recovered_from_running_means():
 def test_training_keeps_the_height_the_user_gave_the_panel(qtbot, make_window):
     window = make_window(example())
     dock = window.panels.docks["training"]
+    dock.raise_()
+    qtbot.wait(50)
     usual = dock.height()
-    window.resizeDocks([dock], [usual - 100], Qt.Orientation.Vertical)
-    qtbot.waitUntil(lambda: dock.height() < usual - 50, timeout=2_000)
+    window.resizeDocks([dock], [usual - 60], Qt.Orientation.Vertical)
+    qtbot.waitUntil(lambda: dock.height() < usual - 30, timeout=2_000)
     chosen = dock.height()
     window.panels.training.training_started.emit()  # what Train emits
     qtbot.wait(50)
     assert dock.height() == chosen
     dock.close()
     window.panels.training.training_started.emit()  # a closed panel comes back as usual
-    qtbot.waitUntil(lambda: dock.isVisible() and dock.height() > chosen + 50, timeout=2_000)
+    qtbot.waitUntil(lambda: dock.isVisible() and dock.height() > chosen + 30, timeout=2_000)
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
@@ -211,3 +217,32 @@ def test_a_crash_of_the_training_process_shows_a_message_and_the_next_run_works(
     assert len(window.session.graph) == 4  # the graph is untouched
     window.session.execute(SetSettings("training", {"epochs": 1}))
     assert train(qtbot, window).succeeded  # a new training process took over
+
+
+def test_the_summary_says_what_happened_and_which_weights_the_model_has():
+    history = {"loss": [0.9, 0.5, 0.7], "val_loss": [1.0, 0.6, 0.8], "learning_rate": [1, 1, 1]}
+    how, shown, numbers = describe_run(history, 3, 2, True, False)
+    assert how == "Finished all 3 epochs; the model holds the weights of epoch 2, its best"
+    assert (shown, numbers) == (2, {"loss": 0.5, "val_loss": 0.6})
+    how, shown, numbers = describe_run(history, 10, 3, False, True)
+    assert how == (
+        "Stopped by you after 3 epochs of 10; the model holds the weights of the last epoch"
+    )
+    assert (shown, numbers["loss"]) == (3, 0.7)
+    how, _, _ = describe_run(history, 5, 3, True, False)
+    assert how.startswith("Stopped early after 3 epochs of 5")
+    assert how.endswith("the weights of the last epoch, its best")
+
+
+def test_first_train_says_tensorflow_is_starting_with_a_busy_bar(qtbot, make_window, monkeypatch):
+    monkeypatch.setattr(training_panel, "_tensorflow_started", False)
+    window = make_window(example(epochs=1))
+    panel = window.panels.training
+    with qtbot.waitSignal(panel.training_ended, timeout=TRAIN_TIMEOUT_MS):
+        assert panel.train()
+        assert panel.progress_label.text() == STARTING_TENSORFLOW
+        assert panel.progress.maximum() == 0  # Qt's busy indicator
+    assert training_panel._tensorflow_started
+    with qtbot.waitSignal(panel.training_ended, timeout=TRAIN_TIMEOUT_MS):
+        panel.train()
+        assert panel.progress_label.text() == LOADING_DATA

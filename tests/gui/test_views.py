@@ -36,26 +36,30 @@ def test_summary_view_shows_every_layer_and_the_totals(qtbot, make_window):
     assert "dense_1" in view.text() and "Total params: 4,810" in view.text()
 
 
-def test_code_preview_shows_model_and_script_highlighted(qtbot, make_window):
+def test_export_code_opens_the_one_export_dialog_with_code_and_model_formats(qtbot, make_window):
     window = make_window(mlp_graph())
-    view = window.code_view()
-    qtbot.addWidget(view)
-    assert [view.tabs.tabText(i) for i in range(view.tabs.count())] == [
-        "Model (build_model)",
-        "Training script",
-    ]
-    model_code = view.tabs.widget(0).toPlainText()
+    dialog = window.export_code()
+    qtbot.addWidget(dialog)
+    assert dialog.format_checks and dialog.export_button.isEnabled()
+    model_code = dialog.code.toPlainText()
     assert "def build_model" in model_code and "import keras" in model_code
     compile(model_code, "model.py", "exec")
-    compile(view.tabs.widget(1).toPlainText(), "train.py", "exec")
+    dialog.script_radio.setChecked(True)
+    compile(dialog.code.toPlainText(), "train.py", "exec")
+    run_menu = [a.text() for a in window.menuBar().actions() if a.text() == "&Run"]
+    assert run_menu  # Run > Export Model opens the same dialog
+    dialog.close()
 
 
-def test_an_invalid_graph_is_not_exported_and_says_why(qtbot, make_window, prompts):
+def test_an_invalid_graph_is_not_exported_and_says_why(qtbot, make_window):
     graph = NetworkGraph()
     graph.add_node("Dense")
     window = make_window(graph)
-    assert window.code_view() is None
-    assert len(prompts.errors) == 1
+    dialog = window.export_code()
+    qtbot.addWidget(dialog)
+    assert "cannot be exported yet" in dialog.code.toPlainText()
+    assert not dialog.save_code_button.isEnabled()
+    dialog.close()
 
 
 def test_the_highlighter_colours_keywords_strings_and_comments(qtbot):
