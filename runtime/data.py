@@ -13,9 +13,16 @@ import numpy as np
 from graph.params import ParamError
 from graph.settings import DATASET_PARAMS, coerce_section, dataset_path
 from runtime import data_contract
-from runtime.data_contract import DataError, Dataset, model_inputs
+from runtime.data_contract import DataError, Dataset, model_inputs, shape_fits
 
-__all__ = ["DataError", "Dataset", "load_dataset", "model_inputs", "training_targets"]
+__all__ = [
+    "DataError",
+    "Dataset",
+    "load_dataset",
+    "model_inputs",
+    "shape_fits",
+    "training_targets",
+]
 
 
 def load_dataset(settings: dict, base_dir: Path | None = None) -> Dataset:

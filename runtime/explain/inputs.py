@@ -13,11 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from graph.settings import DATASET_PARAMS, coerce_section
-from runtime import preprocessing
-from runtime.data import _raw
+from graph.settings import DATASET_PARAMS, coerce_section, dataset_path
+from runtime import data_contract
+from runtime.data_contract import IMAGE_SUFFIXES
 from runtime.explain.errors import ExplainError
-from runtime.user_data import IMAGE_SUFFIXES
 
 
 def _read_image(path: Path, shape: tuple[int, ...]) -> np.ndarray:
@@ -91,17 +90,21 @@ def preprocess_like_training(raw: np.ndarray, settings: dict, base_dir: Path | N
         base_dir: The folder relative data paths start from.
     """
     settings = coerce_section(DATASET_PARAMS, settings, "dataset")
-    _, data = _raw(settings, base_dir)
-    x, y = data.x, data.y
+    path = None if settings["source"] == "builtin" else dataset_path(settings["path"], base_dir)
+    data = data_contract.load_raw(settings, path)
+    # The training split exactly as runtime.data_contract.prepare makes it.
+    rows = np.arange(len(data.x)) if data.rows is None else data.rows
     if settings["drop_duplicates"]:
-        x, y = preprocessing.drop_duplicates(x, y)
-    x_train = preprocessing.split(x, y, settings, data.task == "classification")[0]
-    sample = np.asarray(raw, "float32")[None]
+        rows = rows[data_contract.unique_rows(data.x[rows], data.y[rows])]
+    train = data_contract.split_positions(data.y[rows], settings, data.task == "classification")[0]
+    x_train = np.array(data.x[rows[train]], dtype="float32")
+    sample = np.array(raw, dtype="float32")[None]
     if np.isnan(sample).any() and settings["missing"] == "drop":
         raise ExplainError(
             "The sample has missing values and the dataset drops such rows (missing: drop); "
             "fill them in, or choose an imputing strategy in the dataset settings."
         )
     if settings["missing"] != "drop":
-        x_train, sample = preprocessing.impute(settings["missing"], x_train, sample)
-    return preprocessing.normalize(settings["normalization"], x_train, sample)[1][0]
+        data_contract.impute(settings["missing"], x_train, sample)
+    data_contract.normalize(settings["normalization"], x_train, sample)
+    return sample[0]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from graph.catalog import CATALOG
-from graph.params import ACTIVATIONS, INITIALIZERS, Param, When
+from graph.keras_objects import INITIALIZER_NAMES
+from graph.params import ACTIVATIONS, Param, When
 from graph.settings import LOSSES, METRICS, OPTIMIZERS, SECTIONS, TRAINING_PARAMS
 
 LAYER_PARAMS = [(type_name, param) for type_name, spec in CATALOG.items() for param in spec.params]
@@ -35,7 +36,7 @@ def test_every_setting_is_explained_in_its_own_declaration(section, param):
     ("param_name", "choices"),
     [
         ("activation", ACTIVATIONS),
-        ("kernel_initializer", INITIALIZERS),
+        ("kernel_initializer", INITIALIZER_NAMES),
         ("optimizer", OPTIMIZERS),
         ("loss", LOSSES),
         ("metrics", METRICS),
