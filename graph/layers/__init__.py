@@ -3,6 +3,7 @@
 from graph.layers import (
     activation,
     attention,
+    augmentation,
     convolution,
     core,
     embedding,
@@ -30,4 +31,5 @@ FAMILIES = (
     merge,
     activation,
     preprocessing,
+    augmentation,
 )

@@ -56,6 +56,12 @@ STRICTER = {
     "Reshape": r"must be positive",
     # Keras's TimeDistributed does not check the wrapped layer's input rank.
     "TimeDistributed": r"wrapped \w+: (expects an input of rank|cannot flatten)",
+    # Keras's adaptive pooling reshapes an input of the wrong rank into nonsense.
+    **{
+        f"Adaptive{kind}Pooling{rank}D": r"expects an input of rank"
+        for kind in ("Max", "Average")
+        for rank in (1, 2, 3)
+    },
     # Keras accepts rank-2 inputs; attention over no positions means nothing.
     "MultiHeadAttention": r"rank 3 or more",
     # Keras also takes unbatched (rank-3) images; graphs always have a batch.
@@ -97,6 +103,7 @@ SMALL_ITEMS = {
     "kernel_size": (1, 3),
     "strides": (1, 2),
     "pool_size": (1, 3),
+    "output_size": (1, 3),
     "dilation_rate": (1, 2),
     "size": (1, 3),
     "padding": (0, 2),
@@ -117,6 +124,7 @@ RANK_HINTS = {
     **{f"{k}Conv{r}D": r + 2 for k in ("Separable", "Depthwise") for r in (1, 2)},
     **{f"{k}Pooling{r}D": r + 2 for k in ("Max", "Average") for r in (1, 2, 3)},
     **{f"Global{k}Pooling{r}D": r + 2 for k in ("Max", "Average") for r in (1, 2, 3)},
+    **{f"Adaptive{k}Pooling{r}D": r + 2 for k in ("Max", "Average") for r in (1, 2, 3)},
     **{f"{k}{r}D": r + 2 for k in ("UpSampling", "ZeroPadding", "Cropping") for r in (1, 2, 3)},
     **{f"SpatialDropout{r}D": r + 2 for r in (1, 2, 3)},
     **{f"ConvLSTM{r}D": r + 3 for r in (1, 2, 3)},
@@ -249,7 +257,7 @@ def catalog_result(entry: LayerType, params: dict, shapes: list):
 
 def keras_result(type_name: str, params: dict, shapes: list):
     """(output shape, param count, layer), or the exception Keras raises."""
-    dtype = "int32" if type_name == "Embedding" else "float32"
+    dtype = "int32" if type_name in ("Embedding", "ReversibleEmbedding") else "float32"
     try:
         layer = make_layer(type_name, params, "layer_under_test")
         tensors = [
