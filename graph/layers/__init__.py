@@ -4,6 +4,7 @@ from graph.layers import (
     activation,
     attention,
     augmentation,
+    categorical,
     convolution,
     core,
     embedding,
@@ -32,4 +33,5 @@ FAMILIES = (
     activation,
     preprocessing,
     augmentation,
+    categorical,
 )

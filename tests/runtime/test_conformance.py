@@ -36,6 +36,8 @@ from runtime.layer_factory import (  # noqa: E402
 )
 from tests.graph.strategies import keras_object_values  # noqa: E402
 
+# Preprocessing layers that take ids or values of any rank, not images.
+ANY_RANK_PREPROCESSING = ("Rescaling", "CategoryEncoding", "Hashing")
 # Where the catalog refuses what Keras builds symbolically, and why: Keras
 # accepts these when building and fails (or computes nonsense) later.
 STRICTER = {
@@ -68,7 +70,7 @@ STRICTER = {
     **{
         name: r"expects an input of rank 4"
         for name, entry in CATALOG.items()
-        if entry.category == "Preprocessing"
+        if entry.category == "Preprocessing" and name not in ANY_RANK_PREPROCESSING
     },
     "*": "|".join(
         (
@@ -92,6 +94,8 @@ SMALL_INTS = {
     "key_dim": (1, 3),
     "value_dim": (1, 3),
     "input_dim": (1, 12),
+    "num_tokens": (1, 6),
+    "num_bins": (1, 6),
     "output_dim": (1, 4),
     "height": (1, 6),
     "width": (1, 6),
@@ -133,6 +137,8 @@ RANK_HINTS = {
     "RepeatVector": 2,
 }
 PREPROCESSING_RANK = 4
+# Types whose inputs are whole-number ids.
+INTEGER_INPUTS = ("Embedding", "ReversibleEmbedding", "CategoryEncoding")
 # Params Keras leaves out of a layer's config, so an imported config lacks them.
 KERAS_DROPS = {"SimpleRNN": ("seed",)}
 # 50 examples per type keep the file near 40 s on one core; raise it to search harder.
@@ -221,7 +227,7 @@ def _coerces(entry: LayerType):
 
 
 def expected_rank(entry: LayerType) -> int | None:
-    if entry.category == "Preprocessing" and entry.type != "Rescaling":
+    if entry.category == "Preprocessing" and entry.type not in ANY_RANK_PREPROCESSING:
         return PREPROCESSING_RANK
     return RANK_HINTS.get(entry.type)
 
@@ -257,7 +263,7 @@ def catalog_result(entry: LayerType, params: dict, shapes: list):
 
 def keras_result(type_name: str, params: dict, shapes: list):
     """(output shape, param count, layer), or the exception Keras raises."""
-    dtype = "int32" if type_name in ("Embedding", "ReversibleEmbedding") else "float32"
+    dtype = "int32" if type_name in INTEGER_INPUTS else "float32"
     try:
         layer = make_layer(type_name, params, "layer_under_test")
         tensors = [
