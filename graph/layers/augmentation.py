@@ -2,8 +2,10 @@
 
 Like the Random* layers of preprocessing.py, the random ones change images
 only while training, so the model sees varied copies of the same data; at
-prediction time they pass images through. AutoContrast, Equalization and
-ContrastLimitedAdaptiveHistogramEqualization always apply.
+prediction time they pass images through. AutoContrast and
+ContrastLimitedAdaptiveHistogramEqualization always apply. Keras 3.15's
+Equalization is left out: in a functional model it hands back its input
+tensor, which Keras then refuses as a cycle.
 """
 
 from __future__ import annotations
@@ -253,18 +255,6 @@ LAYERS = (
         (_value_range(),),
         _image,
         key_params=("value_range",),
-        from_keras=_ranges(),
-    ),
-    LayerType(
-        "Equalization",
-        "Preprocessing",
-        "Spreads each image's brightness levels evenly, bringing out detail.",
-        (
-            _value_range(),
-            Param("bins", "int", 256, minimum=1, help="Number of brightness levels counted"),
-        ),
-        _image,
-        key_params=("bins",),
         from_keras=_ranges(),
     ),
     LayerType(
