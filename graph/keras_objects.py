@@ -23,6 +23,7 @@ the mapping with only the arguments that differ, in declaration order.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import struct
@@ -54,7 +55,7 @@ class KerasClass:
     help: str
     arguments: tuple[Param, ...] = ()
 
-    @property
+    @functools.cached_property
     def shortcut(self) -> str:
         """Keras's snake_case name for the class with its defaults."""
         return _snake(self.name)
@@ -239,6 +240,10 @@ def coerce(family: str, value: Any, label: str, allowed: tuple[str, ...] = ()) -
     """
     if value is None:
         return None
+    if isinstance(value, str) and family != "regularizer" and value in _BY_SHORTCUT[family]:
+        # The common case, checked on every shape inference: a canonical plain name.
+        if not allowed or value in allowed:
+            return value
     if family == "regularizer" and isinstance(value, Mapping) and "class" not in value:
         return _strengths(value, label)
     cls = keras_class(family, value)

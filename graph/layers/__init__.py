@@ -3,6 +3,8 @@
 from graph.layers import (
     activation,
     attention,
+    augmentation,
+    categorical,
     convolution,
     core,
     embedding,
@@ -32,4 +34,6 @@ FAMILIES = (
     activation,
     preprocessing,
     text,
+    augmentation,
+    categorical,
 )

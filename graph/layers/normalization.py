@@ -37,6 +37,10 @@ def _axis_size(params, shape) -> int:
     return shape[index]
 
 
+def _rms_count(params, inputs, _output) -> int:
+    return _axis_size(params, inputs[0])
+
+
 def _checked_single(params, inputs):
     _axis_size(params, inputs[0])
     return inputs[0]
@@ -159,6 +163,21 @@ LAYERS = (
         (axis_param(), *_affine_params()),
         _checked_single,
         _affine_count,
+        key_params=("epsilon",),
+        from_keras=_axis_from_keras,
+    ),
+    LayerType(
+        "RMSNormalization",
+        "Normalization",
+        "Divides each sample's features by their root mean square, then scales them.",
+        (
+            axis_param(),
+            Param(
+                "epsilon", "float", 1e-6, minimum=0.0, help="Small number that avoids dividing by 0"
+            ),
+        ),
+        _checked_single,
+        _rms_count,
         key_params=("epsilon",),
         from_keras=_axis_from_keras,
     ),

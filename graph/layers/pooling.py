@@ -81,9 +81,36 @@ def _global_pooling(kind: str, rank: int) -> LayerType:
     )
 
 
+def _adaptive_pooling(kind: str, rank: int) -> LayerType:
+    def shape_rule(params, inputs):
+        shape = inputs[0]
+        require_rank(shape, rank + 2, EXAMPLE_SHAPES[rank])
+        return (None, *params["output_size"], shape[-1])
+
+    summary = "largest" if kind == "Max" else "average"
+    return LayerType(
+        f"Adaptive{kind}Pooling{rank}D",
+        "Pooling",
+        f"Keeps the {summary} value of each of a fixed number of regions, so "
+        f"{DIMENSION_WORDS[rank]} of any size come out at output_size.",
+        (
+            Param(
+                "output_size",
+                "ints",
+                (2,) * rank,
+                minimum=1,
+                length=rank,
+                help="Size of the output along each axis",
+            ),
+        ),
+        shape_rule,
+        key_params=("output_size",),
+    )
+
+
 LAYERS = tuple(
     factory(kind, rank)
-    for factory in (_pooling, _global_pooling)
+    for factory in (_pooling, _global_pooling, _adaptive_pooling)
     for kind in ("Max", "Average")
     for rank in (1, 2, 3)
 )

@@ -36,6 +36,8 @@ from runtime.layer_factory import (
 )
 from tests.graph.strategies import keras_object_values
 
+# Preprocessing layers that take ids or values of any rank, not images.
+ANY_RANK_PREPROCESSING = ("Rescaling", "CategoryEncoding", "Hashing")
 # Where the catalog refuses what Keras builds symbolically, and why: Keras
 # accepts these when building and fails (or computes nonsense) later.
 STRICTER = {
@@ -56,13 +58,19 @@ STRICTER = {
     "Reshape": r"must be positive",
     # Keras's TimeDistributed does not check the wrapped layer's input rank.
     "TimeDistributed": r"wrapped \w+: (expects an input of rank|cannot flatten)",
+    # Keras's adaptive pooling reshapes an input of the wrong rank into nonsense.
+    **{
+        f"Adaptive{kind}Pooling{rank}D": r"expects an input of rank"
+        for kind in ("Max", "Average")
+        for rank in (1, 2, 3)
+    },
     # Keras accepts rank-2 inputs; attention over no positions means nothing.
     "MultiHeadAttention": r"rank 3 or more",
     # Keras also takes unbatched (rank-3) images; graphs always have a batch.
     **{
         name: r"expects an input of rank 4"
         for name, entry in CATALOG.items()
-        if entry.category == "Preprocessing"
+        if entry.category == "Preprocessing" and name not in ANY_RANK_PREPROCESSING
     },
     # Keras takes any shape of strings; a text Input holds one text per sample.
     "TextVectorization": r"one text per sample",
@@ -88,6 +96,8 @@ SMALL_INTS = {
     "key_dim": (1, 3),
     "value_dim": (1, 3),
     "input_dim": (1, 12),
+    "num_tokens": (1, 6),
+    "num_bins": (1, 6),
     "output_dim": (1, 4),
     "height": (1, 6),
     "width": (1, 6),
@@ -99,6 +109,7 @@ SMALL_ITEMS = {
     "kernel_size": (1, 3),
     "strides": (1, 2),
     "pool_size": (1, 3),
+    "output_size": (1, 3),
     "dilation_rate": (1, 2),
     "size": (1, 3),
     "padding": (0, 2),
@@ -119,6 +130,7 @@ RANK_HINTS = {
     **{f"{k}Conv{r}D": r + 2 for k in ("Separable", "Depthwise") for r in (1, 2)},
     **{f"{k}Pooling{r}D": r + 2 for k in ("Max", "Average") for r in (1, 2, 3)},
     **{f"Global{k}Pooling{r}D": r + 2 for k in ("Max", "Average") for r in (1, 2, 3)},
+    **{f"Adaptive{k}Pooling{r}D": r + 2 for k in ("Max", "Average") for r in (1, 2, 3)},
     **{f"{k}{r}D": r + 2 for k in ("UpSampling", "ZeroPadding", "Cropping") for r in (1, 2, 3)},
     **{f"SpatialDropout{r}D": r + 2 for r in (1, 2, 3)},
     **{f"ConvLSTM{r}D": r + 3 for r in (1, 2, 3)},
@@ -127,6 +139,8 @@ RANK_HINTS = {
     "RepeatVector": 2,
 }
 PREPROCESSING_RANK = 4
+# Types whose inputs are whole-number ids.
+INTEGER_INPUTS = ("Embedding", "ReversibleEmbedding", "CategoryEncoding")
 # Params Keras leaves out of a layer's config, so an imported config lacks them.
 KERAS_DROPS = {"SimpleRNN": ("seed",)}
 # 50 examples per type keep the file near 40 s on one core; raise it to search harder.
@@ -215,7 +229,7 @@ def _coerces(entry: LayerType):
 
 
 def expected_rank(entry: LayerType) -> int | None:
-    if entry.category == "Preprocessing" and entry.type != "Rescaling":
+    if entry.category == "Preprocessing" and entry.type not in ANY_RANK_PREPROCESSING:
         return PREPROCESSING_RANK
     return RANK_HINTS.get(entry.type)
 
@@ -251,7 +265,7 @@ def catalog_result(entry: LayerType, params: dict, shapes: list):
 
 def keras_result(type_name: str, params: dict, shapes: list):
     """(output shape, param count, layer), or the exception Keras raises."""
-    dtype = "int32" if type_name == "Embedding" else "float32"
+    dtype = "int32" if type_name in INTEGER_INPUTS else "float32"
     try:
         layer = make_layer(type_name, params, "layer_under_test")
         tensors = [
