@@ -33,6 +33,7 @@ from graph.cost import format_bytes
 from graph.files import graph_to_yaml
 from graph.validation import ERROR
 from gui.document import EditorSession
+from gui.panels.registry import MenuEntry, PanelSpec
 from gui.run_adapter import RunAdapter
 from gui.theme import ERROR_COLOR
 
@@ -277,6 +278,21 @@ class DeployPanel(QWidget):
     def _show_error(self, text: str) -> None:
         self.error_label.setText(text)
         self.error_label.setVisible(bool(text))
+
+
+PANEL = PanelSpec(
+    name="deploy",
+    title="Deploy",
+    order=80,
+    create=lambda context: DeployPanel(context.session),
+    menu=(
+        MenuEntry(
+            "&Compress and Report…",
+            lambda context, _panel: context.show("deploy"),
+            separator_before=True,
+        ),
+    ),
+)
 
 
 def _preview() -> int:

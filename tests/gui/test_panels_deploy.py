@@ -66,3 +66,8 @@ def test_an_invalid_graph_is_refused_with_its_problem(qtbot, tmp_path):
     panel.session.flush()
     assert not panel.compress(["tflite_dynamic"])
     assert "The graph does not build yet" in panel.error_label.text()
+
+
+def test_the_window_docks_the_panel_and_the_run_menu_opens_it(window):
+    assert isinstance(window.panels.context.widgets["deploy"], DeployPanel)
+    assert "deploy" in window.panels.docks
