@@ -24,14 +24,14 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import keras  # noqa: E402
+import keras
 
-from graph.files import load_graph  # noqa: E402
-from runtime.builder import build_model  # noqa: E402
-from runtime.compile import compile_model, fit_targets  # noqa: E402
-from runtime.data import load_dataset  # noqa: E402
-from runtime.explain.explain import explain  # noqa: E402
-from runtime.explain.scoring import ModelScorer  # noqa: E402
+from graph.files import load_graph
+from runtime.builder import build_model
+from runtime.compile import compile_model, fit_targets
+from runtime.data import load_dataset
+from runtime.explain.explain import explain
+from runtime.explain.scoring import ModelScorer
 
 GRAPH = Path(__file__).resolve().parents[1] / "examples" / "cnn_digits.yaml"
 TARGETS_MS = {"gradcam": 50.0, "ig": 200.0, "occlusion": 500.0}
