@@ -66,12 +66,14 @@ class ExplainPanel(QWidget):
     Signals:
         explained: The runtime.runs.kinds.explain.ExplainResult just drawn.
         node_shown: The runtime.explain.result.NodeOutput just drawn.
+        health_checked: The ExplainResult holding layer health and badges.
         failed: The message of a run that failed.
         exported: The folder a batch export was written to.
     """
 
     explained = Signal(object)
     node_shown = Signal(object)
+    health_checked = Signal(object)
     failed = Signal(str)
     exported = Signal(object)
 
@@ -123,6 +125,10 @@ class ExplainPanel(QWidget):
         self.per_class_spin.setValue(3)
         self.per_class_spin.setSuffix(" per class")
         self.batch_button = QPushButton("Batch export…")
+        self.health_button = QPushButton("Check health")
+        self.health_button.setToolTip(
+            "Dead ReLU units and gradient sizes per layer, on one validation batch"
+        )
         controls = QHBoxLayout()
         for widget in (
             QLabel("Test sample"),
@@ -137,7 +143,12 @@ class ExplainPanel(QWidget):
         ):
             controls.addWidget(widget)
         controls.addStretch(1)
-        for widget in (self.save_button, self.per_class_spin, self.batch_button):
+        for widget in (
+            self.save_button,
+            self.per_class_spin,
+            self.batch_button,
+            self.health_button,
+        ):
             controls.addWidget(widget)
 
         self.status = QLabel("Train the graph first; then pick a test sample and a method.")
@@ -176,8 +187,11 @@ class ExplainPanel(QWidget):
         self.node_picture.setWordWrap(True)
         self.node_picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.node_stats = QLabel("")
+        self.health_text = QLabel("")
+        self.health_text.setWordWrap(True)
         inside.addWidget(self.node_picture, 1)
         inside.addWidget(self.node_stats)
+        inside.addWidget(self.health_text)
 
         splitter = QSplitter()
         for box in (self.prediction_box, self.explanation_box, self.inside_box):
@@ -189,6 +203,7 @@ class ExplainPanel(QWidget):
 
         self.explain_button.clicked.connect(self.explain)
         self.load_button.clicked.connect(self._ask_load)
+        self.health_button.clicked.connect(self.check_health)
         self.method_combo.currentIndexChanged.connect(self._method_changed)
         self.sample_spin.valueChanged.connect(self._sample_changed)
         self.opacity_slider.valueChanged.connect(self._redraw_picture)
@@ -209,6 +224,7 @@ class ExplainPanel(QWidget):
         self.picture.clear()
         self.node_picture.clear()
         self.node_stats.setText("")
+        self.health_text.setText("")
         self.prediction_text.setText("")
         if self.prediction_plot is not None:
             self.prediction_plot.clear()
@@ -234,7 +250,13 @@ class ExplainPanel(QWidget):
 
     def _update_enabled(self) -> None:
         ready = self.run is not None and self.run.succeeded
-        for widget in (self.explain_button, self.batch_button, self.sample_spin, self.load_button):
+        for widget in (
+            self.explain_button,
+            self.batch_button,
+            self.sample_spin,
+            self.load_button,
+            self.health_button,
+        ):
             widget.setEnabled(ready)
         self.save_button.setEnabled(self.result is not None)
 
@@ -296,6 +318,26 @@ class ExplainPanel(QWidget):
             options, callback = self._pending
             self._pending = None
             self._start(options, callback)
+
+    def check_health(self) -> None:
+        """Checks every layer's training health (sampled: one validation batch) and lists badges."""
+        if self.run is None:
+            return
+        self._start({**self._sample_option(), "health": True}, self._show_health)
+
+    def _show_health(self, result) -> None:
+        names = {node.id: node.name for node in self.run.graph.nodes}
+        if result.badges:
+            lines = [
+                f"⚠ {names.get(b.node, b.node)}: {b.problem} Try: {b.fix}" for b in result.badges
+            ]
+        else:
+            lines = [
+                "Every layer looks healthy: no dead ReLU units, no vanishing or exploding "
+                "gradients on a validation batch."
+            ]
+        self.health_text.setText("\n".join(lines))
+        self.health_checked.emit(result)
 
     def _sample_option(self) -> dict:
         if self.loaded_path is not None:

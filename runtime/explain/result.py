@@ -61,3 +61,33 @@ class NodeOutput:
     minimum: float
     mean: float
     maximum: float
+
+
+@dataclass(frozen=True)
+class LayerHealth:
+    """One layer's health on a batch.
+
+    Attributes:
+        node: The layer (graph node) name.
+        dead_fraction: Share of ReLU units (channels) that are zero for every
+            sample and position, or None when the layer has no ReLU activation.
+        mean, std: Of the layer's output on the batch.
+        gradient_norm: L2 norm of the loss gradient over the layer's weights,
+            or None for layers without trainable weights.
+    """
+
+    node: str
+    dead_fraction: float | None
+    mean: float
+    std: float
+    gradient_norm: float | None
+
+
+@dataclass(frozen=True)
+class Badge:
+    """A warning on a node: what is wrong (`problem`) and what to try (`fix`)."""
+
+    node: str
+    kind: str
+    problem: str
+    fix: str

@@ -167,3 +167,16 @@ def test_a_new_document_clears_the_panel(qtbot, cnn_panel):
         panel.explain()
     panel.clear()
     assert panel.run is None and panel.result is None and not panel.explain_button.isEnabled()
+
+
+def test_health_check_lists_badges_or_says_all_is_well(qtbot, cnn_panel):
+    panel = cnn_panel
+    with qtbot.waitSignal(panel.health_checked, timeout=60_000) as blocker:
+        panel.health_button.click()
+    result = blocker.args[0]
+    assert set(result.health) == {"n2", "n3", "n4", "n5"}
+    text = panel.health_text.text()
+    if result.badges:
+        assert "Try:" in text
+    else:
+        assert text.startswith("Every layer looks healthy")

@@ -76,7 +76,8 @@ def test_what_the_window_imports_to_draw_results_needs_no_tensorflow():
 
     code = (
         "import sys; import runtime.explain.export, runtime.explain.methods, "
-        "runtime.runs.kinds.explain; print('tensorflow' in sys.modules or 'keras' in sys.modules)"
+        "runtime.explain.result, runtime.runs.kinds.explain; "
+        "print('tensorflow' in sys.modules or 'keras' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"

@@ -151,3 +151,13 @@ def test_a_batch_explains_each_listed_sample(cnn):
     )
     refused = explain_run(graph_yaml, method="permutation", weights=weights, batch=[1])
     assert "explains one sample" in refused.message
+
+
+def test_training_health_per_node_on_a_validation_batch(cnn):
+    graph_yaml, model, _ = cnn
+    outcome = explain_run(graph_yaml, weights=model.get_weights(), sample=0, health=True)
+    health = outcome.result.health
+    assert set(health) == {"n2", "n3", "n4", "n5"}
+    assert 0.0 <= health["n2"].dead_fraction <= 1.0 and health["n5"].dead_fraction is None
+    assert health["n2"].gradient_norm > 0 and health["n3"].gradient_norm is None
+    assert all(badge.node in health for badge in outcome.result.badges)

@@ -13,6 +13,8 @@ Options (plain values):
     output: Which model output to explain (index), default 0.
     node: Grad-CAM's node (id or name); the last convolution by default.
     node_outputs: Node ids or names whose output for the sample to return.
+    health: True to add each layer's training health (dead ReLU units,
+        gradient norms) on one batch of the validation split, and its badges.
     steps, samples, noise, patch, stride, repeats, seed: the methods' settings
         (runtime.explain.explain.explain).
 """
@@ -47,6 +49,8 @@ class ExplainResult:
         class_names: The dataset's class names (empty for regression).
         feature_names: The dataset's names of the flattened features.
         images: True when samples are pictures.
+        health: Node id -> runtime.explain.health.LayerHealth (when asked for).
+        badges: runtime.explain.health.Badge list, with node ids (when asked for).
     """
 
     explanation: Any
@@ -59,6 +63,8 @@ class ExplainResult:
     class_names: tuple[str, ...] = ()
     feature_names: tuple[str, ...] = ()
     images: bool = False
+    health: dict[str, Any] = field(default_factory=dict)
+    badges: list[Any] = field(default_factory=list)
 
 
 def _layer_name(graph, node: str | None) -> tuple[str | None, str | None]:
@@ -109,6 +115,38 @@ def _load_model(graph, options: dict, base_dir: Path | None):
             f"The weights do not fit this graph (was it edited after training?): {first}"
         ) from None
     return model
+
+
+HEALTH_BATCH = 256
+
+
+def _health(graph, model, dataset) -> tuple[dict, list]:
+    """Layer health on one batch of the validation split (the test split without one)."""
+    import dataclasses
+
+    from runtime.compile import compile_model, fit_targets
+    from runtime.data import model_inputs
+    from runtime.explain.health import badges, layer_health
+
+    x, y = (
+        (dataset.x_val, dataset.y_val)
+        if dataset.has_validation
+        else (
+            dataset.x_test,
+            dataset.y_test,
+        )
+    )
+    heads = compile_model(model, graph, dataset)
+    shapes = [tuple(int(d) for d in t.shape[1:]) for t in model.inputs]
+    report = layer_health(
+        model,
+        model_inputs(x[:HEALTH_BATCH], shapes),
+        fit_targets(heads, y[:HEALTH_BATCH], dataset),
+    )
+    ids = {node.name: node.id for node in graph.nodes}
+    health = {ids.get(h.node, h.node): h for h in report}
+    found = [dataclasses.replace(b, node=ids.get(b.node, b.node)) for b in badges(report)]
+    return health, found
 
 
 def _check_index(index: int, dataset) -> None:
@@ -237,10 +275,13 @@ class ExplainRun(RunKind):
         for requested in options.get("node_outputs") or ():
             name, node_id = _layer_name(graph, requested)
             outputs[node_id or requested] = node_output(scorer, scorer.check_sample(x), name)
+        health, found = _health(graph, model, dataset) if options.get("health") else ({}, [])
         context.emit(Progress(1.0, "Done"))
         return ExplainResult(
             explanation,
             node_outputs=outputs,
+            health=health,
+            badges=found,
             sample=None if x is None else scorer.check_sample(x),
             sample_index=index,
             label=None if label is None else label.tolist(),
