@@ -74,6 +74,8 @@ def install_panels(window) -> Panels:
             widget = context.widgets[spec.name] = spec.create(context)
             docks[spec.name] = window.add_panel(widget, spec.title, bottom)
     if "training" in docks:
+        # Training is the tab a session starts on, however many panels are declared.
+        docks["training"].raise_()
         window.resizeDocks([docks["training"]], [TRAINING_DOCK_HEIGHT], Qt.Orientation.Vertical)
 
     def show(name: str) -> None:
