@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSize, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -128,11 +128,6 @@ class FederatedPanel(QWidget):
         layout.addLayout(left, 1)
         layout.addLayout(right, 3)
         self._set_running(False)
-
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
-        # The form and pyqtgraph ask for ~550 pixels; a bottom dock asking that much
-        # would take the height the user gives the other tabs.
-        return QSize(900, 260)
 
     def _plot(self, title: str, row: int, column: int) -> pg.PlotItem:
         plot = self.charts.addPlot(row=row, col=column, title=title)
