@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import keras
 import tensorflow as tf
 
+from graph import recipe
 from graph.model import NetworkGraph
 from graph.validation import ERROR, validate
 from runtime.builder import BuildError, build_model
@@ -29,6 +30,7 @@ from runtime.data_check import check_data
 from runtime.distribute import fit_context, get_strategy
 from runtime.events import BatchEnd, EpochEnd, TrainingFailed, TrainingFinished
 from runtime.heads import input_shapes
+from runtime.recipe import instantiate
 
 Listener = Callable[[object], None]
 
@@ -242,25 +244,8 @@ class Trainer:
         )
 
     def _setting_callbacks(self, has_validation: bool) -> list:
-        training = self.graph.training
         monitor = "val_loss" if has_validation else "loss"
-        callbacks = []
-        if training["early_stopping"]:
-            callbacks.append(
-                keras.callbacks.EarlyStopping(monitor=monitor, patience=training["patience"])
-            )
-        # A schedule owns the learning rate; ReduceLROnPlateau cannot set it then.
-        if training["reduce_lr_on_plateau"] and training["lr_schedule"] == "constant":
-            callbacks.append(
-                keras.callbacks.ReduceLROnPlateau(
-                    monitor=monitor,
-                    factor=training["reduce_lr_factor"],
-                    patience=training["reduce_lr_patience"],
-                )
-            )
-        if training["tensorboard_dir"]:
-            callbacks.append(keras.callbacks.TensorBoard(log_dir=training["tensorboard_dir"]))
-        return callbacks
+        return instantiate(recipe.setting_callbacks(self.graph.training, monitor))
 
 
 def adapt_normalization(model: keras.Model, x) -> None:

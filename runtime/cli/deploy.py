@@ -57,7 +57,7 @@ def _load_model(path: Path):
         raise CommandError(f"{path}: file not found", EXIT_FILE)
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
-    except Exception as error:  # noqa: BLE001 - keras raises many types for bad files
+    except Exception as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise CommandError(f"{path}: not a loadable Keras model ({first})", EXIT_FILE) from None
 
