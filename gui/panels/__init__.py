@@ -75,6 +75,9 @@ def install_panels(window) -> Panels:
         if spec.create is not None:
             widget = context.widgets[spec.name] = spec.create(context)
             docks[spec.name] = window.add_panel(widget, spec.title, bottom)
+    if "training" in docks:
+        # Training is the tab a session starts on, however many panels are declared.
+        docks["training"].raise_()
 
     def show(name: str) -> None:
         dock = docks[name]

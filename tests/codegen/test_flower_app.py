@@ -116,7 +116,7 @@ def test_two_supernodes_train_the_app_for_two_rounds(app, tmp_path):
     processes = []
 
     def start(name, *args):
-        log = open(logs / f"{name}.log", "w")
+        log = open(logs / f"{name}.log", "w")  # closed with the process, below
         process = subprocess.Popen(
             [str(BIN / args[0]), *args[1:]],
             cwd=app,

@@ -7,13 +7,13 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+from runtime.datasets import load_builtin
+from runtime.preprocessing import split
 
 from graph.files import load_graph
 from runtime.builder import build_model
 from runtime.data import load_dataset
-from runtime.datasets import load_builtin
 from runtime.events import Progress, RunFailed, RunFinished
-from runtime.preprocessing import split
 from runtime.runs import RunRequest
 from runtime.runs.local import run_inline
 
