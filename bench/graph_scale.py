@@ -27,10 +27,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from graph.generators import branched_graph, chain_graph  # noqa: E402
-from graph.model import NetworkGraph, SetParams  # noqa: E402
-from graph.shapes import ShapeAnalysis  # noqa: E402
-from graph.validation import validate  # noqa: E402
+from graph.generators import branched_graph, chain_graph
+from graph.model import NetworkGraph, SetParams
+from graph.shapes import ShapeAnalysis
+from graph.validation import validate
 
 SIZES = (100, 1_000, 10_000)
 KINDS: dict[str, Callable[[int], NetworkGraph]] = {"chain": chain_graph, "branched": branched_graph}

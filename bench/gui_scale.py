@@ -30,14 +30,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 if not os.environ.get("DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
 
-from graph.files import save_graph  # noqa: E402
-from graph.generators import branched_graph, chain_graph  # noqa: E402
-from graph.model import SetParams  # noqa: E402
-from gui.main_window import MainWindow  # noqa: E402
-from gui.recovery import RecoveryStore  # noqa: E402
+from graph.files import save_graph
+from graph.generators import branched_graph, chain_graph
+from graph.model import SetParams
+from gui.main_window import MainWindow
+from gui.recovery import RecoveryStore
 
 SIZES = (100, 1_000, 5_000)
 OPEN_TARGET_S_PER_1000 = 1.0

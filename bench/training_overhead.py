@@ -23,14 +23,14 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import keras  # noqa: E402
+import keras
 
-from graph.files import load_graph  # noqa: E402
-from runtime.builder import build_model  # noqa: E402
-from runtime.compile import compile_model, fit_targets  # noqa: E402
-from runtime.data import load_dataset  # noqa: E402
-from runtime.events import TrainingFinished  # noqa: E402
-from runtime.trainer import Trainer  # noqa: E402
+from graph.files import load_graph
+from runtime.builder import build_model
+from runtime.compile import compile_model, fit_targets
+from runtime.data import load_dataset
+from runtime.events import TrainingFinished
+from runtime.trainer import Trainer
 
 TARGET = 1.05
 DEFAULT_GRAPH = Path(__file__).resolve().parents[1] / "examples" / "mlp_digits.yaml"

@@ -43,12 +43,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+import numpy as np
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer
+from PySide6.QtWidgets import QApplication
 
-from graph.files import load_graph  # noqa: E402
-from gui.panels.background import stop_all_jobs  # noqa: E402
+from graph.files import load_graph
+from gui.panels.background import stop_all_jobs
 
 RATIO_TARGET = 1.05
 STALL_TARGET_MS = 50.0

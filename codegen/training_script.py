@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from codegen.layout_code import Call, Code, Expr, Keyword, Sequence, Value, statement
+from codegen.layout_code import Call, Code, Keyword, Sequence, Value, statement
 from codegen.literals import docstring_text
+from codegen.recipe_code import construct_expr
 from codegen.script_data import data_constants, data_imports, load_data_source
+from graph import recipe
 from graph.model import NetworkGraph
+from graph.recipe import Ref
 from graph.shapes import ShapeAnalysis
 from graph.task import REGRESSION_DATASETS, LossChoice, output_activation, resolve_loss
 
@@ -77,17 +80,6 @@ class BestWeights(keras.callbacks.Callback):
             self.model.set_weights(self.weights)
 '''
 
-STRATEGIES = {
-    "mirrored": "tf.distribute.MirroredStrategy()",
-    "multi_worker": "tf.distribute.MultiWorkerMirroredStrategy()",
-}
-
-LOSS_CLASSES = {
-    "sparse_categorical_crossentropy": "SparseCategoricalCrossentropy",
-    "categorical_crossentropy": "CategoricalCrossentropy",
-    "binary_crossentropy": "BinaryCrossentropy",
-}
-
 
 def training_script(
     graph: NetworkGraph,
@@ -106,7 +98,7 @@ def training_script(
     """
     dataset, training = graph.dataset, graph.training
     standard, third = data_imports(dataset)
-    if training["strategy"] in STRATEGIES and "import tensorflow as tf" not in third:
+    if training["strategy"] in recipe.STRATEGIES and "import tensorflow as tf" not in third:
         third.insert(0, "import tensorflow as tf")
     imports = sorted(["import sys", *standard], key=_import_key)
     third = sorted(["import keras", *third], key=_import_key)
@@ -202,127 +194,29 @@ def _compile_source(graph: NetworkGraph) -> str:
 
 
 def _compile_call(graph: NetworkGraph, losses: list[LossChoice], task: str) -> Call:
-    metrics = [_metrics(loss, graph.training["metrics"], task) for loss in losses]
-    loss_exprs = [_loss_expr(loss) for loss in losses]
+    training = graph.training
+    metrics = [construct_expr(recipe.metrics(loss, training["metrics"], task)) for loss in losses]
+    loss_exprs = [construct_expr(recipe.loss(loss)) for loss in losses]
     single = len(losses) == 1
     return Call(
         Code("model.compile"),
         (
-            Keyword("optimizer", _optimizer_expr(graph.training)),
+            Keyword("optimizer", construct_expr(recipe.optimizer(training))),
             Keyword("loss", loss_exprs[0] if single else Sequence(tuple(loss_exprs))),
-            Keyword(
-                "metrics",
-                metrics[0] if single else Sequence(tuple(metrics)),
-            ),
+            Keyword("metrics", metrics[0] if single else Sequence(tuple(metrics))),
         ),
     )
 
 
-def _learning_rate_expr(training: dict) -> Expr:
-    rate = Value(training["learning_rate"])
-    steps = Keyword("decay_steps", Value(training["decay_steps"]))
-    if training["lr_schedule"] == "exponential_decay":
-        return Call(
-            Code("keras.optimizers.schedules.ExponentialDecay"),
-            (rate, steps, Keyword("decay_rate", Value(training["decay_rate"]))),
-        )
-    if training["lr_schedule"] == "cosine_decay":
-        return Call(Code("keras.optimizers.schedules.CosineDecay"), (rate, steps))
-    return rate
-
-
-def _optimizer_expr(training: dict) -> Call:
-    """The optimizer as runtime.compile.make_optimizer builds it."""
-    rate = _learning_rate_expr(training)
-    name, decay = training["optimizer"], training["weight_decay"]
-    extra = () if decay is None else (Keyword("weight_decay", Value(decay)),)
-    momentum = Keyword("momentum", Value(training["momentum"]))
-    if name == "sgd":
-        args = (rate, momentum, Keyword("nesterov", Value(training["nesterov"])), *extra)
-        return Call(Code("keras.optimizers.SGD"), args)
-    if name == "rmsprop":
-        return Call(Code("keras.optimizers.RMSprop"), (rate, momentum, *extra))
-    if name == "adamw":
-        weight_decay = Keyword("weight_decay", Value(0.004 if decay is None else decay))
-        return Call(Code("keras.optimizers.AdamW"), (rate, weight_decay))
-    classes = {"adam": "Adam", "adagrad": "Adagrad", "nadam": "Nadam"}
-    return Call(Code(f"keras.optimizers.{classes[name]}"), (rate, *extra))
-
-
-def _loss_expr(choice: LossChoice) -> Expr:
-    if choice.name in LOSS_CLASSES:
-        return Call(
-            Code(f"keras.losses.{LOSS_CLASSES[choice.name]}"),
-            (Keyword("from_logits", Value(choice.from_logits)),),
-        )
-    if choice.name == "huber":
-        return Call(Code("keras.losses.Huber"))
-    return Value(choice.name)
-
-
-def _metrics(loss: LossChoice, metrics: tuple[str, ...], task: str) -> Sequence:
-    """Metrics of one output, as runtime.compile.make_metrics chooses them."""
-    name_of, logits = loss.name, loss.from_logits
-    threshold = Value(0.0 if logits else 0.5)
-    result: list[Expr] = []
-    for name in metrics:
-        label = Keyword("name", Value(name))
-        if task == "regression":
-            if name in ("mae", "mse"):
-                result.append(Value(name))
-            continue
-        if name == "accuracy":
-            if name_of == "binary_crossentropy":
-                args = (label, Keyword("threshold", threshold))
-                result.append(Call(Code("keras.metrics.BinaryAccuracy"), args))
-            elif name_of == "categorical_crossentropy":
-                result.append(Call(Code("keras.metrics.CategoricalAccuracy"), (label,)))
-            else:
-                result.append(Call(Code("keras.metrics.SparseCategoricalAccuracy"), (label,)))
-            continue
-        probabilities = name_of == "binary_crossentropy" or (
-            name_of == "categorical_crossentropy" and not logits
-        )
-        if name in ("precision", "recall") and probabilities:
-            kind = "Precision" if name == "precision" else "Recall"
-            args = (label, Keyword("thresholds", threshold))
-            result.append(Call(Code(f"keras.metrics.{kind}"), args))
-        elif name == "auc" and probabilities:
-            args = (label, Keyword("from_logits", Value(logits)))
-            result.append(Call(Code("keras.metrics.AUC"), args))
-    return Sequence(tuple(result))
-
-
 def _callback_lines(graph: NetworkGraph) -> list[str]:
-    """`callbacks = [...]` as the trainer's setting callbacks."""
+    """`callbacks = [...]` as the trainer's setting callbacks, plus the best-weights keeper."""
     training = graph.training
-    monitor = Keyword("monitor", Code("monitor"))
-    callbacks: list[Expr] = []
-    if training["early_stopping"]:
-        patience = Keyword("patience", Value(training["patience"]))
-        callbacks.append(Call(Code("keras.callbacks.EarlyStopping"), (monitor, patience)))
-    # A schedule owns the learning rate; ReduceLROnPlateau cannot set it then.
-    if training["reduce_lr_on_plateau"] and training["lr_schedule"] == "constant":
-        args = (
-            monitor,
-            Keyword("factor", Value(training["reduce_lr_factor"])),
-            Keyword("patience", Value(training["reduce_lr_patience"])),
-        )
-        callbacks.append(Call(Code("keras.callbacks.ReduceLROnPlateau"), args))
-    if training["tensorboard_dir"]:
-        log_dir = Keyword("log_dir", Value(training["tensorboard_dir"]))
-        callbacks.append(Call(Code("keras.callbacks.TensorBoard"), (log_dir,)))
+    callbacks = [
+        construct_expr(callback) for callback in recipe.setting_callbacks(training, Ref("monitor"))
+    ]
     if training["checkpoint_best"]:
         callbacks.append(Code("best"))
     return statement(Sequence(tuple(callbacks)), 4, "callbacks = ")
-
-
-def _uses_monitor(training: dict) -> bool:
-    return (
-        training["early_stopping"]
-        or training["checkpoint_best"]
-        or (training["reduce_lr_on_plateau"] and training["lr_schedule"] == "constant")
-    )
 
 
 def _main_source(graph: NetworkGraph) -> str:
@@ -336,9 +230,9 @@ def _main_source(graph: NetworkGraph) -> str:
         "    (x_train, y_train), (x_val, y_val), (x_test, y_test), task = load_data()",
         '    num_classes = len(np.unique(y_train)) if task == "classification" else 0',
     ]
-    if strategy in STRATEGIES:
+    if strategy in recipe.STRATEGIES:
         lines += [
-            f"    strategy = {STRATEGIES[strategy]}",
+            f"    strategy = {recipe.STRATEGIES[strategy]}()",
             "    with strategy.scope():",
             "        keras.utils.set_random_seed(SEED)",
             "        model = build_model()",
@@ -358,7 +252,7 @@ def _main_source(graph: NetworkGraph) -> str:
         "    if x_val is not None and len(x_val) > 0:",
         "        validation = (model_inputs(x_val), targets(y_val, num_classes, task))",
     ]
-    if _uses_monitor(training):
+    if recipe.uses_monitor(training):
         lines.append('    monitor = "val_loss" if validation else "loss"')
     if training["checkpoint_best"]:
         lines.append("    best = BestWeights(monitor)")

@@ -42,7 +42,7 @@ def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
         return f"{value[: limit - 3]!r}... ({len(value):,} characters)"
     try:
         shown = _REPR.repr(value)
-    except Exception:  # noqa: BLE001 - a broken __repr__ must not break the message
+    except Exception:
         shown = f"<{type(value).__name__}>"
     return shown if len(shown) <= limit + 2 else shown[: limit - 1] + "..."
 

@@ -1,102 +1,39 @@
-"""Optimizer, learning-rate schedule, loss and metrics from a graph's training settings."""
+"""Optimizer, learning-rate schedule, loss and metrics from a graph's training settings.
+
+The rules are graph.recipe's, shared with the exported script; this module makes them.
+"""
 
 from __future__ import annotations
 
 import keras
 import numpy as np
 
+from graph import recipe
 from graph.model import NetworkGraph
 from graph.task import LossChoice
 from runtime.data import Dataset, training_targets
 from runtime.heads import OutputHead, output_heads
-
-_LOSS_CLASSES = {
-    "sparse_categorical_crossentropy": keras.losses.SparseCategoricalCrossentropy,
-    "categorical_crossentropy": keras.losses.CategoricalCrossentropy,
-    "binary_crossentropy": keras.losses.BinaryCrossentropy,
-}
+from runtime.recipe import instantiate
 
 
 def make_learning_rate(training: dict):
     """The learning rate: a float, or a keras schedule when lr_schedule is set."""
-    rate = training["learning_rate"]
-    if training["lr_schedule"] == "exponential_decay":
-        return keras.optimizers.schedules.ExponentialDecay(
-            rate, decay_steps=training["decay_steps"], decay_rate=training["decay_rate"]
-        )
-    if training["lr_schedule"] == "cosine_decay":
-        return keras.optimizers.schedules.CosineDecay(rate, decay_steps=training["decay_steps"])
-    return rate
+    return instantiate(recipe.learning_rate(training))
 
 
 def make_optimizer(training: dict) -> keras.optimizers.Optimizer:
-    """The keras optimizer that graph.training describes.
-
-    Args:
-        training: A graph's training settings (optimizer, learning_rate,
-            momentum, nesterov, weight_decay, lr_schedule, decay_*).
-    """
-    rate = make_learning_rate(training)
-    name, decay = training["optimizer"], training["weight_decay"]
-    extra = {} if decay is None else {"weight_decay": decay}
-    if name == "sgd":
-        return keras.optimizers.SGD(
-            rate, momentum=training["momentum"], nesterov=training["nesterov"], **extra
-        )
-    if name == "rmsprop":
-        return keras.optimizers.RMSprop(rate, momentum=training["momentum"], **extra)
-    if name == "adamw":
-        return keras.optimizers.AdamW(rate, weight_decay=0.004 if decay is None else decay)
-    classes = {
-        "adam": keras.optimizers.Adam,
-        "adagrad": keras.optimizers.Adagrad,
-        "nadam": keras.optimizers.Nadam,
-    }
-    return classes[name](rate, **extra)
+    """The keras optimizer that graph.training describes (graph.recipe.optimizer)."""
+    return instantiate(recipe.optimizer(training))
 
 
 def make_loss(choice: LossChoice):
     """A keras loss object (crossentropies honour from_logits) or a loss name."""
-    if choice.name in _LOSS_CLASSES:
-        return _LOSS_CLASSES[choice.name](from_logits=choice.from_logits)
-    if choice.name == "huber":
-        return keras.losses.Huber()
-    return choice.name
+    return instantiate(recipe.loss(choice))
 
 
 def make_metrics(head: OutputHead, metrics: tuple[str, ...], task: str) -> list:
-    """Keras metrics for one output, named as the settings name them.
-
-    Metrics that cannot apply are skipped: precision, recall and auc need one
-    probability per class (a binary output, or one-hot targets without
-    logits); accuracy does not apply to regression; mae and mse to classes.
-    """
-    loss, logits = head.loss.name, head.loss.from_logits
-    result = []
-    for name in metrics:
-        if task == "regression":
-            if name in ("mae", "mse"):
-                result.append(name)
-            continue
-        if name == "accuracy":
-            if loss == "binary_crossentropy":
-                threshold = 0.0 if logits else 0.5
-                result.append(keras.metrics.BinaryAccuracy(name=name, threshold=threshold))
-            elif loss == "categorical_crossentropy":
-                result.append(keras.metrics.CategoricalAccuracy(name=name))
-            else:
-                result.append(keras.metrics.SparseCategoricalAccuracy(name=name))
-            continue
-        probabilities = loss == "binary_crossentropy" or (
-            loss == "categorical_crossentropy" and not logits
-        )
-        if name in ("precision", "recall") and probabilities:
-            threshold = 0.0 if logits else 0.5
-            kind = keras.metrics.Precision if name == "precision" else keras.metrics.Recall
-            result.append(kind(name=name, thresholds=threshold))
-        elif name == "auc" and probabilities:
-            result.append(keras.metrics.AUC(name=name, from_logits=logits))
-    return result
+    """Keras metrics for one output, named as the settings name them (graph.recipe.metrics)."""
+    return instantiate(recipe.metrics(head.loss, metrics, task))
 
 
 def compile_model(model: keras.Model, graph: NetworkGraph, dataset: Dataset) -> list[OutputHead]:

@@ -15,6 +15,9 @@ from collections.abc import Iterator
 import keras
 import tensorflow as tf
 
+from graph.recipe import STRATEGIES
+from runtime.recipe import resolve
+
 
 @functools.cache
 def get_strategy(name: str) -> tf.distribute.Strategy:
@@ -24,10 +27,8 @@ def get_strategy(name: str) -> tf.distribute.Strategy:
         name: "default" (one device), "mirrored" (all local GPUs, or the CPU)
             or "multi_worker" (the workers TF_CONFIG lists).
     """
-    if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
-    if name == "multi_worker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
+    if name in STRATEGIES:
+        return resolve(STRATEGIES[name])()
     if name == "default":
         return tf.distribute.get_strategy()
     raise ValueError(f"strategy must be one of default, mirrored, multi_worker. Received: {name!r}")

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import keras
 import tensorflow as tf
 
+from graph import recipe
 from graph.messages import first_line
 from graph.model import NetworkGraph
 from graph.validation import ERROR, validate
@@ -31,6 +32,7 @@ from runtime.distribute import fit_context, get_strategy
 from runtime.events import BatchEnd, EpochEnd, TrainingFailed, TrainingFinished
 from runtime.heads import input_shapes
 from runtime.nan_trace import model_state, trace_nan
+from runtime.recipe import instantiate
 
 Listener = Callable[[object], None]
 
@@ -250,7 +252,7 @@ class Trainer:
                 source = trace_nan(
                     self.graph, model, x, y, training["batch_size"], events.epoch_start
                 )
-            except Exception:  # noqa: BLE001 - the diagnosis must never hide the failure
+            except Exception:
                 source = None
         where = ""
         node = source.node if source else None
@@ -273,25 +275,8 @@ class Trainer:
         )
 
     def _setting_callbacks(self, has_validation: bool) -> list:
-        training = self.graph.training
         monitor = "val_loss" if has_validation else "loss"
-        callbacks = []
-        if training["early_stopping"]:
-            callbacks.append(
-                keras.callbacks.EarlyStopping(monitor=monitor, patience=training["patience"])
-            )
-        # A schedule owns the learning rate; ReduceLROnPlateau cannot set it then.
-        if training["reduce_lr_on_plateau"] and training["lr_schedule"] == "constant":
-            callbacks.append(
-                keras.callbacks.ReduceLROnPlateau(
-                    monitor=monitor,
-                    factor=training["reduce_lr_factor"],
-                    patience=training["reduce_lr_patience"],
-                )
-            )
-        if training["tensorboard_dir"]:
-            callbacks.append(keras.callbacks.TensorBoard(log_dir=training["tensorboard_dir"]))
-        return callbacks
+        return instantiate(recipe.setting_callbacks(self.graph.training, monitor))
 
 
 def adapt_normalization(model: keras.Model, x) -> None:

@@ -127,7 +127,7 @@ def check_search_space(space: SearchSpace, dataset: Dataset) -> None:
             )
 
 
-class _TrialFailed(Exception):
+class _TrialError(Exception):
     """A trial whose training failed (e.g. NaN loss); Optuna records it as failed."""
 
 
@@ -304,12 +304,12 @@ class Tuner:
         result = self._trainer.run()
         if isinstance(result, TrainingFailed):
             self._messages[trial.number] = result.message
-            raise _TrialFailed(result.message)
+            raise _TrialError(result.message)
         if pruning.pruned:
             raise optuna.TrialPruned()
         if not math.isfinite(pruning.best):
             self._messages[trial.number] = f"no finite {monitor} was reported"
-            raise _TrialFailed(self._messages[trial.number])
+            raise _TrialError(self._messages[trial.number])
         return pruning.best
 
     def _trial_done(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
@@ -349,7 +349,7 @@ class Tuner:
                 lambda trial: self._objective(trial, widths),
                 n_trials=self.trials,
                 callbacks=[self._trial_done],
-                catch=(_TrialFailed,),
+                catch=(_TrialError,),
             )
         completed = [t for t in self.study.trials if t.state == optuna.trial.TrialState.COMPLETE]
         best = min(completed, key=lambda t: t.value) if completed else None

@@ -13,7 +13,7 @@ from pathlib import Path
 from codegen.model_code import ExportError
 from codegen.python_source import export_model_code, export_training_script
 from graph import atomic
-from graph.cli.outputs import OutputRefused, add_force_argument, check_output, python_export
+from graph.cli.outputs import OutputRefusedError, add_force_argument, check_output, python_export
 from graph.files import GraphFileError, load_graph
 
 
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     try:
         check_output(args.output, [args.file], python_export, "Python code", args.force)
-    except OutputRefused as error:
+    except OutputRefusedError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     try:

@@ -20,7 +20,7 @@ FORCE_HELP = "write even over an input file or a file this command did not write
 Recogniser = Callable[[Path], bool]
 
 
-class OutputRefused(Exception):
+class OutputRefusedError(Exception):
     """An output path the command will not write without `--force`; the message says why."""
 
 
@@ -96,19 +96,19 @@ def check_output(
         force: `--force` was given: nothing is refused.
 
     Raises:
-        OutputRefused: naming the path, why, and `--force`.
+        OutputRefusedError: naming the path, why, and `--force`.
     """
     if force:
         return
     for source in inputs:
         if source is not None and _same_file(output, Path(source)):
-            raise OutputRefused(
+            raise OutputRefusedError(
                 f"{output}: is the input file; writing {what} there would replace it. "
                 "Choose another output, or add --force to overwrite it"
             )
     if output.exists() and not ours(output):
         kind = "a folder" if output.is_dir() else "a file"
-        raise OutputRefused(
+        raise OutputRefusedError(
             f"{output}: is {kind} this command did not write; writing {what} there would "
             "replace it. Choose another output, or add --force to overwrite it"
         )
@@ -126,11 +126,11 @@ def check_output_folder(
         force: `--force` was given.
 
     Raises:
-        OutputRefused: the folder is a file, or one of the names is taken by
+        OutputRefusedError: the folder is a file, or one of the names is taken by
             a stranger or an input.
     """
     if folder.exists() and not folder.is_dir():
-        raise OutputRefused(f"{folder}: is a file, not a folder; choose a folder for -o")
+        raise OutputRefusedError(f"{folder}: is a file, not a folder; choose a folder for -o")
     inputs = list(inputs)
     for name, ours in files.items():
         check_output(folder / name, inputs, ours, name, force)

@@ -241,7 +241,7 @@ class DataPanel(QWidget):
             self.summary.setText("Loading…")
             self.reload_timer.start()
 
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event) -> None:
         # Data loads when someone looks, never at start-up.
         super().showEvent(event)
         if self._stale:
@@ -339,7 +339,8 @@ class DataPanel(QWidget):
         self.preview.setTabText(0, "Table")
 
     def _show_images(self, dataset) -> None:
-        from gui.panels.evaluation_panel import image_pixmap, to_display_image
+        from gui.panels.evaluation_panel import image_pixmap
+        from runtime.evaluation_views import to_display_image
 
         self.preview.setTabVisible(1, bool(dataset.images))
         content = QWidget()

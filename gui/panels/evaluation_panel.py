@@ -33,22 +33,11 @@ from gui.panels.registry import MenuEntry, PanelSpec
 from gui.panels.runs import RunHistory, TrainingRun
 from gui.theme import ERROR_COLOR
 
-MAX_GALLERY = 48
 GALLERY_PIXELS = 64
 ROC_COLORS = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 )  # fmt: skip
-
-
-@dataclass
-class RocCurve:
-    """One ROC curve: a class against the rest (or the positive class)."""
-
-    name: str
-    fpr: np.ndarray
-    tpr: np.ndarray
-    auc: float
 
 
 @dataclass
@@ -58,14 +47,14 @@ class Evaluation:
     Attributes:
         run: The evaluated run.
         report: The runtime.evaluation.EvaluationReport.
-        roc: ROC curves (classification with predicted probabilities).
+        roc: runtime.evaluation_views.RocCurve list (classification with probabilities).
         gallery: (image HxW or HxWx3 in 0..255 uint8, caption) of misclassified samples.
         test_size: Samples in the test split.
     """
 
     run: TrainingRun
     report: Any
-    roc: list[RocCurve] = field(default_factory=list)
+    roc: list = field(default_factory=list)
     gallery: list[tuple[np.ndarray, str]] = field(default_factory=list)
     test_size: int = 0
 
@@ -73,6 +62,7 @@ class Evaluation:
 def evaluate_run(run: TrainingRun) -> Evaluation:
     """Scores `run`'s model on its test split (call on a worker thread)."""
     from runtime.evaluation import evaluate
+    from runtime.evaluation_views import misclassified_gallery, roc_curves
 
     report = evaluate(run.trained_model(), run.dataset)
     result = Evaluation(run, report, test_size=len(run.dataset.x_test))
@@ -81,44 +71,6 @@ def evaluate_run(run: TrainingRun) -> Evaluation:
         if run.dataset.images:
             result.gallery = misclassified_gallery(run.dataset.x_test, report)
     return result
-
-
-def roc_curves(y_true: np.ndarray, probabilities: np.ndarray, names) -> list[RocCurve]:
-    """One-vs-rest ROC curves of the classes present in `y_true` (one curve when binary)."""
-    from sklearn.metrics import auc, roc_curve
-
-    classes = [1] if probabilities.shape[1] == 2 else range(probabilities.shape[1])
-    curves = []
-    for index in classes:
-        positives = y_true == index
-        if positives.all() or not positives.any():
-            continue
-        fpr, tpr, _ = roc_curve(positives, probabilities[:, index])
-        name = names[index] if index < len(names) else str(index)
-        curves.append(RocCurve(str(name), fpr, tpr, float(auc(fpr, tpr))))
-    return curves
-
-
-def to_display_image(sample: np.ndarray) -> np.ndarray:
-    """A scaled sample as 0..255 uint8 pixels (stretched to its own min and max)."""
-    image = np.asarray(sample, dtype="float64")
-    if image.ndim == 3 and image.shape[-1] == 1:
-        image = image[..., 0]
-    low, high = float(image.min()), float(image.max())
-    scaled = (image - low) / (high - low) if high > low else np.zeros_like(image)
-    return np.ascontiguousarray((scaled * 255).astype("uint8"))
-
-
-def misclassified_gallery(x_test: np.ndarray, report) -> list[tuple[np.ndarray, str]]:
-    """Up to MAX_GALLERY wrong predictions, each with "true → predicted"."""
-    names = report.class_names
-    return [
-        (
-            to_display_image(x_test[index]),
-            f"{names[report.y_true[index]]} → {names[report.y_pred[index]]}",
-        )
-        for index in report.misclassified[:MAX_GALLERY]
-    ]
 
 
 def image_pixmap(image: np.ndarray, size: int = GALLERY_PIXELS) -> QPixmap:
@@ -324,7 +276,7 @@ class EvaluationPanel(QWidget):
         plot.setRange(xRange=(0, count), yRange=(0, count), padding=0.02)
         plot.setTitle("Test samples per (true, predicted) class; colour: share of the true class")
 
-    def _show_roc(self, curves: list[RocCurve]) -> None:
+    def _show_roc(self, curves: list) -> None:
         import pyqtgraph as pg
 
         plot = self._plot("roc", self.roc_tab)

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from graph.cli.outputs import (
-    OutputRefused,
+    OutputRefusedError,
     add_force_argument,
     check_output_folder,
     keras_file,
@@ -78,7 +78,7 @@ def _load_model(path: Path):
         raise CommandError(str(error), EXIT_FILE) from None
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
-    except Exception as error:  # noqa: BLE001 - keras raises many types for bad files
+    except Exception as error:
         first = first_line(error)
         raise CommandError(f"{path}: not a loadable Keras model ({first})", EXIT_FILE) from None
 
@@ -93,7 +93,7 @@ def _run(args: argparse.Namespace) -> int:
     files = {export_path(output, "model", fmt).name: RECOGNISERS[fmt] for fmt in formats}
     try:
         check_output_folder(output, [args.file, args.model], files, args.force)
-    except OutputRefused as error:
+    except OutputRefusedError as error:
         raise CommandError(str(error), EXIT_FILE) from None
     if args.model is not None:
         graph, dataset = load(args.file)

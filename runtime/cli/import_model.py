@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from graph.cli.outputs import OutputRefused, add_force_argument, check_output, graph_file
+from graph.cli.outputs import OutputRefusedError, add_force_argument, check_output, graph_file
 
 COMMAND = "import"  # the module cannot be called import.py
 
@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output is not None:
         try:
             check_output(args.output, [args.model], graph_file, "a graph file", args.force)
-        except OutputRefused as error:
+        except OutputRefusedError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
     try:

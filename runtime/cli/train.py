@@ -16,7 +16,7 @@ from pathlib import Path
 
 from graph import atomic
 from graph.cli.outputs import (
-    OutputRefused,
+    OutputRefusedError,
     add_force_argument,
     check_output_folder,
     json_file,
@@ -67,7 +67,7 @@ def _run(args: argparse.Namespace) -> int:
     output = args.output or Path(f"{args.file.stem}_run")
     try:
         check_output_folder(output, [args.file], OUTPUTS, args.force)
-    except OutputRefused as error:
+    except OutputRefusedError as error:
         raise CommandError(str(error), EXIT_FILE) from None
     graph = load_valid_graph(args.file)
     output = make_output_dir(output)

@@ -14,7 +14,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from graph.cli.outputs import OutputRefused, add_force_argument, check_output, graph_file
+from graph.cli.outputs import OutputRefusedError, add_force_argument, check_output, graph_file
 from runtime.cli.common import EXIT_FILE, CommandError, fail, load_valid_graph, start_tensorflow
 
 
@@ -114,7 +114,7 @@ def _run(args: argparse.Namespace) -> int:
     output = args.output or args.file.with_name(f"{args.file.stem}_tuned.yaml")
     try:
         check_output(output, [args.file], graph_file, "the tuned graph", args.force)
-    except OutputRefused as error:
+    except OutputRefusedError as error:
         raise CommandError(str(error), EXIT_FILE) from None
     graph = load_valid_graph(args.file)
     options = {"space": asdict(space), "trials": args.trials, "epochs": args.epochs}

@@ -63,7 +63,7 @@ class RunError(Exception):
         self.node_id = node_id
 
 
-class RunStopped(Exception):
+class RunStopped(Exception):  # noqa: N818 - a stop the user asked for, not an error
     """Raised by `RunContext.checkpoint()` when the user asked the run to stop.
 
     A kind that can keep a partial result catches it and returns that result

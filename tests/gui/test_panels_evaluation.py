@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from graph.model import SetSettings
-from gui.panels.evaluation_panel import roc_curves, to_display_image
+from runtime.evaluation_views import roc_curves, to_display_image
 from tests.gui.panel_helpers import example, train
 
 

@@ -17,15 +17,15 @@ import re
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
-import pytest  # noqa: E402
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+import keras
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from graph.catalog import CATALOG  # noqa: E402
-from graph.layer_type import LayerType, ShapeError  # noqa: E402
-from graph.params import Param  # noqa: E402
-from runtime.layer_factory import (  # noqa: E402
+from graph.catalog import CATALOG
+from graph.layer_type import LayerType, ShapeError
+from graph.params import Param
+from runtime.layer_factory import (
     UnsupportedLayerError,
     make_input,
     make_layer,
@@ -247,7 +247,7 @@ def keras_result(type_name: str, params: dict, shapes: list):
         else:
             output = layer(tensors[0])
         return tuple(output.shape), layer.count_params(), layer
-    except Exception as error:  # noqa: BLE001 - any refusal by Keras counts
+    except Exception as error:
         return error
 
 

@@ -1,0 +1,60 @@
+"""What the evaluation views show, computed from a report: ROC curves and the misclassified gallery.
+
+Plain NumPy and scikit-learn, no Qt: the panels only draw these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+MAX_GALLERY = 48
+
+
+@dataclass
+class RocCurve:
+    """One ROC curve: a class against the rest (or the positive class)."""
+
+    name: str
+    fpr: np.ndarray
+    tpr: np.ndarray
+    auc: float
+
+
+def roc_curves(y_true: np.ndarray, probabilities: np.ndarray, names) -> list[RocCurve]:
+    """One-vs-rest ROC curves of the classes present in `y_true` (one curve when binary)."""
+    from sklearn.metrics import auc, roc_curve
+
+    classes = [1] if probabilities.shape[1] == 2 else range(probabilities.shape[1])
+    curves = []
+    for index in classes:
+        positives = y_true == index
+        if positives.all() or not positives.any():
+            continue
+        fpr, tpr, _ = roc_curve(positives, probabilities[:, index])
+        name = names[index] if index < len(names) else str(index)
+        curves.append(RocCurve(str(name), fpr, tpr, float(auc(fpr, tpr))))
+    return curves
+
+
+def to_display_image(sample: np.ndarray) -> np.ndarray:
+    """A scaled sample as 0..255 uint8 pixels (stretched to its own min and max)."""
+    image = np.asarray(sample, dtype="float64")
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    low, high = float(image.min()), float(image.max())
+    scaled = (image - low) / (high - low) if high > low else np.zeros_like(image)
+    return np.ascontiguousarray((scaled * 255).astype("uint8"))
+
+
+def misclassified_gallery(x_test: np.ndarray, report) -> list[tuple[np.ndarray, str]]:
+    """Up to MAX_GALLERY wrong predictions, each with "true → predicted"."""
+    names = report.class_names
+    return [
+        (
+            to_display_image(x_test[index]),
+            f"{names[report.y_true[index]]} → {names[report.y_pred[index]]}",
+        )
+        for index in report.misclassified[:MAX_GALLERY]
+    ]
