@@ -193,6 +193,36 @@ def test_mutated_model_configs_fail_only_with_short_import_errors(tmp_path, path
         assert_quotes_briefly(str(error).replace(str(model_path), "FILE"))
 
 
+def _without(config, path):
+    copy = json.loads(json.dumps(config))
+    target = copy
+    for step in path[:-1]:
+        target = target[step]
+    del target[path[-1]]
+    return copy
+
+
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(st.lists(st.sampled_from(PATHS), min_size=1, max_size=3, unique=True))
+def test_configs_missing_fields_fail_only_with_short_import_errors(tmp_path, paths):
+    config = CONFIG
+    for path in sorted(paths, key=len, reverse=True):
+        try:
+            config = _without(config, path)
+        except (KeyError, IndexError, TypeError):
+            continue  # an earlier deletion removed its parent
+    model_path = tmp_path / "missing.json"
+    model_path.write_text(json.dumps(config))
+    try:
+        import_model(model_path)
+    except ImportModelError as error:
+        assert_quotes_briefly(str(error).replace(str(model_path), "FILE"))
+
+
 def test_a_saved_model_still_imports(tmp_path):
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="d")])
     save_keras_model(model, tmp_path / "ok.keras")
