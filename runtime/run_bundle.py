@@ -13,6 +13,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import subprocess
+import sys
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +29,7 @@ from graph.input_files import (
 )
 from runtime.run_store import RunRecord
 
+MAIN = Path(__file__).resolve().parents[1] / "main.py"
 FORMAT = "deepwire-run-bundle"
 VERSION = 1
 GRAPH_MEMBER, RECORD_MEMBER, SCRIPT_MEMBER = "graph.yaml", "run.json", "train.py"
@@ -80,26 +84,24 @@ def bundle_record(run: RunRecord) -> dict:
     }
 
 
-def write_bundle(run: RunRecord, path: str | os.PathLike) -> None:
+def write_bundle(run: RunRecord, path: str | os.PathLike, script: str) -> None:
     """Writes `run` as a bundle at `path` atomically.
 
+    Args:
+        run: The stored run.
+        path: The zip to write.
+        script: The run's graph as a training script (see `training_script`).
+
     Raises:
-        BundleError: the graph cannot be exported as a script.
+        BundleError: the run's stored graph cannot be read.
         OSError: the file cannot be written; `path` is then unchanged.
     """
-    from codegen.model_code import ExportError
-    from codegen.python_source import export_training_script
-    from graph.files import GraphFileError, graph_from_yaml
+    from graph.files import GraphFileError
 
     try:
         record = bundle_record(run)
     except GraphFileError as error:
         raise BundleError(f"run {run.id}: its stored graph cannot be read ({error})") from None
-    data_dir = None if run.graph_key.startswith("unsaved:") else Path(run.graph_key).parent
-    try:
-        script = export_training_script(graph_from_yaml(run.graph_yaml), "train.py", data_dir)
-    except ExportError as error:
-        raise BundleError(f"run {run.id}: its graph cannot be exported ({error})") from None
 
     def write(temporary: Path) -> None:
         with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -113,6 +115,36 @@ def write_bundle(run: RunRecord, path: str | os.PathLike) -> None:
             os.fsync(stream.fileno())
 
     atomic.write_with(path, write)
+
+
+def training_script(run: RunRecord) -> str:
+    """The run's graph as a training script, from `deepwire export` (codegen).
+
+    runtime/ may not import codegen/ (the layers contract), so the public
+    command prints it: the snapshot goes to a temporary file, with a relative
+    data path made absolute against the graph file's folder first.
+
+    Raises:
+        BundleError: the graph cannot be exported (the command's message).
+    """
+    from graph.files import GraphFileError, graph_from_yaml, save_graph
+
+    try:
+        graph = graph_from_yaml(run.graph_yaml, source=f"run {run.id}")
+    except GraphFileError as error:
+        raise BundleError(f"run {run.id}: its stored graph cannot be read ({error})") from None
+    data_path = graph.dataset.get("path")
+    if data_path and not run.graph_key.startswith("unsaved:"):
+        graph.dataset = {**graph.dataset, "path": str(Path(run.graph_key).parent / data_path)}
+    with tempfile.TemporaryDirectory(prefix="deepwire-bundle-") as folder:
+        snapshot = Path(folder) / "graph.yaml"
+        save_graph(graph, snapshot)
+        command = [sys.executable, str(MAIN), "export", str(snapshot), "--script"]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        reason = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "no message"
+        raise BundleError(f"run {run.id}: its graph cannot be exported ({reason})")
+    return done.stdout
 
 
 def read_bundle(path: str | os.PathLike) -> Bundle:

@@ -15,8 +15,9 @@ import time
 import zipfile
 from pathlib import Path
 
+from graph.cli.exit_codes import EXIT_BAD_FILE as EXIT_FILE
+from graph.cli.exit_codes import EXIT_INVALID
 from graph.cli.outputs import OutputRefusedError, add_force_argument, check_output
-from runtime.cli.common import EXIT_FILE, CommandError, fail
 from runtime.cli.recording import add_runs_dir_argument
 from runtime.run_store import (
     FAILED,
@@ -26,6 +27,15 @@ from runtime.run_store import (
     default_store_folder,
     graph_key_for,
 )
+
+
+class CommandError(Exception):
+    """One clear message for stderr, and the exit code. (Not runtime.cli.common's:
+    that module imports TensorFlow, and listing runs must answer at once.)"""
+
+    def __init__(self, message: str, code: int = EXIT_INVALID) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         return _run(args)
     except CommandError as error:
-        return fail(error)
+        print(f"error: {error}", file=sys.stderr)
+        return error.code
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -67,7 +78,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _bundle(store: RunStore, args: argparse.Namespace) -> int:
-    from runtime.run_bundle import BundleError, write_bundle
+    from runtime.run_bundle import BundleError, training_script, write_bundle
 
     try:
         run = store.get(args.bundle)
@@ -77,7 +88,7 @@ def _bundle(store: RunStore, args: argparse.Namespace) -> int:
         raise CommandError(f"run {run.id} is a run of {run.graph_key}, not of {args.file}")
     try:
         check_output(args.output, [args.file], _is_bundle, "a run bundle", args.force)
-        write_bundle(run, args.output)
+        write_bundle(run, args.output, training_script(run))
     except OutputRefusedError as error:
         raise CommandError(str(error), EXIT_FILE) from None
     except BundleError as error:

@@ -46,7 +46,8 @@ def test_train_records_lists_bundles_and_reproduces(digits, tmp_path, capsys):
     assert main([*command, "-o", str(bundle)]) == 0
     with zipfile.ZipFile(bundle) as archive:
         assert set(archive.namelist()) == {"graph.yaml", "run.json", "train.py", "model.keras"}
-        assert "def build_model" in archive.read("train.py").decode()
+        script = archive.read("train.py").decode()
+        assert "def build_model" in script and ".fit(" in script
     record = read_bundle(bundle).record
     assert record["seeds"]["training"] == 42 and record["seeds"]["dataset"] == 42
     assert record["settings"]["training"]["optimizer"] == "adam"
