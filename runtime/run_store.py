@@ -358,7 +358,7 @@ class RunStore:
                 f"SELECT {_COLUMNS} FROM runs WHERE graph_key = ? ORDER BY started DESC",
                 (graph_key,),
             ).fetchall()
-        return [self._record(row) for row in rows]
+            return [self._record(row) for row in rows]
 
     # -- internals -----------------------------------------------------------
 
@@ -417,14 +417,14 @@ class RunStore:
             name=row["name"],
             graph_yaml=row["graph_yaml"],
             graph_sha256=row["graph_sha256"],
-            options=json.loads(row["options"]),
-            versions=json.loads(row["versions"]),
+            options=_json_dict(row["options"]),
+            versions=_json_dict(row["versions"]),
             started=row["started"],
             duration=row["duration"],
             status=row["status"],
             message=row["message"],
-            epochs=json.loads(row["epochs"]),
-            final_metrics=json.loads(row["final_metrics"]),
+            epochs=_json_dict(row["epochs"]),
+            final_metrics=_json_dict(row["final_metrics"]),
             weights=self.folder / row["weights"] if row["weights"] else None,
             starred=bool(row["starred"]),
         )
@@ -435,7 +435,7 @@ class RunStore:
             yield
         except sqlite3.Error as error:
             raise _store_error(self.path, error) from None
-        except (ValueError, KeyError) as error:  # a row whose JSON was damaged
+        except (ValueError, KeyError, TypeError) as error:  # a damaged row
             raise RunStoreError(
                 f"{self.path}: the run store holds a damaged run ({error})"
             ) from None
@@ -452,6 +452,13 @@ class RunStore:
                 self._connection.rollback()
                 raise
             cursor.execute("COMMIT")
+
+
+def _json_dict(text: str) -> dict:
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise ValueError(f"expected a JSON object, found {type(value).__name__}")
+    return value
 
 
 def _store_error(path: Path, error: sqlite3.Error) -> RunStoreError:

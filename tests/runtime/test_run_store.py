@@ -5,11 +5,14 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from runtime.run_store import (
     DATABASE_NAME,
@@ -132,3 +135,34 @@ def test_default_folder_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("DEEPWIRE_RUNS_DIR")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     assert default_store_folder() == tmp_path / "data" / "DeepWire" / "runs"
+
+
+@pytest.fixture(scope="module")
+def healthy_store(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("healthy")
+    with RunStore.open(folder) as store:
+        for index in range(40):
+            run_id = store.start(f"graph {index % 3}", "train", YAML * 20)
+            store.finish(run_id, FINISHED, epochs={"loss": [0.5] * 30}, final_metrics={"a": 1.0})
+    return folder / DATABASE_NAME
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    offset=st.integers(min_value=0, max_value=60_000), garbage=st.binary(min_size=1, max_size=600)
+)
+def test_damaged_store_files_give_only_clear_errors(tmp_path, healthy_store, offset, garbage):
+    data = bytearray(healthy_store.read_bytes())
+    offset = min(offset, len(data) - 1)
+    data[offset : offset + len(garbage)] = garbage
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))
+    (folder / DATABASE_NAME).write_bytes(bytes(data))
+    try:
+        with RunStore.open(folder) as store:
+            for index in range(3):
+                for run in store.runs_of(f"graph {index}"):
+                    store.get(run.id)
+    except RunStoreError as error:
+        assert DATABASE_NAME in str(error)
