@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from graph.messages import bounded_lines
+from graph.messages import bounded_lines, printable
 from graph.validation import ERROR, validate
 from runtime.cli.common import EXIT_FILE, CommandError, fail, start_tensorflow, train
 from runtime.run_store import STOPPED, library_versions
@@ -49,6 +49,9 @@ def _reproduce(args: argparse.Namespace, bundle) -> int:
     from runtime.run_bundle import compare_metrics, version_differences
 
     record = bundle.record
+    if record.get("kind") != "train":
+        kind = printable(str(record.get("kind")))
+        raise CommandError(f"{args.bundle}: holds a {kind} run; reproduce retrains train runs only")
     try:
         graph = graph_from_yaml(bundle.graph_yaml, source=f"{args.bundle}:graph.yaml")
     except GraphFileError as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import zipfile
 from pathlib import Path
@@ -119,3 +120,14 @@ def test_fuzzed_bundles_give_a_clear_error(tmp_path, data, as_zip, record):
         path.write_bytes(data)
     with pytest.raises(BundleError, match="fuzz.zip"):
         read_bundle(path)
+
+
+def test_reproduce_retrains_train_runs_only(tmp_path, capsys):
+    record = {"format": "deepwire-run-bundle", "version": 1, "kind": "federated"}
+    record.update(options={}, versions={}, final_metrics={"accuracy": 0.5})
+    path = tmp_path / "federated.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("graph.yaml", EXAMPLE.read_text())
+        archive.writestr("run.json", json.dumps(record))
+    assert main(["reproduce", str(path)]) == 1
+    assert "holds a federated run; reproduce retrains train runs only" in capsys.readouterr().err
