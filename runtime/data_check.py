@@ -15,7 +15,8 @@ from graph.fixes import Fix, set_params_fix, set_settings_fix
 from graph.messages import printable
 from graph.model import NetworkGraph, Node
 from graph.validation import ERROR, WARNING, Problem
-from runtime.data import Dataset, shape_fits
+from runtime.data import Dataset
+from runtime.data_contract import shape_fits
 from runtime.heads import OutputHead, input_shapes, output_heads
 
 CLASSIFICATION_LOSSES = {

@@ -209,7 +209,9 @@ class ContinualPanel(QWidget):
         self.results: dict = {}
         self.continue_result = None
 
-        self.form = SettingsForm(session, "continual", CONTINUAL_PARAMS)
+        # The strategy ticks below choose the strategies: no strategy row in the form.
+        shown = [param for param in CONTINUAL_PARAMS if param.name != "strategy"]
+        self.form = SettingsForm(session, "continual", shown)
         self.strategy_checks: dict[str, QCheckBox] = {}
         compare = QGroupBox("Strategies to compare")
         compare_layout = QVBoxLayout(compare)
@@ -221,7 +223,6 @@ class ContinualPanel(QWidget):
         # The baseline and the graph's own strategy, side by side.
         self.strategy_checks["naive"].setChecked(True)
         self.strategy_checks[session.graph.settings["continual"]["strategy"]].setChecked(True)
-        self.form.set_row_visible("strategy", False)  # the ticks above choose
 
         self.start_button = QPushButton("Learn the sequence")
         self.pause_button = QPushButton("Pause")

@@ -4,7 +4,8 @@
 
 Prints progress to stderr and a metrics table of the test split to stdout,
 then saves DIR/model.keras and DIR/metrics.json (history, test metrics,
-diagnosis). Same seed, same numbers as the app.
+diagnosis). Same seed, same numbers as the app. The run is also recorded in
+the run store (`--runs-dir`; see `deepwire runs FILE`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from runtime.cli.common import (
     train,
 )
 from runtime.cli.cost_warning import warn_about_memory
+from runtime.cli.recording import RunRecorder, add_runs_dir_argument
 
 # What the command writes in its folder, and how an earlier run's copy is recognised.
 OUTPUTS = {"model.keras": keras_file, "metrics.json": json_file}
@@ -49,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     add_force_argument(parser)
+    add_runs_dir_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,7 +63,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from graph.files import graph_to_yaml
     from runtime.evaluation import diagnose, evaluate, one_class_warning
+    from runtime.run_store import FAILED, FINISHED, STOPPED
     from runtime.saving import save_keras_model
 
     if args.epochs is not None and args.epochs < 1:
@@ -73,8 +78,21 @@ def _run(args: argparse.Namespace) -> int:
     graph = load_valid_graph(args.file)
     warn_about_memory(graph)
     output = make_output_dir(output)
-    result, dataset = train(graph, args.file.resolve().parent, args.epochs, args.quiet)
+    recorder = RunRecorder(
+        args.runs_dir, args.file, "train", graph_to_yaml(graph), {"epochs": args.epochs}
+    )
+    try:
+        result, dataset = train(graph, args.file.resolve().parent, args.epochs, args.quiet)
+    except CommandError as error:
+        recorder.finish(FAILED, message=str(error))
+        raise
     report = evaluate(result.model, dataset)
+    recorder.finish(
+        STOPPED if result.stopped_by_user else FINISHED,
+        epochs=result.history,
+        final_metrics=dict(report.metrics),
+        model=result.model,
+    )
     diagnosis = diagnose(result.history, report)
     print(f"test metrics ({len(dataset.x_test)} samples):")
     print(report.table())

@@ -20,7 +20,7 @@ first task's training data only: what a deployed model knew when it was made.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -36,8 +36,7 @@ from graph.settings import (
 from runtime import preprocessing
 from runtime.continual.errors import ContinualError
 from runtime.data import DataError, load_dataset
-from runtime.datasets import RawData, load_builtin
-from runtime.user_data import load_csv, load_image_folder, load_numpy
+from runtime.data_contract import BUILTINS, RawData, load_image_folder, load_numpy, load_table
 
 
 @dataclass(frozen=True)
@@ -208,7 +207,7 @@ def split_by_column(dataset_settings: dict, column: str, base_dir: Path | None) 
     if not dataset_settings["path"]:
         raise ContinualError("dataset: source 'csv' needs a path. Received: ''")
     path = dataset_path(dataset_settings["path"], base_dir)
-    raw = load_csv(path, dataset_settings)
+    raw = _whole(load_table(path, dataset_settings))
     if raw.task != "classification":
         raise ContinualError(f"{path.name}: continual learning needs class labels, not values")
     names = list(raw.feature_names)
@@ -287,7 +286,9 @@ def sequence_from_raw(
 def raw_data(dataset_settings: dict, base_dir: Path | None) -> tuple[str, RawData]:
     """The unsplit, unscaled data the dataset settings name, with its name."""
     if dataset_settings["source"] == "builtin":
-        return dataset_settings["name"], load_builtin(dataset_settings)
+        return dataset_settings["name"], _whole(
+            BUILTINS[dataset_settings["name"]](dataset_settings)
+        )
     if not dataset_settings["path"]:
         raise ContinualError(
             f"dataset: source {dataset_settings['source']!r} needs a path. Received: ''"
@@ -296,13 +297,20 @@ def raw_data(dataset_settings: dict, base_dir: Path | None) -> tuple[str, RawDat
     return path.name, load_file(path, dataset_settings)
 
 
+def _whole(raw: RawData) -> RawData:
+    """`raw` with only the rows it keeps (the contract may mark rows to leave out)."""
+    if raw.rows is None:
+        return raw
+    return replace(raw, x=raw.x[raw.rows], y=raw.y[raw.rows], rows=None)
+
+
 def load_file(path: Path, settings: dict) -> RawData:
     if path.is_dir():
         return load_image_folder(path, settings)
     if path.suffix.lower() in (".npz", ".npy"):
-        return load_numpy(path, settings)
-    if path.suffix.lower() == ".csv" or not path.exists():
-        return load_csv(path, settings)
+        return _whole(load_numpy(path, settings))
+    if path.suffix.lower() in (".csv", ".parquet", ".pq") or not path.exists():
+        return _whole(load_table(path, settings))
     raise ContinualError(
         f"{path}: not a data file this app reads (.csv, .npz, .npy, or a folder of images)"
     )

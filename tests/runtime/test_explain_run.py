@@ -7,12 +7,11 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from runtime.datasets import load_builtin
-from runtime.preprocessing import split
 
 from graph.files import load_graph
 from runtime.builder import build_model
 from runtime.data import load_dataset
+from runtime.data_contract import BUILTINS, split_positions
 from runtime.events import Progress, RunFailed, RunFinished
 from runtime.runs import RunRequest
 from runtime.runs.local import run_inline
@@ -69,8 +68,9 @@ def test_a_saved_keras_file_gives_the_same_numbers_as_the_weights(cnn, tmp_path)
 def test_a_raw_input_is_preprocessed_like_the_training_data(cnn):
     graph_yaml, model, dataset = cnn
     settings = load_graph(CNN).dataset
-    raw = load_builtin(settings)
-    raw_test = split(raw.x, raw.y, {**settings, "stratify": True}, True)[4]
+    raw = BUILTINS[settings["name"]](settings)
+    test_positions = split_positions(raw.y, {**settings, "stratify": True}, True)[2]
+    raw_test = raw.x[test_positions]
     from_split = explain_run(graph_yaml, method="occlusion", weights=model.get_weights(), sample=7)
     loaded = explain_run(
         graph_yaml, method="occlusion", weights=model.get_weights(), input=raw_test[7]

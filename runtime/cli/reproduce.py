@@ -1,0 +1,104 @@
+"""Retrain a run bundle headless and check that its metrics come out the same.
+
+`deepwire reproduce BUNDLE [--data-dir DIR]` trains the bundle's graph with
+the run's settings, seeds and epochs, evaluates it on the test split and
+compares every recorded final metric (tolerance: relative 1e-4). With the
+same library versions the numbers should match; otherwise the versions that
+differ are named. Exit 0 when they match, 1 when they do not.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from graph.messages import bounded_lines, printable
+from graph.validation import ERROR, validate
+from runtime.cli.common import EXIT_FILE, CommandError, fail, start_tensorflow, train
+from runtime.run_store import STOPPED, library_versions
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("bundle", type=Path, help="run bundle (.zip) from `deepwire runs --bundle`")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help="folder the graph's data paths are relative to (default: the recorded graph's folder)",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+
+
+def run(args: argparse.Namespace) -> int:
+    from runtime.run_bundle import BundleError, read_bundle
+
+    try:
+        bundle = read_bundle(args.bundle)
+    except BundleError as error:
+        return fail(CommandError(str(error), EXIT_FILE))
+    start_tensorflow()
+    try:
+        return _reproduce(args, bundle)
+    except CommandError as error:
+        return fail(error)
+
+
+def _reproduce(args: argparse.Namespace, bundle) -> int:
+    from graph.files import GraphFileError, graph_from_yaml
+    from runtime.evaluation import evaluate
+    from runtime.run_bundle import compare_metrics, version_differences
+
+    record = bundle.record
+    if record.get("kind") != "train":
+        kind = printable(str(record.get("kind")))
+        raise CommandError(f"{args.bundle}: holds a {kind} run; reproduce retrains train runs only")
+    try:
+        graph = graph_from_yaml(bundle.graph_yaml, source=f"{args.bundle}:graph.yaml")
+    except GraphFileError as error:
+        raise CommandError(str(error), EXIT_FILE) from None
+    errors = [p for p in validate(graph) if p.severity == ERROR]
+    if errors:
+        lines = "\n".join(bounded_lines(f"  - {p.message}" for p in errors))
+        raise CommandError(f"{args.bundle}: the bundle's graph is not valid:\n{lines}")
+    result, dataset = train(graph, _data_dir(args, record), _epochs(record), args.quiet)
+    reproduced = evaluate(result.model, dataset).metrics
+    rows = compare_metrics(record["final_metrics"], reproduced)
+    print(f"{'metric':<20} {'recorded':>12} {'reproduced':>12}")
+    for name, expected, actual, close in rows:
+        shown = [
+            f"{v:>12.6f}" if isinstance(v, float) else f"{v!s:>12}" for v in (expected, actual)
+        ]
+        print(f"{name:<20} {shown[0]} {shown[1]}  {'same' if close else 'DIFFERENT'}")
+    differences = version_differences(record["versions"], library_versions())
+    if all(close for *_, close in rows) and rows:
+        print(f"reproduced: the metrics match run {record.get('id')} within tolerance")
+        return 0
+    if differences:
+        print("not reproduced; the library versions differ: " + ", ".join(differences))
+    else:
+        print("not reproduced, with the same library versions (the data may have changed)")
+    return 1
+
+
+def _cell(value: object) -> str:
+    return f"{value:>12.6f}" if isinstance(value, float) else f"{value!s:>12}"
+
+
+def _data_dir(args: argparse.Namespace, record: dict) -> Path | None:
+    if args.data_dir is not None:
+        return args.data_dir.resolve()
+    key = str(record.get("graph_key", ""))
+    if key and not key.startswith("unsaved:"):
+        return Path(key).parent
+    return Path.cwd()
+
+
+def _epochs(record: dict) -> int | None:
+    """The recorded epochs override; for a run the user stopped, the epochs it ran."""
+    epochs = record["options"].get("epochs")
+    losses = (
+        record.get("epochs", {}).get("loss") if isinstance(record.get("epochs"), dict) else None
+    )
+    if record.get("status") == STOPPED and isinstance(losses, list) and losses:
+        return len(losses)
+    return epochs if isinstance(epochs, int) and not isinstance(epochs, bool) else None

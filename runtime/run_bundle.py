@@ -1,0 +1,218 @@
+"""Reproducibility bundles: one stored run as a single zip file.
+
+A bundle holds the graph snapshot (`graph.yaml`), the run's record
+(`run.json`: settings, seeds, options, library versions, per-epoch and final
+metrics, how it ended), its trained weights (`model.keras` or `weights.npz`)
+and the exported training script (`train.py`). `deepwire reproduce` retrains
+from it and compares the metrics; `compare_metrics` and `version_differences`
+are that comparison.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from graph import atomic
+from graph.input_files import (
+    DEFAULT_MAX_FILE_MB,
+    MAX_FILE_MB_VARIABLE,
+    check_regular_file,
+    limit_bytes,
+)
+from runtime.run_store import RunRecord
+
+MAIN = Path(__file__).resolve().parents[1] / "main.py"
+FORMAT = "deepwire-run-bundle"
+VERSION = 1
+GRAPH_MEMBER, RECORD_MEMBER, SCRIPT_MEMBER = "graph.yaml", "run.json", "train.py"
+
+# Same machine and versions: float32 training with the same seed gives the same
+# numbers up to the order of floating-point reductions.
+RELATIVE_TOLERANCE = 1e-4
+ABSOLUTE_TOLERANCE = 1e-5
+
+
+class BundleError(ValueError):
+    """A bundle that cannot be written or read; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """What `read_bundle` returns: the graph snapshot and the run's record (run.json)."""
+
+    graph_yaml: str
+    record: dict
+
+
+def bundle_record(run: RunRecord) -> dict:
+    """The run.json content of a stored run (settings and seeds read from its graph)."""
+    from graph.files import graph_from_yaml
+
+    graph = graph_from_yaml(run.graph_yaml, source=f"run {run.id}")
+    settings = {name: dict(values) for name, values in graph.settings.items()}
+    seeds = {
+        name: values["seed"]
+        for name, values in settings.items()
+        if isinstance(values, dict) and "seed" in values
+    }
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "id": run.id,
+        "name": run.name,
+        "kind": run.kind,
+        "graph_key": run.graph_key,
+        "graph_sha256": run.graph_sha256,
+        "settings": settings,
+        "seeds": seeds,
+        "options": run.options,
+        "versions": run.versions,
+        "started": run.started,
+        "duration": run.duration,
+        "status": run.status,
+        "message": run.message,
+        "epochs": run.epochs,
+        "final_metrics": run.final_metrics,
+    }
+
+
+def write_bundle(run: RunRecord, path: str | os.PathLike, script: str) -> None:
+    """Writes `run` as a bundle at `path` atomically.
+
+    Args:
+        run: The stored run.
+        path: The zip to write.
+        script: The run's graph as a training script (see `training_script`).
+
+    Raises:
+        BundleError: the run's stored graph cannot be read.
+        OSError: the file cannot be written; `path` is then unchanged.
+    """
+    from graph.files import GraphFileError
+
+    try:
+        record = bundle_record(run)
+    except GraphFileError as error:
+        raise BundleError(f"run {run.id}: its stored graph cannot be read ({error})") from None
+
+    def write(temporary: Path) -> None:
+        with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(GRAPH_MEMBER, run.graph_yaml)
+            archive.writestr(RECORD_MEMBER, json.dumps(record, indent=2) + "\n")
+            archive.writestr(SCRIPT_MEMBER, script)
+            if run.weights is not None:
+                member = "model.keras" if run.weights.suffix == ".keras" else "weights.npz"
+                archive.write(run.weights, member)
+        with open(temporary, "rb+") as stream:
+            os.fsync(stream.fileno())
+
+    atomic.write_with(path, write)
+
+
+def training_script(run: RunRecord) -> str:
+    """The run's graph as a training script, from `deepwire export` (codegen).
+
+    runtime/ may not import codegen/ (the layers contract), so the public
+    command prints it: the snapshot goes to a temporary file, with a relative
+    data path made absolute against the graph file's folder first.
+
+    Raises:
+        BundleError: the graph cannot be exported (the command's message).
+    """
+    from graph.files import GraphFileError, graph_from_yaml, save_graph
+
+    try:
+        graph = graph_from_yaml(run.graph_yaml, source=f"run {run.id}")
+    except GraphFileError as error:
+        raise BundleError(f"run {run.id}: its stored graph cannot be read ({error})") from None
+    data_path = graph.dataset.get("path")
+    if data_path and not run.graph_key.startswith("unsaved:"):
+        graph.dataset = {**graph.dataset, "path": str(Path(run.graph_key).parent / data_path)}
+    with tempfile.TemporaryDirectory(prefix="deepwire-bundle-") as folder:
+        snapshot = Path(folder) / "graph.yaml"
+        save_graph(graph, snapshot)
+        command = [sys.executable, str(MAIN), "export", str(snapshot), "--script"]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        reason = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "no message"
+        raise BundleError(f"run {run.id}: its graph cannot be exported ({reason})")
+    return done.stdout
+
+
+def read_bundle(path: str | os.PathLike) -> Bundle:
+    """The graph and record of a bundle, checked.
+
+    Raises:
+        BundleError: not a regular file, not a zip, a member missing or too
+            large, or a record that is not a DeepWire run bundle.
+    """
+    from graph.input_files import InputFileError
+
+    path = Path(path)
+    try:
+        check_regular_file(path, "a run bundle (.zip)")
+    except InputFileError as error:
+        raise BundleError(str(error)) from None
+    limit = limit_bytes(MAX_FILE_MB_VARIABLE, DEFAULT_MAX_FILE_MB)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            texts = {}
+            for member in (GRAPH_MEMBER, RECORD_MEMBER):
+                try:
+                    info = archive.getinfo(member)
+                except KeyError:
+                    raise BundleError(f"{path}: not a run bundle ({member} is missing)") from None
+                if info.file_size > limit:
+                    raise BundleError(
+                        f"{path}: {member} is larger than {limit} bytes "
+                        f"(set {MAX_FILE_MB_VARIABLE} to allow more)"
+                    )
+                texts[member] = archive.read(member).decode("utf-8")
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
+        if isinstance(error, BundleError):
+            raise
+        raise BundleError(f"{path}: not a readable zip file ({error})") from None
+    try:
+        record = json.loads(texts[RECORD_MEMBER])
+    except ValueError as error:
+        raise BundleError(f"{path}: {RECORD_MEMBER} is not valid JSON ({error})") from None
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        raise BundleError(f"{path}: {RECORD_MEMBER} is not a DeepWire run record")
+    if record.get("version") != VERSION:
+        raise BundleError(f"{path}: bundle version {record.get('version')!r} is not {VERSION}")
+    for key, kind in (("final_metrics", dict), ("versions", dict), ("options", dict)):
+        if not isinstance(record.get(key), kind):
+            raise BundleError(f"{path}: {RECORD_MEMBER} has no valid {key!r}")
+    return Bundle(texts[GRAPH_MEMBER], record)
+
+
+def compare_metrics(recorded: dict, reproduced: dict) -> list[tuple[str, float, float, bool]]:
+    """(name, recorded, reproduced, within tolerance) for each recorded final metric."""
+    rows = []
+    for name, expected in recorded.items():
+        actual = reproduced.get(name)
+        if not isinstance(expected, int | float) or actual is None:
+            rows.append((name, expected, actual, False))
+            continue
+        close = math.isclose(
+            float(expected), float(actual), rel_tol=RELATIVE_TOLERANCE, abs_tol=ABSOLUTE_TOLERANCE
+        )
+        rows.append((name, float(expected), float(actual), close))
+    return rows
+
+
+def version_differences(recorded: dict, current: dict) -> list[str]:
+    """'name recorded -> current' for each library whose version differs."""
+    return [
+        f"{name} {recorded[name]} -> {current.get(name, 'missing')}"
+        for name in sorted(recorded)
+        if recorded[name] != current.get(name)
+    ]
