@@ -145,6 +145,48 @@ LAYER_PARAM_EXPLANATIONS: dict[str, str] = {
     "empty (zoom) to keep the aspect ratio.",
     "value_range": "The smallest and largest value the input's pixels can have, "
     "e.g. (0, 255) or (0, 1).",
+    "addition_factor": "The most brightness added to an image before pixels above the "
+    "threshold are inverted; 0 adds none.",
+    "all_ops": "Whether colour changes join the geometric ones when copies are augmented.",
+    "brightness_factor": "How much the brightness may change at random; leave empty for "
+    "no brightness change.",
+    "chain_depth": "How many augmentations are applied one after another to each copy.",
+    "clip_limit": "How strongly local contrast may be boosted; higher values bring out more "
+    "detail but also more noise.",
+    "contrast_factor": "How much the contrast may change at random; leave empty for no "
+    "contrast change.",
+    "hue_factor": "How far the colours may shift around the colour wheel; leave empty for "
+    "no shift.",
+    "logit_soft_cap": "Keeps the scores of the way back from text ids below a ceiling, "
+    "smoothly; leave empty for no ceiling.",
+    "max_tokens": "How many different words the vocabulary keeps, the padding and "
+    "unknown ids included; rarer words become unknown.",
+    "ngrams": "Also treat runs of up to this many neighbouring words as tokens, so short "
+    "phrases count; leave empty for single words.",
+    "num_bins": "How many buckets the values are hashed into; more buckets mean fewer "
+    "different values sharing one.",
+    "num_chains": "How many differently augmented copies of an image are mixed together.",
+    "num_ops": "How many random augmentations each image receives; more makes training "
+    "harder and may help generalisation.",
+    "num_tokens": "How many categories there are: the largest id plus one.",
+    "output_mode": "Whether each id becomes its own number, or a sample becomes one vector "
+    "that marks or counts its ids.",
+    "output_sequence_length": "How many word ids each text becomes: longer texts are cut "
+    "and shorter ones padded with zeros.",
+    "output_size": "The size the output has along each axis, whatever the input's size; "
+    "the pooling windows adapt to fit.",
+    "salt": "A key that changes which bucket each value lands in; leave empty for the default key.",
+    "saturation_factor": "How much the colour intensity may change at random; leave empty "
+    "for no change.",
+    "sigma": "How strong the blur may be at most; larger values smear more detail away.",
+    "threshold_factor": "The brightness above which pixels may be inverted, at most; "
+    "lower values invert more of the image.",
+    "tie_weights": "Whether the same table turns ids into vectors and vectors back into "
+    "scores; off uses a second table.",
+    "tile_grid_size": "How many tiles per side the image is cut into before contrast is "
+    "evened out in each.",
+    "x_factor": "How far the image may be slanted sideways at most, as a fraction.",
+    "y_factor": "How far the image may be slanted upwards at most, as a fraction.",
 }
 
 # What every weight initializer and regularizer parameter means, by suffix.
@@ -154,6 +196,8 @@ WEIGHT_EXPLANATIONS: dict[str, str] = {
     "networks. Starting values that are too large or all equal stop training from working.",
     "_regularizer": "Adds a penalty for large weights to the loss, which fights overfitting. "
     "Try l2 around 1e-4; too strong and the network underfits.",
+    "_constraint": "A rule these weights are held to after every update, such as a largest "
+    "length (max_norm) or no negative values (non_neg). Usually left empty.",
 }
 
 ACTIVATION_EXPLANATIONS: dict[str, str] = {
@@ -193,6 +237,7 @@ INITIALIZER_EXPLANATIONS: dict[str, str] = {
     "truncated_normal": "Like random_normal without extreme values.",
     "variance_scaling": "The general rule behind glorot/he/lecun.",
     "zeros": "All 0: right for biases; for weights every neuron would learn the same thing.",
+    "constant": "Every value the same number (0 unless set): fine for biases, never for weights.",
     "ones": "All 1: for scales (gamma) of normalization.",
 }
 

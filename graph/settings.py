@@ -10,7 +10,7 @@ Adding a section is declaring its params and registering it below.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -636,6 +636,83 @@ CONTINUAL_PARAMS: tuple[Param, ...] = (
     ),
     Param("epochs_per_task", "int", 5, minimum=1, maximum=100000, help="Passes over each task"),
     Param("seed", "int", 42, minimum=0, help="Seed of the weights, batches and memory"),
+)
+
+
+def _explained(params: tuple[Param, ...], texts: dict[str, str]) -> tuple[Param, ...]:
+    """`params` with their learner explanations, written beside the declarations."""
+    return tuple(replace(param, explanation=texts[param.name]) for param in params)
+
+
+FEDERATED_PARAMS = _explained(
+    FEDERATED_PARAMS,
+    {
+        "clients": "How many devices or sites each keep their own part of the training data. "
+        "More clients means less data each and slower agreement.",
+        "partition": "How the training data is shared out: iid gives every client a similar "
+        "mix; dirichlet gives each client a lopsided mix of labels, as real sites often have.",
+        "alpha": "How lopsided the dirichlet split is: below 1 most clients see only a few "
+        "classes; 10 or more looks like an even split.",
+        "partition_column": "The CSV column whose value says which client a row belongs to, "
+        "such as a hospital id.",
+        "clients_per_round": "How many clients train in each round, picked at random; leave "
+        "empty for all of them. Fewer is cheaper but noisier.",
+        "rounds": "How many times the server sends out the model and averages what comes "
+        "back. More rounds, more learning.",
+        "local_epochs": "How many passes each client makes over its own data per round; many "
+        "passes on lopsided data pull clients apart.",
+        "batch_size": "How many of a client's samples go into each weight update on that client.",
+        "aggregation": "How the server combines the clients' updates: FedAvg weights them by "
+        "sample count; FedProx also keeps clients near the shared model.",
+        "mu": "How strongly FedProx pulls each client back toward the shared model; 0 is "
+        "plain FedAvg, around 0.01 to 1 is typical.",
+        "clip_norm": "For privacy, the largest change any one client may send; bigger changes "
+        "are scaled down. Leave empty for no clipping.",
+        "noise_multiplier": "For privacy, how much random noise the server adds, relative to "
+        "the clip norm. More noise: more privacy, lower accuracy.",
+        "delta": "The small chance that the privacy promise (epsilon) does not hold; keep it "
+        "well below one over the number of clients.",
+        "accountant": "How the privacy budget epsilon is computed: rdp is quick, pld is "
+        "slower but gives a tighter, smaller epsilon.",
+        "centralized_baseline": "Also trains the same graph on all the data in one place, so "
+        "the charts show what federation costs in accuracy.",
+        "seed": "Fixes the random split, the client picks and the noise, so a run can be "
+        "repeated exactly.",
+    },
+)
+
+CONTINUAL_PARAMS = _explained(
+    CONTINUAL_PARAMS,
+    {
+        "split": "How the data becomes a sequence of tasks learned one after another: by "
+        "groups of classes, by a CSV column, or one file per task.",
+        "classes_per_task": "How many classes each task holds when the data is split by "
+        "class, such as digits 0-1, then 2-3.",
+        "scenario": "Class-incremental: the model must tell apart every class seen so far. "
+        "Task-incremental: it is told the task and picks among its classes.",
+        "column": "The CSV column whose values name the tasks, such as a month; rows are "
+        "learned in the order of its values.",
+        "files": "The data files, one task each, in the order they are learned, separated by "
+        "semicolons.",
+        "strategy": "How the network protects what it learned: naive does not, replay "
+        "rehearses old samples, EWC stiffens important weights, LwF keeps old answers.",
+        "buffer_size": "How many past samples the replay memory keeps; bigger remembers more "
+        "but costs memory and time.",
+        "buffer_selection": "Which past samples stay in memory: a random sample, or the same "
+        "number of each class.",
+        "ewc_lambda": "How stiff EWC makes the weights that mattered for earlier tasks; too "
+        "high and new tasks cannot be learned.",
+        "fisher_samples": "How many samples of a finished task are used to measure which "
+        "weights mattered for it (EWC).",
+        "lwf_alpha": "How much LwF values keeping the old model's answers compared with "
+        "learning the new task's labels.",
+        "lwf_temperature": "Softens the old model's answers so that its second guesses count "
+        "too; 2 is a common choice.",
+        "epochs_per_task": "How many passes the network makes over each task before moving "
+        "on to the next.",
+        "seed": "Fixes the starting weights, the batches and the replay memory, so a run can "
+        "be repeated exactly.",
+    },
 )
 
 

@@ -13,8 +13,7 @@ from pathlib import Path
 import keras
 
 from graph.model import NetworkGraph
-from runtime.data import Dataset, model_inputs
-from runtime.data_error import DataError
+from runtime.data import DataError, Dataset, model_inputs
 from runtime.events import TrainingFailed
 
 

@@ -32,8 +32,7 @@ from runtime.compression.measure import (
     measure_variant,
     save_keras,
 )
-from runtime.data import Dataset
-from runtime.data_error import DataError
+from runtime.data import DataError, Dataset
 from runtime.deploy import tflite_convert, tflite_runner
 
 VARIANTS = {

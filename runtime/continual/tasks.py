@@ -33,10 +33,18 @@ from graph.settings import (
     continual_files,
     dataset_path,
 )
-from runtime import preprocessing
 from runtime.continual.errors import ContinualError
 from runtime.data import DataError, load_dataset
-from runtime.data_contract import BUILTINS, RawData, load_image_folder, load_numpy, load_table
+from runtime.data_contract import (
+    BUILTINS,
+    RawData,
+    impute,
+    load_image_folder,
+    load_numpy,
+    load_table,
+    normalize,
+    split_positions,
+)
 
 
 @dataclass(frozen=True)
@@ -367,22 +375,22 @@ def _split_parts(
                 "a task needs samples of 2 classes or more"
             )
         try:
-            x_train, y_train, _, _, x_test, y_test = preprocessing.split(x, y, no_validation, True)
+            train, _, test = split_positions(y, no_validation, True)
         except DataError as error:
             raise ContinualError(f"task {name!r}: {error}") from None
-        splits.append([name, x_train, y_train, x_test, y_test])
-    first_train = splits[0][1]
+        x_train = np.array(x[train], dtype="float32")
+        x_test = np.array(x[test], dtype="float32")
+        splits.append([name, x_train, y[train], x_test, y[test]])
+    # The contract's impute and normalize fit on their first array and change every
+    # array in place: each task is fitted on a fresh copy of the first task's training split.
     if settings["missing"] != "drop":
+        reference = splits[0][1].copy()
         for split in splits:
-            split[1], split[3] = preprocessing.impute(
-                settings["missing"], first_train, split[1], split[3]
-            )[1:]
-        first_train = splits[0][1]
+            impute(settings["missing"], reference.copy(), split[1], split[3])
+    reference = splits[0][1].copy()
     tasks = []
     for name, x_train, y_train, x_test, y_test in splits:
-        x_train, x_test = preprocessing.normalize(
-            settings["normalization"], first_train, x_train, x_test
-        )[1:]
+        normalize(settings["normalization"], reference.copy(), x_train, x_test)
         classes = tuple(int(c) for c in np.unique(y_train))
         _check_task(name, y_train, class_names, y_test)
         tasks.append(Task(name, classes, x_train, y_train, x_test, y_test))

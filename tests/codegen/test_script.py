@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import keras
@@ -18,10 +19,15 @@ ROOT = Path(__file__).parents[2]
 
 
 def script_namespace(source: str) -> dict:
-    """The script's functions, without running main()."""
-    namespace = {"__name__": "exported_script"}
-    exec(compile(source, "<script>", "exec"), namespace)
-    return namespace
+    """The script's functions, without running main().
+
+    The script is a registered module, as when Python runs it: its dataclasses
+    look their module up in sys.modules.
+    """
+    module = types.ModuleType("exported_script")
+    sys.modules[module.__name__] = module
+    exec(compile(source, "<script>", "exec"), module.__dict__)
+    return module.__dict__
 
 
 def assert_same_arrays(graph, data_dir=None):

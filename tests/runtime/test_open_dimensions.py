@@ -24,6 +24,7 @@ from runtime.deploy import export_model, export_path
 from runtime.events import TrainingFinished
 from runtime.importer import import_model, transfer_weights
 from runtime.trainer import Trainer
+from tests.codegen.test_script import script_namespace
 from tests.runtime.test_builder import assert_matches_graph
 
 
@@ -178,8 +179,7 @@ def test_models_with_open_inputs_import_and_rebuild(shape):
 
 def test_exported_script_feeds_data_to_an_open_input_as_it_is():
     graph = fully_convolutional()
-    namespace = {"__name__": "exported_script"}
-    exec(compile(export_training_script(graph), "<script>", "exec"), namespace)
+    namespace = script_namespace(export_training_script(graph))
     (x_train, _), _, _, _ = namespace["load_data"]()
     assert x_train.shape[1:] == (8, 8, 1)
-    assert namespace["model_inputs"](x_train) is x_train
+    assert namespace["model_inputs"](x_train, namespace["INPUT_SHAPES"]) is x_train

@@ -37,8 +37,7 @@ class CompressRun(RunKind):
             compress,
             representative_inputs,
         )
-        from runtime.data import load_dataset
-        from runtime.data_error import DataError
+        from runtime.data import DataError, load_dataset
         from runtime.trained_model import ModelLoadError, load_trained_model, train_model
 
         options = request.options

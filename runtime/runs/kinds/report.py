@@ -28,8 +28,7 @@ class ReportRun(RunKind):
 
     def execute(self, request: RunRequest, context: RunContext):
         from graph.atomic import write_text
-        from runtime.data import load_dataset
-        from runtime.data_error import DataError
+        from runtime.data import DataError, load_dataset
         from runtime.deploy import FORMATS
         from runtime.report import PrivacyFigures, ReportInputError, build_report, render_html
         from runtime.report.build import DEFAULT_FORMATS
