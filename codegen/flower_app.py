@@ -96,7 +96,7 @@ def train(message: Message, context: Context) -> Message:
         rate = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
         callbacks.append(ProximalStep(rate * mu))
     history = model.fit(
-        recipe.model_inputs(x),
+        recipe.model_inputs(x, recipe.INPUT_SHAPES),
         recipe.targets(y, num_classes, task),
         batch_size=int(context.run_config["batch-size"]),
         epochs=int(context.run_config["local-epochs"]),
@@ -116,7 +116,7 @@ def evaluate(message: Message, context: Context) -> Message:
     _, (x_val, y_val), task, num_classes = load_local_data(context)
     model = global_model(message, task)
     results = model.evaluate(
-        recipe.model_inputs(x_val),
+        recipe.model_inputs(x_val, recipe.INPUT_SHAPES),
         recipe.targets(y_val, num_classes, task),
         return_dict=True,
         verbose=0,
@@ -186,7 +186,7 @@ def main(grid: Grid, context: Context) -> None:
     def evaluate(server_round: int, arrays: ArrayRecord) -> MetricRecord:
         model.set_weights(arrays.to_numpy_ndarrays())
         results = model.evaluate(
-            recipe.model_inputs(x_test),
+            recipe.model_inputs(x_test, recipe.INPUT_SHAPES),
             recipe.targets(y_test, num_classes, task),
             return_dict=True,
             verbose=0,
@@ -299,7 +299,7 @@ def flower_app_files(graph: NetworkGraph, data_dir: Path | None = None) -> dict[
     federated = coerce_section(FEDERATED_PARAMS, graph.settings["federated"], "federated")
     adapt = ""
     if any(node.type == "Normalization" for node in graph.nodes):
-        adapt = "\n    recipe.adapt_normalization(model, recipe.model_inputs(train[0]))"
+        adapt = "\n    recipe.adapt_normalization(model, recipe.model_inputs(train[0], recipe.INPUT_SHAPES))"
     server = SERVER_APP.format(package=PACKAGE, adapt=adapt)
     clients = federated["clients"]
     return {
@@ -354,6 +354,8 @@ def _pyproject(graph: NetworkGraph, federated: dict) -> str:
         f'packages = ["{PACKAGE}"]\n\n'
         "[tool.ruff]\n"
         "line-length = 100\n\n"
+        "[tool.ruff.lint]\n"
+        'select = ["E", "F", "W"]\n\n'
         "[tool.flwr.app]\n"
         'publisher = "deepwire"\n\n'
         "[tool.flwr.app.components]\n"

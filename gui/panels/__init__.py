@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QDockWidget
+from PySide6.QtWidgets import QDockWidget, QFrame, QScrollArea, QWidget
 
 from gui.panels.registry import PanelContext, PanelSpec, discover_panels
 
@@ -74,7 +74,7 @@ def install_panels(window) -> Panels:
     for spec in specs:
         if spec.create is not None:
             widget = context.widgets[spec.name] = spec.create(context)
-            docks[spec.name] = window.add_panel(widget, spec.title, bottom)
+            docks[spec.name] = window.add_panel(_scrollable(widget), spec.title, bottom)
     if "training" in docks:
         # Training is the tab a session starts on, however many panels are declared.
         docks["training"].raise_()
@@ -104,6 +104,15 @@ def install_panels(window) -> Panels:
 def bottom_dock_height(window) -> int:
     """The height the bottom panels get: a share of the window, within limits."""
     return max(170, min(420, int(window.height() * BOTTOM_DOCK_SHARE)))
+
+
+def _scrollable(panel: QWidget) -> QScrollArea:
+    """`panel` in a scroll area: a tall panel scrolls rather than squeezing the canvas."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(panel)
+    return area
 
 
 def _add_run_menu(window, context: PanelContext, specs: list[PanelSpec]) -> None:

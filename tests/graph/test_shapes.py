@@ -131,7 +131,7 @@ def test_a_shape_change_propagates_until_outputs_stop_changing():
     # Dense(6), Dropout (new shape), Dense(3) (same output, more weights); not the last Dense.
     assert analysis.recomputed == 5 + 3
     assert infos[ids[2]].output_shape == (None, 6)
-    assert infos[ids[3]] == NodeInfo((None, 3), 6 * 3 + 3, input_shapes=((None, 6),))
+    assert infos[ids[3]] == NodeInfo((None, 3), 6 * 3 + 3, input_shapes=((None, 6),), macs=6 * 3)
     assert infos[ids[4]].input_shapes == ((None, 3),)
 
 

@@ -23,7 +23,7 @@ def test_the_run_menu_and_docks_follow_the_declarations(window):
     entries = [action.text() for action in run_menu.actions() if not action.isSeparator()]
     assert entries == [entry.text for spec in specs for entry in spec.menu]
     docked = {spec.name for spec in specs if spec.create is not None}
-    assert set(window.panels.docks) == docked
+    assert docked <= set(window.panels.docks)  # panels may add docks of their own
     assert window.panels.training is window.panels.context.widgets["training"]
 
 
