@@ -299,7 +299,10 @@ def flower_app_files(graph: NetworkGraph, data_dir: Path | None = None) -> dict[
     federated = coerce_section(FEDERATED_PARAMS, graph.settings["federated"], "federated")
     adapt = ""
     if any(node.type == "Normalization" for node in graph.nodes):
-        adapt = "\n    recipe.adapt_normalization(model, recipe.model_inputs(train[0], recipe.INPUT_SHAPES))"
+        adapt = (
+            "\n    recipe.adapt_normalization("
+            "model, recipe.model_inputs(train[0], recipe.INPUT_SHAPES))"
+        )
     server = SERVER_APP.format(package=PACKAGE, adapt=adapt)
     clients = federated["clients"]
     return {
