@@ -13,16 +13,19 @@ import signal
 import sys
 
 EXIT_INTERRUPTED = 130
+# The terminal's stderr, kept apart: starting TensorFlow silences file descriptor 2.
+_stderr = 2
 
 
 def _exit_interrupted(_signum: int, _frame: object) -> None:
     """Ctrl-C outside a run (starting up, importing TensorFlow, saving atomically): just exit."""
-    os.write(2, b"\ninterrupted\n")
+    os.write(_stderr, b"\ninterrupted\n")
     os._exit(EXIT_INTERRUPTED)
 
 
 if __name__ == "__main__":
     # Before anything slow is imported: a Ctrl-C at start-up is no traceback.
+    _stderr = os.dup(2)
     signal.signal(signal.SIGINT, _exit_interrupted)
 
 import argparse  # noqa: E402
