@@ -504,21 +504,10 @@ PANEL = PanelSpec(
 
 
 def _preview() -> int:
-    """Opens the panel alone on the default example, with split digits settings."""
-    import sys
+    """Opens the panel alone on the default example."""
+    from gui.panels.preview import example_session, preview
 
-    from PySide6.QtWidgets import QApplication
-
-    from graph.files import load_graph
-
-    app = QApplication.instance() or QApplication(sys.argv)
-    session = EditorSession()
-    example = Path(__file__).resolve().parents[2] / "examples" / "mlp_digits.yaml"
-    session.replace_graph(load_graph(example))
-    panel = ContinualPanel(session)
-    panel.resize(1300, 700)
-    panel.show()
-    return app.exec()
+    return preview(lambda: ContinualPanel(example_session()), 1300, 700)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ mismatch with a one-click fix.
 from __future__ import annotations
 
 from html import escape
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -450,21 +449,14 @@ PANEL = PanelSpec(
 
 def _preview() -> int:
     """Opens the panel alone on the default example."""
-    import sys
+    from gui.panels.preview import example_session, preview
 
-    from PySide6.QtWidgets import QApplication
+    def make() -> DataPanel:
+        panel = DataPanel(example_session())
+        panel.reload()
+        return panel
 
-    from graph.files import load_graph
-
-    app = QApplication.instance() or QApplication(sys.argv)
-    session = EditorSession()
-    example = Path(__file__).resolve().parents[2] / "examples" / "mlp_digits.yaml"
-    session.replace_graph(load_graph(example))
-    panel = DataPanel(session)
-    panel.resize(1100, 600)
-    panel.show()
-    panel.reload()
-    return app.exec()
+    return preview(make, 1100, 600)
 
 
 if __name__ == "__main__":

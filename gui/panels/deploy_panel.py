@@ -297,20 +297,9 @@ PANEL = PanelSpec(
 
 def _preview() -> int:
     """Opens the panel alone on the default example."""
-    import sys
+    from gui.panels.preview import example_session, preview
 
-    from PySide6.QtWidgets import QApplication
-
-    from graph.files import load_graph
-
-    app = QApplication.instance() or QApplication(sys.argv)
-    session = EditorSession()
-    example = Path(__file__).resolve().parents[2] / "examples" / "mlp_digits.yaml"
-    session.replace_graph(load_graph(example))
-    panel = DeployPanel(session)
-    panel.resize(1000, 500)
-    panel.show()
-    return app.exec()
+    return preview(lambda: DeployPanel(example_session()), 1000, 500)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ app's RunAdapter; this panel only draws its events.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
@@ -332,23 +331,10 @@ PANEL = PanelSpec(
 
 def _preview() -> int:
     """Opens the panel alone on the digits MLP with a small federation."""
-    import sys
+    from gui.panels.preview import example_session, preview
 
-    from PySide6.QtWidgets import QApplication
-
-    from graph.files import load_graph
-
-    app = QApplication.instance() or QApplication(sys.argv)
-    session = EditorSession()
-    example = Path(__file__).resolve().parents[2] / "examples" / "mlp_digits.yaml"
-    graph = load_graph(example)
-    graph.settings["federated"] = {**graph.settings["federated"], "clients": 5, "rounds": 5}
-    session.replace_graph(graph)
-    session.path = example
-    panel = FederatedPanel(session)
-    panel.resize(1200, 700)
-    panel.show()
-    return app.exec()
+    small = {"clients": 5, "rounds": 5}
+    return preview(lambda: FederatedPanel(example_session(federated=small)), 1200, 700)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ edited graph as one undoable command.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -405,20 +404,9 @@ PANEL = PanelSpec(
 
 def _preview() -> int:
     """Opens the panel alone on the default example."""
-    import sys
+    from gui.panels.preview import example_session, preview
 
-    from PySide6.QtWidgets import QApplication
-
-    from graph.files import load_graph
-
-    app = QApplication.instance() or QApplication(sys.argv)
-    session = EditorSession()
-    example = Path(__file__).resolve().parents[2] / "examples" / "mlp_digits.yaml"
-    session.replace_graph(load_graph(example))
-    panel = TuningPanel(session)
-    panel.resize(1100, 600)
-    panel.show()
-    return app.exec()
+    return preview(lambda: TuningPanel(example_session()), 1100, 600)
 
 
 if __name__ == "__main__":
