@@ -147,7 +147,8 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def _sha256(text: str) -> str:
+def text_sha256(text: str) -> str:
+    """The SHA-256 of `text` (UTF-8) in hex: a graph snapshot's identity."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -255,7 +256,7 @@ class RunStore:
                     kind,
                     name,
                     graph_yaml,
-                    _sha256(graph_yaml),
+                    text_sha256(graph_yaml),
                     _json(options or {}),
                     _json(versions or library_versions()),
                     time.time(),
@@ -315,6 +316,47 @@ class RunStore:
                     _json(final_metrics or {}),
                     weights_name,
                     run_id,
+                ),
+            )
+        return self.get(run_id)
+
+    def add(self, run: RunRecord, weights: Sequence[Any] | None = None) -> RunRecord:
+        """Keeps a run that ended elsewhere (in memory while its document had no file).
+
+        It gets a new id here; its times, ending and metrics are kept as they are.
+
+        Args:
+            run: The run, with the graph key it belongs to now.
+            weights: Its trained weight arrays, saved as `weights/<id>.npz`.
+        """
+        run_id = uuid.uuid4().hex[:12]
+        weights_name = ""
+        if weights is not None:
+            weights_name = f"{WEIGHTS_FOLDER}/{run_id}.npz"
+            atomic.write_bytes(self.folder / weights_name, _npz_bytes(weights))
+        with self._transaction() as cursor:
+            cursor.execute(
+                f"INSERT INTO runs ({_COLUMNS}, host, pid) VALUES"
+                " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    run_id,
+                    run.graph_key,
+                    run.kind,
+                    run.name,
+                    run.graph_yaml,
+                    run.graph_sha256 or text_sha256(run.graph_yaml),
+                    _json(run.options),
+                    _json(run.versions),
+                    run.started,
+                    run.duration,
+                    run.status,
+                    run.message,
+                    _json(run.epochs),
+                    _json(run.final_metrics),
+                    weights_name,
+                    int(run.starred),
+                    socket.gethostname(),
+                    os.getpid(),
                 ),
             )
         return self.get(run_id)
