@@ -125,11 +125,16 @@ def differing_settings(settings: Sequence[Mapping[str, Any]]) -> dict[str, list[
     return differing
 
 
-def flat_settings(graph: NetworkGraph, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """A graph's settings (and a run's options) as one flat mapping, "section.param" -> value."""
+def flat_settings(
+    settings: Mapping[str, Mapping[str, Any]], options: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """A graph's settings (`graph.settings`) and a run's options as one flat mapping.
+
+    Keys are "section.param" ("training.epochs"), and "run.option" for options.
+    """
     flat = {
         f"{section}.{name}": value
-        for section, values in graph.settings.items()
+        for section, values in settings.items()
         for name, value in values.items()
     }
     for name, value in (options or {}).items():

@@ -163,7 +163,8 @@ class FederatedPanel(QWidget):
         request = RunRequest("federated", graph_to_yaml(graph), base_dir)
         if self.runs is not None:
             self.run = self.runs.start(graph.copy())
-        self.adapter = RunAdapter(request, heavy=self.heavy, parent=self)
+        journal = self.runs.journal if self.runs is not None else None
+        self.adapter = RunAdapter(request, heavy=self.heavy, journal=journal, parent=self)
         self.adapter.event.connect(self.on_event)
         self.adapter.finished.connect(self.on_finished)
         self._set_running(True)

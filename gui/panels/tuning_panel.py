@@ -70,6 +70,8 @@ class TuningPanel(QWidget):
 
     Args:
         session: The editing session.
+        runs: The document's gui.panels.runs.RunHistory, whose journal records
+            tuning runs; None records nothing.
 
     Signals:
         tuning_ended: The runtime.events.TuningFinished (None when tuning failed).
@@ -77,9 +79,10 @@ class TuningPanel(QWidget):
 
     tuning_ended = Signal(object)
 
-    def __init__(self, session: EditorSession) -> None:
+    def __init__(self, session: EditorSession, runs=None) -> None:
         super().__init__()
         self.session = session
+        self.runs = runs
         self.job: RunAdapter | None = None
         self.best_params: dict = {}
         self.best_value: float | None = None
@@ -273,7 +276,8 @@ class TuningPanel(QWidget):
             "epochs": self.epochs_spin.value(),
         }
         request = RunRequest("tune", graph_to_yaml(self.session.graph), base_dir, options)
-        self.job = RunAdapter(request, parent=self)
+        journal = self.runs.journal if self.runs is not None else None
+        self.job = RunAdapter(request, journal=journal, parent=self)
         self.job.event.connect(self._on_event)
         self.job.finished.connect(self._on_run_finished)
         self._set_running(True)
@@ -397,7 +401,7 @@ PANEL = PanelSpec(
     name="tuning",
     title="Tuning",
     order=40,
-    create=lambda context: TuningPanel(context.session),
+    create=lambda context: TuningPanel(context.session, context.runs),
     menu=(MenuEntry("T&une Hyperparameters…", lambda context, _panel: context.show("tuning")),),
 )
 

@@ -51,7 +51,11 @@ def test_differing_settings_keeps_only_what_tells_runs_apart():
     first, second, third = _digits(), _digits(), _digits()
     second.training["learning_rate"] = 0.01
     third.training["epochs"] = 3
-    flat = [flat_settings(first), flat_settings(second), flat_settings(third, {"epochs": 2})]
+    flat = [
+        flat_settings(first.settings),
+        flat_settings(second.settings),
+        flat_settings(third.settings, {"epochs": 2}),
+    ]
     differing = differing_settings(flat)
     assert differing == {
         "training.learning_rate": [0.001, 0.01, 0.001],
@@ -61,8 +65,11 @@ def test_differing_settings_keeps_only_what_tells_runs_apart():
 
 
 def test_differing_settings_of_one_run_or_identical_runs_is_empty():
-    assert differing_settings([flat_settings(_digits())]) == {}
-    assert differing_settings([flat_settings(_digits()), flat_settings(_digits())]) == {}
+    assert differing_settings([flat_settings(_digits().settings)]) == {}
+    assert (
+        differing_settings([flat_settings(_digits().settings), flat_settings(_digits().settings)])
+        == {}
+    )
     assert differing_settings([]) == {}
 
 
