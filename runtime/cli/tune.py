@@ -16,6 +16,7 @@ from pathlib import Path
 
 from graph.cli.outputs import OutputRefusedError, add_force_argument, check_output, graph_file
 from runtime.cli.common import EXIT_FILE, CommandError, fail, load_valid_graph, start_tensorflow
+from runtime.cli.recording import add_runs_dir_argument, command_journal
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,6 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-widths", action="store_true", help="keep layer widths as drawn")
     add_force_argument(parser)
+    add_runs_dir_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -119,7 +121,7 @@ def _run(args: argparse.Namespace) -> int:
     graph = load_valid_graph(args.file)
     options = {"space": asdict(space), "trials": args.trials, "epochs": args.epochs}
     request = RunRequest("tune", graph_to_yaml(graph), args.file.resolve().parent, options)
-    outcome = drive(request, _print_event)
+    outcome = drive(request, _print_event, journal=command_journal(args.runs_dir, args.file))
     if isinstance(outcome, RunFailed):
         raise CommandError(outcome.message)
     finished = outcome.result
