@@ -21,8 +21,15 @@ from runtime.cli.recording import add_runs_dir_argument, command_journal
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=Path, help="graph file (.yaml)")
-    parser.add_argument("--trials", type=int, default=10, help="trial budget (default 10)")
-    parser.add_argument("--epochs", type=int, help="epochs per trial (default: the graph's)")
+    parser.add_argument(
+        "--trials",
+        type=int,
+        default=10,
+        help="trial budget, trial 0 being the graph's own settings (default 10)",
+    )
+    parser.add_argument(
+        "--epochs", type=int, help="epochs per trial (default and most: the graph's)"
+    )
     parser.add_argument("-o", "--output", type=Path, metavar="TUNED.yaml", help="tuned graph")
     parser.add_argument(
         "--lr", nargs=2, type=float, metavar=("LOW", "HIGH"), help="learning rate range (log)"
@@ -128,6 +135,12 @@ def _run(args: argparse.Namespace) -> int:
     if not finished.best_params:
         raise CommandError("no trial completed: nothing to apply (see the trial messages above)")
     print(f"best loss {finished.best_value:.4f} with {_format(finished.best_params)}")
+    if not finished.beats_baseline:
+        print(
+            f"warning: no tuned trial beat the graph's own settings (trial 0, loss "
+            f"{finished.baseline_value:.4f}); {output} keeps them",
+            file=sys.stderr,
+        )
     graph.apply(apply_best(graph, finished.best_params))
     try:
         save_graph(graph, output)
