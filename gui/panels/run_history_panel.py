@@ -11,12 +11,21 @@ rest of the app is unaffected. Preview alone with
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -25,8 +34,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
+    QTableView,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -35,34 +43,145 @@ from PySide6.QtWidgets import (
 from gui.panels.registry import PanelSpec
 
 FIXED_COLUMNS = ("★", "Name", "Kind", "Started", "Duration", "Ended")
-STAR_COLUMN, NAME_COLUMN = 0, 1
+STAR_COLUMN, NAME_COLUMN, STARTED_COLUMN = 0, 1, 3
 ID_ROLE = Qt.ItemDataRole.UserRole
-SORT_ROLE = ID_ROLE + 1
-
-
-class _SortableItem(QTableWidgetItem):
-    """Sorts by the value kept in SORT_ROLE (times, durations, metrics), not by the text."""
-
-    def __lt__(self, other: QTableWidgetItem) -> bool:
-        mine, theirs = self.data(SORT_ROLE), other.data(SORT_ROLE)
-        if mine is None or theirs is None or type(mine) is not type(theirs):
-            # Not super().__lt__: PySide would call this override again.
-            return self.text() < other.text()
-        return mine < theirs
-
-
-def _item(text: str, key=None) -> QTableWidgetItem:
-    item = _SortableItem(text)
-    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-    if key is not None:
-        item.setData(SORT_ROLE, key)
-    return item
 
 
 def _value_text(value) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
+
+
+def _number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _cell(text: str, key=None) -> tuple[str, float | str]:
+    """A cell: its text and how it sorts (its number, or its text; see `_sortable`)."""
+    return text, (float(key) if key is not None else text.lower())
+
+
+def _sortable(rows: list[list[tuple[str, float | str]]]) -> None:
+    """Gives each column keys of one type, so Qt compares them itself (fast, no Python).
+
+    A column of numbers (blanks allowed, sorted first) sorts by value; any
+    other column by its text.
+    """
+    for column in range(len(rows[0]) if rows else 0):
+        keys = [row[column] for row in rows]
+        if all(isinstance(key, float) or not text for text, key in keys):
+            fixed = [(text, key if isinstance(key, float) else -math.inf) for text, key in keys]
+        else:
+            fixed = [(text, text.lower()) for text, _key in keys]
+        for row, cell in zip(rows, fixed, strict=True):
+            row[column] = cell
+
+
+class RunTableModel(QAbstractTableModel):
+    """The runs as rows of cells, computed once per refresh (a model: 1,000 runs draw at once).
+
+    It sorts its rows itself, in Python, by keys of one type per column: a
+    sort proxy would call back into Python at every comparison.
+
+    Signals:
+        renamed: (run id, new name) typed into the Name column.
+    """
+
+    renamed = Signal(str, str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.headers: list[str] = list(FIXED_COLUMNS)
+        self.ids: list[str] = []
+        self.rows: list[list[tuple[str, float | str]]] = []
+        self.sort_column = STARTED_COLUMN
+        self.sort_order = Qt.SortOrder.DescendingOrder
+
+    def set_runs(self, runs: list, differing: dict[str, list], metrics: list[str]) -> None:
+        self.beginResetModel()
+        self.headers = [*FIXED_COLUMNS, *differing, *metrics]
+        self.ids = [run.id for run in runs]
+        self.rows = []
+        for row, run in enumerate(runs):
+            started = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started))
+            duration = "-" if run.duration is None else f"{run.duration:.1f} s"
+            ended = f"{run.status}: {run.message}" if run.message else run.status
+            cells = [
+                _cell("★" if run.starred else "", int(run.starred)),
+                _cell(run.name),
+                _cell(run.kind),
+                _cell(started, run.started),
+                _cell(duration, -1.0 if run.duration is None else run.duration),
+                _cell(ended),
+            ]
+            for values in differing.values():
+                value = values[row]
+                cells.append(_cell(_value_text(value), value if _number(value) else None))
+            for metric in metrics:
+                value = run.final_metrics.get(metric)
+                number = _number(value)
+                cells.append(_cell(f"{value:.4f}" if number else "", value if number else None))
+            self.rows.append(cells)
+        _sortable(self.rows)
+        self._sort_rows()
+        self.endResetModel()
+
+    def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
+        """Qt override: the view asks for its rows sorted by `column`."""
+        self.layoutAboutToBeChanged.emit()
+        self.sort_column, self.sort_order = column, order
+        self._sort_rows()
+        self.layoutChanged.emit()
+
+    def _sort_rows(self) -> None:
+        column = self.sort_column
+        if not self.rows or not 0 <= column < len(self.headers):
+            return
+        pairs = sorted(
+            zip(self.rows, self.ids, strict=True),
+            key=lambda pair: pair[0][column][1],
+            reverse=self.sort_order == Qt.SortOrder.DescendingOrder,
+        )
+        self.rows = [row for row, _id in pairs]
+        self.ids = [run_id for _row, run_id in pairs]
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802 - Qt
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802 - Qt
+        return 0 if parent.isValid() else len(self.headers)
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            return self.rows[index.row()][index.column()][0]
+        if role == ID_ROLE:
+            return self.ids[index.row()]
+        return None
+
+    def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.headers[section]
+        return None
+
+    def flags(self, index: QModelIndex) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        if index.column() == NAME_COLUMN:
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def setData(self, index: QModelIndex, value, role=Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+        name = str(value).strip()
+        if role != Qt.ItemDataRole.EditRole or index.column() != NAME_COLUMN or not name:
+            return False
+        self.rows[index.row()][NAME_COLUMN] = _cell(name)
+        self.dataChanged.emit(index, index)
+        run_id = self.ids[index.row()]
+        # After the editor has let go: renaming reloads the table.
+        QTimer.singleShot(0, lambda: self.renamed.emit(run_id, name))
+        return True
 
 
 class RunHistoryPanel(QWidget):
@@ -74,7 +193,7 @@ class RunHistoryPanel(QWidget):
 
     Signals:
         compared: The runtime.run_store.RunRecords selected together (two or
-            more, oldest first), whose curves the training charts overlay.
+            more, oldest first, read in full), whose curves the training charts overlay.
     """
 
     compared = Signal(object)
@@ -92,13 +211,20 @@ class RunHistoryPanel(QWidget):
         self.filter_edit.setPlaceholderText("Filter runs…")
         self.filter_edit.setClearButtonEnabled(True)
         self.starred_check = QCheckBox("Starred only")
-        self.table = QTableWidget(0, len(FIXED_COLUMNS))
+        self.model = RunTableModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(
             QAbstractItemView.EditTrigger.DoubleClicked
             | QAbstractItemView.EditTrigger.EditKeyPressed
         )
         self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSortIndicator(
+            self.model.sort_column, self.model.sort_order
+        )
+        self.table.setSortingEnabled(True)
+        self.model.layoutChanged.connect(self.apply_filter)
         self.star_button = QPushButton("Star")
         self.star_button.setToolTip("Mark the selected runs, or unmark them if all are marked")
         self.delete_button = QPushButton("Delete")
@@ -132,8 +258,10 @@ class RunHistoryPanel(QWidget):
         self.restore_button.clicked.connect(self.restore_selected)
         self.filter_edit.textChanged.connect(lambda _text: self.apply_filter())
         self.starred_check.toggled.connect(lambda _on: self.apply_filter())
-        self.table.itemChanged.connect(self._renamed)
-        self.table.itemSelectionChanged.connect(self._selection_changed)
+        self.model.renamed.connect(lambda run_id, name: self.runs.journal.rename(run_id, name))
+        self.table.selectionModel().selectionChanged.connect(
+            lambda *_args: self._selection_changed()
+        )
         runs.records_changed.connect(self.refresh)
         runs.store_failed.connect(self._store_failed)
         runs.restore_failed.connect(self._show_message)
@@ -154,18 +282,11 @@ class RunHistoryPanel(QWidget):
     def refresh(self) -> None:
         """Reads this graph's runs from the journal again, keeping the selection."""
         selected = self.selected_ids()
-        runs = self.runs.journal.runs()
+        runs = self.runs.journal.runs(with_epochs=False)
         self.records = {run.id: run for run in runs}
-        self.table.blockSignals(True)
-        self.table.setSortingEnabled(False)
-        self.table.setRowCount(0)
-        try:
-            self._fill(runs)
-        finally:
-            self.table.setSortingEnabled(True)
-            self.table.blockSignals(False)
-        self._select(selected)
+        self._fill(runs)
         self.apply_filter()
+        self._select(selected)
         if self.store_message:
             self._show_message(self.store_message)
         elif self.session.path is None:
@@ -175,88 +296,83 @@ class RunHistoryPanel(QWidget):
             self._show_message(f"{count} of {self.session.path.name}")
         self._selection_changed()
 
-    def _settings_of(self, run) -> dict:
-        """A run's flat settings; parsed once per graph snapshot (runs often share one)."""
-        from graph.diff import flat_settings
+    def _fill(self, runs) -> None:
+        from graph.diff import differing_settings, flat_settings
         from graph.files import GraphFileError, graph_from_yaml
 
-        settings = self._settings_cache.get(run.graph_sha256)
-        if settings is None:
-            try:
-                settings = graph_from_yaml(run.graph_yaml).settings
-            except GraphFileError:
-                settings = {}
-            self._settings_cache[run.graph_sha256] = settings
-        return flat_settings(settings, run.options)
-
-    def _fill(self, runs) -> None:
-        from graph.diff import differing_settings
-
-        differing = differing_settings([self._settings_of(run) for run in runs])
+        # Runs mostly share a few graph snapshots and options: compare those once each.
+        distinct: dict[tuple[str, str], int] = {}
+        columns = []
+        for run in runs:
+            key = (run.graph_sha256, repr(sorted(run.options.items())))
+            if key not in distinct:
+                settings = self._settings_cache.get(run.graph_sha256)
+                if settings is None:
+                    try:
+                        settings = graph_from_yaml(run.graph_yaml).settings
+                    except GraphFileError:
+                        settings = {}
+                    self._settings_cache[run.graph_sha256] = settings
+                distinct[key] = len(columns)
+                columns.append(flat_settings(settings, run.options))
+        differing = differing_settings(columns)
+        at = [distinct[(run.graph_sha256, repr(sorted(run.options.items())))] for run in runs]
+        per_run = {name: [values[index] for index in at] for name, values in differing.items()}
         metrics = sorted({name for run in runs for name in run.final_metrics})
-        headers = [*FIXED_COLUMNS, *differing, *metrics]
-        self.table.setColumnCount(len(headers))
-        self.table.setHorizontalHeaderLabels(headers)
-        self.table.setRowCount(len(runs))
-        for row, run in enumerate(runs):
-            star = _item("★" if run.starred else "", int(run.starred))
-            star.setData(ID_ROLE, run.id)
-            name = _item(run.name)
-            name.setFlags(name.flags() | Qt.ItemFlag.ItemIsEditable)
-            name.setData(ID_ROLE, run.id)
-            started = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started))
-            duration = "-" if run.duration is None else f"{run.duration:.1f} s"
-            ended = f"{run.status}: {run.message}" if run.message else run.status
-            cells = [
-                star,
-                name,
-                _item(run.kind),
-                _item(started, run.started),
-                _item(duration, run.duration if run.duration is not None else -1.0),
-                _item(ended),
-            ]
-            for values in differing.values():
-                value = values[row]
-                number = isinstance(value, int | float) and not isinstance(value, bool)
-                cells.append(_item(_value_text(value), float(value) if number else None))
-            for metric in metrics:
-                value = run.final_metrics.get(metric)
-                number = isinstance(value, int | float)
-                cells.append(_item(f"{value:.4f}" if number else "", value if number else None))
-            for column, cell in enumerate(cells):
-                self.table.setItem(row, column, cell)
+        self.model.set_runs(runs, per_run, metrics)
 
     def apply_filter(self) -> None:
-        """Hides the rows the filter text does not match (any cell), or not starred."""
+        """Shows only the rows whose text holds the filter (and only starred ones if asked)."""
         wanted = self.filter_edit.text().strip().lower()
         starred_only = self.starred_check.isChecked()
-        columns = self.table.columnCount()
-        for row in range(self.table.rowCount()):
-            texts = [self.table.item(row, column).text().lower() for column in range(columns)]
-            hidden = (starred_only and not texts[STAR_COLUMN]) or (
-                wanted and not any(wanted in text for text in texts)
+        for row, cells in enumerate(self.model.rows):
+            hidden = (starred_only and not cells[STAR_COLUMN][0]) or (
+                wanted and not any(wanted in text.lower() for text, _key in cells)
             )
-            self.table.setRowHidden(row, bool(hidden))
+            if self.table.isRowHidden(row) != bool(hidden):
+                self.table.setRowHidden(row, bool(hidden))
+
+    # Table access (for the window and tests) ------------------------------------------------
+
+    def shown_rows(self) -> list[int]:
+        """The model rows the filter shows, top to bottom."""
+        return [row for row in range(len(self.model.rows)) if not self.table.isRowHidden(row)]
+
+    def row_count(self) -> int:
+        """Rows shown (after the filter)."""
+        return len(self.shown_rows())
+
+    def cell(self, row: int, column: int) -> str:
+        """The text at the `row`-th shown row (as sorted) and `column`."""
+        return self.model.rows[self.shown_rows()[row]][column][0]
+
+    def headers(self) -> list[str]:
+        return list(self.model.headers)
+
+    def run_id_at(self, row: int) -> str:
+        """The run at model row `row`."""
+        return self.model.ids[row]
 
     # Selection and comparison ------------------------------------------------------------
 
     def selected_ids(self) -> list[str]:
         rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
-        return [self.table.item(row, STAR_COLUMN).data(ID_ROLE) for row in rows]
+        return [self.run_id_at(row) for row in rows]
 
     def selected_runs(self) -> list:
-        """The selected runs, oldest first."""
+        """The selected runs, oldest first (as listed: curves left out)."""
         runs = [self.records[run_id] for run_id in self.selected_ids() if run_id in self.records]
         return sorted(runs, key=lambda run: run.started)
 
     def _select(self, run_ids: list[str]) -> None:
-        from PySide6.QtCore import QItemSelectionModel
-
         model = self.table.selectionModel()
         flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
-        for row in range(self.table.rowCount()):
-            if self.table.item(row, STAR_COLUMN).data(ID_ROLE) in run_ids:
-                model.select(self.table.model().index(row, 0), flags)
+        wanted = set(run_ids)
+        if not wanted:
+            return
+        for row, run_id in enumerate(self.model.ids):
+            if run_id in wanted:
+                model.select(self.model.index(row, 0), flags)
 
     def _selection_changed(self) -> None:
         runs = self.selected_runs()
@@ -264,8 +380,9 @@ class RunHistoryPanel(QWidget):
         if len(runs) < 2:
             self.comparison.clear()
             return
-        self.comparison.setHtml(comparison_html(runs))
-        self.compared.emit(runs)
+        full = [self.runs.journal.get(run.id) or run for run in runs]
+        self.comparison.setHtml(comparison_html(full))
+        self.compared.emit(full)
 
     # Editing -------------------------------------------------------------------------
 
@@ -284,21 +401,13 @@ class RunHistoryPanel(QWidget):
         runs = self.selected_runs()
         if len(runs) != 1:
             return False
-        refused = self.runs.restore(runs[0], self.session)
+        run = self.runs.journal.get(runs[0].id) or runs[0]
+        refused = self.runs.restore(run, self.session)
         if refused is not None:
             self._show_message(refused)
             return False
-        self._show_message(f"Restored run {runs[0].name!r}; loading its trained model…")
+        self._show_message(f"Restored run {run.name!r}; loading its trained model…")
         return True
-
-    def _renamed(self, item: QTableWidgetItem) -> None:
-        if item.column() != NAME_COLUMN:
-            return
-        name = item.text().strip()
-        if name:
-            self.runs.journal.rename(item.data(ID_ROLE), name)
-        else:
-            self.refresh()  # an empty name is not kept: show the old one again
 
 
 def comparison_html(runs: list) -> str:

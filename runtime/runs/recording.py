@@ -195,12 +195,25 @@ class RunJournal:
 
     # -- reading and editing ---------------------------------------------------
 
-    def runs(self) -> list[RunRecord]:
-        """This graph's runs, newest first (stored and in memory)."""
+    def runs(self, with_epochs: bool = True) -> list[RunRecord]:
+        """This graph's runs, newest first (stored and in memory).
+
+        Args:
+            with_epochs: False may leave stored runs' `epochs` empty (faster for
+                a table); `get` reads a run in full.
+        """
         stored: list[RunRecord] = []
         if self.saved:
-            stored = self._with_store(lambda store: store.runs_of(self.graph_key)) or []
+            stored = (
+                self._with_store(lambda store: store.runs_of(self.graph_key, with_epochs)) or []
+            )
         return sorted([*stored, *self._memory.values()], key=lambda run: -run.started)
+
+    def get(self, run_id: str) -> RunRecord | None:
+        """One run in full, or None when it is gone (or the store cannot be read)."""
+        if run_id in self._memory:
+            return self._memory[run_id]
+        return self._with_store(lambda store: store.get(run_id)) if self.saved else None
 
     def in_memory(self, run_id: str) -> bool:
         return run_id in self._memory

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel
+from PySide6.QtCore import QItemSelectionModel, Qt
 
 from graph.model import NetworkGraph
 from gui.document import EditorSession
@@ -27,7 +27,7 @@ def _panel(session, folder):
 
 
 def _select_row(panel, row):
-    index = panel.table.model().index(row, 0)
+    index = panel.model.index(row, 0)
     flags = (
         QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
     )
@@ -39,15 +39,15 @@ def test_lists_this_graphs_runs_and_follows_the_document(qtbot, tmp_path):
     session = EditorSession()
     panel = _panel(session, folder)
     qtbot.addWidget(panel)
-    assert panel.table.rowCount() == 0 and "unsaved graph" in panel.message.text()
+    assert panel.row_count() == 0 and "unsaved graph" in panel.message.text()
     session.replace_graph(NetworkGraph(), mine)
-    assert panel.table.rowCount() == 2
-    headers = [panel.table.horizontalHeaderItem(c).text() for c in range(panel.table.columnCount())]
+    assert panel.row_count() == 2
+    headers = panel.headers()
     assert headers[-1] == "accuracy"
-    values = {panel.table.item(row, len(headers) - 1).text() for row in range(2)}
+    values = {panel.cell(row, len(headers) - 1) for row in range(2)}
     assert values == {"0.5000", "0.9000"}
     session.replace_graph(NetworkGraph(), other)
-    assert panel.table.rowCount() == 1 and panel.table.item(0, 5).text() == "running"
+    assert panel.row_count() == 1 and panel.cell(0, 5) == "running"
 
 
 def test_rename_star_delete_reach_the_store(qtbot, tmp_path):
@@ -56,18 +56,19 @@ def test_rename_star_delete_reach_the_store(qtbot, tmp_path):
     session.replace_graph(NetworkGraph(), mine)
     panel = _panel(session, folder)
     qtbot.addWidget(panel)
-    panel.table.sortItems(NAME_COLUMN)
-    run_id = panel.table.item(0, NAME_COLUMN).data(0x0100)
-    panel.table.item(0, NAME_COLUMN).setText("baseline")
-    _select_row(panel, [r for r in range(2) if panel.table.item(r, 0).data(0x0100) == run_id][0])
+    panel.table.sortByColumn(NAME_COLUMN, Qt.SortOrder.AscendingOrder)
+    run_id = panel.run_id_at(0)
+    with qtbot.waitSignal(panel.model.renamed):
+        assert panel.model.setData(panel.model.index(0, NAME_COLUMN), "baseline")
+    _select_row(panel, [r for r in range(2) if panel.run_id_at(r) == run_id][0])
     panel.star_selected()
     with RunStore.open(folder) as store:
         run = store.get(run_id)
         assert run.name == "baseline" and run.starred
-    row = [r for r in range(2) if panel.table.item(r, 0).data(0x0100) == run_id][0]
+    row = [r for r in range(2) if panel.run_id_at(r) == run_id][0]
     _select_row(panel, row)
     panel.delete_selected()
-    assert panel.table.rowCount() == 1
+    assert panel.row_count() == 1
     with RunStore.open(folder) as store:
         assert [run.id for run in store.runs_of(graph_key_for(mine))] != [run_id]
         assert len(store.runs_of(graph_key_for(mine))) == 1
@@ -82,7 +83,7 @@ def test_a_corrupt_store_is_named_and_the_panel_still_works(qtbot, tmp_path):
     panel = _panel(session, folder)
     qtbot.addWidget(panel)
     assert "Run history unavailable" in panel.message.text() and "corrupt" in panel.message.text()
-    assert panel.table.rowCount() == 0
+    assert panel.row_count() == 0
     panel.delete_selected()  # nothing selected, nothing breaks
 
 
@@ -103,12 +104,12 @@ def test_differing_settings_filter_and_comparison_of_two_runs(qtbot, tmp_path):
     session.replace_graph(slow, path)
     panel = _panel(session, folder)
     qtbot.addWidget(panel)
-    headers = [panel.table.horizontalHeaderItem(c).text() for c in range(panel.table.columnCount())]
-    assert headers[6:] == ["training.learning_rate", "loss"]  # only what differs, then metrics
+    assert panel.headers()[6:] == ["training.learning_rate", "loss"]  # what differs, metrics
     panel.filter_edit.setText("FAST")
-    shown = [r for r in range(2) if not panel.table.isRowHidden(r)]
-    assert [panel.table.item(r, NAME_COLUMN).text() for r in shown] == ["fast"]
+    assert [panel.cell(r, NAME_COLUMN) for r in range(panel.row_count())] == ["fast"]
     panel.filter_edit.clear()
+    panel.table.sortByColumn(6, Qt.SortOrder.AscendingOrder)  # by learning rate, as numbers
+    assert [panel.cell(r, 6) for r in range(2)] == ["0.001", "0.01"]
     with qtbot.waitSignal(panel.compared) as compared:
         panel.table.selectAll()
     assert [run.name for run in compared.args[0]] == ["slow", "fast"]
