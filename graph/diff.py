@@ -82,6 +82,20 @@ def graph_diff(old: NetworkGraph, new: NetworkGraph) -> GraphDiff:
     )
 
 
+def differing_nodes(graphs: Sequence[NetworkGraph]) -> set[str]:
+    """Ids of the nodes added, removed or changed in any of `graphs` relative to the first."""
+    ids: set[str] = set()
+    for graph in graphs[1:]:
+        diff = graph_diff(graphs[0], graph)
+        ids |= diff.touched_nodes | set(diff.removed_nodes)
+        ids |= {
+            end
+            for edge in diff.added_edges + diff.removed_edges
+            for end in (edge.source, edge.target)
+        }
+    return ids
+
+
 def describe_diff(old: NetworkGraph, new: NetworkGraph, diff: GraphDiff) -> list[str]:
     """One line per difference, naming nodes as messages do (`dense_1 (Dense)`)."""
 

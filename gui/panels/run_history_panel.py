@@ -194,9 +194,12 @@ class RunHistoryPanel(QWidget):
     Signals:
         compared: The runtime.run_store.RunRecords selected together (two or
             more, oldest first, read in full), whose curves the training charts overlay.
+        differences_shown: Ids of the document's nodes where the compared runs'
+            graphs differ (the canvas selects them).
     """
 
     compared = Signal(object)
+    differences_shown = Signal(list)
 
     def __init__(self, session, runs, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -234,6 +237,11 @@ class RunHistoryPanel(QWidget):
             "Make the selected run's graph and settings the document's (one undo step) "
             "and its weights the trained model, without training"
         )
+        self.show_differences_button = QPushButton("Show on canvas")
+        self.show_differences_button.setToolTip(
+            "Select the layers where the compared runs' graphs differ"
+        )
+        self.differing_ids: list[str] = []
         self.comparison = QTextBrowser()
         self.comparison.setPlaceholderText(
             "Select two or more runs to compare their metrics and graphs."
@@ -245,6 +253,7 @@ class RunHistoryPanel(QWidget):
         top.addWidget(self.star_button)
         top.addWidget(self.delete_button)
         top.addWidget(self.restore_button)
+        top.addWidget(self.show_differences_button)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.table)
         splitter.addWidget(self.comparison)
@@ -256,6 +265,9 @@ class RunHistoryPanel(QWidget):
         self.star_button.clicked.connect(self.star_selected)
         self.delete_button.clicked.connect(self.delete_selected)
         self.restore_button.clicked.connect(self.restore_selected)
+        self.show_differences_button.clicked.connect(
+            lambda: self.differences_shown.emit(self.differing_ids)
+        )
         self.filter_edit.textChanged.connect(lambda _text: self.apply_filter())
         self.starred_check.toggled.connect(lambda _on: self.apply_filter())
         self.model.renamed.connect(lambda run_id, name: self.runs.journal.rename(run_id, name))
@@ -375,14 +387,25 @@ class RunHistoryPanel(QWidget):
                 model.select(self.model.index(row, 0), flags)
 
     def _selection_changed(self) -> None:
+        from graph.diff import differing_nodes
+        from graph.files import GraphFileError, graph_from_yaml
+
         runs = self.selected_runs()
         self.restore_button.setEnabled(len(runs) == 1)
-        if len(runs) < 2:
+        self.differing_ids = []
+        if len(runs) >= 2:
+            full = [self.runs.journal.get(run.id) or run for run in runs]
+            self.comparison.setHtml(comparison_html(full))
+            try:
+                graphs = [graph_from_yaml(run.graph_yaml) for run in full]
+            except GraphFileError:
+                graphs = []
+            current = self.session.graph
+            self.differing_ids = sorted(i for i in differing_nodes(graphs) if i in current)
+            self.compared.emit(full)
+        else:
             self.comparison.clear()
-            return
-        full = [self.runs.journal.get(run.id) or run for run in runs]
-        self.comparison.setHtml(comparison_html(full))
-        self.compared.emit(full)
+        self.show_differences_button.setEnabled(bool(self.differing_ids))
 
     # Editing -------------------------------------------------------------------------
 
@@ -449,6 +472,7 @@ def _connect(context, panel: RunHistoryPanel) -> None:
     training = context.widgets.get("training")
     if training is not None:
         panel.compared.connect(training.overlay_recorded_runs)
+    panel.differences_shown.connect(context.window.scene.select_nodes)
     context.runs.store_failed.connect(
         lambda error: context.window.show_message(f"Run history unavailable: {error}")
     )

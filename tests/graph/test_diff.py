@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graph.diff import MISSING, describe_diff, differing_settings, flat_settings, graph_diff
+from graph.diff import (
+    MISSING,
+    describe_diff,
+    differing_nodes,
+    differing_settings,
+    flat_settings,
+    graph_diff,
+)
 from graph.files import graph_to_yaml, load_graph
 from graph.model import AddEdge, AddNode, Edge, Node, RemoveEdge, RemoveNode, SetParams
 from graph.replace import replace_contents
@@ -33,6 +40,8 @@ def test_diff_names_added_removed_and_changed_nodes_and_edges():
     assert diff.added_edges == [Edge("n2", "n9"), Edge("n9", "n4")]
     assert diff.removed_edges == [Edge("n2", "n3"), Edge("n3", "n4")]
     assert diff.touched_nodes == {"n9", "n2"}
+    assert differing_nodes([old, new, old]) == {"n2", "n3", "n4", "n9"}  # n4: rewired
+    assert differing_nodes([old]) == set()
     lines = describe_diff(old, new, diff)
     assert "added dropout_9 (Dropout)" in lines
     assert "removed dropout_1 (Dropout)" in lines

@@ -116,6 +116,10 @@ def test_differing_settings_filter_and_comparison_of_two_runs(qtbot, tmp_path):
     text = panel.comparison.toPlainText()
     assert "dense_1 (Dense): units 64 -> 32" in text and "0.4" in text and "0.8" in text
     assert not panel.restore_button.isEnabled()  # one run at a time
+    assert panel.differing_ids == ["n2"]  # where the graphs differ, shown on the canvas
+    with qtbot.waitSignal(panel.differences_shown) as shown:
+        panel.show_differences_button.click()
+    assert shown.args[0] == ["n2"]
 
 
 def test_compared_runs_curves_are_overlaid_in_the_training_charts(qtbot):
