@@ -237,6 +237,8 @@ class RunHistoryPanel(QWidget):
             "Make the selected run's graph and settings the document's (one undo step) "
             "and its weights the trained model, without training"
         )
+        self.import_button = QPushButton("Import…")
+        self.import_button.setToolTip("List the run of a reproducibility bundle (.zip) here")
         self.show_differences_button = QPushButton("Show on canvas")
         self.show_differences_button.setToolTip(
             "Select the layers where the compared runs' graphs differ"
@@ -254,6 +256,7 @@ class RunHistoryPanel(QWidget):
         top.addWidget(self.delete_button)
         top.addWidget(self.restore_button)
         top.addWidget(self.show_differences_button)
+        top.addWidget(self.import_button)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.table)
         splitter.addWidget(self.comparison)
@@ -265,6 +268,7 @@ class RunHistoryPanel(QWidget):
         self.star_button.clicked.connect(self.star_selected)
         self.delete_button.clicked.connect(self.delete_selected)
         self.restore_button.clicked.connect(self.restore_selected)
+        self.import_button.clicked.connect(self._choose_bundle)
         self.show_differences_button.clicked.connect(
             lambda: self.differences_shown.emit(self.differing_ids)
         )
@@ -277,6 +281,7 @@ class RunHistoryPanel(QWidget):
         runs.records_changed.connect(self.refresh)
         runs.store_failed.connect(self._store_failed)
         runs.restore_failed.connect(self._show_message)
+        runs.bundle_imported.connect(self._show_message)
         session.path_changed.connect(lambda _path: self.refresh())
         self.refresh()
 
@@ -418,6 +423,15 @@ class RunHistoryPanel(QWidget):
     def delete_selected(self) -> None:
         for run_id in self.selected_ids():
             self.runs.journal.delete(run_id)
+
+    def _choose_bundle(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import run bundle", "", "Run bundles (*.zip);;All files (*)"
+        )
+        if path:
+            self.runs.import_bundle(Path(path))
 
     def restore_selected(self) -> bool:
         """Restores the one selected run (see RunHistory.restore); returns whether it began."""

@@ -87,6 +87,7 @@ class RunHistory(QObject):
         restored: The TrainingRun of a restored recorded run, its model trained.
         restore_failed: Why a recorded run's model could not be restored (its
             graph and settings may be the document's again all the same).
+        bundle_imported: What became of a bundle import (its run listed, or why not).
     """
 
     run_started = Signal(object)
@@ -96,6 +97,7 @@ class RunHistory(QObject):
     store_failed = Signal(str)
     restored = Signal(object)
     restore_failed = Signal(str)
+    bundle_imported = Signal(str)
 
     def __init__(
         self,
@@ -166,6 +168,25 @@ class RunHistory(QObject):
             expected=(RestoreError,),
         )
         return None
+
+    def import_bundle(self, path: Path) -> None:
+        """Lists a reproducibility bundle's run among the document's (read on the runtime thread).
+
+        `bundle_imported` says how it went; restore the run to use its graph and model.
+        """
+        from gui.panels.background import run_in_background
+        from runtime.run_bundle import BundleError, bundle_run
+
+        journal = self.journal
+
+        def imported(result) -> None:
+            run, weights = result
+            journal.add(run, weights)
+            self.bundle_imported.emit(f"Imported run {run.name!r} from {Path(path).name}.")
+
+        run_in_background(
+            self, lambda: bundle_run(path), imported, self.bundle_imported.emit, (BundleError,)
+        )
 
     def _on_restored(self, restored, journal) -> None:
         if journal is not self.journal:

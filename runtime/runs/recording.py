@@ -183,6 +183,20 @@ class RunJournal:
         self._flush()
         self._changed()
 
+    def add(self, run: RunRecord, weights: list | None = None) -> None:
+        """Lists a run recorded elsewhere (an imported bundle) among this graph's runs."""
+        run = replace(run, graph_key=self.graph_key)
+        if self.saved and self._with_store(lambda store: store.add(run, weights)) is not None:
+            self._changed()
+            return
+        import uuid
+
+        run_id = f"memory-{uuid.uuid4().hex[:12]}"
+        self._memory[run_id] = replace(run, id=run_id)
+        if weights is not None:
+            self._weights[run_id] = list(weights)
+        self._changed()
+
     def attach(self, path: Path) -> None:
         """The document now lives in `path`: its runs so far go to the store under that file."""
         key = graph_key_for(path)

@@ -58,6 +58,21 @@ def test_runs_follow_the_file_across_restarts_and_restore_without_training(
     session.undo_stack.undo()
     assert session.graph.node(dense.id).params["units"] == 32
 
+    # A bundle of the run, imported over another graph, lists the run to restore.
+    from runtime.run_bundle import write_bundle
+
+    bundle = tmp_path / "run.zip"
+    write_bundle(again.panels.runs.journal.runs()[0], bundle, "# the training script\n")
+    assert again.open_path(other, ask=False)
+    with qtbot.waitSignal(again.panels.runs.bundle_imported, timeout=60_000) as imported:
+        again.panels.runs.import_bundle(bundle)
+    assert "Imported run 'train 1'" in imported.args[0]
+    assert _statuses(again) == [FINISHED]
+    journal = again.panels.runs.journal
+    (listed,) = journal.runs()
+    for kept, learned in zip(journal.weights_of(listed), trained.weights, strict=True):
+        np.testing.assert_array_equal(kept, learned)  # restoring it gives the model above
+
 
 def test_a_corrupt_store_is_reported_once_and_runs_stay_in_memory(
     qtbot, make_window, tmp_path, monkeypatch
