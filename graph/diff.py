@@ -139,6 +139,14 @@ def differing_settings(settings: Sequence[Mapping[str, Any]]) -> dict[str, list[
     return differing
 
 
+def describe_settings_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """One line per setting that differs between two flat settings (see `flat_settings`)."""
+    return [
+        f"{name} {_text(before)} -> {_text(after)}"
+        for name, (before, after) in differing_settings([old, new]).items()
+    ]
+
+
 def flat_settings(
     settings: Mapping[str, Mapping[str, Any]], options: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:

@@ -162,8 +162,13 @@ class RunTableModel(QAbstractTableModel):
         return None
 
     def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.headers[section]
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        name = self.headers[section]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return name.removeprefix("training.")  # the settings most runs differ in
+        if role == Qt.ItemDataRole.ToolTipRole and "." in name:
+            return name
         return None
 
     def flags(self, index: QModelIndex) -> Qt.ItemFlag:
@@ -223,6 +228,9 @@ class RunHistoryPanel(QWidget):
             | QAbstractItemView.EditTrigger.EditKeyPressed
         )
         self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)
+        # Columns fit their contents, judged on the first rows (1,000 runs stay fast).
+        self.table.horizontalHeader().setResizeContentsPrecision(50)
         self.table.horizontalHeader().setSortIndicator(
             self.model.sort_column, self.model.sort_order
         )
@@ -302,6 +310,7 @@ class RunHistoryPanel(QWidget):
         runs = self.runs.journal.runs(with_epochs=False)
         self.records = {run.id: run for run in runs}
         self._fill(runs)
+        self.table.resizeColumnsToContents()
         self.apply_filter()
         self._select(selected)
         if self.store_message:
@@ -448,8 +457,8 @@ class RunHistoryPanel(QWidget):
 
 
 def comparison_html(runs: list) -> str:
-    """Metrics side by side, then how each run's graph differs from the first one's."""
-    from graph.diff import describe_diff, graph_diff
+    """Metrics side by side, then how each run's settings and graph differ from the first one's."""
+    from graph.diff import describe_diff, describe_settings_diff, flat_settings, graph_diff
     from graph.files import GraphFileError, graph_from_yaml
 
     metrics = sorted({name for run in runs for name in run.final_metrics})
@@ -472,13 +481,15 @@ def comparison_html(runs: list) -> str:
     except GraphFileError as error:
         return "".join(parts) + f"<p>{escape(str(error))}</p>"
     first = runs[0]
+    first_settings = flat_settings(graphs[0].settings, first.options)
     for run, graph in zip(runs[1:], graphs[1:], strict=True):
-        lines = describe_diff(graphs[0], graph, graph_diff(graphs[0], graph))
+        lines = describe_settings_diff(first_settings, flat_settings(graph.settings, run.options))
+        lines += describe_diff(graphs[0], graph, graph_diff(graphs[0], graph))
         parts.append(f"<p><b>{escape(run.name)}</b> against <b>{escape(first.name)}</b>:</p>")
         if lines:
             parts.append("<ul>" + "".join(f"<li>{escape(line)}</li>" for line in lines) + "</ul>")
         else:
-            parts.append("<p>same graph</p>")
+            parts.append("<p>same graph and settings</p>")
     return "".join(parts)
 
 

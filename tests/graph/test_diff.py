@@ -7,6 +7,7 @@ from pathlib import Path
 from graph.diff import (
     MISSING,
     describe_diff,
+    describe_settings_diff,
     differing_nodes,
     differing_settings,
     flat_settings,
@@ -71,6 +72,13 @@ def test_differing_settings_keeps_only_what_tells_runs_apart():
         "training.epochs": [10, 10, 3],
         "run.epochs": [MISSING, MISSING, 2],
     }
+
+
+def test_settings_differences_read_as_lines():
+    old, new = _digits(), _digits()
+    new.training["learning_rate"] = 0.01
+    lines = describe_settings_diff(flat_settings(old.settings), flat_settings(new.settings))
+    assert lines == ["training.learning_rate 0.001 -> 0.01"]
 
 
 def test_differing_settings_of_one_run_or_identical_runs_is_empty():
