@@ -193,9 +193,12 @@ class RunFailed:
         message: What went wrong and what to try.
         node_id: The graph node at fault, when there is one.
         stopped_by_user: True when it ended because the user stopped it, with no result.
+        interrupted: True when what ran it died (the training process crashed),
+            rather than the run failing.
     """
 
     kind: str
     message: str
     node_id: str | None = None
     stopped_by_user: bool = False
+    interrupted: bool = False

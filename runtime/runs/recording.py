@@ -27,6 +27,7 @@ from typing import Any
 from runtime.run_store import (
     FAILED,
     FINISHED,
+    INTERRUPTED,
     KINDS,
     RUNNING,
     STOPPED,
@@ -80,6 +81,8 @@ def ending_of(outcome: Any) -> tuple[str, str]:
         return STOPPED, ""
     if isinstance(outcome, RunFinished):
         return FINISHED, ""
+    if outcome.interrupted:
+        return INTERRUPTED, outcome.message
     return FAILED, outcome.message
 
 

@@ -17,6 +17,7 @@ from runtime.run_store import (
     DATABASE_NAME,
     FAILED,
     FINISHED,
+    INTERRUPTED,
     RUNNING,
     STOPPED,
     load_npz_weights,
@@ -65,6 +66,8 @@ def test_endings_stopped_failed_and_kinds_not_kept(tmp_path):
     journal.end(_train(journal), _trained(stopped=True))
     failed = _train(journal)
     journal.end(failed, RunFailed("train", "dense_1 (Dense): loss became NaN", "n2"))
+    crashed = _train(journal)
+    journal.end(crashed, RunFailed("train", "The training process stopped", interrupted=True))
     assert journal.begin(RunRequest("explain", YAML)) is None
     runs = {run.name: run for run in journal.runs()}
     assert runs["train 1"].status == STOPPED
@@ -73,6 +76,7 @@ def test_endings_stopped_failed_and_kinds_not_kept(tmp_path):
         "dense_1 (Dense): loss became NaN",
     )
     assert runs["train 2"].epochs == {"loss": [1.0, 0.5]}  # the curve drawn before it failed
+    assert runs["train 3"].status == INTERRUPTED
 
 
 def test_tuning_federated_and_continual_runs_are_recorded_with_their_curves(tmp_path):
