@@ -76,6 +76,7 @@ _COLUMNS = (
     "id, graph_key, kind, name, graph_yaml, graph_sha256, options, versions, started, "
     "duration, status, message, epochs, final_metrics, weights, starred"
 )
+_COLUMN_NAMES = tuple(name.strip() for name in _COLUMNS.split(","))
 
 
 class RunStoreError(Exception):
@@ -407,7 +408,10 @@ class RunStore:
                 f"SELECT {columns} FROM runs WHERE graph_key = ? ORDER BY started DESC",
                 (graph_key,),
             ).fetchall()
-            return [self._record(row) for row in rows]
+            # Runs of one graph mostly share their options, versions and metric names:
+            # each distinct JSON text is decoded once per listing.
+            decoded: dict[str, dict] = {}
+            return [self._record(row, decoded) for row in rows]
 
     # -- internals -----------------------------------------------------------
 
@@ -458,24 +462,35 @@ class RunStore:
             raise RunStoreError(f"{self.path}: no run with id {run_id!r}")
         return row
 
-    def _record(self, row: sqlite3.Row) -> RunRecord:
+    def _record(self, row: sqlite3.Row, decoded: dict[str, dict] | None = None) -> RunRecord:
+        # By position: sqlite3.Row's lookup by name compares every column's name.
+        values = dict(zip(_COLUMN_NAMES, row, strict=True))
+
+        def read(column: str) -> dict:
+            text = values[column]
+            if decoded is None:
+                return _json_dict(text)
+            if text not in decoded:
+                decoded[text] = _json_dict(text)
+            return dict(decoded[text])  # each record its own (shallow) copy
+
         return RunRecord(
-            id=row["id"],
-            graph_key=row["graph_key"],
-            kind=row["kind"],
-            name=row["name"],
-            graph_yaml=row["graph_yaml"],
-            graph_sha256=row["graph_sha256"],
-            options=_json_dict(row["options"]),
-            versions=_json_dict(row["versions"]),
-            started=row["started"],
-            duration=row["duration"],
-            status=row["status"],
-            message=row["message"],
-            epochs=_json_dict(row["epochs"]),
-            final_metrics=_json_dict(row["final_metrics"]),
-            weights=self.folder / row["weights"] if row["weights"] else None,
-            starred=bool(row["starred"]),
+            id=values["id"],
+            graph_key=values["graph_key"],
+            kind=values["kind"],
+            name=values["name"],
+            graph_yaml=values["graph_yaml"],
+            graph_sha256=values["graph_sha256"],
+            options=read("options"),
+            versions=read("versions"),
+            started=values["started"],
+            duration=values["duration"],
+            status=values["status"],
+            message=values["message"],
+            epochs=read("epochs"),
+            final_metrics=read("final_metrics"),
+            weights=self.folder / values["weights"] if values["weights"] else None,
+            starred=bool(values["starred"]),
         )
 
     @contextlib.contextmanager

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+from dataclasses import replace
 from html import escape
 from pathlib import Path
 
@@ -57,29 +58,49 @@ def _number(value) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _cell(text: str, key=None) -> tuple[str, float | str]:
-    """A cell: its text and how it sorts (its number, or its text; see `_sortable`)."""
-    return text, (float(key) if key is not None else text.lower())
+# A column: (run -> its text, run -> its number to sort by, or None to sort by the text).
+# Numbers to sort by may be None for a blank cell (sorted first).
 
 
-def _sortable(rows: list[list[tuple[str, float | str]]]) -> None:
-    """Gives each column keys of one type, so Qt compares them itself (fast, no Python).
+def _fixed_columns() -> list:
+    def started(run):
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started))
 
-    A column of numbers (blanks allowed, sorted first) sorts by value; any
-    other column by its text.
-    """
-    for column in range(len(rows[0]) if rows else 0):
-        keys = [row[column] for row in rows]
-        if all(isinstance(key, float) or not text for text, key in keys):
-            fixed = [(text, key if isinstance(key, float) else -math.inf) for text, key in keys]
-        else:
-            fixed = [(text, text.lower()) for text, _key in keys]
-        for row, cell in zip(rows, fixed, strict=True):
-            row[column] = cell
+    def duration(run):
+        return "-" if run.duration is None else f"{run.duration:.1f} s"
+
+    return [
+        (lambda run: "★" if run.starred else "", lambda run: float(run.starred)),
+        (lambda run: run.name, None),
+        (lambda run: run.kind, None),
+        (started, lambda run: run.started),
+        (duration, lambda run: run.duration),
+        (lambda run: f"{run.status}: {run.message}" if run.message else run.status, None),
+    ]
+
+
+def _setting_column(values: dict) -> tuple:
+    numeric = all(_number(value) for value in values.values())
+    return (
+        lambda run: _value_text(values[run.id]),
+        (lambda run: float(values[run.id])) if numeric else None,
+    )
+
+
+def _metric_column(metric: str) -> tuple:
+    def value(run):
+        number = run.final_metrics.get(metric)
+        return float(number) if _number(number) else None
+
+    def text(run):
+        number = value(run)
+        return "" if number is None else f"{number:.4f}"
+
+    return text, value
 
 
 class RunTableModel(QAbstractTableModel):
-    """The runs as rows of cells, computed once per refresh (a model: 1,000 runs draw at once).
+    """The runs, one per row; a cell's text is made when Qt shows it (1,000 runs open at once).
 
     It sorts its rows itself, in Python, by keys of one type per column: a
     sort proxy would call back into Python at every comparison.
@@ -93,39 +114,31 @@ class RunTableModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.headers: list[str] = list(FIXED_COLUMNS)
+        self.runs: list = []
         self.ids: list[str] = []
-        self.rows: list[list[tuple[str, float | str]]] = []
+        self._columns = _fixed_columns()
         self.sort_column = STARTED_COLUMN
         self.sort_order = Qt.SortOrder.DescendingOrder
 
-    def set_runs(self, runs: list, differing: dict[str, list], metrics: list[str]) -> None:
+    def set_runs(self, runs: list, differing: dict[str, dict], metrics: list[str]) -> None:
+        """Shows `runs`; `differing` maps each differing setting to run id -> value."""
         self.beginResetModel()
         self.headers = [*FIXED_COLUMNS, *differing, *metrics]
-        self.ids = [run.id for run in runs]
-        self.rows = []
-        for row, run in enumerate(runs):
-            started = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started))
-            duration = "-" if run.duration is None else f"{run.duration:.1f} s"
-            ended = f"{run.status}: {run.message}" if run.message else run.status
-            cells = [
-                _cell("★" if run.starred else "", int(run.starred)),
-                _cell(run.name),
-                _cell(run.kind),
-                _cell(started, run.started),
-                _cell(duration, -1.0 if run.duration is None else run.duration),
-                _cell(ended),
-            ]
-            for values in differing.values():
-                value = values[row]
-                cells.append(_cell(_value_text(value), value if _number(value) else None))
-            for metric in metrics:
-                value = run.final_metrics.get(metric)
-                number = _number(value)
-                cells.append(_cell(f"{value:.4f}" if number else "", value if number else None))
-            self.rows.append(cells)
-        _sortable(self.rows)
+        self._columns = [
+            *_fixed_columns(),
+            *(_setting_column(values) for values in differing.values()),
+            *(_metric_column(metric) for metric in metrics),
+        ]
+        self.runs = list(runs)
         self._sort_rows()
         self.endResetModel()
+
+    def text(self, row: int, column: int) -> str:
+        return self._columns[column][0](self.runs[row])
+
+    def row_texts(self, row: int) -> list[str]:
+        run = self.runs[row]
+        return [text(run) for text, _key in self._columns]
 
     def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
         """Qt override: the view asks for its rows sorted by `column`."""
@@ -136,18 +149,22 @@ class RunTableModel(QAbstractTableModel):
 
     def _sort_rows(self) -> None:
         column = self.sort_column
-        if not self.rows or not 0 <= column < len(self.headers):
-            return
-        pairs = sorted(
-            zip(self.rows, self.ids, strict=True),
-            key=lambda pair: pair[0][column][1],
-            reverse=self.sort_order == Qt.SortOrder.DescendingOrder,
-        )
-        self.rows = [row for row, _id in pairs]
-        self.ids = [run_id for _row, run_id in pairs]
+        if self.runs and 0 <= column < len(self._columns):
+            text, number = self._columns[column]
+            if number is None:
+                keys = [text(run).lower() for run in self.runs]
+            else:
+                keys = [-math.inf if (key := number(run)) is None else key for run in self.runs]
+            pairs = sorted(
+                zip(keys, self.runs, strict=True),
+                key=lambda pair: pair[0],
+                reverse=self.sort_order == Qt.SortOrder.DescendingOrder,
+            )
+            self.runs = [run for _key, run in pairs]
+        self.ids = [run.id for run in self.runs]
 
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802 - Qt
-        return 0 if parent.isValid() else len(self.rows)
+        return 0 if parent.isValid() else len(self.runs)
 
     def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802 - Qt
         return 0 if parent.isValid() else len(self.headers)
@@ -156,7 +173,7 @@ class RunTableModel(QAbstractTableModel):
         if not index.isValid():
             return None
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
-            return self.rows[index.row()][index.column()][0]
+            return self.text(index.row(), index.column())
         if role == ID_ROLE:
             return self.ids[index.row()]
         return None
@@ -181,7 +198,7 @@ class RunTableModel(QAbstractTableModel):
         name = str(value).strip()
         if role != Qt.ItemDataRole.EditRole or index.column() != NAME_COLUMN or not name:
             return False
-        self.rows[index.row()][NAME_COLUMN] = _cell(name)
+        self.runs[index.row()] = replace(self.runs[index.row()], name=name)
         self.dataChanged.emit(index, index)
         run_id = self.ids[index.row()]
         # After the editor has let go: renaming reloads the table.
@@ -213,6 +230,7 @@ class RunHistoryPanel(QWidget):
         self.records: dict[str, object] = {}
         self.store_message = ""
         self._settings_cache: dict[str, dict] = {}
+        self._sized_for: tuple | None = None
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.filter_edit = QLineEdit()
@@ -229,8 +247,8 @@ class RunHistoryPanel(QWidget):
         )
         self.table.verticalHeader().hide()
         self.table.setWordWrap(False)
-        # Columns fit their contents, judged on the first rows (1,000 runs stay fast).
-        self.table.horizontalHeader().setResizeContentsPrecision(50)
+        # Columns fit their contents, judged on the first rows (1,000 runs open fast).
+        self.table.horizontalHeader().setResizeContentsPrecision(20)
         self.table.horizontalHeader().setSortIndicator(
             self.model.sort_column, self.model.sort_order
         )
@@ -310,7 +328,11 @@ class RunHistoryPanel(QWidget):
         runs = self.runs.journal.runs(with_epochs=False)
         self.records = {run.id: run for run in runs}
         self._fill(runs)
-        self.table.resizeColumnsToContents()
+        layout = (tuple(self.model.headers), bool(runs))
+        if layout != self._sized_for:
+            # Only when the columns change: widths the user set survive refreshes.
+            self._sized_for = layout
+            self.table.resizeColumnsToContents()
         self.apply_filter()
         self._select(selected)
         if self.store_message:
@@ -343,7 +365,10 @@ class RunHistoryPanel(QWidget):
                 columns.append(flat_settings(settings, run.options))
         differing = differing_settings(columns)
         at = [distinct[(run.graph_sha256, repr(sorted(run.options.items())))] for run in runs]
-        per_run = {name: [values[index] for index in at] for name, values in differing.items()}
+        per_run = {
+            name: {run.id: values[index] for run, index in zip(runs, at, strict=True)}
+            for name, values in differing.items()
+        }
         metrics = sorted({name for run in runs for name in run.final_metrics})
         self.model.set_runs(runs, per_run, metrics)
 
@@ -351,9 +376,9 @@ class RunHistoryPanel(QWidget):
         """Shows only the rows whose text holds the filter (and only starred ones if asked)."""
         wanted = self.filter_edit.text().strip().lower()
         starred_only = self.starred_check.isChecked()
-        for row, cells in enumerate(self.model.rows):
-            hidden = (starred_only and not cells[STAR_COLUMN][0]) or (
-                wanted and not any(wanted in text.lower() for text, _key in cells)
+        for row, run in enumerate(self.model.runs):
+            hidden = (starred_only and not run.starred) or (
+                wanted and not any(wanted in text.lower() for text in self.model.row_texts(row))
             )
             if self.table.isRowHidden(row) != bool(hidden):
                 self.table.setRowHidden(row, bool(hidden))
@@ -362,7 +387,7 @@ class RunHistoryPanel(QWidget):
 
     def shown_rows(self) -> list[int]:
         """The model rows the filter shows, top to bottom."""
-        return [row for row in range(len(self.model.rows)) if not self.table.isRowHidden(row)]
+        return [row for row in range(len(self.model.runs)) if not self.table.isRowHidden(row)]
 
     def row_count(self) -> int:
         """Rows shown (after the filter)."""
@@ -370,7 +395,7 @@ class RunHistoryPanel(QWidget):
 
     def cell(self, row: int, column: int) -> str:
         """The text at the `row`-th shown row (as sorted) and `column`."""
-        return self.model.rows[self.shown_rows()[row]][column][0]
+        return self.model.text(self.shown_rows()[row], column)
 
     def headers(self) -> list[str]:
         return list(self.model.headers)
