@@ -168,6 +168,7 @@ class RunJournal:
                 lambda store: store.finish(recording.run_id, status, message, **details)
             )
             if stored is not None:
+                self._flush()  # runs kept in memory while the store failed go there too
                 self._changed()
                 return
             # The store failed since the run began: the run stays listed, in memory.

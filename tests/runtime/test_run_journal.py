@@ -127,3 +127,21 @@ def test_a_corrupt_store_is_reported_once_and_runs_stay_in_memory(tmp_path):
     assert (journal.runs()[0].name, journal.runs()[0].starred) == ("kept", True)
     journal.delete(runs[0].id)
     assert len(journal.runs()) == 1
+
+
+def test_a_locked_store_is_reported_and_the_runs_reach_it_once_it_is_free(tmp_path):
+    import sqlite3
+
+    RunJournal(tmp_path, tmp_path / "a.yaml").runs()  # the store exists
+    holder = sqlite3.connect(tmp_path / DATABASE_NAME, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another program writing
+    errors = []
+    journal = RunJournal(tmp_path, tmp_path / "a.yaml", errors.append, timeout=0.05)
+    journal.end(_train(journal), _trained())
+    assert len(errors) == 1 and "locked" in errors[0]
+    assert [run.id.startswith("memory-") for run in journal.runs()] == [True]
+    holder.execute("ROLLBACK")
+    holder.close()
+    journal.end(_train(journal), _trained())  # the store works again: both runs go there
+    stored = RunJournal(tmp_path, tmp_path / "a.yaml").runs()
+    assert [run.status for run in stored] == [FINISHED, FINISHED]
