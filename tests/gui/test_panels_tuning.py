@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from graph.model import SetSettings
 from tests.gui.panel_helpers import example
 
 
@@ -38,6 +39,18 @@ def test_applying_a_best_that_did_not_beat_the_baseline_asks_first(qtbot, make_w
     window = make_window(example(epochs=1))
     panel = window.panels.tuning
     assert panel.epochs_spin.value() == 1 == panel.epochs_spin.maximum()  # the graph's epochs
+    session = window.session
+    session.execute(SetSettings("training", {"epochs": 3}))
+    session.flush()
+    assert panel.epochs_spin.value() == 3 == panel.epochs_spin.maximum()  # it follows them
+    panel.epochs_spin.setValue(2)  # fewer, asked for: kept
+    session.execute(SetSettings("training", {"epochs": 4}))
+    session.flush()
+    assert (panel.epochs_spin.value(), panel.epochs_spin.maximum()) == (2, 4)
+    session.undo_stack.undo()
+    session.undo_stack.undo()
+    session.flush()
+    assert panel.epochs_spin.value() == 1 == panel.epochs_spin.maximum()  # never more
     # Only near-total dropout is searched: no tuned trial can beat the graph's 0.2.
     for check in (panel.lr_check, panel.l2_check, panel.batch_check, panel.widths_check):
         check.setChecked(False)
@@ -55,7 +68,7 @@ def test_applying_a_best_that_did_not_beat_the_baseline_asks_first(qtbot, make_w
     prompts.confirm_answer = False
     assert panel.apply_best() == "Not applied: the best trial did not beat the baseline."
     assert "No tuned trial beat your current settings" in prompts.asked[-1]
-    assert window.session.undo_stack.count() == 0
+    assert window.session.undo_stack.index() == 0  # nothing applied
 
 
 def test_stop_ends_tuning_early(qtbot, make_window):
