@@ -24,7 +24,7 @@ from typing import Any
 
 import keras
 
-from graph.catalog import CATALOG
+from graph.catalog import CATALOG, type_for_class
 from graph.input_files import InputFileError, check_model_file, read_limited
 from graph.layout import layered_layout
 from graph.messages import bounded_lines, excerpt, first_line, printable
@@ -160,7 +160,7 @@ def check_config(config: Mapping[str, Any]) -> None:
                 "which DeepWire never loads; "
                 "replace it with built-in layers"
             )
-        if not module.startswith("keras") or class_name not in CATALOG:
+        if not module.startswith("keras") or type_for_class(class_name) not in CATALOG:
             raise ImportModelError(
                 f"{_named(name, class_name)}: layer type {printable(class_name)} "
                 "is not in the catalog"
@@ -399,7 +399,7 @@ def _call_inputs(call: Any, name: str, class_name: str) -> list[TensorKey]:
     keys = list(_tensor_keys(call.get("args", ())))
     kwargs = call.get("kwargs") or {}
     for keyword, value in kwargs.items():
-        if keyword in TENSOR_KEYWORDS and call_style(class_name) == POSITIONAL:
+        if keyword in TENSOR_KEYWORDS and call_style(type_for_class(class_name)) == POSITIONAL:
             continue
         if any(True for _ in _tensor_keys(value)):
             raise ImportModelError(

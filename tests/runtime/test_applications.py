@@ -1,0 +1,75 @@
+"""keras.applications round trip: import, export, run the exported code, compare.
+
+Every architecture built only from standard layers imports (weights=None),
+exports as code whose model has the same parameter count, the same layer
+classes and, with the original weights copied by name, the same outputs.
+Architectures with their own layer classes are refused with a message naming
+the layer and the class.
+
+Building these models costs seconds each on a busy machine, so the default
+run takes a representative few (marked slow); DEEPWIRE_ALL_APPLICATIONS=1
+runs all of keras.applications.
+"""
+
+from __future__ import annotations
+
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from codegen.python_source import export_model_code
+from runtime.importer import ImportModelError, import_model, transfer_weights
+
+# The smallest input each architecture accepts (most take 32x32).
+MIN_SIDE = {"InceptionV3": 75, "InceptionResNetV2": 75, "Xception": 71}
+# Architectures with a layer class of their own, and that class.
+CUSTOM_LAYERS = {f"ConvNeXt{size}": "LayerScale" for size in ("Tiny", "Small", "Base", "Large")}
+CUSTOM_LAYERS["ConvNeXtXLarge"] = "LayerScale"
+# The default run: dropout with a noise shape, Normalization and Rescaling inside,
+# squeeze-and-excite blocks, hard_silu, depthwise convolutions; and one refusal.
+REPRESENTATIVE = ("EfficientNetB0", "MobileNetV3Small", "ConvNeXtTiny")
+ALL = sorted(name for name in dir(keras.applications) if name[:1].isupper())
+CHOSEN = ALL if os.environ.get("DEEPWIRE_ALL_APPLICATIONS") == "1" else REPRESENTATIVE
+
+
+def make(name: str) -> keras.Model:
+    side = MIN_SIDE.get(name, 32)
+    keras.utils.set_random_seed(0)
+    return getattr(keras.applications, name)(weights=None, input_shape=(side, side, 3), classes=3)
+
+
+def layer_classes(model: keras.Model) -> dict[str, str]:
+    return {layer.name: type(layer).__name__ for layer in model.layers}
+
+
+def exported_model(graph) -> keras.Model:
+    namespace = {"__name__": "exported_model"}
+    exec(compile(export_model_code(graph), "exported_model.py", "exec"), namespace)
+    return namespace["build_model"]()
+
+
+def test_the_representative_few_are_real_applications():
+    assert set(REPRESENTATIVE) <= set(ALL)
+    assert set(CUSTOM_LAYERS) <= set(ALL)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", CHOSEN)
+def test_application_round_trips_through_exported_code(name):
+    original = make(name)
+    if name in CUSTOM_LAYERS:
+        with pytest.raises(ImportModelError, match=rf"\({CUSTOM_LAYERS[name]}\): layer type"):
+            import_model(original)
+        return
+    rebuilt = exported_model(import_model(original))
+    assert rebuilt.count_params() == original.count_params()
+    assert layer_classes(rebuilt) == layer_classes(original)
+    transfer_weights(original, rebuilt)
+    side = MIN_SIDE.get(name, 32)
+    images = np.random.default_rng(0).uniform(0, 255, (2, side, side, 3)).astype("float32")
+    # Eager calls: tracing predict's tf.function costs seconds on big models.
+    want = keras.ops.convert_to_numpy(original(images, training=False))
+    got = keras.ops.convert_to_numpy(rebuilt(images, training=False))
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
