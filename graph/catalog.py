@@ -32,6 +32,12 @@ ALIASES: dict[str, str] = {
     name: layer.type for layer in CATALOG.values() for name in layer.class_names
 }
 
+# Keras layers left out of the catalog on purpose, and why (import names the reason).
+REFUSED: dict[str, str] = {
+    "Equalization": "Keras 3.15's Equalization returns its input tensor unchanged in a "
+    "functional model, which Keras then refuses as a cycle",
+}
+
 
 def type_for_class(class_name: str) -> str:
     """The catalog type of a Keras class name (GroupedQueryAttention -> GroupQueryAttention)."""

@@ -24,7 +24,7 @@ from typing import Any
 
 import keras
 
-from graph.catalog import CATALOG, type_for_class
+from graph.catalog import CATALOG, REFUSED, type_for_class
 from graph.input_files import InputFileError, check_model_file, read_limited
 from graph.layout import layered_layout
 from graph.messages import bounded_lines, excerpt, first_line, printable
@@ -159,6 +159,10 @@ def check_config(config: Mapping[str, Any]) -> None:
                 f"{_named(name, 'Lambda')}: Lambda layers hold Python code, "
                 "which DeepWire never loads; "
                 "replace it with built-in layers"
+            )
+        if class_name in REFUSED:
+            raise ImportModelError(
+                f"{_named(name, class_name)}: not supported: {REFUSED[class_name]}"
             )
         if not module.startswith("keras") or type_for_class(class_name) not in CATALOG:
             raise ImportModelError(

@@ -17,7 +17,7 @@ from typing import Any
 import keras
 
 from graph import keras_objects
-from graph.catalog import CATALOG, type_for_class
+from graph.catalog import CATALOG, REFUSED, type_for_class
 from graph.layer_type import LayerType
 from graph.messages import excerpt, printable
 from graph.params import OBJECT_KINDS, ParamError
@@ -147,6 +147,8 @@ def params_from_config(class_name: str, config: Mapping[str, Any]) -> tuple[str,
     if class_name == INPUT_CLASS:
         return "Input", _input_params(config, label)
     class_name = type_for_class(class_name)
+    if class_name in REFUSED:
+        raise UnsupportedLayerError(f"{label}: not supported: {REFUSED[class_name]}")
     if class_name not in CATALOG or class_name == "Input":
         raise UnsupportedLayerError(
             f"{label}: layer type {printable(class_name)} is not in the catalog"

@@ -185,8 +185,7 @@ LAYERS = (
     LayerType(
         "StringLookup",
         "Preprocessing",
-        "Gives each word or category name a whole-number id from a vocabulary learned in "
-        "training.",
+        "Gives each word or category name a whole-number id from a vocabulary learned in training.",
         _lookup_params(
             Param(
                 "oov_token",

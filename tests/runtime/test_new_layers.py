@@ -16,7 +16,7 @@ from codegen.python_source import export_model_code
 from graph.catalog import CATALOG
 from graph.model import NetworkGraph
 from runtime.builder import build_model
-from runtime.importer import import_model
+from runtime.importer import ImportModelError, check_config, import_model
 from runtime.trainer import adapt_normalization
 
 # type -> (input shapes and dtypes, params)
@@ -118,3 +118,12 @@ def test_lookup_and_bins_are_learned_from_the_data():
     assert 0.0 < edge <= 10.0
     binned = keras.ops.convert_to_numpy(binned).ravel().tolist()
     assert binned == sorted(binned) and binned[0] == 0 and binned[-1] == 1
+
+
+def test_equalization_is_refused_with_the_reason():
+    images = keras.Input((8, 8, 3), name="images")
+    model = keras.Model(images, keras.layers.Rescaling(1.0, name="scale")(images))
+    config = model.get_config()
+    config["layers"][1]["class_name"] = "Equalization"
+    with pytest.raises(ImportModelError, match=r"scale \(Equalization\): not supported: .*cycle"):
+        check_config({"class_name": "Functional", "config": config})
