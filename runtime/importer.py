@@ -36,6 +36,8 @@ from runtime.layer_factory import UnsupportedLayerError, params_from_config
 MODEL_CLASSES = frozenset({"Functional", "Sequential", "Model"})
 INPUT_CLASS = "InputLayer"
 TENSOR_CLASS = "__keras_tensor__"
+# Modules of Keras operations (x + 3.0 on a tensor) that a functional config records like layers.
+OPS_MODULES = ("keras.src.ops", "keras.ops")
 SUFFIXES = (".keras", ".h5", ".hdf5", ".json")
 # Keyword arguments through which a layer may receive its input tensors.
 TENSOR_KEYWORDS = ("query", "value", "key")
@@ -164,15 +166,18 @@ def check_config(config: Mapping[str, Any]) -> None:
             raise ImportModelError(
                 f"{_named(name, class_name)}: not supported: {REFUSED[class_name]}"
             )
-        if not module.startswith("keras") or type_for_class(class_name) not in CATALOG:
+        if module.startswith(OPS_MODULES):
+            raise ImportModelError(
+                f"{_named(name, class_name)}: a keras.ops operation ({printable(module)}) "
+                "applied to a tensor in the model, not a layer; a graph holds layers only "
+                "(x + c or x * c can be a Rescaling layer)"
+            )
+        standard = module in ("keras", "keras.layers") or module.startswith("keras.src.layers")
+        if not standard or type_for_class(class_name) not in CATALOG:
             raise ImportModelError(
                 f"{_named(name, class_name)}: layer type {printable(class_name)} "
                 "is not in the catalog"
-                + (
-                    ""
-                    if module.startswith("keras")
-                    else f" (custom class from {printable(module)})"
-                )
+                + ("" if standard else f" (custom class from {printable(module)})")
             )
 
 
