@@ -7,7 +7,7 @@ STFTSpectrogram (channels last).
 from __future__ import annotations
 
 from graph.layer_type import LayerType, ShapeError
-from graph.layers._common import conv_length, fmt, require_rank, times
+from graph.layers._common import conv_length, fmt, known_last, require_rank, times
 from graph.params import Param
 
 WAVES = "(None, 16000) — (batch, samples)"
@@ -73,7 +73,7 @@ def _stft_shape(params, inputs):
     shape = inputs[0]
     require_rank(shape, 3, CHANNEL_WAVES)
     _stft_check(params)
-    channels = shape[-1]
+    channels = known_last(shape)
     frequencies = _frequencies(params) * (2 if params["mode"] == "stft" else 1)
     try:
         frames = _stft_frames(params, shape)
@@ -84,7 +84,7 @@ def _stft_shape(params, inputs):
         ) from None
     if params["expand_dims"]:
         return (None, frames, frequencies, channels)
-    return (None, frames, None if channels is None else frequencies * channels)
+    return (None, frames, frequencies * channels)
 
 
 def _kernels(params) -> int:

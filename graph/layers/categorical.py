@@ -33,6 +33,8 @@ def _lookup_shape(params, inputs):
     shape = inputs[0]
     require_min_rank(shape, 2, IDS)
     mode = params["output_mode"]
+    if params["pad_to_max_tokens"] and not params["max_tokens"]:
+        raise ShapeError("pad_to_max_tokens needs max_tokens: the length to pad vectors to")
     if mode != "int" and not (params["pad_to_max_tokens"] and params["max_tokens"]):
         # Keras gives an open size the next Dense cannot use; the vocabulary comes later.
         raise ShapeError(
@@ -54,6 +56,9 @@ def _discretization_shape(params, inputs):
     if boundaries is not None and list(boundaries) != sorted(boundaries):
         raise ShapeError(f"bin_boundaries must be increasing. Received: {tuple(boundaries)}")
     depth = bins if bins is not None else len(boundaries) + 1
+    if params["output_mode"] in ("multi_hot", "count"):
+        # Keras's Discretization marks bins per sample over the second axis, not the last.
+        return (shape[0], *shape[2:], depth)
     return _encoded(shape, params["output_mode"], depth)
 
 
@@ -85,7 +90,7 @@ def _lookup_params(oov_token: Param, mask_token: Param) -> tuple[Param, ...]:
             "max_tokens",
             "int",
             None,
-            minimum=1,
+            minimum=2,
             nullable=True,
             help="Largest vocabulary, special tokens included; empty: no limit",
             explanation="How many different values the vocabulary keeps at most, the rarest "

@@ -86,7 +86,11 @@ STRICTER = {
     # Keras's Dropout checks noise_shape only when data flows.
     "Dropout": r"noise_shape must have",
     # Keras's symbolic EinsumDense takes an input of the wrong rank; einsum then fails on data.
-    "EinsumDense": r"names \d+ input axes",
+    "EinsumDense": r"names \d+ input axes|must give the",
+    # Keras's SpectralNormalization does not check the wrapped layer's input rank.
+    "SpectralNormalization": r"wrapped \w+: expects an input of rank",
+    # Keras's symbolic HashedCrossing takes differing shapes; crossing them fails on data.
+    "HashedCrossing": r"of the same shape",
     # Keras bins by unsorted edges without a word; the result means nothing.
     "Discretization": r"must be increasing",
     # Keras's shape rule takes (batch, samples, 1); its computation takes (batch, samples).
@@ -407,6 +411,12 @@ def canonical(type_name: str, params: dict) -> tuple[str, dict]:
     params = dict(params)
     if type_name == "MultiHeadAttention" and params["value_dim"] == params["key_dim"]:
         params["value_dim"] = None
+    if type_name == "MelSpectrogram":
+        # Keras records the sizes it fills in for None; equal ones read back as None.
+        if params["sequence_length"] == params["fft_length"]:
+            params["sequence_length"] = None
+        if params["max_freq"] == int(params["sampling_rate"] / 2):
+            params["max_freq"] = None
     if "pool_size" in params and params["strides"] == params["pool_size"]:
         params["strides"] = None
     if "layer" in params:
