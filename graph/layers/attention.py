@@ -291,7 +291,15 @@ LAYERS = (
         "Multi-head attention where groups of query heads share keys and values, cheaper on "
         "long sequences.",
         (
-            Param("head_dim", "int", 16, minimum=1, help="Size of each head's queries and keys"),
+            Param(
+                "head_dim",
+                "int",
+                16,
+                minimum=1,
+                help="Size of each head's queries, keys and values",
+                explanation="How many numbers each head uses to compare and carry positions. "
+                "16-128 is usual; larger heads see finer detail but cost more.",
+            ),
             Param(
                 "num_query_heads",
                 "int",
