@@ -112,6 +112,30 @@ def macs(type_name: str, inputs: list, **params) -> int | None:
         ),
         ("Attention", [(None, 5, 8), (None, 7, 8)], {}, 5 * 7 * (8 + 8)),
         ("AdditiveAttention", [(None, 5, 8), (None, 7, 8)], {}, 5 * 7 * (8 + 8)),
+        # Grouped queries: query heads of 3, key/value heads shared by two query heads each.
+        (
+            "GroupQueryAttention",
+            [(None, 5, 8), (None, 7, 8)],
+            {"head_dim": 3, "num_query_heads": 4, "num_key_value_heads": 2},
+            5 * 8 * 12 + 7 * (8 + 8) * 6 + 5 * 12 * 8 + 5 * 7 * 4 * 2 * 3,
+        ),
+        # EinsumDense: each output value sums over the contracted axis.
+        ("EinsumDense", [(None, 5, 8)], {"equation": "abc,cd->abd", "output_shape": (5, 4)}, 160),
+        ("EinsumDense", [(None, 5, 8)], {"equation": "abc,bcd->ad", "output_shape": (4,)}, 160),
+        # SpectralNormalization costs what the layer it wraps costs.
+        (
+            "SpectralNormalization",
+            [(None, 64)],
+            {"layer": {"type": "Dense", "params": {"units": 10}}},
+            640,
+        ),
+        # STFT: each frame is multiplied by the real and imaginary filter banks.
+        (
+            "STFTSpectrogram",
+            [(None, 100, 1)],
+            {"frame_length": 16, "frame_step": 8, "mode": "magnitude"},
+            11 * 2 * 16 * 9,
+        ),
         # Layers that only move data or work element by element: no MACs.
         ("Flatten", [(None, 4, 4, 2)], {}, 0),
         ("Dropout", [(None, 64)], {}, 0),
