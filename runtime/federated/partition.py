@@ -105,8 +105,7 @@ def column_groups(
     shown = ", ".join(_column_names(feature_names))
     target = f"; target column: {target_name}" if target_name and y is not None else ""
     raise FederatedSettingsError(
-        f"partition_column {column!r} is not a column of the data. Feature columns: "
-        f"{shown}{target}"
+        f"partition_column {column!r} is not a column of the data. Feature columns: {shown}{target}"
     )
 
 
