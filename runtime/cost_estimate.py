@@ -2,36 +2,27 @@
 
 The memory estimate is graph.cost's (weights, gradients, optimizer slots,
 activations of a batch) plus the dataset the run holds. The time estimate
-needs the machine's speed: a probe of a second or two trains three small
-dense models and measures the fixed cost of a training step, the extra cost
-per layer and the arithmetic throughput in MACs per second; it is cached per
-machine, so later estimates are free.
+times a second of real training steps of the graph's own model: FLOP counts
+with a machine-wide throughput missed by a factor of two here (a step's cost
+depends on which kernels run and on Keras's per-batch work in Python, not on
+MACs alone), while the model's own step, times the batches of an epoch,
+comes within the target (bench/cost_estimate.py).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import platform
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 
-from graph.atomic import write_text
-from graph.catalog import CATALOG
 from graph.cost import MemoryVerdict, TrainingMemory, graph_cost, memory_verdict, training_memory
 from graph.model import NetworkGraph
-from graph.shapes import ShapeAnalysis
 from graph.summary import summary_totals
 from runtime.data import Dataset
 
-# A training step costs the forward pass plus a backward pass of about twice its work.
-TRAINING_MAC_FACTOR = 3
-CALIBRATION_VERSION = 4
-PROBE_CLASSES = 4
+# Batches the timed probe runs at most: enough that an epoch's fixed cost is spread thin.
+PROBE_MAX_STEPS = 16
 
 
 def dataset_bytes(dataset: Dataset) -> int:
@@ -71,128 +62,65 @@ def check_training_memory(graph: NetworkGraph, dataset: Dataset | None = None) -
     return memory_verdict(estimate_training_memory(graph, dataset))
 
 
-@dataclass(frozen=True)
-class Calibration:
-    """How fast this machine trains, measured by a short probe.
+def probe_step_seconds(graph: NetworkGraph, dataset: Dataset, budget_seconds: float = 1.0) -> float:
+    """Seconds of one training step of `graph`'s own model, measured on its first batches.
 
-    Attributes:
-        macs_per_second: Training MACs (forward and backward) per second on a dense model.
-        seconds_per_batch: Fixed cost of one training step of `model.fit`.
-        seconds_per_layer: Extra cost per step of each layer (or recurrent time step).
-        machine: What the figures were measured on (host, CPUs).
+    The model is built and compiled as training builds it, then `model.fit`
+    runs whole epochs over a few real batches, so the figure holds
+    everything a step costs here: the arithmetic of these very layers, and
+    Keras's per-batch work in Python (callbacks, metrics, the data iterator).
+    A first short fit traces the step and times it roughly; a second fit of
+    as many batches as fit in `budget_seconds` (at most PROBE_MAX_STEPS, at
+    most an epoch) is timed, and its faster epoch counts (load from other
+    processes only ever slows a step down). Check the memory estimate first:
+    the probe allocates the model.
     """
-
-    macs_per_second: float
-    seconds_per_batch: float
-    seconds_per_layer: float
-    machine: str
-
-
-def machine_key() -> str:
-    return f"{platform.node()} {platform.machine()} cpus={os.cpu_count()}"
-
-
-def calibration_path() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "deepwire" / "calibration.json"
-
-
-def load_calibration(path: Path | None = None) -> Calibration | None:
-    """The cached calibration of this machine, or None when there is none (or it is another's)."""
-    path = path or calibration_path()
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("version") != CALIBRATION_VERSION or data.get("machine") != machine_key():
-            return None
-        return Calibration(
-            float(data["macs_per_second"]),
-            float(data["seconds_per_batch"]),
-            float(data["seconds_per_layer"]),
-            data["machine"],
-        )
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
-
-
-def _median_step_seconds(width: int, depth: int, batch: int, steps: int) -> float:
-    """Median seconds of a `model.fit` step of `depth` Dense(width) layers and a softmax
-    classifier with an accuracy metric (what a typical run computes per step), after tracing."""
     import keras
 
-    model = keras.Sequential([keras.Input((width,))])
-    for _ in range(depth):
-        model.add(keras.layers.Dense(width))
-    model.add(keras.layers.Dense(PROBE_CLASSES, activation="softmax"))
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((batch * steps, width), dtype=np.float32)
-    y = rng.integers(0, PROBE_CLASSES, size=batch * steps)
-    times: list[float] = []
+    from runtime.builder import build_model
+    from runtime.compile import compile_model, fit_targets
+    from runtime.data import model_inputs
 
-    class StepTimer(keras.callbacks.Callback):
-        def on_train_batch_begin(self, batch, logs=None):
-            self.start = time.perf_counter()
-
-        def on_train_batch_end(self, batch, logs=None):
-            times.append(time.perf_counter() - self.start)
-
-    model.fit(x, y, batch_size=batch, epochs=1, verbose=0, callbacks=[StepTimer()])
-    return float(np.median(times[2:]))
-
-
-def calibrate(path: Path | None = None, steps: int = 24) -> Calibration:
-    """Measures this machine with a probe of a second or two, caches and returns it.
-
-    Three small dense models train for `steps` batches each: one and eight
-    narrow layers (steps that are all overhead, per step and per layer) and
-    two wide layers (steps that are mostly arithmetic).
-    """
-    shallow = _median_step_seconds(4, 1, 4, steps)
-    deep = _median_step_seconds(4, 8, 4, steps)
-    per_layer = max((deep - shallow) / 7, 0.0)
-    per_batch = max(shallow - 2 * per_layer, 1e-6)
-    # Wide enough that arithmetic, not overhead, fills the step even on a fast machine.
-    width, batch = 1024, 512
-    wide = _median_step_seconds(width, 2, batch, max(steps // 3, 5))
-    arithmetic = max(wide - per_batch - 3 * per_layer, wide / 10)
-    macs = TRAINING_MAC_FACTOR * batch * (2 * width * width + width * PROBE_CLASSES)
-    calibration = Calibration(macs / arithmetic, per_batch, per_layer, machine_key())
-    target = path or calibration_path()
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        write_text(target, json.dumps({"version": CALIBRATION_VERSION, **asdict(calibration)}))
-    except OSError:
-        pass  # A cache that cannot be written only costs another probe next time.
-    return calibration
-
-
-def step_layers(graph: NetworkGraph) -> int:
-    """Layers a training step runs, a recurrent layer counting once per time step."""
-    analysis = ShapeAnalysis(graph)
-    try:
-        infos = analysis.all()
-        count = 0
-        for node in graph.nodes:
-            entry = CATALOG.get(node.type)
-            if entry is None or entry.min_inputs == 0:
-                continue
-            shapes = infos[node.id].input_shapes
-            steps = shapes[0][1] if entry.category == "Recurrent" and shapes and shapes[0] else None
-            count += steps if isinstance(steps, int) else 1
-        return count
-    finally:
-        analysis.close()
-
-
-def epoch_seconds(
-    graph: NetworkGraph, train_samples: int, calibration: Calibration
-) -> float | None:
-    """Estimated seconds of one training epoch over `train_samples`; None if MACs are unknown."""
-    cost = graph_cost(graph)
-    if cost.incomplete and cost.macs == 0:
-        return None
     batch = int(graph.training["batch_size"])
-    batches = -(-train_samples // batch)
-    per_batch = calibration.seconds_per_batch + calibration.seconds_per_layer * step_layers(graph)
-    arithmetic = TRAINING_MAC_FACTOR * cost.macs * train_samples / calibration.macs_per_second
-    return arithmetic + batches * per_batch
+    samples = len(dataset.x_train)
+    keras.utils.set_random_seed(int(graph.training.get("seed") or 0))
+    model = build_model(graph)
+    heads = compile_model(model, graph, dataset)
+    shapes = [tuple(int(d) for d in tensor.shape[1:]) for tensor in model.inputs]
+
+    def epoch_times(steps: int, epochs: int) -> list[float]:
+        take = min(samples, steps * batch)
+        times: list[float] = []
+
+        class EpochTimer(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                self.start = time.perf_counter()
+
+            def on_epoch_end(self, epoch, logs=None):
+                times.append(time.perf_counter() - self.start)
+
+        model.fit(
+            model_inputs(dataset.x_train[:take], shapes),
+            fit_targets(heads, dataset.y_train[:take], dataset),
+            batch_size=batch,
+            epochs=epochs,
+            shuffle=False,
+            verbose=0,
+            callbacks=[EpochTimer()],
+        )
+        return times
+
+    batches = -(-samples // batch)
+    first = min(2, batches)
+    rough = epoch_times(first, 2)[1] / first
+    steps = int(np.clip(budget_seconds / 2 / max(rough, 1e-6), 1, min(batches, PROBE_MAX_STEPS)))
+    return min(epoch_times(steps, 2)) / steps
+
+
+def epoch_seconds(graph: NetworkGraph, train_samples: int, step_seconds: float) -> float:
+    """Estimated seconds of one training epoch over `train_samples`, from probe_step_seconds.
+
+    Every batch costs a step, the last (partial) one included.
+    """
+    batches = -(-train_samples // int(graph.training["batch_size"]))
+    return batches * step_seconds
