@@ -69,6 +69,7 @@ def child(path: Path, node: str | None, params: dict, epochs: int) -> dict:
     from runtime.compile import compile_model, fit_targets
     from runtime.cost_estimate import estimate_training_memory
     from runtime.data import load_dataset, model_inputs
+    from runtime.trainer import adapt_normalization
 
     graph = load_graph(path)
     if node:
@@ -80,6 +81,8 @@ def child(path: Path, node: str | None, params: dict, epochs: int) -> dict:
     sampler = PeakSampler()
     sampler.start()
     model = build_model(graph)
+    shapes = [tuple(int(d) for d in tensor.shape[1:]) for tensor in model.inputs]
+    adapt_normalization(model, model_inputs(dataset.x_train, shapes))
     heads = compile_model(model, graph, dataset)
     times: list[float] = []
 
@@ -90,7 +93,6 @@ def child(path: Path, node: str | None, params: dict, epochs: int) -> dict:
         def on_epoch_end(self, epoch, logs=None):
             times.append(time.perf_counter() - self.start)
 
-    shapes = [tuple(int(d) for d in tensor.shape[1:]) for tensor in model.inputs]
     model.fit(
         model_inputs(dataset.x_train, shapes),
         fit_targets(heads, dataset.y_train, dataset),
@@ -112,7 +114,7 @@ def child(path: Path, node: str | None, params: dict, epochs: int) -> dict:
 def probe(path: Path, node: str | None, params: dict) -> dict:
     """The time estimate's probe of one graph, in this (fresh) process."""
     from graph.files import load_graph
-    from runtime.cost_estimate import probe_step_seconds
+    from runtime.cost_estimate import probe_training
     from runtime.data import load_dataset
 
     graph = load_graph(path)
@@ -120,8 +122,12 @@ def probe(path: Path, node: str | None, params: dict) -> dict:
         graph.set_params(graph.find(node).id, **params)
     dataset = load_dataset(graph.dataset, base_dir=path.parent)
     start = time.perf_counter()
-    step = probe_step_seconds(graph, dataset)
-    return {"step_seconds": step, "probe_seconds": time.perf_counter() - start}
+    figures = probe_training(graph, dataset)
+    return {
+        "step_seconds": figures.seconds_per_step,
+        "epoch_fixed_seconds": figures.seconds_per_epoch,
+        "probe_seconds": time.perf_counter() - start,
+    }
 
 
 def measure(path: Path, node: str | None, params: dict, epochs: int, mode="--child") -> dict:
@@ -159,7 +165,7 @@ def main() -> int:
 
     from graph.cost import format_bytes
     from graph.files import load_graph
-    from runtime.cost_estimate import epoch_seconds
+    from runtime.cost_estimate import StepProbe, epoch_seconds
 
     overhead = framework_bytes(args.epochs)
     print(f"framework working memory (measured once, a 1-unit model): {format_bytes(overhead)}")
@@ -182,7 +188,8 @@ def main() -> int:
             graph.set_params(graph.find(node).id, **params)
         estimate = figures["model_estimate_bytes"] + overhead
         memory_ratio = estimate / max(figures["measured_bytes"], 1)
-        seconds = epoch_seconds(graph, figures["train_samples"], probed["step_seconds"])
+        step = StepProbe(probed["step_seconds"], probed["epoch_fixed_seconds"])
+        seconds = epoch_seconds(graph, figures["train_samples"], step)
         time_ratio = seconds / figures["epoch_seconds"]
         memory_ratios.append(memory_ratio)
         time_ratios.append(time_ratio)

@@ -5,14 +5,15 @@ activations of a batch) plus the dataset the run holds. The time estimate
 times a second of real training steps of the graph's own model: FLOP counts
 with a machine-wide throughput missed by a factor of two here (a step's cost
 depends on which kernels run and on Keras's per-batch work in Python, not on
-MACs alone), while the model's own step, times the batches of an epoch,
-comes within the target (bench/cost_estimate.py).
+MACs alone), while the model's own step times the batches of an epoch, plus
+an epoch's fixed cost, comes within the target (bench/cost_estimate.py).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -21,8 +22,8 @@ from graph.model import NetworkGraph
 from graph.summary import summary_totals
 from runtime.data import Dataset
 
-# Batches the timed probe runs at most: enough that an epoch's fixed cost is spread thin.
-PROBE_MAX_STEPS = 16
+# Batches the probe's longer epoch runs at most.
+PROBE_MAX_STEPS = 32
 
 
 def dataset_bytes(dataset: Dataset) -> int:
@@ -62,33 +63,47 @@ def check_training_memory(graph: NetworkGraph, dataset: Dataset | None = None) -
     return memory_verdict(estimate_training_memory(graph, dataset))
 
 
-def probe_step_seconds(graph: NetworkGraph, dataset: Dataset, budget_seconds: float = 1.0) -> float:
-    """Seconds of one training step of `graph`'s own model, measured on its first batches.
+@dataclass(frozen=True)
+class StepProbe:
+    """What an epoch of a model costs here, measured by probe_training.
 
-    The model is built and compiled as training builds it, then `model.fit`
-    runs whole epochs over a few real batches, so the figure holds
-    everything a step costs here: the arithmetic of these very layers, and
-    Keras's per-batch work in Python (callbacks, metrics, the data iterator).
-    A first short fit traces the step and times it roughly; a second fit of
-    as many batches as fit in `budget_seconds` (at most PROBE_MAX_STEPS, at
-    most an epoch) is timed, and its faster epoch counts (load from other
-    processes only ever slows a step down). Check the memory estimate first:
-    the probe allocates the model.
+    Attributes:
+        seconds_per_step: One training step (a batch), Keras's per-batch work included.
+        seconds_per_epoch: The fixed cost of an epoch (its data iterator, shuffling,
+            the metrics read at its end), whatever its length.
+    """
+
+    seconds_per_step: float
+    seconds_per_epoch: float
+
+
+def probe_training(graph: NetworkGraph, dataset: Dataset, budget_seconds: float = 1.0) -> StepProbe:
+    """Times real training epochs of `graph`'s own model on its first batches.
+
+    The model is built, adapted and compiled as training does it, and
+    `model.fit` runs short epochs of two lengths, so the figures hold
+    everything an epoch costs here: the arithmetic of these very layers,
+    Keras's per-batch work in Python and each epoch's fixed cost. The first
+    fit traces the step; the longer epochs take about `budget_seconds` each. Each
+    length keeps its fastest epoch (load from other processes only slows
+    one down). Check the memory estimate first: the probe allocates the model.
     """
     import keras
 
     from runtime.builder import build_model
     from runtime.compile import compile_model, fit_targets
     from runtime.data import model_inputs
+    from runtime.trainer import adapt_normalization
 
     batch = int(graph.training["batch_size"])
     samples = len(dataset.x_train)
     keras.utils.set_random_seed(int(graph.training.get("seed") or 0))
     model = build_model(graph)
-    heads = compile_model(model, graph, dataset)
     shapes = [tuple(int(d) for d in tensor.shape[1:]) for tensor in model.inputs]
+    adapt_normalization(model, model_inputs(dataset.x_train, shapes))
+    heads = compile_model(model, graph, dataset)
 
-    def epoch_times(steps: int, epochs: int) -> list[float]:
+    def fastest_epoch(steps: int, epochs: int) -> float:
         take = min(samples, steps * batch)
         times: list[float] = []
 
@@ -104,23 +119,29 @@ def probe_step_seconds(graph: NetworkGraph, dataset: Dataset, budget_seconds: fl
             fit_targets(heads, dataset.y_train[:take], dataset),
             batch_size=batch,
             epochs=epochs,
-            shuffle=False,
             verbose=0,
             callbacks=[EpochTimer()],
         )
-        return times
+        return min(times[1:] if epochs > 1 else times)
 
     batches = -(-samples // batch)
-    first = min(2, batches)
-    rough = epoch_times(first, 2)[1] / first
-    steps = int(np.clip(budget_seconds / 2 / max(rough, 1e-6), 1, min(batches, PROBE_MAX_STEPS)))
-    return min(epoch_times(steps, 2)) / steps
+    short = min(2, batches)
+    short_seconds = fastest_epoch(short, 3)  # its first epoch traces the step
+    if batches == short:
+        return StepProbe(short_seconds / short, 0.0)
+    # The short epoch's time per step overstates a step (the epoch's fixed cost is in it),
+    # so the longer epoch stays within the budget.
+    budget_steps = budget_seconds / max(short_seconds / short, 1e-6)
+    long = int(np.clip(budget_steps, short + 2, min(batches, PROBE_MAX_STEPS)))
+    long_seconds = fastest_epoch(long, 3)
+    step = max((long_seconds - short_seconds) / (long - short), 1e-6)
+    return StepProbe(step, max(short_seconds - short * step, 0.0))
 
 
-def epoch_seconds(graph: NetworkGraph, train_samples: int, step_seconds: float) -> float:
-    """Estimated seconds of one training epoch over `train_samples`, from probe_step_seconds.
+def epoch_seconds(graph: NetworkGraph, train_samples: int, probe: StepProbe) -> float:
+    """Estimated seconds of one training epoch over `train_samples`, from probe_training.
 
     Every batch costs a step, the last (partial) one included.
     """
     batches = -(-train_samples // int(graph.training["batch_size"]))
-    return batches * step_seconds
+    return probe.seconds_per_epoch + batches * probe.seconds_per_step

@@ -12,10 +12,11 @@ from graph.model import NetworkGraph
 from main import main
 from runtime.builder import build_model
 from runtime.cost_estimate import (
+    StepProbe,
     dataset_bytes,
     epoch_seconds,
     estimate_training_memory,
-    probe_step_seconds,
+    probe_training,
 )
 from runtime.data import load_dataset
 from runtime.events import TrainingFailed
@@ -79,16 +80,20 @@ def test_the_train_command_refuses_it_with_one_message(tmp_path, capsys):
     assert not (tmp_path / "run" / "model.keras").exists()
 
 
-def test_the_probe_times_real_steps_of_the_graphs_own_model():
+def test_the_probe_times_real_epochs_of_the_graphs_own_model():
     graph = load_graph(EXAMPLES / "mlp_digits.yaml")
     dataset = load_dataset(graph.dataset)
-    step = probe_step_seconds(graph, dataset, budget_seconds=0.2)
-    assert 0 < step < 5  # a step of a 5,000-weight MLP: milliseconds, never seconds
+    probe = probe_training(graph, dataset, budget_seconds=0.2)
+    assert 0 < probe.seconds_per_step < 5  # a 5,000-weight MLP: milliseconds, never seconds
+    assert probe.seconds_per_epoch >= 0
     batches = -(-len(dataset.x_train) // graph.training["batch_size"])
-    assert epoch_seconds(graph, len(dataset.x_train), step) == pytest.approx(batches * step)
+    assert epoch_seconds(graph, len(dataset.x_train), probe) == pytest.approx(
+        probe.seconds_per_epoch + batches * probe.seconds_per_step
+    )
 
 
 def test_an_epoch_counts_its_last_partial_batch():
     graph = load_graph(EXAMPLES / "mlp_digits.yaml")  # batch_size 32
-    assert epoch_seconds(graph, 32, 0.01) == pytest.approx(0.01)
-    assert epoch_seconds(graph, 33, 0.01) == pytest.approx(0.02)
+    probe = StepProbe(seconds_per_step=0.01, seconds_per_epoch=0.1)
+    assert epoch_seconds(graph, 32, probe) == pytest.approx(0.11)
+    assert epoch_seconds(graph, 33, probe) == pytest.approx(0.12)
