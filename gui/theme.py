@@ -39,3 +39,8 @@ GRID_SIZE = 20
 def category_color(category: str) -> QColor:
     """The header colour of nodes in `category`."""
     return QColor(CATEGORY_COLORS.get(category, FALLBACK_COLOR))
+
+
+# A federated run's curves beside its centralized baseline's.
+FEDERATED_COLOR = "#1f77b4"
+BASELINE_COLOR = "#ff7f0e"

@@ -10,11 +10,7 @@ app's RunAdapter; this panel only draws its events.
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -28,11 +24,13 @@ from graph.settings import FEDERATED_PARAMS, PRIVACY_MEASURES
 from gui.document import EditorSession
 from gui.panels.registry import MenuEntry, PanelSpec
 from gui.panels.settings_form import SettingsForm
+from gui.theme import BASELINE_COLOR, FEDERATED_COLOR
+
+# The global model's metrics that the centralized baseline is drawn beside.
+BASELINE_METRICS = ("val_accuracy", "val_loss")
 
 EPSILON_TITLE, EPSILON_EXPLANATION = PRIVACY_MEASURES["epsilon"]
 MEMBERSHIP_TITLE, MEMBERSHIP_EXPLANATION = PRIVACY_MEASURES["membership_auc"]
-FEDERATED_COLOR = "#1f77b4"
-BASELINE_COLOR = "#ff7f0e"
 
 
 class FederatedPanel(QWidget):
@@ -92,41 +90,32 @@ class FederatedPanel(QWidget):
         for label in (self.status, self.privacy_label, self.membership_label):
             left.addWidget(label)
 
-        self.charts = pg.GraphicsLayoutWidget()
-        self.accuracy_plot = self._plot("Validation accuracy per round", 0, 0)
-        self.loss_plot = self._plot("Validation loss per round", 0, 1)
-        self.counts_plot = self._plot("Class counts per client", 1, 0)
-        self.epsilon_plot = self._plot(EPSILON_TITLE, 1, 1)
-        self.counts_plot.setLabel("bottom", "client")
-        self.curves = {
-            "val_accuracy": self.accuracy_plot.plot(pen=pg.mkPen(FEDERATED_COLOR, width=2)),
-            "val_loss": self.loss_plot.plot(pen=pg.mkPen(FEDERATED_COLOR, width=2)),
-            "epsilon": self.epsilon_plot.plot(pen=pg.mkPen(FEDERATED_COLOR, width=2)),
-        }
-        dashed = pg.mkPen(BASELINE_COLOR, width=2, style=pg.QtCore.Qt.PenStyle.DashLine)
-        self.baseline_curves = {
-            "val_accuracy": self.accuracy_plot.plot(pen=dashed),
-            "val_loss": self.loss_plot.plot(pen=dashed),
-        }
         legend = QLabel(
             f'<span style="color:{FEDERATED_COLOR}">━ federated</span> &nbsp; '
             f'<span style="color:{BASELINE_COLOR}">╌ centralized baseline</span>'
         )
-        self.bars: list[pg.BarGraphItem] = []
+        # The charts (and pyqtgraph) load with the first run; until then, a line says so.
+        self.charts = None
+        self.charts_placeholder = QLabel("Rounds, the data split and privacy appear here.")
+        self.charts_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         right = QVBoxLayout()
         right.addWidget(legend)
-        right.addWidget(self.charts, 1)
+        right.addWidget(self.charts_placeholder, 1)
+        self.right = right
         layout = QHBoxLayout(self)
         layout.addLayout(left, 1)
         layout.addLayout(right, 3)
         self._set_running(False)
 
-    def _plot(self, title: str, row: int, column: int) -> pg.PlotItem:
-        plot = self.charts.addPlot(row=row, col=column, title=title)
-        plot.showGrid(x=True, y=True, alpha=0.2)
-        if "round" in title or "epsilon" in title:
-            plot.setLabel("bottom", "round")
-        return plot
+    def ensure_charts(self):
+        """The charts, created on first use in place of the placeholder."""
+        if self.charts is None:
+            from gui.panels.federated_charts import FederatedCharts
+
+            self.charts = FederatedCharts(EPSILON_TITLE)
+            self.right.replaceWidget(self.charts_placeholder, self.charts)
+            self.charts_placeholder.deleteLater()
+        return self.charts
 
     # Controls -------------------------------------------------------------------
 
@@ -195,7 +184,7 @@ class FederatedPanel(QWidget):
             self.status.setText(f"{len(event.class_counts)} clients; training round 1...")
         elif isinstance(event, BaselineEpochEnd):
             position = event.epoch / self._local_epochs
-            for name in self.baseline_curves:
+            for name in BASELINE_METRICS:
                 if name in event.logs:
                     self.baseline.setdefault(name, []).append((position, event.logs[name]))
             self._draw_baseline()
@@ -269,46 +258,21 @@ class FederatedPanel(QWidget):
 
     def show_class_counts(self, counts: list[list[int]], class_names=()) -> None:
         """Stacked bars: one bar per client, one colour per class."""
-        for bar in self.bars:
-            self.counts_plot.removeItem(bar)
-        self.bars = []
         self.class_counts = [list(c) for c in counts]
-        table = np.array(counts, dtype=float)
-        if table.size == 0:
-            return
-        clients = np.arange(1, len(table) + 1)
-        bottom = np.zeros(len(table))
-        for column in range(table.shape[1]):
-            color = pg.intColor(column, hues=max(table.shape[1], 1))
-            bar = pg.BarGraphItem(
-                x=clients, height=table[:, column], y0=bottom, width=0.8, brush=color
-            )
-            name = class_names[column] if column < len(class_names) else str(column)
-            bar.setToolTip(f"class {name}")
-            self.counts_plot.addItem(bar)
-            self.bars.append(bar)
-            bottom = bottom + table[:, column]
+        self.ensure_charts().show_class_counts(counts, class_names)
 
     def _draw_rounds(self) -> None:
-        x = np.array(self.rounds, dtype=float)
-        for name, curve in self.curves.items():
-            values = self.history.get(name)
-            if values:
-                y = np.array([v if math.isfinite(v) else np.nan for v in values])
-                curve.setData(x, y, symbol="o" if len(x) == 1 else None)
+        self.ensure_charts().draw_rounds(self.rounds, self.history)
 
     def _draw_baseline(self) -> None:
-        for name, curve in self.baseline_curves.items():
-            points = self.baseline.get(name)
-            if points:
-                curve.setData(np.array([p[0] for p in points]), np.array([p[1] for p in points]))
+        self.ensure_charts().draw_baseline(self.baseline)
 
     def _clear(self) -> None:
         self.rounds, self.history, self.baseline = [], {}, {}
         self.outcome = None
-        for curve in (*self.curves.values(), *self.baseline_curves.values()):
-            curve.setData([], [])
-        self.show_class_counts([])
+        self.class_counts = []
+        if self.charts is not None:
+            self.charts.clear()
         self.privacy_label.setText(EPSILON_EXPLANATION)
         self.membership_label.setText(MEMBERSHIP_EXPLANATION)
 

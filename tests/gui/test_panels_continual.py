@@ -7,14 +7,9 @@ from sklearn.datasets import load_digits
 
 from graph.model import SetSettings
 from gui.document import EditorSession
-from gui.panels.continual_panel import (
-    UNSEEN,
-    ContinualPanel,
-    StrategyView,
-    heat_color,
-    matrix_image,
-)
+from gui.panels.continual_panel import ContinualPanel
 from gui.panels.runs import RunHistory
+from gui.panels.strategy_view import UNSEEN, StrategyView, heat_color, matrix_image
 from tests.gui.panel_helpers import TRAIN_TIMEOUT_MS
 from tests.runtime.continual_helpers import split_digits_graph
 

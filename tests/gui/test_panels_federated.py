@@ -53,12 +53,12 @@ def test_a_run_draws_rounds_baseline_class_counts_and_epsilon(qtbot):
     outcome = ended.args[0]
     assert outcome is not None and outcome.federated.rounds_done == 2
     assert panel.rounds == [1, 2]
-    x, y = panel.curves["val_accuracy"].getData()
+    x, y = panel.charts.curves["val_accuracy"].getData()
     assert list(x) == [1.0, 2.0] and np.allclose(y, outcome.result.history["val_accuracy"])
     assert panel.history["epsilon"][0] < panel.history["epsilon"][1]
-    bx, _ = panel.baseline_curves["val_loss"].getData()
+    bx, _ = panel.charts.baseline_curves["val_loss"].getData()
     assert list(bx) == [1.0, 2.0]
-    assert len(panel.class_counts) == 3 and len(panel.bars) == 10
+    assert len(panel.class_counts) == 3 and len(panel.charts.bars) == 10
     assert "epsilon =" in panel.privacy_label.text()
     assert "AUC" in panel.membership_label.text()
     assert panel.start_button.isEnabled() and panel.form.isEnabled()
