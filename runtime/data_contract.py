@@ -979,13 +979,15 @@ def feed(x, y=None, batch_size=32, shuffle=False, seed=0):
     """Keyword arguments that hand `x` (and `y`) to Keras's fit, evaluate or predict.
 
     Arrays go as they are; ImageFiles go as a streaming tf.data pipeline.
+    `shuffle` (for fit only) reshuffles the training samples every epoch.
     """
     if isinstance(x, ImageFiles):
-        return {"x": image_pipeline(x, y, batch_size, shuffle, seed)}
+        arguments = {"x": image_pipeline(x, y, batch_size, shuffle, seed)}
+        return {**arguments, "shuffle": False} if shuffle else arguments  # shuffled already
     arguments = {"x": x, "batch_size": batch_size}
     if y is not None:
         arguments["y"] = y
-    return arguments
+    return {**arguments, "shuffle": True} if shuffle else arguments
 
 
 def validation_data(x, y, batch_size=32):
