@@ -608,10 +608,10 @@ class _Column:
         if self.codes is None:
             x[:, start] = self.numbers
             return
-        block = x[:, start : start + self.width]
-        block[...] = 0
-        block[np.arange(len(block)), self.codes] = 1
-        block[self.missing] = np.nan
+        # One pass: each row takes its category's one-hot row, or the all-NaN row.
+        rows = np.vstack([np.eye(self.width, dtype="float32"), np.full(self.width, np.nan)])
+        codes = np.where(self.missing, self.width, self.codes)
+        np.take(rows, codes, axis=0, out=x[:, start : start + self.width], mode="clip")
 
 
 def _release_arrow_memory():
@@ -629,10 +629,13 @@ def _target(path, settings, column, rows):
     """(y for every row, task, class names) from the target column's kept `rows`."""
     target = column.name
     if column.codes is None:
-        kept, cells = column.numbers[rows], None
-    else:
-        kept, cells = None, np.asarray(column.categories)[column.codes[rows]]
-    y_kept, task, classes = _encode_target(kept, cells, f"{path}: column {target!r}")
+        where = f"{path}: column {target!r}"
+        y_kept, task, classes = _encode_target(column.numbers[rows], None, where)
+    else:  # codes rank the categories by name already: only the ones present remain
+        codes = column.codes[rows]
+        present = np.flatnonzero(np.bincount(codes, minlength=len(column.categories)))
+        y_kept = np.searchsorted(present, codes).astype("int64")
+        task, classes = "classification", tuple(column.categories[i] for i in present)
     if settings["target"] != "inputs":
         _check_classes(y_kept, task, classes, f"{path}: target column {target!r}")
     y = np.zeros(len(column.missing), dtype=y_kept.dtype)
@@ -1188,14 +1191,16 @@ def normalize(method, train, *others):
     """
     if method == "none":
         return
-    scaler = {"standard": StandardScaler, "minmax": MinMaxScaler}[method]()
+    scaler = {"standard": StandardScaler, "minmax": MinMaxScaler}[method](copy=False)
     try:
         for block in _blocks(train):
             scaler.partial_fit(block)
         for array in (train, *others):
             if array is not None:
                 for block in _blocks(array):
-                    block[...] = scaler.transform(block)
+                    scaled = scaler.transform(block)  # in place when block is contiguous
+                    if scaled is not block:
+                        block[...] = scaled
     except ValueError as error:
         raise DataError(f"Cannot apply normalization={method!r}: {error}") from None
 
