@@ -427,6 +427,14 @@ def _sniff_delimiter(path):
         return csv.excel
 
 
+def _contains(path, byte):
+    """Whether the file holds `byte` anywhere (searched in C, without reading it into memory)."""
+    import mmap
+
+    with path.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as view:
+        return view.find(byte) >= 0
+
+
 def _find_bad_row(path, dialect):
     """Re-reads the file with Python's csv module to name the row pyarrow could not read.
 
@@ -462,11 +470,13 @@ def _read_csv(path):
 
     check_file(path, "a CSV file")
     dialect = _sniff_delimiter(path)
+    quote = dialect.quotechar or False
     parse = pacsv.ParseOptions(
         delimiter=dialect.delimiter,
-        quote_char=dialect.quotechar or False,
+        quote_char=quote,
         double_quote=dialect.doublequote,
-        newlines_in_values=True,
+        # Without a quote anywhere every newline ends a row, and pyarrow reads faster.
+        newlines_in_values=bool(quote) and _contains(path, quote.encode()),
     )
     # Null markers only as exact text here; trimmed and any-case markers are found
     # afterwards. No booleans, dates or times: such columns stay text.
