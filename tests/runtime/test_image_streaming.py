@@ -159,3 +159,26 @@ def test_a_cnn_trains_on_streamed_images_then_evaluates_and_shows_mistakes(broke
     gallery = misclassified_gallery(dataset.x_test, report)
     assert len(gallery) == len(report.misclassified[:12])
     assert all(picture.shape[:2] == (8, 8) for picture, _ in gallery)
+
+
+def test_augmentation_layers_change_images_in_training_only(folder):
+    from graph.model import NetworkGraph
+    from runtime.builder import build_model
+
+    graph = NetworkGraph()
+    previous = graph.add_node("Input", params={"shape": [8, 8, 3]})
+    for kind, params in (
+        ("RandomFlip", {"mode": "horizontal_and_vertical"}),
+        ("RandomRotation", {"factor": 0.5}),
+        ("RandomContrast", {"factor": 0.5}),
+    ):
+        node = graph.add_node(kind, params=params)
+        graph.connect(previous.id, node.id)
+        previous = node
+    model = build_model(graph)
+    dataset = load_dataset({**SETTINGS, "path": str(folder), "normalization": "minmax"})
+    images = np.asarray(dataset.x_test)
+    inference = model.predict(**feed(dataset.x_test, batch_size=4), verbose=0)
+    np.testing.assert_allclose(inference, images, atol=1e-6)
+    training = model(images, training=True).numpy()
+    assert np.abs(training - images).max() > 0.1
