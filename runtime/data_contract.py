@@ -883,18 +883,24 @@ class ImageFiles:
     dtype = np.dtype("float32")
     ndim = 4
 
-    def __init__(self, files, size, channels, cache="none", scaling=None):
+    def __init__(self, files, size, channels, cache="none", scaling=None, sample_shape=None):
         self.files = np.asarray(files, dtype=str).reshape(-1)
         self.size, self.channels, self.cache = tuple(size), channels, cache
         self.scaling = scaling
-        self.shape = (len(self.files), *self.size, channels)
+        self.shape = (len(self.files), *(sample_shape or (*self.size, channels)))
 
     def __len__(self):
         return len(self.files)
 
-    def _like(self, files=None, scaling=None):
-        files = self.files if files is None else files
-        return ImageFiles(files, self.size, self.channels, self.cache, scaling or self.scaling)
+    def _like(self, files=None, scaling=None, sample_shape=None):
+        return ImageFiles(
+            self.files if files is None else files,
+            self.size,
+            self.channels,
+            self.cache,
+            scaling or self.scaling,
+            sample_shape or self.shape[1:],
+        )
 
     def take(self, positions, axis=0):
         """These images at `positions`, still undecoded (as numpy's take along axis 0)."""
@@ -904,9 +910,17 @@ class ImageFiles:
         """These images with `scaling` = (multiply, add), float32 arrays of one image's shape."""
         return self._like(scaling=scaling)
 
-    def scale(self, images):
-        """Applies this set's scaling to decoded images (a NumPy array or a tensor)."""
-        return images if self.scaling is None else images * self.scaling[0] + self.scaling[1]
+    def reshaped(self, sample_shape):
+        """These images, each read in `sample_shape` (same number of values), e.g. flat."""
+        return self._like(sample_shape=tuple(sample_shape))
+
+    def arrange(self, images):
+        """Decoded images (a NumPy array or a tensor) scaled and shaped as this set reads them."""
+        if self.scaling is not None:
+            images = images * self.scaling[0] + self.scaling[1]
+        if isinstance(images, np.ndarray):
+            return images.reshape(-1, *self.shape[1:])
+        return _reshape(images, self.shape[1:])
 
     def __getitem__(self, key):
         if isinstance(key, int | np.integer):
@@ -920,13 +934,13 @@ class ImageFiles:
     def _read(self, files):
         import tensorflow as tf
 
-        images = np.empty((len(files), *self.shape[1:]), dtype="float32")
+        images = np.empty((len(files), *self.size, self.channels), dtype="float32")
         for index, file in enumerate(files):
             try:
                 images[index] = _decode_image(file, self.size, self.channels).numpy()
             except (tf.errors.OpError, ValueError) as error:
                 raise DataError(f"{file}: not a readable image ({_unreadable(error)})") from None
-        return self.scale(images)
+        return self.arrange(images)
 
     def describe_cache(self):
         """Where a disk cache of exactly these files, size and channels lives."""
@@ -942,6 +956,12 @@ class ImageFiles:
         return str(folder / key.hexdigest()[:32])
 
 
+def _reshape(images, sample_shape):
+    import tensorflow as tf
+
+    return tf.reshape(images, (-1, *sample_shape))
+
+
 def image_pipeline(x, y=None, batch_size=32, shuffle=False, seed=0):
     """A tf.data pipeline that decodes, resizes, scales and batches image files.
 
@@ -953,8 +973,8 @@ def image_pipeline(x, y=None, batch_size=32, shuffle=False, seed=0):
 
     Args:
         x: The ImageFiles to read.
-        y: Targets, one per image (an array, a tuple of arrays, or `x` itself
-            to reconstruct the input), or None.
+        y: Targets, one per image (an array, a list of arrays, or ImageFiles
+            of the same files to reconstruct the input), or None.
         batch_size: Images per batch.
         shuffle: Reshuffle every epoch (training).
         seed: Seed of the shuffle.
@@ -963,7 +983,8 @@ def image_pipeline(x, y=None, batch_size=32, shuffle=False, seed=0):
 
     autotune = tf.data.AUTOTUNE
     data = tf.data.Dataset.from_tensor_slices(x.files)
-    if y is not None and y is not x:
+    reconstruct = isinstance(y, ImageFiles)
+    if y is not None and not reconstruct:
         targets = tuple(y) if isinstance(y, list) else y
         data = tf.data.Dataset.zip((data, tf.data.Dataset.from_tensor_slices(targets)))
     if shuffle and x.cache == "none":
@@ -980,10 +1001,9 @@ def image_pipeline(x, y=None, batch_size=32, shuffle=False, seed=0):
     data = data.batch(batch_size)
 
     def scale(images, *target):
-        images = x.scale(images)
-        if y is x:
-            return images, images
-        return images if not target else (images, target[0])
+        if reconstruct:
+            return x.arrange(images), y.arrange(images)
+        return x.arrange(images) if not target else (x.arrange(images), target[0])
 
     return data.map(scale, num_parallel_calls=autotune).prefetch(autotune)
 
@@ -1326,6 +1346,10 @@ def model_inputs(x, shapes):
     if len(shapes) == 1 and shape_fits(tuple(x.shape[1:]), tuple(shapes[0])):
         return x
     sizes = input_sizes(shapes)
+    if isinstance(x, ImageFiles):
+        if len(shapes) == 1 and sizes[0] == math.prod(x.shape[1:]):
+            return x.reshaped(shapes[0])  # still streamed, each image read in that shape
+        x = np.asarray(x)  # cut for several Inputs: in memory
     flat = x.reshape(len(x), -1)
     if flat.shape[1] != sum(sizes):
         raise DataError(

@@ -182,3 +182,15 @@ def test_augmentation_layers_change_images_in_training_only(folder):
     np.testing.assert_allclose(inference, images, atol=1e-6)
     training = model(images, training=True).numpy()
     assert np.abs(training - images).max() > 0.1
+
+
+def test_images_feed_a_flat_input_still_streamed(folder):
+    from runtime.data import model_inputs
+
+    dataset = load_dataset({**SETTINGS, "path": str(folder), "target": "inputs"})
+    flat = model_inputs(dataset.x_train, [(192,)])
+    assert isinstance(flat, ImageFiles) and flat.shape == (len(dataset.x_train), 192)
+    np.testing.assert_array_equal(flat[:3], np.asarray(dataset.x_train)[:3].reshape(3, 192))
+    images, targets = next(iter(feed(flat, dataset.y_train, 8)["x"]))
+    assert images.shape == (8, 192) and targets.shape == (8, 8, 8, 3)
+    np.testing.assert_array_equal(images.numpy(), targets.numpy().reshape(8, 192))
