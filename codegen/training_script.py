@@ -52,8 +52,8 @@ def adapt_normalization(model, x):
             index = reads.index(id(layer.input))
             layer.adapt(x[index] if isinstance(x, list) else x)
             continue
-        feed = keras.Model(model.inputs, layer.input)
-        layer.adapt(feed.predict(x, verbose=0, batch_size=1024))
+        inputs = keras.Model(model.inputs, layer.input)
+        layer.adapt(inputs.predict(**feed(x, batch_size=1024), verbose=0))
 '''
 
 BEST_WEIGHTS = '''
@@ -252,9 +252,10 @@ def _main_source(graph: NetworkGraph) -> str:
     lines += [
         "    validation = None",
         "    if x_val is not None and len(x_val) > 0:",
-        "        validation = (",
+        "        validation = validation_data(",
         "            model_inputs(x_val, INPUT_SHAPES),",
         "            targets(y_val, num_classes, task),",
+        f"            {training['batch_size']!r},",
         "        )",
     ]
     if recipe.uses_monitor(training):
@@ -262,12 +263,21 @@ def _main_source(graph: NetworkGraph) -> str:
     if training["checkpoint_best"]:
         lines.append("    best = BestWeights(monitor)")
     lines += _callback_lines(graph)
-    fit = Call(
-        Code("model.fit"),
+    data = Call(
+        Code("feed"),
         (
             Code("x"),
             Code("targets(y_train, num_classes, task)"),
-            Keyword("batch_size", Value(training["batch_size"])),
+            Value(training["batch_size"]),
+            Keyword("shuffle", Value(True)),
+            Keyword("seed", Value(training["seed"])),
+        ),
+    )
+    lines += statement(data, 4, "data = ")
+    fit = Call(
+        Code("model.fit"),
+        (
+            Code("**data"),
             Keyword("epochs", Value(training["epochs"])),
             Keyword("validation_data", Code("validation")),
             Keyword("callbacks", Code("callbacks")),
@@ -279,8 +289,7 @@ def _main_source(graph: NetworkGraph) -> str:
         lines.append("    best.restore()")
     lines += [
         "    results = model.evaluate(",
-        "        model_inputs(x_test, INPUT_SHAPES),",
-        "        targets(y_test, num_classes, task),",
+        "        **feed(model_inputs(x_test, INPUT_SHAPES), targets(y_test, num_classes, task)),",
         "        return_dict=True,",
         "        verbose=0,",
         "    )",

@@ -397,6 +397,17 @@ DATASET_PARAMS: tuple[Param, ...] = (
         shown_when=When("source", ("image_folder",)),
     ),
     Param(
+        "image_cache",
+        "choice",
+        "none",
+        choices=("none", "memory", "disk"),
+        help="Keep decoded images after the first epoch",
+        explanation="Images are decoded from their files every epoch (none, least memory). "
+        "memory keeps them in RAM after the first epoch, fastest for folders that fit; disk "
+        "keeps them in a temporary file, fast without the memory.",
+        shown_when=When("source", ("image_folder",)),
+    ),
+    Param(
         "seed",
         "int",
         42,

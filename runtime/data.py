@@ -13,15 +13,26 @@ import numpy as np
 from graph.params import ParamError
 from graph.settings import DATASET_PARAMS, coerce_section, dataset_path
 from runtime import data_contract
-from runtime.data_contract import DataError, Dataset, model_inputs, shape_fits
+from runtime.data_contract import (
+    DataError,
+    Dataset,
+    ImageFiles,
+    feed,
+    model_inputs,
+    shape_fits,
+    validation_data,
+)
 
 __all__ = [
     "DataError",
     "Dataset",
+    "ImageFiles",
+    "feed",
     "load_dataset",
     "model_inputs",
     "shape_fits",
     "training_targets",
+    "validation_data",
 ]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from graph.fixes import Fix, set_params_fix, set_settings_fix
-from graph.messages import printable
+from graph.messages import bounded_lines, printable
 from graph.model import NetworkGraph, Node
 from graph.validation import ERROR, WARNING, Problem
 from runtime.data import Dataset
@@ -400,6 +400,15 @@ def _settings_problems(graph: NetworkGraph, dataset: Dataset) -> list[Problem]:
                 WARNING,
                 f"batch_size {training['batch_size']} is larger than the "
                 f"{len(dataset.x_train)} training samples: each epoch is a single update",
+            )
+        )
+    if dataset.skipped:
+        listed = "; ".join(printable(line, 300) for line in bounded_lines(dataset.skipped))
+        problems.append(
+            Problem(
+                WARNING,
+                f"{len(dataset.skipped)} image files of {dataset.name} could not be read and "
+                f"are left out: {listed}",
             )
         )
     if training["early_stopping"] and not dataset.has_validation:

@@ -47,8 +47,14 @@ the environment variable DEEPWIRE_MAX_DATA_MB raises):
   a 2-D numeric array whose target is the last column (or column number
   `target_column`).
 - Image folders: one sub-folder per class (sorted by name); PNG, JPEG, BMP
-  and GIF files are decoded, resized to `image_size` and kept as float32
-  values in [0, 255] with 1 (grayscale) or 3 (rgb) channels.
+  and GIF files are decoded, resized to `image_size` and read as float32
+  values in [0, 255] with 1 (grayscale) or 3 (rgb) channels. Images are not
+  held in memory: x is an ImageFiles (decoded when indexed) and training
+  streams them through a tf.data pipeline (`feed`, `image_pipeline`),
+  cached in memory or on disk when `image_cache` asks. The folder is
+  scanned once at load: unreadable files are left out and listed in
+  `Dataset.skipped`, and scaling is fitted per pixel on the training
+  split. `drop_duplicates` does not apply to images.
 
 Several Input nodes: each sample's features are flattened in order and cut
 into consecutive pieces, one per Input in graph order, sized by that Input's
@@ -58,6 +64,7 @@ shape (`model_inputs`).
 import csv
 import math
 import os
+import re
 import stat
 import zipfile
 from dataclasses import dataclass
@@ -81,6 +88,13 @@ Y_KEYS = ("y", "Y", "labels", "target", "targets")
 SEQUENCE_STEPS = 20
 # Rows per block when statistics are fitted and applied: bounds temporary memory.
 CHUNK_ROWS = 65536
+# Rows of a table's features written at a time: a block that stays in the CPU's cache
+# while every column writes into it.
+FILL_ROWS = 4096
+# Images per batch when a folder is scanned once at load (unreadable files, scaling).
+SCAN_BATCH = 256
+# Decoded images a cached pipeline shuffles among (the files' order is shuffled otherwise).
+SHUFFLE_BUFFER = 2048
 
 
 class DataError(ValueError):
@@ -133,6 +147,8 @@ class Dataset:
         images: True when samples are pictures (the GUI's gallery shows them).
         target: "labels", or "inputs" when the model reconstructs its input.
         target_name: What the targets are called (a table's target column); "" if unnamed.
+        skipped: Image files left out because they could not be read, as
+            "file (reason)".
     """
 
     name: str
@@ -150,6 +166,7 @@ class Dataset:
     images: bool = False
     target: str = "labels"
     target_name: str = ""
+    skipped: tuple = ()
 
     @property
     def has_validation(self):
@@ -172,7 +189,8 @@ class Dataset:
         kind = f"{self.num_classes} classes" if self.task == "classification" else self.task
         if self.target == "inputs":
             kind = "reconstruct the input"
-        return f"{self.name}: {sizes} of shape {self.input_shape}, {kind}"
+        left_out = f"; {len(self.skipped)} unreadable images left out" if self.skipped else ""
+        return f"{self.name}: {sizes} of shape {self.input_shape}, {kind}{left_out}"
 
 
 # Built-in datasets: scikit-learn's bundled data and small generated tasks. ------------
@@ -412,6 +430,14 @@ def _sniff_delimiter(path):
         return csv.excel
 
 
+def _contains(path, byte):
+    """Whether the file holds `byte` anywhere (searched in C, without reading it into memory)."""
+    import mmap
+
+    with path.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as view:
+        return view.find(byte) >= 0
+
+
 def _find_bad_row(path, dialect):
     """Re-reads the file with Python's csv module to name the row pyarrow could not read.
 
@@ -447,11 +473,13 @@ def _read_csv(path):
 
     check_file(path, "a CSV file")
     dialect = _sniff_delimiter(path)
+    quote = dialect.quotechar or False
     parse = pacsv.ParseOptions(
         delimiter=dialect.delimiter,
-        quote_char=dialect.quotechar or False,
+        quote_char=quote,
         double_quote=dialect.doublequote,
-        newlines_in_values=True,
+        # Without a quote anywhere every newline ends a row, and pyarrow reads faster.
+        newlines_in_values=bool(quote) and _contains(path, quote.encode()),
     )
     # Null markers only as exact text here; trimmed and any-case markers are found
     # afterwards. No booleans, dates or times: such columns stay text.
@@ -588,15 +616,15 @@ class _Column:
     def width(self):
         return 1 if self.codes is None else len(self.categories)
 
-    def write_into(self, x, start):
-        """Writes this column's features into x[:, start : start + width]."""
+    def write_into(self, block, start, rows):
+        """Writes this column at `rows` (a slice) into block[:, start : start + width]."""
         if self.codes is None:
-            x[:, start] = self.numbers
+            block[:, start] = self.numbers[rows]
             return
-        block = x[:, start : start + self.width]
-        block[...] = 0
-        block[np.arange(len(block)), self.codes] = 1
-        block[self.missing] = np.nan
+        # One pass: each row takes its category's one-hot row, or the all-NaN row.
+        one_hot = np.vstack([np.eye(self.width, dtype="float32"), np.full(self.width, np.nan)])
+        codes = np.where(self.missing[rows], self.width, self.codes[rows])
+        np.take(one_hot, codes, axis=0, out=block[:, start : start + self.width], mode="clip")
 
 
 def _release_arrow_memory():
@@ -614,10 +642,13 @@ def _target(path, settings, column, rows):
     """(y for every row, task, class names) from the target column's kept `rows`."""
     target = column.name
     if column.codes is None:
-        kept, cells = column.numbers[rows], None
-    else:
-        kept, cells = None, np.asarray(column.categories)[column.codes[rows]]
-    y_kept, task, classes = _encode_target(kept, cells, f"{path}: column {target!r}")
+        where = f"{path}: column {target!r}"
+        y_kept, task, classes = _encode_target(column.numbers[rows], None, where)
+    else:  # codes rank the categories by name already: only the ones present remain
+        codes = column.codes[rows]
+        present = np.flatnonzero(np.bincount(codes, minlength=len(column.categories)))
+        y_kept = np.searchsorted(present, codes).astype("int64")
+        task, classes = "classification", tuple(column.categories[i] for i in present)
     if settings["target"] != "inputs":
         _check_classes(y_kept, task, classes, f"{path}: target column {target!r}")
     y = np.zeros(len(column.missing), dtype=y_kept.dtype)
@@ -680,10 +711,13 @@ def load_table(path, settings):
                 "column out"
             )
     x = np.empty((len(keep), sum(c.width for c in columns)), dtype="float32")
-    names, start = [], 0
+    for first in range(0, len(x), FILL_ROWS):
+        rows, start = slice(first, first + FILL_ROWS), 0
+        for column in columns:
+            column.write_into(x[rows], start, rows)
+            start += column.width
+    names = []
     for column in columns:
-        column.write_into(x, start)
-        start += column.width
         if column.codes is None:
             names.append(column.name)
         else:
@@ -804,7 +838,7 @@ def load_numpy(path, settings):
     return RawData(x, y, task, classes, names, images=images, rows=rows)
 
 
-# Image folders. ------------------------------------------------------------------------
+# Image folders: files decoded when read, streamed with tf.data. ----------------------
 
 
 def image_files(path):
@@ -826,27 +860,250 @@ def image_files(path):
     return tuple(p.name for p in classes), files
 
 
-def load_image_folder(path, settings):
-    """Reads one sub-folder of images per class (see the module docstring)."""
-    classes, files = image_files(path)
-    import tensorflow as tf  # after the folder is checked: importing it takes seconds
+def _decode_image(path, size, channels):
+    """One image file -> float32 tensor (height, width, channels) of values in [0, 255]."""
+    import tensorflow as tf
 
-    channels = 1 if settings["color_mode"] == "grayscale" else 3
-    height, width = settings["image_size"]
-    x = np.empty((len(files), height, width, channels), dtype="float32")
-    for index, (file, _) in enumerate(files):
+    image = tf.io.decode_image(tf.io.read_file(path), channels=channels, expand_animations=False)
+    image.set_shape((None, None, channels))
+    return tf.image.resize(tf.cast(image, "float32"), size)
+
+
+def _unreadable(error):
+    """TensorFlow's reason, without its op and function names."""
+    message = getattr(error, "message", str(error)).splitlines()[0]
+    message = re.sub(r"\{\{[^}]*\}\}|\[Op:.*$", "", message)
+    return message.strip() or "not an image"
+
+
+class ImageFiles:
+    """Images of a folder, read only when needed: a float32 array of shape (n, h, w, c).
+
+    Indexing (a number, a slice, positions) decodes just those images;
+    `take(positions)` picks files without decoding any; `np.asarray` decodes
+    them all; `image_pipeline` streams them to Keras. Scaling fitted on the
+    training split is kept as `x * multiply + add` per pixel and applied on
+    every read, so every reader sees the same values.
+    """
+
+    dtype = np.dtype("float32")
+    ndim = 4
+
+    def __init__(self, files, size, channels, cache="none", scaling=None, sample_shape=None):
+        self.files = np.asarray(files, dtype=str).reshape(-1)
+        self.size, self.channels, self.cache = tuple(size), channels, cache
+        self.scaling = scaling
+        self.shape = (len(self.files), *(sample_shape or (*self.size, channels)))
+
+    def __len__(self):
+        return len(self.files)
+
+    def _like(self, files=None, scaling=None, sample_shape=None):
+        return ImageFiles(
+            self.files if files is None else files,
+            self.size,
+            self.channels,
+            self.cache,
+            scaling or self.scaling,
+            sample_shape or self.shape[1:],
+        )
+
+    def take(self, positions, axis=0):
+        """These images at `positions`, still undecoded (as numpy's take along axis 0)."""
+        return self._like(files=self.files[np.asarray(positions, dtype="int64")])
+
+    def scaled(self, scaling):
+        """These images with `scaling` = (multiply, add), float32 arrays of one image's shape."""
+        return self._like(scaling=scaling)
+
+    def reshaped(self, sample_shape):
+        """These images, each read in `sample_shape` (same number of values), e.g. flat."""
+        return self._like(sample_shape=tuple(sample_shape))
+
+    def arrange(self, images):
+        """Decoded images (a NumPy array or a tensor) scaled and shaped as this set reads them."""
+        if self.scaling is not None:
+            images = images * self.scaling[0] + self.scaling[1]
+        if isinstance(images, np.ndarray):
+            return images.reshape(-1, *self.shape[1:])
+        return _reshape(images, self.shape[1:])
+
+    def __getitem__(self, key):
+        if isinstance(key, int | np.integer):
+            return self._read(self.files[[key]])[0]
+        return self._read(np.atleast_1d(self.files[key]))
+
+    def __array__(self, dtype=None, copy=None):
+        images = self._read(self.files)
+        return images if dtype is None else images.astype(dtype)
+
+    def _read(self, files):
+        import tensorflow as tf
+
+        images = np.empty((len(files), *self.size, self.channels), dtype="float32")
+        for index, file in enumerate(files):
+            try:
+                images[index] = _decode_image(file, self.size, self.channels).numpy()
+            except (tf.errors.OpError, ValueError) as error:
+                raise DataError(f"{file}: not a readable image ({_unreadable(error)})") from None
+        return self.arrange(images)
+
+    def describe_cache(self):
+        """Where a disk cache of exactly these files, size and channels lives."""
+        import hashlib
+        import tempfile
+
+        key = hashlib.sha256(repr((self.size, self.channels)).encode())
+        for file in self.files:
+            info = os.stat(file)
+            key.update(f"{file}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+        folder = Path(tempfile.gettempdir()) / "deepwire-image-cache"
+        folder.mkdir(exist_ok=True)
+        return str(folder / key.hexdigest()[:32])
+
+
+def _reshape(images, sample_shape):
+    import tensorflow as tf
+
+    return tf.reshape(images, (-1, *sample_shape))
+
+
+def image_pipeline(x, y=None, batch_size=32, shuffle=False, seed=0):
+    """A tf.data pipeline that decodes, resizes, scales and batches image files.
+
+    Files are read in parallel and prefetched, so memory holds a few batches,
+    not the folder. With `x.cache` "memory" or "disk" the decoded images are
+    kept after the first pass (on disk, in a file named after the images,
+    under the temporary folder); shuffling then draws from a bounded buffer.
+    Without targets (prediction) the order is the files' order.
+
+    Args:
+        x: The ImageFiles to read.
+        y: Targets, one per image (an array, a list of arrays, or ImageFiles
+            of the same files to reconstruct the input), or None.
+        batch_size: Images per batch.
+        shuffle: Reshuffle every epoch (training).
+        seed: Seed of the shuffle.
+    """
+    import tensorflow as tf
+
+    autotune = tf.data.AUTOTUNE
+    data = tf.data.Dataset.from_tensor_slices(x.files)
+    reconstruct = isinstance(y, ImageFiles)
+    if y is not None and not reconstruct:
+        targets = tuple(y) if isinstance(y, list) else y
+        data = tf.data.Dataset.zip((data, tf.data.Dataset.from_tensor_slices(targets)))
+    if shuffle and x.cache == "none":
+        data = data.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+
+    def decode(path, *target):
+        return (_decode_image(path, x.size, x.channels), *target)
+
+    data = data.map(decode, num_parallel_calls=autotune)
+    if x.cache != "none":
+        data = data.cache(x.describe_cache() if x.cache == "disk" else "")
+        if shuffle:
+            data = data.shuffle(min(len(x), SHUFFLE_BUFFER), seed=seed)
+    data = data.batch(batch_size)
+
+    def scale(images, *target):
+        if reconstruct:
+            return x.arrange(images), y.arrange(images)
+        return x.arrange(images) if not target else (x.arrange(images), target[0])
+
+    return data.map(scale, num_parallel_calls=autotune).prefetch(autotune)
+
+
+def feed(x, y=None, batch_size=32, shuffle=False, seed=0):
+    """Keyword arguments that hand `x` (and `y`) to Keras's fit, evaluate or predict.
+
+    Arrays go as they are; ImageFiles go as a streaming tf.data pipeline.
+    `shuffle` (for fit only) reshuffles the training samples every epoch.
+    """
+    if isinstance(x, ImageFiles):
+        arguments = {"x": image_pipeline(x, y, batch_size, shuffle, seed)}
+        return {**arguments, "shuffle": False} if shuffle else arguments  # shuffled already
+    arguments = {"x": x, "batch_size": batch_size}
+    if y is not None:
+        arguments["y"] = y
+    return {**arguments, "shuffle": True} if shuffle else arguments
+
+
+def validation_data(x, y, batch_size=32):
+    """Keras's validation_data for `x` and `y`: the arrays, or an image pipeline."""
+    if isinstance(x, ImageFiles):
+        return image_pipeline(x, y, batch_size)
+    return (x, y)
+
+
+def scan_images(x, train, normalization):
+    """Decodes every image once: which ones are unreadable, and the training split's scaling.
+
+    Args:
+        x: The ImageFiles of the whole folder.
+        train: Positions (in x) of the training images.
+        normalization: "standard", "minmax" or "none" (fitted per pixel on train).
+
+    Returns:
+        (positions of unreadable images, "file (reason)" for each, scaling or None).
+    """
+    import tensorflow as tf
+
+    scaler = {"standard": StandardScaler, "minmax": MinMaxScaler}.get(normalization)
+    scaler = scaler() if scaler else None
+    in_train = np.zeros(len(x), dtype=bool)
+    in_train[train] = True
+    read = np.zeros(len(x), dtype=bool)
+    positions = tf.data.Dataset.from_tensor_slices((np.arange(len(x)), x.files))
+    data = positions.map(
+        lambda i, path: (i, _decode_image(path, x.size, x.channels)),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
+    data = data.ignore_errors().batch(SCAN_BATCH).prefetch(tf.data.AUTOTUNE)
+    for indices, images in data.as_numpy_iterator():
+        read[indices] = True
+        fit = in_train[indices]
+        if scaler is not None and fit.any():
+            scaler.partial_fit(images[fit].reshape(int(fit.sum()), -1))
+    bad = np.flatnonzero(~read)
+    reasons = []
+    for position in bad:
         try:
-            decoded = tf.io.decode_image(
-                tf.io.read_file(str(file)), channels=channels, expand_animations=False
-            )
+            _decode_image(x.files[position], x.size, x.channels)
+            reasons.append(f"{x.files[position]} (could not be read)")
         except (tf.errors.OpError, ValueError) as error:
-            message = getattr(error, "message", str(error)).splitlines()[0]
-            raise DataError(f"{file}: not a readable image ({message})") from None
-        x[index] = tf.image.resize(tf.cast(decoded, "float32"), (height, width)).numpy()
+            reasons.append(f"{x.files[position]} ({_unreadable(error)})")
+    if scaler is None or not hasattr(scaler, "scale_"):
+        return bad, tuple(reasons), None
+    shape = x.shape[1:]
+    if normalization == "standard":
+        multiply, add = 1 / scaler.scale_, -scaler.mean_ / scaler.scale_
+    else:
+        multiply, add = scaler.scale_, scaler.min_
+    return (
+        bad,
+        tuple(reasons),
+        (
+            multiply.reshape(shape).astype("float32"),
+            add.reshape(shape).astype("float32"),
+        ),
+    )
+
+
+def load_image_folder(path, settings):
+    """One sub-folder of images per class (see the module docstring); nothing decoded yet."""
+    classes, files = image_files(path)
+    channels = 1 if settings["color_mode"] == "grayscale" else 3
+    x = ImageFiles(
+        [str(file) for file, _ in files],
+        settings["image_size"],
+        channels,
+        settings["image_cache"],
+    )
     y = np.array([label for _, label in files], dtype="int64")
     if settings["target"] != "inputs":
         _check_classes(y, "classification", classes, f"{path}: the image folder")
-    features = tuple(f"p{i}" for i in range(height * width * channels))
+    features = tuple(f"p{i}" for i in range(math.prod(x.shape[1:])))
     return RawData(x, y, "classification", classes, features, images=True)
 
 
@@ -970,14 +1227,16 @@ def normalize(method, train, *others):
     """
     if method == "none":
         return
-    scaler = {"standard": StandardScaler, "minmax": MinMaxScaler}[method]()
+    scaler = {"standard": StandardScaler, "minmax": MinMaxScaler}[method](copy=False)
     try:
         for block in _blocks(train):
             scaler.partial_fit(block)
         for array in (train, *others):
             if array is not None:
                 for block in _blocks(array):
-                    block[...] = scaler.transform(block)
+                    scaled = scaler.transform(block)  # in place when block is contiguous
+                    if scaled is not block:
+                        block[...] = scaled
     except ValueError as error:
         raise DataError(f"Cannot apply normalization={method!r}: {error}") from None
 
@@ -993,13 +1252,24 @@ def prepare(settings, raw, name):
     rows = np.arange(len(raw.x)) if raw.rows is None else raw.rows
     if len(rows) == 0:
         raise DataError(f"{name}: contains no samples")
-    if settings["drop_duplicates"]:
+    streamed = isinstance(raw.x, ImageFiles)
+    if settings["drop_duplicates"] and not streamed:
         rows = rows[unique_rows(raw.x[rows], raw.y[rows])]
     classification = raw.task == "classification"
     parts = split_positions(raw.y[rows], settings, classification)
-    x_train, x_val, x_test = (None if p is None else raw.x[rows[p]] for p in parts)
+    skipped, scaling = (), None
+    if streamed:
+        bad, skipped, scaling = scan_images(raw.x, rows[parts[0]], settings["normalization"])
+        parts = [None if p is None else p[~np.isin(rows[p], bad)] for p in parts]
+        if len(parts[0]) == 0:
+            raise DataError(f"{name}: no readable images in the training split")
+    x_train, x_val, x_test = (None if p is None else raw.x.take(rows[p], axis=0) for p in parts)
     y_train, y_val, y_test = (None if p is None else raw.y[rows[p]] for p in parts)
-    if x_train.dtype.kind == "f":  # text is never imputed nor scaled
+    if streamed and scaling is not None:
+        x_train, x_val, x_test = (
+            None if x is None else x.scaled(scaling) for x in (x_train, x_val, x_test)
+        )
+    elif x_train.dtype.kind == "f":  # text is never imputed nor scaled
         if settings["missing"] != "drop":
             impute(settings["missing"], x_train, x_val, x_test)
         normalize(settings["normalization"], x_train, x_val, x_test)
@@ -1025,6 +1295,7 @@ def prepare(settings, raw, name):
         images=raw.images,
         target=settings["target"],
         target_name=raw.target_name,
+        skipped=skipped,
     )
 
 
@@ -1081,6 +1352,10 @@ def model_inputs(x, shapes):
     if len(shapes) == 1 and shape_fits(tuple(x.shape[1:]), tuple(shapes[0])):
         return x
     sizes = input_sizes(shapes)
+    if isinstance(x, ImageFiles):
+        if len(shapes) == 1 and sizes[0] == math.prod(x.shape[1:]):
+            return x.reshaped(shapes[0])  # still streamed, each image read in that shape
+        x = np.asarray(x)  # cut for several Inputs: in memory
     flat = x.reshape(len(x), -1)
     if flat.shape[1] != sum(sizes):
         raise DataError(

@@ -16,7 +16,7 @@ import numpy as np
 from sklearn import metrics as sk
 
 from graph.messages import printable
-from runtime.data import Dataset, model_inputs
+from runtime.data import Dataset, feed, model_inputs
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ class EvaluationReport:
 def predict(model: keras.Model, x: np.ndarray) -> np.ndarray:
     """The model's first output on `x`, feeding its Inputs as the trainer does."""
     shapes = [tuple(int(d) for d in tensor.shape[1:]) for tensor in model.inputs]
-    outputs = model.predict(model_inputs(x, shapes), verbose=0, batch_size=256)
+    outputs = model.predict(**feed(model_inputs(x, shapes), batch_size=256), verbose=0)
     return np.asarray(outputs[0] if isinstance(outputs, list) else outputs)
 
 

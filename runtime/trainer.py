@@ -27,7 +27,7 @@ from graph.validation import ERROR, validate
 from runtime.builder import BuildError, build_model
 from runtime.compile import compile_model, fit_targets
 from runtime.cost_estimate import check_training_memory
-from runtime.data import DataError, Dataset, model_inputs
+from runtime.data import DataError, Dataset, feed, model_inputs, validation_data
 from runtime.data_check import check_data
 from runtime.distribute import fit_context, get_strategy
 from runtime.events import BatchEnd, EpochEnd, TrainingFailed, TrainingFinished
@@ -216,20 +216,20 @@ class Trainer:
         y = fit_targets(heads, self.dataset.y_train, self.dataset)
         validation = None
         if self.dataset.has_validation:
-            validation = (
+            validation = validation_data(
                 model_inputs(self.dataset.x_val, shapes),
                 fit_targets(heads, self.dataset.y_val, self.dataset),
+                training["batch_size"],
             )
         events = _EventCallback(self, self.epochs)
         best = _BestWeights("val_loss" if validation else "loss")
         callbacks = [events, *self._setting_callbacks(validation is not None)]
         if training["checkpoint_best"]:
             callbacks.append(best)
+        data = feed(x, y, training["batch_size"], shuffle=True, seed=training["seed"])
         with fit_context(training["strategy"], model, x, y):
             history = model.fit(
-                x,
-                y,
-                batch_size=training["batch_size"],
+                **data,
                 epochs=self.epochs,
                 validation_data=validation,
                 callbacks=callbacks + self.extra_callbacks,
@@ -296,8 +296,8 @@ def adapt_normalization(model: keras.Model, x) -> None:
         if not _needs_adapting(layer):
             continue
         if isinstance(layer, keras.layers.Normalization):
-            feed = keras.Model(model.inputs, layer.input)
-            layer.adapt(feed.predict(x, verbose=0, batch_size=1024))
+            upstream = keras.Model(model.inputs, layer.input)
+            layer.adapt(upstream.predict(**feed(x, batch_size=1024), verbose=0))
         else:
             layer.adapt(_data_reaching(model, layer, x))
 
@@ -321,7 +321,8 @@ def _data_reaching(model: keras.Model, layer: keras.layers.Layer, x):
             return x[index] if isinstance(x, list) else x
     if isinstance(layer, keras.layers.TextVectorization):
         raise ValueError(f"{layer.name}: TextVectorization must read an Input node directly")
-    return keras.Model(model.inputs, layer.input).predict(x, verbose=0, batch_size=1024)
+    upstream = keras.Model(model.inputs, layer.input)
+    return upstream.predict(**feed(x, batch_size=1024), verbose=0)
 
 
 def out_of_memory_message(error: BaseException) -> str:

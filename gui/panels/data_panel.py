@@ -347,9 +347,10 @@ class DataPanel(QWidget):
         content = QWidget()
         grid = QGridLayout(content)
         if dataset.images:
-            for index in range(min(PREVIEW_IMAGES, len(dataset.x_train))):
+            pictures = dataset.x_train[:PREVIEW_IMAGES]  # image files decode here, once
+            for index, picture in enumerate(pictures):
                 cell = QLabel()
-                cell.setPixmap(image_pixmap(to_display_image(dataset.x_train[index]), 56))
+                cell.setPixmap(image_pixmap(to_display_image(picture), 56))
                 cell.setAlignment(Qt.AlignmentFlag.AlignCenter)
                 caption = QLabel(_target_text(dataset, dataset.y_train[index]))
                 caption.setAlignment(Qt.AlignmentFlag.AlignCenter)

@@ -314,7 +314,8 @@ def _whole(raw: RawData) -> RawData:
 
 def load_file(path: Path, settings: dict) -> RawData:
     if path.is_dir():
-        return load_image_folder(path, settings)
+        raw = load_image_folder(path, settings)
+        return replace(raw, x=np.asarray(raw.x))  # tasks cut and mix images in memory
     if path.suffix.lower() in (".npz", ".npy"):
         return _whole(load_numpy(path, settings))
     if path.suffix.lower() in (".csv", ".parquet", ".pq") or not path.exists():

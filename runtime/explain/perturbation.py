@@ -174,9 +174,9 @@ def shap_values(
     flat = x.reshape(1, -1)
     features = flat.shape[1]
     rng = np.random.default_rng(seed)
-    background = np.asarray(background, "float32").reshape(len(background), -1)
-    if len(background) > 100:
+    if len(background) > 100:  # drawn before reading: image files decode only these
         background = background[rng.choice(len(background), 100, replace=False)]
+    background = np.asarray(background, "float32").reshape(len(background), -1)
 
     def target_score(rows: np.ndarray) -> np.ndarray:
         return scorer.predict(rows)[:, target]

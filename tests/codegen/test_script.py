@@ -139,6 +139,34 @@ def test_image_folder_data_matches_the_app(tmp_path):
     assert_same_arrays(graph, data_dir=tmp_path)
 
 
+def test_image_folder_script_streams_skips_unreadable_files_and_trains(tmp_path, capsys):
+    import tensorflow as tf
+
+    rng = np.random.default_rng(3)
+    for label in ("cats", "dogs"):
+        (tmp_path / "pets" / label).mkdir(parents=True)
+        for i in range(8):
+            pixels = rng.integers(0, 255, size=(9, 9, 1), dtype=np.uint8)
+            (tmp_path / "pets" / label / f"{i}.png").write_bytes(tf.io.encode_png(pixels).numpy())
+    (tmp_path / "pets" / "dogs" / "broken.png").write_bytes(b"not a png")
+    graph = load_graph(ROOT / "examples" / "cnn_digits.yaml")
+    graph.training.update(epochs=1)
+    graph.dataset = {
+        **default_section(DATASET_PARAMS),
+        "source": "image_folder",
+        "path": "pets",
+        "image_size": [8, 8],
+        "test_size": 0.25,
+    }
+    namespace = script_namespace(export_training_script(graph, data_dir=tmp_path))
+    (x_train, _), _, (x_test, _), _ = namespace["load_data"]()
+    assert type(x_train).__name__ == "ImageFiles"  # streamed, not decoded at once
+    assert len(x_train) + len(x_test) < 16 + 1
+    namespace["main"](str(tmp_path / "pets.keras"))
+    assert "test accuracy:" in capsys.readouterr().out
+    assert keras.saving.load_model(tmp_path / "pets.keras").input_shape == (None, 8, 8, 1)
+
+
 def test_multi_input_script_feeds_each_input(tmp_path):
     graph = load_graph(ROOT / "examples" / "multi_input.yaml")
     namespace = script_namespace(export_training_script(graph))

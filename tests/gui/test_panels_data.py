@@ -38,6 +38,34 @@ def test_image_datasets_show_a_grid_of_labelled_samples(qtbot, make_window):
     assert len(labels) == 2 * 40  # a picture and a caption per sample
 
 
+def test_image_folders_show_samples_and_name_unreadable_files(qtbot, make_window, tmp_path):
+    import numpy as np
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    for name in ("cats", "dogs"):
+        (tmp_path / "pets" / name).mkdir(parents=True)
+        for i in range(5):
+            pixels = rng.integers(0, 255, size=(9, 9, 1), dtype=np.uint8)
+            (tmp_path / "pets" / name / f"{i}.png").write_bytes(tf.io.encode_png(pixels).numpy())
+    (tmp_path / "pets" / "cats" / "broken.png").write_bytes(b"not a png")
+    graph = example("cnn_digits")
+    graph.dataset = {
+        **graph.dataset,
+        "source": "image_folder",
+        "path": str(tmp_path / "pets"),
+        "image_size": (8, 8),
+        "validation_size": 0.0,
+    }
+    window = make_window(graph)
+    panel = _shown(qtbot, window)
+    assert "10 samples of shape (8, 8, 1)" in panel.summary.text()
+    labels = panel.images.widget().findChildren(type(panel.summary))
+    assert len(labels) == 2 * len(panel.dataset.x_train)  # each training image, captioned
+    checks = [panel.check_list.item(i).text() for i in range(panel.check_list.count())]
+    assert any("1 image files of pets could not be read" in c and "broken.png" in c for c in checks)
+
+
 def test_text_datasets_show_whole_texts_and_fit_the_text_example(qtbot, make_window):
     window = make_window(example("text_sentiment"))
     panel = _shown(qtbot, window)

@@ -347,10 +347,7 @@ def test_image_folder_one_subfolder_per_class(tmp_path):
 
 def test_bad_image_folders(tmp_path):
     write_images(tmp_path / "pets")
-    (tmp_path / "pets" / "cats" / "broken.png").write_bytes(b"not a png")
     settings = {"source": "image_folder", "path": str(tmp_path / "pets")}
-    with pytest.raises(DataError, match=r"broken.png: not a readable image"):
-        load_dataset(settings)
     (tmp_path / "empty" / "a").mkdir(parents=True)
     with pytest.raises(DataError, match="no images found"):
         load_dataset({**settings, "path": str(tmp_path / "empty")})
