@@ -1,0 +1,114 @@
+"""Shapes, parameter counts and costs of block instances, seen through their definitions.
+
+An instance's output is its definition's exit, inferred for the shapes that
+arrive at the instance (the definition's own Input shapes are only examples
+for editing it alone). Results are cached per (definition, version, input
+shapes) in the library, so a hundred instances of one block fed alike cost
+one inference of its inside.
+"""
+
+from __future__ import annotations
+
+from graph.block_library import BlockLibrary
+from graph.layer_type import Shape
+from graph.messages import excerpt, printable
+from graph.model import NetworkGraph, Node
+from graph.shapes import CYCLE_ERROR, NodeInfo, ShapeAnalysis
+
+
+def definition_problem(library: BlockLibrary, name: object) -> str | None:
+    """Why the definition called `name` cannot be used at all, or None."""
+    if not isinstance(name, str) or name not in library:
+        known = ", ".join(printable(n) for n in library) or "none"
+        return f"no block named {excerpt(name)} in this document (its blocks: {known})"
+    cycle = library.cycle(name)
+    if cycle:
+        chain = " -> ".join(printable(n) for n in cycle)
+        return f"block {excerpt(name)} contains itself: {chain}"
+    definition = library.get(name)
+    if not definition.input_nodes():
+        return f"block {excerpt(name)} has no Input layer for data to enter"
+    exits = definition.output_nodes()
+    if len(exits) != 1:
+        names = ", ".join(printable(n.name) for n in exits) or "none"
+        return (
+            f"block {excerpt(name)} must have exactly one output layer. "
+            f"Received: {len(exits)} ({names})"
+        )
+    return None
+
+
+def port_names(library: BlockLibrary, name: str) -> list[str]:
+    """The entry ports of block `name`: its Input nodes' names, in graph order."""
+    definition = library.get(name)
+    return [node.name for node in definition.input_nodes()] if definition else []
+
+
+def ports_problem(library: BlockLibrary, node: Node, ports: list[int]) -> str | None:
+    """Why the connections on `ports` do not match the ports of `node`'s block, or None."""
+    names = port_names(library, node.params["block"])
+    extra = [port for port in ports if port >= len(names)]
+    if extra:
+        plural = "input" if len(names) == 1 else "inputs"
+        return (
+            f"block {excerpt(node.params['block'])} has {len(names)} {plural} "
+            f"({', '.join(printable(n) for n in names)}). "
+            f"Received: a connection on port {extra[0]}"
+        )
+    missing = [port for port in range(len(names)) if port not in ports]
+    if missing:
+        return f"input {printable(names[missing[0]])} (port {missing[0]}) is not connected"
+    return None
+
+
+def inner_message(node: Node, error: str, inside: bool) -> str:
+    """An error of a node inside a block, starting with its path: `block1/conv_2 (Conv2D): ...`."""
+    return f"{printable(node.name)}/{error}" if inside else f"{node.label}: {error}"
+
+
+def infer_instance(
+    library: BlockLibrary, node: Node, input_shapes: tuple[Shape | None, ...]
+) -> NodeInfo:
+    """What inference knows about block instance `node`, fed `input_shapes` in port order."""
+    name = node.params.get("block")
+    problem = definition_problem(library, name)
+    if problem is not None:
+        return NodeInfo(None, error=problem, input_shapes=input_shapes)
+    if len(input_shapes) != len(port_names(library, name)) or None in input_shapes:
+        return NodeInfo(None, input_shapes=input_shapes)  # validation names the port
+    key = ("shapes", name, library.version(name), input_shapes)
+    info = library.cache.get(key)
+    if info is None:
+        info = library.cache[key] = _infer_inside(library.get(name), input_shapes)
+    return info
+
+
+def entry_shapes(definition: NetworkGraph, input_shapes: tuple[Shape, ...]) -> dict[str, Shape]:
+    """The shapes arriving at an instance, by the id of the definition's Input they replace."""
+    entries = definition.input_nodes()
+    return dict(zip((entry.id for entry in entries), input_shapes, strict=True))
+
+
+def _infer_inside(definition: NetworkGraph, input_shapes: tuple[Shape, ...]) -> NodeInfo:
+    analysis = ShapeAnalysis(definition, entry_shapes(definition, input_shapes))
+    try:
+        infos = analysis.all()
+    finally:
+        analysis.close()
+    error = None
+    for inner in definition.nodes:
+        info = infos[inner.id]
+        if info.error and info.error != CYCLE_ERROR:
+            error = inner_message(inner, info.error, info.inside)
+            break
+    (exit_node,) = definition.output_nodes()
+    shape = infos[exit_node.id].output_shape
+    if shape is None or error is not None:
+        return NodeInfo(None, error=error, input_shapes=input_shapes, inside=error is not None)
+    macs = [info.macs for info in infos.values()]
+    return NodeInfo(
+        shape,
+        sum(info.param_count for info in infos.values()),
+        input_shapes=input_shapes,
+        macs=None if None in macs else sum(macs),
+    )
