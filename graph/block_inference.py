@@ -112,3 +112,15 @@ def _infer_inside(definition: NetworkGraph, input_shapes: tuple[Shape, ...]) -> 
         input_shapes=input_shapes,
         macs=None if None in macs else sum(macs),
     )
+
+
+def flat_layer_count(graph: NetworkGraph) -> int:
+    """The layers a graph makes with every block flattened (each instance's inside counted)."""
+    count = 0
+    for node in graph.nodes:
+        definition = graph.blocks.get(node.params["block"]) if node.type == "Block" else None
+        if definition is None:
+            count += 1
+        else:
+            count += flat_layer_count(definition) - len(definition.input_nodes())
+    return count
