@@ -751,9 +751,9 @@ register_section(SettingsSection("federated", "Federated", FEDERATED_PARAMS))
 register_section(SettingsSection("continual", "Continual", CONTINUAL_PARAMS))
 
 BLOCK_BUILDS = ("nested", "flatten")
-BLOCKS_PARAMS = (
+BUILD_PARAMS = (
     Param(
-        "build",
+        "blocks",
         "choice",
         "nested",
         choices=BLOCK_BUILDS,
@@ -765,7 +765,7 @@ BLOCKS_PARAMS = (
         ),
     ),
 )
-register_section(SettingsSection("blocks", "Blocks", BLOCKS_PARAMS))
+register_section(SettingsSection("build", "Build", BUILD_PARAMS))
 
 
 def default_settings() -> dict[str, dict[str, Any]]:

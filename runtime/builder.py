@@ -6,7 +6,7 @@ The builder only ever sees a valid graph: it validates first and refuses an
 invalid one with the validator's problems.
 
 A block instance becomes a nested functional model named after the node, or
-(the `blocks` setting "flatten") its inner layers inline, named
+(the build setting `blocks: flatten`) its inner layers inline, named
 `instance.layer`; both compute the same numbers with the same weights.
 """
 
@@ -41,14 +41,14 @@ def build_model(graph: NetworkGraph, nested_blocks: bool | None = None) -> keras
     Args:
         graph: The graph to build.
         nested_blocks: Build block instances as nested models (True) or
-            flattened (False); None follows the graph's `blocks` setting.
+            flattened (False); None follows the graph's build setting `blocks`.
 
     Raises:
         BuildError: when validation reports errors.
     """
     check_valid(graph, BuildError)
     if nested_blocks is None:
-        nested_blocks = graph.settings["blocks"]["build"] == "nested"
+        nested_blocks = graph.settings["build"]["blocks"] == "nested"
     _allow_depth(flat_layer_count(graph))
     tensors = _call_graph(graph, {}, "", nested_blocks)
     inputs = [tensors[node.id] for node in graph.input_nodes()]

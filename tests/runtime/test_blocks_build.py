@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from codegen.python_source import export_model_code
 from graph.block_commands import expand_block, make_block
 from graph.block_type import BLOCK
-from graph.model import AddBlock, NetworkGraph
+from graph.model import AddBlock, NetworkGraph, SetSettings
 from graph.shapes import ShapeAnalysis
 from runtime.builder import build_model
 from tests.graph.test_blocks import document
@@ -59,6 +59,11 @@ def test_nested_and_flattened_models_compute_the_same(flat_and_data):
     assert [layer.name for layer in nested.layers] == ["input_1", "res_1", "res_2", "head"]
     assert isinstance(nested.get_layer("res_2").get_layer("block1"), keras.Model)
     assert nested.count_params() == flat.count_params() == ShapeAnalysis(graph).total_params()
+    graph.apply(SetSettings("build", {"blocks": "flatten"}))
+    assert [layer.name for layer in build_model(graph).layers] == [
+        layer.name for layer in flat.layers
+    ]
+    graph.apply(SetSettings("build", {"blocks": "nested"}))
     for layer in weighted_layers(flat):
         nested_layer(nested, layer.name).set_weights(layer.get_weights())
     np.testing.assert_array_equal(outputs(nested, data), outputs(flat, data))
