@@ -9,8 +9,12 @@ one inference of its inside.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from graph.block_library import BlockLibrary
-from graph.layer_type import Shape
+from graph.block_type import BLOCK, BLOCK_TYPE
+from graph.catalog import layer_type
+from graph.layer_type import LayerType, Shape, ShapeError
 from graph.messages import excerpt, printable
 from graph.model import NetworkGraph, Node
 from graph.shapes import CYCLE_ERROR, NodeInfo, ShapeAnalysis
@@ -38,9 +42,9 @@ def definition_problem(library: BlockLibrary, name: object) -> str | None:
     return None
 
 
-def port_names(library: BlockLibrary, name: str) -> list[str]:
+def port_names(library: BlockLibrary, name: object) -> list[str]:
     """The entry ports of block `name`: its Input nodes' names, in graph order."""
-    definition = library.get(name)
+    definition = library.get(name) if isinstance(name, str) else None
     return [node.name for node in definition.input_nodes()] if definition else []
 
 
@@ -124,3 +128,34 @@ def flat_layer_count(graph: NetworkGraph) -> int:
         else:
             count += flat_layer_count(definition) - len(definition.input_nodes())
     return count
+
+
+def node_type(graph: NetworkGraph, node: Node) -> LayerType:
+    """The declaration of `node`: its catalog entry, or for an instance its block's ports.
+
+    An instance's declaration names its ports after the definition's Inputs
+    and takes exactly that many; its shape rule infers through the definition.
+
+    Raises:
+        KeyError: for a type neither the catalog nor blocks know.
+    """
+    if node.type != BLOCK:
+        return layer_type(node.type)
+    library = graph.blocks
+    names = tuple(port_names(library, node.params.get("block")))
+    count = len(names) or 1
+
+    def through_definition(params, inputs: list[Shape]) -> Shape:
+        instance = Node(node.id, BLOCK, node.name, dict(params))
+        info = infer_instance(library, instance, tuple(inputs))
+        if info.output_shape is None:
+            raise ShapeError(info.error or "the block cannot take these inputs")
+        return info.output_shape
+
+    return replace(
+        BLOCK_TYPE,
+        input_names=names,
+        min_inputs=count,
+        max_inputs=count,
+        shape_rule=through_definition,
+    )

@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from graph.atomic import write_text
+from graph.block_inference import flat_layer_count
+from graph.block_type import BLOCK
 from graph.catalog import CATALOG
 from graph.cost import MemoryVerdict, TrainingMemory, graph_cost, memory_verdict, training_memory
 from graph.model import NetworkGraph
@@ -173,6 +175,10 @@ def step_layers(graph: NetworkGraph) -> int:
         infos = analysis.all()
         count = 0
         for node in graph.nodes:
+            definition = graph.blocks.get(node.params["block"]) if node.type == BLOCK else None
+            if definition is not None:
+                count += flat_layer_count(definition) - len(definition.input_nodes())
+                continue
             entry = CATALOG.get(node.type)
             if entry is None or entry.min_inputs == 0:
                 continue

@@ -11,7 +11,7 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
-from graph.catalog import CATALOG
+from graph.block_inference import node_type
 from graph.layout import free_position
 from graph.model import AddEdge, AddNode, Batch, Edge, GraphEvent, MoveNodes, RemoveEdge, RemoveNode
 from graph.validation import ERROR, Problem
@@ -87,7 +87,7 @@ class GraphScene(QGraphicsScene):
         # Each piece of work once per item: ports after all edges exist,
         # edges routed after every node has its ports.
         for node in graph.nodes:
-            item = NodeItem(node, CATALOG[node.type])
+            item = NodeItem(node, node_type(graph, node))
             self.node_items[node.id] = item
             self._node_edges[node.id] = set()
             self.addItem(item)
@@ -106,7 +106,7 @@ class GraphScene(QGraphicsScene):
 
     def _add_node_item(self, node_id: str) -> None:
         node = self.session.graph.node(node_id)
-        item = NodeItem(node, CATALOG[node.type])
+        item = NodeItem(node, node_type(self.session.graph, node))
         item.set_input_port_count(input_port_count(self.session.graph, node_id))
         self.node_items[node_id] = item
         self._node_edges[node_id] = set()
