@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from codegen.python_source import export_model_code
 from graph.block_commands import expand_block, make_block
+from graph.block_templates import TEMPLATES, place_template
 from graph.block_type import BLOCK
 from graph.model import AddBlock, NetworkGraph, SetSettings
 from graph.shapes import ShapeAnalysis
@@ -129,3 +130,21 @@ def test_blocks_made_nested_edited_and_expanded_build_the_flat_model(widths, cut
             target = nested_layer(model, layer.name) if nested else model.get_layer(layer.name)
             target.set_weights(layer.get_weights())
         np.testing.assert_allclose(outputs(model, data), outputs(expected, data), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", list(TEMPLATES))
+def test_templates_build_in_keras_with_the_counted_parameters(name):
+    graph = NetworkGraph()
+    template = TEMPLATES[name].build()
+    shape = template.input_nodes()[0].params["shape"]
+    entry = graph.add_node("Input", "input_1", {"shape": shape})
+    first, place = place_template(graph, name, (200, 0))
+    graph.apply(place)
+    second, place = place_template(graph, name, (400, 0))
+    graph.apply(place)
+    graph.connect(entry.id, first.id)
+    graph.connect(first.id, second.id)
+    assert len(graph.blocks) == 1
+    model = build_model(graph)
+    assert model.count_params() == ShapeAnalysis(graph).total_params()
+    assert tuple(model.output.shape) == ShapeAnalysis(graph).info(second.id).output_shape
