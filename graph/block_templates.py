@@ -158,3 +158,18 @@ def place_template(graph: NetworkGraph, name: str, position: Position) -> tuple[
         commands.append(AddBlock(name, TEMPLATES[name].build()))
     commands.append(AddNode(instance))
     return instance, Batch(commands, f"Add {instance.name}")
+
+
+def palette_node(
+    graph: NetworkGraph, palette_type: str, position: Position
+) -> tuple[Node, Command]:
+    """A new node for a palette item (a layer type or a template) and the command adding it.
+
+    Raises:
+        KeyError: for an unknown layer type.
+    """
+    name = template_name(palette_type)
+    if name is not None:
+        return place_template(graph, name, position)
+    node = graph.new_node(palette_type, position=position)
+    return node, AddNode(node)

@@ -22,11 +22,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from graph.block_templates import palette_node
 from graph.cost import format_bytes, format_count, graph_cost, training_memory
 from graph.files import GraphFileError, load_graph, save_graph
 from graph.formatting import plural
 from graph.layout import free_position, layered_layout
-from graph.model import AddEdge, AddNode, Batch, Edge, MoveNodes, NetworkGraph
+from graph.model import AddEdge, Batch, Edge, MoveNodes, NetworkGraph
 from graph.validation import ERROR
 from gui.canvas.scene import GraphScene, snap
 from gui.canvas.view import CanvasView
@@ -598,9 +599,9 @@ class MainWindow(QMainWindow):
         if len(selected) == 1:
             anchor = graph.node(selected[0])
             position = free_position(graph, (anchor.position[0] + 240.0, anchor.position[1]))
-            node = graph.new_node(type_name, position=position)
+            node, command = palette_node(graph, type_name, position)
             checker = ConnectionChecker(graph, self.session.analysis, anchor.id)
-            commands = [AddNode(node)]
+            commands = [command]
             if checker.problem_for_new(node) is None:
                 commands.append(AddEdge(Edge(anchor.id, node.id, 0)))
             refused = self.session.execute(Batch(commands, f"Add {node.name}"))

@@ -12,8 +12,10 @@ from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
 from graph.block_inference import node_type
+from graph.block_templates import palette_node
+from graph.block_type import BLOCK
 from graph.layout import free_position
-from graph.model import AddEdge, AddNode, Batch, Edge, GraphEvent, MoveNodes, RemoveEdge, RemoveNode
+from graph.model import AddEdge, Batch, Edge, GraphEvent, MoveNodes, RemoveEdge, RemoveNode
 from graph.validation import ERROR, Problem
 from gui.canvas.edge_item import EdgeItem, edge_path
 from gui.canvas.node_item import NodeItem, format_shape, node_face
@@ -50,9 +52,11 @@ class GraphScene(QGraphicsScene):
 
     Signals:
         message: Text for the status bar (a refused connection, for instance).
+        block_opened: A block instance was double-clicked (its node id).
     """
 
     message = Signal(str)
+    block_opened = Signal(str)
 
     def __init__(self, session: EditorSession) -> None:
         super().__init__()
@@ -254,8 +258,8 @@ class GraphScene(QGraphicsScene):
         if avoid_overlap:
             x, y = free_position(graph, position)
             position = (snap(x), snap(y))
-        node = graph.new_node(type_name, position=position)
-        refused = self.session.execute(AddNode(node))
+        node, command = palette_node(graph, type_name, position)
+        refused = self.session.execute(command)
         if refused:
             self.message.emit(refused)
             return None
@@ -328,6 +332,14 @@ class GraphScene(QGraphicsScene):
             if isinstance(item, PortItem):
                 return item.parentItem()
         return None
+
+    def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # Qt override
+        item = self._node_at(event.scenePos())
+        if item is not None and self.session.graph.node(item.node_id).type == BLOCK:
+            self.block_opened.emit(item.node_id)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
 
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         port = self._port_at(event.scenePos())
