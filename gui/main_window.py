@@ -29,6 +29,7 @@ from graph.formatting import plural
 from graph.layout import free_position, layered_layout
 from graph.model import AddEdge, Batch, Edge, MoveNodes, NetworkGraph
 from graph.validation import ERROR
+from gui.block_actions import BlockActions
 from gui.canvas.scene import GraphScene, snap
 from gui.canvas.view import CanvasView
 from gui.canvas.wiring import ConnectionChecker
@@ -115,6 +116,7 @@ class MainWindow(QMainWindow):
         )
         self._build_status_bar()
         self.panels = install_panels(self)
+        self.block_actions = BlockActions(self)
         self._build_help_menu()
 
         self.palette.layer_activated.connect(self.add_layer)
