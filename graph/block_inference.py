@@ -21,10 +21,20 @@ from graph.shapes import CYCLE_ERROR, NodeInfo, ShapeAnalysis
 
 
 def definition_problem(library: BlockLibrary, name: object) -> str | None:
-    """Why the definition called `name` cannot be used at all, or None."""
+    """Why the definition called `name` cannot be used at all, or None.
+
+    Cached per version: every instance asks on every re-inference.
+    """
     if not isinstance(name, str) or name not in library:
         known = ", ".join(printable(n) for n in library) or "none"
         return f"no block named {excerpt(name)} in this document (its blocks: {known})"
+    key = ("definition", name, library.version(name))
+    if key not in library.cache:
+        library.cache[key] = _definition_problem(library, name)
+    return library.cache[key]
+
+
+def _definition_problem(library: BlockLibrary, name: str) -> str | None:
     cycle = library.cycle(name)
     if cycle:
         chain = " -> ".join(printable(n) for n in cycle)
@@ -42,10 +52,15 @@ def definition_problem(library: BlockLibrary, name: object) -> str | None:
     return None
 
 
-def port_names(library: BlockLibrary, name: object) -> list[str]:
+def port_names(library: BlockLibrary, name: object) -> tuple[str, ...]:
     """The entry ports of block `name`: its Input nodes' names, in graph order."""
     definition = library.get(name) if isinstance(name, str) else None
-    return [node.name for node in definition.input_nodes()] if definition else []
+    if definition is None:
+        return ()
+    key = ("ports", name, library.version(name))
+    if key not in library.cache:
+        library.cache[key] = tuple(node.name for node in definition.input_nodes())
+    return library.cache[key]
 
 
 def ports_problem(library: BlockLibrary, node: Node, ports: list[int]) -> str | None:
@@ -83,7 +98,7 @@ def infer_instance(
     key = ("shapes", name, library.version(name), input_shapes)
     info = library.cache.get(key)
     if info is None:
-        info = library.cache[key] = _infer_inside(library.get(name), input_shapes)
+        info = library.cache[key] = _infer_inside(library, name, input_shapes)
     return info
 
 
@@ -93,12 +108,44 @@ def entry_shapes(definition: NetworkGraph, input_shapes: tuple[Shape, ...]) -> d
     return dict(zip((entry.id for entry in entries), input_shapes, strict=True))
 
 
-def _infer_inside(definition: NetworkGraph, input_shapes: tuple[Shape, ...]) -> NodeInfo:
-    analysis = ShapeAnalysis(definition, entry_shapes(definition, input_shapes))
-    try:
-        infos = analysis.all()
-    finally:
-        analysis.close()
+# Live inferences kept per document: one per definition and distinct input shapes in use.
+MAX_LIVE = 256
+
+
+class LiveInside:
+    """A definition's incremental inference (and validation, once asked) for some input shapes.
+
+    Kept in the library while the definition lives, so an edit inside it
+    re-infers only what the edit reaches, as in any graph.
+    """
+
+    def __init__(self, definition: NetworkGraph, input_shapes: tuple[Shape, ...]) -> None:
+        self.definition = definition
+        self.analysis = ShapeAnalysis(definition, entry_shapes(definition, input_shapes))
+        self.validation = None  # a LiveValidation, made by graph.validation when needed
+
+    def close(self) -> None:
+        if self.validation is not None:
+            self.validation.close()
+        self.analysis.close()
+
+
+def live_inside(library: BlockLibrary, name: str, input_shapes: tuple[Shape, ...]) -> LiveInside:
+    """The live inference of block `name` fed `input_shapes`, made on first use."""
+    definition = library.get(name)
+    entries = tuple(entry.id for entry in definition.input_nodes())
+    key = ("inside", name, entries, input_shapes)
+    live = library.live.get(key)
+    if live is None:
+        if len(library.live) >= MAX_LIVE:
+            library.live.pop(next(iter(library.live))).close()
+        live = library.live[key] = LiveInside(definition, input_shapes)
+    return live
+
+
+def _infer_inside(library: BlockLibrary, name: str, input_shapes: tuple[Shape, ...]) -> NodeInfo:
+    definition = library.get(name)
+    infos = live_inside(library, name, input_shapes).analysis.all()
     error = None
     for inner in definition.nodes:
         info = infos[inner.id]
@@ -142,7 +189,7 @@ def node_type(graph: NetworkGraph, node: Node) -> LayerType:
     if node.type != BLOCK:
         return layer_type(node.type)
     library = graph.blocks
-    names = tuple(port_names(library, node.params.get("block")))
+    names = port_names(library, node.params.get("block"))
     count = len(names) or 1
 
     def through_definition(params, inputs: list[Shape]) -> Shape:

@@ -8,8 +8,10 @@ can contain blocks.
 
 Each definition has a version that changes whenever its inside changes, or
 the inside of a block it uses; listeners hear which definitions changed, so
-shape inference re-infers only their instances, and results computed for a
-(definition, version, input shapes) are kept in `cache`.
+shape inference re-infers only their instances; results computed for a
+(definition, version, input shapes) are kept in `cache`, and objects that
+follow a definition edit by edit (its incremental inference for some input
+shapes) in `live`.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ class BlockLibrary:
         self._listeners: list[ChangeListener] = []
         # (kind, name, version, input shapes) -> a result computed for it.
         self.cache: dict[tuple, Any] = {}
+        # (kind, name, ...) -> a live object following a definition (it has close()),
+        # e.g. the incremental shape inference of a definition for some input shapes.
+        self.live: dict[tuple, Any] = {}
 
     # Reading ---------------------------------------------------------------------
 
@@ -110,6 +115,13 @@ class BlockLibrary:
                 return candidate
         raise AssertionError("unreachable")
 
+    def forget_results(self) -> None:
+        """Drops every cached result and live object (they are remade when next asked)."""
+        self.cache.clear()
+        for live in self.live.values():
+            live.close()
+        self.live.clear()
+
     def copy(self) -> BlockLibrary:
         """A deep copy: every definition copied, sharing the new library."""
         other = BlockLibrary()
@@ -152,6 +164,8 @@ class BlockLibrary:
 
     def _remove(self, name: str) -> NetworkGraph:
         definition = self._definitions.pop(name)
+        for key in [key for key in self.live if key[1] == name]:
+            self.live.pop(key).close()
         definition.unsubscribe(self._watchers.pop(name))
         self._changed(name)
         self._versions.pop(name, None)

@@ -15,8 +15,8 @@ import networkx as nx
 
 from graph.block_inference import (
     definition_problem,
-    entry_shapes,
     inner_message,
+    live_inside,
     ports_problem,
 )
 from graph.block_type import BLOCK
@@ -283,18 +283,16 @@ def _node_problem(graph: NetworkGraph, node: Node, info: NodeInfo) -> Problem | 
 def _inside_problem(graph: NetworkGraph, node: Node, info: NodeInfo) -> Problem | None:
     """The first error inside a block instance's definition that shapes alone do not show.
 
-    Cached per (definition, version, input shapes), like the shapes themselves.
+    Checked by a live validation of the definition for these input shapes
+    (edit by edit, like the document's) and cached per version.
     """
     library, name = graph.blocks, node.params["block"]
     key = ("problems", name, library.version(name), info.input_shapes)
     if key not in library.cache:
-        definition = library.get(name)
-        analysis = ShapeAnalysis(definition, entry_shapes(definition, info.input_shapes))
-        try:
-            problems = _graph_problems(definition, analysis) + _node_problems(definition, analysis)
-        finally:
-            analysis.close()
-        errors = [problem for problem in problems if problem.severity == ERROR]
+        live = live_inside(library, name, info.input_shapes)
+        if live.validation is None:
+            live.validation = LiveValidation(live.definition, live.analysis)
+        errors = [problem for problem in live.validation.problems() if problem.severity == ERROR]
         library.cache[key] = errors[0] if errors else None
     inner = library.cache[key]
     if inner is None:
