@@ -85,3 +85,10 @@ def test_breadcrumb_follows_blocks_inside_blocks(make_window):
     assert crumbs[1:] == ["›", "res_1 (stage)", "›", "block1 (res)"]
     editor.back_button.click()
     assert editor.path() == "res_1" and editor.session.graph is stage
+
+
+def test_the_build_setting_has_its_form_under_the_training_settings(make_window):
+    window = make_window()
+    form = window.panels.training.build_settings
+    assert list(form.labels) == ["blocks"]
+    assert form.labels["blocks"].isVisibleTo(window.panels.training.settings_area.widget())
