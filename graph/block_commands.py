@@ -30,7 +30,7 @@ from graph.names import name_error
 from graph.shapes import ShapeAnalysis
 
 # How far left of the selection a new block's Input ports are placed.
-ENTRY_OFFSET = 180.0
+ENTRY_OFFSET = 260.0
 
 
 def make_block(
