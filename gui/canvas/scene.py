@@ -180,11 +180,21 @@ class GraphScene(QGraphicsScene):
                 continue
             info = analysis.info(node_id)
             node = graph.node(node_id)
+            if node.type == BLOCK:
+                self._refresh_block_ports(node_id, item)
             item.set_face(node_face(node, item.spec, info, self._node_errors.get(node_id)))
             label = format_shape(info.output_shape) if info.output_shape else ""
             for edge in self._node_edges[node_id]:
                 if edge.source == node_id:
                     self.edge_items[edge].set_label(label)
+
+    def _refresh_block_ports(self, node_id: str, item: NodeItem) -> None:
+        """An instance's ports follow its definition, which may have changed elsewhere."""
+        graph = self.session.graph
+        item.spec = node_type(graph, graph.node(node_id))
+        item.set_input_port_count(input_port_count(graph, node_id))
+        for edge in self._node_edges[node_id]:
+            self._place_edge(self.edge_items[edge])
 
     def show_problems(self, problems: list[Problem]) -> None:
         """Marks the nodes and edges at fault, red with the message as tooltip."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from graph.block_type import BLOCK
 from graph.files import graph_to_yaml
-from graph.model import AddBlock, NetworkGraph, SetParams
+from graph.model import AddBlock, AddNode, NetworkGraph, SetParams
 from tests.graph.test_blocks import document, flat_document
 
 
@@ -34,6 +34,12 @@ def test_make_open_edit_unique_and_expand_a_block(make_window):
     editor.session.undo_stack.undo()
     session.flush()
     assert session.problems == []
+    editor.session.execute(AddNode(definition.new_node("Input", "skip", {"shape": (8,)})))
+    session.flush()
+    assert [port.toolTip() for port in ports] == ["input_1", "skip"]  # a new port appears
+    editor.session.undo_stack.undo()
+    session.flush()
+    assert len(ports) == 1
     editor.go_to(-1)
     assert not editor.isVisible()
 
