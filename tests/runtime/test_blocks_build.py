@@ -15,6 +15,7 @@ from graph.block_type import BLOCK
 from graph.model import AddBlock, NetworkGraph, SetSettings
 from graph.shapes import ShapeAnalysis
 from runtime.builder import build_model
+from runtime.importer import graph_from_model
 from tests.graph.test_blocks import document
 
 
@@ -148,3 +149,29 @@ def test_templates_build_in_keras_with_the_counted_parameters(name):
     model = build_model(graph)
     assert model.count_params() == ShapeAnalysis(graph).total_params()
     assert tuple(model.output.shape) == ShapeAnalysis(graph).info(second.id).output_shape
+
+
+def test_import_turns_nested_models_into_blocks_sharing_repeated_structure():
+    def stage(name: str) -> keras.Model:
+        return keras.Sequential(
+            [keras.Input((6,)), keras.layers.Dense(6, activation="relu"), keras.layers.Dense(6)],
+            name=name,
+        )
+
+    inputs = keras.Input((6,), name="features")
+    hidden = stage("stage_b")(stage("stage_a")(inputs))
+    model = keras.Model(inputs, keras.layers.Dense(2, name="head")(hidden))
+    graph = graph_from_model(model, blocks=True)
+    assert list(graph.blocks) == ["stage_a"]
+    assert [(n.name, n.type) for n in graph.nodes if n.type == BLOCK] == [
+        ("stage_a", BLOCK),
+        ("stage_b", BLOCK),
+    ]
+    built = build_model(graph)
+    assert built.count_params() == model.count_params()
+    for name in ("stage_a", "stage_b", "head"):
+        built.get_layer(name).set_weights(model.get_layer(name).get_weights())
+    data = np.random.default_rng(2).normal(size=(4, 6)).astype("float32")
+    np.testing.assert_allclose(outputs(built, data), outputs(model, data), rtol=1e-6)
+    flat = graph_from_model(model)  # the default still inlines nested models
+    assert not len(flat.blocks) and len(flat) == len(fully_expanded(graph))
