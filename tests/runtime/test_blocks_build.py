@@ -12,10 +12,15 @@ from codegen.python_source import export_model_code
 from graph.block_commands import expand_block, make_block
 from graph.block_templates import TEMPLATES, place_template
 from graph.block_type import BLOCK
+from graph.files import graph_from_yaml
 from graph.model import AddBlock, NetworkGraph, SetSettings
 from graph.shapes import ShapeAnalysis
+from graph.validation import validate
 from runtime.builder import build_model
+from runtime.events import RunFinished
 from runtime.importer import graph_from_model
+from runtime.runs.base import RunRequest
+from runtime.runs.local import run_inline
 from tests.graph.test_blocks import document
 
 
@@ -151,7 +156,9 @@ def test_templates_build_in_keras_with_the_counted_parameters(name):
     assert tuple(model.output.shape) == ShapeAnalysis(graph).info(second.id).output_shape
 
 
-def test_import_turns_nested_models_into_blocks_sharing_repeated_structure():
+def staged_model() -> keras.Model:
+    """Features -> two nested Sequential models of one structure -> head."""
+
     def stage(name: str) -> keras.Model:
         return keras.Sequential(
             [keras.Input((6,)), keras.layers.Dense(6, activation="relu"), keras.layers.Dense(6)],
@@ -160,7 +167,11 @@ def test_import_turns_nested_models_into_blocks_sharing_repeated_structure():
 
     inputs = keras.Input((6,), name="features")
     hidden = stage("stage_b")(stage("stage_a")(inputs))
-    model = keras.Model(inputs, keras.layers.Dense(2, name="head")(hidden))
+    return keras.Model(inputs, keras.layers.Dense(2, name="head")(hidden))
+
+
+def test_import_turns_nested_models_into_blocks_sharing_repeated_structure():
+    model = staged_model()
     graph = graph_from_model(model, blocks=True)
     assert list(graph.blocks) == ["stage_a"]
     assert [(n.name, n.type) for n in graph.nodes if n.type == BLOCK] == [
@@ -175,3 +186,12 @@ def test_import_turns_nested_models_into_blocks_sharing_repeated_structure():
     np.testing.assert_allclose(outputs(built, data), outputs(model, data), rtol=1e-6)
     flat = graph_from_model(model)  # the default still inlines nested models
     assert not len(flat.blocks) and len(flat) == len(fully_expanded(graph))
+
+
+def test_the_import_run_takes_the_blocks_option(tmp_path):
+    path = tmp_path / "staged.keras"
+    staged_model().save(path)
+    outcome = run_inline(RunRequest("import", "", None, {"path": str(path), "blocks": True}))
+    assert isinstance(outcome, RunFinished), outcome
+    graph = graph_from_yaml(outcome.result)
+    assert list(graph.blocks) == ["stage_a"] and validate(graph) == []
