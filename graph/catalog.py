@@ -6,6 +6,7 @@ the code generator and model import all read from :data:`CATALOG`.
 
 from __future__ import annotations
 
+from graph.block_type import BLOCK, BLOCK_TYPE
 from graph.layer_type import LayerType
 from graph.layers import FAMILIES
 
@@ -44,16 +45,24 @@ def type_for_class(class_name: str) -> str:
     return ALIASES.get(class_name, class_name)
 
 
+def find_type(type_name: str) -> LayerType | None:
+    """The declaration of a node type: a catalog entry, the block type, or None."""
+    entry = CATALOG.get(type_name)
+    if entry is None and type_name == BLOCK:
+        return BLOCK_TYPE
+    return entry
+
+
 def layer_type(type_name: str) -> LayerType:
-    """Returns the catalog entry for `type_name`.
+    """Returns the declaration of `type_name` (a catalog entry or the block type).
 
     Raises:
         KeyError: with a message naming the unknown type.
     """
-    try:
-        return CATALOG[type_name]
-    except KeyError:
-        raise KeyError(f"Unknown layer type {type_name!r}") from None
+    entry = find_type(type_name)
+    if entry is None:
+        raise KeyError(f"Unknown layer type {type_name!r}")
+    return entry
 
 
 def by_category() -> dict[str, list[LayerType]]:

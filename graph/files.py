@@ -16,6 +16,10 @@ Example of the format::
     - {id: n1, type: Input, name: input_1, params: {shape: [64]}, position: [0, 0]}
     edges:
     - {source: n1, target: n2, port: 0}
+    blocks:                  # reusable subgraphs, each stored once (optional)
+    - name: mlp_block        # used by nodes {type: Block, params: {block: mlp_block}}
+      nodes: [...]           # its Input nodes are its ports, its one output its exit
+      edges: [...]
     training: {optimizer: adam, ...}
     dataset: {source: builtin, name: digits, ...}
 """
@@ -33,10 +37,13 @@ from typing import Any
 import yaml
 
 from graph import atomic
-from graph.catalog import CATALOG
+from graph.block_inference import definition_problem
+from graph.block_type import BLOCK
+from graph.catalog import find_type
 from graph.input_files import InputFileError, read_limited
 from graph.messages import excerpt, printable
-from graph.model import AddEdge, AddNode, Edge, GraphError, NetworkGraph, Node
+from graph.model import AddBlock, AddEdge, AddNode, Edge, GraphError, NetworkGraph, Node
+from graph.names import name_error
 from graph.params import Param, ParamError
 from graph.settings import SECTIONS, coerce_section, default_section
 
@@ -47,7 +54,8 @@ FORMAT_VERSION = 1
 MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
 """Upgrades file data from version N (the key) to N + 1, applied before the check."""
 
-TOP_LEVEL_KEYS = ("format", "version", "name", "description", "nodes", "edges")
+TOP_LEVEL_KEYS = ("format", "version", "name", "description", "nodes", "edges", "blocks")
+BLOCK_KEYS = ("name", "nodes", "edges")
 NODE_KEYS = ("id", "type", "name", "params", "position")
 EDGE_KEYS = ("source", "target", "port")
 
@@ -235,6 +243,16 @@ class _CheckedFile:
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
     settings: dict[str, dict[str, Any]]
+    blocks: tuple[_CheckedBlock, ...] = ()
+
+
+@dataclass(frozen=True)
+class _CheckedBlock:
+    """One block definition once checked."""
+
+    name: str
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
 
 
 class _FileReader:
@@ -307,6 +325,8 @@ class _FileReader:
         for section, values in checked.settings.items():
             graph.settings[section] = values
         try:
+            for block in checked.blocks:
+                graph.apply(AddBlock(block.name, _graph_of(block.nodes, block.edges)))
             for node in checked.nodes:
                 graph.apply(AddNode(node))
             for edge in checked.edges:
@@ -335,37 +355,99 @@ class _FileReader:
                 raise self.error((key,), f"{key} must be a string. Received: {excerpt(value)}")
         nodes = self.check_nodes(data["nodes"])
         edges = self.check_edges(data.get("edges", []), nodes)
+        blocks = self.check_blocks(data.get("blocks", []))
+        self.check_block_uses(nodes, blocks)
         settings = {
             section: self.check_settings(section, data.get(section, {})) for section in SECTIONS
         }
-        return _CheckedFile(name, description, tuple(nodes.values()), edges, settings)
+        return _CheckedFile(name, description, tuple(nodes.values()), edges, settings, blocks)
+
+    # Blocks ---------------------------------------------------------------------
+
+    def check_blocks(self, entries: Any) -> tuple[_CheckedBlock, ...]:
+        if entries is None:
+            entries = []
+        if not isinstance(entries, list):
+            raise self.error(
+                ("blocks",),
+                f"blocks must be a list of block definitions. Received: {_kind(entries)}",
+            )
+        blocks: dict[str, _CheckedBlock] = {}
+        for index, entry in enumerate(entries):
+            where = f"blocks[{index}]"
+            path: FieldPath = ("blocks", index)
+            self.check_mapping(path, where, entry, BLOCK_KEYS, required=("name", "nodes"))
+            name = self.check_string((*path, "name"), f"{where}.name", entry["name"], empty=False)
+            error = name_error(name)
+            if error is not None:
+                raise self.error(
+                    (*path, "name"), f"{where}.name: {error.replace('layer', 'block')}"
+                )
+            if name in blocks:
+                raise self.error(
+                    (*path, "name"), f"{where}.name {excerpt(name)} names another block too"
+                )
+            nodes = self.check_nodes(entry["nodes"], path)
+            edges = self.check_edges(entry.get("edges", []), nodes, path)
+            blocks[name] = _CheckedBlock(name, tuple(nodes.values()), edges)
+        return tuple(blocks.values())
+
+    def check_block_uses(
+        self, nodes: Mapping[str, Node], blocks: tuple[_CheckedBlock, ...]
+    ) -> None:
+        """Refuses instances of blocks the file does not define, and blocks inside themselves."""
+        names = [block.name for block in blocks]
+        places: list[tuple[FieldPath, str, tuple[Node, ...]]] = [((), "", tuple(nodes.values()))]
+        places += [(("blocks", i), f"blocks[{i}].", b.nodes) for i, b in enumerate(blocks)]
+        for base, prefix, members in places:
+            for index, node in enumerate(members):
+                if node.type == BLOCK and node.params["block"] not in names:
+                    raise self.error(
+                        (*base, "nodes", index, "params", "block"),
+                        f"{prefix}nodes[{index}] {node.label}: no block named "
+                        f"{excerpt(node.params['block'])} is defined in this file "
+                        f"(its blocks: {', '.join(printable(n) for n in names) or 'none'})",
+                    )
+        library = NetworkGraph()
+        for block in blocks:
+            library.apply(AddBlock(block.name, _graph_of(block.nodes, block.edges)))
+        for index, block in enumerate(blocks):
+            cycle = library.blocks.cycle(block.name)
+            if cycle:
+                raise self.error(
+                    ("blocks", index, "name"),
+                    f"blocks[{index}]: {definition_problem(library.blocks, block.name)}",
+                )
 
     # Nodes ----------------------------------------------------------------------
 
-    def check_nodes(self, entries: Any) -> dict[str, Node]:
+    def check_nodes(self, entries: Any, base: FieldPath = ()) -> dict[str, Node]:
+        """The nodes of the file (`base` empty) or of the block definition at `base`."""
+        prefix = _prefix(base)
         if not isinstance(entries, list):
             raise self.error(
-                ("nodes",), f"nodes must be a list of layers. Received: {_kind(entries)}"
+                (*base, "nodes"),
+                f"{prefix}nodes must be a list of layers. Received: {_kind(entries)}",
             )
         nodes: dict[str, Node] = {}
         for index, entry in enumerate(entries):
-            node = self.check_node(index, entry)
+            node = self.check_node(index, entry, base)
             if node.id in nodes:
                 raise self.error(
-                    ("nodes", index, "id"),
-                    f"nodes[{index}].id {excerpt(node.id)} is already used by another node; "
-                    "node ids must be unique",
+                    (*base, "nodes", index, "id"),
+                    f"{prefix}nodes[{index}].id {excerpt(node.id)} is already used by another "
+                    "node; node ids must be unique",
                 )
             nodes[node.id] = node
         return nodes
 
-    def check_node(self, index: int, entry: Any) -> Node:
-        where = f"nodes[{index}]"
-        path: FieldPath = ("nodes", index)
+    def check_node(self, index: int, entry: Any, base: FieldPath = ()) -> Node:
+        where = f"{_prefix(base)}nodes[{index}]"
+        path: FieldPath = (*base, "nodes", index)
         self.check_mapping(path, where, entry, NODE_KEYS, required=("id", "type", "name"))
         node_id = self.check_string((*path, "id"), f"{where}.id", entry["id"], empty=False)
         type_name = self.check_string((*path, "type"), f"{where}.type", entry["type"])
-        spec = CATALOG.get(type_name)
+        spec = find_type(type_name)
         if spec is None:
             raise self.error(
                 (*path, "type"),
@@ -396,11 +478,12 @@ class _FileReader:
             params = spec.coerce_params(raw_params)
         except ParamError as error:
             raise self.error(params_path, f"{where}.params: {error}") from None
-        position = self.check_position((*path, "position"), entry.get("position", (0, 0)))
+        position = self.check_position(
+            (*path, "position"), f"{where}.position", entry.get("position", (0, 0))
+        )
         return Node(node_id, type_name, name, params, position)
 
-    def check_position(self, path: FieldPath, value: Any) -> tuple[float, float]:
-        where = f"nodes[{path[1]}].position"
+    def check_position(self, path: FieldPath, where: str, value: Any) -> tuple[float, float]:
         if not (
             isinstance(value, (list, tuple))
             and len(value) == 2
@@ -412,18 +495,22 @@ class _FileReader:
 
     # Edges ----------------------------------------------------------------------
 
-    def check_edges(self, entries: Any, nodes: Mapping[str, Node]) -> tuple[Edge, ...]:
+    def check_edges(
+        self, entries: Any, nodes: Mapping[str, Node], base: FieldPath = ()
+    ) -> tuple[Edge, ...]:
+        prefix = _prefix(base)
         if entries is None:
             entries = []
         if not isinstance(entries, list):
             raise self.error(
-                ("edges",), f"edges must be a list of connections. Received: {_kind(entries)}"
+                (*base, "edges"),
+                f"{prefix}edges must be a list of connections. Received: {_kind(entries)}",
             )
         edges: list[Edge] = []
         occupied: dict[tuple[str, int], int] = {}
         for index, entry in enumerate(entries):
-            where = f"edges[{index}]"
-            path: FieldPath = ("edges", index)
+            where = f"{prefix}edges[{index}]"
+            path: FieldPath = (*base, "edges", index)
             self.check_mapping(path, where, entry, EDGE_KEYS, required=("source", "target"))
             ends = []
             for end in ("source", "target"):
@@ -445,7 +532,7 @@ class _FileReader:
                 raise self.error(
                     path,
                     f"{where}: input {port} of {label} is already connected by "
-                    f"edges[{occupied[target, port]}]; a port takes one edge",
+                    f"{prefix}edges[{occupied[target, port]}]; a port takes one edge",
                 )
             occupied[target, port] = index
             edges.append(Edge(source, target, port))
@@ -517,6 +604,21 @@ class _FileReader:
             if message.startswith(param.name):
                 raise self.error(path, f"{where}.{message}") from None
             raise self.error(path, f"{where}.{param.name}: {message}") from None
+
+
+def _prefix(base: FieldPath) -> str:
+    """How messages name the place of a node list: "" for the file's, "blocks[0]." for a block's."""
+    return "".join(f"{step}[{index}]." for step, index in zip(base[::2], base[1::2], strict=True))
+
+
+def _graph_of(nodes: tuple[Node, ...], edges: tuple[Edge, ...]) -> NetworkGraph:
+    """A block definition's graph from its checked nodes and edges."""
+    graph = NetworkGraph()
+    for node in nodes:
+        graph.apply(AddNode(node.copy()))
+    for edge in edges:
+        graph.apply(AddEdge(edge))
+    return graph
 
 
 def _mark_at(root: yaml.Node, path: FieldPath, at_key: bool = False) -> yaml.Mark | None:
@@ -610,11 +712,17 @@ def graph_to_yaml(graph: NetworkGraph) -> str:
         "name": graph.name,
         "description": graph.description,
         "nodes": [_node_data(node) for node in graph.nodes],
-        "edges": [
-            _FlowMap(source=e.source, target=e.target, port=e.port)
-            for e in sorted(graph.edges, key=_edge_order(graph))
-        ],
+        "edges": _edges_data(graph),
     }
+    if len(graph.blocks):
+        data["blocks"] = [
+            {
+                "name": name,
+                "nodes": [_node_data(n) for n in block.nodes],
+                "edges": _edges_data(block),
+            }
+            for name, block in graph.blocks.items()
+        ]
     for name, section in SECTIONS.items():
         values = graph.settings[name]
         if section.always_saved or values != default_section(section.params):
@@ -622,8 +730,15 @@ def graph_to_yaml(graph: NetworkGraph) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, indent=2)
 
 
+def _edges_data(graph: NetworkGraph) -> list[_FlowMap]:
+    return [
+        _FlowMap(source=e.source, target=e.target, port=e.port)
+        for e in sorted(graph.edges, key=_edge_order(graph))
+    ]
+
+
 def _node_data(node: Node) -> _FlowMap:
-    spec = CATALOG.get(node.type)
+    spec = find_type(node.type)
     defaults = spec.default_params() if spec else {}
     shown = spec.key_params if spec else ()
     params = {

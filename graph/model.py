@@ -15,6 +15,7 @@ from typing import Any
 
 import networkx as nx
 
+from graph.block_library import BlockLibrary
 from graph.catalog import layer_type
 from graph.messages import excerpt, printable
 from graph.names import name_error
@@ -57,7 +58,8 @@ class GraphEvent:
     """A change notification.
 
     kind is one of: node_added, node_removed, edge_added, edge_removed,
-    params_changed, node_renamed, nodes_moved, settings_changed.
+    params_changed, node_renamed, nodes_moved, settings_changed,
+    blocks_changed (a block definition added or removed; `section` is its name).
     """
 
     kind: str
@@ -87,6 +89,8 @@ class NetworkGraph:
         self._ids = itertools.count(1)
         # One dict per section of graph.settings.SECTIONS.
         self.settings: dict[str, dict[str, Any]] = default_settings()
+        # Block definitions, shared with the definitions themselves.
+        self.blocks = BlockLibrary()
 
     @property
     def training(self) -> dict[str, Any]:
@@ -223,10 +227,12 @@ class NetworkGraph:
                 return candidate
         raise AssertionError("unreachable")
 
-    def copy(self) -> NetworkGraph:
-        """A deep copy without listeners."""
+    def copy(self, blocks: bool = True) -> NetworkGraph:
+        """A deep copy without listeners; with `blocks`, of the block definitions too."""
         other = NetworkGraph(self.name, self.description)
         other.settings = copy.deepcopy(self.settings)
+        if blocks:
+            other.blocks = self.blocks.copy()
         for node in self.nodes:
             other._insert_node(node.copy())
         for edge in self.edges:
@@ -449,3 +455,43 @@ class Batch(Command):
                 inverse.apply(graph)
             raise
         return Batch(list(reversed(inverses)), self.text)
+
+
+@dataclass
+class AddBlock(Command):
+    """Adds a block definition (a graph whose Inputs are its ports) under `name`."""
+
+    name: str
+    definition: NetworkGraph
+
+    @property
+    def text(self) -> str:
+        return f"Add block {self.name}"
+
+    def apply(self, graph: NetworkGraph) -> Command:
+        error = name_error(self.name)
+        if error is not None:
+            raise GraphError(f"Block {excerpt(self.name)}: {error.replace('layer', 'block')}")
+        if self.name in graph.blocks:
+            raise GraphError(f"A block named {excerpt(self.name)} already exists")
+        graph.blocks._insert(self.name, self.definition)
+        graph._emit(GraphEvent("blocks_changed", section=self.name))
+        return RemoveBlock(self.name)
+
+
+@dataclass
+class RemoveBlock(Command):
+    """Removes a block definition (its instances then report it missing)."""
+
+    name: str
+
+    @property
+    def text(self) -> str:
+        return f"Remove block {self.name}"
+
+    def apply(self, graph: NetworkGraph) -> Command:
+        if self.name not in graph.blocks:
+            raise GraphError(f"No block named {excerpt(self.name)}")
+        definition = graph.blocks._remove(self.name)
+        graph._emit(GraphEvent("blocks_changed", section=self.name))
+        return AddBlock(self.name, definition)

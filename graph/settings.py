@@ -777,6 +777,23 @@ register_section(SettingsSection("dataset", "Dataset", DATASET_PARAMS, always_sa
 register_section(SettingsSection("federated", "Federated", FEDERATED_PARAMS))
 register_section(SettingsSection("continual", "Continual", CONTINUAL_PARAMS))
 
+BLOCK_BUILDS = ("nested", "flatten")
+BUILD_PARAMS = (
+    Param(
+        "blocks",
+        "choice",
+        "nested",
+        choices=BLOCK_BUILDS,
+        help="How blocks become Keras layers",
+        explanation=(
+            "nested makes each block a small Keras model inside the big one, so the summary "
+            "shows the blocks; flatten puts every layer of every block side by side. The "
+            "numbers they compute are the same."
+        ),
+    ),
+)
+register_section(SettingsSection("build", "Build", BUILD_PARAMS))
+
 
 def default_settings() -> dict[str, dict[str, Any]]:
     """Every registered section at its defaults."""

@@ -6,16 +6,18 @@ downstream as stale; the next read recomputes those in topological order. A
 change of parameters marks only the node itself: the next read recomputes it
 and carries on downstream only while outputs differ from before, so an edit
 that changes no output shape costs one node however large the graph.
+A change inside a block definition marks its instances as a params change does.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import networkx as nx
 
+from graph.block_type import BLOCK
 from graph.catalog import CATALOG
 from graph.layer_type import Shape, ShapeError
 from graph.layers._common import fmt
@@ -26,7 +28,7 @@ from graph.params import ParamError
 CYCLE_ERROR = "is part of a cycle"
 
 # Events that cannot change any shape.
-_SHAPE_NEUTRAL = {"node_renamed", "nodes_moved", "settings_changed"}
+_SHAPE_NEUTRAL = {"node_renamed", "nodes_moved", "settings_changed", "blocks_changed"}
 # Events that change a node's own result but not the wiring around it.
 _PARAMS_ONLY = {"params_changed"}
 
@@ -61,6 +63,8 @@ class NodeInfo:
             None when a size they depend on is unknown (e.g. sequence length).
         needed_rank: With an error about the input's rank: the rank (batch
             included) the layer needs.
+        inside: Whether `error` comes from inside a block: it then starts
+            with the path of the layer at fault (`block1/conv_2 (Conv2D): ...`).
     """
 
     output_shape: Shape | None
@@ -69,13 +73,23 @@ class NodeInfo:
     input_shapes: tuple[Shape | None, ...] = ()
     macs: int | None = 0
     needed_rank: int | None = None
+    inside: bool = False
 
 
 class ShapeAnalysis:
-    """Incremental shape inference over a :class:`NetworkGraph`."""
+    """Incremental shape inference over a :class:`NetworkGraph`.
 
-    def __init__(self, graph: NetworkGraph) -> None:
+    Args:
+        graph: The graph to follow through its events.
+        entry_shapes: Shapes that replace Input nodes' own, by node id: a
+            block definition inferred for the shapes arriving at an instance.
+    """
+
+    def __init__(
+        self, graph: NetworkGraph, entry_shapes: Mapping[str, Shape] | None = None
+    ) -> None:
         self.graph = graph
+        self._entry_shapes = dict(entry_shapes or {})
         self._info: dict[str, NodeInfo] = {}
         self._stale: set[str] = set(graph.nx_graph.nodes)
         # Nodes whose params changed; their successors follow only if their output does.
@@ -88,9 +102,18 @@ class ShapeAnalysis:
         self._watchers: list[Callable[[set[str]], None]] = []
         self.recomputed = 0
         graph.subscribe(self._on_event)
+        graph.blocks.subscribe(self._on_blocks_changed)
 
     def close(self) -> None:
         self.graph.unsubscribe(self._on_event)
+        self.graph.blocks.unsubscribe(self._on_blocks_changed)
+
+    def _on_blocks_changed(self, names: set[str]) -> None:
+        """Re-infers the instances of changed definitions, like a change of their params."""
+        for node_id, data in self.graph.nx_graph._node.items():
+            node = data["node"]
+            if node.type == BLOCK and node.params.get("block") in names:
+                self._on_event(GraphEvent("params_changed", (node_id,)))
 
     def watch(self, callback: Callable[[set[str]], None]) -> None:
         """Calls `callback` with the ids of the nodes each refresh recomputed."""
@@ -219,6 +242,10 @@ class ShapeAnalysis:
 
     def _infer(self, node_id: str) -> NodeInfo:
         node = self.graph.node(node_id)
+        if node_id in self._entry_shapes:
+            return NodeInfo(self._entry_shapes[node_id])
+        if node.type == BLOCK:
+            return self._infer_block(node)
         spec = CATALOG.get(node.type)
         if spec is None:
             return NodeInfo(None, error=f"unknown layer type {excerpt(node.type)}")
@@ -264,6 +291,19 @@ class ShapeAnalysis:
                 None, error=f"cannot take inputs {shown}: {error}", input_shapes=tuple(inputs)
             )
         return NodeInfo(shape, count, input_shapes=tuple(inputs), macs=macs)
+
+    def _infer_block(self, node) -> NodeInfo:
+        # Imported here: block inference runs a ShapeAnalysis of the definition.
+        from graph.block_inference import infer_instance
+
+        by_port = {
+            port: self._info.get(source)
+            for source, ports in self.graph.nx_graph._pred[node.id].items()
+            for port in ports
+        }
+        count = max(by_port) + 1 if by_port else 0
+        shapes = tuple(by_port[p].output_shape if by_port.get(p) else None for p in range(count))
+        return infer_instance(self.graph.blocks, node, shapes)
 
 
 def _topological_order(nx_graph: nx.MultiDiGraph, nodes: set[str]) -> tuple[list[str], set[str]]:

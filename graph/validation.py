@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from graph.catalog import CATALOG
+from graph.block_inference import (
+    definition_problem,
+    inner_message,
+    live_inside,
+    ports_problem,
+)
+from graph.block_type import BLOCK
+from graph.catalog import CATALOG, find_type
 from graph.cost import graph_cost, memory_verdict, training_memory
 from graph.fixes import Fix, InsertBefore, RenameTo, SetNodeParams, shape_of_rank, shape_text
 from graph.messages import bounded_lines, excerpt, printable
@@ -260,13 +267,39 @@ def _node_problem(graph: NetworkGraph, node: Node, info: NodeInfo) -> Problem | 
     """The first thing wrong with `node` itself: name, type, wiring, then shapes."""
     problem = _name_problem(graph, node) or _param_problem(node) or _wiring_problem(graph, node)
     if problem is None and info.error and info.error != CYCLE_ERROR:
+        if info.inside:
+            return Problem(ERROR, inner_message(node, info.error, True), node_id=node.id)
         problem = Problem(
             ERROR,
             f"{node.label}: {info.error}",
             node_id=node.id,
             fixes=_rank_fixes(graph, node, info),
         )
+    if problem is None and node.type == BLOCK and info.output_shape is not None:
+        problem = _inside_problem(graph, node, info)
     return problem
+
+
+def _inside_problem(graph: NetworkGraph, node: Node, info: NodeInfo) -> Problem | None:
+    """The first error inside a block instance's definition that shapes alone do not show.
+
+    Checked by a live validation of the definition for these input shapes
+    (edit by edit, like the document's) and cached per version.
+    """
+    library, name = graph.blocks, node.params["block"]
+    key = ("problems", name, library.version(name), info.input_shapes)
+    if key not in library.cache:
+        live = live_inside(library, name, info.input_shapes)
+        if live.validation is None:
+            live.validation = LiveValidation(live.definition, live.analysis)
+        errors = [problem for problem in live.validation.problems() if problem.severity == ERROR]
+        library.cache[key] = errors[0] if errors else None
+    inner = library.cache[key]
+    if inner is None:
+        return None
+    if inner.node_id is not None:  # the message starts with the inner layer's path
+        return Problem(ERROR, f"{printable(node.name)}/{inner.message}", node_id=node.id)
+    return Problem(ERROR, f"{node.label}: inside block {excerpt(name)}: {inner.message}", node.id)
 
 
 def _name_problem(graph: NetworkGraph, node: Node) -> Problem | None:
@@ -312,7 +345,7 @@ def _rank_fixes(graph: NetworkGraph, node: Node, info) -> tuple[Fix, ...]:
 
 
 def _param_problem(node: Node) -> Problem | None:
-    spec = CATALOG.get(node.type)
+    spec = find_type(node.type)
     if spec is None:
         return Problem(
             ERROR, f"{node.label}: unknown layer type {excerpt(node.type)}", node_id=node.id
@@ -323,10 +356,15 @@ def _param_problem(node: Node) -> Problem | None:
 
 
 def _wiring_problem(graph: NetworkGraph, node: Node) -> Problem | None:
-    spec = CATALOG[node.type]
     # The adjacency dicts directly: this runs for every node on every edit.
     nx_graph = graph.nx_graph
     ports = [port for keys in nx_graph._pred[node.id].values() for port in keys]
+    if node.type == BLOCK:
+        error = definition_problem(graph.blocks, node.params["block"]) or ports_problem(
+            graph.blocks, node, ports
+        )
+        return None if error is None else Problem(ERROR, f"{node.label}: {error}", node.id)
+    spec = CATALOG[node.type]
     if spec.max_inputs == 0:
         if ports:
             return Problem(

@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QGuiApplication
 
-from graph.catalog import CATALOG
+from graph.catalog import find_type
 from graph.layout import free_offset
 from graph.model import AddEdge, AddNode, Batch, Command, Edge, NetworkGraph
 from graph.params import ParamError
@@ -75,7 +75,7 @@ def paste_command(graph: NetworkGraph, data: QMimeData) -> tuple[Batch, list[str
     taken: set[str] = set()
     wanted = []
     for entry in entries:
-        spec = CATALOG.get(entry.get("type"))
+        spec = find_type(entry.get("type")) if isinstance(entry.get("type"), str) else None
         if spec is not None:
             x, y = entry.get("position", (0.0, 0.0))
             wanted.append((entry, spec, (x + PASTE_OFFSET, y + PASTE_OFFSET)))

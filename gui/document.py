@@ -158,6 +158,14 @@ class EditorSession(QObject):
         self.undo_stack.push(GraphUndoCommand(self.graph, command, inverse, text))
         return None
 
+    def note_outside_edit(self) -> None:
+        """Something this graph uses changed elsewhere (a block definition): refresh, unsaved."""
+        was_dirty = self.is_dirty
+        self._unsaved_without_edits = True
+        if not was_dirty:
+            self.dirty_changed.emit(True)
+        self._flush_timer.start()
+
     # Change propagation ----------------------------------------------------------
 
     def _on_graph_event(self, event: GraphEvent) -> None:

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from graph.catalog import CATALOG
+from graph.block_inference import node_type
 from graph.cost import NodeCost, format_bytes, node_cost
 from graph.hints import activation_hint
 from graph.model import RenameNode, SetParams
@@ -124,7 +124,7 @@ class Inspector(QWidget):
             self.forms.setCurrentWidget(self.empty)
             return
         node = graph.node(self.node_id)
-        spec = CATALOG[node.type]
+        spec = node_type(graph, node)
         self.title.setText(f"<b>{node.type}</b> · {spec.category}<br>{spec.description}")
         form = self._forms.get(node.type)
         if form is None:

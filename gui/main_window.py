@@ -22,12 +22,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from graph.block_templates import palette_node
 from graph.cost import format_bytes, format_count, graph_cost, training_memory
 from graph.files import GraphFileError, graph_from_yaml, load_graph, save_graph
 from graph.formatting import plural
 from graph.layout import free_position, layered_layout
-from graph.model import AddEdge, AddNode, Batch, Edge, MoveNodes, NetworkGraph
+from graph.model import AddEdge, Batch, Edge, MoveNodes, NetworkGraph
 from graph.validation import ERROR
+from gui.block_actions import BlockActions
 from gui.canvas.scene import GraphScene, snap
 from gui.canvas.view import CanvasView
 from gui.canvas.wiring import ConnectionChecker
@@ -119,6 +121,7 @@ class MainWindow(QMainWindow):
         )
         self._build_status_bar()
         self.panels = install_panels(self)
+        self.block_actions = BlockActions(self)
         self._build_help_menu()
 
         self.palette.layer_activated.connect(self.add_layer)
@@ -616,9 +619,9 @@ class MainWindow(QMainWindow):
         if len(selected) == 1:
             anchor = graph.node(selected[0])
             position = free_position(graph, (anchor.position[0] + 240.0, anchor.position[1]))
-            node = graph.new_node(type_name, position=position)
+            node, command = palette_node(graph, type_name, position)
             checker = ConnectionChecker(graph, self.session.analysis, anchor.id)
-            commands = [AddNode(node)]
+            commands = [command]
             if checker.problem_for_new(node) is None:
                 commands.append(AddEdge(Edge(anchor.id, node.id, 0)))
             refused = self.session.execute(Batch(commands, f"Add {node.name}"))

@@ -1,4 +1,4 @@
-"""The palette: every catalog layer by category, searchable, draggable onto the canvas."""
+"""The palette: every catalog layer by category, then the block templates; searchable, draggable."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
+from graph.block_templates import TEMPLATE_PREFIX, TEMPLATES
 from graph.catalog import by_category
 from gui.canvas.view import LAYER_MIME_TYPE
 from gui.theme import category_color
@@ -51,7 +52,14 @@ class Palette(QWidget):
         self.tree.setDragDropMode(QTreeWidget.DragDropMode.DragOnly)
         self.tree.itemActivated.connect(self._on_activated)
         self.items: dict[str, QTreeWidgetItem] = {}
-        for category, layers in by_category().items():
+        groups = {
+            category: [(layer.type, layer.type, layer.description) for layer in layers]
+            for category, layers in by_category().items()
+        }
+        groups["Blocks"] = [
+            (TEMPLATE_PREFIX + t.name, t.title, t.explanation) for t in TEMPLATES.values()
+        ]
+        for category, entries in groups.items():
             group = QTreeWidgetItem([category])
             group.setFlags(Qt.ItemFlag.ItemIsEnabled)
             group.setForeground(0, QBrush(category_color(category).darker(150)))
@@ -59,17 +67,17 @@ class Palette(QWidget):
             font.setBold(True)
             group.setFont(0, font)
             self.tree.addTopLevelItem(group)
-            for layer in layers:
-                item = QTreeWidgetItem([layer.type])
-                item.setData(0, _TYPE_ROLE, layer.type)
-                item.setToolTip(0, layer.description)
+            for type_name, title, explanation in entries:
+                item = QTreeWidgetItem([title])
+                item.setData(0, _TYPE_ROLE, type_name)
+                item.setToolTip(0, explanation)
                 item.setFlags(
                     Qt.ItemFlag.ItemIsEnabled
                     | Qt.ItemFlag.ItemIsSelectable
                     | Qt.ItemFlag.ItemIsDragEnabled
                 )
                 group.addChild(item)
-                self.items[layer.type] = item
+                self.items[type_name] = item
         self.tree.expandAll()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)

@@ -17,6 +17,7 @@ CATEGORY_COLORS = {
     "Reshaping": "#7c9c4a",
     "Activation": "#d96b5f",
     "Preprocessing": "#a88b6b",
+    "Blocks": "#3c4a8c",
 }
 FALLBACK_COLOR = "#9aa0a6"
 

@@ -4,6 +4,10 @@ What you draw is what you run: every node becomes the Keras layer of its
 catalog type, named after the node, called on its inputs in port order.
 The builder only ever sees a valid graph: it validates first and refuses an
 invalid one with the validator's problems.
+
+A block instance becomes a nested functional model named after the node, or
+(the build setting `blocks: flatten`) its inner layers inline, named
+`instance.layer`; both compute the same numbers with the same weights.
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ import sys
 
 import keras
 
+from graph.block_inference import flat_layer_count
+from graph.block_library import BlockLibrary
+from graph.block_type import BLOCK
 from graph.model import NetworkGraph, Node
 from graph.validation import InvalidGraphError, Problem, check_valid
 from graph.wiring import (
@@ -33,7 +40,7 @@ class BuildError(InvalidGraphError):
         super().__init__(problems, "built")
 
 
-def build_model(graph: NetworkGraph) -> keras.Model:
+def build_model(graph: NetworkGraph, nested_blocks: bool | None = None) -> keras.Model:
     """Builds the Keras functional model of `graph`.
 
     Layer names in the model are the node names, so weights can be matched
@@ -41,28 +48,67 @@ def build_model(graph: NetworkGraph) -> keras.Model:
 
     Args:
         graph: The graph to build.
+        nested_blocks: Build block instances as nested models (True) or
+            flattened (False); None follows the graph's build setting `blocks`.
 
     Raises:
         BuildError: when validation reports errors.
     """
     check_valid(graph, BuildError)
-    tensors = {}
-    for node in topological_nodes(graph):
-        if node.type == "Input":
-            tensors[node.id] = make_input(node.params, node.name)
-        else:
-            inputs = [tensors[source] for source in input_sources(graph, node)]
-            tensors[node.id] = call_layer(
-                node, make_layer(node.type, node.params, node.name), inputs
-            )
+    if nested_blocks is None:
+        nested_blocks = graph.settings["build"]["blocks"] == "nested"
+    _allow_depth(flat_layer_count(graph))
+    tensors = _call_graph(graph, {}, "", nested_blocks)
     inputs = [tensors[node.id] for node in graph.input_nodes()]
     outputs = [tensors[node.id] for node in graph.output_nodes()]
-    _allow_depth(len(graph))
     return keras.Model(
         inputs=inputs[0] if len(inputs) == 1 else inputs,
         outputs=outputs[0] if len(outputs) == 1 else outputs,
         name=model_name(graph),
     )
+
+
+def _call_graph(graph: NetworkGraph, feeds: dict, prefix: str, nested: bool) -> dict:
+    """The output tensor of every node of `graph`; `feeds` replace Input nodes by id.
+
+    Layers are named `prefix + node name`.
+    """
+    tensors = dict(feeds)
+    for node in topological_nodes(graph):
+        if node.id in tensors:
+            continue
+        if node.type == "Input":
+            tensors[node.id] = make_input(node.params, prefix + node.name)
+            continue
+        inputs = [tensors[source] for source in input_sources(graph, node)]
+        if node.type == BLOCK:
+            tensors[node.id] = _call_block(graph.blocks, node, inputs, prefix, nested)
+        else:
+            layer = make_layer(node.type, node.params, prefix + node.name)
+            tensors[node.id] = call_layer(node, layer, inputs)
+    return tensors
+
+
+def _call_block(library: BlockLibrary, node: Node, inputs: list, prefix: str, nested: bool):
+    """The output of block instance `node` on `inputs`, nested or flattened."""
+    definition = library.get(node.params["block"])
+    entries = [entry.id for entry in definition.input_nodes()]
+    (exit_node,) = definition.output_nodes()
+    if not nested:
+        feeds = dict(zip(entries, inputs, strict=True))
+        return _call_graph(definition, feeds, f"{prefix}{node.name}.", False)[exit_node.id]
+    # Each instance is a model of its own: its inputs take the shapes arriving here.
+    ports = [
+        keras.Input(shape=tensor.shape[1:], dtype=tensor.dtype, name=entry.name)
+        for tensor, entry in zip(inputs, definition.input_nodes(), strict=True)
+    ]
+    inner = _call_graph(definition, dict(zip(entries, ports, strict=True)), "", True)
+    model = keras.Model(
+        inputs=ports[0] if len(ports) == 1 else ports,
+        outputs=inner[exit_node.id],
+        name=prefix + node.name,
+    )
+    return model(inputs[0] if len(inputs) == 1 else inputs)
 
 
 def _allow_depth(layers: int) -> None:

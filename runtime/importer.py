@@ -24,11 +24,13 @@ from typing import Any
 
 import keras
 
+from graph.block_type import BLOCK
 from graph.catalog import CATALOG, REFUSED, type_for_class
 from graph.input_files import InputFileError, check_model_file, read_limited
 from graph.layout import layered_layout
 from graph.messages import bounded_lines, excerpt, first_line, printable
-from graph.model import AddEdge, AddNode, Edge, MoveNodes, NetworkGraph, Node
+from graph.model import AddBlock, AddEdge, AddNode, Edge, MoveNodes, NetworkGraph, Node
+from graph.names import name_error
 from graph.validation import ERROR, validate
 from graph.wiring import POSITIONAL, call_style
 from runtime.layer_factory import UnsupportedLayerError, params_from_config
@@ -55,12 +57,13 @@ class ImportModelError(ValueError):
     """A model file or model that cannot become a graph; the message says why."""
 
 
-def import_model(source: str | Path | keras.Model) -> NetworkGraph:
+def import_model(source: str | Path | keras.Model, blocks: bool = False) -> NetworkGraph:
     """Turns a saved Keras model (or a model object) into a laid-out graph.
 
     Args:
         source: A `.keras` or `.h5` file, a `.json` model config, or a
             `keras.Model`.
+        blocks: Turn nested models into blocks (see `graph_from_model`).
 
     Raises:
         ImportModelError: naming the file, layer, class and what is unsupported.
@@ -68,8 +71,8 @@ def import_model(source: str | Path | keras.Model) -> NetworkGraph:
     where = printable(source.name) if isinstance(source, keras.Model) else source
     try:
         if isinstance(source, keras.Model):
-            return graph_from_model(source)
-        return graph_from_model(load_keras_model(source))
+            return graph_from_model(source, blocks)
+        return graph_from_model(load_keras_model(source), blocks)
     except ImportModelError:
         raise
     except RecursionError:
@@ -207,6 +210,9 @@ class _Draft:
     edges: list[Edge] = field(default_factory=list)
     names: set[str] = field(default_factory=set)
     count: int = 0
+    # With `as_blocks`, nested models become block definitions, shared by every draft.
+    as_blocks: bool = False
+    definitions: dict[str, NetworkGraph] = field(default_factory=dict)
 
     def add(self, type_name: str, name: str, params: dict, sources: list[str]) -> str:
         if name in self.names:
@@ -222,8 +228,14 @@ class _Draft:
         return node.id
 
 
-def graph_from_model(model: keras.Model) -> NetworkGraph:
-    """The graph of a Keras model (functional or Sequential, nested models flattened).
+def graph_from_model(model: keras.Model, blocks: bool = False) -> NetworkGraph:
+    """The graph of a Keras model (functional or Sequential).
+
+    Args:
+        model: The model.
+        blocks: Turn nested models with one output into blocks, models of the
+            same structure sharing one definition; else (the default) their
+            layers are inlined, named as in Keras.
 
     Raises:
         ImportModelError: for layers, wiring or parameters the catalog cannot represent.
@@ -240,12 +252,15 @@ def graph_from_model(model: keras.Model) -> NetworkGraph:
         )
     config = {"class_name": kind, "config": model_config}
     check_config(config)
-    draft = _Draft()
+    draft = _Draft(as_blocks=blocks)
     try:
         inputs, outputs = _convert(config, draft, feeds=None)
     except UnsupportedLayerError as error:
         raise ImportModelError(str(error)) from None
     graph = _assemble(draft, inputs, outputs, model.name)
+    for name, definition in draft.definitions.items():
+        definition.apply(MoveNodes(layered_layout(definition)))
+        graph.apply(AddBlock(name, definition))
     problems = [p for p in validate(graph) if p.severity == ERROR]
     if problems:
         raise ImportModelError(
@@ -294,7 +309,10 @@ def _convert_sequential(
     else:
         current, inputs = _single_feed(config, feeds), []
     for entry in layers:
-        if entry.get("class_name") in MODEL_CLASSES:
+        block = _nested_block(entry, draft)
+        if block is not None:
+            current = draft.add(BLOCK, _entry_name(entry), {"block": block}, [current])
+        elif entry.get("class_name") in MODEL_CLASSES:
             _, outputs = _convert(entry, draft, [current])
             current = _single_feed(entry.get("config", {}), outputs)
         else:
@@ -382,13 +400,56 @@ def _convert_entry(
     if any(key not in tensors for key in sources):
         return False
     source_ids = [tensors[key] for key in sources]
-    if class_name in MODEL_CLASSES:
+    block = _nested_block(entry, draft)
+    if block is not None:
+        tensors[(name, 0, 0)] = draft.add(BLOCK, name, {"block": block}, source_ids)
+    elif class_name in MODEL_CLASSES:
         _, outputs = _convert(entry, draft, source_ids)
         for index, node_id in enumerate(outputs):
             tensors[(name, 0, index)] = node_id
     else:
         tensors[(name, 0, 0)] = _add_layer(entry, draft, source_ids)
     return True
+
+
+def _entry_name(entry: Mapping[str, Any]) -> str:
+    return (entry.get("config") or {}).get("name") or entry.get("name") or "block"
+
+
+def _nested_block(entry: Mapping[str, Any], draft: _Draft) -> str | None:
+    """The block a nested model becomes (with `as_blocks`), or None to inline it.
+
+    A model of the same structure as one already converted (same layer types,
+    params and wiring; names aside) reuses its definition. Models with several
+    outputs, or that cannot stand alone (no input shape), are inlined.
+    """
+    if not draft.as_blocks or entry.get("class_name") not in MODEL_CLASSES:
+        return None
+    inner = _Draft(as_blocks=True, definitions=draft.definitions)
+    name = _entry_name(entry)
+    try:
+        inputs, outputs = _convert(entry, inner, feeds=None)
+        if len(outputs) != 1 or name_error(name) is not None:
+            return None
+        definition = _assemble(inner, inputs, outputs, name)
+    except ImportModelError:
+        return None
+    structure = _structure(definition)
+    for known, other in draft.definitions.items():
+        if _structure(other) == structure:
+            return known
+    if name in draft.definitions:
+        return None
+    draft.definitions[name] = definition
+    return name
+
+
+def _structure(graph: NetworkGraph) -> tuple:
+    """What a definition computes, names aside: types, params and wiring, in graph order."""
+    index = {node.id: position for position, node in enumerate(graph.nodes)}
+    nodes = tuple((node.type, repr(sorted(node.params.items()))) for node in graph.nodes)
+    edges = tuple(sorted((index[e.source], index[e.target], e.port) for e in graph.edges))
+    return nodes, edges
 
 
 def _add_layer(entry: Mapping[str, Any], draft: _Draft, sources: list[str]) -> str:

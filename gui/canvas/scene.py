@@ -11,9 +11,11 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
-from graph.catalog import CATALOG
+from graph.block_inference import node_type
+from graph.block_templates import palette_node
+from graph.block_type import BLOCK
 from graph.layout import free_position
-from graph.model import AddEdge, AddNode, Batch, Edge, GraphEvent, MoveNodes, RemoveEdge, RemoveNode
+from graph.model import AddEdge, Batch, Edge, GraphEvent, MoveNodes, RemoveEdge, RemoveNode
 from graph.validation import ERROR, Problem
 from gui.canvas.edge_item import EdgeItem, edge_path
 from gui.canvas.node_item import NodeItem, format_shape, node_face
@@ -50,9 +52,11 @@ class GraphScene(QGraphicsScene):
 
     Signals:
         message: Text for the status bar (a refused connection, for instance).
+        block_opened: A block instance was double-clicked (its node id).
     """
 
     message = Signal(str)
+    block_opened = Signal(str)
 
     def __init__(self, session: EditorSession) -> None:
         super().__init__()
@@ -87,7 +91,7 @@ class GraphScene(QGraphicsScene):
         # Each piece of work once per item: ports after all edges exist,
         # edges routed after every node has its ports.
         for node in graph.nodes:
-            item = NodeItem(node, CATALOG[node.type])
+            item = NodeItem(node, node_type(graph, node))
             self.node_items[node.id] = item
             self._node_edges[node.id] = set()
             self.addItem(item)
@@ -106,7 +110,7 @@ class GraphScene(QGraphicsScene):
 
     def _add_node_item(self, node_id: str) -> None:
         node = self.session.graph.node(node_id)
-        item = NodeItem(node, CATALOG[node.type])
+        item = NodeItem(node, node_type(self.session.graph, node))
         item.set_input_port_count(input_port_count(self.session.graph, node_id))
         self.node_items[node_id] = item
         self._node_edges[node_id] = set()
@@ -176,11 +180,21 @@ class GraphScene(QGraphicsScene):
                 continue
             info = analysis.info(node_id)
             node = graph.node(node_id)
+            if node.type == BLOCK:
+                self._refresh_block_ports(node_id, item)
             item.set_face(node_face(node, item.spec, info, self._node_errors.get(node_id)))
             label = format_shape(info.output_shape) if info.output_shape else ""
             for edge in self._node_edges[node_id]:
                 if edge.source == node_id:
                     self.edge_items[edge].set_label(label)
+
+    def _refresh_block_ports(self, node_id: str, item: NodeItem) -> None:
+        """An instance's ports follow its definition, which may have changed elsewhere."""
+        graph = self.session.graph
+        item.spec = node_type(graph, graph.node(node_id))
+        item.set_input_port_count(input_port_count(graph, node_id))
+        for edge in self._node_edges[node_id]:
+            self._place_edge(self.edge_items[edge])
 
     def show_problems(self, problems: list[Problem]) -> None:
         """Marks the nodes and edges at fault, red with the message as tooltip."""
@@ -254,8 +268,8 @@ class GraphScene(QGraphicsScene):
         if avoid_overlap:
             x, y = free_position(graph, position)
             position = (snap(x), snap(y))
-        node = graph.new_node(type_name, position=position)
-        refused = self.session.execute(AddNode(node))
+        node, command = palette_node(graph, type_name, position)
+        refused = self.session.execute(command)
         if refused:
             self.message.emit(refused)
             return None
@@ -328,6 +342,14 @@ class GraphScene(QGraphicsScene):
             if isinstance(item, PortItem):
                 return item.parentItem()
         return None
+
+    def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # Qt override
+        item = self._node_at(event.scenePos())
+        if item is not None and self.session.graph.node(item.node_id).type == BLOCK:
+            self.block_opened.emit(item.node_id)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
 
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         port = self._port_at(event.scenePos())

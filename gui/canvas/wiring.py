@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import networkx as nx
 
-from graph.catalog import layer_type
+from graph.block_inference import node_type
 from graph.layer_type import ShapeError
 from graph.layers._common import fmt
 from graph.messages import printable
@@ -19,7 +19,7 @@ from graph.shapes import ShapeAnalysis
 
 def input_port_count(graph: NetworkGraph, node_id: str) -> int:
     """How many input ports a node shows: a free one more than connected for merges."""
-    spec = layer_type(graph.node(node_id).type)
+    spec = node_type(graph, graph.node(node_id))
     if spec.max_inputs is not None:
         return spec.max_inputs
     ports = [edge.port for edge in graph.in_edges(node_id)]
@@ -46,7 +46,7 @@ class ConnectionChecker:
     def problem(self, target_id: str, port: int) -> str | None:
         """Why the connection into `port` of `target_id` is refused, or None."""
         target = self.graph.node(target_id)
-        spec = layer_type(target.type)
+        spec = node_type(self.graph, target)
         connect = f"Cannot connect {printable(self.source.name)} to {target.label}"
         if spec.max_inputs == 0:
             return f"{connect}: an {target.type} layer takes no inputs"
@@ -76,7 +76,7 @@ class ConnectionChecker:
         if self._source_shape is None:
             return None
         target = self.graph.node(target_id)
-        spec = layer_type(target.type)
+        spec = node_type(self.graph, target)
         shapes = {edge.port: self.analysis.info(edge.source).output_shape for edge in edges}
         shapes[port] = self._source_shape
         count = max(shapes) + 1
@@ -95,7 +95,7 @@ class ConnectionChecker:
 
     def problem_for_new(self, node: Node) -> str | None:
         """Why a node not yet in the graph could not take the source as its first input."""
-        spec = layer_type(node.type)
+        spec = node_type(self.graph, node)
         if spec.max_inputs == 0:
             return (
                 f"Cannot connect {printable(self.source.name)} to {node.label}: it takes no inputs"

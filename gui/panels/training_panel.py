@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from graph.formatting import format_number
-from graph.settings import TRAINING_PARAMS
+from graph.settings import BUILD_PARAMS, TRAINING_PARAMS
 from graph.validation import ERROR
 from gui.document import EditorSession
 from gui.panels.registry import MenuEntry, PanelSpec
@@ -165,7 +165,14 @@ class TrainingPanel(QWidget):
         self.settings_area = QScrollArea()
         self.settings_area.setWidgetResizable(True)
         self.settings_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.settings_area.setWidget(self.settings)
+        # How blocks are built sits under the training settings: it changes the model's layers.
+        self.build_settings = SettingsForm(session, "build", BUILD_PARAMS)
+        forms = QWidget()
+        forms_layout = QVBoxLayout(forms)
+        forms_layout.setContentsMargins(0, 0, 0, 0)
+        forms_layout.addWidget(self.settings)
+        forms_layout.addWidget(self.build_settings)
+        self.settings_area.setWidget(forms)
 
         self.chart_area = QWidget()
         self.chart_layout = QVBoxLayout(self.chart_area)

@@ -22,6 +22,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-o", "--output", type=Path, metavar="GRAPH.yaml", help="write here instead of stdout"
     )
+    parser.add_argument(
+        "--blocks",
+        action="store_true",
+        help="turn nested models into blocks (repeated ones share a definition)",
+    )
     add_force_argument(parser)
 
 
@@ -39,7 +44,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: {error}", file=sys.stderr)
             return 2
     start_tensorflow()
-    outcome = drive(RunRequest("import", "", None, {"path": str(args.model)}), quiet=True)
+    outcome = drive(
+        RunRequest("import", "", None, {"path": str(args.model), "blocks": args.blocks}), quiet=True
+    )
     if not isinstance(outcome, RunFinished):
         print(f"error: {outcome.message}", file=sys.stderr)
         return 1

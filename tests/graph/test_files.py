@@ -30,7 +30,7 @@ REQUIRED_EXAMPLES = (
 )
 
 # Top-level keys a file may hold: fixed ones, then every registered settings section.
-KNOWN_KEYS = "format, version, name, description, nodes, edges, " + ", ".join(SECTIONS)
+KNOWN_KEYS = "format, version, name, description, nodes, edges, blocks, " + ", ".join(SECTIONS)
 
 BASE = """\
 format: deepwire-graph

@@ -1,6 +1,7 @@
 """The import run: a saved Keras model (.keras, .h5, or a JSON config) as a graph.
 
-Options: `path`, the model file. Returns the graph in DeepWire's YAML format
+Options: `path`, the model file; `blocks` (default False), nested models as
+blocks (runtime.importer.graph_from_model). Returns the graph in DeepWire's YAML format
 (plain text, laid out). Light: the app runs it on its runtime thread. The
 request's graph is not used (send an empty text).
 """
@@ -26,7 +27,7 @@ class ImportRun(RunKind):
             raise RunError("import needs a model file (option path)")
         context.emit(Progress(None, f"Reading {path}"))
         try:
-            graph = import_model(path)
+            graph = import_model(path, blocks=bool(request.options.get("blocks", False)))
         except (ImportModelError, OSError, ValueError) as error:
             raise RunError(str(error)) from None
         return graph_to_yaml(graph)

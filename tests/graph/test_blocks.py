@@ -1,0 +1,188 @@
+"""Blocks: definitions stored once, instances seen through by shapes, validation and files."""
+
+from __future__ import annotations
+
+import pytest
+
+from graph.block_commands import expand_block, make_block, make_unique
+from graph.cost import graph_cost
+from graph.files import GraphFileError, graph_from_yaml, graph_to_yaml
+from graph.model import AddBlock, Edge, GraphError, NetworkGraph, RemoveBlock, RemoveEdge
+from graph.shapes import ShapeAnalysis
+from graph.validation import validate
+
+
+def dense_block(units: int = 8) -> NetworkGraph:
+    """x -> dense_a -> dense_b (+ x) : a residual block of Dense layers."""
+    block = NetworkGraph()
+    x = block.add_node("Input", "x", {"shape": (units,)})
+    a = block.add_node("Dense", "dense_a", {"units": units, "activation": "relu"})
+    b = block.add_node("Dense", "dense_b", {"units": units})
+    add = block.add_node("Add", "add")
+    block.connect(x.id, a.id)
+    block.connect(a.id, b.id)
+    block.connect(b.id, add.id, 0)
+    block.connect(x.id, add.id, 1)
+    return block
+
+
+def document(instances: int = 2) -> NetworkGraph:
+    """Input(8) -> res_1 -> ... -> res_N -> Dense(3), every res an instance of `res`."""
+    graph = NetworkGraph()
+    graph.apply(AddBlock("res", dense_block()))
+    previous = graph.add_node("Input", "input_1", {"shape": (8,)})
+    for number in range(1, instances + 1):
+        node = graph.add_node("Block", f"res_{number}", {"block": "res"})
+        graph.connect(previous.id, node.id)
+        previous = node
+    head = graph.add_node("Dense", "head", {"units": 3, "activation": "softmax"})
+    graph.connect(previous.id, head.id)
+    return graph
+
+
+def flat_document(instances: int = 2) -> NetworkGraph:
+    graph = document(instances)
+    for number in range(1, instances + 1):
+        graph.apply(expand_block(graph, graph.find(f"res_{number}").id))
+    return graph
+
+
+def messages(graph: NetworkGraph) -> list[str]:
+    return [problem.message for problem in validate(graph)]
+
+
+def test_shapes_params_and_costs_see_through_blocks():
+    graph, flat = document(), flat_document()
+    analysis = ShapeAnalysis(graph)
+    assert analysis.info(graph.find("res_2").id).output_shape == (None, 8)
+    assert analysis.info(graph.find("head").id).output_shape == (None, 3)
+    assert analysis.total_params() == ShapeAnalysis(flat).total_params() == 2 * 2 * 72 + 27
+    assert graph_cost(graph).macs == graph_cost(flat).macs
+    assert messages(graph) == [] and messages(flat) == []
+    assert {n.name for n in flat.nodes} >= {"res_1.dense_a", "res_2.add"}
+
+
+def test_editing_a_definition_changes_every_instance_and_only_what_it_reaches():
+    graph = document(3)
+    analysis = ShapeAnalysis(graph)
+    analysis.all()
+    definition = graph.blocks.get("res")
+    before = analysis.recomputed
+    definition.set_params(definition.find("dense_a").id, units=16)
+    assert analysis.total_params() == 3 * (8 * 16 + 16 + 16 * 8 + 8) + 27
+    # Three instances, each output unchanged: nothing downstream is re-inferred.
+    assert analysis.recomputed - before == 3
+    definition.set_params(definition.find("dense_b").id, units=4)
+    assert "res_1/add (Add): input shapes (None, 4) and (None, 8) differ" in messages(graph)[0]
+
+
+def test_nested_blocks_name_the_path_of_the_layer_at_fault():
+    graph = document(1)
+    stage = NetworkGraph()
+    entry = stage.add_node("Input", "x", {"shape": (8,)})
+    inner = stage.add_node("Block", "block1", {"block": "res"})
+    stage.connect(entry.id, inner.id)
+    graph.apply(AddBlock("stage", stage))
+    outer = graph.find("res_1")
+    graph.set_params(outer.id, block="stage")
+    assert messages(graph) == []
+    assert ShapeAnalysis(graph).total_params() == 2 * 72 + 27
+    res = graph.blocks.get("res")
+    res.set_params(res.find("dense_b").id, units=5)
+    assert messages(graph)[0].startswith("res_1/block1/add (Add): input shapes (None, 5) and")
+
+
+def test_a_block_that_contains_itself_is_reported_on_the_instance():
+    graph = document(1)
+    res = graph.blocks.get("res")
+    inner = res.add_node("Block", "again", {"block": "res"})
+    res.connect(res.find("add").id, inner.id)
+    problems = validate(graph)
+    assert problems[0].node_id == graph.find("res_1").id
+    assert problems[0].message == "res_1 (Block): block 'res' contains itself: res -> res"
+
+
+def test_ports_that_no_longer_match_their_uses_are_reported():
+    graph = document(1)
+    res = graph.blocks.get("res")
+    res.add_node("Input", "skip", {"shape": (8,)})
+    assert messages(graph)[0] == "res_1 (Block): input skip (port 1) is not connected"
+    graph.connect(graph.find("input_1").id, graph.find("res_1").id, 1)
+    graph.connect(graph.find("input_1").id, graph.find("res_1").id, 2)
+    assert messages(graph)[0] == (
+        "res_1 (Block): block 'res' has 2 inputs (x, skip). Received: a connection on port 2"
+    )
+
+
+def test_missing_definition_and_inner_wiring_problems():
+    graph = document(1)
+    graph.apply(RemoveBlock("res"))
+    assert messages(graph)[0] == (
+        "res_1 (Block): no block named 'res' in this document (its blocks: none)"
+    )
+    graph = document(1)
+    res = graph.blocks.get("res")
+    res.apply(RemoveEdge(Edge(res.find("dense_a").id, res.find("dense_b").id)))
+    first = messages(graph)[0]
+    assert first.startswith("res_1 (Block): block 'res' must have exactly one output layer")
+
+
+def test_block_edits_undo_and_redo():
+    graph = flat_document(1)
+    flat = graph_to_yaml(graph)
+    params = ShapeAnalysis(graph).total_params()
+    chosen = [n.id for n in graph.nodes if n.name.startswith("res_1.")]
+    undo_make = graph.apply(make_block(graph, chosen, "res2"))
+    blocked = graph_to_yaml(graph)
+    assert messages(graph) == [] and ShapeAnalysis(graph).total_params() == params
+    instance = graph.find("res2_1")
+    undo_unique = graph.apply(make_unique(graph, instance.id))
+    unique = graph_to_yaml(graph)
+    assert instance.params["block"] == "res2_2" and messages(graph) == []
+    undo_expand = graph.apply(expand_block(graph, instance.id))
+    expanded = graph_to_yaml(graph)
+    assert messages(graph) == [] and ShapeAnalysis(graph).total_params() == params
+    steps = [(undo_expand, unique), (undo_unique, blocked), (undo_make, flat)]
+    redos = []
+    for undo, expected in steps:
+        redos.append(undo.apply(graph))
+        assert graph_to_yaml(graph) == expected
+    for redo, expected in zip(reversed(redos), (blocked, unique, expanded), strict=True):
+        redo.apply(graph)
+        assert graph_to_yaml(graph) == expected
+
+
+def test_make_block_refuses_what_a_block_cannot_be():
+    graph = flat_document(1)
+    with pytest.raises(GraphError, match="is an Input layer"):
+        make_block(graph, [graph.find("input_1").id], "b")
+    with pytest.raises(GraphError, match="exactly one output"):
+        make_block(graph, [graph.find("res_1.dense_a").id, graph.find("res_1.add").id], "b")
+    with pytest.raises(GraphError, match="already exists"):
+        make_block(graph, [graph.find("head").id], "res")
+
+
+def test_files_store_definitions_once_and_round_trip():
+    graph = document(3)
+    text = graph_to_yaml(graph)
+    assert text.count("name: res\n") == 1 and text.count("dense_a") == 1
+    again = graph_from_yaml(text)
+    assert graph_to_yaml(again) == text
+    assert ShapeAnalysis(again).total_params() == ShapeAnalysis(graph).total_params()
+
+
+def test_files_refuse_missing_malformed_and_self_containing_blocks():
+    text = graph_to_yaml(document(1))
+    with pytest.raises(GraphFileError, match=r"nodes\[1\] res_1 \(Block\): no block named 'rez'"):
+        graph_from_yaml(text.replace("{block: res}", "{block: rez}"), "t.yaml")
+    with pytest.raises(GraphFileError, match=r"t.yaml:\d+:\d+: blocks\[0\].nodes\[1\].type"):
+        graph_from_yaml(
+            text.replace("type: Dense, name: dense_a", "type: Dens, name: dense_a"), "t.yaml"
+        )
+    with pytest.raises(GraphFileError, match=r"blocks\[0\] must be a mapping"):
+        graph_from_yaml(text.replace("- name: res\n", "- 3\n- name: res\n"), "t.yaml")
+    cyclic = text.replace(
+        "  edges:\n", "  - {id: n9, type: Block, name: again, params: {block: res}}\n  edges:\n", 1
+    )
+    with pytest.raises(GraphFileError, match=r"blocks\[0\]: block 'res' contains itself"):
+        graph_from_yaml(cyclic, "t.yaml")
