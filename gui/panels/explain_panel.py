@@ -548,12 +548,19 @@ class ExplainPanel(QWidget):
         self.exported.emit(folder)
 
 
-def _follow_selection(context, panel: ExplainPanel) -> None:
+def _connect(context, panel: ExplainPanel) -> None:
     def selection_changed(selected: list[str]) -> None:
         if len(selected) == 1 and context.docks["explain"].isVisible():
             panel.show_node(selected[0])
 
+    def health_checked(result) -> None:
+        from gui.panels.health_marks import node_health
+
+        heading = f"Run {panel.run.number}, checked after training"
+        context.window.scene.show_health(node_health(heading, result.health, result.badges))
+
     context.session.selection_changed.connect(selection_changed)
+    panel.health_checked.connect(health_checked)
 
 
 def _explain(context, panel: ExplainPanel) -> None:
@@ -567,7 +574,7 @@ PANEL = PanelSpec(
     order=45,
     create=lambda context: ExplainPanel(context.runs, lambda: context.base_dir),
     menu=(MenuEntry("Ex&plain Prediction", _explain),),
-    connect=_follow_selection,
+    connect=_connect,
 )
 
 

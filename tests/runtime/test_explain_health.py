@@ -7,8 +7,8 @@ import math
 import keras
 import numpy as np
 
-from runtime.events import HealthChecked, RunFinished
-from runtime.explain.health import layer_health
+from runtime.events import HealthChecked, LogLine
+from runtime.explain.health import HealthMonitor, layer_health
 from runtime.explain.health_rules import RULES, badges, summary
 from runtime.explain.result import LayerHealth
 
@@ -150,19 +150,44 @@ dataset: {source: builtin, name: iris, validation_size: 0.2}
 """
 
 
-def test_training_checks_health_every_n_epochs_and_after_the_last():
-    from runtime.runs.base import RunRequest
-    from runtime.runs.local import run_inline
+def test_the_monitor_checks_every_n_epochs_and_after_the_last_with_node_ids():
+    from graph.files import graph_from_yaml
+    from runtime.builder import build_model
+    from runtime.compile import compile_model
+    from runtime.data import load_dataset
+    from runtime.explain.health import HealthMonitor, health_batch
 
+    graph = graph_from_yaml(DEAD_AND_HEALTHY)
+    dataset = load_dataset(graph.dataset)
+    keras.utils.set_random_seed(0)
+    model = build_model(graph)
+    heads = compile_model(model, graph, dataset)
+    x, y = health_batch(dataset, heads, [(4,)])
+    assert len(x) == len(dataset.x_val)  # the validation split (smaller than one batch)
     events = []
-    request = RunRequest("train", DEAD_AND_HEALTHY, None, {"health_every": 2})
-    outcome = run_inline(request, events.append)
-    assert isinstance(outcome, RunFinished)
-    checks = [e for e in events if isinstance(e, HealthChecked)]
-    assert [c.epoch for c in checks] == [2, 3]  # every 2 epochs, and after the last one
-    last = checks[-1]
+    monitor = HealthMonitor(x, y, {n.name: n.id for n in graph.nodes}, events.append, every=2)
+    monitor.set_model(model)
+    for epoch in range(3):  # what fit calls, without the cost of fitting
+        monitor.on_epoch_end(epoch)
+    monitor.on_train_end()
+    assert [e.epoch for e in events] == [2, 3]  # every 2 epochs, and after the last one
+    last = events[-1]
+    assert isinstance(last, HealthChecked)
     assert set(last.layers) == {"n2", "n3", "n4", "n5"}  # node ids, not layer names
     assert last.layers["n2"].dead_fraction == 1.0 and last.layers["n3"].dead_fraction < 0.5
     dead = [b for b in last.badges if b.kind == "dead"]
     assert [b.node for b in dead] == ["n2"] and dead[0].fix == RULES["dead"].fix
     assert not any(b.node == "n3" for b in last.badges)
+
+
+def test_a_check_that_fails_is_reported_once_and_training_goes_on():
+    events = []
+    model = model_with(bias=0.0)
+    x, y = batch()
+    monitor = HealthMonitor(x, y[:3], {}, events.append, every=1)  # targets of the wrong size
+    monitor.set_model(model)
+    monitor.on_epoch_end(0)
+    monitor.on_epoch_end(1)
+    monitor.on_train_end()
+    assert len(events) == 1 and isinstance(events[0], LogLine)
+    assert events[0].text.startswith("Layer health could not be checked: ")
