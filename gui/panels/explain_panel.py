@@ -8,6 +8,8 @@ and one line that says how to read it (declared with the method in
 runtime.explain.methods). "Inside the network" shows the selected node's
 output for the sample; `show_node` follows the canvas selection. Nothing is
 computed on the GUI thread: results arrive as plain arrays and are only drawn here.
+Samples picked in the Evaluation panel (a confusion-matrix cell, a misclassified
+image) arrive through `pick_samples` and are offered in the "Picked" list.
 """
 
 from __future__ import annotations
@@ -110,6 +112,9 @@ class ExplainPanel(QWidget):
         self.sample_spin = QSpinBox()
         self.sample_spin.setToolTip("Index of the sample in the test split")
         self.truth_label = QLabel("")
+        self.picked_combo = QComboBox()
+        self.picked_combo.setToolTip("Test samples picked in the Evaluation panel")
+        self.picked_combo.setVisible(False)
         self.method_combo = QComboBox()
         for method in self.methods.values():
             self.method_combo.addItem(method.title, method.name)
@@ -133,6 +138,7 @@ class ExplainPanel(QWidget):
         for widget in (
             QLabel("Test sample"),
             self.sample_spin,
+            self.picked_combo,
             self.truth_label,
             self.load_button,
             QLabel("Method"),
@@ -206,6 +212,7 @@ class ExplainPanel(QWidget):
         self.health_button.clicked.connect(self.check_health)
         self.method_combo.currentIndexChanged.connect(self._method_changed)
         self.sample_spin.valueChanged.connect(self._sample_changed)
+        self.picked_combo.activated.connect(self._picked_chosen)
         self.opacity_slider.valueChanged.connect(self._redraw_picture)
         self.save_button.clicked.connect(self._ask_save)
         self.batch_button.clicked.connect(self._ask_batch)
@@ -221,6 +228,8 @@ class ExplainPanel(QWidget):
         """Shows nothing (the document changed: its runs are gone)."""
         self.run = self.result = self.loaded_path = None
         self._pending = None
+        self.picked_combo.clear()
+        self.picked_combo.setVisible(False)
         self.picture.clear()
         self.node_picture.clear()
         self.node_stats.setText("")
@@ -235,6 +244,8 @@ class ExplainPanel(QWidget):
         """Explains `run` from now on (its graph snapshot, dataset and weights)."""
         self.run = run
         self.result = None
+        self.picked_combo.clear()
+        self.picked_combo.setVisible(False)
         dataset = run.dataset
         self.sample_spin.setRange(0, max(len(dataset.x_test) - 1, 0) if dataset else 0)
         self.node_combo.clear()
@@ -247,6 +258,31 @@ class ExplainPanel(QWidget):
             f"Run {run.number} is ready: pick a test sample and a method, then Explain."
         )
         self._update_enabled()
+
+    def pick_samples(self, run: TrainingRun, indices: list[int], title: str) -> None:
+        """Offers `indices`, test samples picked in the Evaluation panel; chooses the first.
+
+        Args:
+            run: The run whose test split the indices point into.
+            indices: The picked test-split indices (at least one).
+            title: What they are, e.g. "3 test samples of class 5 predicted as 8".
+        """
+        if not run.succeeded or not indices:
+            return
+        if run is not self.run:
+            self.set_run(run)
+        self.picked_combo.clear()
+        for index in indices:
+            self.picked_combo.addItem(f"#{index}", index)
+        self.picked_combo.setToolTip(title)
+        self.picked_combo.setVisible(len(indices) > 1)
+        self.sample_spin.setValue(indices[0])
+        self._sample_changed()  # also when the spin box already showed it
+        then = "choose one, then Explain" if len(indices) > 1 else "Explain shows why"
+        self.status.setText(f"Picked {title}: {then}.")
+
+    def _picked_chosen(self, position: int) -> None:
+        self.sample_spin.setValue(self.picked_combo.itemData(position))
 
     def _update_enabled(self) -> None:
         ready = self.run is not None and self.run.succeeded
@@ -559,8 +595,15 @@ def _connect(context, panel: ExplainPanel) -> None:
         heading = f"Run {panel.run.number}, checked after training"
         context.window.scene.show_health(node_health(heading, result.health, result.badges))
 
+    def samples_picked(run, indices: list[int], title: str) -> None:
+        panel.pick_samples(run, indices, title)
+        context.show("explain")
+
     context.session.selection_changed.connect(selection_changed)
     panel.health_checked.connect(health_checked)
+    evaluation = context.widgets.get("evaluation")
+    if evaluation is not None:
+        evaluation.samples_picked.connect(samples_picked)
 
 
 def _explain(context, panel: ExplainPanel) -> None:
