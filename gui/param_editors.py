@@ -90,13 +90,54 @@ class ParamEditor(QWidget):
         self.edited.emit(self.value())
 
 
-class FloatSpinBox(QDoubleSpinBox):
-    """A spin box that shows floats compactly (0.001, 1e-07), not as 0.0010000000."""
+def _step_within(spin: QSpinBox | QDoubleSpinBox, steps: int, param: Param) -> None:
+    """Steps `spin` like Qt does, but never past the param's range.
 
-    def __init__(self) -> None:
+    The spin box's own range is left wide on purpose: a value typed beyond the
+    param's range reaches the catalog, which refuses it with a reason shown
+    beside the field. A spin box range would snap it back without a word.
+    """
+    current = spin.value()
+    target = current + steps * spin.singleStep()
+    if param.minimum is not None:
+        target = max(target, param.minimum)
+    if param.maximum is not None:
+        target = min(target, param.maximum)
+    if target != current:
+        spin.setValue(type(current)(target))
+
+
+class IntSpinBox(QSpinBox):
+    """An int spin box whose arrows stay in the param's range and whose typed values do not."""
+
+    def __init__(self, param: Param) -> None:
         super().__init__()
+        self.param = param
+        self.setRange(-_INT_LIMIT, _INT_LIMIT)
+
+    def stepBy(self, steps: int) -> None:  # Qt override
+        _step_within(self, steps, self.param)
+
+
+class FloatSpinBox(QDoubleSpinBox):
+    """A spin box that shows floats compactly (0.001, 1e-07), not as 0.0010000000.
+
+    Like IntSpinBox, its arrows stay in the param's range (when it has one) and
+    typed values are left for the catalog to accept or refuse.
+    """
+
+    def __init__(self, param: Param | None = None) -> None:
+        super().__init__()
+        self.param = param
         # No rounding: the spin box must hold exactly the value the graph holds.
         self.setDecimals(320)
+        self.setRange(-_FLOAT_LIMIT, _FLOAT_LIMIT)
+
+    def stepBy(self, steps: int) -> None:  # Qt override
+        if self.param is None:
+            super().stepBy(steps)
+        else:
+            _step_within(self, steps, self.param)
 
     def textFromValue(self, value: float) -> str:
         short = f"{value:.6g}"
@@ -121,10 +162,7 @@ class FloatSpinBox(QDoubleSpinBox):
 class IntEditor(ParamEditor):
     def __init__(self, param: Param) -> None:
         super().__init__(param)
-        self.spin = QSpinBox()
-        low = -_INT_LIMIT if param.minimum is None else int(param.minimum)
-        high = _INT_LIMIT if param.maximum is None else int(param.maximum)
-        self.spin.setRange(low, high)
+        self.spin = IntSpinBox(param)
         self.spin.setKeyboardTracking(False)
         self.spin.valueChanged.connect(self._emit)
         self._layout.addWidget(self.spin)
@@ -141,11 +179,9 @@ class IntEditor(ParamEditor):
 class FloatEditor(ParamEditor):
     def __init__(self, param: Param) -> None:
         super().__init__(param)
-        self.spin = FloatSpinBox()
-        low = -_FLOAT_LIMIT if param.minimum is None else float(param.minimum)
-        high = _FLOAT_LIMIT if param.maximum is None else float(param.maximum)
-        self.spin.setRange(low, high)
-        self.spin.setSingleStep(0.05 if high <= 1.0 else 0.1)
+        self.spin = FloatSpinBox(param)
+        small_range = param.maximum is not None and param.maximum <= 1.0
+        self.spin.setSingleStep(0.05 if small_range else 0.1)
         self.spin.setKeyboardTracking(False)
         self.spin.valueChanged.connect(self._emit)
         self._layout.addWidget(self.spin)

@@ -39,7 +39,10 @@ def test_editors_follow_the_param_kinds(qtbot):
     form = ParamForm(CATALOG["Dense"].params)
     qtbot.addWidget(form)
     units = form.editors["units"]
-    assert isinstance(units, IntEditor) and units.spin.minimum() == 1
+    assert isinstance(units, IntEditor)
+    units.spin.setValue(1)
+    units.spin.stepBy(-1)
+    assert units.spin.value() == 1
     assert isinstance(form.editors["activation"], ChoiceEditor)
     assert isinstance(form.editors["use_bias"], BoolEditor)
     for name in ("kernel_initializer", "kernel_regularizer", "kernel_constraint"):
@@ -47,7 +50,10 @@ def test_editors_follow_the_param_kinds(qtbot):
     dropout = ParamForm(CATALOG["Dropout"].params)
     qtbot.addWidget(dropout)
     rate = dropout.editors["rate"]
-    assert isinstance(rate, FloatEditor) and rate.spin.maximum() <= 1.0
+    assert isinstance(rate, FloatEditor)
+    rate.spin.setValue(1.0)
+    rate.spin.stepBy(1)
+    assert rate.spin.value() == 1.0
     conv = ParamForm(CATALOG["Conv2D"].params)
     qtbot.addWidget(conv)
     assert isinstance(conv.editors["kernel_size"], TextEditor)
@@ -137,6 +143,38 @@ def test_an_invalid_value_is_refused_with_the_reason(qtbot, make_window):
     editor.line.editingFinished.emit()
     assert error.isHidden()
     assert window.session.graph.node(node.id).params["shape"] == (8, 8)
+
+
+def test_a_number_typed_out_of_range_is_refused_with_the_reason_not_snapped_back(
+    qtbot, make_window
+):
+    window = make_window(mlp_graph())
+    node = _select(window, "dense_1")
+    spin = window.inspector.form.editors["units"].spin
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin, "0")
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    error = window.inspector.form.refusals["units"]
+    assert not error.isHidden()
+    assert "units must be >= 1. Received: 0" in error.text()
+    assert spin.text() == "0"
+    assert window.session.graph.node(node.id).params["units"] == 64
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin, "16")
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    assert error.isHidden()
+    assert window.session.graph.node(node.id).params["units"] == 16
+
+
+def test_spin_box_arrows_stay_within_the_parameter_range(qtbot, make_window):
+    window = make_window(mlp_graph())
+    _select(window, "dropout_1")
+    spin = window.inspector.form.editors["rate"].spin
+    spin.stepBy(-100)
+    assert spin.value() == 0.0
+    spin.stepBy(100)
+    assert spin.value() == 1.0
+    assert window.inspector.form.refusals["rate"].isHidden()
 
 
 def test_renaming_refuses_duplicates_and_slashes(qtbot, make_window):
