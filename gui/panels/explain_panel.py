@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from graph.files import graph_to_yaml
+from gui import collection
 from gui.panels.registry import MenuEntry, PanelSpec
 from gui.panels.runs import RunHistory, TrainingRun
 from gui.run_adapter import RunAdapter
@@ -93,6 +94,7 @@ class ExplainPanel(QWidget):
         self.base_dir = base_dir
         self.heavy = heavy
         self.run: TrainingRun | None = None
+        self._graph_yaml: str | None = None
         self.result: Any = None
         self.node_id: str | None = None
         self._adapter: RunAdapter | None = None
@@ -159,6 +161,9 @@ class ExplainPanel(QWidget):
 
         self.status = QLabel("Train the graph first; then pick a test sample and a method.")
         self.status.setWordWrap(True)
+        # Room for three lines whatever it says: a status that changes height moves the
+        # plots below, and re-laying them out costs the GUI thread more than a frame.
+        self.status.setFixedHeight(3 * self.status.fontMetrics().lineSpacing() + 4)
 
         self.prediction_box = QGroupBox("Prediction")
         self.prediction_layout = QVBoxLayout(self.prediction_box)
@@ -244,6 +249,7 @@ class ExplainPanel(QWidget):
         """Explains `run` from now on (its graph snapshot, dataset and weights)."""
         self.run = run
         self.result = None
+        self._graph_yaml = None
         self.picked_combo.clear()
         self.picked_combo.setVisible(False)
         dataset = run.dataset
@@ -326,7 +332,9 @@ class ExplainPanel(QWidget):
 
         options = {"weights": self._weights(), **options}
         base_dir = self.base_dir() if callable(self.base_dir) else self.base_dir
-        return RunRequest("explain", graph_to_yaml(self.run.graph), base_dir, options)
+        if self._graph_yaml is None:  # once per run: its graph is a snapshot
+            self._graph_yaml = graph_to_yaml(self.run.graph)
+        return RunRequest("explain", self._graph_yaml, base_dir, options)
 
     def _start(self, options: dict, on_result) -> None:
         if self._adapter is not None:
@@ -335,6 +343,9 @@ class ExplainPanel(QWidget):
         adapter = RunAdapter(self._request(options), heavy=self.heavy, parent=self)
         adapter.finished.connect(lambda outcome: self._finished(adapter, outcome, on_result))
         self._adapter = adapter
+        # A full collection on the GUI thread can take longer than a frame; an
+        # explanation takes seconds, so garbage waits for it (gui.collection).
+        collection.hold()
         self.status.setText("Computing…")
         adapter.start()
 
@@ -343,12 +354,15 @@ class ExplainPanel(QWidget):
 
         self._adapter = None
         adapter.deleteLater()
+        collection.release()
         if isinstance(outcome, RunFailed):
             self.status.setText(outcome.message)
+            self.status.setToolTip(outcome.message)  # whole, should it outgrow three lines
             self.status.setStyleSheet(f"color: {ERROR_COLOR};")
             self.failed.emit(outcome.message)
         else:
             self.status.setStyleSheet("")
+            self.status.setToolTip("")
             on_result(outcome.result)
         if self._pending is not None:
             options, callback = self._pending
