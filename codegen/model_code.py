@@ -1,24 +1,29 @@
 """Graph -> the source of a `build_model()` function in the Keras functional API.
 
-Mirrors `runtime.layer_factory` and `runtime.builder` exactly (same kwargs,
-regularizers, wrapped layers, call style, names), so executing the exported
-function gives the model the app builds.
+Layers and inputs are graph.layer_recipe's constructs, which the app's builder
+instantiates; call style and names follow graph.wiring as the builder does, so
+executing the exported function gives the model the app builds.
 """
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from codegen.layout_code import Call, Code, Expr, Keyword, Sequence, Value, statement
 from codegen.literals import identifier
-from graph import keras_objects
-from graph.catalog import CATALOG
-from graph.layer_type import LayerType
+from codegen.recipe_code import construct_expr
+from graph.layer_recipe import input_construct, layer_construct
 from graph.model import NetworkGraph, Node
-from graph.params import OBJECT_KINDS
 from graph.validation import InvalidGraphError, Problem, check_valid
-from graph.wiring import LIST, POSITIONAL, call_style, input_sources, model_name, topological_nodes
+from graph.wiring import (
+    LIST,
+    POSITIONAL,
+    call_style,
+    input_sources,
+    model_name,
+    recursion_limit,
+    topological_nodes,
+)
 
 # Above this many layers the exported code raises the recursion limit.
 DEEP_GRAPH = 100
@@ -43,10 +48,10 @@ def build_model_function(graph: NetworkGraph) -> list[str]:
     used: set[str] = set()
     body = [FUNCTION_DOC]
     if needs_deep_recursion(graph):
-        # Same rule as runtime.builder: keras.Model maps the layers recursively.
+        limit = recursion_limit(len(graph))
         body += [
             "    # keras.Model walks the layers recursively; this model is deep.",
-            f"    sys.setrecursionlimit(max(sys.getrecursionlimit(), {1_000 + 8 * len(graph)}))",
+            f"    sys.setrecursionlimit(max(sys.getrecursionlimit(), {limit}))",
         ]
     for node in topological_nodes(graph):
         variable = identifier(node.name, used)
@@ -85,74 +90,15 @@ def _call_args(node: Node, sources: list[Code]) -> tuple[Expr, ...]:
     return (sources[0],)
 
 
-def input_expr(node: Node) -> Call:
-    """`keras.Input(shape=..., name=...)`, as `runtime.layer_factory.make_input`."""
-    args: list[Keyword] = [Keyword("shape", Value(tuple(node.params["shape"])))]
-    if node.params["dtype"] != "float32":
-        args.append(Keyword("dtype", Value(node.params["dtype"])))
-    args.append(Keyword("name", Value(node.name)))
-    return Call(Code("keras.Input"), tuple(args))
+def input_expr(node: Node) -> Expr:
+    """`keras.Input(shape=..., name=...)`: graph.layer_recipe's input, printed."""
+    return construct_expr(input_construct(node.params, node.name, readable=True))
 
 
-def layer_expr(type_name: str, params: dict[str, Any], name: str) -> Call:
-    """`keras.layers.Type(...)` for a node, as `runtime.layer_factory.make_layer`.
+def layer_expr(type_name: str, params: dict[str, Any], name: str) -> Expr:
+    """`keras.layers.Type(...)` of a node: graph.layer_recipe's layer, printed.
 
-    Parameters equal to the catalog default are left out for readability
-    (catalog defaults are Keras's defaults; a test checks every type), except
-    the key parameters, which are always shown.
+    Arguments equal to their defaults are left out for readability, except the
+    key parameters, which are always shown.
     """
-    entry = CATALOG[type_name]
-    kwargs = _kwargs(entry, entry.coerce_params(params), name)
-    defaults = _default_kwargs(type_name)
-    args = [
-        Keyword(key, value)
-        for key, value in kwargs.items()
-        if key in entry.key_params or key not in defaults or defaults[key] != value
-    ]
-    args.append(Keyword("name", Value(name)))
-    return Call(Code(f"keras.layers.{entry.keras_class}"), tuple(args))
-
-
-@functools.cache
-def _default_kwargs(type_name: str) -> dict[str, Expr]:
-    """Keyword expressions of a type's default params (wrapped layers never match)."""
-    entry = CATALOG[type_name]
-    return _kwargs(entry, entry.default_params(), "")
-
-
-def _kwargs(entry: LayerType, params: dict[str, Any], name: str) -> dict[str, Expr]:
-    """Keyword expressions of a layer, mirroring `layer_factory.keras_kwargs`."""
-    kwargs: dict[str, Any] = {}
-    for param in entry.params:
-        value = params[param.name]
-        if param.kind in OBJECT_KINDS:
-            value = keras_object_expr(param.kind, value)
-        elif param.kind == "layer":
-            inner = CATALOG[value["type"]]
-            value = layer_expr(value["type"], value["params"], f"{name}_{inner.name_prefix}")
-        elif param.kind in ("ints", "floats") and value is not None:
-            value = tuple(value)
-        kwargs[param.name] = value
-    if entry.to_keras:
-        kwargs = entry.to_keras(kwargs)
-    return {
-        key: value if isinstance(value, Call) else Value(value) for key, value in kwargs.items()
-    }
-
-
-def keras_object_expr(family: str, value: Any) -> Any:
-    """An initializer, regularizer or constraint as the factory builds it.
-
-    Plain names and None stay values; classes become calls with the arguments
-    graph.keras_objects.keras_call gives, e.g.
-    `keras.initializers.VarianceScaling(scale=2.0, mode="fan_out")`. A class
-    with a single argument takes it by position: `keras.regularizers.L2(0.01)`.
-    """
-    call = keras_objects.keras_call(family, value)
-    if call is None or isinstance(call, str):
-        return call
-    class_name, kwargs = call
-    function = Code(f"{keras_objects.MODULES[family]}.{class_name}")
-    if len(keras_objects.CLASSES[family][class_name].arguments) == 1:
-        return Call(function, tuple(Value(item) for item in kwargs.values()))
-    return Call(function, tuple(Keyword(key, Value(item)) for key, item in kwargs.items()))
+    return construct_expr(layer_construct(type_name, params, name, readable=True))

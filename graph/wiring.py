@@ -77,3 +77,12 @@ def model_name(graph: NetworkGraph) -> str:
     if not name or not (name[0].isalnum() or name[0] == "."):
         name = f"model_{name}".rstrip("_")
     return name
+
+
+def recursion_limit(layers: int) -> int:
+    """The recursion limit Keras needs to map a model `layers` deep.
+
+    keras.Model walks the layer graph recursively, a few frames per layer, and
+    hits Python's default limit (1,000) near 300 layers in a chain.
+    """
+    return 1_000 + 8 * layers

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from graph.cost import format_bytes, format_count, graph_cost, training_memory
-from graph.files import GraphFileError, load_graph, save_graph
+from graph.files import GraphFileError, graph_from_yaml, load_graph, save_graph
 from graph.formatting import plural
 from graph.layout import free_position, layered_layout
 from graph.model import AddEdge, AddNode, Batch, Edge, MoveNodes, NetworkGraph
@@ -39,6 +39,7 @@ from gui.panels import bottom_dock_height, install_panels
 from gui.problems import ProblemsPanel
 from gui.prompts import CANCEL, SAVE, Prompts
 from gui.recovery import Autosaver, RecoveryStore
+from gui.run_adapter import RunAdapter
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 GRAPH_FILTER = "DeepWire graphs (*.yaml *.yml);;All files (*)"
@@ -72,9 +73,12 @@ class MainWindow(QMainWindow):
     Signals:
         runtime_loaded: The background TensorFlow import ended: empty on
             success, else why it failed.
+        model_imported: An import of a Keras model ended: True when its graph
+            replaced the document, False when the file could not be imported.
     """
 
     runtime_loaded = Signal(str)
+    model_imported = Signal(bool)
 
     def __init__(
         self,
@@ -89,6 +93,7 @@ class MainWindow(QMainWindow):
         self.recovery = recovery or RecoveryStore()
         self.autosaver = Autosaver(self.session, self.recovery)
         self.warmup = None
+        self.import_run: RunAdapter | None = None
         self._shown_once = False
         self.scene = GraphScene(self.session)
         self.view = CanvasView(self.scene)
@@ -505,8 +510,13 @@ class MainWindow(QMainWindow):
         return str(Path(recent[0]).parent) if recent else str(Path.home())
 
     def import_keras_model(self, path: Path | None = None) -> bool:
-        """Turns a saved Keras model into a new, laid-out, unsaved graph."""
-        if not self.maybe_discard():
+        """Starts turning a saved Keras model into a new, laid-out, unsaved graph.
+
+        Returns whether the import started; the graph (or a message saying why
+        the file cannot be imported) arrives when the `import` run ends, and
+        `model_imported` tells which.
+        """
+        if self.import_run is not None or not self.maybe_discard():
             return False
         if path is None:
             chosen, _ = QFileDialog.getOpenFileName(
@@ -515,23 +525,31 @@ class MainWindow(QMainWindow):
             if not chosen:
                 return False
             path = Path(chosen)
+        from runtime.runs.base import RunRequest
+
         self.show_message("Loading TensorFlow and the model…")
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            # TensorFlow loads here at the latest, never at start-up.
-            from runtime.importer import ImportModelError, import_model
+        request = RunRequest("import", "", None, {"path": str(path)})
+        self.import_run = RunAdapter(request, parent=self)
+        self.import_run.finished.connect(lambda outcome: self._on_imported(path, outcome))
+        self.import_run.start()
+        return True
 
-            try:
-                graph = import_model(path)
-            except (ImportModelError, OSError, ValueError) as error:
-                self.prompts.error("Cannot import model", f"{path}: {error}")
-                return False
-        finally:
-            QGuiApplication.restoreOverrideCursor()
+    def _on_imported(self, path: Path, outcome) -> None:
+        from runtime.events import RunFinished
+
+        QGuiApplication.restoreOverrideCursor()
+        self.import_run.deleteLater()
+        self.import_run = None
+        if not isinstance(outcome, RunFinished):
+            self.prompts.error("Cannot import model", f"{path}: {outcome.message}")
+            self.model_imported.emit(False)
+            return
+        graph = graph_from_yaml(outcome.result)
         graph.apply(MoveNodes(layered_layout(graph)))
         self.session.replace_graph(graph, None, dirty=True)
         self.view.fit_to_view()
-        return True
+        self.model_imported.emit(True)
 
     # Recovery ------------------------------------------------------------------------
 

@@ -14,7 +14,15 @@ import keras
 
 from graph.model import NetworkGraph, Node
 from graph.validation import InvalidGraphError, Problem, check_valid
-from graph.wiring import LIST, POSITIONAL, call_style, input_sources, model_name, topological_nodes
+from graph.wiring import (
+    LIST,
+    POSITIONAL,
+    call_style,
+    input_sources,
+    model_name,
+    recursion_limit,
+    topological_nodes,
+)
 from runtime.layer_factory import make_input, make_layer
 
 
@@ -60,11 +68,9 @@ def build_model(graph: NetworkGraph) -> keras.Model:
 def _allow_depth(layers: int) -> None:
     """Raises Python's recursion limit so Keras can map a model `layers` deep.
 
-    keras.Model walks the layer graph recursively, a few frames per layer, and
-    hits the default limit (1,000) near 300 layers in a chain. The limit is only
-    ever raised, never lowered, since other threads may rely on it.
+    The limit is only ever raised, never lowered, since other threads may rely on it.
     """
-    needed = 1_000 + 8 * layers
+    needed = recursion_limit(layers)
     if sys.getrecursionlimit() < needed:
         sys.setrecursionlimit(needed)
 

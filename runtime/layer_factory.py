@@ -1,12 +1,13 @@
-"""The one place that turns catalog parameters into Keras layers, and back.
+"""Catalog parameters into Keras layers, and back.
 
-`make_layer` builds a Keras layer from a node's type and canonical params;
-`params_from_layer` recovers them from a Keras layer for model import. The
-inverse is checked rather than trusted: after reading a layer's config, the
-layer is rebuilt from the recovered params and both configs are compared key
-by key, so a layer the catalog cannot represent exactly (a constraint, a
-seeded initializer, a data format, a dtype policy, ...) is refused with a
-message instead of being imported as a different layer.
+`make_layer` instantiates the layer graph.layer_recipe describes for a node's
+type and params (the exported code prints the same recipe); `params_from_layer`
+recovers them from a Keras layer for model import. The inverse is checked
+rather than trusted: after reading a layer's config, the layer is rebuilt from
+the recovered params and both configs are compared key by key, so a layer
+the catalog cannot represent exactly (a constraint, a seeded initializer, a
+data format, a dtype policy, ...) is refused with a message instead of being
+imported as a different layer.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ import keras
 
 from graph import keras_objects
 from graph.catalog import CATALOG
+from graph.layer_recipe import input_construct, layer_construct
 from graph.layer_type import LayerType
 from graph.messages import excerpt, printable
 from graph.params import OBJECT_KINDS, ParamError
+from runtime.recipe import instantiate
 
 # Config keys that never change what a layer computes and have no Param.
 IGNORED_KEYS = frozenset({"name", "trainable"})
@@ -35,17 +38,17 @@ class UnsupportedLayerError(ValueError):
 
 
 def make_input(params: Mapping[str, Any], name: str) -> keras.KerasTensor:
-    """Builds the symbolic input tensor of an Input node.
+    """Builds the symbolic input tensor of an Input node (graph.layer_recipe.input_construct).
 
     Args:
         params: Canonical Input params (`shape`, `dtype`).
         name: The node's name.
     """
-    return keras.Input(shape=tuple(params["shape"]), dtype=params["dtype"], name=name)
+    return instantiate(input_construct(params, name))
 
 
 def make_layer(type_name: str, params: Mapping[str, Any], name: str) -> keras.layers.Layer:
-    """Builds the Keras layer of a node.
+    """Builds the Keras layer of a node (graph.layer_recipe.layer_construct).
 
     Args:
         type_name: Catalog type, which is the Keras class name (not "Input":
@@ -59,53 +62,10 @@ def make_layer(type_name: str, params: Mapping[str, Any], name: str) -> keras.la
         ValueError: for "Input", and where Keras refuses a combination of
             params (the shape rules report those first in a validated graph).
     """
-    entry = _entry(type_name)
+    _entry(type_name)
     if type_name == "Input":
         raise ValueError(f"{name} (Input): build inputs with make_input, not make_layer")
-    kwargs = keras_kwargs(entry, entry.coerce_params(params), name)
-    return getattr(keras.layers, entry.keras_class)(name=name, **kwargs)
-
-
-def keras_kwargs(entry: LayerType, params: Mapping[str, Any], name: str) -> dict[str, Any]:
-    """The Keras constructor keyword arguments for canonical `params`.
-
-    Args:
-        entry: The layer's catalog entry.
-        params: Canonical params of that entry.
-        name: The layer name; wrapped inner layers are named after it.
-    """
-    kwargs = {}
-    for param in entry.params:
-        value = params[param.name]
-        if param.kind in OBJECT_KINDS:
-            value = make_keras_object(param.kind, value)
-        elif param.kind == "layer":
-            inner = CATALOG[value["type"]]
-            value = make_layer(value["type"], value["params"], f"{name}_{inner.name_prefix}")
-        elif param.kind in ("ints", "floats") and value is not None:
-            value = tuple(value)
-        kwargs[param.name] = value
-    return entry.to_keras(kwargs) if entry.to_keras else kwargs
-
-
-def make_keras_object(family: str, value: Any) -> Any:
-    """The Keras initializer, regularizer or constraint of a canonical param value.
-
-    Plain names stay names, as Keras records them; classes get the arguments
-    graph.keras_objects.keras_call gives, the same the exported code prints.
-
-    Args:
-        family: "initializer", "regularizer" or "constraint".
-        value: The canonical value (see graph/keras_objects.py).
-    """
-    call = keras_objects.keras_call(family, value)
-    if call is None or isinstance(call, str):
-        return call
-    class_name, kwargs = call
-    module = {"initializer": keras.initializers, "regularizer": keras.regularizers}.get(
-        family, keras.constraints
-    )
-    return getattr(module, class_name)(**kwargs)
+    return instantiate(layer_construct(type_name, params, name))
 
 
 def params_from_layer(layer: keras.layers.Layer) -> tuple[str, dict[str, Any]]:

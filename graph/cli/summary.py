@@ -6,28 +6,22 @@ Runs on the pure-Python graph package only (no TensorFlow).
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
-from graph.cli.exit_codes import EXIT_BAD_FILE, EXIT_OK
-from graph.files import GraphFileError, load_graph
+from graph.cli.exit_codes import EXIT_OK
+from graph.cli.graph_file import add_file_argument, with_analysed_graph
+from graph.model import NetworkGraph
 from graph.shapes import ShapeAnalysis
 from graph.summary import summary_table
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", type=Path, help="the graph file (.yaml)")
+    add_file_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        graph = load_graph(args.file)
-    except GraphFileError as error:
-        print(error, file=sys.stderr)
-        return EXIT_BAD_FILE
-    analysis = ShapeAnalysis(graph)
-    try:
-        print(summary_table(graph, analysis))
-        return EXIT_OK
-    finally:
-        analysis.close()
+    return with_analysed_graph(args.file, _print_summary)
+
+
+def _print_summary(graph: NetworkGraph, analysis: ShapeAnalysis) -> int:
+    print(summary_table(graph, analysis))
+    return EXIT_OK

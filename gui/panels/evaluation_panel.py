@@ -1,7 +1,7 @@
 """The evaluation panel: test-split metrics, confusion matrix, ROC curves, misclassified images.
 
-Scores the newest trained model of the session (runtime.evaluation on a
-worker thread) as soon as a run finishes, or when the user asks again.
+Scores the newest trained model of the session (the `evaluate` run kind, through
+a RunAdapter) as soon as a run finishes, or when the user asks again.
 Clicking a cell of the confusion matrix, or a misclassified image, picks
 those test samples for the Explain panel (`samples_picked`).
 """
@@ -9,7 +9,9 @@ those test samples for the Explain panel (`samples_picked`).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,9 +33,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.panels.background import run_in_background
+from graph.files import graph_to_yaml
 from gui.panels.registry import MenuEntry, PanelSpec
 from gui.panels.runs import RunHistory, TrainingRun
+from gui.run_adapter import RunAdapter
 from gui.theme import ERROR_COLOR
 
 GALLERY_PIXELS = 64
@@ -62,20 +65,6 @@ class Evaluation:
     test_size: int = 0
 
 
-def evaluate_run(run: TrainingRun) -> Evaluation:
-    """Scores `run`'s model on its test split (call on a worker thread)."""
-    from runtime.evaluation import evaluate
-    from runtime.evaluation_views import misclassified_gallery, roc_curves
-
-    report = evaluate(run.trained_model(), run.dataset)
-    result = Evaluation(run, report, test_size=len(run.dataset.x_test))
-    if report.task == "classification" and report.probabilities is not None:
-        result.roc = roc_curves(report.y_true, report.probabilities, report.class_names)
-        if run.dataset.images:
-            result.gallery = misclassified_gallery(run.dataset.x_test, report)
-    return result
-
-
 def image_pixmap(image: np.ndarray, size: int = GALLERY_PIXELS) -> QPixmap:
     """A uint8 grayscale (HxW) or RGB (HxWx3) array as a pixmap scaled to `size`."""
     height, width = image.shape[:2]
@@ -94,6 +83,8 @@ class EvaluationPanel(QWidget):
 
     Args:
         runs: The session's run history.
+        base_dir: The folder the graph's relative data paths start from, or a
+            function giving it (the document's folder can change).
 
     Signals:
         evaluated: The Evaluation, once computed (drawn then if the panel is
@@ -105,9 +96,12 @@ class EvaluationPanel(QWidget):
     evaluated = Signal(object)
     samples_picked = Signal(object, object, str)
 
-    def __init__(self, runs: RunHistory) -> None:
+    def __init__(
+        self, runs: RunHistory, base_dir: Path | Callable[[], Path | None] | None = None
+    ) -> None:
         super().__init__()
         self.runs = runs
+        self._base_dir = base_dir
         self.evaluation: Evaluation | None = None
         self._drawn: Evaluation | None = None
         self.task = None
@@ -175,12 +169,32 @@ class EvaluationPanel(QWidget):
             self.evaluate_run(run)
 
     def evaluate_run(self, run: TrainingRun) -> None:
-        """Scores `run` on a worker thread; the results show when ready."""
+        """Scores `run` with an `evaluate` run; the results show when ready."""
+        from runtime.runs.base import RunRequest
+
         self.evaluate_button.setEnabled(False)
         self.status.setText(f"Evaluating run {run.number} on the test split…")
-        self.task = run_in_background(
-            self, lambda: evaluate_run(run), self.show_evaluation, self._on_failed
-        )
+        options = {"weights": run.weights} if run.weights is not None else {}
+        request = RunRequest("evaluate", graph_to_yaml(run.graph), self.base_dir(), options)
+        self.task = RunAdapter(request, parent=self)
+        self.task.finished.connect(lambda outcome: self._on_evaluated(run, outcome))
+        self.task.start()
+
+    def base_dir(self) -> Path | None:
+        return self._base_dir() if callable(self._base_dir) else self._base_dir
+
+    def _on_evaluated(self, run: TrainingRun, outcome) -> None:
+        from runtime.events import RunFinished
+
+        self.task.deleteLater()
+        self.task = None
+        if isinstance(outcome, RunFinished):
+            result = outcome.result
+            self.show_evaluation(
+                Evaluation(run, result.report, result.roc, result.gallery, result.test_size)
+            )
+        else:
+            self._on_failed(outcome.message)
 
     def _on_failed(self, message: str) -> None:
         self.evaluate_button.setEnabled(self.runs.latest_trained() is not None)
@@ -439,7 +453,7 @@ PANEL = PanelSpec(
     name="evaluation",
     title="Evaluation",
     order=30,
-    create=lambda context: EvaluationPanel(context.runs),
+    create=lambda context: EvaluationPanel(context.runs, lambda: context.base_dir),
     menu=(MenuEntry("&Evaluate", _evaluate, separator_before=True),),
     connect=_connect,
 )
@@ -447,31 +461,15 @@ PANEL = PanelSpec(
 
 def _preview() -> int:
     """Trains the digits CNN example briefly and shows its evaluation."""
-    import sys
-    from pathlib import Path
+    from gui.panels.preview import EXAMPLES, preview, trained_runs
 
-    from PySide6.QtWidgets import QApplication
+    def make() -> EvaluationPanel:
+        runs, run = trained_runs()
+        panel = EvaluationPanel(runs, EXAMPLES)
+        runs.finish(run)
+        return panel
 
-    from graph.files import load_graph
-    from graph.model import SetSettings
-
-    app = QApplication.instance() or QApplication(sys.argv)
-    example = Path(__file__).resolve().parents[2] / "examples" / "cnn_digits.yaml"
-    graph = load_graph(example)
-    graph.apply(SetSettings("training", {"epochs": 3}))
-    from runtime.data import load_dataset
-    from runtime.trainer import Trainer
-
-    dataset = load_dataset(graph.dataset, example.parent)
-    result = Trainer(graph, dataset).run()
-    runs = RunHistory()
-    run = runs.start(graph)
-    run.dataset, run.model, run.history = dataset, result.model, result.history
-    panel = EvaluationPanel(runs)
-    panel.resize(1100, 600)
-    panel.show()
-    runs.finish(run)
-    return app.exec()
+    return preview(make, 1100, 600)
 
 
 if __name__ == "__main__":

@@ -637,32 +637,17 @@ PANEL = PanelSpec(
 
 def _preview() -> int:
     """Trains the digits CNN example briefly and opens the panel on it."""
-    import sys
+    from gui.panels.preview import EXAMPLES, preview, trained_runs
 
-    from PySide6.QtWidgets import QApplication
+    def make() -> ExplainPanel:
+        runs, run = trained_runs()
+        panel = ExplainPanel(runs, EXAMPLES, heavy=False)
+        runs.finish(run)
+        panel.show_node("n2")
+        panel.explain()
+        return panel
 
-    from graph.files import load_graph
-    from graph.model import SetSettings
-
-    app = QApplication.instance() or QApplication(sys.argv)
-    example = Path(__file__).resolve().parents[2] / "examples" / "cnn_digits.yaml"
-    graph = load_graph(example)
-    graph.apply(SetSettings("training", {"epochs": 3}))
-    from runtime.data import load_dataset
-    from runtime.trainer import Trainer
-
-    dataset = load_dataset(graph.dataset, example.parent)
-    result = Trainer(graph, dataset).run()
-    runs = RunHistory()
-    run = runs.start(graph)
-    run.dataset, run.model, run.history = dataset, result.model, result.history
-    panel = ExplainPanel(runs, example.parent, heavy=False)
-    runs.finish(run)
-    panel.show_node("n2")
-    panel.explain()
-    panel.resize(1200, 500)
-    panel.show()
-    return app.exec()
+    return preview(make, 1200, 500)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from graph.files import load_graph
 from graph.model import SetSettings
 from gui.document import EditorSession
+from gui.panels.runs import RunHistory, TrainingRun
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -33,3 +34,23 @@ def preview(make: Callable[[], QWidget], width: int, height: int) -> int:
     widget.resize(width, height)
     widget.show()
     return app.exec()
+
+
+def trained_runs(name: str = "cnn_digits", epochs: int = 3) -> tuple[RunHistory, TrainingRun]:
+    """A run history holding one run that trained the example `name` briefly, in this process.
+
+    For previews of panels that show a trained model; the run is started but not
+    finished, so a panel created afterwards sees it finish (call `runs.finish(run)`).
+    """
+    from runtime.data import load_dataset
+    from runtime.trainer import Trainer
+
+    session = example_session(name, training={"epochs": epochs})
+    graph = session.graph.copy()
+    dataset = load_dataset(graph.dataset, EXAMPLES)
+    result = Trainer(graph, dataset).run()
+    runs = RunHistory()
+    run = runs.start(graph)
+    run.dataset, run.model, run.history = dataset, result.model, result.history
+    run.weights = result.model.get_weights()
+    return runs, run

@@ -26,11 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from graph.files import graph_to_yaml, save_graph
+    from graph.files import graph_from_yaml, save_graph
     from runtime.cli.common import start_tensorflow
-
-    start_tensorflow()
-    from runtime.importer import ImportModelError, import_model
+    from runtime.cli.loop import drive
+    from runtime.events import RunFinished
+    from runtime.runs.base import RunRequest
 
     if args.output is not None:
         try:
@@ -38,14 +38,16 @@ def run(args: argparse.Namespace) -> int:
         except OutputRefusedError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
-    try:
-        graph = import_model(args.model)
-    except ImportModelError as error:
-        print(f"error: {error}", file=sys.stderr)
+    start_tensorflow()
+    outcome = drive(RunRequest("import", "", None, {"path": str(args.model)}), quiet=True)
+    if not isinstance(outcome, RunFinished):
+        print(f"error: {outcome.message}", file=sys.stderr)
         return 1
+    text = outcome.result
     if args.output is None:
-        sys.stdout.write(graph_to_yaml(graph))
+        sys.stdout.write(text)
         return 0
+    graph = graph_from_yaml(text)
     try:
         save_graph(graph, args.output)
     except OSError as error:

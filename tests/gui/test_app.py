@@ -113,7 +113,9 @@ def test_importing_a_keras_model_gives_a_laid_out_unsaved_graph(qtbot, window, t
     outputs = keras.layers.Dense(2, activation="softmax", name="scores")(hidden)
     path = tmp_path / "small.keras"
     keras.Model(inputs, outputs).save(path)
-    assert window.import_keras_model(path)
+    with qtbot.waitSignal(window.model_imported, timeout=60_000) as imported:
+        assert window.import_keras_model(path)
+    assert imported.args == [True]
     graph = window.session.graph
     by_name = {node.name: node for node in graph.nodes}
     assert set(by_name) == {"features", "hidden", "scores"}
@@ -126,6 +128,8 @@ def test_importing_a_keras_model_gives_a_laid_out_unsaved_graph(qtbot, window, t
 def test_importing_a_damaged_model_file_reports_it(qtbot, window, prompts, tmp_path):
     path = tmp_path / "broken.keras"
     path.write_text("not a model", encoding="utf-8")
-    assert not window.import_keras_model(path)
+    with qtbot.waitSignal(window.model_imported, timeout=60_000) as imported:
+        assert window.import_keras_model(path)
+    assert imported.args == [False]
     assert len(prompts.errors) == 1 and "broken.keras" in prompts.errors[0]
     assert len(window.session.graph) == 0

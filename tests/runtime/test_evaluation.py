@@ -106,3 +106,35 @@ def test_diagnose_still_learning_and_good_fit():
     steady = {"loss": [0.5, 0.31, 0.30, 0.30], "val_loss": [0.5, 0.33, 0.32, 0.32]}
     assert diagnose(steady).startswith("Good fit")
     assert diagnose({"loss": [1.0]}).startswith("Too few epochs")
+
+
+def _mlp_request(options: dict):
+    from pathlib import Path
+
+    from graph.files import graph_to_yaml, load_graph
+    from runtime.runs.base import RunRequest
+
+    examples = Path(__file__).parents[2] / "examples"
+    graph = load_graph(examples / "mlp_digits.yaml")
+    return graph, RunRequest("evaluate", graph_to_yaml(graph), examples, options)
+
+
+def test_the_evaluate_run_scores_the_weights_it_is_given():
+    from runtime.builder import build_model
+    from runtime.events import RunFailed, RunFinished
+    from runtime.runs.local import run_inline
+
+    graph, _ = _mlp_request({})
+    model = build_model(graph)
+    _, request = _mlp_request({"weights": model.get_weights()})
+    outcome = run_inline(request)
+    assert isinstance(outcome, RunFinished), getattr(outcome, "message", "")
+    result = outcome.result
+    dataset = load_dataset(graph.dataset)
+    assert result.report.metrics == evaluate(model, dataset).metrics
+    assert result.test_size == len(dataset.x_test) == result.report.confusion.sum()
+    assert len(result.roc) == 10 and result.gallery == []  # tabular digits: no pictures
+    failed = run_inline(_mlp_request({})[1])
+    assert isinstance(failed, RunFailed) and "no trained model" in failed.message
+    wrong = run_inline(_mlp_request({"weights": model.get_weights()[:1]})[1])
+    assert isinstance(wrong, RunFailed) and "do not fit this graph" in wrong.message

@@ -13,7 +13,8 @@ class CompressRun(RunKind):
     """Options:
 
     - ``output_dir`` (required): folder the variants are written to.
-    - ``model_path``: a trained .keras model; the graph is trained first when absent.
+    - ``weights`` or ``model_path``: the trained model (runtime.trained_model.model_for_run);
+      the graph is trained first when both are absent.
     - ``variants``: keys of runtime.compression.ALL_VARIANTS (default: all).
     - ``sparsity``: target of magnitude pruning, in (0, 1) (default 0.5).
     - ``fine_tune_epochs``: epochs of fine-tuning while pruning (default 2).
@@ -37,8 +38,7 @@ class CompressRun(RunKind):
             compress,
             representative_inputs,
         )
-        from runtime.data import DataError, load_dataset
-        from runtime.trained_model import ModelLoadError, load_trained_model, train_model
+        from runtime.trained_model import dataset_for_run, model_for_run
 
         options = request.options
         if not options.get("output_dir"):
@@ -50,22 +50,15 @@ class CompressRun(RunKind):
         except CompressionError as error:
             raise RunError(str(error)) from None
         graph = request.graph()
-        try:
-            dataset = load_dataset(graph.dataset, base_dir=request.base_dir)
-        except DataError as error:
-            raise RunError(f"dataset: {error}") from None
-        try:
-            if options.get("model_path"):
-                model = load_trained_model(options["model_path"], dataset)
-            else:
-                context.emit(Progress(None, "training the model first"))
-                model = train_model(graph, dataset, context.emit)
-            representative = None
-            if options.get("representative_path"):
-                samples = _load_samples(np, Path(options["representative_path"]))
+        dataset = dataset_for_run(graph, request.base_dir)
+        model = model_for_run(graph, dataset, options, context)
+        representative = None
+        if options.get("representative_path"):
+            samples = _load_samples(np, Path(options["representative_path"]))
+            try:
                 representative = representative_inputs(model, samples)
-        except (ModelLoadError, CompressionError) as error:
-            raise RunError(str(error)) from None
+            except CompressionError as error:
+                raise RunError(str(error)) from None
 
         def progress(fraction: float, text: str) -> None:
             context.emit(Progress(fraction, text))

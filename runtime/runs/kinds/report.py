@@ -13,7 +13,8 @@ class ReportRun(RunKind):
     """Options:
 
     - ``output_path`` (required): the .html file written (atomically).
-    - ``model_path``: a trained .keras model; the graph is trained first when absent.
+    - ``weights`` or ``model_path``: the trained model (runtime.trained_model.model_for_run);
+      the graph is trained first when both are absent.
     - ``formats``: export formats to measure (default keras, tflite, onnx).
     - ``compression``: an earlier compression result (dict); else quantized variants
       are measured unless ``quantize`` is false.
@@ -28,11 +29,10 @@ class ReportRun(RunKind):
 
     def execute(self, request: RunRequest, context: RunContext):
         from graph.atomic import write_text
-        from runtime.data import DataError, load_dataset
         from runtime.deploy import FORMATS
         from runtime.report import PrivacyFigures, ReportInputError, build_report, render_html
         from runtime.report.build import DEFAULT_FORMATS
-        from runtime.trained_model import ModelLoadError, load_trained_model, train_model
+        from runtime.trained_model import dataset_for_run, model_for_run
 
         options = request.options
         if not options.get("output_path"):
@@ -46,18 +46,8 @@ class ReportRun(RunKind):
         except ReportInputError as error:
             raise RunError(f"privacy figures: {error}") from None
         graph = request.graph()
-        try:
-            dataset = load_dataset(graph.dataset, base_dir=request.base_dir)
-        except DataError as error:
-            raise RunError(f"dataset: {error}") from None
-        try:
-            if options.get("model_path"):
-                model = load_trained_model(options["model_path"], dataset)
-            else:
-                context.emit(Progress(None, "training the model first"))
-                model = train_model(graph, dataset, context.emit)
-        except ModelLoadError as error:
-            raise RunError(str(error)) from None
+        dataset = dataset_for_run(graph, request.base_dir)
+        model = model_for_run(graph, dataset, options, context)
 
         def progress(fraction: float, text: str) -> None:
             context.emit(Progress(fraction, text))
