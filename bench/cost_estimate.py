@@ -6,8 +6,10 @@ trains with plain `model.fit` while a thread samples RSS, and reports the
 peak RSS delta and the median time of the epochs after the first (which
 pays for tracing). The estimate is runtime.cost_estimate's: graph.cost's
 training memory (weights, gradients, optimizer slots, activations x batch)
-plus the framework's own working memory and the time per epoch, both from
-the cached calibration probe. Target: estimate / measured within 0.7-1.3.
+plus the framework's own working memory, and the time per epoch from the
+probe of the model's own training steps (run in another fresh process, as
+the app would before training, so it cannot disturb the measured peak).
+Target: estimate / measured within 0.7-1.3.
 
 Usage: python bench/cost_estimate.py [--epochs 4] [--graph FILE ...]
 """
@@ -67,6 +69,7 @@ def child(path: Path, node: str | None, params: dict, epochs: int) -> dict:
     from runtime.compile import compile_model, fit_targets
     from runtime.cost_estimate import estimate_training_memory
     from runtime.data import load_dataset, model_inputs
+    from runtime.trainer import adapt_normalization
 
     graph = load_graph(path)
     if node:
@@ -78,6 +81,8 @@ def child(path: Path, node: str | None, params: dict, epochs: int) -> dict:
     sampler = PeakSampler()
     sampler.start()
     model = build_model(graph)
+    shapes = [tuple(int(d) for d in tensor.shape[1:]) for tensor in model.inputs]
+    adapt_normalization(model, model_inputs(dataset.x_train, shapes))
     heads = compile_model(model, graph, dataset)
     times: list[float] = []
 
@@ -88,7 +93,6 @@ def child(path: Path, node: str | None, params: dict, epochs: int) -> dict:
         def on_epoch_end(self, epoch, logs=None):
             times.append(time.perf_counter() - self.start)
 
-    shapes = [tuple(int(d) for d in tensor.shape[1:]) for tensor in model.inputs]
     model.fit(
         model_inputs(dataset.x_train, shapes),
         fit_targets(heads, dataset.y_train, dataset),
@@ -107,8 +111,27 @@ def child(path: Path, node: str | None, params: dict, epochs: int) -> dict:
     }
 
 
-def measure(path: Path, node: str | None, params: dict, epochs: int) -> dict:
-    command = [sys.executable, __file__, "--child", str(path), "--epochs", str(epochs)]
+def probe(path: Path, node: str | None, params: dict) -> dict:
+    """The time estimate's probe of one graph, in this (fresh) process."""
+    from graph.files import load_graph
+    from runtime.cost_estimate import probe_training
+    from runtime.data import load_dataset
+
+    graph = load_graph(path)
+    if node:
+        graph.set_params(graph.find(node).id, **params)
+    dataset = load_dataset(graph.dataset, base_dir=path.parent)
+    start = time.perf_counter()
+    figures = probe_training(graph, dataset)
+    return {
+        "step_seconds": figures.seconds_per_step,
+        "epoch_fixed_seconds": figures.seconds_per_epoch,
+        "probe_seconds": time.perf_counter() - start,
+    }
+
+
+def measure(path: Path, node: str | None, params: dict, epochs: int, mode="--child") -> dict:
+    command = [sys.executable, __file__, mode, str(path), "--epochs", str(epochs)]
     if node:
         command += ["--node", node, "--params", json.dumps(params)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -129,23 +152,21 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--graph", type=Path, nargs="*")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--probe", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--node", help=argparse.SUPPRESS)
     parser.add_argument("--params", default="{}", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.child, args.node, json.loads(args.params), args.epochs)))
         return 0
+    if args.probe:
+        print(json.dumps(probe(args.probe, args.node, json.loads(args.params))))
+        return 0
 
     from graph.cost import format_bytes
     from graph.files import load_graph
-    from runtime.cost_estimate import calibrate, epoch_seconds, load_calibration
+    from runtime.cost_estimate import StepProbe, epoch_seconds
 
-    calibration = load_calibration() or calibrate()
-    print(
-        f"calibration: {calibration.macs_per_second / 1e9:.2f} GMAC/s training, "
-        f"{calibration.seconds_per_batch * 1e3:.2f} ms per step + "
-        f"{calibration.seconds_per_layer * 1e3:.2f} ms per layer ({calibration.machine})"
-    )
     overhead = framework_bytes(args.epochs)
     print(f"framework working memory (measured once, a 1-unit model): {format_bytes(overhead)}")
     cases = [
@@ -156,24 +177,26 @@ def main() -> int:
     ]
     print(
         f"{'graph':<22}{'est. memory':>13}{'measured':>11}{'ratio':>7}"
-        f"{'est. s/epoch':>14}{'measured':>10}{'ratio':>7}"
+        f"{'est. s/epoch':>14}{'measured':>10}{'ratio':>7}{'probe s':>9}"
     )
     memory_ratios, time_ratios = [], []
     for name, path, node, params in cases:
         figures = measure(path, node, params, args.epochs)
+        probed = measure(path, node, params, args.epochs, "--probe")
         graph = load_graph(path)
         if node:
             graph.set_params(graph.find(node).id, **params)
         estimate = figures["model_estimate_bytes"] + overhead
         memory_ratio = estimate / max(figures["measured_bytes"], 1)
-        seconds = epoch_seconds(graph, figures["train_samples"], calibration)
+        step = StepProbe(probed["step_seconds"], probed["epoch_fixed_seconds"])
+        seconds = epoch_seconds(graph, figures["train_samples"], step)
         time_ratio = seconds / figures["epoch_seconds"]
         memory_ratios.append(memory_ratio)
         time_ratios.append(time_ratio)
         print(
             f"{name:<22}{format_bytes(estimate):>13}{format_bytes(figures['measured_bytes']):>11}"
             f"{memory_ratio:>7.2f}{seconds:>14.3f}{figures['epoch_seconds']:>10.3f}"
-            f"{time_ratio:>7.2f}"
+            f"{time_ratio:>7.2f}{probed['probe_seconds']:>9.2f}"
         )
     for what, ratios in (("memory", memory_ratios), ("time/epoch", time_ratios)):
         inside = sum(LOW <= r <= HIGH for r in ratios)

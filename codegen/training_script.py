@@ -33,16 +33,24 @@ Usage: python {script} [OUTPUT.keras]  (default: model.keras)
 ADAPT_NORMALIZATION = '''
 
 def adapt_normalization(model, x):
-    """Adapts each Normalization and TextVectorization layer to the data reaching it."""
+    """Adapts each layer that learns from the data (statistics, vocabulary, bins) to it."""
     for layer in model.layers:
         if isinstance(layer, keras.layers.TextVectorization):
-            if len(layer.get_vocabulary()) <= 2:  # only padding and [UNK]
-                index = [id(t) for t in model.inputs].index(id(layer.input))
-                layer.adapt(x[index] if isinstance(x, list) else x)
+            learned = len(layer.get_vocabulary()) > 2  # more than padding and [UNK]
+        elif isinstance(layer, (keras.layers.StringLookup, keras.layers.IntegerLookup)):
+            learned = bool(layer.get_vocabulary(include_special_tokens=False))
+        elif isinstance(layer, keras.layers.Discretization):
+            learned = layer.bin_boundaries is not None
+        elif isinstance(layer, keras.layers.Normalization):
+            learned = getattr(layer, "input_mean", None) is not None
+        else:
             continue
-        if not isinstance(layer, keras.layers.Normalization):
+        if learned:
             continue
-        if getattr(layer, "input_mean", None) is not None:
+        reads = [id(t) for t in model.inputs]
+        if id(layer.input) in reads and not isinstance(layer, keras.layers.Normalization):
+            index = reads.index(id(layer.input))
+            layer.adapt(x[index] if isinstance(x, list) else x)
             continue
         feed = keras.Model(model.inputs, layer.input)
         layer.adapt(feed.predict(x, verbose=0, batch_size=1024))
@@ -71,7 +79,9 @@ class BestWeights(keras.callbacks.Callback):
 '''
 
 # Layers whose statistics or vocabulary are learned from the training data.
-ADAPTED = frozenset({"Normalization", "TextVectorization"})
+ADAPTED = frozenset(
+    {"Normalization", "TextVectorization", "StringLookup", "IntegerLookup", "Discretization"}
+)
 
 
 def training_script(

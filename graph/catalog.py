@@ -27,6 +27,22 @@ CATALOG: dict[str, LayerType] = {
     layer.type: layer for family in FAMILIES for layer in family.LAYERS
 }
 
+# Keras class names that differ from their catalog type (the class behind a public alias).
+ALIASES: dict[str, str] = {
+    name: layer.type for layer in CATALOG.values() for name in layer.class_names
+}
+
+# Keras layers left out of the catalog on purpose, and why (import names the reason).
+REFUSED: dict[str, str] = {
+    "Equalization": "Keras 3.15's Equalization returns its input tensor unchanged in a "
+    "functional model, which Keras then refuses as a cycle",
+}
+
+
+def type_for_class(class_name: str) -> str:
+    """The catalog type of a Keras class name (GroupedQueryAttention -> GroupQueryAttention)."""
+    return ALIASES.get(class_name, class_name)
+
 
 def layer_type(type_name: str) -> LayerType:
     """Returns the catalog entry for `type_name`.

@@ -35,6 +35,14 @@ OPTIMIZER_SLOTS = {"sgd": 0, "adam": 2, "adamw": 2, "nadam": 2, "rmsprop": 1, "a
 # Backpropagation keeps each layer's forward output and builds a gradient of
 # the same size: two values per activation value.
 ACTIVATION_COPIES = 2
+# Keras compiles the training step with XLA, which writes the new weights and
+# optimizer slots into fresh buffers before they replace the old ones, with the
+# update's temporaries alive meanwhile. Measured with bench/cost_estimate.py on a
+# 65,536-unit Dense (the same peak at batch 32 and 128, so not activations): about
+# 7 values per trainable weight are live during the update with SGD, and 3.5 more
+# per optimizer slot.
+UPDATE_VALUES_PER_WEIGHT = 7
+UPDATE_VALUES_PER_SLOT = 3.5
 # Warn when a run would take more than this share of the machine's memory.
 WARN_SHARE = 0.5
 
@@ -146,6 +154,8 @@ class TrainingMemory:
         gradients: One gradient per trainable weight.
         optimizer: The optimizer's per-weight slots (e.g. Adam's two moments).
         activations: Outputs and their gradients for one batch.
+        update: What the optimizer's update needs beyond the parts above (its
+            new weights and slots and temporaries outlive the activations).
         data: The training data held in memory, when known.
         batch_size: The batch the activations are sized for.
         optimizer_name: The optimizer the slots are counted for.
@@ -155,13 +165,21 @@ class TrainingMemory:
     gradients: int
     optimizer: int
     activations: int
+    update: int
     data: int
     batch_size: int
     optimizer_name: str
 
     @property
     def total(self) -> int:
-        return self.weights + self.gradients + self.optimizer + self.activations + self.data
+        return (
+            self.weights
+            + self.gradients
+            + self.optimizer
+            + self.activations
+            + self.update
+            + self.data
+        )
 
     def breakdown(self) -> str:
         """The parts as one line: 'weights 2.6 GB, gradients 2.6 GB, ...'."""
@@ -170,6 +188,7 @@ class TrainingMemory:
             ("gradients", self.gradients),
             (f"{self.optimizer_name} state", self.optimizer),
             (f"activations of a batch of {self.batch_size}", self.activations),
+            ("the optimizer's update", self.update),
             ("data", self.data),
         ]
         return ", ".join(f"{name} {format_bytes(size)}" for name, size in parts if size)
@@ -191,11 +210,22 @@ def training_memory(
     """
     trainable = cost.params if trainable_params is None else trainable_params
     batch = int(training.get("batch_size", 32))
+    slots = optimizer_slots(training)
+    weights = cost.params * VALUE_BYTES
+    gradients = trainable * VALUE_BYTES
+    optimizer = trainable * VALUE_BYTES * slots
+    activations = cost.activation_bytes * batch * ACTIVATION_COPIES
+    # The update runs after the backward pass has freed the activations.
+    during_update = (cost.params - trainable) * VALUE_BYTES + int(
+        trainable * VALUE_BYTES * (UPDATE_VALUES_PER_WEIGHT + UPDATE_VALUES_PER_SLOT * slots)
+    )
+    during_step = weights + gradients + optimizer + activations
     return TrainingMemory(
-        weights=cost.params * VALUE_BYTES,
-        gradients=trainable * VALUE_BYTES,
-        optimizer=trainable * VALUE_BYTES * optimizer_slots(training),
-        activations=cost.activation_bytes * batch * ACTIVATION_COPIES,
+        weights=weights,
+        gradients=gradients,
+        optimizer=optimizer,
+        activations=activations,
+        update=max(during_update - during_step, 0),
         data=data_bytes,
         batch_size=batch,
         optimizer_name=str(training.get("optimizer", "adam")),

@@ -219,6 +219,7 @@ ACTIVATION_EXPLANATIONS: dict[str, str] = {
     "leaky_relu": "Like relu, but negative values keep a small slope, so neurons never die.",
     "relu6": "relu capped at 6, common in mobile networks.",
     "hard_sigmoid": "A fast, piecewise-linear sigmoid.",
+    "hard_silu": "A fast, piecewise approximation of silu (hard swish), used in MobileNetV3.",
     "exponential": "e to the power of x; grows very fast, rarely used.",
     "mish": "A smooth relu-like function that sometimes beats relu.",
     "log_softmax": "The logarithm of softmax; only with a loss that expects log-probabilities.",

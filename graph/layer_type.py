@@ -71,6 +71,8 @@ class LayerType:
         count_macs: Multiply-accumulates per sample (graph.cost); the default
             counts none, right for layers that only move data or work element
             by element.
+        class_names: Other names Keras gives the class (its `__name__` and
+            saved `class_name`, where `type` is a public alias of it).
     """
 
     type: str
@@ -86,6 +88,7 @@ class LayerType:
     to_keras: Callable[[dict], dict] | None = None
     from_keras: Callable[[dict], dict] | None = None
     count_macs: MacRule = no_macs
+    class_names: tuple[str, ...] = ()
     param_index: dict[str, Param] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

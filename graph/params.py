@@ -53,6 +53,7 @@ ACTIVATIONS = (
     "leaky_relu",
     "relu6",
     "hard_sigmoid",
+    "hard_silu",
     "exponential",
     "mish",
     "log_softmax",

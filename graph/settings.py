@@ -522,6 +522,22 @@ FEDERATED_PARAMS: tuple[Param, ...] = (
 )
 
 
+# The privacy measures (runtime.federated.accounting and runtime.privacy.membership
+# compute them): key -> (title, one line for learners).
+PRIVACY_MEASURES = {
+    "epsilon": (
+        "Privacy budget epsilon",
+        "Bounds how much the model can reveal about any one client: lower is more private, "
+        "and it grows with every round the client's update is used.",
+    ),
+    "membership_auc": (
+        "Membership inference AUC",
+        "How well an attacker tells training samples from unseen ones by the model's loss "
+        "alone: 0.5 is a coin flip, near 1.0 means the model remembers its training data.",
+    ),
+}
+
+
 CONTINUAL_STRATEGIES = ("naive", "replay", "ewc", "lwf")
 
 # One line per strategy, for learners (the panel and the CLI show them).

@@ -32,6 +32,8 @@ class RunAdapter(QObject):
         heavy: Where it executes: the training process (True), the runtime
             thread (False), or as its kind declares (None).
         flush_seconds: For heavy runs, the longest time batch events wait.
+        journal: The runtime.runs.recording.RunJournal that records the run
+            (its document's), or None; kinds it does not keep pass unrecorded.
         parent: Owner on the GUI thread.
 
     Signals:
@@ -49,18 +51,22 @@ class RunAdapter(QObject):
         request,
         heavy: bool | None = None,
         flush_seconds: float = FLUSH_SECONDS,
+        journal=None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.request = request
         self.heavy = heavy
         self.flush_seconds = flush_seconds
+        self.journal = journal
         self._control = None  # a RemoteRun or a RunContext: both stop, pause, resume
         self._job = None
 
     def start(self) -> None:
         """Sends the run on its way (the training process starts now if it is not yet)."""
         prepare_worker_threads()  # before a reader or runtime thread may hand events over
+        if self.journal is not None:
+            self._record(self.journal)
         if self._executes_in_process():
             from runtime.training_process import shared_training_process
 
@@ -81,6 +87,13 @@ class RunAdapter(QObject):
                 self._on_event(execute_run(self.request, context))
 
             self._job = start_job(execute, f"run-{self.request.kind}", context.stop, True)
+
+    def _record(self, journal) -> None:
+        """Records the run in `journal`: its events and outcome, on the GUI thread."""
+        recording = journal.begin(self.request)
+        if recording is not None:
+            self.event.connect(recording.observe)
+            self.finished.connect(lambda outcome: journal.end(recording, outcome))
 
     def _executes_in_process(self) -> bool:
         if self.heavy is not None:

@@ -2,36 +2,28 @@
 
 The memory estimate is graph.cost's (weights, gradients, optimizer slots,
 activations of a batch) plus the dataset the run holds. The time estimate
-needs the machine's speed: a probe of a second or two trains three small
-dense models and measures the fixed cost of a training step, the extra cost
-per layer and the arithmetic throughput in MACs per second; it is cached per
-machine, so later estimates are free.
+times a second of real training steps of the graph's own model: FLOP counts
+with a machine-wide throughput missed by a factor of two here (a step's cost
+depends on which kernels run and on Keras's per-batch work in Python, not on
+MACs alone), while the model's own step times the batches of an epoch, plus
+an epoch's fixed cost, comes within the target (bench/cost_estimate.py).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import platform
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 
-from graph.atomic import write_text
-from graph.catalog import CATALOG
 from graph.cost import MemoryVerdict, TrainingMemory, graph_cost, memory_verdict, training_memory
 from graph.model import NetworkGraph
-from graph.shapes import ShapeAnalysis
 from graph.summary import summary_totals
 from runtime.data import Dataset
 
-# A training step costs the forward pass plus a backward pass of about twice its work.
-TRAINING_MAC_FACTOR = 3
-CALIBRATION_VERSION = 4
-PROBE_CLASSES = 4
+# Batches the probe's longer epoch runs at most.
+PROBE_MAX_STEPS = 32
 
 
 def dataset_bytes(dataset: Dataset) -> int:
@@ -72,127 +64,84 @@ def check_training_memory(graph: NetworkGraph, dataset: Dataset | None = None) -
 
 
 @dataclass(frozen=True)
-class Calibration:
-    """How fast this machine trains, measured by a short probe.
+class StepProbe:
+    """What an epoch of a model costs here, measured by probe_training.
 
     Attributes:
-        macs_per_second: Training MACs (forward and backward) per second on a dense model.
-        seconds_per_batch: Fixed cost of one training step of `model.fit`.
-        seconds_per_layer: Extra cost per step of each layer (or recurrent time step).
-        machine: What the figures were measured on (host, CPUs).
+        seconds_per_step: One training step (a batch), Keras's per-batch work included.
+        seconds_per_epoch: The fixed cost of an epoch (its data iterator, shuffling,
+            the metrics read at its end), whatever its length.
     """
 
-    macs_per_second: float
-    seconds_per_batch: float
-    seconds_per_layer: float
-    machine: str
+    seconds_per_step: float
+    seconds_per_epoch: float
 
 
-def machine_key() -> str:
-    return f"{platform.node()} {platform.machine()} cpus={os.cpu_count()}"
+def probe_training(graph: NetworkGraph, dataset: Dataset, budget_seconds: float = 1.0) -> StepProbe:
+    """Times real training epochs of `graph`'s own model on its first batches.
 
-
-def calibration_path() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "deepwire" / "calibration.json"
-
-
-def load_calibration(path: Path | None = None) -> Calibration | None:
-    """The cached calibration of this machine, or None when there is none (or it is another's)."""
-    path = path or calibration_path()
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("version") != CALIBRATION_VERSION or data.get("machine") != machine_key():
-            return None
-        return Calibration(
-            float(data["macs_per_second"]),
-            float(data["seconds_per_batch"]),
-            float(data["seconds_per_layer"]),
-            data["machine"],
-        )
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
-
-
-def _median_step_seconds(width: int, depth: int, batch: int, steps: int) -> float:
-    """Median seconds of a `model.fit` step of `depth` Dense(width) layers and a softmax
-    classifier with an accuracy metric (what a typical run computes per step), after tracing."""
+    The model is built, adapted and compiled as training does it, and
+    `model.fit` runs short epochs of two lengths, so the figures hold
+    everything an epoch costs here: the arithmetic of these very layers,
+    Keras's per-batch work in Python and each epoch's fixed cost. The first
+    fit traces the step; the longer epochs take about `budget_seconds` each. Each
+    length keeps its fastest epoch (load from other processes only slows
+    one down). Check the memory estimate first: the probe allocates the model.
+    """
     import keras
 
-    model = keras.Sequential([keras.Input((width,))])
-    for _ in range(depth):
-        model.add(keras.layers.Dense(width))
-    model.add(keras.layers.Dense(PROBE_CLASSES, activation="softmax"))
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((batch * steps, width), dtype=np.float32)
-    y = rng.integers(0, PROBE_CLASSES, size=batch * steps)
-    times: list[float] = []
+    from runtime.builder import build_model
+    from runtime.compile import compile_model, fit_targets
+    from runtime.data import model_inputs
+    from runtime.trainer import adapt_normalization
 
-    class StepTimer(keras.callbacks.Callback):
-        def on_train_batch_begin(self, batch, logs=None):
-            self.start = time.perf_counter()
-
-        def on_train_batch_end(self, batch, logs=None):
-            times.append(time.perf_counter() - self.start)
-
-    model.fit(x, y, batch_size=batch, epochs=1, verbose=0, callbacks=[StepTimer()])
-    return float(np.median(times[2:]))
-
-
-def calibrate(path: Path | None = None, steps: int = 24) -> Calibration:
-    """Measures this machine with a probe of a second or two, caches and returns it.
-
-    Three small dense models train for `steps` batches each: one and eight
-    narrow layers (steps that are all overhead, per step and per layer) and
-    two wide layers (steps that are mostly arithmetic).
-    """
-    shallow = _median_step_seconds(4, 1, 4, steps)
-    deep = _median_step_seconds(4, 8, 4, steps)
-    per_layer = max((deep - shallow) / 7, 0.0)
-    per_batch = max(shallow - 2 * per_layer, 1e-6)
-    # Wide enough that arithmetic, not overhead, fills the step even on a fast machine.
-    width, batch = 1024, 512
-    wide = _median_step_seconds(width, 2, batch, max(steps // 3, 5))
-    arithmetic = max(wide - per_batch - 3 * per_layer, wide / 10)
-    macs = TRAINING_MAC_FACTOR * batch * (2 * width * width + width * PROBE_CLASSES)
-    calibration = Calibration(macs / arithmetic, per_batch, per_layer, machine_key())
-    target = path or calibration_path()
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        write_text(target, json.dumps({"version": CALIBRATION_VERSION, **asdict(calibration)}))
-    except OSError:
-        pass  # A cache that cannot be written only costs another probe next time.
-    return calibration
-
-
-def step_layers(graph: NetworkGraph) -> int:
-    """Layers a training step runs, a recurrent layer counting once per time step."""
-    analysis = ShapeAnalysis(graph)
-    try:
-        infos = analysis.all()
-        count = 0
-        for node in graph.nodes:
-            entry = CATALOG.get(node.type)
-            if entry is None or entry.min_inputs == 0:
-                continue
-            shapes = infos[node.id].input_shapes
-            steps = shapes[0][1] if entry.category == "Recurrent" and shapes and shapes[0] else None
-            count += steps if isinstance(steps, int) else 1
-        return count
-    finally:
-        analysis.close()
-
-
-def epoch_seconds(
-    graph: NetworkGraph, train_samples: int, calibration: Calibration
-) -> float | None:
-    """Estimated seconds of one training epoch over `train_samples`; None if MACs are unknown."""
-    cost = graph_cost(graph)
-    if cost.incomplete and cost.macs == 0:
-        return None
     batch = int(graph.training["batch_size"])
-    batches = -(-train_samples // batch)
-    per_batch = calibration.seconds_per_batch + calibration.seconds_per_layer * step_layers(graph)
-    arithmetic = TRAINING_MAC_FACTOR * cost.macs * train_samples / calibration.macs_per_second
-    return arithmetic + batches * per_batch
+    samples = len(dataset.x_train)
+    keras.utils.set_random_seed(int(graph.training.get("seed") or 0))
+    model = build_model(graph)
+    shapes = [tuple(int(d) for d in tensor.shape[1:]) for tensor in model.inputs]
+    adapt_normalization(model, model_inputs(dataset.x_train, shapes))
+    heads = compile_model(model, graph, dataset)
+
+    def fastest_epoch(steps: int, epochs: int) -> float:
+        take = min(samples, steps * batch)
+        times: list[float] = []
+
+        class EpochTimer(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                self.start = time.perf_counter()
+
+            def on_epoch_end(self, epoch, logs=None):
+                times.append(time.perf_counter() - self.start)
+
+        model.fit(
+            model_inputs(dataset.x_train[:take], shapes),
+            fit_targets(heads, dataset.y_train[:take], dataset),
+            batch_size=batch,
+            epochs=epochs,
+            verbose=0,
+            callbacks=[EpochTimer()],
+        )
+        return min(times[1:] if epochs > 1 else times)
+
+    batches = -(-samples // batch)
+    short = min(2, batches)
+    short_seconds = fastest_epoch(short, 3)  # its first epoch traces the step
+    if batches == short:
+        return StepProbe(short_seconds / short, 0.0)
+    # The short epoch's time per step overstates a step (the epoch's fixed cost is in it),
+    # so the longer epoch stays within the budget.
+    budget_steps = budget_seconds / max(short_seconds / short, 1e-6)
+    long = int(np.clip(budget_steps, short + 2, min(batches, PROBE_MAX_STEPS)))
+    long_seconds = fastest_epoch(long, 3)
+    step = max((long_seconds - short_seconds) / (long - short), 1e-6)
+    return StepProbe(step, max(short_seconds - short * step, 0.0))
+
+
+def epoch_seconds(graph: NetworkGraph, train_samples: int, probe: StepProbe) -> float:
+    """Estimated seconds of one training epoch over `train_samples`, from probe_training.
+
+    Every batch costs a step, the last (partial) one included.
+    """
+    batches = -(-train_samples // int(graph.training["batch_size"]))
+    return probe.seconds_per_epoch + batches * probe.seconds_per_step

@@ -125,11 +125,23 @@ class TrialFinished:
 
 @dataclass(frozen=True)
 class TuningFinished:
-    """Tuning ended; the best trial's settings and value (None when no trial completed)."""
+    """Tuning ended; the best trial's settings and value (None when no trial completed).
+
+    `baseline_value` is trial 0's: the graph's settings as they were, the bar a
+    tuned trial has to beat (None when it did not complete).
+    """
 
     best_params: dict[str, Any] = field(default_factory=dict)
     best_value: float | None = None
     trials: int = 0
+    baseline_value: float | None = None
+
+    @property
+    def beats_baseline(self) -> bool:
+        """Whether the best trial is better (lower) than the baseline, trial 0."""
+        if self.best_value is None:
+            return False
+        return self.baseline_value is None or self.best_value < self.baseline_value
 
 
 # Events every run kind may emit (runtime.runs) ---------------------------------------
@@ -196,9 +208,12 @@ class RunFailed:
         message: What went wrong and what to try.
         node_id: The graph node at fault, when there is one.
         stopped_by_user: True when it ended because the user stopped it, with no result.
+        interrupted: True when what ran it died (the training process crashed),
+            rather than the run failing.
     """
 
     kind: str
     message: str
     node_id: str | None = None
     stopped_by_user: bool = False
+    interrupted: bool = False

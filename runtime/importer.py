@@ -24,7 +24,7 @@ from typing import Any
 
 import keras
 
-from graph.catalog import CATALOG
+from graph.catalog import CATALOG, REFUSED, type_for_class
 from graph.input_files import InputFileError, check_model_file, read_limited
 from graph.layout import layered_layout
 from graph.messages import bounded_lines, excerpt, first_line, printable
@@ -36,6 +36,8 @@ from runtime.layer_factory import UnsupportedLayerError, params_from_config
 MODEL_CLASSES = frozenset({"Functional", "Sequential", "Model"})
 INPUT_CLASS = "InputLayer"
 TENSOR_CLASS = "__keras_tensor__"
+# Modules of Keras operations (x + 3.0 on a tensor) that a functional config records like layers.
+OPS_MODULES = ("keras.src.ops", "keras.ops")
 SUFFIXES = (".keras", ".h5", ".hdf5", ".json")
 # Keyword arguments through which a layer may receive its input tensors.
 TENSOR_KEYWORDS = ("query", "value", "key")
@@ -160,15 +162,22 @@ def check_config(config: Mapping[str, Any]) -> None:
                 "which DeepWire never loads; "
                 "replace it with built-in layers"
             )
-        if not module.startswith("keras") or class_name not in CATALOG:
+        if class_name in REFUSED:
+            raise ImportModelError(
+                f"{_named(name, class_name)}: not supported: {REFUSED[class_name]}"
+            )
+        if module.startswith(OPS_MODULES):
+            raise ImportModelError(
+                f"{_named(name, class_name)}: a keras.ops operation ({printable(module)}) "
+                "applied to a tensor in the model, not a layer; a graph holds layers only "
+                "(x + c or x * c can be a Rescaling layer)"
+            )
+        standard = module in ("keras", "keras.layers") or module.startswith("keras.src.layers")
+        if not standard or type_for_class(class_name) not in CATALOG:
             raise ImportModelError(
                 f"{_named(name, class_name)}: layer type {printable(class_name)} "
                 "is not in the catalog"
-                + (
-                    ""
-                    if module.startswith("keras")
-                    else f" (custom class from {printable(module)})"
-                )
+                + ("" if standard else f" (custom class from {printable(module)})")
             )
 
 
@@ -399,7 +408,7 @@ def _call_inputs(call: Any, name: str, class_name: str) -> list[TensorKey]:
     keys = list(_tensor_keys(call.get("args", ())))
     kwargs = call.get("kwargs") or {}
     for keyword, value in kwargs.items():
-        if keyword in TENSOR_KEYWORDS and call_style(class_name) == POSITIONAL:
+        if keyword in TENSOR_KEYWORDS and call_style(type_for_class(class_name)) == POSITIONAL:
             continue
         if any(True for _ in _tensor_keys(value)):
             raise ImportModelError(

@@ -18,7 +18,7 @@ from typing import Any
 import keras
 
 from graph import keras_objects
-from graph.catalog import CATALOG
+from graph.catalog import CATALOG, REFUSED, type_for_class
 from graph.layer_recipe import input_construct, layer_construct
 from graph.layer_type import LayerType
 from graph.messages import excerpt, printable
@@ -83,7 +83,8 @@ def params_from_layer(layer: keras.layers.Layer) -> tuple[str, dict[str, Any]]:
             cannot represent.
     """
     class_name = type(layer).__name__
-    if class_name != INPUT_CLASS and type(layer) is not getattr(keras.layers, class_name, None):
+    public = getattr(keras.layers, type_for_class(class_name), None)
+    if class_name != INPUT_CLASS and type(layer) is not public:
         raise UnsupportedLayerError(
             f"{printable(layer.name)} ({printable(class_name)}): custom layer classes are not "
             "supported; DeepWire knows the built-in keras.layers only"
@@ -105,6 +106,9 @@ def params_from_config(class_name: str, config: Mapping[str, Any]) -> tuple[str,
     label = f"{printable(config.get('name', class_name.lower()))} ({printable(class_name)})"
     if class_name == INPUT_CLASS:
         return "Input", _input_params(config, label)
+    class_name = type_for_class(class_name)
+    if class_name in REFUSED:
+        raise UnsupportedLayerError(f"{label}: not supported: {REFUSED[class_name]}")
     if class_name not in CATALOG or class_name == "Input":
         raise UnsupportedLayerError(
             f"{label}: layer type {printable(class_name)} is not in the catalog"
@@ -134,7 +138,7 @@ def _full_config(layer: keras.layers.Layer, class_name: str) -> dict[str, Any]:
     live layer or its recurrent cell still holds them.
     """
     config = layer.get_config()
-    entry = CATALOG.get(class_name)
+    entry = CATALOG.get(type_for_class(class_name))
     if entry is None:
         return config
     for param in entry.params:
@@ -222,9 +226,9 @@ def _same_wrapped(imported: Any, rebuilt: Any, label: str) -> bool:
     if not isinstance(imported, Mapping) or not isinstance(rebuilt, Mapping):
         return False
     class_name = imported.get("class_name")
-    if class_name != rebuilt.get("class_name") or class_name not in CATALOG:
+    if class_name != rebuilt.get("class_name") or type_for_class(class_name) not in CATALOG:
         return False
-    _check_same(CATALOG[class_name], imported["config"], rebuilt["config"], label)
+    _check_same(CATALOG[type_for_class(class_name)], imported["config"], rebuilt["config"], label)
     return True
 
 

@@ -23,7 +23,9 @@ from pathlib import Path
 from graph import atomic
 from graph.input_files import (
     DEFAULT_MAX_FILE_MB,
+    DEFAULT_MAX_MODEL_MB,
     MAX_FILE_MB_VARIABLE,
+    MAX_MODEL_MB_VARIABLE,
     check_regular_file,
     limit_bytes,
 )
@@ -216,3 +218,81 @@ def version_differences(recorded: dict, current: dict) -> list[str]:
         for name in sorted(recorded)
         if recorded[name] != current.get(name)
     ]
+
+
+def bundle_run(path: str | os.PathLike) -> tuple[RunRecord, list | None]:
+    """A bundle as a run to list in the app: its record and trained weights (None if it has none).
+
+    The record keeps the bundle's name, ending, curves and metrics; its id and
+    graph key are placeholders (`RunJournal.add` gives it the document's).
+    A `model.keras` member is read with Keras (call this on the runtime thread).
+
+    Raises:
+        BundleError: see `read_bundle`; also a run kind the history does not
+            keep, or weights that cannot be read.
+    """
+    import io
+    import time
+
+    from runtime.run_store import ENDINGS, FINISHED, KINDS, text_sha256
+
+    bundle = read_bundle(path)
+    record = bundle.record
+    kind = record.get("kind")
+    if kind not in KINDS:
+        raise BundleError(f"{path}: a {kind!r} run; the run history keeps {', '.join(KINDS)}")
+
+    def number(key: str, default):
+        value = record.get(key)
+        return float(value) if isinstance(value, int | float) and math.isfinite(value) else default
+
+    def mapping(key: str) -> dict:
+        value = record.get(key)
+        return value if isinstance(value, dict) else {}
+
+    run = RunRecord(
+        id="",
+        graph_key="",
+        kind=kind,
+        name=str(record.get("name") or Path(path).stem),
+        graph_yaml=bundle.graph_yaml,
+        graph_sha256=text_sha256(bundle.graph_yaml),
+        options=mapping("options"),
+        versions=mapping("versions"),
+        started=number("started", time.time()),
+        duration=number("duration", None),
+        status=record.get("status") if record.get("status") in ENDINGS else FINISHED,
+        message=str(record.get("message") or ""),
+        epochs=mapping("epochs"),
+        final_metrics=mapping("final_metrics"),
+    )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            limit = limit_bytes(MAX_MODEL_MB_VARIABLE, DEFAULT_MAX_MODEL_MB)
+            member = next((m for m in ("weights.npz", "model.keras") if m in names), None)
+            if member is None:
+                return run, None
+            if archive.getinfo(member).file_size > limit:
+                raise BundleError(f"{path}: {member} is larger than {limit} bytes")
+            data = archive.read(member)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise BundleError(f"{path}: not a readable zip file ({error})") from None
+    try:
+        if member == "weights.npz":
+            import numpy as np
+
+            with np.load(io.BytesIO(data)) as arrays:
+                return run, [arrays[f"arr_{index}"] for index in range(len(arrays.files))]
+        return run, _keras_weights(data)
+    except Exception as error:  # a damaged archive member: any library error says so
+        raise BundleError(f"{path}: its {member} cannot be read ({error})") from None
+
+
+def _keras_weights(data: bytes) -> list:
+    import keras
+
+    with tempfile.TemporaryDirectory() as folder:
+        model_path = Path(folder) / "model.keras"
+        atomic.write_bytes(model_path, data)
+        return keras.saving.load_model(model_path, compile=False).get_weights()

@@ -76,6 +76,7 @@ _COLUMNS = (
     "id, graph_key, kind, name, graph_yaml, graph_sha256, options, versions, started, "
     "duration, status, message, epochs, final_metrics, weights, starred"
 )
+_COLUMN_NAMES = tuple(name.strip() for name in _COLUMNS.split(","))
 
 
 class RunStoreError(Exception):
@@ -147,7 +148,8 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def _sha256(text: str) -> str:
+def text_sha256(text: str) -> str:
+    """The SHA-256 of `text` (UTF-8) in hex: a graph snapshot's identity."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -255,7 +257,7 @@ class RunStore:
                     kind,
                     name,
                     graph_yaml,
-                    _sha256(graph_yaml),
+                    text_sha256(graph_yaml),
                     _json(options or {}),
                     _json(versions or library_versions()),
                     time.time(),
@@ -319,6 +321,47 @@ class RunStore:
             )
         return self.get(run_id)
 
+    def add(self, run: RunRecord, weights: Sequence[Any] | None = None) -> RunRecord:
+        """Keeps a run that ended elsewhere (in memory while its document had no file).
+
+        It gets a new id here; its times, ending and metrics are kept as they are.
+
+        Args:
+            run: The run, with the graph key it belongs to now.
+            weights: Its trained weight arrays, saved as `weights/<id>.npz`.
+        """
+        run_id = uuid.uuid4().hex[:12]
+        weights_name = ""
+        if weights is not None:
+            weights_name = f"{WEIGHTS_FOLDER}/{run_id}.npz"
+            atomic.write_bytes(self.folder / weights_name, _npz_bytes(weights))
+        with self._transaction() as cursor:
+            cursor.execute(
+                f"INSERT INTO runs ({_COLUMNS}, host, pid) VALUES"
+                " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    run_id,
+                    run.graph_key,
+                    run.kind,
+                    run.name,
+                    run.graph_yaml,
+                    run.graph_sha256 or text_sha256(run.graph_yaml),
+                    _json(run.options),
+                    _json(run.versions),
+                    run.started,
+                    run.duration,
+                    run.status,
+                    run.message,
+                    _json(run.epochs),
+                    _json(run.final_metrics),
+                    weights_name,
+                    int(run.starred),
+                    socket.gethostname(),
+                    os.getpid(),
+                ),
+            )
+        return self.get(run_id)
+
     def rename(self, run_id: str, name: str) -> None:
         self._update(run_id, "name", name)
 
@@ -351,14 +394,24 @@ class RunStore:
         with self._errors():
             return self._record(self._row(self._connection.cursor(), run_id))
 
-    def runs_of(self, graph_key: str) -> list[RunRecord]:
-        """The runs of one graph, newest first."""
+    def runs_of(self, graph_key: str, with_epochs: bool = True) -> list[RunRecord]:
+        """The runs of one graph, newest first.
+
+        Args:
+            graph_key: See `graph_key_for`.
+            with_epochs: False leaves `epochs` empty: a table of many runs
+                reads faster without every curve (`get` reads one run in full).
+        """
+        columns = _COLUMNS if with_epochs else _COLUMNS.replace("epochs", "'{}' AS epochs")
         with self._errors():
             rows = self._connection.execute(
-                f"SELECT {_COLUMNS} FROM runs WHERE graph_key = ? ORDER BY started DESC",
+                f"SELECT {columns} FROM runs WHERE graph_key = ? ORDER BY started DESC",
                 (graph_key,),
             ).fetchall()
-            return [self._record(row) for row in rows]
+            # Runs of one graph mostly share their options, versions and metric names:
+            # each distinct JSON text is decoded once per listing.
+            decoded: dict[str, dict] = {}
+            return [self._record(row, decoded) for row in rows]
 
     # -- internals -----------------------------------------------------------
 
@@ -409,24 +462,35 @@ class RunStore:
             raise RunStoreError(f"{self.path}: no run with id {run_id!r}")
         return row
 
-    def _record(self, row: sqlite3.Row) -> RunRecord:
+    def _record(self, row: sqlite3.Row, decoded: dict[str, dict] | None = None) -> RunRecord:
+        # By position: sqlite3.Row's lookup by name compares every column's name.
+        values = dict(zip(_COLUMN_NAMES, row, strict=True))
+
+        def read(column: str) -> dict:
+            text = values[column]
+            if decoded is None:
+                return _json_dict(text)
+            if text not in decoded:
+                decoded[text] = _json_dict(text)
+            return dict(decoded[text])  # each record its own (shallow) copy
+
         return RunRecord(
-            id=row["id"],
-            graph_key=row["graph_key"],
-            kind=row["kind"],
-            name=row["name"],
-            graph_yaml=row["graph_yaml"],
-            graph_sha256=row["graph_sha256"],
-            options=_json_dict(row["options"]),
-            versions=_json_dict(row["versions"]),
-            started=row["started"],
-            duration=row["duration"],
-            status=row["status"],
-            message=row["message"],
-            epochs=_json_dict(row["epochs"]),
-            final_metrics=_json_dict(row["final_metrics"]),
-            weights=self.folder / row["weights"] if row["weights"] else None,
-            starred=bool(row["starred"]),
+            id=values["id"],
+            graph_key=values["graph_key"],
+            kind=values["kind"],
+            name=values["name"],
+            graph_yaml=values["graph_yaml"],
+            graph_sha256=values["graph_sha256"],
+            options=read("options"),
+            versions=read("versions"),
+            started=values["started"],
+            duration=values["duration"],
+            status=values["status"],
+            message=values["message"],
+            epochs=read("epochs"),
+            final_metrics=read("final_metrics"),
+            weights=self.folder / values["weights"] if values["weights"] else None,
+            starred=bool(values["starred"]),
         )
 
     @contextlib.contextmanager

@@ -299,31 +299,43 @@ class Trainer:
 
 
 def adapt_normalization(model: keras.Model, x) -> None:
-    """Adapts every Normalization and TextVectorization layer still without statistics.
+    """Adapts every layer that learns from the data and has not learned yet.
 
+    Normalization learns statistics, TextVectorization, StringLookup and
+    IntegerLookup a vocabulary, Discretization (given num_bins) its bin edges.
     Layers are adapted in model order, so one placed after another sees data
-    already normalized by the first. A TextVectorization layer learns its
-    vocabulary from the texts of the Input that feeds it.
+    already transformed by the first.
     """
     for layer in model.layers:
-        if isinstance(layer, keras.layers.TextVectorization):
-            if len(layer.get_vocabulary()) <= 2:  # only padding and [UNK]
-                layer.adapt(_input_data(model, layer, x))
+        if not _needs_adapting(layer):
             continue
-        if not isinstance(layer, keras.layers.Normalization):
-            continue
-        if getattr(layer, "input_mean", None) is not None:
-            continue
-        feed = keras.Model(model.inputs, layer.input)
-        layer.adapt(feed.predict(x, verbose=0, batch_size=1024))
+        if isinstance(layer, keras.layers.Normalization):
+            feed = keras.Model(model.inputs, layer.input)
+            layer.adapt(feed.predict(x, verbose=0, batch_size=1024))
+        else:
+            layer.adapt(_data_reaching(model, layer, x))
 
 
-def _input_data(model: keras.Model, layer: keras.layers.Layer, x):
-    """The part of `x` fed to the Input that `layer` reads directly."""
+def _needs_adapting(layer: keras.layers.Layer) -> bool:
+    if isinstance(layer, keras.layers.TextVectorization):
+        return len(layer.get_vocabulary()) <= 2  # only padding and [UNK]
+    if isinstance(layer, (keras.layers.StringLookup, keras.layers.IntegerLookup)):
+        return not layer.get_vocabulary(include_special_tokens=False)
+    if isinstance(layer, keras.layers.Discretization):
+        return layer.bin_boundaries is None
+    if isinstance(layer, keras.layers.Normalization):
+        return getattr(layer, "input_mean", None) is None
+    return False
+
+
+def _data_reaching(model: keras.Model, layer: keras.layers.Layer, x):
+    """What `layer` reads: its Input's part of `x` (texts stay texts), or what flows there."""
     for index, tensor in enumerate(model.inputs):
         if tensor is layer.input:
             return x[index] if isinstance(x, list) else x
-    raise ValueError(f"{layer.name}: TextVectorization must read an Input node directly")
+    if isinstance(layer, keras.layers.TextVectorization):
+        raise ValueError(f"{layer.name}: TextVectorization must read an Input node directly")
+    return keras.Model(model.inputs, layer.input).predict(x, verbose=0, batch_size=1024)
 
 
 def out_of_memory_message(error: BaseException) -> str:

@@ -255,7 +255,7 @@ class TrainingProcess:
             "are fine: try again, or try a smaller batch size or model."
         )
         for run in orphans:
-            run._deliver(RunFailed(run.kind, message))
+            run._deliver(RunFailed(run.kind, message, interrupted=True))
 
 
 _shared: TrainingProcess | None = None

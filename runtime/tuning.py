@@ -2,7 +2,10 @@
 
 Each trial trains a copy of the graph with the sampled settings through the
 Trainer and scores it by its lowest validation loss (training loss without a
-validation split). Hyperparameter names in results:
+validation split). Trial 0 is always the baseline: the graph's own settings,
+trained the same way, so a "best" trial that does not beat it is recognised
+(`TuningFinished.beats_baseline`). Every trial trains the graph's epochs
+unless fewer are asked for. Hyperparameter names in results:
 
 - `learning_rate`, `batch_size`, `optimizer`: training settings;
 - `l1`, `l2`: the kernel_regularizer of every layer that has one;
@@ -134,7 +137,7 @@ class _TrialError(Exception):
 class _Pruning(keras.callbacks.Callback):
     """Reports each epoch's monitored loss to Optuna and stops a trial it prunes."""
 
-    def __init__(self, trial: optuna.Trial, monitor: str) -> None:
+    def __init__(self, trial: optuna.Trial | None, monitor: str) -> None:
         super().__init__()
         self.trial = trial
         self.monitor = monitor
@@ -146,6 +149,8 @@ class _Pruning(keras.callbacks.Callback):
         if value is None or not math.isfinite(value):
             return
         self.best = min(self.best, value)
+        if self.trial is None:  # the baseline is measured, never pruned
+            return
         self.trial.report(value, epoch)
         if self.trial.should_prune():
             self.pruned = True
@@ -198,6 +203,34 @@ def apply_best(graph: NetworkGraph, params: dict) -> Batch:
     return Batch(commands, "Apply tuned hyperparameters")
 
 
+def baseline_params(graph: NetworkGraph, space: SearchSpace, widths) -> dict:
+    """The graph's own values of what `space` searches, named as trials name them."""
+    training = graph.training
+    params = {}
+    for name, searched in (
+        ("learning_rate", space.learning_rate),
+        ("batch_size", space.batch_sizes),
+        ("optimizer", space.optimizers),
+    ):
+        if searched:
+            params[name] = training[name]
+    penalties = [
+        node.params["kernel_regularizer"]
+        for node in graph.nodes
+        if isinstance(node.params.get("kernel_regularizer"), dict)
+    ]
+    for name, searched in (("l1", space.l1), ("l2", space.l2)):
+        if searched:
+            params[name] = float(penalties[0].get(name, 0.0)) if penalties else 0.0
+    if space.dropout:
+        for node in graph.nodes:
+            if node.type == "Dropout":
+                params[f"{node.name}.rate"] = node.params["rate"]
+    for node, param in widths:
+        params[f"{node.name}.{param}"] = node.params[param]
+    return params
+
+
 def _suggest(trial: optuna.Trial, graph: NetworkGraph, space: SearchSpace, widths) -> dict:
     params = {}
     if space.learning_rate:
@@ -236,7 +269,8 @@ class Tuner:
         trials: The trial budget.
         on_event: Receives TrialStarted, EpochEnd (of the running trial),
             TrialFinished and TuningFinished events.
-        epochs: Epochs per trial; graph.training["epochs"] when None.
+        epochs: Epochs per trial; graph.training["epochs"] when None (more
+            than the graph's are not trained: a trial is a run of the graph).
     """
 
     def __init__(
@@ -253,7 +287,8 @@ class Tuner:
         self.space = space or SearchSpace()
         self.trials = trials
         self.on_event = on_event
-        self.epochs = epochs
+        limit = graph.training["epochs"]
+        self.epochs = limit if epochs is None else min(epochs, limit)
         self.study: optuna.Study | None = None
         self._stop = threading.Event()
         self._paused = False
@@ -286,10 +321,15 @@ class Tuner:
         if isinstance(event, EpochEnd):
             self._emit(event)
 
-    def _objective(self, trial: optuna.Trial, widths) -> float:
-        params = _suggest(trial, self.graph, self.space, widths)
-        self._params[trial.number] = params
-        self._emit(TrialStarted(trial.number, params))
+    def _train(self, number: int, params: dict, trial: optuna.Trial | None) -> float:
+        """Trains the graph with `params` as trial `number`; returns its score.
+
+        Raises:
+            _TrialError: training failed or reported no finite score.
+            optuna.TrialPruned: the pruner stopped it.
+        """
+        self._params[number] = params
+        self._emit(TrialStarted(number, params))
         candidate = self.graph.copy()
         candidate.apply(apply_best(candidate, params))
         monitor = "val_loss" if self.dataset.has_validation else "loss"
@@ -303,27 +343,43 @@ class Tuner:
             self._trainer.pause()
         result = self._trainer.run()
         if isinstance(result, TrainingFailed):
-            self._messages[trial.number] = result.message
+            self._messages[number] = result.message
             raise _TrialError(result.message)
         if pruning.pruned:
             raise optuna.TrialPruned()
         if not math.isfinite(pruning.best):
-            self._messages[trial.number] = f"no finite {monitor} was reported"
-            raise _TrialError(self._messages[trial.number])
+            self._messages[number] = f"no finite {monitor} was reported"
+            raise _TrialError(self._messages[number])
         return pruning.best
+
+    def _objective(self, trial: optuna.Trial, widths) -> float:
+        # Optuna numbers its trials from 0; trial 0 is the baseline, run before them.
+        return self._train(trial.number + 1, _suggest(trial, self.graph, self.space, widths), trial)
+
+    def _baseline(self, widths) -> float | None:
+        """Trains trial 0, the graph's own settings; its score, or None when it failed."""
+        params = baseline_params(self.graph, self.space, widths)
+        try:
+            value = self._train(0, params, None)
+        except _TrialError:
+            self._emit(TrialFinished(0, params, None, "fail", self._messages.get(0, "")))
+            return None
+        self._emit(TrialFinished(0, params, value, "complete"))
+        return value
 
     def _trial_done(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         state = {
             optuna.trial.TrialState.COMPLETE: "complete",
             optuna.trial.TrialState.PRUNED: "pruned",
         }.get(trial.state, "fail")
+        number = trial.number + 1
         self._emit(
             TrialFinished(
-                trial.number,
-                self._params.get(trial.number, dict(trial.params)),
+                number,
+                self._params.get(number, dict(trial.params)),
                 trial.value if state == "complete" else None,
                 state,
-                self._messages.get(trial.number, ""),
+                self._messages.get(number, ""),
             )
         )
         if self._stop.is_set():
@@ -344,19 +400,28 @@ class Tuner:
             pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=1),
         )
         widths = tunable_widths(self.graph) if self.space.tune_widths else []
-        if not self._stop.is_set():
+        baseline = None if self._stop.is_set() else self._baseline(widths)
+        if not self._stop.is_set() and self.trials > 1:
             self.study.optimize(
                 lambda trial: self._objective(trial, widths),
-                n_trials=self.trials,
+                n_trials=self.trials - 1,
                 callbacks=[self._trial_done],
                 catch=(_TrialError,),
             )
-        completed = [t for t in self.study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-        best = min(completed, key=lambda t: t.value) if completed else None
+        scores = [
+            (trial.value, trial.number + 1)
+            for trial in self.study.trials
+            if trial.state == optuna.trial.TrialState.COMPLETE
+        ]
+        if baseline is not None:
+            scores.append((baseline, 0))
+        # On a tie the baseline wins: a tuned trial must be better to be "best".
+        best = min(scores, key=lambda score: (score[0], score[1] != 0)) if scores else None
         event = TuningFinished(
-            best_params=self._params.get(best.number, {}) if best else {},
-            best_value=best.value if best else None,
-            trials=len(self.study.trials),
+            best_params=self._params.get(best[1], {}) if best else {},
+            best_value=best[0] if best else None,
+            trials=len(self.study.trials) + (0 in self._params),
+            baseline_value=baseline,
         )
         self._emit(event)
         return event

@@ -3,10 +3,12 @@
 from graph.layers import (
     activation,
     attention,
+    audio,
     augmentation,
     categorical,
     convolution,
     core,
+    einsum,
     embedding,
     merge,
     normalization,
@@ -21,6 +23,7 @@ from graph.layers import (
 
 FAMILIES = (
     core,
+    einsum,
     embedding,
     convolution,
     pooling,
@@ -36,4 +39,5 @@ FAMILIES = (
     text,
     augmentation,
     categorical,
+    audio,
 )

@@ -19,6 +19,7 @@ from graph.layers._common import (
     product,
     regularizer,
     require_min_rank,
+    require_rank,
     seed,
     times,
     use_bias,
@@ -122,6 +123,67 @@ def _dropout_param() -> Param:
     )
 
 
+def _gqa_inputs(params, inputs):
+    query, value, key = _query_value_key(inputs)
+    for name, shape in zip(PORTS, (query, value, key), strict=True):
+        require_rank(shape, 3, f"(None, 10, 16) — the {name}: (batch, positions, features)")
+    if query[-1] != value[-1]:
+        raise ShapeError(
+            f"query and value need the same last dimension. Received: query {fmt(query)}, "
+            f"value {fmt(value)}"
+        )
+    if params["num_query_heads"] % params["num_key_value_heads"]:
+        raise ShapeError(
+            "num_query_heads must be a multiple of num_key_value_heads, so query heads share "
+            f"key/value heads evenly. Received: {params['num_query_heads']} and "
+            f"{params['num_key_value_heads']}"
+        )
+    return query, value, key
+
+
+def _gqa_shape(params, inputs):
+    return _gqa_inputs(params, inputs)[0]
+
+
+def _gqa_count(params, inputs, _output):
+    query, value, key = _gqa_inputs(params, inputs)
+    head, queries, shared = (
+        params["head_dim"],
+        params["num_query_heads"],
+        params["num_key_value_heads"],
+    )
+    bias = params["use_bias"]
+    # Query (and gate) projections, key and value projections, and the output projection.
+    projections = [
+        (query[-1], queries * head),
+        (key[-1], shared * head),
+        (value[-1], shared * head),
+    ]
+    if params["use_gate"]:
+        projections.append((query[-1], queries * head))
+    projections.append((queries * head, query[-1]))
+    return sum(size * out + (out if bias else 0) for size, out in projections)
+
+
+def _gqa_macs(params, inputs, _output):
+    query, value, key = _gqa_inputs(params, inputs)
+    head, queries, shared = (
+        params["head_dim"],
+        params["num_query_heads"],
+        params["num_key_value_heads"],
+    )
+    targets, sources = positions(query), positions(value)
+    gate = times(targets, query[-1], queries, head) if params["use_gate"] else 0
+    projections = plus(
+        times(targets, query[-1], queries, head),
+        times(sources, key[-1] + value[-1], shared, head),
+        times(targets, queries, head, query[-1]),
+        gate,
+    )
+    # Every query head scores and mixes every source position.
+    return plus(projections, times(targets, sources, queries, 2 * head))
+
+
 def _mha_from_keras(config: dict) -> dict:
     """Keras fills value_dim in with key_dim; the catalog keeps that as empty."""
     if config.get("value_dim") is not None and config.get("value_dim") == config.get("key_dim"):
@@ -222,5 +284,77 @@ LAYERS = (
         max_inputs=3,
         key_params=("use_scale",),
         input_names=PORTS,
+    ),
+    LayerType(
+        "GroupQueryAttention",
+        "Attention",
+        "Multi-head attention where groups of query heads share keys and values, cheaper on "
+        "long sequences.",
+        (
+            Param(
+                "head_dim",
+                "int",
+                16,
+                minimum=1,
+                help="Size of each head's queries, keys and values",
+                explanation="How many numbers each head uses to compare and carry positions. "
+                "16-128 is usual; larger heads see finer detail but cost more.",
+            ),
+            Param(
+                "num_query_heads",
+                "int",
+                4,
+                minimum=1,
+                help="Number of query heads",
+                explanation="How many attention heads ask questions in parallel; each learns to "
+                "look for something different. 4-16 is usual.",
+            ),
+            Param(
+                "num_key_value_heads",
+                "int",
+                2,
+                minimum=1,
+                help="Number of key/value heads the query heads share",
+                explanation="How many key/value heads there are; each serves a group of query "
+                "heads. Fewer saves memory and time; equal to num_query_heads is plain "
+                "multi-head attention.",
+            ),
+            _dropout_param(),
+            use_bias(),
+            Param(
+                "use_gate",
+                "bool",
+                False,
+                help="Scale each head's output by a learned gate",
+                explanation="Adds a learned sigmoid gate per head that can damp what the head "
+                "passes on; it adds as many weights as the query projection.",
+            ),
+            Param(
+                "sliding_window",
+                "int",
+                None,
+                minimum=1,
+                nullable=True,
+                help="Attend only this many nearby positions; empty: all",
+                explanation="Limits each position to the neighbours within this distance, which "
+                "saves time on long sequences. Leave empty to let every position see every other.",
+            ),
+            initializer("kernel_initializer", "glorot_uniform"),
+            initializer("bias_initializer", "zeros"),
+            regularizer("kernel_regularizer"),
+            regularizer("bias_regularizer"),
+            regularizer("activity_regularizer"),
+            constraint("kernel_constraint"),
+            constraint("bias_constraint"),
+            seed(),
+        ),
+        _gqa_shape,
+        _gqa_count,
+        count_macs=_gqa_macs,
+        min_inputs=2,
+        max_inputs=3,
+        key_params=("num_query_heads", "num_key_value_heads", "head_dim"),
+        input_names=PORTS,
+        class_names=("GroupedQueryAttention",),
     ),
 )

@@ -42,6 +42,20 @@ def _dense_macs(params, inputs, output):
     return times(positions(output), known_last(inputs[0]), params["units"])
 
 
+def _dropout_shape(params, inputs):
+    shape = inputs[0]
+    noise = params["noise_shape"]
+    if noise is not None and (
+        len(noise) != len(shape)
+        or any(n not in (None, 1, size) for n, size in zip(noise, shape, strict=True))
+    ):
+        raise ShapeError(
+            f"noise_shape must have the input's rank, batch first, each size ? (the input's), "
+            f"1 or the input's. Received: noise_shape {fmt(noise)} for input shape {fmt(shape)}"
+        )
+    return shape
+
+
 def _flatten_shape(_params, inputs):
     shape = inputs[0]
     require_min_rank(shape, 2, "(None, 8, 8, 16)")
@@ -154,8 +168,23 @@ LAYERS = (
         "Dropout",
         "Regularization",
         "During training, randomly zeroes a fraction of values so the network cannot memorise.",
-        (Param("rate", "float", 0.5, minimum=0.0, maximum=1.0, help="Fraction dropped"), seed()),
-        single,
+        (
+            Param("rate", "float", 0.5, minimum=0.0, maximum=1.0, help="Fraction dropped"),
+            seed(),
+            Param(
+                "noise_shape",
+                "ints",
+                None,
+                minimum=1,
+                nullable=True,
+                open_items=True,
+                help="Drop whole slices: 1 shares a choice along an axis; empty: each value",
+                explanation="The shape of the drop mask, batch first: ? keeps the input's size, "
+                "1 makes one choice for the whole axis, e.g. (?, 1, 1, ?) drops whole channels "
+                "of an image. Leave empty to drop values one by one.",
+            ),
+        ),
+        _dropout_shape,
         key_params=("rate",),
     ),
     LayerType(

@@ -1,4 +1,5 @@
-"""Wrapper layers: run another layer in a new way (both directions, every step).
+"""Wrapper layers: run another layer in a new way (both directions, every step, a
+normalized kernel).
 
 The wrapped layer is a "layer" parameter, {"type": ..., "params": ...}; its
 own catalog entry gives the inner shape and weight count. The catalog is
@@ -29,6 +30,19 @@ TIME_DISTRIBUTED_INNER = (
     "GlobalAveragePooling2D",
     "LayerNormalization",
 )
+
+# Layers with a kernel SpectralNormalization can normalize, and the axis of that
+# kernel whose size the wrapper's extra vector takes (a transposed convolution's
+# kernel ends with its input channels).
+SPECTRAL_INNER = {
+    "Dense": "units",
+    "Conv1D": "filters",
+    "Conv2D": "filters",
+    "Conv3D": "filters",
+    "Conv1DTranspose": "inputs",
+    "Conv2DTranspose": "inputs",
+    "Conv3DTranspose": "inputs",
+}
 
 
 def _inner(params):
@@ -97,6 +111,25 @@ def _time_distributed_macs(params, inputs, _output):
     return times(inputs[0][1], step_macs)
 
 
+def _spectral_shape(params, inputs):
+    entry, inner_params = _inner(params)
+    return _inner_rule(entry, inner_params, inputs)
+
+
+def _spectral_count(params, inputs, _output):
+    entry, inner_params = _inner(params)
+    inner_output = _inner_rule(entry, inner_params, inputs)
+    # Keras keeps one vector (not trained) as long as the kernel's last axis.
+    axis = SPECTRAL_INNER[entry.type]
+    vector = inputs[0][-1] if axis == "inputs" else inner_params[axis]
+    return entry.count_params(inner_params, inputs, inner_output) + vector
+
+
+def _spectral_macs(params, inputs, _output):
+    entry, inner_params = _inner(params)
+    return entry.count_macs(inner_params, inputs, _inner_rule(entry, inner_params, inputs))
+
+
 def _layer_param(default: str, wrappable: tuple[str, ...], help_text: str) -> Param:
     return Param(
         "layer", "layer", {"type": default, "params": {}}, wrappable=wrappable, help=help_text
@@ -132,5 +165,26 @@ LAYERS = (
         _time_distributed_count,
         key_params=("layer",),
         count_macs=_time_distributed_macs,
+    ),
+    LayerType(
+        "SpectralNormalization",
+        "Normalization",
+        "Keeps a layer's weights from stretching its inputs too much, which steadies GAN training.",
+        (
+            _layer_param("Dense", tuple(SPECTRAL_INNER), "The layer whose kernel is normalized"),
+            Param(
+                "power_iterations",
+                "int",
+                1,
+                minimum=1,
+                help="Refinement steps of the estimate per training step",
+                explanation="How many steps refine the estimate of the kernel's largest "
+                "stretch each training step. 1 is usual; more is more exact but slower.",
+            ),
+        ),
+        _spectral_shape,
+        _spectral_count,
+        key_params=("layer",),
+        count_macs=_spectral_macs,
     ),
 )

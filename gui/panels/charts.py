@@ -379,6 +379,25 @@ class TrainingCharts(QWidget):
             plot.start_run(self.epochs)
             plot.show(MetricCurves(""))
 
+    def show_runs(self, runs: list[tuple[str, dict[str, list[float]]]]) -> None:
+        """Draws recorded runs' per-epoch curves, oldest first: the last solid, the rest overlaid.
+
+        Args:
+            runs: (label, metric name -> one value per epoch) per run.
+        """
+        from runtime.events import EpochEnd  # plain dataclasses: no TensorFlow
+
+        self.clear()
+        for label, epochs in runs:
+            count = max((len(values) for values in epochs.values()), default=0)
+            self.begin_run(label, count or None)
+            for index in range(count):
+                logs = {
+                    name: values[index] for name, values in epochs.items() if index < len(values)
+                }
+                self.add_epoch(EpochEnd(index + 1, count, logs))
+            self.end_run()
+
     def end_run(self) -> None:
         """Draws what is left and stops the timer."""
         self.timer.stop()

@@ -343,7 +343,8 @@ class ContinualPanel(QWidget):
         return True
 
     def _run(self, request, on_finished) -> None:
-        self.job = RunAdapter(request, parent=self)
+        journal = self.runs.journal if self.runs is not None else None
+        self.job = RunAdapter(request, journal=journal, parent=self)
         self.job.event.connect(self._on_event)
         self.job.finished.connect(on_finished)
         self._set_running(True)

@@ -4,7 +4,9 @@ One table, one row per variant (TFLite dynamic-range, full integer, float16,
 Keras int8, magnitude pruning), each with its own Run button; the accuracy
 change is highlighted when it exceeds 1 point. The work is the `compress` and
 `report` run kinds, executed through gui.run_adapter like every run; this
-widget only builds their requests and draws their results.
+widget only builds their requests and draws their results. "Check membership
+leak" sends the `membership` kind on the chosen model file, else on the
+session's newest trained model, and shows the attack's AUC with its meaning.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from graph.cost import format_bytes
 from graph.files import graph_to_yaml
+from graph.settings import PRIVACY_MEASURES
 from graph.validation import ERROR
 from gui.document import EditorSession
 from gui.panels.registry import MenuEntry, PanelSpec
@@ -46,6 +49,7 @@ VARIANTS = {
 }
 COLUMNS = ("", "variant", "test metric", "change", "size", "p50 ms", "p95 ms", "notes")
 LOSS_COLOR = QColor("#fce8e6")
+MEMBERSHIP_TITLE, MEMBERSHIP_EXPLANATION = PRIVACY_MEASURES["membership_auc"]
 
 
 class DeployPanel(QWidget):
@@ -55,15 +59,30 @@ class DeployPanel(QWidget):
         session: The editing session (its graph, and its file's folder for outputs).
         output_dir: Where variants go; beside the graph file (or in the working
             folder) when None.
+        runs: The session's gui.panels.runs.RunHistory: without a model file,
+            the membership check takes its newest trained model.
+        heavy: Where runs execute: None as each kind declares (the training
+            process), False on the runtime thread (tests).
     """
 
-    def __init__(self, session: EditorSession, output_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        session: EditorSession,
+        output_dir: Path | None = None,
+        runs=None,
+        heavy: bool | None = None,
+    ) -> None:
         super().__init__()
         self.session = session
         self._output_dir = output_dir
+        self.runs = runs
+        self.heavy = heavy
         self.job: RunAdapter | None = None
         self.compression: dict | None = None
         self.report_path: Path | None = None
+        # (model file or None for a run's weights, AUC) of the last membership check
+        self.membership: tuple[str | None, float] | None = None
+        self._membership_model: str | None = None
 
         self.model_edit = QLineEdit()
         self.model_edit.setPlaceholderText("empty: train the graph first")
@@ -110,15 +129,27 @@ class DeployPanel(QWidget):
         self.all_button.clicked.connect(lambda: self.compress(list(VARIANTS)))
         self.report_button = QPushButton("Write report…")
         self.report_button.clicked.connect(self._choose_report_path)
+        self.membership_button = QPushButton("Check membership leak")
+        self.membership_button.setToolTip(
+            "Attack the trained model: can its loss tell training samples from unseen ones?"
+        )
+        self.membership_button.clicked.connect(self.check_membership)
         self.stop_button = QPushButton("Stop")
         self.stop_button.setEnabled(False)
         self.stop_button.clicked.connect(self.stop)
         buttons = QHBoxLayout()
-        for button in (self.all_button, self.report_button, self.stop_button):
+        for button in (
+            self.all_button,
+            self.report_button,
+            self.membership_button,
+            self.stop_button,
+        ):
             buttons.addWidget(button)
         buttons.addStretch(1)
         self.status = QLabel("Pick variants to measure against the float model.")
         self.status.setWordWrap(True)
+        self.membership_label = QLabel(f"{MEMBERSHIP_TITLE}: {MEMBERSHIP_EXPLANATION}")
+        self.membership_label.setWordWrap(True)
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet(f"color: {ERROR_COLOR.name()};")
@@ -128,6 +159,7 @@ class DeployPanel(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.status)
+        layout.addWidget(self.membership_label)
         layout.addWidget(self.error_label)
 
     # Actions ---------------------------------------------------------------------------
@@ -159,30 +191,53 @@ class DeployPanel(QWidget):
         options: dict = {"output_path": str(path), "formats": ["keras", "tflite", "onnx"]}
         if self.compression is not None:
             options["compression"] = self.compression
+        model_path = self.model_edit.text().strip()
+        if model_path and self.membership is not None and self.membership[0] == model_path:
+            options["privacy"] = {"membership_auc": self.membership[1]}
         self.report_path = path
         return self._start("report", options, f"Writing the report to {path}…")
+
+    def check_membership(self) -> bool:
+        """Starts the membership-inference attack on the chosen model file, else the newest
+        trained run; returns False (with a message) if there is neither."""
+        if self.model_edit.text().strip():
+            self._membership_model = self.model_edit.text().strip()
+            return self._start("membership", {}, "Attacking the model file…")
+        run = self.runs.latest_trained() if self.runs is not None else None
+        if run is None:
+            self._show_error(
+                "No trained model to check: train the graph first, or choose a model file"
+            )
+            return False
+        self._membership_model = None
+        weights = run.weights if run.weights is not None else run.model.get_weights()
+        text = f"Attacking the model of run {run.number}…"
+        return self._start("membership", {"weights": weights}, text, graph=run.graph)
 
     def stop(self) -> None:
         if self.job is not None:
             self.job.stop()
             self.status.setText("Stopping after the current step…")
 
-    def _start(self, kind: str, options: dict, text: str) -> bool:
+    def _start(self, kind: str, options: dict, text: str, graph=None) -> bool:
+        """Starts `kind` on `graph` (a trained run's snapshot), else on the session's graph."""
         if self.is_running:
             return False
-        self.session.flush()
-        errors = [p.message for p in self.session.problems if p.severity == ERROR]
-        if errors:
-            self._show_error("The graph does not build yet: " + errors[0])
-            return False
-        if self.model_edit.text().strip():
-            options["model_path"] = self.model_edit.text().strip()
+        if graph is None:
+            self.session.flush()
+            errors = [p.message for p in self.session.problems if p.severity == ERROR]
+            if errors:
+                self._show_error("The graph does not build yet: " + errors[0])
+                return False
+            graph = self.session.graph
+            if self.model_edit.text().strip():
+                options["model_path"] = self.model_edit.text().strip()
         self._show_error("")
         from runtime.runs.base import RunRequest
 
         base_dir = self.session.path.parent if self.session.path else None
-        request = RunRequest(kind, graph_to_yaml(self.session.graph), base_dir, options)
-        self.job = RunAdapter(request, parent=self)
+        request = RunRequest(kind, graph_to_yaml(graph), base_dir, options)
+        self.job = RunAdapter(request, heavy=self.heavy, parent=self)
         self.job.event.connect(self._on_event)
         self.job.finished.connect(self._on_finished)
         self._set_running(True)
@@ -222,8 +277,19 @@ class DeployPanel(QWidget):
             return
         if kind == "report":
             self.status.setText(f"Report written: {outcome.result['path']}")
-            return
-        self.show_compression(outcome.result)
+        elif kind == "membership":
+            self.show_membership(outcome.result)
+        else:
+            self.show_compression(outcome.result)
+
+    def show_membership(self, report) -> None:
+        """Draws a membership result (runtime.runs.kinds.membership.MembershipReport)."""
+        self.membership = (self._membership_model, report.auc)
+        self.membership_label.setText(
+            f"{MEMBERSHIP_TITLE} {report.auc:.3f} ({report.samples:,} training and as many "
+            f"unseen samples): {report.explanation}"
+        )
+        self.status.setText("Membership inference measured.")
 
     def show_compression(self, result: dict) -> None:
         """Draws a compression result (CompressionReport.to_dict()) into the table."""
@@ -271,7 +337,12 @@ class DeployPanel(QWidget):
             self.table.item(row, 3).setToolTip("Lost more than 1 accuracy point (1% more error)")
 
     def _set_running(self, running: bool) -> None:
-        for button in (*self.run_buttons.values(), self.all_button, self.report_button):
+        for button in (
+            *self.run_buttons.values(),
+            self.all_button,
+            self.report_button,
+            self.membership_button,
+        ):
             button.setEnabled(not running)
         self.stop_button.setEnabled(running)
 
@@ -284,7 +355,7 @@ PANEL = PanelSpec(
     name="deploy",
     title="Deploy",
     order=80,
-    create=lambda context: DeployPanel(context.session),
+    create=lambda context: DeployPanel(context.session, runs=context.runs),
     menu=(
         MenuEntry(
             "&Compress and Report…",

@@ -24,20 +24,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from graph.settings import FEDERATED_PARAMS
+from graph.settings import FEDERATED_PARAMS, PRIVACY_MEASURES
 from gui.document import EditorSession
 from gui.panels.registry import MenuEntry, PanelSpec
 from gui.panels.settings_form import SettingsForm
 
-# Kept here, not imported from runtime: importing runtime.federated loads TensorFlow.
-EPSILON_EXPLANATION = (
-    "Epsilon bounds how much the model can reveal about any one client: lower is more "
-    "private, and it grows with every round."
-)
-MEMBERSHIP_EXPLANATION = (
-    "Membership inference AUC: how well an attacker tells training samples from unseen ones "
-    "by their loss (0.5: no better than a coin flip)."
-)
+EPSILON_TITLE, EPSILON_EXPLANATION = PRIVACY_MEASURES["epsilon"]
+MEMBERSHIP_TITLE, MEMBERSHIP_EXPLANATION = PRIVACY_MEASURES["membership_auc"]
 FEDERATED_COLOR = "#1f77b4"
 BASELINE_COLOR = "#ff7f0e"
 
@@ -103,7 +96,7 @@ class FederatedPanel(QWidget):
         self.accuracy_plot = self._plot("Validation accuracy per round", 0, 0)
         self.loss_plot = self._plot("Validation loss per round", 0, 1)
         self.counts_plot = self._plot("Class counts per client", 1, 0)
-        self.epsilon_plot = self._plot("Privacy budget epsilon", 1, 1)
+        self.epsilon_plot = self._plot(EPSILON_TITLE, 1, 1)
         self.counts_plot.setLabel("bottom", "client")
         self.curves = {
             "val_accuracy": self.accuracy_plot.plot(pen=pg.mkPen(FEDERATED_COLOR, width=2)),
@@ -163,7 +156,8 @@ class FederatedPanel(QWidget):
         request = RunRequest("federated", graph_to_yaml(graph), base_dir)
         if self.runs is not None:
             self.run = self.runs.start(graph.copy())
-        self.adapter = RunAdapter(request, heavy=self.heavy, parent=self)
+        journal = self.runs.journal if self.runs is not None else None
+        self.adapter = RunAdapter(request, heavy=self.heavy, journal=journal, parent=self)
         self.adapter.event.connect(self.on_event)
         self.adapter.finished.connect(self.on_finished)
         self._set_running(True)
@@ -246,8 +240,7 @@ class FederatedPanel(QWidget):
         self.status.setText(text + ".")
         if federated.membership_auc is not None:
             self.membership_label.setText(
-                f"Membership inference AUC {federated.membership_auc:.3f}. "
-                + MEMBERSHIP_EXPLANATION
+                f"{MEMBERSHIP_TITLE} {federated.membership_auc:.3f}: {MEMBERSHIP_EXPLANATION}"
             )
         self.federated_ended.emit(self.outcome)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -63,37 +64,140 @@ class TrainingRun:
 
 
 class RunHistory(QObject):
-    """Every run of the open document, newest last.
+    """Every run of the open document, newest last, and its recorded runs (`journal`).
 
     The history belongs to the document: File > New or Open (the session's
     graph_replaced) clears it, so runs of another graph never reach its charts,
     evaluation or run numbers; a run of the old document that ends later is
-    not recorded.
+    not recorded here (its journal, the old document's, still records it).
+
+    `journal` (runtime.runs.recording.RunJournal) keeps every recorded run of
+    the document in the run store beside its file; run adapters record into
+    it, and it follows the document's file when it is saved.
 
     Args:
         session: The gui.document.EditorSession whose document the runs belong to.
         parent: Owner on the GUI thread.
+        store_folder: The run store folder; the per-user default when None.
 
     Signals:
         run_started: A TrainingRun whose training just began.
         run_finished: The same TrainingRun once it ended (finished or failed).
         cleared: The document changed; every run is gone.
+        records_changed: The journal's runs changed (a run began or ended, an edit).
+        store_failed: The run store cannot be used (the message, once per document).
+        restored: The TrainingRun of a restored recorded run, its model trained.
+        restore_failed: Why a recorded run's model could not be restored (its
+            graph and settings may be the document's again all the same).
+        bundle_imported: What became of a bundle import (its run listed, or why not).
     """
 
     run_started = Signal(object)
     run_finished = Signal(object)
     cleared = Signal()
+    records_changed = Signal()
+    store_failed = Signal(str)
+    restored = Signal(object)
+    restore_failed = Signal(str)
+    bundle_imported = Signal(str)
 
-    def __init__(self, session: QObject | None = None, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        session: QObject | None = None,
+        parent: QObject | None = None,
+        store_folder: Path | None = None,
+    ) -> None:
         super().__init__(parent)
         self.runs: list[TrainingRun] = []
+        self.store_folder = store_folder
+        self.journal = self._new_journal(getattr(session, "path", None))
         if session is not None:
             session.graph_replaced.connect(self.clear)
+            session.path_changed.connect(self._on_path_changed)
+
+    def _new_journal(self, path: Path | None):
+        from runtime.runs.recording import RunJournal  # Qt- and TensorFlow-free
+
+        journal = RunJournal(self.store_folder, path, self.store_failed.emit)
+        journal.subscribe(self.records_changed.emit)
+        return journal
+
+    def _on_path_changed(self, path: Path | None) -> None:
+        if path is not None:
+            self.journal.attach(path)
 
     def clear(self) -> None:
         """Forgets every run (a new document)."""
         self.runs = []
+        self.journal = self._new_journal(None)
         self.cleared.emit()
+        self.records_changed.emit()
+
+    def restore(self, record, session) -> str | None:
+        """Makes a recorded run the document's again, without training.
+
+        Its graph and settings replace the document's as one undo step at
+        once; its weights become the current trained model when its data has
+        loaded (on the runtime thread): `restored` or `restore_failed` follows.
+
+        Args:
+            record: A runtime.run_store.RunRecord of `journal`.
+            session: The gui.document.EditorSession to restore into.
+
+        Returns:
+            None when the graph was restored, else why not.
+        """
+        from graph.replace import replace_contents
+        from gui.panels.background import run_in_background
+        from runtime.runs.restoring import RestoreError, load_restored_run, restored_graph
+
+        try:
+            graph = restored_graph(record)
+        except RestoreError as error:
+            return str(error)
+        refused = session.execute(
+            replace_contents(session.graph, graph, f"Restore run {record.name!r}")
+        )
+        if refused is not None:
+            return f"Run {record.name!r} cannot be restored: {refused}"
+        journal = self.journal
+        base_dir = session.path.parent if session.path else None
+        run_in_background(
+            self,
+            lambda: load_restored_run(journal, record, base_dir),
+            lambda restored: self._on_restored(restored, journal),
+            self.restore_failed.emit,
+            expected=(RestoreError,),
+        )
+        return None
+
+    def import_bundle(self, path: Path) -> None:
+        """Lists a reproducibility bundle's run among the document's (read on the runtime thread).
+
+        `bundle_imported` says how it went; restore the run to use its graph and model.
+        """
+        from gui.panels.background import run_in_background
+        from runtime.run_bundle import BundleError, bundle_run
+
+        journal = self.journal
+
+        def imported(result) -> None:
+            run, weights = result
+            journal.add(run, weights)
+            self.bundle_imported.emit(f"Imported run {run.name!r} from {Path(path).name}.")
+
+        run_in_background(
+            self, lambda: bundle_run(path), imported, self.bundle_imported.emit, (BundleError,)
+        )
+
+    def _on_restored(self, restored, journal) -> None:
+        if journal is not self.journal:
+            return  # the document changed while the run's data loaded
+        run = self.start(restored.graph)
+        run.dataset, run.weights, run.model = restored.dataset, restored.weights, restored.model
+        run.history = restored.history
+        self.finish(run)
+        self.restored.emit(run)
 
     def start(self, graph: NetworkGraph) -> TrainingRun:
         """Records a new run of `graph` (a snapshot the run owns)."""

@@ -276,7 +276,7 @@ class TrainingPanel(QWidget):
         # Started first, so that data loading overlaps the set-up below; the
         # worker's signals reach this panel only once control is back in the
         # event loop.
-        self.job = TrainingJob(graph, base_dir, parent=self)
+        self.job = TrainingJob(graph, base_dir, parent=self, journal=self.runs.journal)
         self.job.batches_ended.connect(self._on_batches)
         self.job.epoch_ended.connect(self._on_epoch)
         self.job.health_checked.connect(self._on_health)
@@ -326,6 +326,15 @@ class TrainingPanel(QWidget):
         self.progress.setValue(0)
         self.progress_label.setText("")
         self.result_label.setText("")
+
+    def overlay_recorded_runs(self, records: list) -> None:
+        """Draws recorded runs' curves together (runtime.run_store.RunRecords, oldest first).
+
+        A run in progress keeps the charts to itself.
+        """
+        if self.is_training:
+            return
+        self.ensure_charts().show_runs([(record.name, record.epochs) for record in records])
 
     # Worker signals ------------------------------------------------------------------
 

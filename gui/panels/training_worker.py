@@ -23,6 +23,7 @@ class TrainingJob(QObject):
     Args:
         graph: The graph snapshot to train.
         base_dir: Folder relative dataset paths start from.
+        journal: The document's runtime.runs.recording.RunJournal (records the run), or None.
         parent: Owner on the GUI thread (the training panel).
 
     Signals:
@@ -38,7 +39,11 @@ class TrainingJob(QObject):
     finished = Signal(object)
 
     def __init__(
-        self, graph: NetworkGraph, base_dir: Path | None = None, parent: QObject | None = None
+        self,
+        graph: NetworkGraph,
+        base_dir: Path | None = None,
+        parent: QObject | None = None,
+        journal=None,
     ) -> None:
         super().__init__(parent)
         from runtime.explain.health_rules import CHECK_EVERY_EPOCHS
@@ -46,7 +51,7 @@ class TrainingJob(QObject):
 
         options = {"health_every": CHECK_EVERY_EPOCHS}
         request = RunRequest("train", graph_to_yaml(graph), base_dir, options)
-        self.adapter = RunAdapter(request, parent=self)
+        self.adapter = RunAdapter(request, journal=journal, parent=self)
         self.adapter.batches_ended.connect(self.batches_ended)
         self.adapter.event.connect(self._on_event)
         self.adapter.finished.connect(self._on_finished)

@@ -3,7 +3,8 @@
 Tuning is the "tune" run kind (runtime.runs.kinds.tune): Optuna trains its
 trials in the training process over a snapshot of the graph, and the events
 come back through the run adapter; the best settings are applied to the
-edited graph as one undoable command.
+edited graph as one undoable command. Trial 0 is the graph's own settings
+(the baseline): applying a "best" trial that did not beat it asks first.
 """
 
 from __future__ import annotations
@@ -70,6 +71,10 @@ class TuningPanel(QWidget):
 
     Args:
         session: The editing session.
+        runs: The document's gui.panels.runs.RunHistory, whose journal records
+            tuning runs; None records nothing.
+        prompts: Asks before applying a best trial that did not beat the
+            baseline (gui.prompts.Prompts; the window's, or one of its own).
 
     Signals:
         tuning_ended: The runtime.events.TuningFinished (None when tuning failed).
@@ -77,9 +82,13 @@ class TuningPanel(QWidget):
 
     tuning_ended = Signal(object)
 
-    def __init__(self, session: EditorSession) -> None:
+    def __init__(self, session: EditorSession, runs=None, prompts=None) -> None:
         super().__init__()
+        from gui.prompts import Prompts
+
         self.session = session
+        self.runs = runs
+        self.prompts = prompts or Prompts(self)
         self.job: RunAdapter | None = None
         self.best_params: dict = {}
         self.best_value: float | None = None
@@ -117,9 +126,16 @@ class TuningPanel(QWidget):
         self.trials_spin = QSpinBox()
         self.trials_spin.setRange(1, 1000)
         self.trials_spin.setValue(10)
+        # A trial trains the graph's epochs; fewer only if the user asks (see _follow_epochs).
         self.epochs_spin = QSpinBox()
-        self.epochs_spin.setRange(1, 10000)
-        self.epochs_spin.setValue(5)
+        self.epochs_spin.setToolTip(
+            "Each trial trains this many epochs: the training settings' epochs, or fewer"
+        )
+        epochs = session.graph.training["epochs"]
+        self.epochs_spin.setRange(1, epochs)
+        self.epochs_spin.setValue(epochs)
+        session.edits_settled.connect(self._follow_epochs)
+        session.graph_replaced.connect(self._follow_epochs)
         form.addRow("learning rate", self.lr_row)
         form.addRow("batch sizes", batch_row)
         form.addRow("optimizers", optimizer_row)
@@ -273,13 +289,25 @@ class TuningPanel(QWidget):
             "epochs": self.epochs_spin.value(),
         }
         request = RunRequest("tune", graph_to_yaml(self.session.graph), base_dir, options)
-        self.job = RunAdapter(request, parent=self)
+        journal = self.runs.journal if self.runs is not None else None
+        self.job = RunAdapter(request, journal=journal, parent=self)
         self.job.event.connect(self._on_event)
         self.job.finished.connect(self._on_run_finished)
         self._set_running(True)
         self.status.setText("Loading data and starting the first trial…")
         self.job.start()
         return True
+
+    def _follow_epochs(self) -> None:
+        """Keeps epochs per trial within the graph's, and equal to them unless set lower."""
+        epochs = self.session.graph.training["epochs"]
+        spin = self.epochs_spin
+        if spin.maximum() == epochs:
+            return
+        at_most = spin.value() == spin.maximum()
+        spin.setMaximum(epochs)
+        if at_most:
+            spin.setValue(epochs)
 
     def stop(self) -> None:
         """Ends the running trial after its current batch and starts no other."""
@@ -291,10 +319,14 @@ class TuningPanel(QWidget):
         kind = type(event).__name__
         if kind == "TrialStarted":
             self._set_row(event.number, "running", None, event.params)
-            self.status.setText(f"Trial {event.number + 1} of {self.trials_spin.value()}…")
+            self.status.setText(
+                "Trial 0: your current settings (the baseline)…"
+                if event.number == 0
+                else f"Trial {event.number} of {self.trials_spin.value() - 1}…"
+            )
         elif kind == "EpochEnd":
             self.status.setText(
-                f"Trial {len(self._rows)} of {self.trials_spin.value()}: "
+                f"Trial {len(self._rows) - 1} of {self.trials_spin.value() - 1}: "
                 f"epoch {event.epoch}/{event.epochs}"
             )
         elif kind == "TrialFinished":
@@ -304,7 +336,7 @@ class TuningPanel(QWidget):
             ):
                 self.best_value, self.best_params = event.value, dict(event.params)
             if self.best_value is not None:
-                self.best_curve.append((event.number + 1, self.best_value))
+                self.best_curve.append((event.number, self.best_value))
             self._draw_best()
 
     def _on_run_finished(self, outcome) -> None:
@@ -324,6 +356,7 @@ class TuningPanel(QWidget):
             self.status.setText(
                 f"{event.trials} trials; best validation loss {format_number(event.best_value)}: "
                 f"{_params_text(event.best_params)}"
+                + ("" if event.beats_baseline else f". {self._no_better_text(event)}")
             )
         elif event is not None:
             self.status.setText("No trial completed: nothing to apply.")
@@ -337,7 +370,8 @@ class TuningPanel(QWidget):
             row = self._rows[number] = self.table.rowCount()
             self.table.insertRow(row)
         value_text = format_number(value) if value is not None and math.isfinite(value) else ""
-        cells = [str(number + 1), STATE_TEXT.get(state, state), value_text, _params_text(params)]
+        label = "0 (baseline)" if number == 0 else str(number)
+        cells = [label, STATE_TEXT.get(state, state), value_text, _params_text(params)]
         for column, text in enumerate(cells):
             item = QTableWidgetItem(text)
             if message:
@@ -371,6 +405,15 @@ class TuningPanel(QWidget):
         """Writes the best settings into the graph as one undo step; returns why not, if not."""
         if not self.best_params:
             return "No completed trial to apply."
+        event = self._finished_event
+        if (
+            event is not None
+            and not event.beats_baseline
+            and not self.prompts.confirm(
+                "Apply tuned settings?", f"{self._no_better_text(event)} Apply it anyway?"
+            )
+        ):
+            return "Not applied: the best trial did not beat the baseline."
         from runtime.tuning import apply_best
 
         try:
@@ -385,6 +428,14 @@ class TuningPanel(QWidget):
             self.status.setText(f"Applied: {_params_text(self.best_params)} (Edit ▸ Undo reverts)")
         return refused
 
+    @staticmethod
+    def _no_better_text(event) -> str:
+        return (
+            "No tuned trial beat your current settings (trial 0, validation loss "
+            f"{format_number(event.baseline_value)}): applying the best would not improve "
+            "the model"
+        )
+
 
 def _params_text(params: dict) -> str:
     parts = []
@@ -397,7 +448,7 @@ PANEL = PanelSpec(
     name="tuning",
     title="Tuning",
     order=40,
-    create=lambda context: TuningPanel(context.session),
+    create=lambda context: TuningPanel(context.session, context.runs, context.window.prompts),
     menu=(MenuEntry("T&une Hyperparameters…", lambda context, _panel: context.show("tuning")),),
 )
 

@@ -31,6 +31,7 @@ from runtime.cli.common import (
     load_valid_graph,
     start_tensorflow,
 )
+from runtime.cli.recording import add_runs_dir_argument, command_journal
 from runtime.events import Progress, RoundEnd, RunFailed
 
 # The continual settings that have a command-line option, as --name-with-dashes.
@@ -82,6 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also save the numbers as JSON")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    add_runs_dir_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -90,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         start_tensorflow()
         from runtime.cli.loop import drive
 
-        outcome = drive(request, _show, args.quiet)
+        outcome = drive(request, _show, args.quiet, command_journal(args.runs_dir, args.file))
         if isinstance(outcome, RunFailed):
             raise CommandError(outcome.message)
         result = outcome.result

@@ -27,6 +27,7 @@ from runtime.cli.common import (
     make_output_dir,
     start_tensorflow,
 )
+from runtime.cli.recording import add_runs_dir_argument, command_journal
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,6 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="folder for model.keras and federated.json (default: FILE's name + _federated)",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    add_runs_dir_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,8 +53,10 @@ def run(args: argparse.Namespace) -> int:
         return fail(error)
 
 
-def federate(file: Path, overrides: dict, on_event, quiet: bool = False) -> object:
+def federate(file: Path, overrides: dict, on_event, quiet: bool = False, journal=None) -> object:
     """Runs the `federated` kind on `file` with the CLI's run loop (Ctrl-C stops at a round end).
+
+    `journal` (runtime.runs.recording.RunJournal) records the run when given.
 
     Returns:
         The run's outcome (runtime.runs.kinds.federated.FederatedOutcome).
@@ -70,7 +74,7 @@ def federate(file: Path, overrides: dict, on_event, quiet: bool = False) -> obje
         file.resolve().parent,
         {"federated": overrides},
     )
-    ended = drive(request, on_event, quiet)
+    ended = drive(request, on_event, quiet, journal)
     if isinstance(ended, RunFailed):
         raise CommandError(f"{file}: {ended.message}")
     return ended.result
@@ -108,7 +112,8 @@ def _run(args: argparse.Namespace) -> int:
             overrides[name] = value
     graph, dataset = load(args.file)
     output = make_output_dir(args.output or Path(f"{args.file.stem}_federated"))
-    outcome = federate(args.file, overrides, _print_event, args.quiet)
+    journal = command_journal(args.runs_dir, args.file)
+    outcome = federate(args.file, overrides, _print_event, args.quiet, journal)
     federated = outcome.federated
     summary = _summary(federated)
     for name, value in summary.items():

@@ -26,15 +26,21 @@ def drive(
     request: RunRequest,
     on_event: Callable[[object], None] | None = None,
     quiet: bool = False,
+    journal=None,
 ) -> RunFinished | RunFailed:
     """Executes `request` in this process, handing its events to `on_event` (on the worker thread).
 
     LogLine events are printed to stderr. With `quiet`, no event is printed or
-    handed on; Ctrl-C messages still are.
+    handed on; Ctrl-C messages still are. With `journal`
+    (runtime.runs.recording.RunJournal), the run is recorded in the run history.
     """
     from runtime.runs.local import execute_run
 
+    recording = journal.begin(request) if journal is not None else None
+
     def emit(event: object) -> None:
+        if recording is not None:
+            recording.observe(event)
         if quiet:
             return
         if isinstance(event, LogLine):
@@ -61,9 +67,12 @@ def drive(
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
-    if not outcome:
-        return RunFailed(request.kind, f"{request.kind} ended without a result")
-    return outcome[0]
+    ended = (
+        outcome[0] if outcome else RunFailed(request.kind, f"{request.kind} ended without a result")
+    )
+    if journal is not None:
+        journal.end(recording, ended)
+    return ended
 
 
 def _wait(done: threading.Event, context: RunContext) -> None:

@@ -22,8 +22,15 @@ def add_runs_dir_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _warn(error: Exception) -> None:
+def _warn(error: Exception | str) -> None:
     print(f"warning: this run is not recorded in the run history: {error}", file=sys.stderr)
+
+
+def command_journal(folder: Path | None, graph_file: Path):
+    """The run history of `graph_file` for `runtime.cli.loop.drive`; store problems warn once."""
+    from runtime.runs.recording import RunJournal
+
+    return RunJournal(folder, graph_file, _warn, timeout=2.0)
 
 
 class RunRecorder:

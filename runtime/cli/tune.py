@@ -16,12 +16,20 @@ from pathlib import Path
 
 from graph.cli.outputs import OutputRefusedError, add_force_argument, check_output, graph_file
 from runtime.cli.common import EXIT_FILE, CommandError, fail, load_valid_graph, start_tensorflow
+from runtime.cli.recording import add_runs_dir_argument, command_journal
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=Path, help="graph file (.yaml)")
-    parser.add_argument("--trials", type=int, default=10, help="trial budget (default 10)")
-    parser.add_argument("--epochs", type=int, help="epochs per trial (default: the graph's)")
+    parser.add_argument(
+        "--trials",
+        type=int,
+        default=10,
+        help="trial budget, trial 0 being the graph's own settings (default 10)",
+    )
+    parser.add_argument(
+        "--epochs", type=int, help="epochs per trial (default and most: the graph's)"
+    )
     parser.add_argument("-o", "--output", type=Path, metavar="TUNED.yaml", help="tuned graph")
     parser.add_argument(
         "--lr", nargs=2, type=float, metavar=("LOW", "HIGH"), help="learning rate range (log)"
@@ -38,6 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-widths", action="store_true", help="keep layer widths as drawn")
     add_force_argument(parser)
+    add_runs_dir_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -119,13 +128,19 @@ def _run(args: argparse.Namespace) -> int:
     graph = load_valid_graph(args.file)
     options = {"space": asdict(space), "trials": args.trials, "epochs": args.epochs}
     request = RunRequest("tune", graph_to_yaml(graph), args.file.resolve().parent, options)
-    outcome = drive(request, _print_event)
+    outcome = drive(request, _print_event, journal=command_journal(args.runs_dir, args.file))
     if isinstance(outcome, RunFailed):
         raise CommandError(outcome.message)
     finished = outcome.result
     if not finished.best_params:
         raise CommandError("no trial completed: nothing to apply (see the trial messages above)")
     print(f"best loss {finished.best_value:.4f} with {_format(finished.best_params)}")
+    if not finished.beats_baseline:
+        print(
+            f"warning: no tuned trial beat the graph's own settings (trial 0, loss "
+            f"{finished.baseline_value:.4f}); {output} keeps them",
+            file=sys.stderr,
+        )
     graph.apply(apply_best(graph, finished.best_params))
     try:
         save_graph(graph, output)

@@ -17,11 +17,6 @@ RDP_ORDERS = (*range(2, 65), 80, 96, 128, 192, 256, 512)
 # digits, ten times faster, and rounding on this grid stays pessimistic (an upper bound).
 PLD_INTERVAL = 1e-3
 
-EXPLANATION = (
-    "Epsilon bounds how much the model can reveal about any one client: lower is more "
-    "private, and it grows with every round the client's update is used."
-)
-
 
 def epsilon(
     noise_multiplier: float,

@@ -8,9 +8,10 @@ Three ways, as the `federated.partition` setting names them:
   client are drawn from Dirichlet(alpha) (Hsu et al. 2019, "Measuring the
   Effects of Non-Identical Data Distribution for Federated Visual
   Classification"): small alpha gives each client a few classes only.
-- ``column``: rows with the same value in a feature column (a hospital id)
-  stay together; the distinct values, sorted, are dealt out to clients in
-  turn.
+- ``column``: rows with the same value in a column of the user's table (a
+  hospital id) stay together; the distinct values, sorted, are dealt out to
+  clients in turn. The column is a feature column (then the model sees it
+  too), or the target column (each client then holds whole classes).
 """
 
 from __future__ import annotations
@@ -77,15 +78,21 @@ def partition_by_groups(groups: np.ndarray, clients: int, column: str) -> list[n
     return [np.flatnonzero(client_of_sample == client) for client in range(clients)]
 
 
-def column_groups(x: np.ndarray, feature_names: tuple[str, ...], column: str) -> np.ndarray:
-    """Each sample's group in the feature column `column` of the (scaled) features `x`.
+def column_groups(
+    x: np.ndarray,
+    feature_names: tuple[str, ...],
+    column: str,
+    y: np.ndarray | None = None,
+    target_name: str = "",
+) -> np.ndarray:
+    """Each sample's group in the column `column`: a feature of the (scaled) `x`, or the target.
 
     Scaling is affine per feature, so equal raw values stay equal; a text
     column one-hot encoded as "column=value" features is grouped by the
-    value that is set.
+    value that is set; the target column `target_name` groups by `y`.
 
     Raises:
-        FederatedSettingsError: when no feature comes from `column`.
+        FederatedSettingsError: when `column` is neither a feature column nor the target.
     """
     flat = x.reshape(len(x), -1)
     if column in feature_names:
@@ -93,9 +100,12 @@ def column_groups(x: np.ndarray, feature_names: tuple[str, ...], column: str) ->
     one_hot = [i for i, name in enumerate(feature_names) if name.startswith(f"{column}=")]
     if one_hot:
         return np.argmax(flat[:, one_hot], axis=1)
+    if y is not None and target_name and column == target_name:
+        return y.reshape(len(y), -1)[:, 0]
     shown = ", ".join(_column_names(feature_names))
+    target = f"; target column: {target_name}" if target_name and y is not None else ""
     raise FederatedSettingsError(
-        f"partition_column {column!r} is not a feature column of the data. Columns: {shown}"
+        f"partition_column {column!r} is not a column of the data. Feature columns: {shown}{target}"
     )
 
 

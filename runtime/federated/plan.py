@@ -90,7 +90,10 @@ def plan_federation(settings: Mapping[str, Any], dataset: Dataset) -> FederatedP
                 "federated.partition is 'column' but partition_column is empty: name the "
                 "CSV column whose values say which client owns a row"
             )
-        groups = column_groups(dataset.x_train, dataset.feature_names, column)
+        target = dataset.target_name if dataset.target == "labels" else ""
+        groups = column_groups(
+            dataset.x_train, dataset.feature_names, column, dataset.y_train, target
+        )
         parts = partition_by_groups(groups, clients, column)
     for client, part in enumerate(parts, start=1):
         if len(part) == 0:

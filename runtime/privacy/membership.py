@@ -12,12 +12,6 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-EXPLANATION = (
-    "An attacker who only sees the model's loss on a sample guesses whether it was in the "
-    "training set: AUC 0.5 means no better than a coin flip, near 1.0 means the model "
-    "remembers its training data."
-)
-
 EPSILON = 1e-7
 
 

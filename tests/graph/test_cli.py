@@ -94,8 +94,9 @@ def test_summary_prints_a_keras_style_table():
         "MACs per sample: 4,736\n"
         "Weights: 19.2 KB float32, 9.6 KB float16, 4.8 KB int8\n"
         "Activations per sample: 808 B\n"
-        "Training memory (estimate): 128.7 KB (weights 19.2 KB, gradients 19.2 KB, "
-        "adam state 38.5 KB, activations of a batch of 32 51.7 KB)\n"
+        "Training memory (estimate): 269.4 KB (weights 19.2 KB, gradients 19.2 KB, "
+        "adam state 38.5 KB, activations of a batch of 32 51.7 KB, the optimizer's update "
+        "140.7 KB)\n"
     )
 
 

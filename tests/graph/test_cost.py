@@ -112,6 +112,30 @@ def macs(type_name: str, inputs: list, **params) -> int | None:
         ),
         ("Attention", [(None, 5, 8), (None, 7, 8)], {}, 5 * 7 * (8 + 8)),
         ("AdditiveAttention", [(None, 5, 8), (None, 7, 8)], {}, 5 * 7 * (8 + 8)),
+        # Grouped queries: query heads of 3, key/value heads shared by two query heads each.
+        (
+            "GroupQueryAttention",
+            [(None, 5, 8), (None, 7, 8)],
+            {"head_dim": 3, "num_query_heads": 4, "num_key_value_heads": 2},
+            5 * 8 * 12 + 7 * (8 + 8) * 6 + 5 * 12 * 8 + 5 * 7 * 4 * 2 * 3,
+        ),
+        # EinsumDense: each output value sums over the contracted axis.
+        ("EinsumDense", [(None, 5, 8)], {"equation": "abc,cd->abd", "output_shape": (5, 4)}, 160),
+        ("EinsumDense", [(None, 5, 8)], {"equation": "abc,bcd->ad", "output_shape": (4,)}, 160),
+        # SpectralNormalization costs what the layer it wraps costs.
+        (
+            "SpectralNormalization",
+            [(None, 64)],
+            {"layer": {"type": "Dense", "params": {"units": 10}}},
+            640,
+        ),
+        # STFT: each frame is multiplied by the real and imaginary filter banks.
+        (
+            "STFTSpectrogram",
+            [(None, 100, 1)],
+            {"frame_length": 16, "frame_step": 8, "mode": "magnitude"},
+            11 * 2 * 16 * 9,
+        ),
         # Layers that only move data or work element by element: no MACs.
         ("Flatten", [(None, 4, 4, 2)], {}, 0),
         ("Dropout", [(None, 64)], {}, 0),
@@ -193,8 +217,21 @@ def test_training_memory_counts_weights_gradients_slots_and_batch_activations():
     assert memory.weights == memory.gradients == 4 * cost.params
     assert memory.optimizer == 2 * 4 * cost.params
     assert memory.activations == 2 * 16 * cost.activation_bytes
-    assert memory.total == 4 * 4 * cost.params + 32 * cost.activation_bytes + 1000
+    # At the update 7 values per weight are live, 3.5 more per slot: 14 x 4 bytes with Adam.
+    step = 4 * 4 * cost.params + 32 * cost.activation_bytes
+    assert memory.update == max(14 * 4 * cost.params - step, 0)
+    assert memory.total == step + memory.update + 1000
     assert "adam state" in memory.breakdown()
+
+
+def test_the_optimizers_update_outweighs_small_activations_of_wide_layers():
+    cost = graph_cost(huge_dense(65_536))  # 64 x 65,536 weights + biases, no activation
+    params = 65 * 65_536
+    sgd = training_memory(cost, {"optimizer": "sgd", "batch_size": 32})
+    adam = training_memory(cost, {"optimizer": "adam", "batch_size": 32})
+    assert sgd.total == 7 * 4 * params  # live during the update: weights, new ones, temporaries
+    assert adam.total == 14 * 4 * params  # and old and new values of the two moments
+    assert "the optimizer's update" in adam.breakdown()
 
 
 def test_memory_verdict_refuses_over_the_machine_and_warns_over_half():
@@ -217,7 +254,7 @@ def test_validation_refuses_a_graph_too_large_for_this_machine():
 
     available = machine_memory()
     assert available
-    # Adam: weights, gradients and two slots, 16 bytes per weight of 64 + 1 inputs.
+    # More than the machine even before the update: 16 bytes per weight of 64 + 1 inputs.
     graph = huge_dense(available // (65 * 16) + 1)
     problems = validate(graph)
     assert [p.severity for p in problems] == [ERROR]
@@ -230,7 +267,8 @@ def test_validation_refuses_a_graph_too_large_for_this_machine():
 def test_validation_warns_over_half_of_this_machine():
     from graph.cost import machine_memory
 
-    graph = huge_dense(int(machine_memory() * 0.6) // (65 * 16 + 2 * 32 * 4))
+    # Adam's update keeps 14 values per weight (graph.cost.UPDATE_VALUES_PER_*).
+    graph = huge_dense(int(machine_memory() * 0.6) // (65 * 14 * 4))
     problems = validate(graph)
     assert [p.severity for p in problems] == [WARNING]
     assert "over half of the" in problems[0].message

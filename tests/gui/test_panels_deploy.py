@@ -1,10 +1,14 @@
-"""The Deploy panel: one click compresses (a real run), one writes the report."""
+"""The Deploy panel: one click compresses (a real run), one writes the report, one attacks."""
 
 from __future__ import annotations
 
-from graph.model import RemoveEdge
+import pytest
+
+from graph.model import RemoveEdge, SetSettings
+from graph.settings import PRIVACY_MEASURES
 from gui.document import EditorSession
 from gui.panels.deploy_panel import VARIANTS, DeployPanel
+from gui.panels.runs import RunHistory
 from tests.gui.panel_helpers import example
 
 
@@ -71,3 +75,71 @@ def test_an_invalid_graph_is_refused_with_its_problem(qtbot, tmp_path):
 def test_the_window_docks_the_panel_and_the_run_menu_opens_it(window):
     assert isinstance(window.panels.context.widgets["deploy"], DeployPanel)
     assert "deploy" in window.panels.docks
+
+
+@pytest.fixture(scope="module")
+def memorised():
+    """The digits MLP trained on a small training split, and the attack's own AUC on it."""
+    import keras
+
+    from runtime.builder import build_model
+    from runtime.data import load_dataset
+    from runtime.privacy.membership import membership_inference_auc
+
+    graph = example(epochs=1)
+    graph.apply(SetSettings("dataset", {"test_size": 0.9, "validation_size": 0.0}))
+    dataset = load_dataset(graph.dataset)
+    keras.utils.set_random_seed(0)
+    model = build_model(graph)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(dataset.x_train, dataset.y_train, epochs=20, batch_size=64, verbose=0)
+    expected = membership_inference_auc(
+        model, dataset.x_train, dataset.y_train, dataset.x_test, dataset.y_test, seed=42
+    )
+    return graph, dataset, model.get_weights(), expected
+
+
+def test_the_membership_check_attacks_the_newest_trained_run(qtbot, tmp_path, memorised):
+    graph, dataset, weights, expected = memorised
+    runs = RunHistory()
+    panel = DeployPanel(EditorSession(), output_dir=tmp_path, runs=runs, heavy=False)
+    qtbot.addWidget(panel)
+    assert not panel.check_membership()
+    assert "No trained model to check: train the graph first" in panel.error_label.text()
+
+    run = runs.start(graph)
+    run.dataset, run.weights = dataset, weights
+    runs.finish(run)
+    panel.membership_button.click()
+    assert panel.is_running and not panel.membership_button.isEnabled()
+    qtbot.waitUntil(lambda: not panel.is_running, timeout=60_000)
+    assert panel.error_label.isHidden(), panel.error_label.text()
+    assert panel.membership == (None, pytest.approx(expected))
+    explanation = PRIVACY_MEASURES["membership_auc"][1]
+    assert panel.membership_label.text() == (
+        f"Membership inference AUC {expected:.3f} ({len(dataset.y_train)} training and as many "
+        "unseen samples): " + explanation
+    )
+
+
+def test_a_model_file_is_attacked_and_its_auc_goes_into_the_report(qtbot, tmp_path, memorised):
+    from runtime.builder import build_model
+    from runtime.saving import save_keras_model
+
+    graph, _dataset, weights, expected = memorised
+    model = build_model(graph)
+    model.set_weights(weights)
+    save_keras_model(model, tmp_path / "model.keras")
+    session = EditorSession()
+    session.replace_graph(graph)
+    panel = DeployPanel(session, output_dir=tmp_path / "out", heavy=False)
+    qtbot.addWidget(panel)
+    panel.model_edit.setText(str(tmp_path / "model.keras"))
+    assert panel.check_membership()
+    qtbot.waitUntil(lambda: not panel.is_running, timeout=60_000)
+    assert panel.membership == (str(tmp_path / "model.keras"), pytest.approx(expected))
+
+    assert panel.write_report(tmp_path / "report.html")
+    assert panel.job.request.options["privacy"] == {"membership_auc": panel.membership[1]}
+    panel.stop()
+    qtbot.waitUntil(lambda: not panel.is_running, timeout=120_000)

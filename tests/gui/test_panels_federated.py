@@ -81,3 +81,29 @@ def test_bad_settings_show_their_message(qtbot):
         panel.start()
     assert ended.args[0] is None
     assert "clip_norm is not set" in panel.status.text()
+
+
+def test_a_csv_is_partitioned_by_its_hospital_column(qtbot, tmp_path):
+    from graph.files import graph_to_yaml, load_graph
+    from tests.runtime.runtime_helpers import mlp, write_patients_csv
+
+    collect_on_gui_thread()
+    write_patients_csv(tmp_path / "patients.csv")
+    dataset = {"source": "csv", "path": "patients.csv", "target_column": "outcome"}
+    graph = mlp(input_shape=(6,), units=2, hidden=8, dataset=dataset, epochs=1)
+    settings = {"clients": 3, "rounds": 1, "partition": "column", "partition_column": "hospital"}
+    graph.apply(SetSettings("federated", {**settings, "centralized_baseline": False}))
+    (tmp_path / "patients.yaml").write_text(graph_to_yaml(graph))
+    session = EditorSession()
+    session.replace_graph(load_graph(tmp_path / "patients.yaml"))
+    session.path = tmp_path / "patients.yaml"  # relative data paths start here
+    panel = FederatedPanel(session, RunHistory(), heavy=False)
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.federated_ended, timeout=TIMEOUT_MS) as ended:
+        assert panel.start()
+    assert ended.args[0] is not None, panel.status.text()
+    # Three hospitals, three clients: the bars show each client's own patients.
+    assert len(panel.class_counts) == 3 and sum(map(sum, panel.class_counts)) == len(
+        ended.args[0].dataset.y_train
+    )
+    assert panel.status.text().startswith("Done: 1 rounds")

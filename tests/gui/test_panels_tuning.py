@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from graph.model import SetSettings
 from tests.gui.panel_helpers import example
 
 
@@ -18,6 +19,7 @@ def test_two_trials_run_and_the_best_is_applied_undoably(qtbot, make_window):
     assert finished.trials == 2
     assert panel.table.rowCount() == 2
     assert {panel.table.item(r, 1).text() for r in range(2)} <= {"done", "pruned", "failed"}
+    assert panel.table.item(0, 0).text() == "0 (baseline)"  # trial 0: the graph's own settings
     assert finished.best_params and panel.apply_button.isEnabled()
     assert panel.best_curve and panel.best_curve[-1][1] == finished.best_value
 
@@ -31,6 +33,42 @@ def test_two_trials_run_and_the_best_is_applied_undoably(qtbot, make_window):
     window.session.undo_stack.undo()
     assert window.session.graph.training == before.training
     assert window.session.graph.find("dense_1").params == before.find("dense_1").params
+
+
+def test_applying_a_best_that_did_not_beat_the_baseline_asks_first(qtbot, make_window, prompts):
+    window = make_window(example(epochs=1))
+    panel = window.panels.tuning
+    assert panel.epochs_spin.value() == 1 == panel.epochs_spin.maximum()  # the graph's epochs
+    session = window.session
+    session.execute(SetSettings("training", {"epochs": 3}))
+    session.flush()
+    assert panel.epochs_spin.value() == 3 == panel.epochs_spin.maximum()  # it follows them
+    panel.epochs_spin.setValue(2)  # fewer, asked for: kept
+    session.execute(SetSettings("training", {"epochs": 4}))
+    session.flush()
+    assert (panel.epochs_spin.value(), panel.epochs_spin.maximum()) == (2, 4)
+    session.undo_stack.undo()
+    session.undo_stack.undo()
+    session.flush()
+    assert panel.epochs_spin.value() == 1 == panel.epochs_spin.maximum()  # never more
+    # Only near-total dropout is searched: no tuned trial can beat the graph's 0.2.
+    for check in (panel.lr_check, panel.l2_check, panel.batch_check, panel.widths_check):
+        check.setChecked(False)
+    for check in panel.optimizer_checks.values():
+        check.setChecked(False)
+    panel.dropout_low.setValue(0.9)
+    panel.dropout_high.setValue(0.95)
+    panel.trials_spin.setValue(2)
+    with qtbot.waitSignal(panel.tuning_ended, timeout=300_000) as ended:
+        assert panel.start()
+    finished = ended.args[0]
+    assert not finished.beats_baseline
+    assert finished.best_params == {"dropout_1.rate": 0.2}
+    assert "No tuned trial beat your current settings" in panel.status.text()
+    prompts.confirm_answer = False
+    assert panel.apply_best() == "Not applied: the best trial did not beat the baseline."
+    assert "No tuned trial beat your current settings" in prompts.asked[-1]
+    assert window.session.undo_stack.index() == 0  # nothing applied
 
 
 def test_stop_ends_tuning_early(qtbot, make_window):

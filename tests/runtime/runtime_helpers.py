@@ -49,3 +49,24 @@ def tiny_dataset(x_train, y_train, task="classification", classes=2) -> Dataset:
         num_classes=classes if task == "classification" else 0,
         input_shape=tuple(x_train.shape[1:]),
     )
+
+
+HOSPITALS = ("east", "north", "south")
+
+
+def write_patients_csv(path, rows: int = 90):
+    """A small table of patients: two measurements, a hospital name, a site number, an outcome.
+
+    Features after one-hot encoding: age, pressure, hospital=east/north/south, site (6).
+    """
+    rng = np.random.default_rng(0)
+    lines = ["age,pressure,hospital,site,outcome"]
+    for row in range(rows):
+        age, pressure = rng.normal(50, 10), rng.normal(120, 15)
+        sick = age / 50 + pressure / 120 + rng.normal(0, 0.2) > 2
+        hospital = HOSPITALS[row % 3]
+        lines.append(
+            f"{age:.1f},{pressure:.1f},{hospital},{row % 4 + 1},{'sick' if sick else 'well'}"
+        )
+    path.write_text("\n".join(lines) + "\n")
+    return path

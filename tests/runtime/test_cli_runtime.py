@@ -134,10 +134,19 @@ def test_tune_writes_the_best_settings(tmp_path, capsys):
         "8",
         "-o",
         str(tuned),
+        "--runs-dir",
+        str(tmp_path / "runs"),
     ]
     assert main(args) == 0
     assert load_graph(tuned).training["batch_size"] == 8
     assert "best loss" in capsys.readouterr().out
+    # Tuning runs are recorded in the run history too.
+    from runtime.run_store import FINISHED, RunStore, graph_key_for
+
+    with RunStore.open(tmp_path / "runs") as store:
+        (run,) = store.runs_of(graph_key_for(path))
+    assert (run.kind, run.status) == ("tune", FINISHED)
+    assert len(run.epochs["trial value"]) >= 2 and "best trial value" in run.final_metrics
     assert main(["tune", str(path), "--trials", "0"]) == 1
     assert main(["tune", str(path), "--optimizers", "lbfgs"]) == 1
     assert "unknown lbfgs" in capsys.readouterr().err

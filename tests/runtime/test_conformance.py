@@ -27,6 +27,7 @@ from graph.catalog import CATALOG
 from graph.keras_objects import CLASSES, MODULES
 from graph.layer_type import LayerType, ShapeError
 from graph.params import OBJECT_KINDS, Param
+from graph.wiring import POSITIONAL, call_style
 from runtime.layer_factory import (
     UnsupportedLayerError,
     make_input,
@@ -37,7 +38,17 @@ from runtime.layer_factory import (
 from tests.graph.strategies import keras_object_values
 
 # Preprocessing layers that take ids or values of any rank, not images.
-ANY_RANK_PREPROCESSING = ("Rescaling", "CategoryEncoding", "Hashing")
+ANY_RANK_PREPROCESSING = (
+    "Rescaling",
+    "CategoryEncoding",
+    "Hashing",
+    "StringLookup",
+    "IntegerLookup",
+    "HashedCrossing",
+    "Discretization",
+    "MelSpectrogram",
+    "STFTSpectrogram",
+)
 # Where the catalog refuses what Keras builds symbolically, and why: Keras
 # accepts these when building and fails (or computes nonsense) later.
 STRICTER = {
@@ -72,6 +83,18 @@ STRICTER = {
         for name, entry in CATALOG.items()
         if entry.category == "Preprocessing" and name not in ANY_RANK_PREPROCESSING
     },
+    # Keras's Dropout checks noise_shape only when data flows.
+    "Dropout": r"noise_shape must have",
+    # Keras's symbolic EinsumDense takes an input of the wrong rank; einsum then fails on data.
+    "EinsumDense": r"names \d+ input axes|must give the",
+    # Keras's SpectralNormalization does not check the wrapped layer's input rank.
+    "SpectralNormalization": r"wrapped \w+: expects an input of rank",
+    # Keras's symbolic HashedCrossing takes differing shapes; crossing them fails on data.
+    "HashedCrossing": r"of the same shape",
+    # Keras bins by unsorted edges without a word; the result means nothing.
+    "Discretization": r"must be increasing",
+    # Keras's shape rule takes (batch, samples, 1); its computation takes (batch, samples).
+    "MelSpectrogram": r"expects an input of rank 2",
     # Keras takes any shape of strings; a text Input holds one text per sample.
     "TextVectorization": r"one text per sample",
     "*": "|".join(
@@ -103,6 +126,20 @@ SMALL_INTS = {
     "width": (1, 6),
     "n": (1, 3),
     "seed": (0, 99),
+    "head_dim": (1, 3),
+    "num_query_heads": (1, 4),
+    "num_key_value_heads": (1, 2),
+    "sliding_window": (1, 3),
+    "power_iterations": (1, 2),
+    "max_tokens": (1, 6),
+    "num_oov_indices": (0, 2),
+    "fft_length": (2, 16),
+    "sequence_length": (1, 16),
+    "sequence_stride": (1, 8),
+    "num_mel_bins": (1, 6),
+    "sampling_rate": (8000, 16000),
+    "frame_length": (2, 8),
+    "frame_step": (1, 8),
     "axis": (-3, 3),
 }
 SMALL_ITEMS = {
@@ -137,10 +174,35 @@ RANK_HINTS = {
     **dict.fromkeys(("SimpleRNN", "LSTM", "GRU", "Bidirectional", "TimeDistributed"), 3),
     **dict.fromkeys(("MultiHeadAttention", "Attention", "AdditiveAttention"), 3),
     "RepeatVector": 2,
+    "GroupQueryAttention": 3,
+    "MelSpectrogram": 2,
+    "STFTSpectrogram": 3,
 }
 PREPROCESSING_RANK = 4
 # Types whose inputs are whole-number ids.
-INTEGER_INPUTS = ("Embedding", "ReversibleEmbedding", "CategoryEncoding")
+INTEGER_INPUTS = (
+    "Embedding",
+    "ReversibleEmbedding",
+    "CategoryEncoding",
+    "IntegerLookup",
+    "HashedCrossing",
+)
+STRING_INPUTS = ("StringLookup",)
+# Values of string params: valid ones mostly, a few Keras refuses.
+STRINGS = {
+    "equation": (
+        "ab,bc->ac",
+        "abc,cd->abd",
+        "abc,cde->abde",
+        "abc,bcd->ad",
+        "...b,bc->...c",
+        "ab...,bc->ac...",
+        "ab,bc->ad",
+    ),
+    "bias_axes": ("c", "d", "bd", "x"),
+    "oov_token": ("[UNK]", "?"),
+    "mask_token": ("", "[MASK]"),
+}
 # Params Keras leaves out of a layer's config, so an imported config lacks them.
 KERAS_DROPS = {"SimpleRNN": ("seed",)}
 # 50 examples per type keep the file near 40 s on one core; raise it to search harder.
@@ -174,6 +236,8 @@ def _declared_values(param: Param, rank: int) -> st.SearchStrategy:
         return st.booleans()
     if kind == "choice":
         return st.sampled_from(param.choices)
+    if kind == "str":
+        return st.sampled_from(STRINGS[param.name])
     if kind == "regularizer":
         strengths = st.sampled_from((0.0, 0.01, 0.001))
         return st.fixed_dictionaries({"l1": strengths, "l2": strengths}) | _objects(param, rank)
@@ -185,6 +249,9 @@ def _declared_values(param: Param, rank: int) -> st.SearchStrategy:
                 lambda params: {"type": inner, "params": params}
             )
         )
+    if kind == "ints" and param.open_items:
+        sizes = st.one_of(st.none(), st.integers(1, 4))
+        return st.lists(sizes, min_size=1, max_size=3).map(tuple)
     if kind in ("ints", "floats"):
         length = param.length or len(param.default or ()) or rank - 1
         if param.name in ("mean", "variance"):
@@ -266,13 +333,14 @@ def catalog_result(entry: LayerType, params: dict, shapes: list):
 def keras_result(type_name: str, params: dict, shapes: list):
     """(output shape, param count, layer), or the exception Keras raises."""
     dtype = "int32" if type_name in INTEGER_INPUTS else "float32"
+    dtype = "string" if type_name in STRING_INPUTS else dtype
     try:
         layer = make_layer(type_name, params, "layer_under_test")
         tensors = [
             make_input({"shape": shape[1:], "dtype": dtype}, f"in_{i}")
             for i, shape in enumerate(shapes)
         ]
-        if type_name == "MultiHeadAttention":
+        if call_style(type_name) == POSITIONAL:
             output = layer(*tensors)
         elif len(tensors) > 1 or CATALOG[type_name].max_inputs != 1:
             output = layer(tensors)
@@ -343,6 +411,12 @@ def canonical(type_name: str, params: dict) -> tuple[str, dict]:
     params = dict(params)
     if type_name == "MultiHeadAttention" and params["value_dim"] == params["key_dim"]:
         params["value_dim"] = None
+    if type_name == "MelSpectrogram":
+        # Keras records the sizes it fills in for None; equal ones read back as None.
+        if params["sequence_length"] == params["fft_length"]:
+            params["sequence_length"] = None
+        if params["max_freq"] == int(params["sampling_rate"] / 2):
+            params["max_freq"] = None
     if "pool_size" in params and params["strides"] == params["pool_size"]:
         params["strides"] = None
     if "layer" in params:

@@ -85,6 +85,12 @@ def test_the_command_prints_the_kinds_numbers(compared, tmp_path, capsys):
     assert saved["matrix"] == naive.matrix
     assert saved["metrics"] == naive.metrics
     assert f"{naive.matrix[-1][0]:.3f}" in out
+    from runtime.run_store import FINISHED, RunStore, default_store_folder, graph_key_for
+
+    with RunStore.open(default_store_folder()) as store:
+        (run,) = store.runs_of(graph_key_for(path))
+    assert (run.kind, run.status) == ("continual", FINISHED)  # recorded, one value per task
+    assert len(next(iter(run.epochs.values()))) == len(naive.matrix)
 
 
 def test_command_options_override_the_files_settings(tmp_path, capsys):

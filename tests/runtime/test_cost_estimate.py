@@ -12,11 +12,11 @@ from graph.model import NetworkGraph
 from main import main
 from runtime.builder import build_model
 from runtime.cost_estimate import (
-    calibrate,
+    StepProbe,
     dataset_bytes,
     epoch_seconds,
     estimate_training_memory,
-    load_calibration,
+    probe_training,
 )
 from runtime.data import load_dataset
 from runtime.events import TrainingFailed
@@ -80,21 +80,20 @@ def test_the_train_command_refuses_it_with_one_message(tmp_path, capsys):
     assert not (tmp_path / "run" / "model.keras").exists()
 
 
-def test_calibration_is_measured_cached_and_gives_an_epoch_time(tmp_path):
-    path = tmp_path / "calibration.json"
-    measured = calibrate(path, steps=8)
-    assert measured.macs_per_second > 1e6
-    assert 0 < measured.seconds_per_batch < 1
-    assert 0 <= measured.seconds_per_layer < 1
-    assert load_calibration(path) == measured
+def test_the_probe_times_real_epochs_of_the_graphs_own_model():
     graph = load_graph(EXAMPLES / "mlp_digits.yaml")
-    seconds = epoch_seconds(graph, 1000, measured)
-    assert seconds > 0
-    assert epoch_seconds(graph, 2000, measured) > seconds
+    dataset = load_dataset(graph.dataset)
+    probe = probe_training(graph, dataset, budget_seconds=0.2)
+    assert 0 < probe.seconds_per_step < 5  # a 5,000-weight MLP: milliseconds, never seconds
+    assert probe.seconds_per_epoch >= 0
+    batches = -(-len(dataset.x_train) // graph.training["batch_size"])
+    assert epoch_seconds(graph, len(dataset.x_train), probe) == pytest.approx(
+        probe.seconds_per_epoch + batches * probe.seconds_per_step
+    )
 
 
-def test_a_corrupt_calibration_cache_is_ignored(tmp_path):
-    path = tmp_path / "calibration.json"
-    path.write_text("{not json")
-    assert load_calibration(path) is None
-    assert load_calibration(tmp_path / "missing.json") is None
+def test_an_epoch_counts_its_last_partial_batch():
+    graph = load_graph(EXAMPLES / "mlp_digits.yaml")  # batch_size 32
+    probe = StepProbe(seconds_per_step=0.01, seconds_per_epoch=0.1)
+    assert epoch_seconds(graph, 32, probe) == pytest.approx(0.11)
+    assert epoch_seconds(graph, 33, probe) == pytest.approx(0.12)

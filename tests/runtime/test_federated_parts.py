@@ -13,7 +13,7 @@ from runtime.federated.accounting import epsilon
 from runtime.federated.errors import FederatedSettingsError
 from runtime.federated.partition import column_groups, partition_dirichlet, partition_iid
 from runtime.federated.plan import plan_federation
-from tests.runtime.runtime_helpers import tiny_dataset
+from tests.runtime.runtime_helpers import HOSPITALS, tiny_dataset, write_patients_csv
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +126,7 @@ def test_column_groups_read_one_hot_text_columns():
         ({"alpha": 0.0, "partition": "dirichlet"}, "federated: alpha must be >= 1e-06"),
         (
             {"partition": "column", "partition_column": "hospital"},
-            "partition_column 'hospital' is not a feature column of the data. Columns: pixel",
+            "partition_column 'hospital' is not a column of the data. Feature columns: pixel",
         ),
         ({"partition": "column"}, "partition_column is empty"),
         (
@@ -188,3 +188,49 @@ def test_fuzzed_settings_give_a_plan_or_a_clear_error(
         return
     assert sorted(np.concatenate(plan.parts).tolist()) == list(range(30))
     assert all(len(part) for part in plan.parts)
+
+
+@pytest.mark.parametrize(
+    ("column", "clients", "group_of"),
+    [
+        # a text feature (one-hot encoded), a numeric feature, and the target (not a feature)
+        ("hospital", 3, lambda data: np.argmax(data.x_train[:, 2:5], axis=1)),
+        ("site", 2, lambda data: data.x_train[:, 5]),
+        ("outcome", 2, lambda data: data.y_train),
+    ],
+)
+def test_a_csv_column_keeps_its_rows_together_feature_or_target(
+    tmp_path, column, clients, group_of
+):
+    write_patients_csv(tmp_path / "patients.csv")
+    data = load_dataset(
+        {"source": "csv", "path": "patients.csv", "target_column": "outcome"}, tmp_path
+    )
+    assert data.feature_names[:6] == (
+        "age",
+        "pressure",
+        *(f"hospital={h}" for h in HOSPITALS),
+        "site",
+    )
+    plan = plan_federation(
+        {"clients": clients, "partition": "column", "partition_column": column}, data
+    )
+    groups = group_of(data)
+    owners = [set(groups[part].tolist()) for part in plan.parts]
+    assert all(owners) and sum(len(o) for o in owners) == len(np.unique(groups))
+    assert set.union(*owners) == set(groups.tolist())  # each value with exactly one client
+    if column == "outcome":  # each client holds one whole class
+        assert all(sum(1 for n in counts if n) == 1 for counts in plan.class_counts)
+
+
+def test_a_missing_csv_column_is_named_with_the_columns_there_are(tmp_path):
+    write_patients_csv(tmp_path / "patients.csv")
+    data = load_dataset(
+        {"source": "csv", "path": "patients.csv", "target_column": "outcome"}, tmp_path
+    )
+    with pytest.raises(FederatedSettingsError) as error:
+        plan_federation({"partition": "column", "partition_column": "clinic"}, data)
+    assert str(error.value) == (
+        "partition_column 'clinic' is not a column of the data. Feature columns: age, "
+        "pressure, hospital, site; target column: outcome"
+    )

@@ -65,6 +65,14 @@ def test_the_run_emits_rounds_and_returns_the_global_model(tmp_path):
     saved = keras.models.load_model(out / "model.keras")
     for mine, theirs in zip(saved.get_weights(), outcome.weights, strict=True):
         np.testing.assert_allclose(mine, theirs)
+    # ... and records it in the run history, per round, with the global model's weights.
+    from runtime.run_store import FINISHED, RunStore, default_store_folder, graph_key_for
+
+    with RunStore.open(default_store_folder()) as store:
+        (run,) = store.runs_of(graph_key_for(path))
+    assert (run.kind, run.status) == ("federated", FINISHED)
+    assert run.epochs["val_loss"] == pytest.approx(outcome.result.history["val_loss"])
+    assert run.weights is not None
 
 
 def test_bad_settings_fail_with_a_message_before_training(tmp_path):
@@ -134,3 +142,38 @@ def test_membership_run_takes_weights_of_any_trained_model(tmp_path):
     )
     assert isinstance(ended, RunFinished), ended
     assert 0.0 <= ended.result.auc <= 1.0 and ended.result.samples == 360
+
+
+def test_the_command_partitions_a_csv_by_a_feature_column_or_by_its_target(tmp_path, capsys):
+    from graph.files import graph_to_yaml
+    from graph.model import SetSettings
+    from runtime.data import load_dataset
+    from tests.runtime.runtime_helpers import HOSPITALS, mlp, write_patients_csv
+
+    write_patients_csv(tmp_path / "patients.csv")
+    dataset = {"source": "csv", "path": "patients.csv", "target_column": "outcome"}
+    graph = mlp(input_shape=(6,), units=2, hidden=8, dataset=dataset, epochs=1)
+    federated = {"rounds": 1, "partition": "column", "centralized_baseline": False}
+    train = load_dataset(graph.dataset, tmp_path)
+    for column, clients in (("hospital", 3), ("outcome", 2), ("clinic", 2)):
+        graph.apply(
+            SetSettings("federated", {**federated, "clients": clients, "partition_column": column})
+        )
+        path = tmp_path / f"by_{column}.yaml"
+        path.write_text(graph_to_yaml(graph))
+        code = main(["federate", str(path), "-q", "-o", str(tmp_path / column)])
+        if column == "clinic":
+            assert code == 1
+            error = capsys.readouterr().err
+            assert "partition_column 'clinic' is not a column of the data" in error
+            assert "Traceback" not in error
+            continue
+        assert code == 0, capsys.readouterr().err
+        report = json.loads((tmp_path / column / "federated.json").read_text())
+        if column == "hospital":  # one hospital per client, in sorted order
+            hospital = np.argmax(train.x_train[:, 2:5], axis=1)
+            assert report["client_sizes"] == [int(np.sum(hospital == i)) for i in range(3)]
+            assert train.feature_names[2:5] == tuple(f"hospital={h}" for h in HOSPITALS)
+        else:  # one class per client
+            assert [sum(1 for n in c if n) for c in report["class_counts"]] == [1, 1]
+        assert 0.0 <= report["summary"]["test_accuracy"] <= 1.0

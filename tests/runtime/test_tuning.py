@@ -120,3 +120,31 @@ def test_stop_ends_tuning_after_the_current_trial(iris):
     tuner = Tuner(iris_graph(), iris, SearchSpace(), trials=5, on_event=on_event, epochs=3)
     finished = tuner.run()
     assert finished.trials == 1
+
+
+def test_trial_0_is_the_graphs_own_settings_and_every_trial_trains_its_epochs(iris):
+    graph = iris_graph()
+    graph.training["epochs"] = 1
+    events = []
+    space = SearchSpace(batch_sizes=(8, 16), l2=None)
+    finished = Tuner(graph, iris, space, trials=1, on_event=events.append, epochs=50).run()
+    started = [e for e in events if isinstance(e, TrialStarted)]
+    assert started[0].number == 0
+    assert started[0].params == {
+        "learning_rate": graph.training["learning_rate"],
+        "batch_size": graph.training["batch_size"],
+        "optimizer": graph.training["optimizer"],
+        "dropout_1.rate": 0.1,
+        "dense_1.units": 16,
+    }
+    assert {e.epochs for e in events if isinstance(e, EpochEnd)} == {1}  # never more than set
+    baseline = next(e for e in events if isinstance(e, TrialFinished) and e.number == 0)
+    assert finished.baseline_value == baseline.value == finished.best_value
+    assert finished.best_params == started[0].params and not finished.beats_baseline
+
+
+def test_the_best_beats_the_baseline_only_when_strictly_better():
+    assert TuningFinished({"batch_size": 8}, 0.4, 2, baseline_value=0.5).beats_baseline
+    assert not TuningFinished({"batch_size": 8}, 0.5, 2, baseline_value=0.5).beats_baseline
+    assert not TuningFinished({}, None, 2, baseline_value=None).beats_baseline
+    assert TuningFinished({"batch_size": 8}, 0.4, 2, baseline_value=None).beats_baseline

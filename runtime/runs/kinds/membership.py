@@ -33,10 +33,11 @@ class MembershipRun(RunKind):
     title = "Membership inference"
 
     def execute(self, request: RunRequest, context: RunContext) -> MembershipReport:
+        from graph.settings import PRIVACY_MEASURES
         from runtime.data import DataError, load_dataset, model_inputs
         from runtime.events import Progress
         from runtime.heads import input_shapes, output_heads
-        from runtime.privacy.membership import EXPLANATION, membership_inference_auc
+        from runtime.privacy.membership import membership_inference_auc
 
         graph = request.graph()
         try:
@@ -68,7 +69,7 @@ class MembershipRun(RunKind):
         except (ValueError, IndexError) as error:
             raise RunError(f"The model's outputs are not class probabilities: {error}") from None
         samples = min(len(dataset.y_train), len(dataset.y_test), 2000)
-        return MembershipReport(auc, samples, EXPLANATION)
+        return MembershipReport(auc, samples, PRIVACY_MEASURES["membership_auc"][1])
 
 
 def _model(graph, dataset, options: dict):
