@@ -1,4 +1,5 @@
-"""What the evaluation views show, computed from a report: ROC curves and the misclassified gallery.
+"""What the evaluation views show, computed from a report: ROC curves, the misclassified
+gallery, and which test samples a click on the confusion matrix or the gallery picks.
 
 Plain NumPy and scikit-learn, no Qt: the panels only draw these.
 """
@@ -48,6 +49,11 @@ def to_display_image(sample: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray((scaled * 255).astype("uint8"))
 
 
+def gallery_indices(report) -> list[int]:
+    """The test-split index of each picture of the misclassified gallery, in its order."""
+    return [int(index) for index in report.misclassified[:MAX_GALLERY]]
+
+
 def misclassified_gallery(x_test: np.ndarray, report) -> list[tuple[np.ndarray, str]]:
     """Up to MAX_GALLERY wrong predictions, each with "true → predicted"."""
     names = report.class_names
@@ -56,5 +62,33 @@ def misclassified_gallery(x_test: np.ndarray, report) -> list[tuple[np.ndarray, 
             to_display_image(x_test[index]),
             f"{names[report.y_true[index]]} → {names[report.y_pred[index]]}",
         )
-        for index in report.misclassified[:MAX_GALLERY]
+        for index in gallery_indices(report)
     ]
+
+
+def confusion_cell_at(x: float, y: float, classes: int) -> tuple[int, int] | None:
+    """The (true, predicted) cell under a point of the drawn matrix, or None outside it.
+
+    The matrix is drawn with predicted classes along x and true classes along
+    y, cell (row r, column c) covering [c, c + 1) x [r, r + 1).
+    """
+    if not (0 <= x < classes and 0 <= y < classes):
+        return None
+    return int(y), int(x)
+
+
+def confusion_cell_samples(report, true_class: int, predicted_class: int) -> list[int]:
+    """Test-split indices of the samples of `true_class` predicted as `predicted_class`."""
+    y_true, y_pred = np.ravel(report.y_true), np.ravel(report.y_pred)
+    hits = (y_true == true_class) & (y_pred == predicted_class)
+    return [int(index) for index in np.flatnonzero(hits)]
+
+
+def confusion_cell_title(report, true_class: int, predicted_class: int, count: int) -> str:
+    """What a picked cell holds, in words: "3 test samples of class 5 predicted as 8"."""
+    names = report.class_names
+    true, predicted = names[true_class], names[predicted_class]
+    samples = "test sample" if count == 1 else "test samples"
+    if true_class == predicted_class:
+        return f"{count} {samples} of class {true} predicted correctly"
+    return f"{count} {samples} of class {true} predicted as {predicted}"

@@ -44,6 +44,21 @@ class EpochEnd:
 
 
 @dataclass(frozen=True)
+class HealthChecked:
+    """Every layer's training health, sampled on one batch after an epoch.
+
+    Attributes:
+        epoch: The epoch just finished (from 1).
+        layers: Node id -> runtime.explain.result.LayerHealth.
+        badges: runtime.explain.result.Badge per problem found, with node ids.
+    """
+
+    epoch: int
+    layers: dict[str, Any]
+    badges: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
 class TrainingFinished:
     """Training ended normally, early, or because the user stopped it.
 

@@ -115,6 +115,9 @@ class Trainer:
             TrainingFailed events, from the training thread.
         epochs: Overrides graph.training["epochs"] when given.
         extra_callbacks: More keras callbacks (tuning's pruning callback).
+        health_every: Epochs between checks of every layer's health on one
+            batch (runtime.explain.health.HealthMonitor, emitting
+            HealthChecked events), also after the last epoch; 0: none.
     """
 
     def __init__(
@@ -124,12 +127,14 @@ class Trainer:
         on_event: Listener | None = None,
         epochs: int | None = None,
         extra_callbacks: list | None = None,
+        health_every: int = 0,
     ) -> None:
         self.graph = graph
         self.dataset = dataset
         self.on_event = on_event
         self.epochs = epochs or graph.training["epochs"]
         self.extra_callbacks = list(extra_callbacks or [])
+        self.health_every = health_every
         self.model: keras.Model | None = None
         self.result: TrainingFinished | TrainingFailed | None = None
         self._stop = threading.Event()
@@ -226,6 +231,8 @@ class Trainer:
         callbacks = [events, *self._setting_callbacks(validation is not None)]
         if training["checkpoint_best"]:
             callbacks.append(best)
+        if self.health_every:
+            callbacks.append(self._health_monitor(model, heads, shapes))
         data = feed(x, y, training["batch_size"], shuffle=True, seed=training["seed"])
         with fit_context(training["strategy"], model, x, y):
             history = model.fit(
@@ -278,6 +285,13 @@ class Trainer:
             epoch=nan.epoch,
             batch=nan.batch,
         )
+
+    def _health_monitor(self, model: keras.Model, heads, shapes) -> keras.callbacks.Callback:
+        from runtime.explain.health import HealthMonitor, health_batch
+
+        x, y = health_batch(self.dataset, heads, shapes)
+        ids = {node.name: node.id for node in self.graph.nodes}
+        return HealthMonitor(x, y, ids, self._emit, self.health_every)
 
     def _setting_callbacks(self, has_validation: bool) -> list:
         monitor = "val_loss" if has_validation else "loss"

@@ -16,6 +16,7 @@ from graph.layer_type import LayerType
 from graph.messages import printable
 from graph.model import Node
 from graph.shapes import NodeInfo, shape_text
+from gui.canvas.health_badge import HealthBadgeItem
 from gui.canvas.port_item import INPUT, OUTPUT, PortItem
 from gui.theme import (
     ERROR_COLOR,
@@ -23,6 +24,7 @@ from gui.theme import (
     NODE_BODY_COLOR,
     NODE_TEXT_COLOR,
     SELECTION_COLOR,
+    WARNING_COLOR,
     category_color,
 )
 
@@ -77,6 +79,21 @@ def format_value(value: Any) -> str:
 def format_shape(shape: tuple | None) -> str:
     """The canvas's text for a shape: open sizes and unknown shapes as ?."""
     return shape_text(shape)
+
+
+@dataclass(frozen=True)
+class NodeHealth:
+    """What training health says of a node: its numbers and its warnings, as text.
+
+    Attributes:
+        heading: Where the numbers come from ("Run 2, epoch 10").
+        numbers: One line of its numbers (output statistics, dead units, gradient norm).
+        warnings: (title, problem, fix to try) per problem found; none: no badge.
+    """
+
+    heading: str
+    numbers: str
+    warnings: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,6 +174,9 @@ class NodeItem(QGraphicsItem):
         self.spec = spec
         self._color = category_color(spec.category)
         self._face: NodeFace | None = None
+        self._tip = ""
+        self.health: NodeHealth | None = None
+        self.health_badge: HealthBadgeItem | None = None
         self._elided: tuple[str, str, tuple[str, ...], str, str] = ("", "", (), "", "")
         self.input_ports: list[PortItem] = []
         self.output_port = PortItem(node.id, OUTPUT, 0, self)
@@ -205,9 +225,41 @@ class NodeItem(QGraphicsItem):
         tip = f"<b>{face.name}</b> ({face.type})<br>{self.spec.description}"
         if face.error:
             tip += f"<br><span style='color:{ERROR_COLOR.name()}'>{escape(face.error)}</span>"
-        self.setToolTip(tip)
+        self._tip = tip
+        self._show_tooltip()
         self.update()
         return True
+
+    def set_health(self, health: NodeHealth | None) -> None:
+        """Shows training health: a badge when it warns, its numbers in the tooltip; None: none."""
+        if health == self.health:
+            return
+        self.health = health
+        if health is not None and health.warnings:
+            if self.health_badge is None:
+                self.health_badge = HealthBadgeItem(self)
+                self.health_badge.setPos(NODE_WIDTH - 4.0, 4.0)
+            lines = [
+                f"<b style='color:{WARNING_COLOR.darker(130).name()}'>⚠ {escape(title)}</b>: "
+                f"{escape(problem)}<br>Try: {escape(fix)}"
+                for title, problem, fix in health.warnings
+            ]
+            self.health_badge.setToolTip("<br>".join(lines))
+        elif self.health_badge is not None:
+            self.health_badge.setParentItem(None)
+            if self.health_badge.scene() is not None:
+                self.health_badge.scene().removeItem(self.health_badge)
+            self.health_badge = None
+        self._show_tooltip()
+
+    def _show_tooltip(self) -> None:
+        tip = self._tip
+        health = self.health
+        if health is not None:
+            tip += f"<br><i>{escape(health.heading)}: {escape(health.numbers)}</i>"
+            if self.health_badge is not None:
+                tip += "<br>" + self.health_badge.toolTip()
+        self.setToolTip(tip)
 
     def set_input_port_count(self, count: int) -> None:
         """Shows `count` input ports, spread down the left edge."""

@@ -18,7 +18,7 @@ from graph.layout import free_position
 from graph.model import AddEdge, Batch, Edge, GraphEvent, MoveNodes, RemoveEdge, RemoveNode
 from graph.validation import ERROR, Problem
 from gui.canvas.edge_item import EdgeItem, edge_path
-from gui.canvas.node_item import NodeItem, format_shape, node_face
+from gui.canvas.node_item import NodeHealth, NodeItem, format_shape, node_face
 from gui.canvas.port_item import PortItem
 from gui.canvas.wiring import ConnectionChecker, input_port_count
 from gui.document import EditorSession
@@ -224,6 +224,11 @@ class GraphScene(QGraphicsScene):
         self._edge_errors = edge_errors
         if changed:
             self.refresh_nodes(changed)
+
+    def show_health(self, health: dict[str, NodeHealth]) -> None:
+        """Shows each node's training health (node id -> NodeHealth); others show none."""
+        for node_id, item in self.node_items.items():
+            item.set_health(health.get(node_id))
 
     def _place_node_edges(self, node_id: str) -> None:
         """Keeps the edges of a node attached to its ports."""

@@ -2,6 +2,8 @@
 
 Scores the newest trained model of the session (the `evaluate` run kind, through
 a RunAdapter) as soon as a run finishes, or when the user asks again.
+Clicking a cell of the confusion matrix, or a misclassified image, picks
+those test samples for the Explain panel (`samples_picked`).
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage, QPixmap, QShowEvent
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QImage, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -26,6 +28,7 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -86,9 +89,12 @@ class EvaluationPanel(QWidget):
     Signals:
         evaluated: The Evaluation, once computed (drawn then if the panel is
             on screen, else when it is next shown).
+        samples_picked: (TrainingRun, test-split indices, what they are in
+            words) when a confusion-matrix cell or a gallery image is clicked.
     """
 
     evaluated = Signal(object)
+    samples_picked = Signal(object, object, str)
 
     def __init__(
         self, runs: RunHistory, base_dir: Path | Callable[[], Path | None] | None = None
@@ -100,6 +106,7 @@ class EvaluationPanel(QWidget):
         self._drawn: Evaluation | None = None
         self.task = None
         self._plots: dict[str, Any] = {}
+        self.gallery_buttons: list[QToolButton] = []
         self.status = QLabel("Train the network to evaluate it on the test split.")
         self.status.setWordWrap(True)
         self.evaluate_button = QPushButton("Evaluate")
@@ -264,6 +271,8 @@ class EvaluationPanel(QWidget):
             widget = pg.PlotWidget(background="w")
             tab.layout().addWidget(widget)
             plot = self._plots[key] = widget.getPlotItem()
+            if key == "confusion":
+                widget.scene().sigMouseClicked.connect(self._confusion_clicked)
         plot.clear()
         return plot
 
@@ -294,7 +303,52 @@ class EvaluationPanel(QWidget):
         plot.setLabel("left", "true class")
         plot.invertY(True)
         plot.setRange(xRange=(0, count), yRange=(0, count), padding=0.02)
-        plot.setTitle("Test samples per (true, predicted) class; colour: share of the true class")
+        plot.setTitle(
+            "Test samples per (true, predicted) class; colour: share of the true class. "
+            "Click a cell to explain its samples."
+        )
+
+    def _confusion_clicked(self, event) -> None:
+        from runtime.evaluation_views import confusion_cell_at
+
+        report = self._drawn.report if self._drawn is not None else None
+        if report is None or report.task != "classification":
+            return  # the same plot shows predicted vs true for regression
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        point = self._plots["confusion"].vb.mapSceneToView(event.scenePos())
+        cell = confusion_cell_at(point.x(), point.y(), len(report.class_names))
+        if cell is not None:
+            self.pick_cell(*cell)
+
+    def pick_cell(self, true_class: int, predicted_class: int) -> None:
+        """Picks the test samples of one confusion-matrix cell for the Explain panel."""
+        from runtime.evaluation_views import confusion_cell_samples, confusion_cell_title
+
+        evaluation = self._drawn or self.evaluation
+        if evaluation is None:
+            return
+        report = evaluation.report
+        indices = confusion_cell_samples(report, true_class, predicted_class)
+        title = confusion_cell_title(report, true_class, predicted_class, len(indices))
+        if not indices:
+            self.status.setText(f"{title}: nothing to explain in that cell.")
+            return
+        self.status.setText(f"{title}: picked for the Explain panel.")
+        self.samples_picked.emit(evaluation.run, indices, title)
+
+    def pick_gallery_image(self, position: int) -> None:
+        """Picks the misclassified image at `position` of the gallery for the Explain panel."""
+        from runtime.evaluation_views import gallery_indices
+
+        evaluation = self._drawn or self.evaluation
+        if evaluation is None:
+            return
+        index = gallery_indices(evaluation.report)[position]
+        caption = evaluation.gallery[position][1]
+        title = f"test sample {index} ({caption})"
+        self.status.setText(f"{title}: picked for the Explain panel.")
+        self.samples_picked.emit(evaluation.run, [index], title)
 
     def _show_roc(self, curves: list) -> None:
         import pyqtgraph as pg
@@ -343,19 +397,18 @@ class EvaluationPanel(QWidget):
         content = QWidget()
         grid = QGridLayout(content)
         columns = 8
+        self.gallery_buttons: list[QToolButton] = []
         for index, (image, caption) in enumerate(gallery):
-            cell = QWidget()
-            cell_layout = QVBoxLayout(cell)
-            cell_layout.setContentsMargins(2, 2, 2, 2)
-            picture = QLabel()
-            picture.setPixmap(image_pixmap(image))
-            picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            label = QLabel(caption)
-            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            label.setToolTip("true class → predicted class")
-            cell_layout.addWidget(picture)
-            cell_layout.addWidget(label)
+            cell = QToolButton()
+            cell.setIcon(QIcon(image_pixmap(image)))
+            cell.setIconSize(QSize(GALLERY_PIXELS, GALLERY_PIXELS))
+            cell.setText(caption)
+            cell.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+            cell.setAutoRaise(True)
+            cell.setToolTip("true class → predicted class; click to explain it")
+            cell.clicked.connect(lambda _checked=False, i=index: self.pick_gallery_image(i))
             grid.addWidget(cell, index // columns, index % columns)
+            self.gallery_buttons.append(cell)
         grid.setRowStretch(grid.rowCount(), 1)
         self.gallery_tab.setWidget(content)
         self.gallery_cells = len(gallery)

@@ -8,6 +8,8 @@ and one line that says how to read it (declared with the method in
 runtime.explain.methods). "Inside the network" shows the selected node's
 output for the sample; `show_node` follows the canvas selection. Nothing is
 computed on the GUI thread: results arrive as plain arrays and are only drawn here.
+Samples picked in the Evaluation panel (a confusion-matrix cell, a misclassified
+image) arrive through `pick_samples` and are offered in the "Picked" list.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from graph.files import graph_to_yaml
+from gui import collection
 from gui.panels.registry import MenuEntry, PanelSpec
 from gui.panels.runs import RunHistory, TrainingRun
 from gui.run_adapter import RunAdapter
@@ -91,6 +94,7 @@ class ExplainPanel(QWidget):
         self.base_dir = base_dir
         self.heavy = heavy
         self.run: TrainingRun | None = None
+        self._graph_yaml: str | None = None
         self.result: Any = None
         self.node_id: str | None = None
         self._adapter: RunAdapter | None = None
@@ -110,6 +114,9 @@ class ExplainPanel(QWidget):
         self.sample_spin = QSpinBox()
         self.sample_spin.setToolTip("Index of the sample in the test split")
         self.truth_label = QLabel("")
+        self.picked_combo = QComboBox()
+        self.picked_combo.setToolTip("Test samples picked in the Evaluation panel")
+        self.picked_combo.setVisible(False)
         self.method_combo = QComboBox()
         for method in self.methods.values():
             self.method_combo.addItem(method.title, method.name)
@@ -133,6 +140,7 @@ class ExplainPanel(QWidget):
         for widget in (
             QLabel("Test sample"),
             self.sample_spin,
+            self.picked_combo,
             self.truth_label,
             self.load_button,
             QLabel("Method"),
@@ -153,6 +161,9 @@ class ExplainPanel(QWidget):
 
         self.status = QLabel("Train the graph first; then pick a test sample and a method.")
         self.status.setWordWrap(True)
+        # Room for three lines whatever it says: a status that changes height moves the
+        # plots below, and re-laying them out costs the GUI thread more than a frame.
+        self.status.setFixedHeight(3 * self.status.fontMetrics().lineSpacing() + 4)
 
         self.prediction_box = QGroupBox("Prediction")
         self.prediction_layout = QVBoxLayout(self.prediction_box)
@@ -206,6 +217,7 @@ class ExplainPanel(QWidget):
         self.health_button.clicked.connect(self.check_health)
         self.method_combo.currentIndexChanged.connect(self._method_changed)
         self.sample_spin.valueChanged.connect(self._sample_changed)
+        self.picked_combo.activated.connect(self._picked_chosen)
         self.opacity_slider.valueChanged.connect(self._redraw_picture)
         self.save_button.clicked.connect(self._ask_save)
         self.batch_button.clicked.connect(self._ask_batch)
@@ -221,6 +233,8 @@ class ExplainPanel(QWidget):
         """Shows nothing (the document changed: its runs are gone)."""
         self.run = self.result = self.loaded_path = None
         self._pending = None
+        self.picked_combo.clear()
+        self.picked_combo.setVisible(False)
         self.picture.clear()
         self.node_picture.clear()
         self.node_stats.setText("")
@@ -235,6 +249,9 @@ class ExplainPanel(QWidget):
         """Explains `run` from now on (its graph snapshot, dataset and weights)."""
         self.run = run
         self.result = None
+        self._graph_yaml = None
+        self.picked_combo.clear()
+        self.picked_combo.setVisible(False)
         dataset = run.dataset
         self.sample_spin.setRange(0, max(len(dataset.x_test) - 1, 0) if dataset else 0)
         self.node_combo.clear()
@@ -247,6 +264,31 @@ class ExplainPanel(QWidget):
             f"Run {run.number} is ready: pick a test sample and a method, then Explain."
         )
         self._update_enabled()
+
+    def pick_samples(self, run: TrainingRun, indices: list[int], title: str) -> None:
+        """Offers `indices`, test samples picked in the Evaluation panel; chooses the first.
+
+        Args:
+            run: The run whose test split the indices point into.
+            indices: The picked test-split indices (at least one).
+            title: What they are, e.g. "3 test samples of class 5 predicted as 8".
+        """
+        if not run.succeeded or not indices:
+            return
+        if run is not self.run:
+            self.set_run(run)
+        self.picked_combo.clear()
+        for index in indices:
+            self.picked_combo.addItem(f"#{index}", index)
+        self.picked_combo.setToolTip(title)
+        self.picked_combo.setVisible(len(indices) > 1)
+        self.sample_spin.setValue(indices[0])
+        self._sample_changed()  # also when the spin box already showed it
+        then = "choose one, then Explain" if len(indices) > 1 else "Explain shows why"
+        self.status.setText(f"Picked {title}: {then}.")
+
+    def _picked_chosen(self, position: int) -> None:
+        self.sample_spin.setValue(self.picked_combo.itemData(position))
 
     def _update_enabled(self) -> None:
         ready = self.run is not None and self.run.succeeded
@@ -290,7 +332,9 @@ class ExplainPanel(QWidget):
 
         options = {"weights": self._weights(), **options}
         base_dir = self.base_dir() if callable(self.base_dir) else self.base_dir
-        return RunRequest("explain", graph_to_yaml(self.run.graph), base_dir, options)
+        if self._graph_yaml is None:  # once per run: its graph is a snapshot
+            self._graph_yaml = graph_to_yaml(self.run.graph)
+        return RunRequest("explain", self._graph_yaml, base_dir, options)
 
     def _start(self, options: dict, on_result) -> None:
         if self._adapter is not None:
@@ -299,6 +343,9 @@ class ExplainPanel(QWidget):
         adapter = RunAdapter(self._request(options), heavy=self.heavy, parent=self)
         adapter.finished.connect(lambda outcome: self._finished(adapter, outcome, on_result))
         self._adapter = adapter
+        # A full collection on the GUI thread can take longer than a frame; an
+        # explanation takes seconds, so garbage waits for it (gui.collection).
+        collection.hold()
         self.status.setText("Computing…")
         adapter.start()
 
@@ -307,12 +354,15 @@ class ExplainPanel(QWidget):
 
         self._adapter = None
         adapter.deleteLater()
+        collection.release()
         if isinstance(outcome, RunFailed):
             self.status.setText(outcome.message)
+            self.status.setToolTip(outcome.message)  # whole, should it outgrow three lines
             self.status.setStyleSheet(f"color: {ERROR_COLOR};")
             self.failed.emit(outcome.message)
         else:
             self.status.setStyleSheet("")
+            self.status.setToolTip("")
             on_result(outcome.result)
         if self._pending is not None:
             options, callback = self._pending
@@ -548,12 +598,26 @@ class ExplainPanel(QWidget):
         self.exported.emit(folder)
 
 
-def _follow_selection(context, panel: ExplainPanel) -> None:
+def _connect(context, panel: ExplainPanel) -> None:
     def selection_changed(selected: list[str]) -> None:
         if len(selected) == 1 and context.docks["explain"].isVisible():
             panel.show_node(selected[0])
 
+    def health_checked(result) -> None:
+        from gui.panels.health_marks import node_health
+
+        heading = f"Run {panel.run.number}, checked after training"
+        context.window.scene.show_health(node_health(heading, result.health, result.badges))
+
+    def samples_picked(run, indices: list[int], title: str) -> None:
+        panel.pick_samples(run, indices, title)
+        context.show("explain")
+
     context.session.selection_changed.connect(selection_changed)
+    panel.health_checked.connect(health_checked)
+    evaluation = context.widgets.get("evaluation")
+    if evaluation is not None:
+        evaluation.samples_picked.connect(samples_picked)
 
 
 def _explain(context, panel: ExplainPanel) -> None:
@@ -567,7 +631,7 @@ PANEL = PanelSpec(
     order=45,
     create=lambda context: ExplainPanel(context.runs, lambda: context.base_dir),
     menu=(MenuEntry("Ex&plain Prediction", _explain),),
-    connect=_follow_selection,
+    connect=_connect,
 )
 
 

@@ -29,6 +29,7 @@ class TrainingRun:
         diagnosis: The plain-language reading of its learning curves.
         stopped_by_user: Whether the user ended it.
         best_epoch: The epoch whose weights the model holds.
+        health: Its latest runtime.events.HealthChecked, or None before the first.
     """
 
     number: int
@@ -42,6 +43,7 @@ class TrainingRun:
     diagnosis: str = ""
     stopped_by_user: bool = False
     best_epoch: int | None = None
+    health: Any = None
 
     @property
     def succeeded(self) -> bool:

@@ -113,11 +113,14 @@ class TrainingPanel(QWidget):
         node_at_fault: (node id, message) when a run fails because of a node.
         training_started: A run began.
         training_ended: A TrainingRun ended (finished, stopped or failed).
+        health_checked: The TrainingRun whose `health` was just checked (sampled
+            every few epochs and after the last).
     """
 
     node_at_fault = Signal(str, str)
     training_started = Signal()
     training_ended = Signal(object)
+    health_checked = Signal(object)
 
     def __init__(
         self,
@@ -283,6 +286,7 @@ class TrainingPanel(QWidget):
         self.job = TrainingJob(graph, base_dir, parent=self, journal=self.runs.journal)
         self.job.batches_ended.connect(self._on_batches)
         self.job.epoch_ended.connect(self._on_epoch)
+        self.job.health_checked.connect(self._on_health)
         self.job.finished.connect(self._on_finished)
         self.job.start()
         self._started_at = time.monotonic()
@@ -374,6 +378,12 @@ class TrainingPanel(QWidget):
         self.charts.add_epoch(event)
         self._last_epoch_logs = dict(event.logs)
 
+    def _on_health(self, event) -> None:
+        if self.job is None:
+            return
+        self.run.health = event
+        self.health_checked.emit(self.run)
+
     def _on_finished(self, outcome) -> None:
         """Draws how the run ended (a runtime.runs.kinds.train.TrainingOutcome)."""
         global _tensorflow_started
@@ -442,8 +452,19 @@ class TrainingPanel(QWidget):
         self.result_label.setText(f"<span style='color:{ERROR_COLOR.name()}'>{html}</span>")
 
 
+def _show_health(context, run: TrainingRun) -> None:
+    from gui.panels.health_marks import node_health
+
+    event = run.health
+    heading = f"Run {run.number}, epoch {event.epoch}"
+    context.window.scene.show_health(node_health(heading, event.layers, event.badges))
+
+
 def _connect(context, panel: TrainingPanel) -> None:
     panel.node_at_fault.connect(context.faults.mark)
+    panel.health_checked.connect(lambda run: _show_health(context, run))
+    # A new run's health replaces the last one's; until its first check, none shows.
+    panel.training_started.connect(lambda: context.window.scene.show_health({}))
     panel.training_started.connect(lambda: context.show("training"))
     # The settings sit beside the inspector, where a form has height; they come
     # to the front with the training panel.

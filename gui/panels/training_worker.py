@@ -29,11 +29,13 @@ class TrainingJob(QObject):
     Signals:
         batches_ended: A list of runtime.events.BatchEnd, oldest first.
         epoch_ended: A runtime.events.EpochEnd.
+        health_checked: A runtime.events.HealthChecked (every few epochs and after the last).
         finished: A runtime.runs.kinds.train.TrainingOutcome; emitted exactly once.
     """
 
     batches_ended = Signal(object)
     epoch_ended = Signal(object)
+    health_checked = Signal(object)
     finished = Signal(object)
 
     def __init__(
@@ -44,9 +46,11 @@ class TrainingJob(QObject):
         journal=None,
     ) -> None:
         super().__init__(parent)
+        from runtime.explain.health_rules import CHECK_EVERY_EPOCHS
         from runtime.runs.base import RunRequest
 
-        request = RunRequest("train", graph_to_yaml(graph), base_dir)
+        options = {"health_every": CHECK_EVERY_EPOCHS}
+        request = RunRequest("train", graph_to_yaml(graph), base_dir, options)
         self.adapter = RunAdapter(request, journal=journal, parent=self)
         self.adapter.batches_ended.connect(self.batches_ended)
         self.adapter.event.connect(self._on_event)
@@ -68,10 +72,12 @@ class TrainingJob(QObject):
         return self.adapter.wait(timeout_s)
 
     def _on_event(self, event: object) -> None:
-        from runtime.events import EpochEnd
+        from runtime.events import EpochEnd, HealthChecked
 
         if isinstance(event, EpochEnd):
             self.epoch_ended.emit(event)
+        elif isinstance(event, HealthChecked):
+            self.health_checked.emit(event)
 
     def _on_finished(self, outcome) -> None:
         from runtime.events import RunFinished, TrainingFailed

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
+from PySide6.QtCore import Qt
 
 from graph.model import SetSettings
 from runtime.evaluation_views import roc_curves, to_display_image
@@ -91,3 +93,69 @@ def test_roc_curves_skip_absent_classes_and_handle_binary():
 def test_display_images_are_stretched_to_bytes():
     image = to_display_image(np.array([[[-1.0], [1.0]], [[0.0], [1.0]]]))
     assert image.tolist() == [[0, 255], [127, 255]]
+
+
+@pytest.fixture
+def picking(qtbot):
+    """An Evaluation and an Explain panel on one run of the digits CNN (seeded weights), wired
+    as the app wires them, with the evaluation drawn."""
+    from gui.panels.evaluation_panel import EvaluationPanel
+    from gui.panels.explain_panel import ExplainPanel
+    from tests.gui.test_panels_explain import EXAMPLES, trained_run
+
+    runs, run = trained_run("cnn_digits")
+    evaluation = EvaluationPanel(runs)
+    explain = ExplainPanel(runs, EXAMPLES, heavy=False)
+    for panel in (evaluation, explain):
+        qtbot.addWidget(panel)
+    evaluation.resize(1000, 500)
+    evaluation.show()
+    evaluation.samples_picked.connect(explain.pick_samples)
+    with qtbot.waitSignal(evaluation.evaluated, timeout=60_000):
+        runs.finish(run)
+    qtbot.waitUntil(lambda: evaluation.metrics_table.rowCount() > 0, timeout=5_000)
+    return evaluation, explain, run
+
+
+def test_clicking_a_confusion_cell_picks_exactly_its_samples_for_explaining(qtbot, picking):
+    from PySide6.QtCore import QPointF
+
+    evaluation, explain, run = picking
+    report = evaluation.evaluation.report
+    true, predicted = np.unravel_index(np.argmax(report.confusion), report.confusion.shape)
+    expected = np.flatnonzero((report.y_true == true) & (report.y_pred == predicted)).tolist()
+    evaluation.tabs.setCurrentWidget(evaluation.confusion_tab)
+    plot = evaluation._plots["confusion"]
+    view = plot.getViewWidget()
+    qtbot.waitUntil(lambda: view.isVisible(), timeout=5_000)
+    scene_point = plot.vb.mapViewToScene(QPointF(predicted + 0.5, true + 0.5))
+    with qtbot.waitSignal(evaluation.samples_picked, timeout=5_000) as blocker:
+        qtbot.mouseClick(
+            view.viewport(), Qt.MouseButton.LeftButton, pos=view.mapFromScene(scene_point)
+        )
+    picked_run, indices, title = blocker.args
+    assert picked_run is run and indices == expected
+    assert title.startswith(f"{len(expected)} test sample")
+    assert explain.sample_spin.value() == expected[0]
+    picked = [explain.picked_combo.itemData(i) for i in range(explain.picked_combo.count())]
+    assert picked == expected and title in explain.status.text()
+    if len(expected) > 1:  # choosing another picked sample selects it
+        explain.picked_combo.activated.emit(1)
+        assert explain.sample_spin.value() == expected[1]
+    empty = np.argwhere(report.confusion == 0)
+    if len(empty):
+        with qtbot.assertNotEmitted(evaluation.samples_picked):
+            evaluation.pick_cell(*map(int, empty[0]))
+        assert "nothing to explain" in evaluation.status.text()
+
+
+def test_clicking_a_misclassified_image_selects_it_for_explaining(qtbot, picking):
+    evaluation, explain, _run = picking
+    report = evaluation.evaluation.report
+    assert len(report.misclassified) > 2  # untrained weights: plenty of mistakes
+    evaluation.tabs.setCurrentWidget(evaluation.gallery_tab)
+    with qtbot.waitSignal(evaluation.samples_picked, timeout=5_000) as blocker:
+        qtbot.mouseClick(evaluation.gallery_buttons[2], Qt.MouseButton.LeftButton)
+    assert blocker.args[1] == [int(report.misclassified[2])]
+    assert explain.sample_spin.value() == report.misclassified[2]
+    assert not explain.picked_combo.isVisible()

@@ -16,6 +16,7 @@ from runtime.builder import build_model
 from runtime.data import load_dataset
 from runtime.explain.methods import METHODS
 from runtime.explain.png import png_bytes
+from tests.gui.frame_probe import SCHEDSTAT, FrameProbe
 from tests.gui.panel_helpers import example, train
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -180,3 +181,38 @@ def test_health_check_lists_badges_or_says_all_is_well(qtbot, cnn_panel):
         assert "Try:" in text
     else:
         assert text.startswith("Every layer looks healthy")
+
+
+@pytest.fixture
+def cnn_panel_in_process(qtbot):
+    """As in the app: explanations computed in the training process."""
+    runs, run = trained_run("cnn_digits")
+    panel = ExplainPanel(runs, EXAMPLES)
+    qtbot.addWidget(panel)
+    runs.finish(run)
+    panel.resize(1200, 500)
+    panel.show()
+    return panel
+
+
+@pytest.mark.skipif(not SCHEDSTAT.exists(), reason="needs Linux's per-thread scheduler times")
+def test_the_gui_thread_is_never_blocked_a_frame_while_an_explanation_computes(
+    qtbot, cnn_panel_in_process
+):
+    panel = cnn_panel_in_process
+    with qtbot.waitSignal(panel.explained, timeout=120_000):
+        panel.explain()  # the first: the process loads TensorFlow and traces the model
+    probe = FrameProbe()
+    panel.explained.connect(probe.stop)  # from the click to the result drawn, no further
+    for method in ("gradcam", "ig", "occlusion"):
+        qtbot.wait(300)  # the last result's plots repaint: drawing, not computing
+        choose(panel, method)
+        panel.sample_spin.setValue(panel.sample_spin.value() + 1)
+        probe.start()
+        with qtbot.waitSignal(panel.explained, timeout=60_000):
+            panel.explain_button.click()
+        assert len(probe.blocked_ms) > 3, "the explanation came back before the probe could tick"
+        assert probe.longest_ms() <= 16.0, (
+            f"{method}: the GUI thread was blocked {probe.longest_ms():.1f} ms "
+            f"at tick {probe.blocked_ms.index(probe.longest_ms())} of {len(probe.blocked_ms)}"
+        )

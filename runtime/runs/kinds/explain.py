@@ -14,7 +14,8 @@ Options (plain values):
     node: Grad-CAM's node (id or name); the last convolution by default.
     node_outputs: Node ids or names whose output for the sample to return.
     health: True to add each layer's training health (dead ReLU units,
-        gradient norms) on one batch of the validation split, and its badges.
+        gradient norms) on one batch of the validation split, and its badges
+        (runtime.explain.health_rules).
     steps, samples, noise, patch, stride, repeats, seed: the methods' settings
         (runtime.explain.explain.explain).
 """
@@ -49,8 +50,8 @@ class ExplainResult:
         class_names: The dataset's class names (empty for regression).
         feature_names: The dataset's names of the flattened features.
         images: True when samples are pictures.
-        health: Node id -> runtime.explain.health.LayerHealth (when asked for).
-        badges: runtime.explain.health.Badge list, with node ids (when asked for).
+        health: Node id -> runtime.explain.result.LayerHealth (when asked for).
+        badges: runtime.explain.result.Badge list, with node ids (when asked for).
     """
 
     explanation: Any
@@ -117,32 +118,17 @@ def _load_model(graph, options: dict, base_dir: Path | None):
     return model
 
 
-HEALTH_BATCH = 256
-
-
 def _health(graph, model, dataset) -> tuple[dict, list]:
-    """Layer health on one batch of the validation split (the test split without one)."""
+    """Layer health on one batch of the validation split (the training split without one)."""
     import dataclasses
 
-    from runtime.compile import compile_model, fit_targets
-    from runtime.data import model_inputs
-    from runtime.explain.health import badges, layer_health
+    from runtime.compile import compile_model
+    from runtime.explain.health import health_batch, layer_health
+    from runtime.explain.health_rules import badges
 
-    x, y = (
-        (dataset.x_val, dataset.y_val)
-        if dataset.has_validation
-        else (
-            dataset.x_test,
-            dataset.y_test,
-        )
-    )
     heads = compile_model(model, graph, dataset)
     shapes = [tuple(int(d) for d in t.shape[1:]) for t in model.inputs]
-    report = layer_health(
-        model,
-        model_inputs(x[:HEALTH_BATCH], shapes),
-        fit_targets(heads, y[:HEALTH_BATCH], dataset),
-    )
+    report = layer_health(model, *health_batch(dataset, heads, shapes))
     ids = {node.name: node.id for node in graph.nodes}
     health = {ids.get(h.node, h.node): h for h in report}
     found = [dataclasses.replace(b, node=ids.get(b.node, b.node)) for b in badges(report)]

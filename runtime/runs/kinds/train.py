@@ -28,7 +28,12 @@ class TrainingOutcome:
 
 @register_run_kind
 class TrainRun(RunKind):
-    """Options: `epochs` (int, optional) overrides the graph's training epochs."""
+    """Options (all optional).
+
+    epochs: Overrides the graph's training epochs.
+    health_every: Check every layer's health every this many epochs and after
+        the last (HealthChecked events); 0 or absent: no checks.
+    """
 
     name = "train"
     title = "Training"
@@ -36,7 +41,7 @@ class TrainRun(RunKind):
     def execute(self, request: RunRequest, context: RunContext) -> TrainingOutcome:
         from runtime.data import DataError, load_dataset
         from runtime.evaluation import diagnose_run
-        from runtime.events import BatchEnd, EpochEnd, LogLine, TrainingFailed
+        from runtime.events import BatchEnd, EpochEnd, HealthChecked, LogLine, TrainingFailed
         from runtime.trainer import Trainer
 
         graph = request.graph()
@@ -48,10 +53,16 @@ class TrainRun(RunKind):
 
         def forward(event: object) -> None:
             # The trainer's own last event holds the Keras model: the outcome says it instead.
-            if isinstance(event, (BatchEnd, EpochEnd)):
+            if isinstance(event, (BatchEnd, EpochEnd, HealthChecked, LogLine)):
                 context.emit(event)
 
-        trainer = Trainer(graph, dataset, on_event=forward, epochs=request.options.get("epochs"))
+        trainer = Trainer(
+            graph,
+            dataset,
+            on_event=forward,
+            epochs=request.options.get("epochs"),
+            health_every=int(request.options.get("health_every") or 0),
+        )
         context.on_control(trainer)
         result = trainer.run()
         if isinstance(result, TrainingFailed):
