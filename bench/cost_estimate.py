@@ -62,45 +62,21 @@ class PeakSampler(threading.Thread):
 
 def child(path: Path, node: str | None, params: dict, epochs: int) -> dict:
     """Measures one training run in this (fresh) process."""
-    import keras
-
     from graph.files import load_graph
-    from runtime.builder import build_model
-    from runtime.compile import compile_model, fit_targets
-    from runtime.cost_estimate import estimate_training_memory
-    from runtime.data import load_dataset, model_inputs
-    from runtime.trainer import adapt_normalization
+    from runtime.cost_estimate import estimate_training_memory, timed_epochs, trainable_model
+    from runtime.data import load_dataset
 
     graph = load_graph(path)
     if node:
         graph.set_params(graph.find(node).id, **params)
     dataset = load_dataset(graph.dataset, base_dir=path.parent)
     estimate = estimate_training_memory(graph)  # the data is loaded before the baseline
-    keras.utils.set_random_seed(graph.training["seed"])
     baseline = rss_bytes()
     sampler = PeakSampler()
     sampler.start()
-    model = build_model(graph)
-    shapes = [tuple(int(d) for d in tensor.shape[1:]) for tensor in model.inputs]
-    adapt_normalization(model, model_inputs(dataset.x_train, shapes))
-    heads = compile_model(model, graph, dataset)
-    times: list[float] = []
-
-    class EpochTimer(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            times.append(time.perf_counter() - self.start)
-
-    model.fit(
-        model_inputs(dataset.x_train, shapes),
-        fit_targets(heads, dataset.y_train, dataset),
-        batch_size=graph.training["batch_size"],
-        epochs=epochs,
-        verbose=0,
-        callbacks=[EpochTimer()],
-    )
+    model, fit_data = trainable_model(graph, dataset)
+    samples = len(dataset.x_train)
+    times = timed_epochs(model, *fit_data(samples), graph.training["batch_size"], epochs)
     sampler.running = False
     sampler.join()
     return {

@@ -77,6 +77,52 @@ class StepProbe:
     seconds_per_epoch: float
 
 
+def trainable_model(graph: NetworkGraph, dataset: Dataset):
+    """`graph`'s model built, adapted and compiled as training does it, and its data.
+
+    Returns:
+        (model, fit_data): fit_data(n) gives the (x, y) of the first n training samples
+        in the form `model.fit` takes them.
+    """
+    import keras
+
+    from runtime.builder import build_model
+    from runtime.compile import compile_model, fit_targets
+    from runtime.data import model_inputs
+    from runtime.trainer import adapt_normalization
+
+    keras.utils.set_random_seed(int(graph.training.get("seed") or 0))
+    model = build_model(graph)
+    shapes = [tuple(int(d) for d in tensor.shape[1:]) for tensor in model.inputs]
+    adapt_normalization(model, model_inputs(dataset.x_train, shapes))
+    heads = compile_model(model, graph, dataset)
+
+    def fit_data(samples: int) -> tuple:
+        return (
+            model_inputs(dataset.x_train[:samples], shapes),
+            fit_targets(heads, dataset.y_train[:samples], dataset),
+        )
+
+    return model, fit_data
+
+
+def timed_epochs(model, x, y, batch_size: int, epochs: int) -> list[float]:
+    """Trains `model` for `epochs` and returns each epoch's wall-clock seconds."""
+    import keras
+
+    times: list[float] = []
+
+    class EpochTimer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            times.append(time.perf_counter() - self.start)
+
+    model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0, callbacks=[EpochTimer()])
+    return times
+
+
 def probe_training(graph: NetworkGraph, dataset: Dataset, budget_seconds: float = 1.0) -> StepProbe:
     """Times real training epochs of `graph`'s own model on its first batches.
 
@@ -88,40 +134,12 @@ def probe_training(graph: NetworkGraph, dataset: Dataset, budget_seconds: float 
     length keeps its fastest epoch (load from other processes only slows
     one down). Check the memory estimate first: the probe allocates the model.
     """
-    import keras
-
-    from runtime.builder import build_model
-    from runtime.compile import compile_model, fit_targets
-    from runtime.data import model_inputs
-    from runtime.trainer import adapt_normalization
-
     batch = int(graph.training["batch_size"])
     samples = len(dataset.x_train)
-    keras.utils.set_random_seed(int(graph.training.get("seed") or 0))
-    model = build_model(graph)
-    shapes = [tuple(int(d) for d in tensor.shape[1:]) for tensor in model.inputs]
-    adapt_normalization(model, model_inputs(dataset.x_train, shapes))
-    heads = compile_model(model, graph, dataset)
+    model, fit_data = trainable_model(graph, dataset)
 
     def fastest_epoch(steps: int, epochs: int) -> float:
-        take = min(samples, steps * batch)
-        times: list[float] = []
-
-        class EpochTimer(keras.callbacks.Callback):
-            def on_epoch_begin(self, epoch, logs=None):
-                self.start = time.perf_counter()
-
-            def on_epoch_end(self, epoch, logs=None):
-                times.append(time.perf_counter() - self.start)
-
-        model.fit(
-            model_inputs(dataset.x_train[:take], shapes),
-            fit_targets(heads, dataset.y_train[:take], dataset),
-            batch_size=batch,
-            epochs=epochs,
-            verbose=0,
-            callbacks=[EpochTimer()],
-        )
+        times = timed_epochs(model, *fit_data(min(samples, steps * batch)), batch, epochs)
         return min(times[1:] if epochs > 1 else times)
 
     batches = -(-samples // batch)
