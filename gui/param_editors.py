@@ -293,10 +293,10 @@ class TextEditor(ParamEditor):
 
     def value(self) -> Any:
         text = self.line.text().strip()
+        if not text and self.param.nullable:
+            return None  # an optional string or tuple left empty is unset
         if self.param.kind == "str":
             return self.line.text()
-        if not text and self.param.nullable:
-            return None
         number_type = int if self.param.kind == "ints" else float
         return parse_numbers(text, number_type, open_items=self.param.open_items)
 

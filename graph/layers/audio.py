@@ -179,7 +179,7 @@ LAYERS = (
                 "max_freq",
                 "float",
                 None,
-                minimum=0.0,
+                minimum=1.0,  # Keras reads 0 as "half the sampling rate", like empty
                 nullable=True,
                 help="Highest frequency kept, in Hz; empty: half the sampling rate",
                 explanation="The highest pitch in hertz that the bands cover. Leave empty for "

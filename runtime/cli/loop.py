@@ -76,20 +76,23 @@ def drive(
 
 
 def _wait(done: threading.Event, context: RunContext) -> None:
-    interrupted = False
     while True:
         try:
             if done.wait(POLL_SECONDS):
                 break
         except KeyboardInterrupt:
-            if interrupted:
-                print("\ninterrupted twice: exiting now", file=sys.stderr)
-                sys.stderr.flush()
-                os._exit(EXIT_INTERRUPTED)
-            interrupted = True
+            # From here on a Ctrl-C exits in its handler: a KeyboardInterrupt raised
+            # while this message prints would end in a traceback.
+            signal.signal(signal.SIGINT, _exit_at_once)
             print(
                 "\ninterrupted: stopping at the next safe point and keeping what was done "
                 "(Ctrl-C again to exit at once)",
                 file=sys.stderr,
             )
             context.stop()
+
+
+def _exit_at_once(_signum, _frame) -> None:
+    print("\ninterrupted twice: exiting now", file=sys.stderr)
+    sys.stderr.flush()
+    os._exit(EXIT_INTERRUPTED)

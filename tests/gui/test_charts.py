@@ -97,7 +97,9 @@ def test_redraws_slow_down_when_drawing_is_expensive(charts):
     for _ in range(2):  # the first redraw also creates the plots
         _feed(charts, 1)
         charts.redraw()
-    assert charts.timer.interval() == charts.redraw_ms  # cheap offscreen
+    # Cheap offscreen: the base period, or a little more on a busy machine.
+    cheap = charts.timer.interval()
+    assert charts.redraw_ms <= cheap < MAX_REDRAW_MS
     charts.view.last_paint_s = 0.2  # a slow machine
     _feed(charts, 1)
     charts.redraw()
