@@ -10,19 +10,17 @@ from __future__ import annotations
 
 from graph.layer_type import LayerType, ShapeError
 from graph.layers._common import (
-    constraint,
     fmt,
-    initializer,
     known_last,
     plus,
     positions,
     product,
-    regularizer,
     require_min_rank,
     require_rank,
     seed,
     times,
     use_bias,
+    weight_params,
 )
 from graph.params import Param
 
@@ -226,13 +224,7 @@ LAYERS = (
                 nullable=True,
                 help="Axes attention runs over; empty: all but the batch and features",
             ),
-            initializer("kernel_initializer", "glorot_uniform"),
-            initializer("bias_initializer", "zeros"),
-            regularizer("kernel_regularizer"),
-            regularizer("bias_regularizer"),
-            regularizer("activity_regularizer"),
-            constraint("kernel_constraint"),
-            constraint("bias_constraint"),
+            *weight_params(),
             seed(),
         ),
         _mha_shape,
@@ -339,13 +331,7 @@ LAYERS = (
                 explanation="Limits each position to the neighbours within this distance, which "
                 "saves time on long sequences. Leave empty to let every position see every other.",
             ),
-            initializer("kernel_initializer", "glorot_uniform"),
-            initializer("bias_initializer", "zeros"),
-            regularizer("kernel_regularizer"),
-            regularizer("bias_regularizer"),
-            regularizer("activity_regularizer"),
-            constraint("kernel_constraint"),
-            constraint("bias_constraint"),
+            *weight_params(),
             seed(),
         ),
         _gqa_shape,

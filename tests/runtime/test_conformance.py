@@ -84,6 +84,8 @@ STRICTER = {
         for name, entry in CATALOG.items()
         if entry.category == "Preprocessing" and name not in ANY_RANK_PREPROCESSING
     },
+    # Keras gives any rank an output shape, but its einsums need (batch, positions, features).
+    "GroupQueryAttention": r"expects an input of rank 3",
     # Keras's Dropout checks noise_shape only when data flows.
     "Dropout": r"noise_shape must have",
     # Keras's symbolic EinsumDense takes an input of the wrong rank; einsum then fails on data.
