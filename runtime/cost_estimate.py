@@ -219,24 +219,3 @@ def estimate_epoch_time(
     if cache is not None:
         cache.store(graph, estimate)
     return estimate, False
-
-
-def format_seconds(seconds: float) -> str:
-    """0.042 s, 4.2 s, 42 s, 4.2 min or 4.2 h."""
-    if seconds < 10:
-        return f"{seconds:.2g} s"
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    if seconds < 3600:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
-def describe_epoch_time(estimate: TimeEstimate, cached: bool) -> str:
-    """One line for the user: the estimate, and where it comes from."""
-    source = "timed earlier on this machine" if cached else "from a short timed run"
-    batches = -(-estimate.train_samples // max(estimate.batch_size, 1))
-    return (
-        f"estimated time per epoch: ~{format_seconds(estimate.epoch_seconds)} "
-        f"({batches} batches of {estimate.batch_size}, {source})"
-    )

@@ -11,6 +11,7 @@ a good one. Imports neither Qt nor TensorFlow.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -58,6 +59,27 @@ class TimeEstimate:
         return self.seconds_per_epoch + batches * self.seconds_per_step
 
 
+def format_seconds(seconds: float) -> str:
+    """0.042 s, 4.2 s, 42 s, 4.2 min or 4.2 h."""
+    if seconds < 10:
+        return f"{seconds:.2g} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def describe_epoch_time(estimate: TimeEstimate, cached: bool) -> str:
+    """One line for the user: the estimate, and where it comes from."""
+    source = "timed earlier on this machine" if cached else "from a short timed run"
+    batches = -(-estimate.train_samples // max(estimate.batch_size, 1))
+    return (
+        f"estimated time per epoch: ~{format_seconds(estimate.epoch_seconds)} "
+        f"({batches} batches of {estimate.batch_size}, {source})"
+    )
+
+
 def default_cache_folder() -> Path:
     """Where commands keep the cache: $DEEPWIRE_CACHE_DIR, else the XDG cache folder/DeepWire."""
     configured = os.environ.get("DEEPWIRE_CACHE_DIR")
@@ -83,6 +105,7 @@ def graph_fingerprint(graph: NetworkGraph) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+@functools.lru_cache(maxsize=1)
 def machine_fingerprint() -> str:
     """A hash of what makes this machine train at its speed: processor, cores, memory,
     and the TensorFlow and Keras versions (read from their metadata, not imported)."""

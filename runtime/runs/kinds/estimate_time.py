@@ -39,9 +39,9 @@ class EstimateTimeRun(RunKind):
     heavy = True
 
     def execute(self, request: RunRequest, context: RunContext) -> EpochTimeResult:
-        from runtime.cost_estimate import describe_epoch_time, estimate_epoch_time
+        from runtime.cost_estimate import estimate_epoch_time
         from runtime.data import DataError, load_dataset
-        from runtime.probe_cache import ProbeCache
+        from runtime.probe_cache import ProbeCache, describe_epoch_time
 
         graph = request.graph()
         folder = request.options.get("cache_dir")

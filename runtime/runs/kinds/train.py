@@ -82,9 +82,9 @@ class TrainRun(RunKind):
 def _announce_epoch_time(graph, dataset, cache_dir: str | None, context: RunContext) -> None:
     from pathlib import Path
 
-    from runtime.cost_estimate import describe_epoch_time, estimate_epoch_time
+    from runtime.cost_estimate import estimate_epoch_time
     from runtime.events import LogLine
-    from runtime.probe_cache import ProbeCache
+    from runtime.probe_cache import ProbeCache, describe_epoch_time
 
     cache = ProbeCache(Path(cache_dir) if cache_dir else None)
     found = estimate_epoch_time(graph, dataset, cache, context.checkpoint)
