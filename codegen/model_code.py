@@ -5,7 +5,8 @@ instantiates; call style and names follow graph.wiring as the builder does, so
 executing the exported function gives the model the app builds.
 Each block definition becomes one function, called where an instance is,
 whose layers are named `prefix + layer name` as the builder names them when
-it flattens blocks.
+it flattens blocks; a block with several outputs returns a tuple, unpacked
+into one variable per output.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from codegen.layout_code import Call, Code, Expr, Keyword, Sequence, Value, statement
 from codegen.literals import docstring_text, identifier, string_literal
 from codegen.recipe_code import construct_expr
-from graph.block_inference import flat_layer_count
+from graph.block_inference import flat_layer_count, output_names
 from graph.block_type import BLOCK
 from graph.layer_recipe import input_construct, layer_construct
 from graph.model import NetworkGraph, Node
@@ -99,16 +100,20 @@ def _block_function(
         used.add(variables[entry.id])
     arguments = ", ".join([*(variables[e.id] for e in definition.input_nodes()), "prefix"])
     name = docstring_text(definition.name)
-    body = [f'    """Block {name}: its layers are named prefix + their name."""']
+    exits = definition.output_nodes()
+    returned = "its output" if len(exits) == 1 else "its outputs, in this order"
+    body = [
+        f'    """Block {name}: its layers are named prefix + their name; returns {returned}."""'
+    ]
     body += _body(definition, "prefix", variables, used, functions)
-    (exit_node,) = definition.output_nodes()
-    return [f"def {function}({arguments}):", *body, f"    return {variables[exit_node.id]}"]
+    results = ", ".join(variables[exit_node.id] for exit_node in exits)
+    return [f"def {function}({arguments}):", *body, f"    return {results}"]
 
 
 def _body(
     graph: NetworkGraph,
     prefix: str | None,
-    variables: dict[str, str],
+    variables: dict[str, str | tuple[str, ...]],
     used: set[str],
     functions: dict[str, str],
 ) -> list[str]:
@@ -127,18 +132,36 @@ def _body(
         if node.type == "Input":
             body += statement(input_expr(node), 4, f"{variable} = ")
         else:
-            sources = [Code(variables[source]) for source in input_sources(graph, node)]
+            sources = [
+                Code(_variable(variables[source], port))
+                for source, port in input_sources(graph, node)
+            ]
             if node.type == BLOCK:
                 inner = _prefixed(prefix, node.name + ".")
                 expr = Call(
                     Code(functions[node.params["block"]]), (*sources, Keyword("prefix", inner))
                 )
+                exits = output_names(graph.blocks, node.params["block"])
+                if len(exits) > 1:
+                    # One variable per output, unpacked from the function's tuple.
+                    names = []
+                    for exit_name in exits:
+                        names.append(identifier(f"{node.name}_{exit_name}", used))
+                        used.add(names[-1])
+                    body += statement(expr, 4, f"{', '.join(names)} = ")
+                    variables[node.id] = tuple(names)
+                    continue
             else:
                 call = layer_expr(node.type, node.params, node.name, prefix)
                 expr = Call(call, _call_args(node, sources))
             body += statement(expr, 4, f"{variable} = ")
         variables[node.id] = variable
     return body
+
+
+def _variable(held: str | tuple[str, ...], port: int) -> str:
+    """The variable of output `port` of a node (a tuple of names for several outputs)."""
+    return held[port] if isinstance(held, tuple) else held
 
 
 def _prefixed(prefix: str | None, name: str) -> Expr:
