@@ -155,7 +155,7 @@ class CanvasView(QGraphicsView):
             super().keyPressEvent(event)
             return
         # Arrow keys nudge the selection one grid step; a run of nudges is one undo step.
-        graph = self.graph_scene.session.graph
+        graph = self.graph_scene.session.view
         dx, dy = step
         positions = {
             node_id: (
@@ -164,7 +164,7 @@ class CanvasView(QGraphicsView):
             )
             for node_id in node_ids
         }
-        self.graph_scene.session.execute(MoveNodes(positions))
+        self.graph_scene.session.execute_in_view(MoveNodes(positions))
         event.accept()
 
     # Drops from the palette ----------------------------------------------------------
