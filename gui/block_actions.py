@@ -8,7 +8,7 @@ in the main canvas (the session's view), with the breadcrumb above it.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject
 
 from graph.block_commands import expand_block, make_block, make_unique
 from graph.block_type import BLOCK
@@ -37,17 +37,14 @@ class BlockActions(QObject):
         self.unique_action = window._action(
             "Make &Unique", self.make_unique, None, "Give a block its own copy of its definition"
         )
+        # Enter and Esc on the canvas do these too (gui/canvas/view.py): as shortcuts
+        # they would take the keys from fields and lists.
         self.open_action = window._action(
-            "&Open Block", self.open_selected, "Return", "Edit the layers inside a block"
+            "&Open Block", self.open_selected, None, "Edit the layers inside a block (Enter)"
         )
         self.up_action = window._action(
-            "&Up a Level", self.window.session.go_up, "Esc", "Leave the block being edited"
+            "&Up a Level", self.window.session.go_up, None, "Leave the block (Esc, Backspace)"
         )
-        # Enter and Esc act on the canvas only: fields and lists keep their own.
-        for action in (self.open_action, self.up_action):
-            window.removeAction(action)
-            window.view.addAction(action)
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         menu = window.menuBar().addMenu("&Blocks")
         for action in (
             self.make_action,

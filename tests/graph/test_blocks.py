@@ -198,7 +198,7 @@ def test_files_refuse_missing_malformed_and_self_containing_blocks():
 
 
 def split_document() -> NetworkGraph:
-    """input -> trunk -> (left, right) -> join (Concatenate) -> head: two tensors leave the middle."""
+    """input -> trunk -> (left, right) -> join (Concatenate) -> head: two tensors cross the cut."""
     graph = NetworkGraph()
     entry = graph.add_node("Input", "input_1", {"shape": (8,)})
     trunk = graph.add_node("Dense", "trunk", {"units": 6, "activation": "relu"})
