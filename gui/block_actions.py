@@ -55,6 +55,15 @@ class BlockActions(QObject):
         ):
             menu.addAction(action)
         window.scene.block_opened.connect(self.open_block)
+        self._levels_shown = list(window.session.levels)
+        window.session.view_replaced.connect(self._on_view_replaced)
+
+    def _on_view_replaced(self) -> None:
+        # A new level fills the canvas; the same level redrawn (an undo) keeps its zoom.
+        levels = self.window.session.levels
+        if levels != self._levels_shown:
+            self._levels_shown = list(levels)
+            self.window.view.fit_to_view()
 
     def make_block(self) -> None:
         session = self.window.session
@@ -83,9 +92,7 @@ class BlockActions(QObject):
 
     def open_block(self, node_id: str) -> None:
         """Shows the inside of instance `node_id` in the canvas."""
-        if self.window.session.open_block(node_id):
-            self.window.view.fit_to_view()
-        else:
+        if not self.window.session.open_block(node_id):
             self.window.show_message("Open block: its definition is missing")
 
     def _selected_instance(self, what: str) -> str | None:

@@ -237,7 +237,7 @@ def graph_from_model(model: keras.Model, blocks: bool = False) -> NetworkGraph:
 
     Args:
         model: The model.
-        blocks: Turn nested models with one output into blocks, models of the
+        blocks: Turn nested models into blocks (one output per model output), models of the
             same structure sharing one definition; else (the default) their
             layers are inlined, named as in Keras.
 

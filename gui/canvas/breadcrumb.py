@@ -42,7 +42,12 @@ class Breadcrumb(QWidget):
             self._layout.addWidget(QLabel("›"))
             text = f"{printable(level.instance)} ({printable(level.block)})"
             self.crumbs.append(self._crumb(text, depth, f"Inside block {printable(level.block)}"))
+        # Where you are: not a link, but not greyed out either.
         self.crumbs[-1].setEnabled(False)
+        self.crumbs[-1].setStyleSheet("QPushButton:disabled { color: palette(text); }")
+        font = self.crumbs[-1].font()
+        font.setBold(True)
+        self.crumbs[-1].setFont(font)
         hint = QLabel("  Esc or Backspace: up a level · edits change every use of the block")
         hint.setEnabled(False)
         self._layout.addWidget(hint)

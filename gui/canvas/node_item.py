@@ -131,7 +131,10 @@ def node_face(node: Node, spec: LayerType, info: NodeInfo | None, error: str | N
         node.name,
         node.type,
         params,
-        format_shape(info.output_shape if info else None),
+        # A block with several outputs shows each output's shape.
+        ", ".join(format_shape(s) for s in info.outputs)
+        if info and info.outputs
+        else format_shape(info.output_shape if info else None),
         format_count(count) if count else "",
         error,
     )
