@@ -127,10 +127,8 @@ def _body(
     for node in topological_nodes(graph):
         if node.id in variables:
             continue
-        variable = identifier(node.name, used)
-        used.add(variable)
         if node.type == "Input":
-            body += statement(input_expr(node), 4, f"{variable} = ")
+            expr = input_expr(node)
         else:
             sources = [
                 Code(_variable(variables[source], port))
@@ -141,21 +139,18 @@ def _body(
                 expr = Call(
                     Code(functions[node.params["block"]]), (*sources, Keyword("prefix", inner))
                 )
-                exits = output_names(graph.blocks, node.params["block"])
-                if len(exits) > 1:
-                    # One variable per output, unpacked from the function's tuple.
-                    names = []
-                    for exit_name in exits:
-                        names.append(identifier(f"{node.name}_{exit_name}", used))
-                        used.add(names[-1])
-                    body += statement(expr, 4, f"{', '.join(names)} = ")
-                    variables[node.id] = tuple(names)
-                    continue
             else:
                 call = layer_expr(node.type, node.params, node.name, prefix)
                 expr = Call(call, _call_args(node, sources))
-            body += statement(expr, 4, f"{variable} = ")
-        variables[node.id] = variable
+        exits = output_names(graph.blocks, node.params["block"]) if node.type == BLOCK else ()
+        # A block with several outputs: one variable each, unpacked from its tuple.
+        wanted = [f"{node.name}_{name}" for name in exits] if len(exits) > 1 else [node.name]
+        names = []
+        for name in wanted:
+            names.append(identifier(name, used))
+            used.add(names[-1])
+        body += statement(expr, 4, f"{', '.join(names)} = ")
+        variables[node.id] = names[0] if len(names) == 1 else tuple(names)
     return body
 
 
