@@ -7,7 +7,7 @@ from PySide6.QtTest import QTest
 
 from graph.block_type import BLOCK
 from graph.files import graph_to_yaml
-from graph.model import AddBlock, AddNode, NetworkGraph, RemoveNode, SetParams
+from graph.model import AddBlock, AddNode, NetworkGraph, RemoveEdge, RemoveNode, SetParams
 from tests.graph.test_blocks import document, flat_document
 
 
@@ -157,3 +157,31 @@ def test_the_build_setting_has_its_form_under_the_training_settings(make_window)
     form = window.panels.training.build_settings
     assert list(form.labels) == ["blocks"]
     assert form.labels["blocks"].isVisibleTo(window.panels.training.settings_area.widget())
+
+
+def test_a_block_with_several_outputs_has_one_labelled_port_each(make_window):
+    from tests.graph.test_blocks import split_block
+
+    window = make_window(split_block())
+    session, scene = window.session, window.scene
+    instance = session.graph.find("fork_1")
+    item = scene.node_items[instance.id]
+    assert [port.toolTip() for port in item.output_ports] == ["left", "right"]
+    assert item.face.shape == "(None, 4), (None, 5)"
+    join = session.graph.find("join")
+    for edge in session.graph.in_edges(join.id):
+        start = scene.edge_items[edge]._path.pointAtPercent(0)
+        assert start == item.output_ports[edge.source_port].scenePos()
+    # Wire output 1 (right) into the Concatenate's freed first port, as a drag from it does.
+    first = session.graph.in_edges(join.id)[0]
+    assert session.execute(RemoveEdge(first)) is None
+    assert "already connected" in scene.connect_ports(instance.id, join.id, 1, source_port=1)
+    assert scene.connect_ports(instance.id, join.id, 0, source_port=1) is None
+    session.flush()
+    assert session.graph.in_edges(join.id)[0].source_port == 1
+    assert session.analysis.info(join.id).output_shape == (None, 10)
+    assert scene.edge_items[session.graph.in_edges(join.id)[0]].label == "(None, 5)"
+    session.undo_stack.undo()
+    session.undo_stack.undo()
+    session.flush()
+    assert session.graph.in_edges(join.id)[0] == first
