@@ -185,3 +185,18 @@ def test_a_block_with_several_outputs_has_one_labelled_port_each(make_window):
     session.undo_stack.undo()
     session.flush()
     assert session.graph.in_edges(join.id)[0] == first
+
+
+def test_edits_of_same_numbered_nodes_in_two_graphs_stay_separate_undo_steps(make_window):
+    graph = document(1)
+    res = graph.blocks.get("res")
+    window = make_window(graph)
+    session = window.session
+    head = graph.find("head").id
+    inner = res.node(head).id  # ids repeat across graphs: n3 is dense_b inside
+    assert session.execute(SetParams(head, {"units": 4})) is None
+    session.open_block(graph.find("res_1").id)
+    assert session.execute_in_view(SetParams(inner, {"units": 16})) is None
+    assert session.undo_stack.count() == 2
+    session.undo_stack.undo()
+    assert res.node(inner).params["units"] == 8 and graph.node(head).params["units"] == 4
