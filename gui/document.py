@@ -167,7 +167,7 @@ class EditorSession(QObject):
     # Editing -----------------------------------------------------------------
 
     def execute(self, command: Command, text: str | None = None) -> str | None:
-        """Applies `command` as one undo step.
+        """Applies `command` to the document as one undo step.
 
         Args:
             command: A graph.model command.
@@ -176,16 +176,13 @@ class EditorSession(QObject):
         Returns:
             None when applied, else why the edit was refused (the graph is unchanged).
         """
-        try:
-            inverse = command.apply(self.graph)
-        except (ParamError, GraphError, KeyError, ValueError) as error:
-            return str(error.args[0]) if isinstance(error, KeyError) else str(error)
-        self.undo_stack.push(GraphUndoCommand(self.graph, command, inverse, text))
-        return None
+        return self._execute_on(self.graph, command, text)
 
     def execute_in_view(self, command: Command, text: str | None = None) -> str | None:
-        """Applies `command` to the view's graph (the canvas's level) as one undo step."""
-        graph = self.view
+        """Like `execute`, on the view's graph (the canvas's level: a block's inside)."""
+        return self._execute_on(self.view, command, text)
+
+    def _execute_on(self, graph: NetworkGraph, command: Command, text: str | None) -> str | None:
         try:
             inverse = command.apply(graph)
         except (ParamError, GraphError, KeyError, ValueError) as error:
