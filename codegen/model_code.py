@@ -101,10 +101,10 @@ def _block_function(
     arguments = ", ".join([*(variables[e.id] for e in definition.input_nodes()), "prefix"])
     name = docstring_text(definition.name)
     exits = definition.output_nodes()
-    returned = "its output" if len(exits) == 1 else "its outputs, in this order"
-    body = [
-        f'    """Block {name}: its layers are named prefix + their name; returns {returned}."""'
-    ]
+    body = [f'    """Block {name}: its layers are named prefix + their name."""']
+    if len(exits) > 1:
+        names = ", ".join(docstring_text(exit_node.name) for exit_node in exits)
+        body = [body[0][:-3], "", f"    Returns its outputs, in this order: {names}.", '    """']
     body += _body(definition, "prefix", variables, used, functions)
     results = ", ".join(variables[exit_node.id] for exit_node in exits)
     return [f"def {function}({arguments}):", *body, f"    return {results}"]

@@ -21,6 +21,7 @@ from runtime.events import RunFinished
 from runtime.importer import graph_from_model
 from runtime.runs.base import RunRequest
 from runtime.runs.local import run_inline
+from tests.codegen.test_export import ruff_problems
 from tests.graph.test_blocks import document
 
 
@@ -231,6 +232,8 @@ def test_a_block_with_several_outputs_builds_nested_flat_and_exported_alike(fork
         nested_layer(nested, layer.name).set_weights(layer.get_weights())
     np.testing.assert_array_equal(outputs(nested, data), outputs(flat, data))
     source = export_model_code(graph)
+    assert ruff_problems(source) == ""
+    assert "Returns its outputs, in this order: left, right." in source
     assert "return left, right" in source
     assert 'fork_1_left, fork_1_right = fork_block(input_1, prefix="fork_1.")' in source
     namespace = {"__name__": "exported"}
