@@ -117,7 +117,7 @@ def fully_expanded(graph: NetworkGraph) -> NetworkGraph:
     return graph
 
 
-@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     widths=st.lists(st.integers(1, 6), min_size=3, max_size=6),
     taps=st.lists(st.integers(0, 5), max_size=3),
