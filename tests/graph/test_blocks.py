@@ -18,6 +18,7 @@ from graph.model import (
     RemoveNode,
 )
 from graph.shapes import ShapeAnalysis
+from graph.summary import summary_rows
 from graph.validation import validate
 
 
@@ -236,6 +237,9 @@ def test_a_block_may_have_several_outputs_wired_by_source_port():
     assert analysis.info(graph.find("join").id).output_shape == (None, 9)
     assert analysis.total_params() == ShapeAnalysis(split_document()).total_params()
     assert messages(graph) == []
+    assert graph_cost(graph).nodes[instance.id].activation_values == 4 + 5
+    (row,) = [row for row in summary_rows(graph) if row.name == "join"]
+    assert row.connected_to == ("fork_1.left", "fork_1.right")
     # A connection from an output the block does not have is named on the instance.
     graph.apply(RemoveEdge(graph.out_edges(instance.id)[1]))
     graph.connect(instance.id, graph.find("join").id, 1)
