@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from graph.cost import machine_memory
 from graph.files import graph_from_yaml, graph_to_yaml, save_graph
 from graph.model import MoveNodes, SetSettings
 from main import main
@@ -116,3 +117,12 @@ def test_train_prints_the_estimate_before_the_first_epoch_then_reads_it_cached(
     # Quiet: neither the estimate nor its probe.
     assert main(["train", str(path), "--epochs", "1", "-q", "-o", str(tmp_path / "c")]) == 0
     assert "estimated" not in capsys.readouterr().err
+
+
+def test_a_graph_too_large_for_memory_is_not_probed(tmp_path):
+    graph = mlp(hidden=machine_memory() // (65 * 16) + 1)  # Adam's training state alone is too much
+    request = RunRequest("estimate_time", graph_to_yaml(graph), None, {"cache_dir": str(tmp_path)})
+    outcome = run_inline(request)
+    assert outcome.result.estimate is None
+    assert outcome.result.message == "no time estimate: training would not fit in memory"
+    assert not (tmp_path / CACHE_FILE).exists()
