@@ -287,7 +287,8 @@ class RunStore:
             epochs: Metric name -> per-epoch values (a Keras history).
             final_metrics: Metric name -> value on the test split.
             model: A Keras model, saved as `weights/<id>.keras`.
-            weights: Or the weight arrays (`model.get_weights()`), saved as `weights/<id>.npz`.
+            weights: Or the weight arrays (`runtime.learned_state.trained_weights`),
+                saved as `weights/<id>.npz`.
 
         Raises:
             RunStoreError: the run is unknown or the store cannot be written.

@@ -210,7 +210,7 @@ class DeployPanel(QWidget):
             )
             return False
         self._membership_model = None
-        weights = run.weights if run.weights is not None else run.model.get_weights()
+        weights = run.trained_weights()
         text = f"Attacking the model of run {run.number}…"
         return self._start("membership", {"weights": weights}, text, graph=run.graph)
 

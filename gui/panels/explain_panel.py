@@ -325,7 +325,7 @@ class ExplainPanel(QWidget):
         # A run from the training process brings its weights; a model already
         # built in this process (previews) gives them without new TensorFlow work.
         run = self.run
-        return run.weights if run.weights is not None else run.model.get_weights()
+        return run.trained_weights()
 
     def _request(self, options: dict):
         from runtime.runs.base import RunRequest

@@ -49,6 +49,18 @@ class TrainingRun:
     def succeeded(self) -> bool:
         return (self.model is not None or self.weights is not None) and not self.message
 
+    def trained_weights(self) -> list:
+        """What a run needs to rebuild the trained model: the weights as sent, else the model's.
+
+        The model's are read with what it learned besides its weights
+        (runtime.learned_state), so call this where the model was built.
+        """
+        if self.weights is not None:
+            return self.weights
+        from runtime.learned_state import trained_weights
+
+        return trained_weights(self.model)
+
     def trained_model(self) -> Any:
         """The trained keras.Model, rebuilt from the weights on first use.
 

@@ -246,7 +246,9 @@ class RunJournal:
             return load_npz_weights(run.weights)
         import keras
 
-        return keras.saving.load_model(run.weights, compile=False).get_weights()
+        from runtime.learned_state import trained_weights
+
+        return trained_weights(keras.saving.load_model(run.weights, compile=False))
 
     def rename(self, run_id: str, name: str) -> None:
         self._edit(run_id, lambda store: store.rename(run_id, name), name=name)
