@@ -86,7 +86,9 @@ def _discretization_shape(params, inputs):
             "set either num_bins (edges learned from the training data) or bin_boundaries, "
             f"not {'both' if bins else 'neither'}"
         )
-    if boundaries is not None and any(a >= b for a, b in zip(boundaries, boundaries[1:])):
+    if boundaries is not None and any(
+        a >= b for a, b in zip(boundaries, boundaries[1:], strict=False)
+    ):
         # An edge repeated would make an empty bin.
         raise ShapeError(
             f"bin_boundaries must be increasing, each edge above the one before. "
