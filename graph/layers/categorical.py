@@ -62,7 +62,9 @@ def _lookup_shape(params, inputs):
     if vocabulary is not None:
         mask = params["mask_token"]
         special = {"mask_token": mask, "oov_token": params["oov_token"]}
-        check_vocabulary(params, special, params["num_oov_indices"] + (mask is not None))
+        # Keras keeps an id for the mask only when it gives ids (output_mode "int").
+        masked = mask is not None and mode == "int"
+        check_vocabulary(params, special, params["num_oov_indices"] + masked)
         if params["pad_to_max_tokens"]:
             return _encoded(shape, mode, params["max_tokens"])
         # A vector marks the vocabulary and the OOV ids, not the mask.
