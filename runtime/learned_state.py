@@ -86,6 +86,13 @@ def set_trained_weights(model: keras.Model, weights: Sequence) -> None:
             )
 
 
+def clone_trained(model: keras.Model) -> keras.Model:
+    """A copy of `model` (fresh layers, no optimizer) with its weights and learned state."""
+    copy = keras.models.clone_model(model)
+    set_trained_weights(copy, trained_weights(model))
+    return copy
+
+
 def _state_of(layer: keras.layers.Layer) -> np.ndarray | None:
     if isinstance(layer, _LOOKUPS):
         vocabulary = layer.get_vocabulary(include_special_tokens=False)

@@ -11,6 +11,7 @@ import pytest
 import tensorflow as tf
 
 from graph.files import graph_to_yaml, load_graph
+from runtime.compression.measure import save_keras
 from runtime.events import RunFinished, TrainingFinished
 from runtime.learned_state import set_trained_weights, trained_weights
 from runtime.run_store import load_npz_weights
@@ -92,7 +93,7 @@ def trained_text(tmp_path_factory):
     return result.model, dataset, folder, graph_path
 
 
-def test_a_restored_text_model_predicts_exactly_as_trained_without_adapting(trained_text):
+def test_a_restored_text_model_predicts_and_deploys_exactly_as_trained(trained_text):
     model, dataset, folder, graph_path = trained_text
     (run,) = RunJournal(folder / "store", graph_path).runs()
     assert run.weights.suffix == ".npz"
@@ -102,3 +103,7 @@ def test_a_restored_text_model_predicts_exactly_as_trained_without_adapting(trai
     assert words.get_vocabulary() == model.get_layer("words").get_vocabulary()
     texts = tf.constant(dataset.x_test[:32])
     np.testing.assert_array_equal(restored.model(texts).numpy(), model(texts).numpy())
+    deployed = folder / "deployed.keras"
+    save_keras(restored.model, deployed)  # a compiled model is cloned without its optimizer
+    loaded = keras.saving.load_model(deployed, compile=False)
+    np.testing.assert_array_equal(loaded(texts).numpy(), model(texts).numpy())
