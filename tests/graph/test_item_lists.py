@@ -7,8 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graph.catalog import CATALOG
+from graph.files import GraphFileError, graph_from_yaml, graph_to_yaml
 from graph.item_lists import items_text, parse_items
 from graph.params import ParamError
+from graph.validation import ERROR, validate
 
 WORDS = CATALOG["StringLookup"].param_index["vocabulary"]
 CODES = CATALOG["IntegerLookup"].param_index["vocabulary"]
@@ -64,3 +66,49 @@ def test_any_typed_text_is_a_vocabulary_or_a_clear_refusal(text, integers):
         assert str(error).startswith("vocabulary")
         return
     assert value is None or (len(set(value)) == len(value) and all(v != "" for v in value))
+
+
+def _lookup_file(vocabulary: str) -> str:
+    return f"""format: deepwire-graph
+version: 1
+name: colours
+nodes:
+- {{id: n1, type: Input, name: colour_in, params: {{shape: [1], dtype: string}}}}
+- {{id: n2, type: StringLookup, name: colour, params: {{vocabulary: {vocabulary}}}}}
+edges:
+- {{source: n1, target: n2, port: 0}}
+"""
+
+
+def test_a_graph_file_keeps_its_vocabulary_and_refuses_a_repeated_token_with_its_line():
+    graph = graph_from_yaml(_lookup_file("[red, 'light, blue']"))
+    assert graph.find("colour").params["vocabulary"] == ("red", "light, blue")
+    assert graph_from_yaml(graph_to_yaml(graph)).find("colour").params["vocabulary"] == (
+        "red",
+        "light, blue",
+    )
+    repeated = r":6:\d+: nodes\[1\]\.params\.vocabulary lists 'red' more than once"
+    with pytest.raises(GraphFileError, match=repeated):
+        graph_from_yaml(_lookup_file("[red, red]"))
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (
+            {"vocabulary": ("red", "[UNK]")},
+            "colour (StringLookup): vocabulary lists the oov_token '[UNK]': leave it out",
+        ),
+        (
+            {"vocabulary": ("red", "blue", "green"), "max_tokens": 3},
+            "colour (StringLookup): vocabulary holds 3 tokens, and with the 1 the layer adds that "
+            "is more than max_tokens 3",
+        ),
+    ],
+)
+def test_a_vocabulary_that_cannot_work_is_a_problem_on_its_node(params, message):
+    graph = graph_from_yaml(_lookup_file("[red]"))
+    node = graph.find("colour")
+    graph.set_params(node.id, **params)
+    problems = [p for p in validate(graph) if p.severity == ERROR]
+    assert [(p.node_id, p.message[: len(message)]) for p in problems] == [(node.id, message)]
