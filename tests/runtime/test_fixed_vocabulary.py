@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import sys
+import types
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
 
-from codegen.python_source import export_model_code
-from graph.files import graph_from_yaml, graph_to_yaml
+from codegen.python_source import export_model_code, export_training_script
+from graph.files import graph_from_yaml, graph_to_yaml, load_graph
 from graph.model import NetworkGraph
 from graph.validation import ERROR, validate
 from runtime.builder import build_model
 from runtime.importer import import_model
 from runtime.trainer import adapt_normalization
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
 
 PARAMS = {
     "words": ("TextVectorization", {"vocabulary": ("good", "bad", "film"), "max_tokens": 10}),
@@ -99,3 +105,22 @@ def test_a_saved_keras_model_with_a_fixed_vocabulary_imports_it(built, tmp_path)
         node = imported.find(name)
         assert node.type == type_name
         assert {k: node.params[k] for k in params} == params
+
+
+def test_the_exported_training_script_keeps_the_fixed_vocabulary_through_adapting(monkeypatch):
+    graph = load_graph(EXAMPLES / "text_sentiment.yaml")
+    graph.dataset["samples"] = 60
+    words = graph.find("words")
+    graph.set_params(words.id, vocabulary=("dull", "boring", "great"))
+    script = types.ModuleType("exported_script")  # its dataclasses look their module up
+    monkeypatch.setitem(sys.modules, script.__name__, script)
+    namespace = script.__dict__
+    exec(compile(export_training_script(graph, "train.py"), "train.py", "exec"), namespace)
+    (x_train, _), _, _, _ = namespace["load_data"]()
+    model = namespace["build_model"]()
+    namespace["adapt_normalization"](model, x_train)
+    app_model = build_model(graph)
+    adapt_normalization(app_model, x_train)
+    expected = ["", "[UNK]", "dull", "boring", "great"]
+    assert model.get_layer("words").get_vocabulary() == expected
+    assert app_model.get_layer("words").get_vocabulary() == expected
