@@ -329,7 +329,7 @@ class ItemListEditor(ParamEditor):
     graph.item_lists parses the text; the catalog refuses what does not fit.
     """
 
-    _VISIBLE_LINES = 4
+    _VISIBLE_LINES = 5
 
     def __init__(self, param: Param) -> None:
         super().__init__(param)

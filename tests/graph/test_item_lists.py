@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from graph.catalog import CATALOG
 from graph.files import GraphFileError, graph_from_yaml, graph_to_yaml
 from graph.item_lists import items_text, parse_items
+from graph.model import NetworkGraph
 from graph.params import ParamError
 from graph.validation import ERROR, validate
 
@@ -112,3 +113,24 @@ def test_a_vocabulary_that_cannot_work_is_a_problem_on_its_node(params, message)
     graph.set_params(node.id, **params)
     problems = [p for p in validate(graph) if p.severity == ERROR]
     assert [(p.node_id, p.message[: len(message)]) for p in problems] == [(node.id, message)]
+
+
+@pytest.mark.parametrize(
+    ("edges", "message"),
+    [
+        ((18.0, 65.0, 40.0), "must be increasing, each edge above the one before"),
+        ((18.0, 18.0), "must be increasing"),
+    ],
+)
+def test_fixed_bin_edges_must_increase_and_be_finite(edges, message):
+    graph = NetworkGraph("ages")
+    source = graph.add_node("Input", "age_in", {"shape": [1]})
+    node = graph.add_node("Discretization", "age", {"num_bins": None})
+    graph.connect(source.id, node.id)
+    with pytest.raises(
+        ParamError, match=r"age \(Discretization\): bin_boundaries must contain finite"
+    ):
+        graph.set_params(node.id, bin_boundaries=(18.0, float("inf")))
+    graph.set_params(node.id, bin_boundaries=edges)
+    problems = [p for p in validate(graph) if p.severity == ERROR]
+    assert [(p.node_id, message in p.message) for p in problems] == [(node.id, True)]
