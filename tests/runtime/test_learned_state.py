@@ -11,7 +11,9 @@ import pytest
 import tensorflow as tf
 
 from graph.files import graph_to_yaml, load_graph
+from graph.model import NetworkGraph
 from runtime.compression.measure import save_keras
+from runtime.data import load_dataset
 from runtime.events import RunFinished, TrainingFinished
 from runtime.learned_state import set_trained_weights, trained_weights
 from runtime.run_store import load_npz_weights
@@ -74,12 +76,30 @@ def test_weights_without_the_learned_vocabulary_are_refused_naming_the_layer():
         set_trained_weights(_lookup_model(), model.get_weights())
 
 
+def tiny_text_graph() -> NetworkGraph:
+    """The text example's data and settings, read by a model small enough to train at once."""
+    example = load_graph(EXAMPLES / "text_sentiment.yaml")
+    graph = NetworkGraph("tiny text")
+    graph.training = {**example.training, "epochs": 1}
+    graph.dataset = {**example.dataset, "samples": 200, "validation_size": 0.0}
+    chain = [
+        graph.add_node("Input", "review", {"shape": [1], "dtype": "string"}),
+        graph.add_node(
+            "TextVectorization", "words", {"max_tokens": 60, "output_sequence_length": 8}
+        ),
+        graph.add_node("Embedding", "vectors", {"input_dim": 60, "output_dim": 4}),
+        graph.add_node("GlobalAveragePooling1D", "pooled"),
+        graph.add_node("Dense", "sentiment", {"units": 2, "activation": "softmax"}),
+    ]
+    for source, target in zip(chain, chain[1:], strict=False):
+        graph.connect(source.id, target.id)
+    return graph
+
+
 @pytest.fixture(scope="module")
 def trained_text(tmp_path_factory):
-    """The text example trained one epoch on a few reviews, and its run recorded in a store."""
-    graph = load_graph(EXAMPLES / "text_sentiment.yaml")
-    graph.dataset["samples"] = 200
-    from runtime.data import load_dataset
+    """A text model trained one epoch on a few reviews, and its run recorded in a store."""
+    graph = tiny_text_graph()
 
     dataset = load_dataset(graph.dataset, EXAMPLES)
     result = Trainer(graph, dataset, epochs=1).run()
