@@ -324,8 +324,7 @@ class ExplainPanel(QWidget):
     def _weights(self) -> list:
         # A run from the training process brings its weights; a model already
         # built in this process (previews) gives them without new TensorFlow work.
-        run = self.run
-        return run.trained_weights()
+        return self.run.trained_weights()
 
     def _request(self, options: dict):
         from runtime.runs.base import RunRequest
