@@ -16,6 +16,7 @@ from graph.model import NetworkGraph
 from graph.validation import ERROR, validate
 from runtime.builder import build_model
 from runtime.importer import import_model
+from runtime.learned_state import set_trained_weights, trained_weights
 from runtime.trainer import adapt_normalization
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -124,3 +125,11 @@ def test_the_exported_training_script_keeps_the_fixed_vocabulary_through_adaptin
     expected = ["", "[UNK]", "dull", "boring", "great"]
     assert model.get_layer("words").get_vocabulary() == expected
     assert app_model.get_layer("words").get_vocabulary() == expected
+
+
+def test_a_model_with_fixed_vocabularies_is_rebuilt_from_its_trained_weights(built):
+    graph, model = built
+    rebuilt = build_model(graph)
+    set_trained_weights(rebuilt, trained_weights(model))
+    for ours, theirs in zip(outputs(model, samples()), outputs(rebuilt, samples()), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
