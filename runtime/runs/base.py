@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from graph.cli.exit_codes import EXIT_INVALID
+
 Emit = Callable[[object], None]
 
 
@@ -55,12 +57,18 @@ class RunError(Exception):
     Args:
         message: What went wrong and what to try, Keras-style ("Received: ...").
         node_id: The graph node at fault, when there is one.
+        exit_code: What a command exits with (graph.cli.exit_codes): EXIT_INVALID
+            for invalid input or a failed run, EXIT_BAD_FILE when a file the
+            request names cannot be read or is not what was expected.
     """
 
-    def __init__(self, message: str, node_id: str | None = None) -> None:
+    def __init__(
+        self, message: str, node_id: str | None = None, exit_code: int = EXIT_INVALID
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.node_id = node_id
+        self.exit_code = exit_code
 
 
 class RunStopped(Exception):  # noqa: N818 - a stop the user asked for, not an error
