@@ -153,11 +153,16 @@ class RunKind:
         heavy: True when the app executes it in the training process (it
             trains or computes for long); False for short work the app may run
             on its runtime thread.
+        uses_tensorflow: For a light kind: whether it drives TensorFlow (it
+            then waits its turn on the app's runtime thread); one that does
+            not (reading a dataset) gets a thread of its own and never waits
+            behind TensorFlow's import.
     """
 
     name: ClassVar[str] = ""
     title: ClassVar[str] = ""
     heavy: ClassVar[bool] = True
+    uses_tensorflow: ClassVar[bool] = True
 
     def execute(self, request: RunRequest, context: RunContext) -> Any:
         """Does the work, emitting events on `context`; returns a picklable result.
