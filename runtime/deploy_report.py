@@ -10,9 +10,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graph.cost import format_bytes
+from runtime.runs.base import RunError
 
 FORMATS = ("keras", "saved_model", "tflite", "onnx")
 HEADER = f"{'format':<12} {'size':>10} {'p50 ms':>9} {'p95 ms':>9} {'samples/s':>12}  path"
+
+
+def chosen_formats(options: dict, default: tuple[str, ...] = FORMATS) -> tuple[str, ...]:
+    """The formats a run's option ``formats`` names (else `default`), each checked.
+
+    Raises:
+        RunError: naming the first unknown format.
+    """
+    formats = tuple(options.get("formats") or default)
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise RunError(
+            f"unknown format {unknown[0]!r}; choose from {', '.join(FORMATS)}. "
+            f"Received: {list(formats)!r}"
+        )
+    return formats
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
 from graph.cost import format_bytes
 from graph.files import graph_to_yaml
 from graph.settings import PRIVACY_MEASURES
-from graph.validation import ERROR
 from gui.document import EditorSession
 from gui.panels.registry import MenuEntry, PanelSpec
 from gui.run_adapter import RunAdapter
@@ -237,10 +236,9 @@ class DeployPanel(QWidget):
         if self.is_running:
             return False
         if graph is None:
-            self.session.flush()
-            errors = [p.message for p in self.session.problems if p.severity == ERROR]
-            if errors:
-                self._show_error("The graph does not build yet: " + errors[0])
+            refusal = self.session.build_refusal()
+            if refusal:
+                self._show_error(refusal)
                 return False
             graph = self.session.graph
             if self.model_edit.text().strip():

@@ -33,18 +33,11 @@ class DeployRun(RunKind):
     heavy = True
 
     def execute(self, request: RunRequest, context: RunContext):
-        from runtime.deploy_report import FORMATS
+        from runtime.deploy_report import chosen_formats
 
-        options = request.options
-        if not options.get("output_dir"):
+        if not request.options.get("output_dir"):
             raise RunError("deploy needs an output folder (option output_dir)")
-        formats = tuple(options.get("formats") or FORMATS)
-        unknown = [f for f in formats if f not in FORMATS]
-        if unknown:
-            raise RunError(
-                f"unknown format {unknown[0]!r}; choose from {', '.join(FORMATS)}. "
-                f"Received: {list(formats)!r}"
-            )
+        formats = chosen_formats(request.options)
         model, sample, source = _model_and_sample(request, context)
         return _export_all(model, sample, source, formats, request.options, context)
 
