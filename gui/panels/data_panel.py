@@ -34,13 +34,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from graph.fixes import Fix
+from graph.fixes import Fix, all_fixes_command, working_fix
 from graph.model import GraphError
 from graph.params import Param
 from graph.settings import DATASET_PARAMS
 from graph.validation import ERROR, Problem
 from gui.document import EditorSession
-from gui.panels.data_fixes import all_fixes_command, working_fix
 from gui.panels.registry import MenuEntry, PanelSpec
 from gui.panels.settings_form import SettingsForm
 from gui.param_editors import ParamEditor
