@@ -301,7 +301,7 @@ class ContinualPanel(QWidget):
         if not text:
             self._show_error("Choose the new data to continue training on.")
             return False
-        weights = run.weights if run.weights is not None else run.model.get_weights()
+        weights = run.trained_weights()
         self._show_error("")
         self.continue_label.setText("")
         from runtime.runs.base import RunRequest

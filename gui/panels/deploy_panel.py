@@ -223,7 +223,7 @@ class DeployPanel(QWidget):
         if run is None:
             text = f"No trained run yet: training the graph first. {action}…"
             return self._start(kind, options, text)
-        options["weights"] = run.weights if run.weights is not None else run.model.get_weights()
+        options["weights"] = run.trained_weights()
         return self._start(kind, options, f"{action}: the model of run {run.number}…", run.graph)
 
     def stop(self) -> None:

@@ -229,7 +229,7 @@ class ExportDialog(QDialog):
         run = self._trained_run()
         if run is not None:
             graph = run.graph
-            options["weights"] = run.weights if run.weights is not None else run.model.get_weights()
+            options["weights"] = run.trained_weights()
             self.status.setText(f"Preparing the model trained in run {run.number}…")
         else:
             graph = self.session.graph

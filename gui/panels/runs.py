@@ -23,7 +23,8 @@ class TrainingRun:
         history: Per-epoch values of each logged metric.
         weights: The trained model's weights, as the training process sent
             them (None when the run failed).
-        model: The trained keras.Model once built (see `trained_model`).
+        model: The trained keras.Model when the app holds one (a preview's run),
+            else None: runs are sent `trained_weights()`.
         message: Why it failed, or "" when it finished.
         node_id: The node at fault when it failed because of one.
         diagnosis: The plain-language reading of its learning curves.
@@ -49,18 +50,9 @@ class TrainingRun:
     def succeeded(self) -> bool:
         return (self.model is not None or self.weights is not None) and not self.message
 
-    def trained_model(self) -> Any:
-        """The trained keras.Model, rebuilt from the weights on first use.
-
-        Builds with TensorFlow: call it from a job on the runtime thread.
-        """
-        if self.model is None:
-            if self.weights is None:
-                raise ValueError(f"Run {self.number} has no trained model")
-            from runtime.training_process import rebuild_model
-
-            self.model = rebuild_model(self.graph, self.dataset, self.weights)
-        return self.model
+    def trained_weights(self) -> list:
+        """The trained weights, which every run that takes this model is sent."""
+        return self.weights if self.weights is not None else self.model.get_weights()
 
 
 class RunHistory(QObject):

@@ -8,6 +8,7 @@ import keras
 import numpy as np
 
 from gui.panels.export_dialog import FORMATS, ExportDialog
+from runtime.training_process import rebuild_model
 from tests.gui.panel_helpers import example, train
 
 
@@ -52,7 +53,8 @@ def test_every_format_is_written_measured_and_loads_back(qtbot, make_window, tmp
     # The .keras file holds the trained weights.
     loaded = keras.saving.load_model(dialog.reports["keras"].path)
     sample = run.dataset.x_test[:4]
-    expected = run.trained_model().predict(sample, verbose=0)
+    model = rebuild_model(run.graph, run.dataset, run.trained_weights())
+    expected = model.predict(sample, verbose=0)
     assert np.allclose(loaded.predict(sample, verbose=0), expected)
 
 
