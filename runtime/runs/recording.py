@@ -238,15 +238,12 @@ class RunJournal:
 
     def weights_of(self, run: RunRecord) -> list | None:
         """The run's trained weight arrays, or None; a `.keras` file needs TensorFlow."""
-        if run.id in self._weights:
-            return self._weights[run.id]
-        if run.weights is None:
-            return None
-        if run.weights.suffix == ".npz":
-            return load_npz_weights(run.weights)
-        import keras
+        kept = self.kept_weights(run)
+        return kept if kept is not None else stored_weights(run)
 
-        return keras.saving.load_model(run.weights, compile=False).get_weights()
+    def kept_weights(self, run: RunRecord) -> list | None:
+        """The weights of a run kept in memory (not stored yet), else None; no file is read."""
+        return self._weights.get(run.id)
 
     def rename(self, run_id: str, name: str) -> None:
         self._edit(run_id, lambda store: store.rename(run_id, name), name=name)
@@ -337,3 +334,14 @@ def _plain(value: Any) -> bool:
     except (TypeError, ValueError):
         return False
     return True
+
+
+def stored_weights(run: RunRecord) -> list | None:
+    """The run's weights file read back, or None without one; `.keras` needs TensorFlow."""
+    if run.weights is None:
+        return None
+    if run.weights.suffix == ".npz":
+        return load_npz_weights(run.weights)
+    import keras
+
+    return keras.saving.load_model(run.weights, compile=False).get_weights()
