@@ -83,6 +83,7 @@ def bundle_record(run: RunRecord) -> dict:
         "message": run.message,
         "epochs": run.epochs,
         "final_metrics": run.final_metrics,
+        "metrics_split": run.metrics_split,
     }
 
 
@@ -196,6 +197,17 @@ def read_bundle(path: str | os.PathLike) -> Bundle:
     return Bundle(texts[GRAPH_MEMBER], record)
 
 
+def recorded_split(record: dict) -> str:
+    """The split a bundle's final metrics come from (older bundles do not say: guessed)."""
+    from runtime.run_store import METRICS_SPLITS, legacy_split
+
+    split = record.get("metrics_split")
+    if split in METRICS_SPLITS:
+        return split
+    metrics = record.get("final_metrics")
+    return legacy_split(str(record.get("kind")), metrics if isinstance(metrics, dict) else {})
+
+
 def compare_metrics(recorded: dict, reproduced: dict) -> list[tuple[str, float, float, bool]]:
     """(name, recorded, reproduced, within tolerance) for each recorded final metric."""
     rows = []
@@ -265,6 +277,7 @@ def bundle_run(path: str | os.PathLike) -> tuple[RunRecord, list | None]:
         message=str(record.get("message") or ""),
         epochs=mapping("epochs"),
         final_metrics=mapping("final_metrics"),
+        metrics_split=recorded_split(record),
     )
     try:
         with zipfile.ZipFile(path) as archive:

@@ -30,6 +30,8 @@ class TrainingRun:
         stopped_by_user: Whether the user ended it.
         best_epoch: The epoch whose weights the model holds.
         health: Its latest runtime.events.HealthChecked, or None before the first.
+        recording: Its runtime.runs.recording.RunRecording in the run history
+            (None for a restored run), which takes its test-split scores.
     """
 
     number: int
@@ -44,6 +46,7 @@ class TrainingRun:
     stopped_by_user: bool = False
     best_epoch: int | None = None
     health: Any = None
+    recording: Any = None
 
     @property
     def succeeded(self) -> bool:
@@ -209,6 +212,12 @@ class RunHistory(QObject):
     def finish(self, run: TrainingRun) -> None:
         if any(run is kept for kept in self.runs):
             self.run_finished.emit(run)
+
+    def record_evaluation(self, run: TrainingRun, metrics: dict) -> None:
+        """Keeps `metrics` (the test split's scores of `run`'s model) as its recorded run's
+        final metrics, in the journal that recorded it (the document may have changed since)."""
+        if run.recording is not None:
+            run.recording.add_test_metrics(metrics)
 
     def latest_trained(self) -> TrainingRun | None:
         """The newest run that produced a model."""

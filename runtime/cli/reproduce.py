@@ -2,7 +2,9 @@
 
 `deepwire reproduce BUNDLE [--data-dir DIR]` trains the bundle's graph with
 the run's settings, seeds and epochs, evaluates it on the test split and
-compares every recorded final metric (tolerance: relative 1e-4). With the
+compares every recorded final metric (tolerance: relative 1e-4); a run that
+kept its last epoch's figures instead (never scored on the test split) is
+compared on those. With the
 same library versions the numbers should match; otherwise the versions that
 differ are named. Exit 0 when they match, 1 when they do not.
 """
@@ -15,7 +17,7 @@ from pathlib import Path
 from graph.messages import bounded_lines, printable
 from graph.validation import ERROR, validate
 from runtime.cli.common import EXIT_FILE, CommandError, fail, start_tensorflow, train
-from runtime.run_store import STOPPED, library_versions
+from runtime.run_store import STOPPED, TEST_SPLIT, library_versions, metric_label
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
 def _reproduce(args: argparse.Namespace, bundle) -> int:
     from graph.files import GraphFileError, graph_from_yaml
     from runtime.evaluation import evaluate
-    from runtime.run_bundle import compare_metrics, version_differences
+    from runtime.run_bundle import compare_metrics, recorded_split, version_differences
 
     record = bundle.record
     if record.get("kind") != "train":
@@ -61,14 +63,16 @@ def _reproduce(args: argparse.Namespace, bundle) -> int:
         lines = "\n".join(bounded_lines(f"  - {p.message}" for p in errors))
         raise CommandError(f"{args.bundle}: the bundle's graph is not valid:\n{lines}")
     result, dataset = train(graph, _data_dir(args, record), _epochs(record), args.quiet)
-    reproduced = evaluate(result.model, dataset).metrics
+    split = recorded_split(record)
+    if split == TEST_SPLIT:
+        reproduced = evaluate(result.model, dataset).metrics
+    else:  # the run kept its last epoch's figures (it was never scored on the test split)
+        reproduced = {name: values[-1] for name, values in result.history.items() if values}
     rows = compare_metrics(record["final_metrics"], reproduced)
-    print(f"{'metric':<20} {'recorded':>12} {'reproduced':>12}")
+    print(f"{'metric':<28} {'recorded':>12} {'reproduced':>12}")
     for name, expected, actual, close in rows:
-        shown = [
-            f"{v:>12.6f}" if isinstance(v, float) else f"{v!s:>12}" for v in (expected, actual)
-        ]
-        print(f"{name:<20} {shown[0]} {shown[1]}  {'same' if close else 'DIFFERENT'}")
+        label = metric_label(split, name)
+        print(f"{label:<28} {_cell(expected)} {_cell(actual)}  {'same' if close else 'DIFFERENT'}")
     differences = version_differences(record["versions"], library_versions())
     if all(close for *_, close in rows) and rows:
         print(f"reproduced: the metrics match run {record.get('id')} within tolerance")

@@ -215,6 +215,11 @@ def test_a_crash_of_the_training_process_shows_a_message_and_the_next_run_works(
     assert not run.succeeded
     assert "training process stopped unexpectedly" in panel.result_label.text()
     assert len(window.session.graph) == 4  # the graph is untouched
+    from runtime.run_store import INTERRUPTED, LAST_EPOCH
+
+    (recorded,) = window.panels.runs.journal.runs()  # the run history says how it ended
+    assert (recorded.status, recorded.metrics_split) == (INTERRUPTED, LAST_EPOCH)
+    assert "stopped unexpectedly" in recorded.message
     window.session.execute(SetSettings("training", {"epochs": 1}))
     assert train(qtbot, window).succeeded  # a new training process took over
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from graph.files import save_graph
 from graph.model import SetParams
-from runtime.run_store import DATABASE_NAME, FINISHED
+from runtime.run_store import DATABASE_NAME, FINISHED, TEST_SPLIT
 from tests.gui.panel_helpers import TRAIN_TIMEOUT_MS, example, train
 
 
@@ -31,6 +32,13 @@ def test_runs_follow_the_file_across_restarts_and_restore_without_training(
     first = make_window(example(epochs=1))
     trained = train(qtbot, first)
     assert _statuses(first) == [FINISHED]  # unsaved: kept in memory
+    # The app's evaluation of the run's model on the test split is its final metrics.
+    journal = first.panels.runs.journal
+    qtbot.waitUntil(lambda: journal.runs()[0].metrics_split == TEST_SPLIT, timeout=60_000)
+    evaluated = first.panels.evaluation.evaluation.report.metrics
+    assert journal.runs()[0].final_metrics == pytest.approx(evaluated)
+    first.panels.run_history.refresh()
+    assert "test accuracy" in first.panels.run_history.headers()
     assert first.save_to(path)
     samples = trained.dataset.x_test[:8]
     expected = _predict(trained, samples)
@@ -39,6 +47,8 @@ def test_runs_follow_the_file_across_restarts_and_restore_without_training(
     assert again.open_path(path, ask=False)
     panel = again.panels.run_history
     assert _statuses(again) == [FINISHED]
+    (kept,) = again.panels.runs.journal.runs()
+    assert (kept.metrics_split, kept.final_metrics) == (TEST_SPLIT, pytest.approx(evaluated))
     assert again.open_path(other, ask=False)
     assert _statuses(again) == []  # another graph's runs are not listed
     assert again.open_path(path, ask=False)
