@@ -25,7 +25,7 @@ def _predict(run, samples):
 
 
 def test_runs_follow_the_file_across_restarts_and_restore_without_training(
-    qtbot, make_window, tmp_path
+    qtbot, make_window, tmp_path, capsys
 ):
     path, other = tmp_path / "digits.yaml", tmp_path / "other.yaml"
     save_graph(example(epochs=1), other)
@@ -73,6 +73,12 @@ def test_runs_follow_the_file_across_restarts_and_restore_without_training(
 
     bundle = tmp_path / "run.zip"
     write_bundle(again.panels.runs.journal.runs()[0], bundle, "# the training script\n")
+    # The app's run reproduces headless: retrained, scored on the test split, the same.
+    from main import main
+
+    assert main(["reproduce", str(bundle), "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "reproduced: the metrics match" in out and "test accuracy" in out
     assert again.open_path(other, ask=False)
     with qtbot.waitSignal(again.panels.runs.bundle_imported, timeout=60_000) as imported:
         again.panels.runs.import_bundle(bundle)
