@@ -165,7 +165,7 @@ class RunJournal:
         self.saved = path is not None
         self.error: str | None = None
         self._on_error = on_error
-        self._timeout = timeout
+        self.timeout = timeout
         self._memory: dict[str, RunRecord] = {}
         self._weights: dict[str, list] = {}
         self._moved: dict[str, str] = {}  # memory id -> its id in the store
@@ -177,7 +177,7 @@ class RunJournal:
         """Records that `request` starts now; None for kinds that are not kept."""
         if request.kind not in KINDS:
             return None
-        options = {key: value for key, value in request.options.items() if _plain(value)}
+        options = _plain_options(request.options)
         run_id = None
         if self.saved:
             run_id = self._with_store(
@@ -377,7 +377,7 @@ class RunJournal:
     def _with_store(self, work: Callable[[RunStore], Any]) -> Any:
         """`work(store)`'s value, or None after reporting the store's problem (once)."""
         try:
-            with RunStore.open(self.folder, self._timeout) as store:
+            with RunStore.open(self.folder, self.timeout) as store:
                 return work(store)
         except (RunStoreError, OSError) as error:
             if self.error is None and self._on_error is not None:
@@ -388,6 +388,18 @@ class RunJournal:
     def _changed(self) -> None:
         for listener in self._listeners:
             listener()
+
+
+def _plain_options(options: dict) -> dict:
+    """The options the store can keep as JSON: trained weights (arrays) are left out,
+    and what goes with them kept (continue training's new data and rehearsal)."""
+    kept = {}
+    for key, value in options.items():
+        if _plain(value):
+            kept[key] = value
+        elif isinstance(value, dict) and (plain := _plain_options(value)):
+            kept[key] = plain
+    return kept
 
 
 def _plain(value: Any) -> bool:

@@ -156,3 +156,33 @@ def test_compared_runs_curves_are_overlaid_in_the_training_charts(qtbot):
     x, y = charts.plotted("loss", "train")
     assert list(x) == [1.0, 2.0, 3.0] and list(y) == [0.9, 0.4, 0.3]
     assert len(charts.plots["loss"].previous) == 2  # slow's train and validation curves
+
+
+def test_a_locked_store_is_named_and_runs_stay_listed_in_memory(qtbot, tmp_path):
+    import sqlite3
+
+    from runtime.events import RunFinished, TrainingFinished
+    from runtime.runs.base import RunRequest
+    from runtime.runs.kinds.train import TrainingOutcome
+
+    folder, mine, _other = _store_with_runs(tmp_path)
+    holder = sqlite3.connect(folder / DATABASE_NAME, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another program writing
+    try:
+        session = EditorSession()
+        session.replace_graph(NetworkGraph(), mine)
+        runs = RunHistory(session, store_folder=folder)
+        runs.journal.timeout = 0.05  # the app waits half a second; the test need not
+        panel = RunHistoryPanel(session, runs)
+        qtbot.addWidget(panel)
+        assert "locked by another program" in panel.message.text()
+        assert "kept in memory" in panel.message.text()
+        recording = runs.journal.begin(RunRequest("train", "yaml"))
+        history = {"loss": [0.5], "val_loss": [0.7]}
+        outcome = TrainingOutcome(TrainingFinished(history, False, None, 1, False), None, "", [])
+        runs.journal.end(recording, RunFinished("train", outcome))
+        assert panel.row_count() == 1 and panel.cell(0, 5) == FINISHED
+        assert panel.headers()[-2:] == ["last epoch loss", "last epoch val_loss"]
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()

@@ -95,6 +95,11 @@ def test_tuning_federated_and_continual_runs_are_recorded_with_their_curves(tmp_
     continual.observe(RoundEnd(1, 2, {"accuracy": 0.9}))
     continual.observe(RoundEnd(2, 2, {"accuracy": 0.7}))
     journal.end(continual, RunFinished("continual", object()))
+    weights = {"weights": WEIGHTS, "new_data": {"path": "new.npz"}, "rehearsal": True}
+    continued = journal.begin(RunRequest("continual", YAML, options={"continue_from": weights}))
+    assert continued.options == {
+        "continue_from": {"new_data": {"path": "new.npz"}, "rehearsal": True}
+    }
     runs = {run.kind: run for run in journal.runs()}
     assert runs["tune"].epochs == {"trial value": [0.8, 0.6]}
     assert runs["tune"].final_metrics == {"best trial value": 0.6}
