@@ -209,7 +209,9 @@ def test_a_crash_of_the_training_process_shows_a_message_and_the_next_run_works(
     panel = window.panels.training
     with qtbot.waitSignal(panel.training_ended, timeout=TRAIN_TIMEOUT_MS) as ended:
         panel.train()
-        qtbot.waitUntil(lambda: panel.charts.curves.get("loss") is not None, timeout=60_000)
+        qtbot.waitUntil(
+            lambda: panel.charts.curves.get("loss") is not None, timeout=TRAIN_TIMEOUT_MS
+        )
         os.kill(shared_training_process().pid, signal.SIGKILL)
     run = ended.args[0]
     assert not run.succeeded
