@@ -17,6 +17,7 @@ Qt-free and TensorFlow-free.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable
@@ -42,6 +43,8 @@ from runtime.run_store import (
     load_npz_weights,
     text_sha256,
 )
+
+MEMORY_PREFIX = "memory-"  # ids of runs kept in memory only
 
 # The app waits this long at most for another program's lock before keeping runs in memory.
 STORE_TIMEOUT_S = 0.5
@@ -256,7 +259,7 @@ class RunJournal:
             return
         import uuid
 
-        run_id = f"memory-{uuid.uuid4().hex[:12]}"
+        run_id = f"{MEMORY_PREFIX}{uuid.uuid4().hex[:12]}"
         self._memory[run_id] = replace(run, id=run_id)
         if weights is not None:
             self._weights[run_id] = list(weights)
@@ -286,6 +289,8 @@ class RunJournal:
             stored = (
                 self._with_store(lambda store: store.runs_of(self.graph_key, with_epochs)) or []
             )
+        # A run kept in memory after the store failed at its end is listed once, as it ended.
+        stored = [run for run in stored if run.id not in self._memory]
         return sorted([*stored, *self._memory.values()], key=lambda run: -run.started)
 
     def get(self, run_id: str) -> RunRecord | None:
@@ -334,7 +339,7 @@ class RunJournal:
 
         request = recording.request
         if not recording.run_id:
-            recording.run_id = f"memory-{uuid.uuid4().hex[:12]}"
+            recording.run_id = f"{MEMORY_PREFIX}{uuid.uuid4().hex[:12]}"
         count = sum(run.kind == request.kind for run in self._memory.values())
         self._memory[recording.run_id] = RunRecord(
             id=recording.run_id,
@@ -358,9 +363,16 @@ class RunJournal:
             if run.status == RUNNING:
                 continue
             weights = self._weights.get(run_id)
-            added = self._with_store(
-                lambda store, run=run, weights=weights: store.add(run, weights)
-            )
+
+            def move(store: RunStore, run=run, weights=weights, run_id=run_id) -> RunRecord:
+                added = store.add(run, weights)
+                if not run_id.startswith(MEMORY_PREFIX):
+                    # It began in the store, which failed at its end: its "running" row goes.
+                    with contextlib.suppress(RunStoreError):
+                        store.delete(run_id)
+                return added
+
+            added = self._with_store(move)
             if added is None:
                 return
             self._moved[run_id] = added.id

@@ -184,3 +184,21 @@ def test_test_scores_follow_a_run_kept_in_memory_into_the_store(tmp_path):
     recording.add_test_metrics({"precision_macro": 0.6})
     (run,) = RunJournal(store, tmp_path / "saved.yaml").runs()
     assert labelled_metrics(run) == {"test accuracy": 0.7, "test precision_macro": 0.6}
+
+
+def test_a_run_whose_end_found_the_store_locked_is_stored_once_as_it_ended(tmp_path):
+    import sqlite3
+
+    errors = []
+    journal = RunJournal(tmp_path, tmp_path / "a.yaml", errors.append, timeout=0.05)
+    recording = _train(journal)  # begun in the store: a "running" row
+    holder = sqlite3.connect(tmp_path / DATABASE_NAME, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    journal.end(recording, _trained())  # kept in memory
+    holder.execute("ROLLBACK")
+    holder.close()
+    assert [run.status for run in journal.runs()] == [FINISHED]  # listed once, as it ended
+    journal.end(_train(journal), _trained())  # the next write moves it to the store
+    stored = RunJournal(tmp_path, tmp_path / "a.yaml").runs()
+    assert sorted(run.status for run in stored) == [FINISHED, FINISHED]
+    assert len(errors) == 1 and "locked" in errors[0]
