@@ -92,13 +92,17 @@ def bundle_record(run: RunRecord) -> dict:
     }
 
 
-def write_bundle(run: RunRecord, path: str | os.PathLike, script: str) -> None:
+def write_bundle(
+    run: RunRecord, path: str | os.PathLike, script: str, weights: list | None = None
+) -> None:
     """Writes `run` as a bundle at `path` atomically.
 
     Args:
-        run: The stored run.
+        run: The recorded run.
         path: The zip to write.
         script: The run's graph as a training script (see `training_script`).
+        weights: The trained weight arrays of a run whose weights are not in
+            a file (kept in memory); saved as weights.npz.
 
     Raises:
         BundleError: the run's stored graph cannot be read, or its data
@@ -122,6 +126,8 @@ def write_bundle(run: RunRecord, path: str | os.PathLike, script: str) -> None:
             if run.weights is not None:
                 member = "model.keras" if run.weights.suffix == ".keras" else "weights.npz"
                 archive.write(run.weights, member)
+            elif weights is not None:
+                archive.writestr("weights.npz", _npz_bytes(dict(_numbered(weights))))
         with open(temporary, "rb+") as stream:
             os.fsync(stream.fileno())
 
@@ -183,6 +189,11 @@ def read_split(path: str | os.PathLike) -> dict | None:
         if isinstance(error, BundleError):
             raise
         raise BundleError(f"{path}: its {SPLIT_MEMBER} cannot be read ({error})") from None
+
+
+def _numbered(weights: list):
+    """(arr_0, first), (arr_1, second), ...: the names np.savez gives arrays in order."""
+    return ((f"arr_{index}", array) for index, array in enumerate(weights))
 
 
 def _npz_bytes(arrays: dict) -> bytes:

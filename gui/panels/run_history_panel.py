@@ -281,6 +281,11 @@ class RunHistoryPanel(QWidget):
             "Make the selected run's graph and settings the document's (one undo step) "
             "and its weights the trained model, without training"
         )
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip(
+            "Save the selected run as a reproducibility bundle (.zip): graph, settings, "
+            "seeds, data split, weights, metrics, versions and a training script"
+        )
         self.import_button = QPushButton("Import…")
         self.import_button.setToolTip("List the run of a reproducibility bundle (.zip) here")
         self.show_differences_button = QPushButton("Show on canvas")
@@ -300,6 +305,7 @@ class RunHistoryPanel(QWidget):
         top.addWidget(self.delete_button)
         top.addWidget(self.restore_button)
         top.addWidget(self.show_differences_button)
+        top.addWidget(self.export_button)
         top.addWidget(self.import_button)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.table)
@@ -313,6 +319,7 @@ class RunHistoryPanel(QWidget):
         self.delete_button.clicked.connect(self.delete_selected)
         self.restore_button.clicked.connect(self.restore_selected)
         self.import_button.clicked.connect(self._choose_bundle)
+        self.export_button.clicked.connect(self._choose_export)
         self.show_differences_button.clicked.connect(
             lambda: self.differences_shown.emit(self.differing_ids)
         )
@@ -326,6 +333,7 @@ class RunHistoryPanel(QWidget):
         runs.store_failed.connect(self._store_failed)
         runs.restore_failed.connect(self._show_message)
         runs.bundle_imported.connect(self._show_message)
+        runs.bundle_exported.connect(self._show_message)
         session.path_changed.connect(lambda _path: self.refresh())
         self.refresh()
 
@@ -455,6 +463,7 @@ class RunHistoryPanel(QWidget):
 
         runs = self.selected_runs()
         self.restore_button.setEnabled(len(runs) == 1)
+        self.export_button.setEnabled(len(runs) == 1)
         self.differing_ids = []
         if len(runs) >= 2:
             full = [self.runs.journal.get(run.id) or run for run in runs]
@@ -490,6 +499,25 @@ class RunHistoryPanel(QWidget):
         )
         if path:
             self.runs.import_bundle(Path(path))
+
+    def _choose_export(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export run bundle", "run.zip", "Run bundles (*.zip);;All files (*)"
+        )
+        if path:
+            self.export_selected(Path(path))
+
+    def export_selected(self, path: Path) -> bool:
+        """Saves the one selected run as a bundle at `path`; returns whether it began."""
+        runs = self.selected_runs()
+        if len(runs) != 1:
+            return False
+        run = self.runs.journal.get(runs[0].id) or runs[0]
+        self._show_message(f"Saving run {run.name!r} as {path.name}…")
+        self.runs.export_bundle(run, path)
+        return True
 
     def restore_selected(self) -> bool:
         """Restores the one selected run (see RunHistory.restore); returns whether it began."""

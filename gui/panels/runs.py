@@ -93,6 +93,7 @@ class RunHistory(QObject):
         restore_failed: Why a recorded run's model could not be restored (its
             graph and settings may be the document's again all the same).
         bundle_imported: What became of a bundle import (its run listed, or why not).
+        bundle_exported: What became of a bundle export (saved, or why not).
     """
 
     run_started = Signal(object)
@@ -103,6 +104,7 @@ class RunHistory(QObject):
     restored = Signal(object)
     restore_failed = Signal(str)
     bundle_imported = Signal(str)
+    bundle_exported = Signal(str)
 
     def __init__(
         self,
@@ -191,6 +193,29 @@ class RunHistory(QObject):
 
         run_in_background(
             self, lambda: bundle_run(path), imported, self.bundle_imported.emit, (BundleError,)
+        )
+
+    def export_bundle(self, record, path: Path) -> None:
+        """Writes a recorded run as a reproducibility bundle (on the runtime thread).
+
+        `bundle_exported` says how it went. The training script comes from the
+        export command and the data is read for its split, so this takes a moment.
+        """
+        from gui.panels.background import run_in_background
+        from runtime.run_bundle import BundleError, training_script, write_bundle
+
+        journal = self.journal
+
+        def write() -> str:
+            weights = journal.weights_of(record) if record.weights is None else None
+            try:
+                write_bundle(record, path, training_script(record), weights)
+            except OSError as error:
+                raise BundleError(f"{path}: cannot write the bundle ({error})") from None
+            return f"Saved run {record.name!r} as {Path(path).name}."
+
+        run_in_background(
+            self, write, self.bundle_exported.emit, self.bundle_exported.emit, (BundleError,)
         )
 
     def _on_restored(self, restored, journal) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zipfile
+
 import numpy as np
 import pytest
 
@@ -68,11 +70,17 @@ def test_runs_follow_the_file_across_restarts_and_restore_without_training(
     session.undo_stack.undo()
     assert session.graph.node(dense.id).params["units"] == 32
 
-    # A bundle of the run, imported over another graph, lists the run to restore.
-    from runtime.run_bundle import write_bundle
-
+    # The run exported from the Runs panel as a bundle; imported over another graph,
+    # it lists the run to restore.
     bundle = tmp_path / "run.zip"
-    write_bundle(again.panels.runs.journal.runs()[0], bundle, "# the training script\n")
+    panel.refresh()
+    panel.table.selectRow(0)
+    with qtbot.waitSignal(again.panels.runs.bundle_exported, timeout=60_000) as exported:
+        assert panel.export_selected(bundle)
+    assert exported.args[0] == "Saved run 'train 1' as run.zip."
+    with zipfile.ZipFile(bundle) as archive:
+        assert {"train.py", "split.npz", "weights.npz"} <= set(archive.namelist())
+        assert "def build_model" in archive.read("train.py").decode()
     # The app's run reproduces headless: retrained, scored on the test split, the same.
     from main import main
 

@@ -167,3 +167,16 @@ def test_reproduce_retrains_train_runs_only(tmp_path, capsys):
         archive.writestr("run.json", json.dumps(record))
     assert main(["reproduce", str(path)]) == 1
     assert "holds a federated run; reproduce retrains train runs only" in capsys.readouterr().err
+
+
+def test_a_run_kept_in_memory_is_bundled_with_its_weights(tmp_path):
+    from runtime.run_bundle import bundle_run, write_bundle
+    from runtime.run_store import RunRecord
+
+    yaml = EXAMPLE.read_text()
+    run = RunRecord("m1", "unsaved:x", "train", "train 1", yaml, "", {}, {}, 1.0, 2.0, FINISHED)
+    path = tmp_path / "memory.zip"
+    write_bundle(run, path, "# script\n", [np.arange(3.0), np.ones((2, 2))])
+    listed, weights = bundle_run(path)
+    assert listed.name == "train 1" and [w.shape for w in weights] == [(3,), (2, 2)]
+    assert len(read_split(path)["test"]) == 360
