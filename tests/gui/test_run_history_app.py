@@ -94,6 +94,7 @@ def test_runs_follow_the_file_across_restarts_and_restore_without_training(
     assert _statuses(again) == [FINISHED]
     journal = again.panels.runs.journal
     (listed,) = journal.runs()
+    assert (listed.metrics_split, listed.final_metrics) == (TEST_SPLIT, pytest.approx(evaluated))
     for kept, learned in zip(journal.weights_of(listed), trained.weights, strict=True):
         np.testing.assert_array_equal(kept, learned)  # restoring it gives the model above
 
