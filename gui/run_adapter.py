@@ -60,6 +60,7 @@ class RunAdapter(QObject):
         self.heavy = heavy
         self.flush_seconds = flush_seconds
         self.journal = journal
+        self.recording = None  # the journal's RunRecording once started, if the kind is kept
         self._control = None  # a RemoteRun or a RunContext: both stop, pause, resume
         self._job = None
 
@@ -96,7 +97,7 @@ class RunAdapter(QObject):
 
     def _record(self, journal) -> None:
         """Records the run in `journal`: its events and outcome, on the GUI thread."""
-        recording = journal.begin(self.request)
+        recording = self.recording = journal.begin(self.request)
         if recording is not None:
             self.event.connect(recording.observe)
             self.finished.connect(lambda outcome: journal.end(recording, outcome))

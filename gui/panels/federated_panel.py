@@ -172,6 +172,8 @@ class FederatedPanel(QWidget):
         self._set_running(True)
         self.status.setText("Dividing the data among clients...")
         self.adapter.start()
+        if self.run is not None:
+            self.run.recording = self.adapter.recording
         return True
 
     def toggle_pause(self) -> None:

@@ -31,6 +31,8 @@ class TrainingRun:
         stopped_by_user: Whether the user ended it.
         best_epoch: The epoch whose weights the model holds.
         health: Its latest runtime.events.HealthChecked, or None before the first.
+        recording: Its runtime.runs.recording.RunRecording in the run history
+            (None for a restored run), which takes its test-split scores.
     """
 
     number: int
@@ -45,6 +47,7 @@ class TrainingRun:
     stopped_by_user: bool = False
     best_epoch: int | None = None
     health: Any = None
+    recording: Any = None
 
     @property
     def succeeded(self) -> bool:
@@ -82,6 +85,7 @@ class RunHistory(QObject):
         restore_failed: Why a recorded run's model could not be restored (its
             graph and settings may be the document's again all the same).
         bundle_imported: What became of a bundle import (its run listed, or why not).
+        bundle_exported: What became of a bundle export (saved, or why not).
     """
 
     run_started = Signal(object)
@@ -92,6 +96,7 @@ class RunHistory(QObject):
     restored = Signal(object)
     restore_failed = Signal(str)
     bundle_imported = Signal(str)
+    bundle_exported = Signal(str)
 
     def __init__(
         self,
@@ -198,6 +203,29 @@ class RunHistory(QObject):
         adapter.finished.connect(finished)
         adapter.start()
 
+    def export_bundle(self, record, path: Path) -> None:
+        """Writes a recorded run as a reproducibility bundle (on the runtime thread).
+
+        `bundle_exported` says how it went. The training script comes from the
+        export command and the data is read for its split, so this takes a moment.
+        """
+        from gui.panels.background import run_in_background
+        from runtime.run_bundle import BundleError, training_script, write_bundle
+
+        journal = self.journal
+
+        def write() -> str:
+            weights = journal.weights_of(record) if record.weights is None else None
+            try:
+                write_bundle(record, path, training_script(record), weights)
+            except OSError as error:
+                raise BundleError(f"{path}: cannot write the bundle ({error})") from None
+            return f"Saved run {record.name!r} as {Path(path).name}."
+
+        run_in_background(
+            self, write, self.bundle_exported.emit, self.bundle_exported.emit, (BundleError,)
+        )
+
     def _on_restored(self, restored, journal) -> None:
         if journal is not self.journal:
             return  # the document changed while the run's data loaded
@@ -217,6 +245,12 @@ class RunHistory(QObject):
     def finish(self, run: TrainingRun) -> None:
         if any(run is kept for kept in self.runs):
             self.run_finished.emit(run)
+
+    def record_evaluation(self, run: TrainingRun, metrics: dict) -> None:
+        """Keeps `metrics` (the test split's scores of `run`'s model) as its recorded run's
+        final metrics, in the journal that recorded it (the document may have changed since)."""
+        if run.recording is not None:
+            run.recording.add_test_metrics(metrics)
 
     def latest_trained(self) -> TrainingRun | None:
         """The newest run that produced a model."""

@@ -289,6 +289,7 @@ class TrainingPanel(QWidget):
         self.job.start()
         self._started_at = time.monotonic()
         self.run = self.runs.start(graph)
+        self.run.recording = self.job.adapter.recording
         charts = self.ensure_charts()
         charts.begin_run(f"run {self.run.number}", graph.training["epochs"])
         self._paused = False

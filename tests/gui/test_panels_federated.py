@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from graph.model import SetSettings
 from graph.settings import FEDERATED_PARAMS
@@ -65,6 +66,17 @@ def test_a_run_draws_rounds_baseline_class_counts_and_epsilon(qtbot):
     # The global model joins the run history as a trained model, for evaluation and export.
     run = panel.runs.latest_trained()
     assert run.weights is outcome.weights and run.history == outcome.result.history
+    # Recorded with the global model's test scores; the app's evaluation adds its own.
+    from runtime.run_store import TEST_SPLIT
+
+    (recorded,) = panel.runs.journal.runs()
+    assert recorded.metrics_split == TEST_SPLIT
+    assert recorded.final_metrics == pytest.approx(outcome.federated.test_logs)
+    panel.runs.record_evaluation(run, {"precision_macro": 0.25})
+    (recorded,) = panel.runs.journal.runs()
+    assert recorded.final_metrics == pytest.approx(
+        {**outcome.federated.test_logs, "precision_macro": 0.25}
+    )
 
 
 def test_the_chart_area_says_what_will_appear_until_the_first_round(qtbot):
