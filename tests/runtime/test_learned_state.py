@@ -19,8 +19,8 @@ from runtime.learned_state import set_trained_weights, trained_weights
 from runtime.run_store import load_npz_weights
 from runtime.runs.base import RunRequest
 from runtime.runs.kinds.train import TrainingOutcome
+from runtime.runs.local import run_inline
 from runtime.runs.recording import RunJournal
-from runtime.runs.restoring import load_restored_run
 from runtime.trainer import Trainer
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -118,7 +118,10 @@ def test_a_restored_text_model_predicts_and_deploys_exactly_as_trained(trained_t
     (run,) = RunJournal(folder / "store", graph_path).runs()
     assert run.weights.suffix == ".npz"
     assert len(load_npz_weights(run.weights)) > len(model.get_weights())  # the vocabulary too
-    restored = load_restored_run(RunJournal(folder / "store", graph_path), run, EXAMPLES)
+    request = RunRequest("restore", run.graph_yaml, EXAMPLES, {"record": run})
+    ended = run_inline(request)  # the restore run, as the Runs panel starts it
+    assert isinstance(ended, RunFinished), getattr(ended, "message", ended)
+    restored = ended.result
     words = restored.model.get_layer("words")
     assert words.get_vocabulary() == model.get_layer("words").get_vocabulary()
     texts = tf.constant(dataset.x_test[:32])
