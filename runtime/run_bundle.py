@@ -388,7 +388,9 @@ def bundle_run(path: str | os.PathLike) -> tuple[RunRecord, list | None]:
 def _keras_weights(data: bytes) -> list:
     import keras
 
+    from runtime.learned_state import trained_weights
+
     with tempfile.TemporaryDirectory() as folder:
         model_path = Path(folder) / "model.keras"
         atomic.write_bytes(model_path, data)
-        return keras.saving.load_model(model_path, compile=False).get_weights()
+        return trained_weights(keras.saving.load_model(model_path, compile=False))

@@ -331,7 +331,8 @@ class RunStore:
             epochs: Metric name -> per-epoch values (a Keras history).
             final_metrics: Metric name -> value on the split `metrics_split` names.
             model: A Keras model, saved as `weights/<id>.keras`.
-            weights: Or the weight arrays (`model.get_weights()`), saved as `weights/<id>.npz`.
+            weights: Or the weight arrays (`runtime.learned_state.trained_weights`),
+                saved as `weights/<id>.npz`.
             metrics_split: Where `final_metrics` come from (`METRICS_SPLITS`).
 
         Raises:

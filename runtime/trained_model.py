@@ -111,8 +111,8 @@ def model_for_run(
     Args:
         graph: The request's graph.
         dataset: Its dataset (the model must take its samples).
-        options: `weights` (a `model.get_weights()` list for `graph`) or
-            `model_path` (a saved .keras model); `epochs` overrides the
+        options: `weights` (a `runtime.learned_state.trained_weights` list for `graph`)
+            or `model_path` (a saved .keras model); `epochs` overrides the
             graph's when it is trained first.
         context: The run's context (training progress goes there).
         train_first: Without either option, train the graph first (else refuse).

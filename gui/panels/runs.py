@@ -54,8 +54,16 @@ class TrainingRun:
         return (self.model is not None or self.weights is not None) and not self.message
 
     def trained_weights(self) -> list:
-        """The trained weights, which every run that takes this model is sent."""
-        return self.weights if self.weights is not None else self.model.get_weights()
+        """The trained weights, which every run that takes this model is sent.
+
+        A model built in this process (previews) gives its own, read with what
+        it learned besides its weights (runtime.learned_state).
+        """
+        if self.weights is not None:
+            return self.weights
+        from runtime.learned_state import trained_weights
+
+        return trained_weights(self.model)
 
 
 class RunHistory(QObject):

@@ -430,4 +430,6 @@ def stored_weights(run: RunRecord) -> list | None:
         return load_npz_weights(run.weights)
     import keras
 
-    return keras.saving.load_model(run.weights, compile=False).get_weights()
+    from runtime.learned_state import trained_weights
+
+    return trained_weights(keras.saving.load_model(run.weights, compile=False))

@@ -1,6 +1,6 @@
 """The membership-inference check of any trained model (central or federated).
 
-Options: `weights` (a model.get_weights() list for the request's graph) or
+Options: `weights` (a runtime.learned_state.trained_weights list for the request's graph) or
 `model_path` (a saved .keras model). Returns a MembershipReport.
 """
 
