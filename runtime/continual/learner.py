@@ -49,6 +49,7 @@ from runtime.continual.tasks import TaskSequence, continual_settings
 from runtime.data import DataError, Dataset, model_inputs
 from runtime.data_check import check_data
 from runtime.heads import input_shapes, output_heads
+from runtime.learned_state import trained_weights
 from runtime.trainer import adapt_normalization
 
 _CROSSENTROPIES = ("sparse_categorical_crossentropy", "categorical_crossentropy")
@@ -92,7 +93,7 @@ class ContinualResult:
         metrics: Average accuracy, backward and forward transfer.
         losses: Each task's last-epoch training loss.
         seconds: Training time per task.
-        weights: The final weights (model.get_weights()).
+        weights: The final weights and learned state (runtime.learned_state.trained_weights).
         stopped: True when the user stopped it at a task boundary.
         buffer_counts: Samples per class id in the replay memory at the end ({} without replay).
     """
@@ -417,7 +418,7 @@ class ContinualLearner:
             metrics=summary_metrics(self.matrix, self.initial),
             losses=list(self.losses),
             seconds=list(self.seconds),
-            weights=self.model.get_weights(),
+            weights=trained_weights(self.model),
             stopped=stopped,
             buffer_counts=self.buffer.class_counts() if self.buffer is not None else {},
         )

@@ -27,6 +27,7 @@ from runtime.federated.accounting import epsilon
 from runtime.federated.local_training import LocalTrainer, take_rows
 from runtime.federated.plan import FederatedPlan, plan_federation
 from runtime.heads import input_shapes
+from runtime.learned_state import trained_weights
 from runtime.privacy.membership import membership_inference_auc
 from runtime.trainer import adapt_normalization
 
@@ -76,8 +77,9 @@ class FederatedResult:
     """The outcome, plain and picklable.
 
     Attributes:
-        weights: The final global model's weights (model.get_weights() order):
-            rebuild it with runtime.training_process.rebuild_model.
+        weights: The final global model's weights and learned state
+            (runtime.learned_state.trained_weights): rebuild it with
+            runtime.training_process.rebuild_model.
         history: Each global metric's value per round (val_loss, ...).
         baseline_history: The centralized baseline's metrics per epoch, when run.
         class_counts: Samples of each class per client.
@@ -232,6 +234,7 @@ class FederatedSimulation:
         if result.rounds_done:
             result.test_logs = local.evaluate(*test)
             result.membership_auc = self._membership(model)
+        result.weights = trained_weights(model, result.weights)
         return result
 
     def _aggregate(self, global_weights, updates, counts, settings, rng):

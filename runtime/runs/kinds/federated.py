@@ -27,7 +27,8 @@ class FederatedOutcome:
             (model None: see `weights`).
         dataset: The loaded runtime.data.Dataset.
         diagnosis: Empty (the under/overfitting reading is for epochs).
-        weights: The final global model's weights (model.get_weights()).
+        weights: The final global model's weights and learned state
+            (runtime.learned_state.trained_weights).
         federated: The runtime.federated.simulation.FederatedResult in full.
     """
 
@@ -36,6 +37,10 @@ class FederatedOutcome:
     diagnosis: str
     weights: list
     federated: Any
+
+    def final_test_metrics(self) -> dict[str, float]:
+        """The final global model's scores on the test split (the run history keeps them)."""
+        return dict(self.federated.test_logs)
 
 
 @register_run_kind
