@@ -91,6 +91,8 @@ CHUNK_ROWS = 65536
 # Rows of a table's features written at a time: a block that stays in the CPU's cache
 # while every column writes into it.
 FILL_ROWS = 4096
+# Bytes of a CSV file's start that show which of its columns hold text.
+TYPE_SAMPLE_BYTES = 1 << 20
 # Images per batch when a folder is scanned once at load (unreadable files, scaling).
 SCAN_BATCH = 256
 # Decoded images a cached pipeline shuffles among (the files' order is shuffled otherwise).
@@ -467,6 +469,33 @@ def _find_bad_row(path, dialect):
             ) from None
 
 
+def _string_columns(path, parse, convert):
+    """Names of the columns that a sample of the file's first rows shows as text.
+
+    They are read dictionary-encoded, so later work on their text (trimming,
+    missing markers, numbers, categories) is done once per distinct value.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    with path.open("rb") as file:
+        sample = file.read(TYPE_SAMPLE_BYTES)
+    if len(sample) == TYPE_SAMPLE_BYTES:
+        sample = sample[: sample.rfind(b"\n") + 1]
+    try:
+        schema = pacsv.read_csv(
+            pa.BufferReader(sample), parse_options=parse, convert_options=convert
+        ).schema
+    except pa.ArrowInvalid:
+        return []
+    names = [field.name for field in schema]
+    return [
+        field.name
+        for field in schema
+        if pa.types.is_string(field.type) and names.count(field.name) == 1
+    ]
+
+
 def _read_csv(path):
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -483,21 +512,30 @@ def _read_csv(path):
     )
     # Null markers only as exact text here; trimmed and any-case markers are found
     # afterwards. No booleans, dates or times: such columns stay text.
-    convert = pacsv.ConvertOptions(
-        null_values=[m for v in MISSING for m in {v, v.upper(), v.title()}],
-        strings_can_be_null=True,
-        true_values=["\0"],
-        false_values=["\0\0"],
-        timestamp_parsers=[],
-    )
-    try:
-        table = pacsv.read_csv(path, parse_options=parse, convert_options=convert)
-    except pa.ArrowInvalid as error:
-        if "Empty CSV file" in str(error):
-            raise DataError(f"{path}: the file is empty") from None
-        _find_bad_row(path, dialect)
-        message = str(error).splitlines()[0][:200]
-        raise DataError(f"{path}: not a readable CSV file ({message})") from None
+    options = {
+        "null_values": [m for v in MISSING for m in {v, v.upper(), v.title()}],
+        "strings_can_be_null": True,
+        "true_values": ["\0"],
+        "false_values": ["\0\0"],
+        "timestamp_parsers": [],
+    }
+    text = _string_columns(path, parse, pacsv.ConvertOptions(**options))
+    while True:
+        types = {name: pa.dictionary(pa.int32(), pa.string()) for name in text}
+        convert = pacsv.ConvertOptions(**options, column_types=types)
+        try:
+            table = pacsv.read_csv(path, parse_options=parse, convert_options=convert)
+            break
+        except pa.ArrowInvalid as error:
+            if not text:
+                if "Empty CSV file" in str(error):
+                    raise DataError(f"{path}: the file is empty") from None
+                _find_bad_row(path, dialect)
+                message = str(error).splitlines()[0][:200]
+                raise DataError(f"{path}: not a readable CSV file ({message})") from None
+            # A text column with a byte that is not UTF-8, or an unrelated fault: read
+            # it as pyarrow finds it, whose errors and binary columns say what is wrong.
+            text = []
     if _last_row_swallowed(table):
         _find_bad_row(path, dialect)
     return table
@@ -510,7 +548,8 @@ def _last_row_swallowed(table):
     if table.num_rows == 0:
         return False
     for column in table.columns:
-        if pa.types.is_string(column.type):
+        kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+        if pa.types.is_string(kind):
             last = column[table.num_rows - 1].as_py()
             if last is not None and "\n" in last:
                 return True
@@ -535,7 +574,7 @@ def _row_of(index):
 
 
 class _Column:
-    """One table column as missing mask plus numbers or category codes."""
+    """One table column as missing mask plus numbers or category codes (or free text)."""
 
     def __init__(self, path, name, column):
         import pyarrow as pa
@@ -543,43 +582,64 @@ class _Column:
 
         self.name, self.categories, self.codes, self.numbers = name, (), None, None
         self.text = None
-        where = f"{path}: column {name!r}"
         kind = column.type
-        if pa.types.is_nested(kind) or pa.types.is_dictionary(kind):
+        flat_dictionary = pa.types.is_dictionary(kind) and not pa.types.is_nested(kind.value_type)
+        if pa.types.is_nested(kind) or (pa.types.is_dictionary(kind) and not flat_dictionary):
             raise DataError(
-                f"{where} holds {kind} values; only flat columns of numbers or text can be used"
+                f"{path}: column {name!r} holds {kind} values; only flat columns of numbers "
+                "or text can be used"
             )
         if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_null(kind):
-            self._keep_numbers(path, pc.cast(column, pa.float64()))
+            numbers = pc.cast(column, pa.float64()).fill_null(np.nan)
+            self._keep_numbers(path, numbers.to_numpy(zero_copy_only=False))
             return
+        if flat_dictionary:
+            column = pc.cast(column, pa.dictionary(pa.int32(), kind.value_type))
+            kind = kind.value_type
         if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
-            self._refuse_binary(path, column)
-        text = pc.utf8_trim_whitespace(pc.cast(column, pa.string()))
-        self._refuse_long_cells(path, text)
-        missing = pc.or_kleene(pc.is_null(text), pc.is_in(pc.utf8_lower(text), pa.array(MISSING)))
-        self.missing = missing.to_numpy(zero_copy_only=False).astype(bool)
-        present = pc.if_else(missing, pa.scalar(None, pa.string()), text)
+            self._refuse_binary(path, pc.cast(column, kind) if flat_dictionary else column)
+        if not flat_dictionary:
+            column = pc.dictionary_encode(pc.cast(column, pa.string()))
+        encoded = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        self._keep_values(path, pc.cast(encoded.dictionary, pa.string()), encoded.indices)
+
+    def _keep_values(self, path, values, indices):
+        """Reads the column from its distinct `values` and each row's index into them.
+
+        Every text rule (trimming, missing markers, numbers, free text, categories)
+        runs once per distinct value; rows only look their value up.
+        """
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        values = pc.utf8_trim_whitespace(values)
+        rows = indices.fill_null(len(values)).to_numpy(zero_copy_only=False)
+        counts = np.bincount(rows, minlength=len(values) + 1)[:-1]
+        self._refuse_long_cells(path, values, rows)
+        marker = pc.is_in(pc.utf8_lower(values), pa.array(MISSING))
+        absent = marker.to_numpy(zero_copy_only=False) | (counts == 0)
+        self.missing = np.append(absent, True)[rows]
+        present = pc.if_else(pa.array(absent), pa.scalar(None, pa.string()), values)
         try:
-            numbers = pc.cast(present, pa.float64())
+            numbers = pc.cast(present, pa.float64()).fill_null(np.nan).to_numpy()
         except pa.ArrowInvalid:
-            spaces = pc.mean(pc.count_substring(present, " ")).as_py() or 0
-            if spaces + 1 >= TEXT_MIN_WORDS:
-                text = pc.fill_null(pc.if_else(missing, "", present), "")
-                self.text = text.to_numpy(zero_copy_only=False).astype(str)
+            spaces = pc.count_substring(present, " ").to_numpy(zero_copy_only=False)
+            words = spaces[~absent] @ counts[~absent] / max(counts[~absent].sum(), 1) + 1
+            texts = pc.fill_null(present, "").to_numpy(zero_copy_only=False).astype(str)
+            if words >= TEXT_MIN_WORDS:
+                self.text = np.append(texts, "")[rows]
                 return
-            encoded = pc.dictionary_encode(present).combine_chunks()
-            dictionary = encoded.dictionary.to_numpy(zero_copy_only=False).astype(str)
-            order = np.argsort(dictionary, kind="stable")
-            rank = np.empty(len(order), dtype="int32")
-            rank[order] = np.arange(len(order), dtype="int32")
-            self.codes = rank[encoded.indices.fill_null(0).to_numpy(zero_copy_only=False)]
-            self.categories = tuple(str(category) for category in dictionary[order])
+            categories, rank = np.unique(texts[~absent], return_inverse=True)
+            codes = np.zeros(len(values) + 1, dtype="int32")
+            codes[np.flatnonzero(~absent)] = rank
+            self.codes = codes[rows]
+            self.categories = tuple(str(category) for category in categories)
             return
-        self._keep_numbers(path, numbers)
+        self._keep_numbers(path, np.append(numbers, np.nan)[rows])
 
     def _keep_numbers(self, path, numbers):
-        """Keeps float64 `numbers` as float32, refusing values that are not finite there."""
-        self.numbers = numbers.fill_null(np.nan).to_numpy(zero_copy_only=False).astype("float32")
+        """Keeps float64 `numbers` (NaN: missing) as float32, refusing what is not finite there."""
+        self.numbers = numbers.astype("float32")
         self.missing = np.isnan(self.numbers)
         infinite = np.isinf(self.numbers)
         if infinite.any():
@@ -600,15 +660,16 @@ class _Column:
                     f"(byte {value[error.start : error.start + 1]!r}); save the file as UTF-8"
                 ) from None
 
-    def _refuse_long_cells(self, path, text):
+    def _refuse_long_cells(self, path, values, rows):
+        """Refuses a cell over MAX_CELL_BYTES (`values`: distinct cells; `rows`: each row's)."""
         import pyarrow.compute as pc
 
-        lengths = pc.binary_length(text).fill_null(0).to_numpy(zero_copy_only=False)
+        lengths = pc.binary_length(values).to_numpy(zero_copy_only=False)
         if len(lengths) and lengths.max() > MAX_CELL_BYTES:
-            index = int(np.argmax(lengths > MAX_CELL_BYTES))
+            index = int(np.argmax(np.append(lengths > MAX_CELL_BYTES, False)[rows]))
             raise DataError(
                 f"{path}: row {_row_of(index)}, column {self.name!r}: the cell holds "
-                f"{lengths[index]:,} bytes, over the limit of {MAX_CELL_BYTES:,} "
+                f"{lengths[rows[index]]:,} bytes, over the limit of {MAX_CELL_BYTES:,} "
                 "(a stray quote can make one cell run on over many lines)"
             )
 
