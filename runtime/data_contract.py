@@ -25,7 +25,9 @@ Files (checked before reading: a regular file, at most MAX_FILE_MB, which
 the environment variable DEEPWIRE_MAX_DATA_MB raises):
 
 - Tables: CSV (read with pyarrow.csv; delimiter `,` `;` or tab) or Parquet
-  (`.parquet`/`.pq`, pyarrow.parquet). The first row names the columns. The
+  (`.parquet`/`.pq`, pyarrow.parquet). Each text rule below runs once per
+  distinct value of a column, and the features are written only as split
+  parts, already imputed and scaled (TableFeatures). The first row names the columns. The
   target is `target_column` (the last column when empty). Empty cells and
   NA, N/A, NaN, null, none, ? (any case, surrounding spaces ignored) are
   missing. A column whose present values all parse as numbers is numeric
@@ -108,7 +110,8 @@ class RawData:
     """Features and targets before splitting and scaling.
 
     Attributes:
-        x: Features, float32, one sample per row (any trailing shape).
+        x: Features, float32, one sample per row (any trailing shape): an array, or
+            ImageFiles or TableFeatures, which write the rows asked for.
         y: Targets, one per row of x: int64 class ids, or float32 values.
         task: "classification" or "regression".
         class_names: Names of the classes in id order (empty for regression).
