@@ -802,6 +802,7 @@ class TableFeatures:
                 part_of[positions] = number
                 place[positions] = np.arange(len(positions))
         buffer = np.empty((FILL_ROWS, self.shape[1]), dtype="float32")
+        row_type = np.dtype((np.void, buffer.itemsize * self.shape[1]))
         for first in range(0, len(self), FILL_ROWS):
             rows, start = slice(first, first + FILL_ROWS), 0
             owners = part_of[rows]
@@ -819,10 +820,12 @@ class TableFeatures:
                 else:
                     block *= first_operand
                     block += second_operand
+            # Rows moved as single opaque items: np.put on those is several times faster.
+            moved = block.view(row_type).reshape(-1)
             for number, output in enumerate(outputs):
                 if output is not None:
                     mine = owners == number
-                    output[place[rows][mine]] = block[mine]
+                    np.put(output.view(row_type).reshape(-1), place[rows][mine], moved[mine])
         return outputs
 
     def prepared(self, parts, missing, normalization):
