@@ -110,7 +110,13 @@ def _insert_commands(graph: NetworkGraph, change: InsertBefore) -> list[Command]
     node.position = ((source.position[0] + x) / 2, (source.position[1] + y) / 2)
     return [
         RemoveEdge(edge),
-        AddNode(node, (Edge(edge.source, node.id, 0), Edge(node.id, target.id, change.port))),
+        AddNode(
+            node,
+            (
+                Edge(edge.source, node.id, 0, edge.source_port),
+                Edge(node.id, target.id, change.port),
+            ),
+        ),
     ]
 
 
