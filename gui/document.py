@@ -23,7 +23,7 @@ from graph.block_type import BLOCK
 from graph.model import Command, GraphError, GraphEvent, NetworkGraph
 from graph.params import ParamError
 from graph.shapes import NodeInfo, ShapeAnalysis
-from graph.validation import LiveValidation, Problem
+from graph.validation import ERROR, LiveValidation, Problem
 from gui.undo import GraphUndoCommand
 
 
@@ -277,6 +277,16 @@ class EditorSession(QObject):
         """
         self._settle_shapes()
         self._validate()
+
+    def build_errors(self) -> list[Problem]:
+        """The graph's errors, brought up to date first: a run starts only when there are none."""
+        self.flush()
+        return [p for p in self.problems if p.severity == ERROR]
+
+    def build_refusal(self) -> str:
+        """Why a run cannot start on the graph ("" when it can), naming its first error."""
+        errors = self.build_errors()
+        return f"The graph does not build yet: {errors[0].message}" if errors else ""
 
     def _settle_shapes(self) -> None:
         self._flush_timer.stop()
