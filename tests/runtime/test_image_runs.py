@@ -17,7 +17,6 @@ from runtime.continual.tasks import build_sequence
 from runtime.data import ImageFiles, load_dataset, model_inputs
 from runtime.events import LogLine, RunFinished
 from runtime.federated.local_training import take_rows
-from runtime.privacy.membership import membership_inference_auc
 from runtime.runs import RunRequest
 from runtime.runs.local import run_inline
 from runtime.trainer import adapt_normalization
@@ -101,7 +100,7 @@ def test_federated_clients_hold_file_names_and_the_run_counts_unreadable_files(f
         dataset.x_train.files[3],
         dataset.x_train.files[0],
     ]
-    extra = "federated:\n  clients: 2\n  rounds: 1\n  centralized_baseline: true\n  seed: 3\n"
+    extra = "federated:\n  clients: 2\n  rounds: 1\n  centralized_baseline: false\n  seed: 3\n"
     events = []
     ended = run_inline(RunRequest("federated", graph_text(folder, extra), None), events.append)
     assert isinstance(ended, RunFinished), ended
@@ -128,11 +127,11 @@ def test_continual_tasks_of_an_image_folder_hold_files_and_learn(folder):
         "epochs_per_task": 1,
         "buffer_size": 6,
     }
-    run = learn_sequence(graph, None, ["replay", "ewc"])
+    run = learn_sequence(graph, None, ["replay"])
     assert run.skipped == sequence.skipped
-    for result in run.results.values():
-        assert len(result.matrix) == 2 and all(len(row) == 2 for row in result.matrix)
-    assert sum(run.results["replay"].buffer_counts.values()) == 6
+    result = run.results["replay"]
+    assert len(result.matrix) == 2 and all(len(row) == 2 for row in result.matrix)
+    assert sum(result.buffer_counts.values()) == 6
 
 
 def test_continual_image_folders_as_files_scale_like_the_first_task(folder, later_folder):
@@ -155,12 +154,10 @@ def test_membership_check_streams_image_files_and_counts_unreadable_ones(folder)
     )
     x = model_inputs(dataset.x_train, [(8, 8, 3)])
     assert isinstance(x, ImageFiles)
-    auc = membership_inference_auc(model, x, dataset.y_train, dataset.x_test, dataset.y_test)
-    assert 0.0 <= auc <= 1.0
     request = RunRequest("membership", graph_text(folder), None, {"weights": model.get_weights()})
     events = []
     ended = run_inline(request, events.append)
     assert isinstance(ended, RunFinished), ended
-    assert ended.result.samples == len(dataset.y_test)
+    assert ended.result.samples == len(dataset.y_test) and 0.0 <= ended.result.auc <= 1.0
     assert len(ended.result.skipped) == 1 and "broken.png" in ended.result.skipped[0]
     assert any(isinstance(e, LogLine) and "broken.png" in e.text for e in events)
