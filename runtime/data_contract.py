@@ -1045,6 +1045,19 @@ def feed(x, y=None, batch_size=32, shuffle=False, seed=0):
     return {**arguments, "shuffle": True} if shuffle else arguments
 
 
+def flowing_into(upstream, x, batch_size=256):
+    """What `upstream` (a model from the Inputs to a layer) outputs on `x`, to adapt that layer.
+
+    Arrays give an array. Image files give a tf.data stream of batches, which a
+    Normalization layer adapts to batch by batch: the split is never decoded whole.
+    """
+    if not isinstance(x, ImageFiles):
+        return upstream.predict(**feed(x, batch_size=1024), verbose=0)
+    return image_pipeline(x, batch_size=batch_size).map(
+        lambda images: upstream(images, training=False)
+    )
+
+
 def validation_data(x, y, batch_size=32):
     """Keras's validation_data for `x` and `y`: the arrays, or an image pipeline."""
     if isinstance(x, ImageFiles):

@@ -27,16 +27,9 @@ from graph.validation import ERROR, validate
 from runtime.builder import BuildError, build_model
 from runtime.compile import compile_model, fit_targets
 from runtime.cost_estimate import check_training_memory
-from runtime.data import (
-    DataError,
-    Dataset,
-    ImageFiles,
-    feed,
-    image_pipeline,
-    model_inputs,
-    validation_data,
-)
+from runtime.data import DataError, Dataset, feed, model_inputs, validation_data
 from runtime.data_check import check_data
+from runtime.data_contract import flowing_into
 from runtime.distribute import fit_context, get_strategy
 from runtime.events import BatchEnd, EpochEnd, TrainingFailed, TrainingFinished
 from runtime.heads import input_shapes
@@ -44,8 +37,6 @@ from runtime.nan_trace import model_state, trace_nan
 from runtime.recipe import instantiate
 
 Listener = Callable[[object], None]
-# Images per batch when a Normalization layer adapts to streamed image files.
-ADAPT_BATCH = 256
 
 
 @dataclass
@@ -320,7 +311,7 @@ def adapt_normalization(model: keras.Model, x) -> None:
         if not _needs_adapting(layer):
             continue
         if isinstance(layer, keras.layers.Normalization):
-            layer.adapt(_batches_reaching(model, layer, x))
+            layer.adapt(flowing_into(keras.Model(model.inputs, layer.input), x))
         else:
             layer.adapt(_data_reaching(model, layer, x))
 
@@ -337,18 +328,6 @@ def _needs_adapting(layer: keras.layers.Layer) -> bool:
     return False
 
 
-def _batches_reaching(model: keras.Model, layer: keras.layers.Layer, x):
-    """What flows into `layer`: arrays for arrays; for image files a stream of batches,
-    which Normalization adapts to batch by batch without holding the split."""
-    upstream = keras.Model(model.inputs, layer.input)
-    if not isinstance(x, ImageFiles):
-        return upstream.predict(**feed(x, batch_size=1024), verbose=0)
-    batches = image_pipeline(x, batch_size=ADAPT_BATCH)
-    if layer.input is model.inputs[0]:
-        return batches
-    return batches.map(lambda images: upstream(images, training=False))
-
-
 def _data_reaching(model: keras.Model, layer: keras.layers.Layer, x):
     """What `layer` reads: its Input's part of `x` (texts stay texts), or what flows there."""
     for index, tensor in enumerate(model.inputs):
@@ -356,8 +335,7 @@ def _data_reaching(model: keras.Model, layer: keras.layers.Layer, x):
             return x[index] if isinstance(x, list) else x
     if isinstance(layer, keras.layers.TextVectorization):
         raise ValueError(f"{layer.name}: TextVectorization must read an Input node directly")
-    upstream = keras.Model(model.inputs, layer.input)
-    return upstream.predict(**feed(x, batch_size=1024), verbose=0)
+    return flowing_into(keras.Model(model.inputs, layer.input), x)
 
 
 def out_of_memory_message(error: BaseException) -> str:
