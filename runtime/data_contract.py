@@ -67,7 +67,7 @@ import os
 import re
 import stat
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -152,6 +152,9 @@ class Dataset:
         target_name: What the targets are called (a table's target column); "" if unnamed.
         skipped: Image files left out because they could not be read, as
             "file (reason)".
+        split_rows: "train", "validation" and "test" -> the source rows (0-based,
+            in the data as read) each split holds, in order: what a run's
+            reproducibility bundle keeps to check that a retrain sees the same split.
     """
 
     name: str
@@ -170,6 +173,7 @@ class Dataset:
     target: str = "labels"
     target_name: str = ""
     skipped: tuple = ()
+    split_rows: dict = field(default_factory=dict)
 
     @property
     def has_validation(self):
@@ -1325,6 +1329,10 @@ def prepare(settings, raw, name):
         target=settings["target"],
         target_name=raw.target_name,
         skipped=skipped,
+        split_rows={
+            part: np.empty(0, "int64") if p is None else rows[p].astype("int64")
+            for part, p in zip(("train", "validation", "test"), parts, strict=True)
+        },
     )
 
 

@@ -44,6 +44,23 @@ class SequenceRun:
     stopped: bool = False
     skipped: tuple[str, ...] = ()
 
+    def final_test_metrics(self) -> dict[str, float]:
+        """Each strategy's ACC, BWT and FWT, all read from test-split accuracies;
+        named "<strategy> <metric>" when several strategies ran."""
+        several = len(self.results) > 1
+        return {
+            f"{strategy} {name}" if several else name: value
+            for strategy, result in self.results.items()
+            for name, value in result.metrics.items()
+        }
+
+    @property
+    def weights(self) -> list | None:
+        """The trained model's weights when one strategy ran (several leave no one model)."""
+        if len(self.results) != 1:
+            return None
+        return next(iter(self.results.values())).weights
+
 
 def strategies_to_run(requested: list[str] | None, settings: dict) -> list[str]:
     """The strategies asked for (the settings' strategy when none), checked and without repeats.

@@ -52,6 +52,10 @@ class ContinueResult:
     loss: float
     weights: list[np.ndarray] = field(default_factory=list)
 
+    def final_test_metrics(self) -> dict[str, float]:
+        """Accuracy on the old and the new data's test splits after training."""
+        return {f"{data} data accuracy": value for data, value in self.after.items()}
+
 
 def continue_training(
     graph: NetworkGraph,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from graph.cli.exit_codes import EXIT_BAD_FILE
 from runtime.events import LogLine, Progress, RoundEnd
 from runtime.runs import RunContext, RunError, RunKind, RunRequest, RunStopped, register_run_kind
 
@@ -148,4 +149,6 @@ def _saved_weights(model_path: str | None, base_dir: Path | None) -> list:
     try:
         return keras.saving.load_model(path, compile=False).get_weights()
     except (OSError, ValueError) as error:
-        raise RunError(f"{path}: cannot load the trained model ({error})") from None
+        raise RunError(
+            f"{path}: cannot load the trained model ({error})", exit_code=EXIT_BAD_FILE
+        ) from None

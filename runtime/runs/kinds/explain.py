@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from graph.cli.exit_codes import EXIT_BAD_FILE
 from runtime.events import Progress
 from runtime.runs import RunContext, RunError, RunKind, RunRequest, register_run_kind
 
@@ -91,12 +92,17 @@ def _load_model(graph, options: dict, base_dir: Path | None):
         path = Path(options["weights_path"])
         path = path if path.is_absolute() or base_dir is None else base_dir / path
         if not path.is_file():
-            raise RunError(f"{path}: no such model file; train the graph first and save it")
+            raise RunError(
+                f"{path}: no such model file; train the graph first and save it",
+                exit_code=EXIT_BAD_FILE,
+            )
         try:
             return keras.models.load_model(path, compile=False)
         except Exception as error:  # Keras raises many kinds for a bad file
             first = (str(error).strip().splitlines() or [""])[0][:200]
-            raise RunError(f"{path}: not a Keras model file ({first})") from None
+            raise RunError(
+                f"{path}: not a Keras model file ({first})", exit_code=EXIT_BAD_FILE
+            ) from None
     weights = options.get("weights")
     if weights is None:
         raise RunError(

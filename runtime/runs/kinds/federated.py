@@ -37,6 +37,10 @@ class FederatedOutcome:
     weights: list
     federated: Any
 
+    def final_test_metrics(self) -> dict[str, float]:
+        """The final global model's scores on the test split (the run history keeps them)."""
+        return dict(self.federated.test_logs)
+
 
 @register_run_kind
 class FederatedRun(RunKind):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from graph.cli.exit_codes import EXIT_BAD_FILE
 from runtime.runs.base import RunContext, RunError, RunKind, RunRequest
 from runtime.runs.registry import register_run_kind
 
@@ -93,4 +94,6 @@ def _model(graph, dataset, options: dict):
     try:
         return keras.models.load_model(path)
     except (OSError, ValueError) as error:
-        raise RunError(f"{path}: cannot be loaded as a Keras model ({error})") from None
+        raise RunError(
+            f"{path}: cannot be loaded as a Keras model ({error})", exit_code=EXIT_BAD_FILE
+        ) from None
