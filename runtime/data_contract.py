@@ -99,6 +99,9 @@ TYPE_SAMPLE_BYTES = 1 << 20
 SCAN_BATCH = 256
 # Decoded images a cached pipeline shuffles among (the files' order is shuffled otherwise).
 SHUFFLE_BUFFER = 2048
+# Memory tf.data's autotuner may give an image pipeline's buffers: left alone it grows
+# them towards half the machine's memory the longer a pass runs, i.e. with the images.
+PIPELINE_RAM_MB = 256
 
 
 class DataError(ValueError):
@@ -1145,6 +1148,10 @@ class ImageFiles:
         """These images with `scaling` = (multiply, add), float32 arrays of one image's shape."""
         return self._like(scaling=scaling)
 
+    def joined(self, other):
+        """These images followed by `other`'s (read alike: same size, channels and scaling)."""
+        return self._like(files=np.concatenate([self.files, other.files]))
+
     def reshaped(self, sample_shape):
         """These images, each read in `sample_shape` (same number of values), e.g. flat."""
         return self._like(sample_shape=tuple(sample_shape))
@@ -1197,6 +1204,15 @@ def _reshape(images, sample_shape):
     return tf.reshape(images, (-1, *sample_shape))
 
 
+def _bounded(data):
+    """`data` with its autotuned buffers held within PIPELINE_RAM_MB."""
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.autotune.ram_budget = PIPELINE_RAM_MB * 2**20
+    return data.with_options(options)
+
+
 def image_pipeline(x, y=None, batch_size=32, shuffle=False, seed=0):
     """A tf.data pipeline that decodes, resizes, scales and batches image files.
 
@@ -1240,7 +1256,7 @@ def image_pipeline(x, y=None, batch_size=32, shuffle=False, seed=0):
             return x.arrange(images), y.arrange(images)
         return x.arrange(images) if not target else (x.arrange(images), target[0])
 
-    return data.map(scale, num_parallel_calls=autotune).prefetch(autotune)
+    return _bounded(data.map(scale, num_parallel_calls=autotune).prefetch(autotune))
 
 
 def feed(x, y=None, batch_size=32, shuffle=False, seed=0):
@@ -1256,6 +1272,19 @@ def feed(x, y=None, batch_size=32, shuffle=False, seed=0):
     if y is not None:
         arguments["y"] = y
     return {**arguments, "shuffle": True} if shuffle else arguments
+
+
+def flowing_into(upstream, x, batch_size=256):
+    """What `upstream` (a model from the Inputs to a layer) outputs on `x`, to adapt that layer.
+
+    Arrays give an array. Image files give a tf.data stream of batches, which a
+    Normalization layer adapts to batch by batch: the split is never decoded whole.
+    """
+    if not isinstance(x, ImageFiles):
+        return upstream.predict(**feed(x, batch_size=1024), verbose=0)
+    return image_pipeline(x, batch_size=batch_size).map(
+        lambda images: upstream(images, training=False)
+    )
 
 
 def validation_data(x, y, batch_size=32):
@@ -1288,7 +1317,7 @@ def scan_images(x, train, normalization):
         lambda i, path: (i, _decode_image(path, x.size, x.channels)),
         num_parallel_calls=tf.data.AUTOTUNE,
     )
-    data = data.ignore_errors().batch(SCAN_BATCH).prefetch(tf.data.AUTOTUNE)
+    data = _bounded(data.ignore_errors().batch(SCAN_BATCH).prefetch(tf.data.AUTOTUNE))
     for indices, images in data.as_numpy_iterator():
         read[indices] = True
         fit = in_train[indices]
