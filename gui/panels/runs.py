@@ -212,27 +212,22 @@ class RunHistory(QObject):
         adapter.start()
 
     def export_bundle(self, record, path: Path) -> None:
-        """Writes a recorded run as a reproducibility bundle (on the runtime thread).
+        """Writes a recorded run as a reproducibility bundle (the write_bundle run kind).
 
         `bundle_exported` says how it went. The training script comes from the
         export command and the data is read for its split, so this takes a moment.
         """
-        from gui.panels.background import run_in_background
-        from runtime.run_bundle import BundleError, training_script, write_bundle
+        from runtime.events import RunFinished
+        from runtime.runs.base import RunRequest
 
-        journal = self.journal
+        weights = self.journal.weights_of(record) if record.weights is None else None
+        options = {"record": record, "path": str(path), "weights": weights}
 
-        def write() -> str:
-            weights = journal.weights_of(record) if record.weights is None else None
-            try:
-                write_bundle(record, path, training_script(record), weights)
-            except OSError as error:
-                raise BundleError(f"{path}: cannot write the bundle ({error})") from None
-            return f"Saved run {record.name!r} as {Path(path).name}."
+        def ended(outcome) -> None:
+            finished = isinstance(outcome, RunFinished)
+            self.bundle_exported.emit(outcome.result if finished else outcome.message)
 
-        run_in_background(
-            self, write, self.bundle_exported.emit, self.bundle_exported.emit, (BundleError,)
-        )
+        self._start_run(RunRequest("write_bundle", "", None, options), ended)
 
     def _on_restored(self, restored, journal) -> None:
         if journal is not self.journal:

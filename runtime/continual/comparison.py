@@ -34,6 +34,7 @@ class SequenceRun:
         class_names: Every class's name by id.
         results: Each strategy's result, in the order they ran.
         stopped: True when the user stopped before every strategy finished.
+        skipped: Unreadable image files left out of the tasks, as "file (reason)".
     """
 
     source: str
@@ -41,6 +42,7 @@ class SequenceRun:
     class_names: list[str]
     results: dict[str, ContinualResult] = field(default_factory=dict)
     stopped: bool = False
+    skipped: tuple[str, ...] = ()
 
     def final_test_metrics(self) -> dict[str, float]:
         """Each strategy's ACC, BWT and FWT, all read from test-split accuracies;
@@ -108,7 +110,9 @@ def learn_sequence(
     sequence = build_sequence(graph.dataset, settings, base_dir)
     for name in names:  # every check before any training
         check_learner(graph, sequence, {**settings, "strategy": name})
-    run = SequenceRun(sequence.source, sequence.names, list(sequence.class_names))
+    run = SequenceRun(
+        sequence.source, sequence.names, list(sequence.class_names), skipped=sequence.skipped
+    )
     stops = (stop_error,) if stop_error is not None else ()
     for name in names:
         if on_start is not None:

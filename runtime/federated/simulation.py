@@ -5,7 +5,8 @@ to the global weights, its optimizer state is reset (a client starts fresh
 each round, as a real device would), it trains on the client's part only
 (`local_training.LocalTrainer`), and its weights are read back. The model is
 built and compiled once, so a round costs about what fitting the same samples
-centrally costs.
+centrally costs. Image folders stay files: each client holds its file names and
+streams them (the training split is never decoded whole).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import numpy as np
 from graph.model import NetworkGraph
 from runtime.builder import build_model
 from runtime.compile import compile_model, fit_targets
-from runtime.data import Dataset, model_inputs
+from runtime.data import Dataset, feed, model_inputs, validation_data
 from runtime.federated import aggregation
 from runtime.federated.accounting import epsilon
 from runtime.federated.local_training import LocalTrainer, take_rows
@@ -257,11 +258,9 @@ class FederatedSimulation:
                 report(epoch + 1, epochs, {k: float(v) for k, v in (logs or {}).items()})
 
         history = model.fit(
-            x,
-            y,
-            batch_size=settings["batch_size"],
+            **feed(x, y, settings["batch_size"], shuffle=True, seed=settings["seed"]),
             epochs=epochs,
-            validation_data=evaluation,
+            validation_data=validation_data(*evaluation, settings["batch_size"]),
             callbacks=[Report()],
             verbose=0,
         )

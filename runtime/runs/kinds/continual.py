@@ -85,7 +85,7 @@ class ContinualRun(RunKind):
                 )
             )
 
-        return learn_sequence(
+        run = learn_sequence(
             graph,
             request.base_dir,
             names,
@@ -96,6 +96,11 @@ class ContinualRun(RunKind):
             checkpoint=context.checkpoint,
             stop_error=RunStopped,
         )
+        if run.skipped:
+            from runtime.data import skipped_images
+
+            context.emit(LogLine(skipped_images(run.source, run.skipped)))
+        return run
 
     def _continue(self, graph, request: RunRequest, context: RunContext):
         from runtime.continual.continuing import continue_training
