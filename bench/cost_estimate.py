@@ -31,10 +31,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 LOW, HIGH = 0.7, 1.3
-# Wider variants of the examples: (name, example file, node name, params to set).
+# Wider variants of the examples: (name, example file, node name, params to set,
+# settings to change). The LSTM's large batch makes the steps it keeps for
+# backpropagation through time, not the framework, fill memory.
 VARIANTS = (
-    ("wide_mlp_digits", "mlp_digits.yaml", "dense_1", {"units": 65536}),
-    ("wide_cnn_digits", "cnn_digits.yaml", "conv2d_1", {"filters": 1024}),
+    ("wide_mlp_digits", "mlp_digits.yaml", "dense_1", {"units": 65536}, {}),
+    ("wide_cnn_digits", "cnn_digits.yaml", "conv2d_1", {"filters": 1024}, {}),
+    (
+        "wide_lstm_sequences",
+        "lstm_sequences.yaml",
+        "lstm_1",
+        {"units": 256},
+        {"training": {"batch_size": 512}, "dataset": {"samples": 4000}},
+    ),
 )
 
 
@@ -60,15 +69,24 @@ class PeakSampler(threading.Thread):
             time.sleep(0.002)
 
 
-def child(path: Path, node: str | None, params: dict, epochs: int) -> dict:
-    """Measures one training run in this (fresh) process."""
+def load_case(path: Path, node: str | None, params: dict, settings: dict):
+    """The example graph with a variant's params and settings."""
     from graph.files import load_graph
-    from runtime.cost_estimate import estimate_training_memory, timed_epochs, trainable_model
-    from runtime.data import load_dataset
 
     graph = load_graph(path)
     if node:
         graph.set_params(graph.find(node).id, **params)
+    for section, values in settings.items():
+        graph.settings[section].update(values)
+    return graph
+
+
+def child(path: Path, node: str | None, params: dict, settings: dict, epochs: int) -> dict:
+    """Measures one training run in this (fresh) process."""
+    from runtime.cost_estimate import estimate_training_memory, timed_epochs, trainable_model
+    from runtime.data import load_dataset
+
+    graph = load_case(path, node, params, settings)
     dataset = load_dataset(graph.dataset, base_dir=path.parent)
     estimate = estimate_training_memory(graph)  # the data is loaded before the baseline
     baseline = rss_bytes()
@@ -87,15 +105,12 @@ def child(path: Path, node: str | None, params: dict, epochs: int) -> dict:
     }
 
 
-def probe(path: Path, node: str | None, params: dict) -> dict:
+def probe(path: Path, node: str | None, params: dict, settings: dict) -> dict:
     """The time estimate's probe of one graph, in this (fresh) process."""
-    from graph.files import load_graph
     from runtime.cost_estimate import probe_training
     from runtime.data import load_dataset
 
-    graph = load_graph(path)
-    if node:
-        graph.set_params(graph.find(node).id, **params)
+    graph = load_case(path, node, params, settings)
     dataset = load_dataset(graph.dataset, base_dir=path.parent)
     start = time.perf_counter()
     figures = probe_training(graph, dataset)
@@ -106,10 +121,13 @@ def probe(path: Path, node: str | None, params: dict) -> dict:
     }
 
 
-def measure(path: Path, node: str | None, params: dict, epochs: int, mode="--child") -> dict:
+def measure(
+    path: Path, node: str | None, params: dict, settings: dict, epochs: int, mode="--child"
+) -> dict:
     command = [sys.executable, __file__, mode, str(path), "--epochs", str(epochs)]
     if node:
         command += ["--node", node, "--params", json.dumps(params)]
+    command += ["--settings", json.dumps(settings)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode:
         raise SystemExit(f"{path.name}: child failed:\n{done.stderr[-2000:]}")
@@ -119,7 +137,7 @@ def measure(path: Path, node: str | None, params: dict, epochs: int, mode="--chi
 def framework_bytes(epochs: int) -> int:
     """The framework's own training memory: the measured delta of a model with ~no weights."""
     tiny = ROOT / "examples" / "mlp_digits.yaml"
-    figures = measure(tiny, "dense_1", {"units": 1}, epochs)
+    figures = measure(tiny, "dense_1", {"units": 1}, {}, epochs)
     return figures["measured_bytes"] - figures["model_estimate_bytes"]
 
 
@@ -131,37 +149,35 @@ def main() -> int:
     parser.add_argument("--probe", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--node", help=argparse.SUPPRESS)
     parser.add_argument("--params", default="{}", help=argparse.SUPPRESS)
+    parser.add_argument("--settings", default="{}", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    case = (args.node, json.loads(args.params), json.loads(args.settings))
     if args.child:
-        print(json.dumps(child(args.child, args.node, json.loads(args.params), args.epochs)))
+        print(json.dumps(child(args.child, *case, args.epochs)))
         return 0
     if args.probe:
-        print(json.dumps(probe(args.probe, args.node, json.loads(args.params))))
+        print(json.dumps(probe(args.probe, *case)))
         return 0
 
     from graph.cost import format_bytes
-    from graph.files import load_graph
     from runtime.cost_estimate import StepProbe, epoch_seconds
 
     overhead = framework_bytes(args.epochs)
     print(f"framework working memory (measured once, a 1-unit model): {format_bytes(overhead)}")
     cases = [
-        (p.stem, p, None, {}) for p in (args.graph or sorted((ROOT / "examples").glob("*.yaml")))
+        (p.stem, p, None, {}, {})
+        for p in (args.graph or sorted((ROOT / "examples").glob("*.yaml")))
     ]
-    cases += [
-        (name, ROOT / "examples" / file, node, params) for name, file, node, params in VARIANTS
-    ]
+    cases += [(name, ROOT / "examples" / file, *rest) for name, file, *rest in VARIANTS]
     print(
         f"{'graph':<22}{'est. memory':>13}{'measured':>11}{'ratio':>7}"
         f"{'est. s/epoch':>14}{'measured':>10}{'ratio':>7}{'probe s':>9}"
     )
     memory_ratios, time_ratios = [], []
-    for name, path, node, params in cases:
-        figures = measure(path, node, params, args.epochs)
-        probed = measure(path, node, params, args.epochs, "--probe")
-        graph = load_graph(path)
-        if node:
-            graph.set_params(graph.find(node).id, **params)
+    for name, path, node, params, settings in cases:
+        figures = measure(path, node, params, settings, args.epochs)
+        probed = measure(path, node, params, settings, args.epochs, "--probe")
+        graph = load_case(path, node, params, settings)
         estimate = figures["model_estimate_bytes"] + overhead
         memory_ratio = estimate / max(figures["measured_bytes"], 1)
         step = StepProbe(probed["step_seconds"], probed["epoch_fixed_seconds"])

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from graph.catalog import find_type
 from graph.layers._common import product
 from graph.model import NetworkGraph
 from graph.shapes import NodeInfo, ShapeAnalysis
@@ -35,6 +36,16 @@ OPTIMIZER_SLOTS = {"sgd": 0, "adam": 2, "adamw": 2, "nadam": 2, "rmsprop": 1, "a
 # Backpropagation keeps each layer's forward output and builds a gradient of
 # the same size: two values per activation value.
 ACTIVATION_COPIES = 2
+# Backpropagation through time: TensorFlow's loop over a recurrent layer's
+# steps keeps, for every step, the tensors that step's gradient reads, so the
+# layer holds values for all its steps, not just its output. Per unit and step,
+# counted from Keras's cells: LSTM the last output and cell state, three gate
+# outputs, the candidate and the new cell's tanh (7); GRU the last output, two
+# gates, the candidate and its recurrent part (5); SimpleRNN the last output
+# and the new one (2); each plus the loop's list of outputs and, going back,
+# a gradient for every one of them (2). A 512-unit LSTM over 20 steps measured
+# 9.7 per unit and step (bench/cost_estimate.py's child, batch 128 vs 1024).
+RECURRENT_VALUES_PER_STEP = {"LSTM": 9, "GRU": 7, "SimpleRNN": 4}
 # Keras compiles the training step with XLA, which writes the new weights and
 # optimizer slots into fresh buffers before they replace the old ones, with the
 # update's temporaries alive meanwhile. Measured with bench/cost_estimate.py on a
@@ -82,6 +93,8 @@ class GraphCost:
         params: Total weights.
         activation_values: Total output values per sample over known layers.
         incomplete: Whether some layer's figure is unknown and left out.
+        step_values: Values per sample that recurrent layers keep for every
+            step of their sequence during training (backpropagation through time).
     """
 
     nodes: dict[str, NodeCost]
@@ -89,6 +102,7 @@ class GraphCost:
     params: int
     activation_values: int
     incomplete: bool
+    step_values: int = 0
 
     def weight_bytes(self, dtype: str = "float32") -> int:
         return self.params * WEIGHT_BYTES[dtype]
@@ -119,10 +133,12 @@ def graph_cost(graph: NetworkGraph, analysis: ShapeAnalysis | None = None) -> Gr
     try:
         infos = analysis.all()
         nodes = {}
+        step_values = 0
         for node in graph.nodes:
             cost = node_cost(infos[node.id])
             if cost is not None:
                 nodes[node.id] = cost
+                step_values += recurrent_step_values(node.type, node.params, infos[node.id])
     finally:
         if owned:
             analysis.close()
@@ -135,7 +151,25 @@ def graph_cost(graph: NetworkGraph, analysis: ShapeAnalysis | None = None) -> Gr
         params=sum(c.params for c in nodes.values()),
         activation_values=sum(v for v in values if v is not None),
         incomplete=incomplete,
+        step_values=step_values,
     )
+
+
+def recurrent_step_values(type_name: str, params: Mapping[str, Any], info: NodeInfo) -> int:
+    """Values per sample a recurrent layer keeps over its steps for training; 0 for others.
+
+    A Bidirectional layer runs its inner layer twice, once each way.
+    """
+    if type_name == "Bidirectional":
+        inner = params.get("layer") or {}
+        inner_params = inner.get("params") or {}
+        return 2 * recurrent_step_values(inner.get("type", ""), inner_params, info)
+    per_step = RECURRENT_VALUES_PER_STEP.get(type_name)
+    if per_step is None or not info.input_shapes or info.input_shapes[0] is None:
+        return 0
+    steps = info.input_shapes[0][1]
+    units = params.get("units", find_type(type_name).default_params()["units"])
+    return per_step * int(units) * (steps or 0)
 
 
 def optimizer_slots(training: Mapping[str, Any]) -> int:
@@ -155,7 +189,8 @@ class TrainingMemory:
         weights: The model's weights.
         gradients: One gradient per trainable weight.
         optimizer: The optimizer's per-weight slots (e.g. Adam's two moments).
-        activations: Outputs and their gradients for one batch.
+        activations: Outputs and their gradients for one batch, and what
+            recurrent layers keep of every step.
         update: What the optimizer's update needs beyond the parts above (its
             new weights and slots and temporaries outlive the activations).
         data: The training data held in memory, when known.
@@ -216,7 +251,9 @@ def training_memory(
     weights = cost.params * VALUE_BYTES
     gradients = trainable * VALUE_BYTES
     optimizer = trainable * VALUE_BYTES * slots
-    activations = cost.activation_bytes * batch * ACTIVATION_COPIES
+    activations = (
+        cost.activation_bytes * ACTIVATION_COPIES + cost.step_values * VALUE_BYTES
+    ) * batch
     # The update runs after the backward pass has freed the activations.
     during_update = (cost.params - trainable) * VALUE_BYTES + int(
         trainable * VALUE_BYTES * (UPDATE_VALUES_PER_WEIGHT + UPDATE_VALUES_PER_SLOT * slots)

@@ -37,6 +37,7 @@ from gui.canvas.view import CanvasView
 from gui.canvas.wiring import ConnectionChecker
 from gui.clipboard import copy_nodes, paste_command, release_clipboard
 from gui.document import EditorSession
+from gui.epoch_time import EpochTimeLabel
 from gui.inspector import Inspector
 from gui.palette import Palette
 from gui.panels import bottom_dock_height, install_panels
@@ -336,6 +337,7 @@ class MainWindow(QMainWindow):
         self.layers_label = QLabel()
         self.params_label = QLabel()
         self.cost_label = QLabel()
+        self.epoch_time_label = EpochTimeLabel(self.session)
         self.problems_label = QLabel()
         self.runtime_label = QLabel()
         status = self.statusBar()
@@ -345,6 +347,7 @@ class MainWindow(QMainWindow):
             self.layers_label,
             self.params_label,
             self.cost_label,
+            self.epoch_time_label,
         ):
             label.setContentsMargins(8, 0, 8, 0)
             status.addPermanentWidget(label)
@@ -387,6 +390,7 @@ class MainWindow(QMainWindow):
             f"Activations per sample: {format_bytes(cost.activation_bytes)}\n"
             f"Training memory: {memory.breakdown()}"
         )
+        self.epoch_time_label.refresh()
 
     # Files -----------------------------------------------------------------------------
 

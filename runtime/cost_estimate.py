@@ -12,7 +12,7 @@ an epoch's fixed cost, comes within the target (bench/cost_estimate.py).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +21,7 @@ from graph.cost import MemoryVerdict, TrainingMemory, graph_cost, memory_verdict
 from graph.model import NetworkGraph
 from graph.summary import summary_totals
 from runtime.data import Dataset
+from runtime.probe_cache import ProbeCache, TimeEstimate
 
 # Batches the probe's longer epoch runs at most.
 PROBE_MAX_STEPS = 32
@@ -106,8 +107,15 @@ def trainable_model(graph: NetworkGraph, dataset: Dataset):
     return model, fit_data
 
 
-def timed_epochs(model, x, y, batch_size: int, epochs: int) -> list[float]:
-    """Trains `model` for `epochs` and returns each epoch's wall-clock seconds."""
+def timed_epochs(
+    model, x, y, batch_size: int, epochs: int, after_epoch: Callable[[], None] | None = None
+) -> list[float]:
+    """Trains `model` for `epochs` and returns each epoch's wall-clock seconds.
+
+    Args:
+        after_epoch: Called after each epoch, outside the timing (e.g. a run's
+            checkpoint, which raises to stop).
+    """
     import keras
 
     times: list[float] = []
@@ -118,12 +126,19 @@ def timed_epochs(model, x, y, batch_size: int, epochs: int) -> list[float]:
 
         def on_epoch_end(self, epoch, logs=None):
             times.append(time.perf_counter() - self.start)
+            if after_epoch is not None:
+                after_epoch()
 
     model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0, callbacks=[EpochTimer()])
     return times
 
 
-def probe_training(graph: NetworkGraph, dataset: Dataset, budget_seconds: float = 1.0) -> StepProbe:
+def probe_training(
+    graph: NetworkGraph,
+    dataset: Dataset,
+    budget_seconds: float = 1.0,
+    after_epoch: Callable[[], None] | None = None,
+) -> StepProbe:
     """Times real training epochs of `graph`'s own model on its first batches.
 
     The model is built, adapted and compiled as training does it, and
@@ -132,26 +147,31 @@ def probe_training(graph: NetworkGraph, dataset: Dataset, budget_seconds: float 
     Keras's per-batch work in Python and each epoch's fixed cost. The first
     fit traces the step; the longer epochs take about `budget_seconds` each. Each
     length keeps its fastest epoch (load from other processes only slows
-    one down). Check the memory estimate first: the probe allocates the model.
+    one down). Both lengths are whole batches: a partial batch has another
+    shape, and TensorFlow would trace the step again for it, which a real run
+    pays once, not per epoch. Check the memory estimate first: the probe
+    allocates the model. `after_epoch` is called after each of its epochs (a
+    run's checkpoint).
     """
     batch = int(graph.training["batch_size"])
     samples = len(dataset.x_train)
     model, fit_data = trainable_model(graph, dataset)
 
-    def fastest_epoch(steps: int, epochs: int) -> float:
-        times = timed_epochs(model, *fit_data(min(samples, steps * batch)), batch, epochs)
-        return min(times[1:] if epochs > 1 else times)
+    def fastest_epoch(steps: int, epochs: int, traces: bool) -> float:
+        x, y = fit_data(min(samples, steps * batch))
+        times = timed_epochs(model, x, y, batch, epochs, after_epoch)
+        return min(times[1:] if traces else times)
 
-    batches = -(-samples // batch)
-    short = min(2, batches)
-    short_seconds = fastest_epoch(short, 3)  # its first epoch traces the step
-    if batches == short:
+    whole = max(samples // batch, 1)  # fewer samples than a batch: one partial batch
+    short = min(2, whole)
+    short_seconds = fastest_epoch(short, 3, traces=True)
+    if whole == short:
         return StepProbe(short_seconds / short, 0.0)
     # The short epoch's time per step overstates a step (the epoch's fixed cost is in it),
     # so the longer epoch stays within the budget.
     budget_steps = budget_seconds / max(short_seconds / short, 1e-6)
-    long = int(np.clip(budget_steps, short + 2, min(batches, PROBE_MAX_STEPS)))
-    long_seconds = fastest_epoch(long, 3)
+    long = int(np.clip(budget_steps, short + 2, min(whole, PROBE_MAX_STEPS)))
+    long_seconds = fastest_epoch(long, 2, traces=False)
     step = max((long_seconds - short_seconds) / (long - short), 1e-6)
     return StepProbe(step, max(short_seconds - short * step, 0.0))
 
@@ -161,5 +181,41 @@ def epoch_seconds(graph: NetworkGraph, train_samples: int, probe: StepProbe) -> 
 
     Every batch costs a step, the last (partial) one included.
     """
-    batches = -(-train_samples // int(graph.training["batch_size"]))
-    return probe.seconds_per_epoch + batches * probe.seconds_per_step
+    batch = int(graph.training["batch_size"])
+    return TimeEstimate(
+        probe.seconds_per_step, probe.seconds_per_epoch, train_samples, batch
+    ).epoch_seconds
+
+
+def estimate_epoch_time(
+    graph: NetworkGraph,
+    dataset: Dataset,
+    cache: ProbeCache | None = None,
+    after_epoch: Callable[[], None] | None = None,
+) -> tuple[TimeEstimate, bool] | None:
+    """How long an epoch of `graph` takes here: from `cache`, else probed (and then kept).
+
+    Args:
+        graph: The graph to train.
+        dataset: Its loaded data.
+        cache: Where probe results are kept, or None to always probe.
+        after_epoch: Called after each of the probe's epochs (a run's checkpoint).
+
+    Returns:
+        (the estimate, whether it came from the cache), or None when training would
+        not fit in memory (nothing is probed: the probe allocates the model).
+    """
+    if cache is not None:
+        cached = cache.lookup(graph)
+        if cached is not None:
+            return cached, True
+    if check_training_memory(graph, dataset).severity == "error":
+        return None
+    probe = probe_training(graph, dataset, after_epoch=after_epoch)
+    batch = int(graph.training["batch_size"])
+    estimate = TimeEstimate(
+        probe.seconds_per_step, probe.seconds_per_epoch, len(dataset.x_train), batch
+    )
+    if cache is not None:
+        cache.store(graph, estimate)
+    return estimate, False

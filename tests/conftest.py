@@ -18,3 +18,5 @@ if "DEEPWIRE_RUNS_DIR" not in os.environ:
 _user_dirs = tempfile.mkdtemp(prefix="deepwire-test-home-")
 os.environ["XDG_CONFIG_HOME"] = os.path.join(_user_dirs, "config")
 os.environ["XDG_DATA_HOME"] = os.path.join(_user_dirs, "data")
+# The time probe's cache (runtime.probe_cache, and Qt's cache folder in the app) too.
+os.environ["XDG_CACHE_HOME"] = os.path.join(_user_dirs, "cache")

@@ -465,6 +465,8 @@ def _connect(context, panel: TrainingPanel) -> None:
     # A new run's health replaces the last one's; until its first check, none shows.
     panel.training_started.connect(lambda: context.window.scene.show_health({}))
     panel.training_started.connect(lambda: context.show("training"))
+    # A probe still timing the graph would only hold the training run back.
+    panel.training_started.connect(context.window.epoch_time_label.cancel)
     # The settings sit beside the inspector, where a form has height; they come
     # to the front with the training panel.
     docks = context.docks

@@ -146,11 +146,17 @@ class Progress:
 
 
 def train(
-    graph: NetworkGraph, base_dir: Path | None, epochs: int | None, quiet: bool = False
+    graph: NetworkGraph,
+    base_dir: Path | None,
+    epochs: int | None,
+    quiet: bool = False,
+    estimate_time: bool = False,
 ) -> tuple[TrainingFinished, Dataset]:
     """Trains `graph` (the "train" run kind) with a progress display.
 
     Ctrl-C once stops after the current batch and keeps the model (see runtime.cli.loop).
+    With `estimate_time`, the estimated time per epoch is printed before the first
+    epoch (timed once per graph and machine, then read from the probe cache).
 
     Returns:
         The finished training, its `model` rebuilt from the trained weights, and its data.
@@ -163,7 +169,8 @@ def train(
     from runtime.runs.base import RunRequest
     from runtime.training_process import rebuild_model
 
-    request = RunRequest("train", graph_to_yaml(graph), base_dir, {"epochs": epochs})
+    options = {"epochs": epochs, "estimate_time": estimate_time}
+    request = RunRequest("train", graph_to_yaml(graph), base_dir, options)
     outcome = drive(request, Progress(), quiet=quiet)
     if isinstance(outcome, RunFailed):
         raise CommandError(outcome.message, outcome.exit_code)

@@ -2,9 +2,10 @@
 
 `deepwire train FILE [--epochs N] [-o DIR]`.
 
-Prints progress to stderr and a metrics table of the test split to stdout,
-then saves DIR/model.keras and DIR/metrics.json (history, test metrics,
-diagnosis). Same seed, same numbers as the app. The run is also recorded in
+Prints the estimated time per epoch (timed once per graph and machine, then
+cached) and progress to stderr, neither with `-q`, and a metrics table of the
+test split to stdout; then saves DIR/model.keras and DIR/metrics.json (history,
+test metrics, diagnosis). Same seed, same numbers as the app. The run is also recorded in
 the run store (`--runs-dir`; see `deepwire runs FILE`).
 """
 
@@ -82,7 +83,9 @@ def _run(args: argparse.Namespace) -> int:
         args.runs_dir, args.file, "train", graph_to_yaml(graph), {"epochs": args.epochs}
     )
     try:
-        result, dataset = train(graph, args.file.resolve().parent, args.epochs, args.quiet)
+        result, dataset = train(
+            graph, args.file.resolve().parent, args.epochs, args.quiet, estimate_time=not args.quiet
+        )
     except CommandError as error:
         recorder.finish(FAILED, message=str(error))
         raise

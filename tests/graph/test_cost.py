@@ -293,3 +293,29 @@ def test_any_graph_costs_without_raising_and_never_negative(graph):
         assert node_cost.activation_values is None or node_cost.activation_values >= 0
     memory = training_memory(cost, graph.training)
     assert memory.total >= cost.weight_bytes()
+
+
+def recurrent(layer: dict, steps: int = 20, features: int = 3) -> NetworkGraph:
+    """Input(steps, features) -> `layer` (a recurrent layer or a Bidirectional one)."""
+    graph = NetworkGraph("rnn")
+    source = graph.add_node("Input", params={"shape": (steps, features)})
+    node = graph.add_node(layer["type"], params=layer["params"])
+    graph.connect(source.id, node.id)
+    return graph
+
+
+@pytest.mark.parametrize(("type_name", "per_step"), [("LSTM", 9), ("GRU", 7), ("SimpleRNN", 4)])
+def test_a_recurrent_layer_keeps_values_for_every_step_of_its_sequence(type_name, per_step):
+    cost = graph_cost(recurrent({"type": type_name, "params": {"units": 16}}))
+    assert cost.step_values == per_step * 16 * 20  # per unit and step, 20 steps of 16 units
+    memory = training_memory(cost, {"optimizer": "sgd", "batch_size": 32})
+    # Outputs and their gradients (the input's 20 x 3 and the layer's 16 values, twice) plus
+    # the kept steps, for 32 samples, 4 bytes each.
+    assert memory.activations == 32 * 4 * (2 * (60 + 16) + per_step * 16 * 20)
+
+
+def test_bidirectional_keeps_both_directions_steps_and_other_layers_keep_none():
+    inner = {"type": "GRU", "params": {"units": 8}}
+    wrapped = graph_cost(recurrent({"type": "Bidirectional", "params": {"layer": inner}}))
+    assert wrapped.step_values == 2 * 7 * 8 * 20
+    assert graph_cost(cnn()).step_values == 0

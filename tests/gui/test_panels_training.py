@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import signal
 
 import numpy as np
@@ -11,10 +12,12 @@ import pytest
 from PySide6.QtCore import Qt
 
 from graph.model import SetParams, SetSettings
+from gui.epoch_time import CALIBRATING, NOT_TIMED
 from gui.panels import training_panel
 from gui.panels.charts import MetricCurves
 from gui.panels.training_panel import LOADING_DATA, STARTING_TENSORFLOW, describe_run
 from gui.run_adapter import FLUSH_SECONDS
+from runtime.probe_cache import ProbeCache, TimeEstimate
 from runtime.training_process import shared_training_process
 from tests.gui.panel_helpers import TRAIN_TIMEOUT_MS, example, train
 
@@ -253,3 +256,32 @@ def test_first_train_says_tensorflow_is_starting_with_a_busy_bar(qtbot, make_win
     with qtbot.waitSignal(panel.training_ended, timeout=TRAIN_TIMEOUT_MS):
         panel.train()
         assert panel.progress_label.text() == LOADING_DATA
+
+
+def test_the_status_bar_shows_a_cached_time_per_epoch(qtbot, make_window, tmp_path):
+    window = make_window(example(epochs=2))
+    label = window.epoch_time_label
+    label.cache_folder = tmp_path / "cache"
+    label.look_up()
+    assert label.text() == NOT_TIMED
+    estimate = TimeEstimate(0.01, 0.1, train_samples=100, batch_size=32)
+    ProbeCache(label.cache_folder).store(window.session.graph, estimate)
+    window.session.graph.training["epochs"] = 3  # the epochs count does not change an epoch
+    label.refresh()
+    qtbot.waitUntil(lambda: label.text() == "Time/epoch: ~0.14 s")
+    assert "4 batches of 32" in label.toolTip()
+
+
+def test_estimate_says_calibrating_then_shows_the_timed_epoch(qtbot, make_window, tmp_path):
+    window = make_window(example(epochs=2))
+    label = window.epoch_time_label
+    label.cache_folder = tmp_path / "cache"
+    assert label.estimate()
+    assert label.text() == CALIBRATING and not label.estimate()  # one probe at a time
+    qtbot.waitUntil(lambda: not label.calibrating, timeout=TRAIN_TIMEOUT_MS)
+    assert re.fullmatch(r"Time/epoch: ~[\d.]+ (s|min)", label.text()), label.toolTip()
+    assert "from a short timed run" not in label.toolTip()  # read back from the cache
+    assert ProbeCache(label.cache_folder).lookup(window.session.graph) is not None
+    window.session.graph.set_params(window.session.graph.find("dense_1").id, units=8)
+    label.look_up()
+    assert label.text() == NOT_TIMED

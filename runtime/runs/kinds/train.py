@@ -34,6 +34,8 @@ class TrainRun(RunKind):
     epochs: Overrides the graph's training epochs.
     health_every: Check every layer's health every this many epochs and after
         the last (HealthChecked events); 0 or absent: no checks.
+    estimate_time: Before the first epoch, say how long an epoch will take (a
+        LogLine; probed, or read from the probe cache in `cache_dir`).
     """
 
     name = "train"
@@ -52,6 +54,8 @@ class TrainRun(RunKind):
         except DataError as error:
             raise RunError(f"Data: {error}") from None
         context.emit(LogLine(dataset.describe()))
+        if request.options.get("estimate_time"):
+            _announce_epoch_time(graph, dataset, request.options.get("cache_dir"), context)
 
         def forward(event: object) -> None:
             # The trainer's own last event holds the Keras model: the outcome says it instead.
@@ -75,3 +79,16 @@ class TrainRun(RunKind):
             diagnose_run(result.history, result.model, dataset),
             trained_weights(result.model),
         )
+
+
+def _announce_epoch_time(graph, dataset, cache_dir: str | None, context: RunContext) -> None:
+    from pathlib import Path
+
+    from runtime.cost_estimate import estimate_epoch_time
+    from runtime.events import LogLine
+    from runtime.probe_cache import ProbeCache, describe_epoch_time
+
+    cache = ProbeCache(Path(cache_dir) if cache_dir else None)
+    found = estimate_epoch_time(graph, dataset, cache, context.checkpoint)
+    if found is not None:  # otherwise the trainer refuses the run, and says why
+        context.emit(LogLine(describe_epoch_time(*found)))
