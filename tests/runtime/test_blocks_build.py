@@ -77,12 +77,11 @@ def test_nested_and_flattened_models_compute_the_same(flat_and_data):
     np.testing.assert_array_equal(outputs(nested, data), outputs(flat, data))
 
 
-def test_exported_functions_build_the_same_model(flat_and_data):
-    graph, flat, data = flat_and_data
-    source = export_model_code(graph)
-    assert "def res_block(x, prefix):" in source and "def stage_block(x, prefix):" in source
-    assert 'res_2 = stage_block(res_1, prefix="res_2.")' in source
-    # Executed in this process: a subprocess costs a TensorFlow start-up (20 s here).
+def assert_exported_code_matches(source: str, flat, data) -> None:
+    """The exported code's model has `flat`'s layers and, with its weights, its outputs.
+
+    Executed in this process: a subprocess costs a TensorFlow start-up (20 s here).
+    """
     namespace = {"__name__": "exported"}
     exec(compile(source, "<exported>", "exec"), namespace)
     exported = namespace["build_model"]()
@@ -90,6 +89,14 @@ def test_exported_functions_build_the_same_model(flat_and_data):
     for layer in weighted_layers(flat):
         exported.get_layer(layer.name).set_weights(layer.get_weights())
     np.testing.assert_array_equal(outputs(exported, data), outputs(flat, data))
+
+
+def test_exported_functions_build_the_same_model(flat_and_data):
+    graph, flat, data = flat_and_data
+    source = export_model_code(graph)
+    assert "def res_block(x, prefix):" in source and "def stage_block(x, prefix):" in source
+    assert 'res_2 = stage_block(res_1, prefix="res_2.")' in source
+    assert_exported_code_matches(source, flat, data)
 
 
 def chain(widths: list[int], taps: list[int] = ()) -> NetworkGraph:
@@ -236,13 +243,7 @@ def test_a_block_with_several_outputs_builds_nested_flat_and_exported_alike(fork
     assert "Returns its outputs, in this order: left, right." in source
     assert "return left, right" in source
     assert 'fork_1_left, fork_1_right = fork_block(input_1, prefix="fork_1.")' in source
-    namespace = {"__name__": "exported"}
-    exec(compile(source, "<exported>", "exec"), namespace)
-    exported = namespace["build_model"]()
-    assert [layer.name for layer in exported.layers] == [layer.name for layer in flat.layers]
-    for layer in weighted_layers(flat):
-        exported.get_layer(layer.name).set_weights(layer.get_weights())
-    np.testing.assert_array_equal(outputs(exported, data), outputs(flat, data))
+    assert_exported_code_matches(source, flat, data)
 
 
 def test_import_turns_a_nested_model_with_several_outputs_into_such_a_block():
