@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from graph.block_type import BLOCK
+from graph.formatting import plural
 from graph.layout import layered_layout
 from graph.model import AddBlock, AddEdge, AddNode, Edge, MoveNodes, NetworkGraph, Node
 from graph.names import name_error
@@ -86,8 +87,7 @@ def describe(name: str, repeats: list[Repeat]) -> str:
         return f"{name}: no repeated blocks found"
     blocks = sum(len(repeat.instances) for repeat in repeats)
     kinds = len({repeat.kind for repeat in repeats})
-    plural = "s" if kinds != 1 else ""
-    return f"{name}: {blocks} repeated blocks of {kinds} kind{plural} found"
+    return f"{name}: {plural(blocks, 'repeated block')} of {plural(kinds, 'kind')} found"
 
 
 def _topological(graph: NetworkGraph) -> list[Node]:
