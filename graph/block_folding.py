@@ -212,73 +212,91 @@ def _shortest_repeat(ids: list[int], start: int, same: list[int]) -> tuple[int, 
 def fold_repeats(graph: NetworkGraph, repeats: list[Repeat]) -> Folded:
     """A copy of `graph` with each repeat replaced by an instance of its kind's block.
 
-    Definitions are named after what the layers' names share (`conv2_block`
-    for `conv2_block2_1_conv`, `conv2_block3_1_conv`, ...), instances after
-    their own layers (`conv2_block2`), inner layers by what is left
-    (`1_conv`); where names share nothing, `block`, `block_1`, ... The
-    folded graph builds the same model: each instance is its own layers.
-    The folded graph and the definitions are laid out.
+    Instances are named after what their layers' names share (`conv2_block2`
+    for `conv2_block2_1_conv`, ..., `conv2_block2_out`), definitions after
+    what their instances' names share (`conv2_block`), inner layers by what
+    is left (`1_conv`); where names share nothing, `block` and `block_1`,
+    `block_2`, ... The folded graph builds the same model (each instance is
+    its own layers); it and the definitions are laid out.
 
     Args:
         graph: The graph `repeats` were found in (unchanged).
         repeats: From `find_repeats(graph)`.
     """
+    bases = {
+        members: _shared_prefix([graph.node(m).name for m in members]).rstrip(SEPARATORS)
+        for repeat in repeats
+        for members in repeat.instances
+    }
+    kinds = _kind_names(graph, repeats, bases)
+    definitions = _definitions(graph, repeats)
     folded = NetworkGraph(graph.name, graph.description)
     folded.settings = copy.deepcopy(graph.settings)
     folded.blocks = graph.blocks.copy()
-    instance_of: dict[str, str] = {}
-    instances: dict[str, tuple[str, ...]] = {}
-    taken = {node.name for node in graph.nodes}
-    kind_names: dict[int, str] = {}
-    definitions: dict[int, tuple[NetworkGraph, list[str]]] = {}
-    layer_names: dict[str, str] = {}
-    analysis = ShapeAnalysis(graph)
-    try:
-        for repeat in repeats:
-            if repeat.kind not in kind_names:
-                used = set(folded.blocks) | set(kind_names.values())
-                kind_names[repeat.kind] = _free(_kind_name(graph, repeats, repeat.kind), used)
-                definitions[repeat.kind] = _definition(graph, repeat.instances[0], analysis)
-    finally:
-        analysis.close()
-    for repeat in repeats:
-        inner_names = definitions[repeat.kind][1]
-        for members in repeat.instances:
-            name = _instance_name(graph, members, kind_names[repeat.kind], taken)
-            taken.add(name)
-            instances[name] = members
-            for member, inner in zip(members, inner_names, strict=True):
-                instance_of[member] = name
-                layer_names[f"{name}.{inner}"] = graph.node(member).name
     for kind, (definition, _) in definitions.items():
-        folded.apply(AddBlock(kind_names[kind], definition))
-    ids: dict[str, str] = {}
-    kind_of = {
-        members: kind_names[repeat.kind] for repeat in repeats for members in repeat.instances
-    }
+        folded.apply(AddBlock(kinds[kind], definition))
+    taken = {node.name for node in graph.nodes}
+    numbered: dict[int, int] = defaultdict(int)
+    exits: dict[str, Node] = {}  # exit node id -> the instance node replacing its repeat
+    instance_of: dict[str, str] = {}  # member node id -> the instance's node id
+    layer_names: dict[str, str] = {}
+    for repeat in repeats:
+        for members in repeat.instances:
+            numbered[repeat.kind] += 1
+            name = _instance_name(bases[members], kinds[repeat.kind], numbered[repeat.kind], taken)
+            taken.add(name)
+            exits[members[-1]] = Node(members[-1], BLOCK, name, {"block": kinds[repeat.kind]})
+            for member, inner in zip(members, definitions[repeat.kind][1], strict=True):
+                instance_of[member] = members[-1]
+                layer_names[f"{name}.{inner}"] = graph.node(member).name
     for node in graph.nodes:
-        owner = instance_of.get(node.id)
-        if owner is None:
-            ids[node.id] = node.id
+        if node.id not in instance_of:
             folded.apply(AddNode(node.copy()))
             layer_names[node.name] = node.name
-        elif node.id == instances[owner][-1]:
-            members = instances[owner]
-            block = Node(node.id, BLOCK, owner, {"block": kind_of[members]}, node.position)
-            folded.apply(AddNode(block))
-    for members in instances.values():
-        for member in members:
-            ids[member] = members[-1]
+        elif node.id in exits:
+            folded.apply(AddNode(exits[node.id]))
     for edge in graph.edges:
-        source, target = ids[edge.source], ids[edge.target]
-        if source == target:
-            continue
-        port = 0 if instance_of.get(edge.target) else edge.port
-        if not folded.nx_graph.has_edge(source, target, key=port):
+        source = instance_of.get(edge.source, edge.source)
+        target = instance_of.get(edge.target, edge.target)
+        port = 0 if edge.target in instance_of else edge.port
+        if source != target and not folded.nx_graph.has_edge(source, target, key=port):
             folded.apply(AddEdge(Edge(source, target, port)))
-    for graph_to_lay_out in (folded, *(definition for definition, _ in definitions.values())):
-        graph_to_lay_out.apply(MoveNodes(layered_layout(graph_to_lay_out)))
+    for laid_out in (folded, *(definition for definition, _ in definitions.values())):
+        laid_out.apply(MoveNodes(layered_layout(laid_out)))
     return Folded(folded, layer_names)
+
+
+def _kind_names(
+    graph: NetworkGraph, repeats: list[Repeat], bases: dict[tuple[str, ...], str]
+) -> dict[int, str]:
+    """Each kind's block name: what its instances' names share, else `block`; unused."""
+    names: dict[int, str] = {}
+    for kind in dict.fromkeys(repeat.kind for repeat in repeats):
+        instance_bases = [
+            bases[members]
+            for repeat in repeats
+            if repeat.kind == kind
+            for members in repeat.instances
+        ]
+        name = os.path.commonprefix(instance_bases).rstrip(SEPARATORS)
+        if not all(instance_bases) or not name or name_error(name) is not None:
+            name = "block"
+        names[kind] = _free(name, set(graph.blocks) | set(names.values()))
+    return names
+
+
+def _definitions(
+    graph: NetworkGraph, repeats: list[Repeat]
+) -> dict[int, tuple[NetworkGraph, list[str]]]:
+    """Each kind's definition, made from its first repeat, and its inner layer names."""
+    firsts = {}
+    for repeat in repeats:
+        firsts.setdefault(repeat.kind, repeat.instances[0])
+    analysis = ShapeAnalysis(graph)
+    try:
+        return {kind: _definition(graph, members, analysis) for kind, members in firsts.items()}
+    finally:
+        analysis.close()
 
 
 def _definition(
@@ -315,24 +333,13 @@ def _definition(
     return definition, inner_names
 
 
-def _kind_name(graph: NetworkGraph, repeats: list[Repeat], kind: int) -> str:
-    """What the names of every layer of this kind share (`conv2_block`), else `block`."""
-    firsts = [
-        graph.node(members[0]).name
-        for repeat in repeats
-        if repeat.kind == kind
-        for members in repeat.instances
-    ]
-    name = os.path.commonprefix(firsts).rstrip(SEPARATORS)
-    return name if name and name_error(name) is None else "block"
-
-
-def _instance_name(graph: NetworkGraph, members: tuple[str, ...], kind: str, taken) -> str:
-    """What the names of its layers share (`conv2_block2`), else `kind_N`."""
-    name = _shared_prefix([graph.node(member).name for member in members]).rstrip(SEPARATORS)
-    if name and name_error(name) is None and name not in taken:
-        return name
-    return _free(kind, taken)
+def _instance_name(base: str, kind: str, number: int, taken: set[str]) -> str:
+    """`base` (what its layers' names share) if usable, else `kind_N`, N its number."""
+    if base and name_error(base) is None and base not in taken:
+        return base
+    while f"{kind}_{number}" in taken:
+        number += 1
+    return f"{kind}_{number}"
 
 
 def _shared_prefix(names: list[str]) -> str:
@@ -343,6 +350,7 @@ def _shared_prefix(names: list[str]) -> str:
 
 
 def _free(name: str, taken: set[str]) -> str:
+    """`name`, else `name_N` with the smallest N not taken."""
     if name not in taken:
         return name
     number = 1
