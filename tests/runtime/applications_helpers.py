@@ -26,9 +26,11 @@ from runtime.importer import ImportModelError, import_model, transfer_weights
 
 # The smallest input each architecture accepts (most take 32x32).
 MIN_SIDE = {"InceptionV3": 75, "InceptionResNetV2": 75, "Xception": 71}
-# Architectures refused, and what their message says: ConvNeXt has a layer class
-# of its own; MobileNetV3 computes its hard sigmoid with keras.ops on tensors.
+# Architectures refused, and what their message says: ConvNeXt and InceptionResNetV2
+# have layer classes of their own; MobileNetV3 computes its hard sigmoid with keras.ops.
 REFUSED = {
+    "InceptionResNetV2": r"\(CustomScaleLayer\): layer type CustomScaleLayer is not in the "
+    r"catalog \(custom class from keras",
     **{
         f"ConvNeXt{size}": r"\(LayerScale\): layer type LayerScale is not in the catalog "
         r"\(custom class from keras"
