@@ -48,7 +48,7 @@ from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from graph.files import load_graph
-from gui.panels.background import stop_all_jobs
+from gui.background import stop_all_jobs
 
 RATIO_TARGET = 1.05
 STALL_TARGET_MS = 50.0

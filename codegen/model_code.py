@@ -5,7 +5,8 @@ instantiates; call style and names follow graph.wiring as the builder does, so
 executing the exported function gives the model the app builds.
 Each block definition becomes one function, called where an instance is,
 whose layers are named `prefix + layer name` as the builder names them when
-it flattens blocks.
+it flattens blocks; a block with several outputs returns a tuple, unpacked
+into one variable per output.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from codegen.layout_code import Call, Code, Expr, Keyword, Sequence, Value, statement
 from codegen.literals import docstring_text, identifier, string_literal
 from codegen.recipe_code import construct_expr
-from graph.block_inference import flat_layer_count
+from graph.block_inference import flat_layer_count, output_names
 from graph.block_type import BLOCK
 from graph.layer_recipe import input_construct, layer_construct
 from graph.model import NetworkGraph, Node
@@ -99,16 +100,20 @@ def _block_function(
         used.add(variables[entry.id])
     arguments = ", ".join([*(variables[e.id] for e in definition.input_nodes()), "prefix"])
     name = docstring_text(definition.name)
+    exits = definition.output_nodes()
     body = [f'    """Block {name}: its layers are named prefix + their name."""']
+    if len(exits) > 1:
+        names = ", ".join(docstring_text(exit_node.name) for exit_node in exits)
+        body = [body[0][:-3], "", f"    Returns its outputs, in this order: {names}.", '    """']
     body += _body(definition, "prefix", variables, used, functions)
-    (exit_node,) = definition.output_nodes()
-    return [f"def {function}({arguments}):", *body, f"    return {variables[exit_node.id]}"]
+    results = ", ".join(variables[exit_node.id] for exit_node in exits)
+    return [f"def {function}({arguments}):", *body, f"    return {results}"]
 
 
 def _body(
     graph: NetworkGraph,
     prefix: str | None,
-    variables: dict[str, str],
+    variables: dict[str, str | tuple[str, ...]],
     used: set[str],
     functions: dict[str, str],
 ) -> list[str]:
@@ -122,12 +127,13 @@ def _body(
     for node in topological_nodes(graph):
         if node.id in variables:
             continue
-        variable = identifier(node.name, used)
-        used.add(variable)
         if node.type == "Input":
-            body += statement(input_expr(node), 4, f"{variable} = ")
+            expr = input_expr(node)
         else:
-            sources = [Code(variables[source]) for source in input_sources(graph, node)]
+            sources = [
+                Code(_variable(variables[source], port))
+                for source, port in input_sources(graph, node)
+            ]
             if node.type == BLOCK:
                 inner = _prefixed(prefix, node.name + ".")
                 expr = Call(
@@ -136,9 +142,21 @@ def _body(
             else:
                 call = layer_expr(node.type, node.params, node.name, prefix)
                 expr = Call(call, _call_args(node, sources))
-            body += statement(expr, 4, f"{variable} = ")
-        variables[node.id] = variable
+        exits = output_names(graph.blocks, node.params["block"]) if node.type == BLOCK else ()
+        # A block with several outputs: one variable each, unpacked from its tuple.
+        wanted = [f"{node.name}_{name}" for name in exits] if len(exits) > 1 else [node.name]
+        names = []
+        for name in wanted:
+            names.append(identifier(name, used))
+            used.add(names[-1])
+        body += statement(expr, 4, f"{', '.join(names)} = ")
+        variables[node.id] = names[0] if len(names) == 1 else tuple(names)
     return body
+
+
+def _variable(held: str | tuple[str, ...], port: int) -> str:
+    """The variable of output `port` of a node (a tuple of names for several outputs)."""
+    return held[port] if isinstance(held, tuple) else held
 
 
 def _prefixed(prefix: str | None, name: str) -> Expr:

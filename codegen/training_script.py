@@ -52,8 +52,7 @@ def adapt_normalization(model, x):
             index = reads.index(id(layer.input))
             layer.adapt(x[index] if isinstance(x, list) else x)
             continue
-        inputs = keras.Model(model.inputs, layer.input)
-        layer.adapt(inputs.predict(**feed(x, batch_size=1024), verbose=0))
+        layer.adapt(flowing_into(keras.Model(model.inputs, layer.input), x))
 '''
 
 BEST_WEIGHTS = '''

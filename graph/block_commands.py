@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from graph.block_inference import definition_problem, ports_problem
+import networkx as nx
+
+from graph.block_inference import definition_problem, output_count, outputs_problem, ports_problem
 from graph.block_type import BLOCK
 from graph.messages import excerpt, printable
 from graph.model import (
@@ -43,8 +45,9 @@ def make_block(
 
     They are replaced by one instance node, wired as they were: each distinct
     tensor entering the selection becomes an entry port (an Input named after
-    the layer it came from), and the one tensor leaving it is the block's
-    output.
+    the layer it came from), and each selected layer whose output leaves the
+    selection becomes one of the block's outputs (through an Identity when
+    its output is also used inside).
 
     Args:
         graph: The graph holding the nodes.
@@ -69,16 +72,17 @@ def make_block(
         )
     entering = [e for n in selected for e in graph.in_edges(n.id) if e.source not in chosen]
     leaving = [e for n in selected for e in graph.out_edges(n.id) if e.target not in chosen]
-    exit_node = _exit_of(graph, selected, chosen, leaving)
+    exit_ids = _check_exits(graph, selected, chosen, leaving)
     if not entering:
         raise GraphError("Make block: nothing feeds the selected layers; a block needs an input")
-    sources = list(dict.fromkeys(edge.source for edge in entering))
-    definition = _definition(graph, selected, chosen, sources, analysis)
+    sources = list(dict.fromkeys((edge.source, edge.source_port) for edge in entering))
+    definition, inner_exits = _definition(graph, selected, sources, exit_ids, analysis)
+    ports = {node.id: port for port, node in enumerate(definition.output_nodes())}
     x = sum(n.position[0] for n in selected) / len(selected)
     y = sum(n.position[1] for n in selected) / len(selected)
     instance = graph.new_node(BLOCK, graph.unique_name(name), {"block": name}, (x, y))
-    edges = [Edge(source, instance.id, port) for port, source in enumerate(sources)]
-    edges += [Edge(instance.id, e.target, e.port) for e in leaving if e.source == exit_node.id]
+    edges = [Edge(source, instance.id, port, out) for port, (source, out) in enumerate(sources)]
+    edges += [Edge(instance.id, e.target, e.port, ports[inner_exits[e.source]]) for e in leaving]
     commands: list[Command] = [AddBlock(name, definition)]
     commands += [RemoveNode(node.id) for node in selected]
     commands.append(AddNode(instance, tuple(edges)))
@@ -93,33 +97,63 @@ def _check_block_name(graph: NetworkGraph, name: str) -> None:
         raise GraphError(f"A block named {excerpt(name)} already exists")
 
 
-def _exit_of(
+def _check_exits(
     graph: NetworkGraph, selected: list[Node], chosen: set[str], leaving: list[Edge]
-) -> Node:
-    """The one selected node whose output leaves the selection (or ends the model)."""
+) -> None:
+    """Refuses a selection whose outputs a block could not keep as they are.
+
+    Each selected layer whose output leaves the selection (or ends the model)
+    becomes an output of the block; a layer ending the model must be the
+    block's only output (the instance then ends the model as it did).
+
+    Returns:
+        The ids of those layers.
+    """
     successors = graph.nx_graph._succ
-    ends = [n for n in selected if not successors[n.id]]
-    exits = list(dict.fromkeys([e.source for e in leaving] + [n.id for n in ends]))
-    if len(exits) != 1:
-        names = ", ".join(printable(graph.node(node_id).name) for node_id in exits) or "none"
+    ends = [n.id for n in selected if not successors[n.id]]
+    exits = list(dict.fromkeys([e.source for e in leaving] + ends))
+    for node_id in exits:
+        node = graph.node(node_id)
+        if output_count(graph, node) > 1:
+            raise GraphError(
+                f"Make block: {node.label} has several outputs used outside the selection; "
+                "a block's outputs are single layers, so leave it out of the selection"
+            )
+    outside = {e.target for e in leaving}
+    for target in list(outside):
+        outside |= nx.descendants(graph.nx_graph, target)
+    back = [graph.node(t).name for t in outside if set(graph.nx_graph._succ[t]) & chosen]
+    if back:
         raise GraphError(
-            "Make block: a block has exactly one output, but the output of "
-            f"{len(exits)} selected layers is used outside it ({names})"
+            f"Make block: {printable(back[0])} takes an output of the selection and feeds "
+            "back into it, so the block would be wired in a cycle; add it to the selection"
         )
-    return graph.node(exits[0])
+    if ends and len(exits) > 1:
+        names = ", ".join(printable(graph.node(node_id).name) for node_id in exits)
+        raise GraphError(
+            f"Make block: {printable(graph.node(ends[0]).name)} ends the model, so it must be "
+            f"the block's only output, but the output of {len(exits)} selected layers is "
+            f"used outside it ({names})"
+        )
+    return exits
 
 
 def _definition(
     graph: NetworkGraph,
     selected: list[Node],
-    chosen: set[str],
-    sources: list[str],
+    sources: list[tuple[str, int]],
+    exit_ids: list[str],
     analysis: ShapeAnalysis | None,
-) -> NetworkGraph:
+) -> tuple[NetworkGraph, dict[str, str]]:
+    """The new block's graph, and the inner node giving each exit's output, by exit id.
+
+    An exit whose output is also used inside gets an Identity after it: a
+    block's outputs are the layers nothing inside consumes.
+    """
     owned = analysis is None
     analysis = analysis or ShapeAnalysis(graph)
     try:
-        shapes = [analysis.info(source).output_shape for source in sources]
+        shapes = [analysis.info(source).shape_at(out) for source, out in sources]
     finally:
         if owned:
             analysis.close()
@@ -127,9 +161,10 @@ def _definition(
     left = min(node.position[0] for node in selected) - ENTRY_OFFSET
     entry_ids = {}
     taken = {node.name for node in selected}
-    for index, (source, shape) in enumerate(zip(sources, shapes, strict=True)):
+    for index, ((source, out), shape) in enumerate(zip(sources, shapes, strict=True)):
         top = graph.node(source)
-        entry_name = top.name if top.name not in taken else f"{top.name}_in"
+        wanted = top.name if not out else f"{top.name}_{out}"
+        entry_name = wanted if wanted not in taken else f"{wanted}_in"
         taken.add(entry_name)
         entry = definition.add_node(
             "Input",
@@ -137,15 +172,31 @@ def _definition(
             {"shape": shape[1:] if shape is not None else (1,)},
             (left, top.position[1] + 60.0 * index),
         )
-        entry_ids[source] = entry.id
+        entry_ids[source, out] = entry.id
     for node in selected:
         definition.apply(AddNode(_renumbered(definition, node)))
     ids = {node.id: definition.find(node.name).id for node in selected}
     for node in selected:
         for edge in graph.in_edges(node.id):
-            source = ids.get(edge.source) or entry_ids[edge.source]
-            definition.apply(AddEdge(Edge(source, ids[node.id], edge.port)))
-    return definition
+            if edge.source in ids:
+                inner = Edge(ids[edge.source], ids[node.id], edge.port, edge.source_port)
+            else:
+                inner = Edge(entry_ids[edge.source, edge.source_port], ids[node.id], edge.port)
+            definition.apply(AddEdge(inner))
+    inner_exits = {}
+    for exit_id in exit_ids:
+        inner_exits[exit_id] = ids[exit_id]
+        if definition.nx_graph._succ[ids[exit_id]]:
+            node = graph.node(exit_id)
+            wanted = f"{node.name}_out"
+            out = definition.add_node(
+                "Identity",
+                wanted if definition.find(wanted) is None else definition.unique_name(wanted),
+                position=(node.position[0] + 240.0, node.position[1]),
+            )
+            definition.connect(ids[exit_id], out.id)
+            inner_exits[exit_id] = out.id
+    return definition, inner_exits
 
 
 def _renumbered(definition: NetworkGraph, node: Node) -> Node:
@@ -168,14 +219,18 @@ def expand_block(graph: NetworkGraph, node_id: str) -> Command:
         raise GraphError(f"Expand: {instance.label} is not a block")
     name = instance.params["block"]
     feeding = graph.in_edges(node_id)
-    problem = definition_problem(graph.blocks, name) or ports_problem(
-        graph.blocks, instance, [edge.port for edge in feeding]
+    problem = (
+        definition_problem(graph.blocks, name)
+        or ports_problem(graph.blocks, instance, [edge.port for edge in feeding])
+        or outputs_problem(
+            graph.blocks, instance, [edge.source_port for edge in graph.out_edges(node_id)]
+        )
     )
     if problem is not None:
         raise GraphError(f"Expand: {instance.label}: {problem}")
     definition = graph.blocks.get(name)
     entries = definition.input_nodes()
-    outer_source = {entry.id: feeding[index].source for index, entry in enumerate(entries)}
+    outer_source = {entry.id: feeding[index] for index, entry in enumerate(entries)}
     inner = [node for node in definition.nodes if node.type != "Input"]
     cx = sum(n.position[0] for n in inner) / len(inner)
     cy = sum(n.position[1] for n in inner) / len(inner)
@@ -195,12 +250,19 @@ def expand_block(graph: NetworkGraph, node_id: str) -> Command:
         )
         new_ids[node.id] = copied.id
         added.append(AddNode(copied))
-    (exit_node,) = definition.output_nodes()
+    exits = [new_ids[node.id] for node in definition.output_nodes()]
     edges = [
-        Edge(new_ids.get(e.source) or outer_source[e.source], new_ids[e.target], e.port)
+        Edge(new_ids[e.source], new_ids[e.target], e.port, e.source_port)
+        if e.source in new_ids
+        else Edge(
+            outer_source[e.source].source,
+            new_ids[e.target],
+            e.port,
+            outer_source[e.source].source_port,
+        )
         for e in definition.edges
     ]
-    edges += [Edge(new_ids[exit_node.id], e.target, e.port) for e in graph.out_edges(node_id)]
+    edges += [Edge(exits[e.source_port], e.target, e.port) for e in graph.out_edges(node_id)]
     commands: list[Command] = [RemoveNode(node_id), *added, *(AddEdge(e) for e in edges)]
     return Batch(commands, f"Expand {instance.name}")
 

@@ -1,6 +1,6 @@
 """Shapes, parameter counts and costs of block instances, seen through their definitions.
 
-An instance's output is its definition's exit, inferred for the shapes that
+An instance's outputs are its definition's exits, inferred for the shapes that
 arrive at the instance (the definition's own Input shapes are only examples
 for editing it alone). Results are cached per (definition, version, input
 shapes) in the library, so a hundred instances of one block fed alike cost
@@ -42,13 +42,8 @@ def _definition_problem(library: BlockLibrary, name: str) -> str | None:
     definition = library.get(name)
     if not definition.input_nodes():
         return f"block {excerpt(name)} has no Input layer for data to enter"
-    exits = definition.output_nodes()
-    if len(exits) != 1:
-        names = ", ".join(printable(n.name) for n in exits) or "none"
-        return (
-            f"block {excerpt(name)} must have exactly one output layer. "
-            f"Received: {len(exits)} ({names})"
-        )
+    if not definition.output_nodes():
+        return f"block {excerpt(name)} has no output: every layer in it feeds another"
     return None
 
 
@@ -61,6 +56,38 @@ def port_names(library: BlockLibrary, name: object) -> tuple[str, ...]:
     if key not in library.cache:
         library.cache[key] = tuple(node.name for node in definition.input_nodes())
     return library.cache[key]
+
+
+def output_names(library: BlockLibrary, name: object) -> tuple[str, ...]:
+    """The exits of block `name`: its output layers' names, in graph order (one port each)."""
+    definition = library.get(name) if isinstance(name, str) else None
+    if definition is None:
+        return ()
+    key = ("outputs", name, library.version(name))
+    if key not in library.cache:
+        library.cache[key] = tuple(node.name for node in definition.output_nodes())
+    return library.cache[key]
+
+
+def output_count(graph: NetworkGraph, node: Node) -> int:
+    """How many outputs `node` has: its block's exits for an instance, else one."""
+    if node.type != BLOCK:
+        return 1
+    return max(1, len(output_names(graph.blocks, node.params.get("block"))))
+
+
+def outputs_problem(library: BlockLibrary, node: Node, used: list[int]) -> str | None:
+    """Why connections leaving `node`'s outputs `used` do not match its block's outputs, or None."""
+    names = output_names(library, node.params["block"])
+    extra = [port for port in used if port >= len(names)]
+    if not extra:
+        return None
+    plural = "output" if len(names) == 1 else "outputs"
+    return (
+        f"block {excerpt(node.params['block'])} has {len(names)} {plural} "
+        f"({', '.join(printable(n) for n in names)}). "
+        f"Received: a connection from output {extra[0]}"
+    )
 
 
 def ports_problem(library: BlockLibrary, node: Node, ports: list[int]) -> str | None:
@@ -152,16 +179,16 @@ def _infer_inside(library: BlockLibrary, name: str, input_shapes: tuple[Shape, .
         if info.error and info.error != CYCLE_ERROR:
             error = inner_message(inner, info.error, info.inside)
             break
-    (exit_node,) = definition.output_nodes()
-    shape = infos[exit_node.id].output_shape
-    if shape is None or error is not None:
+    shapes = tuple(infos[exit_node.id].output_shape for exit_node in definition.output_nodes())
+    if None in shapes or error is not None:
         return NodeInfo(None, error=error, input_shapes=input_shapes, inside=error is not None)
     macs = [info.macs for info in infos.values()]
     return NodeInfo(
-        shape,
+        shapes[0],
         sum(info.param_count for info in infos.values()),
         input_shapes=input_shapes,
         macs=None if None in macs else sum(macs),
+        outputs=shapes if len(shapes) > 1 else (),
     )
 
 

@@ -1,10 +1,10 @@
 """A document's block definitions: each reusable subgraph stored once, by name.
 
 A definition is a NetworkGraph of its own: its Input nodes are the block's
-entry ports (in graph order, named after the nodes) and its one output node
-is its exit. Instances (nodes of type Block, graph/block_type.py) name a
-definition; the document and every definition share one library, so blocks
-can contain blocks.
+entry ports and its output nodes (layers nothing inside consumes) its exits,
+both in graph order and named after the nodes. Instances (nodes of type
+Block, graph/block_type.py) name a definition; the document and every
+definition share one library, so blocks can contain blocks.
 
 Each definition has a version that changes whenever its inside changes, or
 the inside of a block it uses; listeners hear which definitions changed, so

@@ -102,7 +102,9 @@ def node_cost(info: NodeInfo) -> NodeCost | None:
     """The cost of a node from its shape analysis; None when its shape is unknown."""
     if info.output_shape is None:
         return None
-    return NodeCost(info.macs, info.param_count, product(info.output_shape[1:]))
+    # A block with several outputs holds each of them.
+    values = [product(shape[1:]) for shape in info.outputs or (info.output_shape,)]
+    return NodeCost(info.macs, info.param_count, None if None in values else sum(values))
 
 
 def graph_cost(graph: NetworkGraph, analysis: ShapeAnalysis | None = None) -> GraphCost:

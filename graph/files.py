@@ -16,9 +16,10 @@ Example of the format::
     - {id: n1, type: Input, name: input_1, params: {shape: [64]}, position: [0, 0]}
     edges:
     - {source: n1, target: n2, port: 0}
+    - {source: n5, target: n6, port: 0, source_port: 1}  # output 1 of a block (optional)
     blocks:                  # reusable subgraphs, each stored once (optional)
     - name: mlp_block        # used by nodes {type: Block, params: {block: mlp_block}}
-      nodes: [...]           # its Input nodes are its ports, its one output its exit
+      nodes: [...]           # its Input nodes are its ports, its output layers its outputs
       edges: [...]
     training: {optimizer: adam, ...}
     dataset: {source: builtin, name: digits, ...}
@@ -57,7 +58,7 @@ MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
 TOP_LEVEL_KEYS = ("format", "version", "name", "description", "nodes", "edges", "blocks")
 BLOCK_KEYS = ("name", "nodes", "edges")
 NODE_KEYS = ("id", "type", "name", "params", "position")
-EDGE_KEYS = ("source", "target", "port")
+EDGE_KEYS = ("source", "target", "port", "source_port")
 
 FieldPath = tuple[str | int, ...]
 
@@ -520,12 +521,13 @@ class _FileReader:
                         (*path, end), f"{where}.{end}: no node has the id {excerpt(node_id)}"
                     )
                 ends.append(node_id)
-            port = entry.get("port", 0)
-            if not _is_int(port) or port < 0:
-                raise self.error(
-                    (*path, "port"),
-                    f"{where}.port must be an integer >= 0. Received: {excerpt(port)}",
-                )
+            port, out = entry.get("port", 0), entry.get("source_port", 0)
+            for key, value in (("port", port), ("source_port", out)):
+                if not _is_int(value) or value < 0:
+                    raise self.error(
+                        (*path, key),
+                        f"{where}.{key} must be an integer >= 0. Received: {excerpt(value)}",
+                    )
             source, target = ends
             if (target, port) in occupied:
                 label = nodes[target].label
@@ -535,7 +537,7 @@ class _FileReader:
                     f"{prefix}edges[{occupied[target, port]}]; a port takes one edge",
                 )
             occupied[target, port] = index
-            edges.append(Edge(source, target, port))
+            edges.append(Edge(source, target, port, out))
         return tuple(edges)
 
     # Settings -------------------------------------------------------------------
@@ -732,7 +734,9 @@ def graph_to_yaml(graph: NetworkGraph) -> str:
 
 def _edges_data(graph: NetworkGraph) -> list[_FlowMap]:
     return [
-        _FlowMap(source=e.source, target=e.target, port=e.port)
+        _FlowMap(source=e.source, target=e.target, port=e.port, source_port=e.source_port)
+        if e.source_port
+        else _FlowMap(source=e.source, target=e.target, port=e.port)
         for e in sorted(graph.edges, key=_edge_order(graph))
     ]
 

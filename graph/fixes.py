@@ -9,21 +9,26 @@ reading the problem's English.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graph.model import (
     AddNode,
     Batch,
     Command,
     Edge,
+    GraphError,
     NetworkGraph,
     RemoveEdge,
     RenameNode,
     SetParams,
     SetSettings,
 )
+from graph.params import ParamError
+
+if TYPE_CHECKING:  # validation imports this module
+    from graph.validation import Problem
 
 
 @dataclass(frozen=True)
@@ -110,7 +115,13 @@ def _insert_commands(graph: NetworkGraph, change: InsertBefore) -> list[Command]
     node.position = ((source.position[0] + x) / 2, (source.position[1] + y) / 2)
     return [
         RemoveEdge(edge),
-        AddNode(node, (Edge(edge.source, node.id, 0), Edge(node.id, target.id, change.port))),
+        AddNode(
+            node,
+            (
+                Edge(edge.source, node.id, 0, edge.source_port),
+                Edge(node.id, target.id, change.port),
+            ),
+        ),
     ]
 
 
@@ -149,3 +160,36 @@ def set_settings_fix(section: str, values: Mapping[str, Any]) -> Fix:
     """A fix that sets some settings of one section, described as "training: loss=auto"."""
     shown = ", ".join(f"{name}={_value_text(value)}" for name, value in values.items())
     return Fix(f"{section}: {shown}", (SetSectionValues(section, dict(values)),))
+
+
+# Which fixes to offer ------------------------------------------------------------------
+# A fix is offered only if applying it to a copy of the graph makes its problem go
+# away, so a fix offered is a fix that works.
+
+
+def working_fix(
+    graph: NetworkGraph, problem: Problem, check: Callable[[NetworkGraph], list[Problem]]
+) -> Fix | None:
+    """The first of `problem`'s fixes that removes it from a copy of `graph`, or None.
+
+    Args:
+        graph: The edited graph (left unchanged).
+        problem: A problem `check(graph)` reported.
+        check: Runs the data check on a graph (runtime.data_check.check_data
+            bound to the loaded dataset).
+    """
+    for fix in problem.fixes:
+        trial = graph.copy()
+        try:
+            trial.apply(fix.command(trial))
+            remaining = check(trial)
+        except (GraphError, ParamError, ValueError):
+            continue
+        if not any(p.message == problem.message for p in remaining):
+            return fix
+    return None
+
+
+def all_fixes_command(graph: NetworkGraph, fixes: list[Fix]) -> Command:
+    """One undo step that applies every fix in `fixes`, in order."""
+    return Batch([fix.command(graph) for fix in fixes], f"Apply {len(fixes)} fixes")

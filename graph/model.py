@@ -46,11 +46,15 @@ class Node:
 
 @dataclass(frozen=True, order=True)
 class Edge:
-    """A tensor from `source`'s output into input `port` of `target`."""
+    """A tensor from output `source_port` of `source` into input `port` of `target`.
+
+    Only a block with several outputs has outputs past 0.
+    """
 
     source: str
     target: str
     port: int = 0
+    source_port: int = 0
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,9 @@ class NetworkGraph:
 
     @property
     def edges(self) -> list[Edge]:
-        return [Edge(u, v, port) for u, v, port in self._graph.edges(keys=True)]
+        return [
+            _edge(u, v, port, data) for u, v, port, data in self._graph.edges(keys=True, data=True)
+        ]
 
     def node(self, node_id: str) -> Node:
         try:
@@ -141,11 +147,17 @@ class NetworkGraph:
 
     def in_edges(self, node_id: str) -> list[Edge]:
         """Incoming edges of a node, ordered by port."""
-        edges = (Edge(u, v, k) for u, v, k in self._graph.in_edges(node_id, keys=True))
+        edges = (
+            _edge(u, v, k, data)
+            for u, v, k, data in self._graph.in_edges(node_id, keys=True, data=True)
+        )
         return sorted(edges, key=lambda edge: edge.port)
 
     def out_edges(self, node_id: str) -> list[Edge]:
-        return [Edge(u, v, k) for u, v, k in self._graph.out_edges(node_id, keys=True)]
+        return [
+            _edge(u, v, k, data)
+            for u, v, k, data in self._graph.out_edges(node_id, keys=True, data=True)
+        ]
 
     def input_nodes(self) -> list[Node]:
         """The model's inputs: every Input node, in graph order."""
@@ -236,7 +248,7 @@ class NetworkGraph:
         for node in self.nodes:
             other._insert_node(node.copy())
         for edge in self.edges:
-            other._graph.add_edge(edge.source, edge.target, key=edge.port)
+            other._store_edge(edge)
         return other
 
     # Primitive mutations: used by commands only --------------------------------
@@ -259,19 +271,40 @@ class NetworkGraph:
             self.node(end)
         if edge.port < 0:
             raise GraphError(f"Port must be >= 0. Received: {edge.port}")
+        if edge.source_port < 0:
+            raise GraphError(f"Source port must be >= 0. Received: {edge.source_port}")
         if self._graph.has_edge(edge.source, edge.target, key=edge.port) or any(
             k == edge.port for _, _, k in self._graph.in_edges(edge.target, keys=True)
         ):
             target = self.node(edge.target)
             raise GraphError(f"{target.label}: input {edge.port} is already connected")
-        self._graph.add_edge(edge.source, edge.target, key=edge.port)
+        self._store_edge(edge)
         self._emit(GraphEvent("edge_added", (edge.target,), edge=edge))
 
+    def _store_edge(self, edge: Edge) -> None:
+        # The source port is kept only where it is not 0: most nodes have one output.
+        if edge.source_port:
+            self._graph.add_edge(
+                edge.source, edge.target, key=edge.port, source_port=edge.source_port
+            )
+        else:
+            self._graph.add_edge(edge.source, edge.target, key=edge.port)
+
     def _remove_edge(self, edge: Edge) -> None:
-        if not self._graph.has_edge(edge.source, edge.target, key=edge.port):
+        data = self._graph.get_edge_data(edge.source, edge.target, edge.port)
+        if data is None or source_port(data) != edge.source_port:
             raise GraphError(f"No edge {edge}")
         self._graph.remove_edge(edge.source, edge.target, key=edge.port)
         self._emit(GraphEvent("edge_removed", (edge.target,), edge=edge))
+
+
+def _edge(source: str, target: str, port: int, data: dict) -> Edge:
+    return Edge(source, target, port, data.get("source_port", 0))
+
+
+def source_port(data: dict) -> int:
+    """The source port stored on a networkx edge's data (for code reading adjacency dicts)."""
+    return data.get("source_port", 0)
 
 
 # Commands ----------------------------------------------------------------------

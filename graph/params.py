@@ -20,7 +20,8 @@ from graph.messages import excerpt
 # are Keras objects with their arguments (graph/keras_objects.py: a plain name,
 # {"class": ..., "config": {...}}, None; regularizers also {"l1", "l2"});
 # "layer" values are a wrapped layer {"type": str, "params": dict}
-# (Bidirectional, TimeDistributed).
+# (Bidirectional, TimeDistributed); "strs" values are tuples of non-empty
+# strings (a vocabulary).
 KINDS = (
     "int",
     "float",
@@ -28,6 +29,7 @@ KINDS = (
     "choice",
     "multichoice",
     "str",
+    "strs",
     "ints",
     "floats",
     "initializer",
@@ -101,6 +103,8 @@ class Param:
         choices: Allowed values of a "choice" parameter; for an "initializer",
             the plain names of the classes allowed (empty: all).
         length: Exact item count of an "ints"/"floats" value; None for any.
+        distinct: Whether the items of an "ints"/"strs" value must all differ
+            (a vocabulary lists each token once).
         nullable: Whether None is allowed (Keras's "not set").
         help: One line for the inspector's tooltip.
         wrappable: Layer types a "layer" parameter may wrap.
@@ -123,6 +127,7 @@ class Param:
     maximum: float | None = None
     choices: tuple = ()
     length: int | None = None
+    distinct: bool = False
     nullable: bool = False
     help: str = ""
     wrappable: tuple[str, ...] = field(default=())
@@ -190,7 +195,9 @@ class Param:
                 raise ParamError(f"{self.name} must be a string. Received: {excerpt(value)}")
             return value
         if kind in ("ints", "floats"):
-            return self._sequence(value, int if kind == "ints" else float)
+            return self._distinct(self._sequence(value, int if kind == "ints" else float))
+        if kind == "strs":
+            return self._distinct(self._strings(value))
         if kind in OBJECT_KINDS:
             # Imported lazily: graph.keras_objects declares its arguments with Param.
             from graph import keras_objects
@@ -243,6 +250,34 @@ class Param:
             self._check_range(item, f"each item of {self.name}")
             items.append(item_type(item))
         return tuple(items)
+
+    def _strings(self, value: Any) -> tuple:
+        if not isinstance(value, (list, tuple)):
+            raise ParamError(f"{self.name} must be a list of strings. Received: {excerpt(value)}")
+        if not value:
+            raise ParamError(f"{self.name} must have at least one item. Received: []")
+        for position, item in enumerate(value, 1):
+            if not isinstance(item, str):
+                raise ParamError(
+                    f"{self.name} must contain strings; item {position} is not. "
+                    f"Received: {excerpt(item)}"
+                )
+            if not item:
+                raise ParamError(f"{self.name}: item {position} is empty; every item needs text")
+        return tuple(value)
+
+    def _distinct(self, items: tuple) -> tuple:
+        if not self.distinct:
+            return items
+        seen: set = set()
+        for item in items:
+            if item in seen:
+                raise ParamError(
+                    f"{self.name} lists {excerpt(item)} more than once; each item may appear "
+                    f"once. Received: {excerpt(list(items))}"
+                )
+            seen.add(item)
+        return items
 
     def _multichoice(self, value: Any) -> tuple:
         if not isinstance(value, (list, tuple)):

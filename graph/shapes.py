@@ -22,7 +22,7 @@ from graph.catalog import CATALOG
 from graph.layer_type import Shape, ShapeError
 from graph.layers._common import fmt
 from graph.messages import excerpt
-from graph.model import GraphEvent, NetworkGraph
+from graph.model import GraphEvent, NetworkGraph, source_port
 from graph.params import ParamError
 
 CYCLE_ERROR = "is part of a cycle"
@@ -65,6 +65,8 @@ class NodeInfo:
             included) the layer needs.
         inside: Whether `error` comes from inside a block: it then starts
             with the path of the layer at fault (`block1/conv_2 (Conv2D): ...`).
+        outputs: For a block with several outputs, the shape of each
+            (`output_shape` is the first); empty for nodes with one output.
     """
 
     output_shape: Shape | None
@@ -74,6 +76,16 @@ class NodeInfo:
     macs: int | None = 0
     needed_rank: int | None = None
     inside: bool = False
+    outputs: tuple[Shape | None, ...] = ()
+
+    def shape_at(self, port: int) -> Shape | None:
+        """The shape of output `port` (0 for a node with one output), or None when there is none."""
+        if self.outputs:
+            return self.outputs[port] if port < len(self.outputs) else None
+        return self.output_shape if port == 0 else None
+
+    def same_outputs(self, other: NodeInfo) -> bool:
+        return self.output_shape == other.output_shape and self.outputs == other.outputs
 
 
 class ShapeAnalysis:
@@ -204,7 +216,7 @@ class ShapeAnalysis:
             info[node_id] = new
             recomputed.add(node_id)
             self.recomputed += 1
-            if old is not None and old.output_shape == new.output_shape:
+            if old is not None and old.same_outputs(new):
                 continue
             for successor in successors[node_id]:
                 if successor in queued or successor in stale:
@@ -254,19 +266,14 @@ class ShapeAnalysis:
         except ParamError as error:
             # Checked here rather than in validation: only stale nodes pay for it.
             return NodeInfo(None, error=str(error))
-        by_port = {
-            port: self._info.get(source)
-            for source, ports in self.graph.nx_graph._pred[node_id].items()
-            for port in ports
-        }
+        by_port = self._arriving(node_id)
         if not by_port and spec.min_inputs == 0:
             inputs: list[Shape] = []
         else:
             count = max(by_port) + 1 if by_port else 0
             if count < spec.min_inputs or any(p not in by_port for p in range(count)):
                 return NodeInfo(None)
-            upstream = [by_port[p] for p in range(count)]
-            shapes = tuple(i.output_shape if i else None for i in upstream)
+            shapes = tuple(by_port[p] for p in range(count))
             if any(s is None for s in shapes):
                 return NodeInfo(None, input_shapes=shapes)
             inputs = list(shapes)
@@ -296,14 +303,19 @@ class ShapeAnalysis:
         # Imported here: block inference runs a ShapeAnalysis of the definition.
         from graph.block_inference import infer_instance
 
-        by_port = {
-            port: self._info.get(source)
-            for source, ports in self.graph.nx_graph._pred[node.id].items()
-            for port in ports
-        }
+        by_port = self._arriving(node.id)
         count = max(by_port) + 1 if by_port else 0
-        shapes = tuple(by_port[p].output_shape if by_port.get(p) else None for p in range(count))
+        shapes = tuple(by_port.get(p) for p in range(count))
         return infer_instance(self.graph.blocks, node, shapes)
+
+    def _arriving(self, node_id: str) -> dict[int, Shape | None]:
+        """The shape arriving at each connected input port of `node_id`."""
+        arriving = {}
+        for source, ports in self.graph.nx_graph._pred[node_id].items():
+            info = self._info.get(source)
+            for port, data in ports.items():
+                arriving[port] = info.shape_at(source_port(data)) if info else None
+        return arriving
 
 
 def _topological_order(nx_graph: nx.MultiDiGraph, nodes: set[str]) -> tuple[list[str], set[str]]:

@@ -13,11 +13,13 @@ from typing import Any
 
 import networkx as nx
 
+from graph.block_inference import output_names
+from graph.block_type import BLOCK
 from graph.cost import format_bytes, graph_cost, node_cost, training_memory
 from graph.layer_type import Shape
 from graph.layers._common import fmt
 from graph.messages import printable
-from graph.model import NetworkGraph, Node
+from graph.model import Edge, NetworkGraph, Node
 from graph.shapes import NodeInfo, ShapeAnalysis
 from graph.validation import validate
 
@@ -96,15 +98,26 @@ def summary_rows(graph: NetworkGraph, analysis: ShapeAnalysis | None = None) -> 
                 node_id=node.id,
                 name=node.name,
                 type=node.type,
-                output_shape=fmt(info.output_shape) if known else UNKNOWN,
+                output_shape=", ".join(fmt(s) for s in info.outputs)
+                if info.outputs
+                else fmt(info.output_shape)
+                if known
+                else UNKNOWN,
                 param_count=info.param_count if known else None,
-                connected_to=tuple(graph.node(e.source).name for e in graph.in_edges(node.id)),
+                connected_to=tuple(_source_name(graph, e) for e in graph.in_edges(node.id)),
                 macs=cost.macs if cost else None,
                 weight_bytes=cost.weight_bytes() if cost else None,
                 activation_bytes=cost.activation_bytes if cost else None,
             )
         )
     return rows
+
+
+def _source_name(graph: NetworkGraph, edge: Edge) -> str:
+    """The layer an edge comes from; for a block with several outputs, `block1.right`."""
+    source = graph.node(edge.source)
+    names = output_names(graph.blocks, source.params.get("block")) if source.type == BLOCK else ()
+    return f"{source.name}.{names[edge.source_port]}" if len(names) > 1 else source.name
 
 
 def summary_totals(graph: NetworkGraph, analysis: ShapeAnalysis | None = None) -> ParamTotals:

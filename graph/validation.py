@@ -17,6 +17,8 @@ from graph.block_inference import (
     definition_problem,
     inner_message,
     live_inside,
+    output_names,
+    outputs_problem,
     ports_problem,
 )
 from graph.block_type import BLOCK
@@ -24,7 +26,7 @@ from graph.catalog import CATALOG, find_type
 from graph.cost import graph_cost, memory_verdict, training_memory
 from graph.fixes import Fix, InsertBefore, RenameTo, SetNodeParams, shape_of_rank, shape_text
 from graph.messages import bounded_lines, excerpt, printable
-from graph.model import Edge, GraphEvent, NetworkGraph, Node
+from graph.model import Edge, GraphEvent, NetworkGraph, Node, source_port
 from graph.names import name_error, suggested_name
 from graph.shapes import CYCLE_ERROR, NodeInfo, ShapeAnalysis
 
@@ -275,9 +277,13 @@ def _node_problem(graph: NetworkGraph, node: Node, info: NodeInfo) -> Problem | 
             node_id=node.id,
             fixes=_rank_fixes(graph, node, info),
         )
-    if problem is None and node.type == BLOCK and info.output_shape is not None:
+    if problem is None and node.type == BLOCK and _all_known(info.input_shapes):
         problem = _inside_problem(graph, node, info)
     return problem
+
+
+def _all_known(shapes: tuple) -> bool:
+    return bool(shapes) and None not in shapes
 
 
 def _inside_problem(graph: NetworkGraph, node: Node, info: NodeInfo) -> Problem | None:
@@ -359,11 +365,29 @@ def _wiring_problem(graph: NetworkGraph, node: Node) -> Problem | None:
     # The adjacency dicts directly: this runs for every node on every edit.
     nx_graph = graph.nx_graph
     ports = [port for keys in nx_graph._pred[node.id].values() for port in keys]
+    used = [
+        source_port(data) for keys in nx_graph._succ[node.id].values() for data in keys.values()
+    ]
     if node.type == BLOCK:
-        error = definition_problem(graph.blocks, node.params["block"]) or ports_problem(
-            graph.blocks, node, ports
+        library = graph.blocks
+        error = (
+            definition_problem(library, node.params["block"])
+            or ports_problem(library, node, ports)
+            or outputs_problem(library, node, used)
         )
+        if error is None and not used and len(output_names(library, node.params["block"])) > 1:
+            names = ", ".join(printable(n) for n in output_names(library, node.params["block"]))
+            error = (
+                f"its outputs ({names}) are not connected; a block with several outputs "
+                "cannot end the model, so connect each output to a layer"
+            )
         return None if error is None else Problem(ERROR, f"{node.label}: {error}", node.id)
+    if any(used):
+        return Problem(
+            ERROR,
+            f"{node.label}: has one output. Received: a connection from output {max(used)}",
+            node.id,
+        )
     spec = CATALOG[node.type]
     if spec.max_inputs == 0:
         if ports:

@@ -62,9 +62,9 @@ def call_style(type_name: str) -> str:
     return LIST
 
 
-def input_sources(graph: NetworkGraph, node: Node) -> list[str]:
-    """Ids of the nodes feeding `node`, in port order."""
-    return [edge.source for edge in graph.in_edges(node.id)]
+def input_sources(graph: NetworkGraph, node: Node) -> list[tuple[str, int]]:
+    """What feeds `node`, in port order: (source node id, its output port) each."""
+    return [(edge.source, edge.source_port) for edge in graph.in_edges(node.id)]
 
 
 def model_name(graph: NetworkGraph) -> str:

@@ -1,8 +1,9 @@
-"""The Blocks menu: make a block from the selection, expand, make unique, open.
+"""The Blocks menu: make a block from the selection, expand, make unique, open, go up.
 
-Thin: each action builds one command from graph/block_commands.py and runs
-it through the session, so it is one undo step; a refusal is shown as the
-command's message.
+Thin: each edit builds one command from graph/block_commands.py and runs it
+through the session on the canvas's level, so it is one undo step; a
+refusal is shown as the command's message. Opening a block shows its inside
+in the main canvas (the session's view), with the breadcrumb above it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from PySide6.QtCore import QObject
 from graph.block_commands import expand_block, make_block, make_unique
 from graph.block_type import BLOCK
 from graph.model import Command, GraphError
-from gui.canvas.block_editor import BlockEditor
 
 # The name a new block gets before the user renames it (block, block_2, ...).
 NEW_BLOCK_NAME = "block"
@@ -22,13 +22,12 @@ class BlockActions(QObject):
     """Block actions of a main window, in its menu bar as "Blocks".
 
     Args:
-        window: The MainWindow (its session, scene, `_action` and `show_message`).
+        window: The MainWindow (its session, scene, view, `_action` and `show_message`).
     """
 
     def __init__(self, window) -> None:
         super().__init__(window)
         self.window = window
-        self.editor: BlockEditor | None = None
         self.make_action = window._action(
             "&Make Block", self.make_block, "Ctrl+G", "Collapse the selected layers into a block"
         )
@@ -38,32 +37,53 @@ class BlockActions(QObject):
         self.unique_action = window._action(
             "Make &Unique", self.make_unique, None, "Give a block its own copy of its definition"
         )
+        # Enter and Esc on the canvas do these too (gui/canvas/view.py): as shortcuts
+        # they would take the keys from fields and lists.
         self.open_action = window._action(
-            "&Open Block", self.open_selected, None, "Edit the layers inside a block"
+            "&Open Block", self.open_selected, None, "Edit the layers inside a block (Enter)"
+        )
+        self.up_action = window._action(
+            "&Up a Level", self.window.session.go_up, None, "Leave the block (Esc, Backspace)"
         )
         menu = window.menuBar().addMenu("&Blocks")
-        for action in (self.make_action, self.expand_action, self.unique_action, self.open_action):
+        for action in (
+            self.make_action,
+            self.expand_action,
+            self.unique_action,
+            self.open_action,
+            self.up_action,
+        ):
             menu.addAction(action)
         window.scene.block_opened.connect(self.open_block)
+        self._levels_shown = list(window.session.levels)
+        window.session.view_replaced.connect(self._on_view_replaced)
+
+    def _on_view_replaced(self) -> None:
+        # A new level fills the canvas; the same level redrawn (an undo) keeps its zoom.
+        levels = self.window.session.levels
+        if levels != self._levels_shown:
+            self._levels_shown = list(levels)
+            self.window.view.fit_to_view()
 
     def make_block(self) -> None:
         session = self.window.session
+        view = session.view
         name = session.graph.blocks.unused_name(NEW_BLOCK_NAME)
         chosen = self.window.scene.selected_node_ids()
-        before = set(session.graph.nx_graph)
-        if self._run(lambda: make_block(session.graph, chosen, name, session.analysis)):
-            added = [node_id for node_id in session.graph.nx_graph if node_id not in before]
+        before = set(view.nx_graph)
+        if self._run(lambda: make_block(view, chosen, name, session.view_analysis)):
+            added = [node_id for node_id in view.nx_graph if node_id not in before]
             self.window.scene.select_nodes(added)
 
     def expand(self) -> None:
         node_id = self._selected_instance("Expand")
         if node_id is not None:
-            self._run(lambda: expand_block(self.window.session.graph, node_id))
+            self._run(lambda: expand_block(self.window.session.view, node_id))
 
     def make_unique(self) -> None:
         node_id = self._selected_instance("Make unique")
         if node_id is not None:
-            self._run(lambda: make_unique(self.window.session.graph, node_id))
+            self._run(lambda: make_unique(self.window.session.view, node_id))
 
     def open_selected(self) -> None:
         node_id = self._selected_instance("Open block")
@@ -71,15 +91,12 @@ class BlockActions(QObject):
             self.open_block(node_id)
 
     def open_block(self, node_id: str) -> None:
-        """Shows the definition of instance `node_id` in the block editor window."""
-        if self.editor is None:
-            self.editor = BlockEditor(self.window.session, self.window)
-        self.editor.open_instance(self.window.session.graph, node_id)
-        self.editor.show()
-        self.editor.raise_()
+        """Shows the inside of instance `node_id` in the canvas."""
+        if not self.window.session.open_block(node_id):
+            self.window.show_message("Open block: its definition is missing")
 
     def _selected_instance(self, what: str) -> str | None:
-        graph = self.window.session.graph
+        graph = self.window.session.view
         chosen = [
             node_id
             for node_id in self.window.scene.selected_node_ids()
@@ -97,7 +114,7 @@ class BlockActions(QObject):
         except GraphError as error:
             self.window.show_message(str(error))
             return False
-        refused = self.window.session.execute(command)
+        refused = self.window.session.execute_in_view(command)
         if refused:
             self.window.show_message(refused)
         return refused is None

@@ -45,7 +45,7 @@ def copy_nodes(graph: NetworkGraph, node_ids: list[str]) -> QMimeData:
             for node in nodes
         ],
         "edges": [
-            [edge.source, edge.target, edge.port]
+            [edge.source, edge.target, edge.port, edge.source_port]
             for node_id in node_ids
             for edge in graph.in_edges(node_id)
             if edge.source in chosen
@@ -94,8 +94,8 @@ def paste_command(graph: NetworkGraph, data: QMimeData) -> tuple[Batch, list[str
         return None
     count = len(commands)
     commands += [
-        AddEdge(Edge(new_ids[source], new_ids[target], port))
-        for source, target, port in edges
+        AddEdge(Edge(new_ids[source], new_ids[target], port, *out))
+        for source, target, port, *out in edges
         if source in new_ids and target in new_ids
     ]
     text = f"Paste {count} layer" + ("s" if count > 1 else "")

@@ -95,9 +95,10 @@ class Inspector(QWidget):
         outer.addWidget(scroll)
 
         session.selection_changed.connect(self._on_selection_changed)
-        session.graph_changed.connect(self._on_graph_changed)
-        session.graph_replaced.connect(lambda: self.show_node(None))
-        session.problems_changed.connect(lambda _problems: self._show_problem())
+        # The canvas's level: the document, or an opened block's inside.
+        session.view_changed.connect(self._on_graph_changed)
+        session.view_replaced.connect(lambda: self.show_node(None))
+        session.view_problems_changed.connect(lambda _problems: self._show_problem())
         self.show_node(None)
 
     @property
@@ -108,7 +109,7 @@ class Inspector(QWidget):
 
     def show_node(self, node_id: str | None) -> None:
         """Shows `node_id`'s parameters, or a hint when None."""
-        graph = self.session.graph
+        graph = self.session.view
         self.node_id = node_id if node_id in graph else None
         self.error_label.hide()
         has_node = self.node_id is not None
@@ -141,20 +142,21 @@ class Inspector(QWidget):
         self.error_label.show()
 
     def _refresh(self) -> None:
-        node = self.session.graph.node(self.node_id)
+        node = self.session.view.node(self.node_id)
         self.name_edit.setText(node.name)
         self.form.set_values(node.params)
-        info = self.session.analysis.info(self.node_id)
+        info = self.session.view_analysis.info(self.node_id)
         inputs = ", ".join(format_shape(s) for s in info.input_shapes) or "none"
+        outputs = ", ".join(format_shape(s) for s in info.outputs or (info.output_shape,))
         self.shape_label.setText(
-            f"Input: {inputs}\nOutput: {format_shape(info.output_shape)}"
+            f"Input: {inputs}\nOutput: {outputs}"
             f"\nParameters: {info.param_count:,}{cost_text(node_cost(info))}"
         )
         self._show_problem()
         self._show_hint()
 
     def _show_hint(self) -> None:
-        self.hint = activation_hint(self.session.graph, self.node_id) if self.node_id else None
+        self.hint = activation_hint(self.session.view, self.node_id) if self.node_id else None
         self.hint_label.setText(f"Hint: {self.hint.text}" if self.hint else "")
         self.hint_button.setText(self.hint.fix.text if self.hint else "")
         self.hint_label.setVisible(self.hint is not None)
@@ -165,10 +167,10 @@ class Inspector(QWidget):
         if self.hint is None:
             return "No hint."
         fix = self.hint.fix
-        return self.session.execute(fix.command(self.session.graph), fix.text)
+        return self.session.execute_in_view(fix.command(self.session.view), fix.text)
 
     def _show_problem(self) -> None:
-        messages = [p.message for p in self.session.problems if p.node_id == self.node_id]
+        messages = [p.message for p in self.session.view_problems if p.node_id == self.node_id]
         self.problem_label.setText("\n".join(messages))
         self.problem_label.setVisible(bool(messages) and self.node_id is not None)
 
@@ -176,7 +178,7 @@ class Inspector(QWidget):
         self.show_node(node_ids[0] if len(node_ids) == 1 else None)
 
     def _on_graph_changed(self, node_ids: set[str]) -> None:
-        if self.node_id is not None and self.node_id not in self.session.graph:
+        if self.node_id is not None and self.node_id not in self.session.view:
             self.show_node(None)
         elif self.node_id in node_ids:
             self._refresh()
@@ -184,7 +186,7 @@ class Inspector(QWidget):
     def _on_param_edited(self, name: str, value: Any) -> None:
         if self.node_id is None:
             return
-        refused = self.session.execute(SetParams(self.node_id, {name: value}))
+        refused = self.session.execute_in_view(SetParams(self.node_id, {name: value}))
         # The reason shows beside the field, which keeps what was typed until
         # the user corrects it or selects another layer.
         self.form.show_refusal(name, refused)
@@ -194,13 +196,13 @@ class Inspector(QWidget):
     def _on_name_edited(self) -> None:
         if self.node_id is None:
             return
-        graph = self.session.graph
+        graph = self.session.view
         node = graph.node(self.node_id)
         name = self.name_edit.text().strip()
         if name == node.name:
             return
         # RenameNode refuses names the layer-name rule (graph.names) refuses.
-        refused = self.session.execute(RenameNode(self.node_id, name))
+        refused = self.session.execute_in_view(RenameNode(self.node_id, name))
         if refused:
             self.show_error(refused)
             self.name_edit.setText(node.name)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QSplitter,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -31,6 +32,7 @@ from graph.layout import free_position, layered_layout
 from graph.model import AddEdge, Batch, Edge, MoveNodes, NetworkGraph
 from graph.validation import ERROR
 from gui.block_actions import BlockActions
+from gui.canvas.breadcrumb import Breadcrumb
 from gui.canvas.scene import GraphScene, snap
 from gui.canvas.view import CanvasView
 from gui.canvas.wiring import ConnectionChecker
@@ -100,7 +102,14 @@ class MainWindow(QMainWindow):
         self._shown_once = False
         self.scene = GraphScene(self.session)
         self.view = CanvasView(self.scene)
-        self.setCentralWidget(self.view)
+        self.breadcrumb = Breadcrumb(self.session)
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.breadcrumb)
+        column.addWidget(self.view, 1)
+        self.setCentralWidget(central)
         self.setDockOptions(
             QMainWindow.DockOption.AnimatedDocks
             | QMainWindow.DockOption.AllowTabbedDocks
@@ -254,7 +263,7 @@ class MainWindow(QMainWindow):
         self.copy_action = self._action("&Copy", self.copy_selection, keys.Copy)
         self.paste_action = self._action("&Paste", self.paste, keys.Paste)
         self.duplicate_action = self._action("&Duplicate", self.duplicate, "Ctrl+D")
-        self.delete_action = self._action("&Delete", self.scene.delete_selection, keys.Delete)
+        self.delete_action = self._action("&Delete", self.delete_or_go_up, keys.Delete)
         self.delete_action.setShortcuts([QKeySequence(keys.Delete), QKeySequence("Backspace")])
         self.select_all_action = self._action("Select &All", self.select_all, keys.SelectAll)
         self.fit_action = self._action("&Fit to View", self.view.fit_to_view, "F")
@@ -624,17 +633,17 @@ class MainWindow(QMainWindow):
     def add_layer(self, type_name: str) -> str | None:
         """Adds a layer from the palette: after the one selected node (and wired to
         it when that fits), else in the middle of the view."""
-        graph = self.session.graph
+        graph = self.session.view
         selected = self.scene.selected_node_ids()
         if len(selected) == 1:
             anchor = graph.node(selected[0])
             position = free_position(graph, (anchor.position[0] + 240.0, anchor.position[1]))
             node, command = palette_node(graph, type_name, position)
-            checker = ConnectionChecker(graph, self.session.analysis, anchor.id)
+            checker = ConnectionChecker(graph, self.session.view_analysis, anchor.id)
             commands = [command]
             if checker.problem_for_new(node) is None:
                 commands.append(AddEdge(Edge(anchor.id, node.id, 0)))
-            refused = self.session.execute(Batch(commands, f"Add {node.name}"))
+            refused = self.session.execute_in_view(Batch(commands, f"Add {node.name}"))
             if refused:
                 self.show_message(refused)
                 return None
@@ -644,8 +653,16 @@ class MainWindow(QMainWindow):
         centre = self.view.mapToScene(self.view.viewport().rect().center())
         return self.scene.add_layer(type_name, QPointF(centre), avoid_overlap=True)
 
+    def delete_or_go_up(self) -> None:
+        """Deletes the selection; with nothing selected inside a block, goes up a level."""
+        if not self.scene.selected_node_ids() and not self.scene.selectedItems():
+            if self.session.go_up():
+                return
+        self.scene.delete_selection()
+
     def focus_node(self, node_id: str) -> None:
-        """Selects a node and centres the canvas on it."""
+        """Selects a node of the document and centres the canvas on it."""
+        self.session.go_to_level(0)
         self.scene.select_nodes([node_id])
         self.view.centre_on_node(node_id)
 
@@ -655,14 +672,14 @@ class MainWindow(QMainWindow):
     def copy_selection(self) -> None:
         node_ids = self.scene.selected_node_ids()
         if node_ids:
-            QGuiApplication.clipboard().setMimeData(copy_nodes(self.session.graph, node_ids))
+            QGuiApplication.clipboard().setMimeData(copy_nodes(self.session.view, node_ids))
 
     def paste(self) -> None:
-        result = paste_command(self.session.graph, QGuiApplication.clipboard().mimeData())
+        result = paste_command(self.session.view, QGuiApplication.clipboard().mimeData())
         if result is None:
             return
         command, new_ids = result
-        refused = self.session.execute(command)
+        refused = self.session.execute_in_view(command)
         if refused:
             self.show_message(refused)
             return
@@ -672,19 +689,19 @@ class MainWindow(QMainWindow):
         node_ids = self.scene.selected_node_ids()
         if not node_ids:
             return
-        result = paste_command(self.session.graph, copy_nodes(self.session.graph, node_ids))
+        result = paste_command(self.session.view, copy_nodes(self.session.view, node_ids))
         if result is not None:
             command, new_ids = result
-            if not self.session.execute(command, f"Duplicate {len(new_ids)}"):
+            if not self.session.execute_in_view(command, f"Duplicate {len(new_ids)}"):
                 self.scene.select_nodes(new_ids)
 
     def auto_layout(self) -> None:
         """Lays the graph out left to right (one undo step)."""
         positions = {
             node_id: (snap(x), snap(y))
-            for node_id, (x, y) in layered_layout(self.session.graph).items()
+            for node_id, (x, y) in layered_layout(self.session.view).items()
         }
-        self.session.execute(MoveNodes(positions), "Auto layout")
+        self.session.execute_in_view(MoveNodes(positions), "Auto layout")
         self.view.fit_to_view()
 
     def show_summary(self) -> None:

@@ -103,9 +103,6 @@ class Palette(QWidget):
                 visible_children += hit
             group.setHidden(visible_children == 0)
 
-    def visible_types(self) -> list[str]:
-        return [name for name, item in self.items.items() if not item.isHidden()]
-
     def _on_activated(self, item: QTreeWidgetItem) -> None:
         type_name = item.data(0, _TYPE_ROLE)
         if type_name:

@@ -27,12 +27,14 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QPlainTextEdit,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from graph import keras_objects
+from graph.item_lists import items_text, parse_items
 from graph.params import Param
 
 _INT_LIMIT = 2**31 - 1
@@ -311,6 +313,48 @@ class TextEditor(ParamEditor):
         self.line.setText(text)
 
 
+class _ListText(QPlainTextEdit):
+    """A text box that reports when the user leaves it, like QLineEdit's editingFinished."""
+
+    editing_finished = Signal()
+
+    def focusOutEvent(self, event) -> None:  # Qt override
+        super().focusOutEvent(event)
+        self.editing_finished.emit()
+
+
+class ItemListEditor(ParamEditor):
+    """A list typed one item per line or comma separated (a vocabulary), read when left.
+
+    graph.item_lists parses the text; the catalog refuses what does not fit.
+    """
+
+    _VISIBLE_LINES = 5
+
+    def __init__(self, param: Param) -> None:
+        super().__init__(param)
+        self.text = _ListText()
+        self.text.setTabChangesFocus(True)
+        self.text.setPlaceholderText("one per line, or separated by commas; empty: learned")
+        lines = self.text.fontMetrics().lineSpacing() * self._VISIBLE_LINES
+        self.text.setFixedHeight(lines + 2 * self.text.frameWidth() + 8)
+        self.text.editing_finished.connect(self._on_finished)
+        self._layout.addWidget(self.text)
+        self._shown = ""
+
+    def _on_finished(self) -> None:
+        if self.text.toPlainText() != self._shown:
+            self._shown = self.text.toPlainText()
+            self._emit()
+
+    def value(self) -> list | None:
+        return parse_items(self.text.toPlainText(), integers=self.param.kind == "ints")
+
+    def _show(self, value: Any) -> None:
+        self._shown = items_text(value)
+        self.text.setPlainText(self._shown)
+
+
 def _item_text(value: Any) -> str:
     if value is None:
         return OPEN_ITEM
@@ -500,6 +544,7 @@ _EDITORS = {
     "choice": ChoiceEditor,
     "multichoice": MultiChoiceEditor,
     "str": TextEditor,
+    "strs": ItemListEditor,
     "ints": TextEditor,
     "floats": TextEditor,
     "initializer": KerasObjectEditor,
@@ -510,8 +555,8 @@ _EDITORS = {
 
 
 def make_editor(param: Param) -> ParamEditor:
-    """The editor for one parameter, chosen by its kind."""
-    editor = _EDITORS[param.kind](param)
+    """The editor for one parameter, chosen by its kind (a list of distinct codes: as a list)."""
+    editor = (ItemListEditor if param.distinct else _EDITORS[param.kind])(param)
     if param.nullable and param.kind in ("int", "float", "choice"):
         return NullableEditor(param, editor)
     return editor

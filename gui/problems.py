@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from graph.fixes import Fix
-from graph.model import Batch, GraphError
+from graph.fixes import Fix, all_fixes_command
+from graph.model import GraphError
 from graph.validation import ERROR, Problem
 from gui.document import EditorSession
 
@@ -110,7 +110,7 @@ class ProblemsPanel(QWidget):
         if not fixes:
             return "No problem has a fix."
         return self._execute(
-            lambda graph: Batch([fix.command(graph) for fix in fixes]), f"Apply {len(fixes)} fixes"
+            lambda graph: all_fixes_command(graph, fixes), f"Apply {len(fixes)} fixes"
         )
 
     def _execute(self, make_command, text: str) -> str | None:

@@ -3,7 +3,8 @@
 Panels build a RunRequest, hand it to a RunAdapter and draw what its signals
 bring; they never start threads or processes themselves. Heavy kinds execute
 in the training process (a child process: Keras never shares the window's
-GIL); light kinds on the app's runtime thread. Either way the events arrive
+GIL); light kinds on the app's runtime thread, or on a thread of their own
+when they do not drive TensorFlow (RunKind.uses_tensorflow). Either way the events arrive
 here on another thread and are re-emitted on the GUI thread, in order.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from gui.panels.background import (
+from gui.background import (
     emit_on_gui,
     prepare_worker_threads,
     start_job,
@@ -29,8 +30,8 @@ class RunAdapter(QObject):
 
     Args:
         request: The runtime.runs.RunRequest to execute.
-        heavy: Where it executes: the training process (True), the runtime
-            thread (False), or as its kind declares (None).
+        heavy: Where it executes: the training process (True), in this
+            process (False), or as its kind declares (None).
         flush_seconds: For heavy runs, the longest time batch events wait.
         journal: The runtime.runs.recording.RunJournal that records the run
             (its document's), or None; kinds it does not keep pass unrecorded.
@@ -59,6 +60,7 @@ class RunAdapter(QObject):
         self.heavy = heavy
         self.flush_seconds = flush_seconds
         self.journal = journal
+        self.recording = None  # the journal's RunRecording once started, if the kind is kept
         self._control = None  # a RemoteRun or a RunContext: both stop, pause, resume
         self._job = None
 
@@ -67,7 +69,9 @@ class RunAdapter(QObject):
         prepare_worker_threads()  # before a reader or runtime thread may hand events over
         if self.journal is not None:
             self._record(self.journal)
-        if self._executes_in_process():
+        kind = self._kind()
+        heavy = self.heavy if self.heavy is not None else kind is None or kind.heavy
+        if heavy:
             from runtime.training_process import shared_training_process
 
             remote = shared_training_process().start_run(
@@ -86,24 +90,26 @@ class RunAdapter(QObject):
             def execute() -> None:
                 self._on_event(execute_run(self.request, context))
 
-            self._job = start_job(execute, f"run-{self.request.kind}", context.stop, True)
+            uses_tensorflow = kind is None or kind.uses_tensorflow
+            self._job = start_job(
+                execute, f"run-{self.request.kind}", context.stop, uses_tensorflow
+            )
 
     def _record(self, journal) -> None:
         """Records the run in `journal`: its events and outcome, on the GUI thread."""
-        recording = journal.begin(self.request)
+        recording = self.recording = journal.begin(self.request)
         if recording is not None:
             self.event.connect(recording.observe)
             self.finished.connect(lambda outcome: journal.end(recording, outcome))
 
-    def _executes_in_process(self) -> bool:
-        if self.heavy is not None:
-            return self.heavy
+    def _kind(self):
+        """The request's kind, or None when unknown (the executor reports it like any failure)."""
         from runtime.runs.registry import get_run_kind
 
         try:
-            return get_run_kind(self.request.kind).heavy
+            return get_run_kind(self.request.kind)
         except KeyError:
-            return True  # the child reports the unknown kind like any failure
+            return None
 
     def stop(self) -> None:
         """Ends the run at its next safe point (also before it started, or while paused)."""

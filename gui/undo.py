@@ -65,6 +65,8 @@ class GraphUndoCommand(QUndoCommand):
     def mergeWith(self, other: QUndoCommand) -> bool:
         if not isinstance(other, GraphUndoCommand) or other.id() != self.id():
             return False
+        if other._graph is not self._graph:
+            return False  # a block's inside and the document reuse node ids
         mine, theirs = self._command, other._command
         if isinstance(mine, MoveNodes):
             recent = other._stamp - self._stamp < _MOVE_MERGE_SECONDS

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject
 
-from gui.panels.background import Job, call_on_gui, start_job
+from gui.background import Job, call_on_gui, start_job
 
 # The modules whose import pulls in TensorFlow and Keras.
 WARM_MODULES = ("runtime.builder",)

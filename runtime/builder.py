@@ -7,7 +7,8 @@ invalid one with the validator's problems.
 
 A block instance becomes a nested functional model named after the node, or
 (the build setting `blocks: flatten`) its inner layers inline, named
-`instance.layer`; both compute the same numbers with the same weights.
+`instance.layer`; both compute the same numbers with the same weights. A block
+with several outputs gives a tuple; edges pick theirs by source port.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def _call_graph(graph: NetworkGraph, feeds: dict, prefix: str, nested: bool) -> 
         if node.type == "Input":
             tensors[node.id] = make_input(node.params, prefix + node.name)
             continue
-        inputs = [tensors[source] for source in input_sources(graph, node)]
+        inputs = [_output(tensors[source], port) for source, port in input_sources(graph, node)]
         if node.type == BLOCK:
             tensors[node.id] = _call_block(graph.blocks, node, inputs, prefix, nested)
         else:
@@ -89,26 +90,35 @@ def _call_graph(graph: NetworkGraph, feeds: dict, prefix: str, nested: bool) -> 
     return tensors
 
 
+def _output(value, port: int):
+    """Output `port` of a node's result: a block with several outputs gives a tuple."""
+    return value[port] if isinstance(value, tuple) else value
+
+
 def _call_block(library: BlockLibrary, node: Node, inputs: list, prefix: str, nested: bool):
-    """The output of block instance `node` on `inputs`, nested or flattened."""
+    """The output of block instance `node` on `inputs` (a tuple when it has several)."""
     definition = library.get(node.params["block"])
     entries = [entry.id for entry in definition.input_nodes()]
-    (exit_node,) = definition.output_nodes()
+    exits = [exit_node.id for exit_node in definition.output_nodes()]
     if not nested:
         feeds = dict(zip(entries, inputs, strict=True))
-        return _call_graph(definition, feeds, f"{prefix}{node.name}.", False)[exit_node.id]
+        inner = _call_graph(definition, feeds, f"{prefix}{node.name}.", False)
+        outputs = [inner[exit_id] for exit_id in exits]
+        return outputs[0] if len(outputs) == 1 else tuple(outputs)
     # Each instance is a model of its own: its inputs take the shapes arriving here.
     ports = [
         keras.Input(shape=tensor.shape[1:], dtype=tensor.dtype, name=entry.name)
         for tensor, entry in zip(inputs, definition.input_nodes(), strict=True)
     ]
     inner = _call_graph(definition, dict(zip(entries, ports, strict=True)), "", True)
+    outputs = [inner[exit_id] for exit_id in exits]
     model = keras.Model(
         inputs=ports[0] if len(ports) == 1 else ports,
-        outputs=inner[exit_node.id],
+        outputs=outputs[0] if len(outputs) == 1 else outputs,
         name=prefix + node.name,
     )
-    return model(inputs[0] if len(inputs) == 1 else inputs)
+    result = model(inputs[0] if len(inputs) == 1 else inputs)
+    return tuple(result) if len(outputs) > 1 else result
 
 
 def _allow_depth(layers: int) -> None:

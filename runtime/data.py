@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from graph.messages import bounded_lines, printable
 from graph.params import ParamError
 from graph.settings import DATASET_PARAMS, coerce_section, dataset_path
 from runtime import data_contract
@@ -18,6 +19,7 @@ from runtime.data_contract import (
     Dataset,
     ImageFiles,
     feed,
+    image_pipeline,
     model_inputs,
     shape_fits,
     validation_data,
@@ -28,9 +30,11 @@ __all__ = [
     "Dataset",
     "ImageFiles",
     "feed",
+    "image_pipeline",
     "load_dataset",
     "model_inputs",
     "shape_fits",
+    "skipped_images",
     "training_targets",
     "validation_data",
 ]
@@ -64,3 +68,11 @@ def training_targets(y: np.ndarray | None, loss: str, num_classes: int) -> np.nd
     if y is None or loss != "categorical_crossentropy":
         return y
     return data_contract.one_hot(y, num_classes)
+
+
+def skipped_images(name: str, skipped: tuple[str, ...]) -> str:
+    """What to tell the user about unreadable image files left out of `name` ("" if none)."""
+    if not skipped:
+        return ""
+    listed = "; ".join(printable(line, 300) for line in bounded_lines(skipped))
+    return f"{len(skipped)} image files of {name} could not be read and are left out: {listed}"

@@ -12,10 +12,10 @@ from __future__ import annotations
 import math
 
 from graph.fixes import Fix, set_params_fix, set_settings_fix
-from graph.messages import bounded_lines, printable
+from graph.messages import printable
 from graph.model import NetworkGraph, Node
 from graph.validation import ERROR, WARNING, Problem
-from runtime.data import Dataset
+from runtime.data import Dataset, skipped_images
 from runtime.data_contract import shape_fits
 from runtime.heads import OutputHead, input_shapes, output_heads
 
@@ -403,14 +403,7 @@ def _settings_problems(graph: NetworkGraph, dataset: Dataset) -> list[Problem]:
             )
         )
     if dataset.skipped:
-        listed = "; ".join(printable(line, 300) for line in bounded_lines(dataset.skipped))
-        problems.append(
-            Problem(
-                WARNING,
-                f"{len(dataset.skipped)} image files of {dataset.name} could not be read and "
-                f"are left out: {listed}",
-            )
-        )
+        problems.append(Problem(WARNING, skipped_images(dataset.name, dataset.skipped)))
     if training["early_stopping"] and not dataset.has_validation:
         problems.append(
             Problem(

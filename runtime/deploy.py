@@ -15,7 +15,6 @@ import logging
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import keras
@@ -25,9 +24,9 @@ from tensorflow.python.framework.convert_to_constants import convert_variables_t
 
 from graph import atomic
 from graph.messages import first_line
+from runtime.deploy_report import FORMATS, DeployReport
 from runtime.saving import save_keras_model
 
-FORMATS = ("keras", "saved_model", "tflite", "onnx")
 SUFFIXES = {"keras": ".keras", "saved_model": "", "tflite": ".tflite", "onnx": ".onnx"}
 LATENCY_RUNS = 50
 THROUGHPUT_BATCH = 256
@@ -38,47 +37,6 @@ Runner = Callable[[list[np.ndarray]], list[np.ndarray]]
 
 class DeployError(ValueError):
     """An export that failed, or whose reloaded model disagrees with the Keras model."""
-
-
-@dataclass(frozen=True)
-class DeployReport:
-    """An exported, verified model and its measured speed.
-
-    Attributes:
-        format: One of FORMATS.
-        path: The file (or SavedModel folder) written.
-        size_bytes: Its size on disk (a folder's files summed).
-        p50_ms: Median single-sample latency in milliseconds.
-        p95_ms: 95th percentile single-sample latency in milliseconds.
-        throughput: Samples per second on batches of THROUGHPUT_BATCH.
-        max_abs_diff: Largest difference from the Keras model's outputs.
-    """
-
-    format: str
-    path: Path
-    size_bytes: int
-    p50_ms: float
-    p95_ms: float
-    throughput: float
-    max_abs_diff: float
-
-    def line(self) -> str:
-        """One row for the command line."""
-        return (
-            f"{self.format:<12} {_human_size(self.size_bytes):>10} {self.p50_ms:>9.3f} "
-            f"{self.p95_ms:>9.3f} {self.throughput:>12,.0f}  {self.path}"
-        )
-
-
-HEADER = f"{'format':<12} {'size':>10} {'p50 ms':>9} {'p95 ms':>9} {'samples/s':>12}  path"
-
-
-def _human_size(size: int) -> str:
-    for unit in ("B", "KB", "MB"):
-        if size < 1024:
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GB"
 
 
 def _size(path: Path) -> int:

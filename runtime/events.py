@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from graph.cli.exit_codes import EXIT_INVALID
+
 
 @dataclass(frozen=True)
 class BatchEnd:
@@ -210,6 +212,8 @@ class RunFailed:
         stopped_by_user: True when it ended because the user stopped it, with no result.
         interrupted: True when what ran it died (the training process crashed),
             rather than the run failing.
+        exit_code: What a command driving the run exits with
+            (graph.cli.exit_codes): EXIT_INVALID, or EXIT_BAD_FILE for a bad file.
     """
 
     kind: str
@@ -217,3 +221,4 @@ class RunFailed:
     node_id: str | None = None
     stopped_by_user: bool = False
     interrupted: bool = False
+    exit_code: int = EXIT_INVALID

@@ -50,6 +50,8 @@ NESTED_TOO_DEEPLY = (
 )
 
 TensorKey = tuple[str, int, int]
+# A tensor in the draft: (node id, output port of that node).
+Ref = tuple[str, int]
 """(layer name, call index, output index): Keras's `keras_history` of a tensor."""
 
 
@@ -216,7 +218,7 @@ class _Draft:
     # Layer configs already read (runtime.layer_factory.params_from_config), shared too.
     known: dict[str, tuple] = field(default_factory=dict)
 
-    def add(self, type_name: str, name: str, params: dict, sources: list[str]) -> str:
+    def add(self, type_name: str, name: str, params: dict, sources: list[Ref]) -> str:
         if name in self.names:
             raise ImportModelError(
                 f"{printable(name)}: two layers share this name (a nested model reuses a name of "
@@ -226,7 +228,9 @@ class _Draft:
         node = Node(f"n{self.count}", type_name, name, params)
         self.nodes.append(node)
         self.names.add(name)
-        self.edges += [Edge(source, node.id, port) for port, source in enumerate(sources)]
+        self.edges += [
+            Edge(source, node.id, port, out) for port, (source, out) in enumerate(sources)
+        ]
         return node.id
 
 
@@ -235,7 +239,7 @@ def graph_from_model(model: keras.Model, blocks: bool = False) -> NetworkGraph:
 
     Args:
         model: The model.
-        blocks: Turn nested models with one output into blocks, models of the
+        blocks: Turn nested models into blocks (one output per model output), models of the
             same structure sharing one definition; else (the default) their
             layers are inlined, named as in Keras.
 
@@ -259,7 +263,7 @@ def graph_from_model(model: keras.Model, blocks: bool = False) -> NetworkGraph:
         inputs, outputs = _convert(config, draft, feeds=None)
     except UnsupportedLayerError as error:
         raise ImportModelError(str(error)) from None
-    graph = _assemble(draft, inputs, outputs, model.name)
+    graph = _assemble(draft, inputs, _output_ids(draft, outputs, model.name), model.name)
     for name, definition in draft.definitions.items():
         definition.apply(MoveNodes(layered_layout(definition)))
         graph.apply(AddBlock(name, definition))
@@ -273,10 +277,22 @@ def graph_from_model(model: keras.Model, blocks: bool = False) -> NetworkGraph:
     return graph
 
 
+def _output_ids(draft: _Draft, outputs: list[Ref], name: str) -> list[str]:
+    """The nodes giving a model's outputs: a graph's outputs are whole layers."""
+    for node_id, port in outputs:
+        if port:
+            node = next(n for n in draft.nodes if n.id == node_id)
+            raise ImportModelError(
+                f"{printable(name)}: output {port} of {node.label} is a model output; a block "
+                "with several outputs must feed layers (import without blocks to inline it)"
+            )
+    return [node_id for node_id, _ in outputs]
+
+
 def _convert(
-    config: Mapping[str, Any], draft: _Draft, feeds: list[str] | None
-) -> tuple[list[str], list[str]]:
-    """Adds a (possibly nested) model's layers; returns its input and output node ids.
+    config: Mapping[str, Any], draft: _Draft, feeds: list[Ref] | None
+) -> tuple[list[str], list[Ref]]:
+    """Adds a (possibly nested) model's layers; returns its input node ids and output tensors.
 
     Args:
         config: `{"class_name": ..., "config": ...}` of a Functional or Sequential model.
@@ -289,8 +305,8 @@ def _convert(
 
 
 def _convert_sequential(
-    config: Mapping[str, Any], draft: _Draft, feeds: list[str] | None
-) -> tuple[list[str], list[str]]:
+    config: Mapping[str, Any], draft: _Draft, feeds: list[Ref] | None
+) -> tuple[list[str], list[Ref]]:
     layers = list(config.get("layers", ()))
     if layers and layers[0].get("class_name") == INPUT_CLASS:
         first = layers.pop(0)
@@ -306,23 +322,23 @@ def _convert_sequential(
         input_config = {"batch_shape": list(shape), "dtype": "float32", "name": "input_layer"}
     if feeds is None:
         _, params = params_from_config(INPUT_CLASS, input_config)
-        current = draft.add("Input", input_config.get("name", "input_layer"), params, [])
-        inputs = [current]
+        current = (draft.add("Input", input_config.get("name", "input_layer"), params, []), 0)
+        inputs = [current[0]]
     else:
         current, inputs = _single_feed(config, feeds), []
     for entry in layers:
         block = _nested_block(entry, draft)
         if block is not None:
-            current = draft.add(BLOCK, _entry_name(entry), {"block": block}, [current])
+            current = (draft.add(BLOCK, _entry_name(entry), {"block": block}, [current]), 0)
         elif entry.get("class_name") in MODEL_CLASSES:
             _, outputs = _convert(entry, draft, [current])
             current = _single_feed(entry.get("config", {}), outputs)
         else:
-            current = _add_layer(entry, draft, [current])
+            current = (_add_layer(entry, draft, [current]), 0)
     return inputs, [current]
 
 
-def _single_feed(config: Mapping[str, Any], ids: list[str]) -> str:
+def _single_feed(config: Mapping[str, Any], ids: list[Ref]) -> Ref:
     if len(ids) != 1:
         raise ImportModelError(
             f"{printable(config.get('name', 'model'))} (Sequential): expects one input tensor. "
@@ -332,10 +348,10 @@ def _single_feed(config: Mapping[str, Any], ids: list[str]) -> str:
 
 
 def _convert_functional(
-    config: Mapping[str, Any], draft: _Draft, feeds: list[str] | None
-) -> tuple[list[str], list[str]]:
+    config: Mapping[str, Any], draft: _Draft, feeds: list[Ref] | None
+) -> tuple[list[str], list[Ref]]:
     model_name = config.get("name", "model")
-    tensors: dict[TensorKey, str] = {}
+    tensors: dict[TensorKey, Ref] = {}
     input_keys = _history_list(config.get("input_layers", ()))
     if feeds is not None and len(feeds) != len(input_keys):
         raise ImportModelError(
@@ -369,15 +385,15 @@ def _convert_functional(
         raise ImportModelError(
             f"{printable(model_name)}: input {printable(missing[0])} is not an InputLayer"
         )
-    return [tensors[key] for key in input_keys], outputs
+    return [tensors[key][0] for key in input_keys], outputs
 
 
 def _convert_entry(
     entry: Mapping[str, Any],
     draft: _Draft,
-    tensors: dict[TensorKey, str],
+    tensors: dict[TensorKey, Ref],
     input_keys: list[TensorKey],
-    feeds: list[str] | None,
+    feeds: list[Ref] | None,
 ) -> bool:
     """Adds one layer entry once its inputs exist; False when they do not exist yet."""
     class_name = entry.get("class_name")
@@ -388,7 +404,7 @@ def _convert_entry(
             tensors[key] = feeds[input_keys.index(key)] if key in input_keys else feeds[0]
             return True
         _, params = params_from_config(INPUT_CLASS, entry["config"])
-        tensors[key] = draft.add("Input", name, params, [])
+        tensors[key] = (draft.add("Input", name, params, []), 0)
         return True
     calls = entry.get("inbound_nodes") or []
     if len(calls) > 1:
@@ -399,18 +415,27 @@ def _convert_entry(
     if not calls:
         return True
     sources = _call_inputs(calls[0], name, class_name)
+    for layer, call_index, output_index in sources:
+        if (layer, call_index, output_index) not in tensors and (layer, call_index, 0) in tensors:
+            raise ImportModelError(
+                f"{_named(name, class_name)}: uses output {output_index} of {printable(layer)}; "
+                "layers with several outputs are not supported"
+            )
     if any(key not in tensors for key in sources):
         return False
     source_ids = [tensors[key] for key in sources]
     block = _nested_block(entry, draft)
     if block is not None:
-        tensors[(name, 0, 0)] = draft.add(BLOCK, name, {"block": block}, source_ids)
+        node_id = draft.add(BLOCK, name, {"block": block}, source_ids)
+        exits = len(draft.definitions[block].output_nodes())
+        for index in range(exits):
+            tensors[(name, 0, index)] = (node_id, index)
     elif class_name in MODEL_CLASSES:
         _, outputs = _convert(entry, draft, source_ids)
-        for index, node_id in enumerate(outputs):
-            tensors[(name, 0, index)] = node_id
+        for index, ref in enumerate(outputs):
+            tensors[(name, 0, index)] = ref
     else:
-        tensors[(name, 0, 0)] = _add_layer(entry, draft, source_ids)
+        tensors[(name, 0, 0)] = (_add_layer(entry, draft, source_ids), 0)
     return True
 
 
@@ -422,8 +447,9 @@ def _nested_block(entry: Mapping[str, Any], draft: _Draft) -> str | None:
     """The block a nested model becomes (with `as_blocks`), or None to inline it.
 
     A model of the same structure as one already converted (same layer types,
-    params and wiring; names aside) reuses its definition. Models with several
-    outputs, or that cannot stand alone (no input shape), are inlined.
+    params and wiring; names aside) reuses its definition; each of its outputs
+    is an output of the block. Models that cannot stand alone (no input shape),
+    or whose output is a block with several outputs, are inlined.
     """
     if not draft.as_blocks or entry.get("class_name") not in MODEL_CLASSES:
         return None
@@ -431,9 +457,9 @@ def _nested_block(entry: Mapping[str, Any], draft: _Draft) -> str | None:
     name = _entry_name(entry)
     try:
         inputs, outputs = _convert(entry, inner, feeds=None)
-        if len(outputs) != 1 or name_error(name) is not None:
+        if any(port for _, port in outputs) or name_error(name) is not None:
             return None
-        definition = _assemble(inner, inputs, outputs, name)
+        definition = _assemble(inner, inputs, [node_id for node_id, _ in outputs], name)
     except ImportModelError:
         return None
     structure = _structure(definition)
@@ -450,7 +476,9 @@ def _structure(graph: NetworkGraph) -> tuple:
     """What a definition computes, names aside: types, params and wiring, in graph order."""
     index = {node.id: position for position, node in enumerate(graph.nodes)}
     nodes = tuple((node.type, repr(sorted(node.params.items()))) for node in graph.nodes)
-    edges = tuple(sorted((index[e.source], index[e.target], e.port) for e in graph.edges))
+    edges = tuple(
+        sorted((index[e.source], index[e.target], e.port, e.source_port) for e in graph.edges)
+    )
     return nodes, edges
 
 
@@ -481,12 +509,7 @@ def _call_inputs(call: Any, name: str, class_name: str) -> list[TensorKey]:
     # query=, value=, key= given by keyword take the ports after the positional ones.
     for keyword in TENSOR_KEYWORDS[len(keys) :]:
         keys += list(_tensor_keys(kwargs.get(keyword)))
-    for layer, call_index, output_index in keys:
-        if output_index != 0:
-            raise ImportModelError(
-                f"{_named(name, class_name)}: uses output {output_index} of {printable(layer)}; "
-                "layers with several outputs are not supported"
-            )
+    for layer, call_index, _ in keys:
         if call_index != 0:
             raise ImportModelError(
                 f"{_named(name, class_name)}: uses call {call_index} of {printable(layer)} "

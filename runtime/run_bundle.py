@@ -2,14 +2,17 @@
 
 A bundle holds the graph snapshot (`graph.yaml`), the run's record
 (`run.json`: settings, seeds, options, library versions, per-epoch and final
-metrics, how it ended), its trained weights (`model.keras` or `weights.npz`)
-and the exported training script (`train.py`). `deepwire reproduce` retrains
+metrics and the split they were measured on, how it ended), the data split
+(`split.npz`: the source rows of the train, validation and test splits), its
+trained weights (`model.keras` or `weights.npz`) and the exported training
+script (`train.py`). `deepwire reproduce` retrains
 from it and compares the metrics; `compare_metrics` and `version_differences`
 are that comparison.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -35,6 +38,8 @@ MAIN = Path(__file__).resolve().parents[1] / "main.py"
 FORMAT = "deepwire-run-bundle"
 VERSION = 1
 GRAPH_MEMBER, RECORD_MEMBER, SCRIPT_MEMBER = "graph.yaml", "run.json", "train.py"
+SPLIT_MEMBER = "split.npz"
+SPLITS = ("train", "validation", "test")
 
 # Same machine and versions: float32 training with the same seed gives the same
 # numbers up to the order of floating-point reductions.
@@ -83,19 +88,25 @@ def bundle_record(run: RunRecord) -> dict:
         "message": run.message,
         "epochs": run.epochs,
         "final_metrics": run.final_metrics,
+        "metrics_split": run.metrics_split,
     }
 
 
-def write_bundle(run: RunRecord, path: str | os.PathLike, script: str) -> None:
+def write_bundle(
+    run: RunRecord, path: str | os.PathLike, script: str, weights: list | None = None
+) -> None:
     """Writes `run` as a bundle at `path` atomically.
 
     Args:
-        run: The stored run.
+        run: The recorded run.
         path: The zip to write.
         script: The run's graph as a training script (see `training_script`).
+        weights: The trained weight arrays of a run whose weights are not in
+            a file (kept in memory); saved as weights.npz.
 
     Raises:
-        BundleError: the run's stored graph cannot be read.
+        BundleError: the run's stored graph cannot be read, or its data
+            cannot be loaded (the split is read from it).
         OSError: the file cannot be written; `path` is then unchanged.
     """
     from graph.files import GraphFileError
@@ -104,19 +115,93 @@ def write_bundle(run: RunRecord, path: str | os.PathLike, script: str) -> None:
         record = bundle_record(run)
     except GraphFileError as error:
         raise BundleError(f"run {run.id}: its stored graph cannot be read ({error})") from None
+    split = _npz_bytes(run_split_rows(run))
 
     def write(temporary: Path) -> None:
         with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr(GRAPH_MEMBER, run.graph_yaml)
             archive.writestr(RECORD_MEMBER, json.dumps(record, indent=2) + "\n")
             archive.writestr(SCRIPT_MEMBER, script)
+            archive.writestr(SPLIT_MEMBER, split)
             if run.weights is not None:
                 member = "model.keras" if run.weights.suffix == ".keras" else "weights.npz"
                 archive.write(run.weights, member)
+            elif weights is not None:
+                archive.writestr("weights.npz", _npz_bytes(dict(_numbered(weights))))
         with open(temporary, "rb+") as stream:
             os.fsync(stream.fileno())
 
     atomic.write_with(path, write)
+
+
+def run_split_rows(run: RunRecord) -> dict:
+    """The source rows of each split of the run's data (its graph's dataset settings and seed).
+
+    Raises:
+        BundleError: the data cannot be loaded (moved, changed into something unreadable).
+    """
+    from graph.files import graph_from_yaml
+    from runtime.data import DataError, load_dataset
+
+    graph = graph_from_yaml(run.graph_yaml, source=f"run {run.id}")
+    base_dir = None if run.graph_key.startswith("unsaved:") else Path(run.graph_key).parent
+    try:
+        return load_dataset(graph.dataset, base_dir).split_rows
+    except DataError as error:
+        raise BundleError(
+            f"run {run.id}: its data cannot be loaded to keep the split ({error})"
+        ) from None
+
+
+def split_differences(recorded: dict, current: dict) -> list[str]:
+    """'test: 3 of 360 rows differ' for each split whose rows are not the recorded ones."""
+    import numpy as np
+
+    lines = []
+    for name in SPLITS:
+        mine, theirs = np.asarray(recorded.get(name, [])), np.asarray(current.get(name, []))
+        if mine.shape != theirs.shape:
+            lines.append(f"{name}: {len(mine)} rows recorded, {len(theirs)} now")
+        elif (differing := int(np.count_nonzero(mine != theirs))) > 0:
+            lines.append(f"{name}: {differing} of {len(mine)} rows differ")
+    return lines
+
+
+def read_split(path: str | os.PathLike) -> dict | None:
+    """The bundle's recorded split rows, or None when it has none (older bundles).
+
+    Raises:
+        BundleError: the member is there but cannot be read.
+    """
+    import numpy as np
+
+    limit = limit_bytes(MAX_MODEL_MB_VARIABLE, DEFAULT_MAX_MODEL_MB)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if SPLIT_MEMBER not in archive.namelist():
+                return None
+            if archive.getinfo(SPLIT_MEMBER).file_size > limit:
+                raise BundleError(f"{path}: {SPLIT_MEMBER} is larger than {limit} bytes")
+            data = archive.read(SPLIT_MEMBER)
+        with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+            return {name: arrays[name] for name in SPLITS if name in arrays.files}
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
+        if isinstance(error, BundleError):
+            raise
+        raise BundleError(f"{path}: its {SPLIT_MEMBER} cannot be read ({error})") from None
+
+
+def _numbered(weights: list):
+    """(arr_0, first), (arr_1, second), ...: the names np.savez gives arrays in order."""
+    return ((f"arr_{index}", array) for index, array in enumerate(weights))
+
+
+def _npz_bytes(arrays: dict) -> bytes:
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
 
 
 def training_script(run: RunRecord) -> str:
@@ -196,6 +281,17 @@ def read_bundle(path: str | os.PathLike) -> Bundle:
     return Bundle(texts[GRAPH_MEMBER], record)
 
 
+def recorded_split(record: dict) -> str:
+    """The split a bundle's final metrics come from (older bundles do not say: guessed)."""
+    from runtime.run_store import METRICS_SPLITS, legacy_split
+
+    split = record.get("metrics_split")
+    if split in METRICS_SPLITS:
+        return split
+    metrics = record.get("final_metrics")
+    return legacy_split(str(record.get("kind")), metrics if isinstance(metrics, dict) else {})
+
+
 def compare_metrics(recorded: dict, reproduced: dict) -> list[tuple[str, float, float, bool]]:
     """(name, recorded, reproduced, within tolerance) for each recorded final metric."""
     rows = []
@@ -231,7 +327,6 @@ def bundle_run(path: str | os.PathLike) -> tuple[RunRecord, list | None]:
         BundleError: see `read_bundle`; also a run kind the history does not
             keep, or weights that cannot be read.
     """
-    import io
     import time
 
     from runtime.run_store import ENDINGS, FINISHED, KINDS, text_sha256
@@ -265,6 +360,7 @@ def bundle_run(path: str | os.PathLike) -> tuple[RunRecord, list | None]:
         message=str(record.get("message") or ""),
         epochs=mapping("epochs"),
         final_metrics=mapping("final_metrics"),
+        metrics_split=recorded_split(record),
     )
     try:
         with zipfile.ZipFile(path) as archive:
@@ -292,7 +388,9 @@ def bundle_run(path: str | os.PathLike) -> tuple[RunRecord, list | None]:
 def _keras_weights(data: bytes) -> list:
     import keras
 
+    from runtime.learned_state import trained_weights
+
     with tempfile.TemporaryDirectory() as folder:
         model_path = Path(folder) / "model.keras"
         atomic.write_bytes(model_path, data)
-        return keras.saving.load_model(model_path, compile=False).get_weights()
+        return trained_weights(keras.saving.load_model(model_path, compile=False))

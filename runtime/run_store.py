@@ -36,7 +36,7 @@ from graph import atomic
 
 DATABASE_NAME = "runs.sqlite3"
 WEIGHTS_FOLDER = "weights"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: metrics_split
 
 KINDS = ("train", "tune", "federated", "continual")
 RUNNING, FINISHED, STOPPED, FAILED, INTERRUPTED = (
@@ -47,6 +47,18 @@ RUNNING, FINISHED, STOPPED, FAILED, INTERRUPTED = (
     "interrupted",
 )
 ENDINGS = (FINISHED, STOPPED, FAILED, INTERRUPTED)
+
+# Which data a run's final metrics were measured on (`RunRecord.metrics_split`),
+# and what that means for a learner reading them.
+TEST_SPLIT, LAST_EPOCH, VALIDATION_SPLIT = "test", "last epoch", "validation"
+METRICS_SPLITS = {
+    TEST_SPLIT: "Scored on the test split, data the model never saw while it learned: "
+    "the fair measure of how it does on new data.",
+    LAST_EPOCH: "The last epoch's (round's) figures, not a test score: names starting "
+    "with val_ come from the validation split, the others from the training split.",
+    VALIDATION_SPLIT: "The tuning objective on the validation split, which chose the "
+    "trial: a fair test score needs the test split.",
+}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -64,6 +76,7 @@ CREATE TABLE IF NOT EXISTS runs (
     message TEXT NOT NULL DEFAULT '',
     epochs TEXT NOT NULL DEFAULT '{}',
     final_metrics TEXT NOT NULL DEFAULT '{}',
+    metrics_split TEXT NOT NULL DEFAULT '',
     weights TEXT NOT NULL DEFAULT '',
     starred INTEGER NOT NULL DEFAULT 0,
     host TEXT NOT NULL,
@@ -74,7 +87,7 @@ CREATE INDEX IF NOT EXISTS runs_by_graph ON runs (graph_key, started);
 
 _COLUMNS = (
     "id, graph_key, kind, name, graph_yaml, graph_sha256, options, versions, started, "
-    "duration, status, message, epochs, final_metrics, weights, starred"
+    "duration, status, message, epochs, final_metrics, metrics_split, weights, starred"
 )
 _COLUMN_NAMES = tuple(name.strip() for name in _COLUMNS.split(","))
 
@@ -96,7 +109,8 @@ class RunRecord:
         status: running, finished, stopped, failed or interrupted.
         message: Why a failed run failed.
         epochs: Metric name -> one value per epoch.
-        final_metrics: Metric name -> value on the test split.
+        final_metrics: Metric name -> value on the split `metrics_split` names.
+        metrics_split: Where `final_metrics` come from: one of `METRICS_SPLITS`.
         weights: Path of the trained weights (.keras or .npz), or None.
     """
 
@@ -114,6 +128,7 @@ class RunRecord:
     message: str = ""
     epochs: dict = field(default_factory=dict)
     final_metrics: dict = field(default_factory=dict)
+    metrics_split: str = LAST_EPOCH
     weights: Path | None = None
     starred: bool = False
 
@@ -137,10 +152,38 @@ def unsaved_graph_key() -> str:
     return f"unsaved:{uuid.uuid4()}"
 
 
+def metric_label(split: str, name: str) -> str:
+    """A final metric's name with the split it was measured on: "test accuracy"."""
+    return f"{split} {name}"
+
+
+def labelled_metrics(run: RunRecord) -> dict[str, float]:
+    """The run's numeric final metrics by `metric_label`."""
+    return {
+        metric_label(run.metrics_split, name): float(value)
+        for name, value in run.final_metrics.items()
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    }
+
+
+def legacy_split(kind: str, final_metrics: dict) -> str:
+    """The split of final metrics recorded before the split was kept (store format 1,
+    bundles without it): the app kept the last epoch's figures (val_... among them),
+    tuning its objective, the train command test scores."""
+    if kind == "tune":
+        return VALIDATION_SPLIT
+    if kind == "train" and not any(str(name).startswith("val_") for name in final_metrics):
+        return TEST_SPLIT
+    return LAST_EPOCH
+
+
 def library_versions() -> dict[str, str]:
-    """Versions of the libraries that decide a run's numbers, read without importing them."""
+    """Versions of the libraries that decide a run's numbers, read without importing them.
+
+    scikit-learn splits the data, so its version decides which samples train.
+    """
     versions = {"python": platform.python_version()}
-    for name in ("tensorflow", "keras", "numpy"):
+    for name in ("tensorflow", "keras", "numpy", "scikit-learn"):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -277,6 +320,7 @@ class RunStore:
         final_metrics: dict | None = None,
         model: Any = None,
         weights: Sequence[Any] | None = None,
+        metrics_split: str = TEST_SPLIT,
     ) -> RunRecord:
         """Records how a run ended, its metrics and its trained weights.
 
@@ -285,9 +329,11 @@ class RunStore:
             status: finished, stopped, failed or interrupted.
             message: Why it failed.
             epochs: Metric name -> per-epoch values (a Keras history).
-            final_metrics: Metric name -> value on the test split.
+            final_metrics: Metric name -> value on the split `metrics_split` names.
             model: A Keras model, saved as `weights/<id>.keras`.
-            weights: Or the weight arrays (`model.get_weights()`), saved as `weights/<id>.npz`.
+            weights: Or the weight arrays (`runtime.learned_state.trained_weights`),
+                saved as `weights/<id>.npz`.
+            metrics_split: Where `final_metrics` come from (`METRICS_SPLITS`).
 
         Raises:
             RunStoreError: the run is unknown or the store cannot be written.
@@ -295,6 +341,7 @@ class RunStore:
         """
         if status not in ENDINGS:
             raise ValueError(f"unknown ending {status!r}; expected one of {', '.join(ENDINGS)}")
+        _check_split(metrics_split)
         weights_name = ""
         if model is not None:
             from runtime.saving import save_keras_model
@@ -308,13 +355,14 @@ class RunStore:
             started = self._row(cursor, run_id)["started"]
             cursor.execute(
                 "UPDATE runs SET status = ?, message = ?, duration = ?, epochs = ?,"
-                " final_metrics = ?, weights = ? WHERE id = ?",
+                " final_metrics = ?, metrics_split = ?, weights = ? WHERE id = ?",
                 (
                     status,
                     message,
                     max(0.0, time.time() - started),
                     _json(epochs or {}),
                     _json(final_metrics or {}),
+                    metrics_split,
                     weights_name,
                     run_id,
                 ),
@@ -338,7 +386,7 @@ class RunStore:
         with self._transaction() as cursor:
             cursor.execute(
                 f"INSERT INTO runs ({_COLUMNS}, host, pid) VALUES"
-                " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     run_id,
                     run.graph_key,
@@ -354,6 +402,7 @@ class RunStore:
                     run.message,
                     _json(run.epochs),
                     _json(run.final_metrics),
+                    run.metrics_split,
                     weights_name,
                     int(run.starred),
                     socket.gethostname(),
@@ -361,6 +410,16 @@ class RunStore:
                 ),
             )
         return self.get(run_id)
+
+    def set_final_metrics(self, run_id: str, final_metrics: dict, metrics_split: str) -> None:
+        """Replaces a run's final metrics (a test evaluation made after the run ended)."""
+        _check_split(metrics_split)
+        with self._transaction() as cursor:
+            self._row(cursor, run_id)
+            cursor.execute(
+                "UPDATE runs SET final_metrics = ?, metrics_split = ? WHERE id = ?",
+                (_json(final_metrics), metrics_split, run_id),
+            )
 
     def rename(self, run_id: str, name: str) -> None:
         self._update(run_id, "name", name)
@@ -432,8 +491,24 @@ class RunStore:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     cursor.execute(statement)
+            columns = {row["name"] for row in cursor.execute("PRAGMA table_info(runs)")}
+            if "metrics_split" not in columns:
+                self._add_metrics_split(cursor)
             cursor.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             self._mark_interrupted(cursor)
+
+    @staticmethod
+    def _add_metrics_split(cursor: sqlite3.Cursor) -> None:
+        """Format 1 -> 2: each run's split, as `legacy_split` reads its metrics."""
+        cursor.execute("ALTER TABLE runs ADD COLUMN metrics_split TEXT NOT NULL DEFAULT ''")
+        rows = cursor.execute("SELECT id, kind, final_metrics FROM runs").fetchall()
+        for row in rows:
+            try:
+                metrics = _json_dict(row["final_metrics"])
+            except ValueError:
+                metrics = {}
+            split = legacy_split(row["kind"], metrics)
+            cursor.execute("UPDATE runs SET metrics_split = ? WHERE id = ?", (split, row["id"]))
 
     def _mark_interrupted(self, cursor: sqlite3.Cursor) -> None:
         host, own = socket.gethostname(), os.getpid()
@@ -489,6 +564,7 @@ class RunStore:
             message=values["message"],
             epochs=read("epochs"),
             final_metrics=read("final_metrics"),
+            metrics_split=values["metrics_split"],
             weights=self.folder / values["weights"] if values["weights"] else None,
             starred=bool(values["starred"]),
         )
@@ -516,6 +592,11 @@ class RunStore:
                 self._connection.rollback()
                 raise
             cursor.execute("COMMIT")
+
+
+def _check_split(split: str) -> None:
+    if split not in METRICS_SPLITS:
+        raise ValueError(f"unknown split {split!r}; expected one of {', '.join(METRICS_SPLITS)}")
 
 
 def _json_dict(text: str) -> dict:

@@ -29,6 +29,7 @@ from runtime.compile import compile_model, fit_targets
 from runtime.cost_estimate import check_training_memory
 from runtime.data import DataError, Dataset, feed, model_inputs, validation_data
 from runtime.data_check import check_data
+from runtime.data_contract import flowing_into
 from runtime.distribute import fit_context, get_strategy
 from runtime.events import BatchEnd, EpochEnd, TrainingFailed, TrainingFinished
 from runtime.heads import input_shapes
@@ -310,8 +311,7 @@ def adapt_normalization(model: keras.Model, x) -> None:
         if not _needs_adapting(layer):
             continue
         if isinstance(layer, keras.layers.Normalization):
-            upstream = keras.Model(model.inputs, layer.input)
-            layer.adapt(upstream.predict(**feed(x, batch_size=1024), verbose=0))
+            layer.adapt(flowing_into(keras.Model(model.inputs, layer.input), x))
         else:
             layer.adapt(_data_reaching(model, layer, x))
 
@@ -335,8 +335,7 @@ def _data_reaching(model: keras.Model, layer: keras.layers.Layer, x):
             return x[index] if isinstance(x, list) else x
     if isinstance(layer, keras.layers.TextVectorization):
         raise ValueError(f"{layer.name}: TextVectorization must read an Input node directly")
-    upstream = keras.Model(model.inputs, layer.input)
-    return upstream.predict(**feed(x, batch_size=1024), verbose=0)
+    return flowing_into(keras.Model(model.inputs, layer.input), x)
 
 
 def out_of_memory_message(error: BaseException) -> str:

@@ -18,7 +18,8 @@ whatever their kind (runtime.runs: the child looks the kind up in the registry):
 
 Batch events travel together, at most every `flush_seconds`; every other event
 at once. Results are plain data: a training run hands back the trained weights
-instead of the model (a Keras model does not cross processes cheaply), and
+(with what the model learned besides them: runtime/learned_state.py) instead
+of the model (a Keras model does not cross processes cheaply), and
 `rebuild_model` makes the model again from the graph and the weights, where
 and when it is needed.
 
@@ -52,13 +53,18 @@ Listener = Callable[[object], None]
 
 
 def rebuild_model(graph: Any, dataset: Any, weights: list) -> Any:
-    """The trained keras.Model again: built from `graph`, compiled for `dataset`, `weights` set."""
+    """The trained keras.Model again: built from `graph`, compiled for `dataset`, `weights` set.
+
+    `weights` is a `runtime.learned_state.trained_weights` list: vocabularies
+    and bin edges learned from the data come back with it, without adapting.
+    """
     from runtime.builder import build_model
     from runtime.compile import compile_model
+    from runtime.learned_state import set_trained_weights
 
     model = build_model(graph)
     compile_model(model, graph, dataset)
-    model.set_weights(weights)
+    set_trained_weights(model, weights)
     return model
 
 

@@ -1,7 +1,9 @@
 """Layers for categories: encode ids as vectors, hash or look values up, cut numbers into bins.
 
 StringLookup, IntegerLookup and Discretization learn their vocabulary or bin
-edges from the training data (adapted like Normalization) unless given them.
+edges from the training data (adapted like Normalization) unless given them:
+a fixed `vocabulary` or `bin_boundaries` param is built into the layer, which
+is then never adapted.
 """
 
 from __future__ import annotations
@@ -29,17 +31,50 @@ def _category_encoding_shape(params, inputs):
     return _encoded(shape, params["output_mode"], params["num_tokens"])
 
 
+def check_vocabulary(params, special: dict, added: int) -> None:
+    """Refuses a fixed vocabulary listing a special token, or longer than max_tokens allows.
+
+    Args:
+        params: The node's params (vocabulary, max_tokens).
+        special: The tokens the layer adds itself, by param name
+            (e.g. {"oov_token": "[UNK]"}); None values are left out.
+        added: How many ids the layer adds to the vocabulary (OOV, mask, padding).
+    """
+    vocabulary, max_tokens = params["vocabulary"], params["max_tokens"]
+    for name, token in special.items():
+        if token is not None and token in vocabulary:
+            raise ShapeError(
+                f"vocabulary lists the {name} {token!r}: leave it out, the layer adds it itself"
+            )
+    if max_tokens is not None and len(vocabulary) + added > max_tokens:
+        raise ShapeError(
+            f"vocabulary holds {len(vocabulary)} tokens, and with the {added} the layer adds "
+            f"that is more than max_tokens {max_tokens}: raise max_tokens or shorten it"
+        )
+
+
 def _lookup_shape(params, inputs):
     shape = inputs[0]
     require_min_rank(shape, 2, IDS)
-    mode = params["output_mode"]
+    mode, vocabulary = params["output_mode"], params["vocabulary"]
     if params["pad_to_max_tokens"] and not params["max_tokens"]:
         raise ShapeError("pad_to_max_tokens needs max_tokens: the length to pad vectors to")
+    if vocabulary is not None:
+        mask = params["mask_token"]
+        special = {"mask_token": mask, "oov_token": params["oov_token"]}
+        # Keras keeps an id for the mask only when it gives ids (output_mode "int").
+        masked = mask is not None and mode == "int"
+        check_vocabulary(params, special, params["num_oov_indices"] + masked)
+        if params["pad_to_max_tokens"]:
+            return _encoded(shape, mode, params["max_tokens"])
+        # A vector marks the vocabulary and the OOV ids, not the mask.
+        return _encoded(shape, mode, len(vocabulary) + params["num_oov_indices"])
     if mode != "int" and not (params["pad_to_max_tokens"] and params["max_tokens"]):
         # Keras gives an open size the next Dense cannot use; the vocabulary comes later.
         raise ShapeError(
-            f"needs a known output size for output_mode {mode!r}: set max_tokens and turn "
-            "pad_to_max_tokens on, since the vocabulary is only learned during training"
+            f"needs a known output size for output_mode {mode!r}: give a vocabulary, or set "
+            "max_tokens and turn pad_to_max_tokens on, since the vocabulary is only learned "
+            "during training"
         )
     return _encoded(shape, mode, params["max_tokens"])
 
@@ -53,8 +88,14 @@ def _discretization_shape(params, inputs):
             "set either num_bins (edges learned from the training data) or bin_boundaries, "
             f"not {'both' if bins else 'neither'}"
         )
-    if boundaries is not None and list(boundaries) != sorted(boundaries):
-        raise ShapeError(f"bin_boundaries must be increasing. Received: {tuple(boundaries)}")
+    if boundaries is not None and any(
+        a >= b for a, b in zip(boundaries, boundaries[1:], strict=False)
+    ):
+        # An edge repeated would make an empty bin.
+        raise ShapeError(
+            f"bin_boundaries must be increasing, each edge above the one before. "
+            f"Received: {tuple(boundaries)}"
+        )
     depth = bins if bins is not None else len(boundaries) + 1
     if params["output_mode"] in ("multi_hot", "count"):
         # Keras's Discretization marks bins per sample over the second axis, not the last.
@@ -84,7 +125,7 @@ def _discretization_from_keras(config: dict) -> dict:
 LOOKUP_MODES = ("int", "one_hot", "multi_hot", "count")
 
 
-def _lookup_params(oov_token: Param, mask_token: Param) -> tuple[Param, ...]:
+def _lookup_params(oov_token: Param, mask_token: Param, vocabulary: Param) -> tuple[Param, ...]:
     return (
         Param(
             "max_tokens",
@@ -124,6 +165,7 @@ def _lookup_params(oov_token: Param, mask_token: Param) -> tuple[Param, ...]:
             explanation="Makes one_hot, multi_hot and count vectors max_tokens long whatever "
             "the vocabulary learned, so the size is known before training.",
         ),
+        vocabulary,
     )
 
 
@@ -209,6 +251,17 @@ LAYERS = (
                 explanation="A string in the data that means 'nothing here' (padding); it gets "
                 "id 0 so later layers can skip it. Leave empty if the data has no padding.",
             ),
+            Param(
+                "vocabulary",
+                "strs",
+                None,
+                nullable=True,
+                distinct=True,
+                help="The words or names to number, one per line; empty: learned in training",
+                explanation="A fixed list of the values to look up, each once, numbered in "
+                "this order; the layer then learns nothing from the data. Leave it empty to "
+                "take the values seen in the training data.",
+            ),
         ),
         _lookup_shape,
         key_params=("max_tokens", "output_mode"),
@@ -235,6 +288,17 @@ LAYERS = (
                 help="A code that marks padding and gets id 0; empty: none",
                 explanation="A code in the data that means 'nothing here' (padding); it gets "
                 "id 0 so later layers can skip it. Leave empty if the data has no padding.",
+            ),
+            Param(
+                "vocabulary",
+                "ints",
+                None,
+                nullable=True,
+                distinct=True,
+                help="The codes to renumber, one per line; empty: learned in training",
+                explanation="A fixed list of the codes to look up, each once, numbered in "
+                "this order; the layer then learns nothing from the data. Leave it empty to "
+                "take the codes seen in the training data.",
             ),
         ),
         _lookup_shape,

@@ -10,7 +10,12 @@ from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsSimpleTextItem,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
 from graph.layer_type import LayerType
 from graph.messages import printable
@@ -37,6 +42,8 @@ _LINE_HEIGHT = 13.0
 _FOOTER_TOP = NODE_HEIGHT - 24.0
 _PARAM_LINES = 3
 _SEPARATOR = "  ·  "
+# How far right of its port a block output's name starts (above the edge leaving it).
+PORT_LABEL_GAP = 8.0
 # Below this zoom node text is too small to read and is not drawn.
 _TEXT_MIN_ZOOM = 0.4
 
@@ -124,7 +131,10 @@ def node_face(node: Node, spec: LayerType, info: NodeInfo | None, error: str | N
         node.name,
         node.type,
         params,
-        format_shape(info.output_shape if info else None),
+        # A block with several outputs shows each output's shape.
+        ", ".join(format_shape(s) for s in info.outputs)
+        if info and info.outputs
+        else format_shape(info.output_shape if info else None),
         format_count(count) if count else "",
         error,
     )
@@ -179,8 +189,8 @@ class NodeItem(QGraphicsItem):
         self.health_badge: HealthBadgeItem | None = None
         self._elided: tuple[str, str, tuple[str, ...], str, str] = ("", "", (), "", "")
         self.input_ports: list[PortItem] = []
-        self.output_port = PortItem(node.id, OUTPUT, 0, self)
-        self.output_port.setPos(NODE_WIDTH, (NODE_HEIGHT + HEADER_HEIGHT) / 2)
+        self.output_ports: list[PortItem] = []
+        self.set_output_names(())
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsMovable
             | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
@@ -281,8 +291,31 @@ class NodeItem(QGraphicsItem):
             return self.input_ports[port].scenePos()
         return self.mapToScene(QPointF(0.0, (NODE_HEIGHT + HEADER_HEIGHT) / 2))
 
-    def output_anchor(self) -> QPointF:
-        return self.output_port.scenePos()
+    def set_output_names(self, names: tuple[str, ...]) -> None:
+        """Shows one output port, or one per name (a block's outputs), labelled, down the right."""
+        count = max(1, len(names))
+        if len(self.output_ports) == count and all(
+            port.toolTip() == name for port, name in zip(self.output_ports, names, strict=False)
+        ):
+            return
+        for port in self.output_ports:
+            port.setParentItem(None)
+            if port.scene():
+                port.scene().removeItem(port)
+        self.output_ports = [PortItem(self.node_id, OUTPUT, i, self) for i in range(count)]
+        span = NODE_HEIGHT - HEADER_HEIGHT
+        for index, port in enumerate(self.output_ports):
+            port.setPos(NODE_WIDTH, HEADER_HEIGHT + span * (index + 1) / (count + 1))
+            if len(names) > 1:
+                port.setToolTip(names[index])
+                label = QGraphicsSimpleTextItem(names[index], port)
+                label.setFont(_fonts()[2])
+                label.setBrush(QBrush(MUTED_TEXT_COLOR))
+                label.setPos(PORT_LABEL_GAP, -label.boundingRect().height() - 1.0)
+
+    def output_anchor(self, port: int = 0) -> QPointF:
+        """Where an edge out of output `port` starts, in scene coordinates."""
+        return self.output_ports[min(port, len(self.output_ports) - 1)].scenePos()
 
     # Qt overrides ------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""A connection point on a node: inputs on the left, the output on the right."""
+"""A connection point on a node: inputs on the left, outputs on the right."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ class PortItem(QGraphicsEllipseItem):
     Args:
         node_id: The node it belongs to.
         direction: INPUT or OUTPUT.
-        index: The input port number (0 for the output).
+        index: The input port number, or the output's (0 unless a block has several).
         parent: The NodeItem.
     """
 

@@ -1,4 +1,7 @@
-"""GraphScene: the canvas's items, kept in step with the session's graph.
+"""GraphScene: the canvas's items, kept in step with the session's view.
+
+The view is the document, or the definition of an opened block instance
+(gui/document.py); the scene draws whichever it is and edits it.
 
 Items hold node ids only. Structural events (a node or edge added or removed,
 nodes moved) change items at once; after an edit settles the session says
@@ -11,7 +14,7 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
-from graph.block_inference import node_type
+from graph.block_inference import node_type, output_names
 from graph.block_templates import palette_node
 from graph.block_type import BLOCK
 from graph.layout import free_position
@@ -23,6 +26,12 @@ from gui.canvas.port_item import PortItem
 from gui.canvas.wiring import ConnectionChecker, input_port_count
 from gui.document import EditorSession
 from gui.theme import COMPATIBLE_PORT_COLOR, GRID_SIZE
+
+
+def output_labels(graph, node) -> tuple[str, ...]:
+    """The names of a block's outputs when it has several (each gets a labelled port)."""
+    names = output_names(graph.blocks, node.params.get("block")) if node.type == BLOCK else ()
+    return names if len(names) > 1 else ()
 
 
 def snap(value: float) -> float:
@@ -39,7 +48,7 @@ class _WireDrag:
         preview: QGraphicsPathItem,
         start: QPointF,
         detached: Edge | None,
-    ):
+    ) -> None:
         self.checker = checker
         self.preview = preview
         self.start = start
@@ -69,10 +78,10 @@ class GraphScene(QGraphicsScene):
         self._edge_errors: dict[Edge, str] = {}
         self._wire: _WireDrag | None = None
         self._syncing_selection = False
-        session.graph_replaced.connect(self.rebuild)
-        session.graph_event.connect(self._on_graph_event)
-        session.graph_changed.connect(self.refresh_nodes)
-        session.problems_changed.connect(self.show_problems)
+        session.view_replaced.connect(self.rebuild)
+        session.view_event.connect(self._on_graph_event)
+        session.view_changed.connect(self.refresh_nodes)
+        session.view_problems_changed.connect(self.show_problems)
         self.selectionChanged.connect(self._on_selection_changed)
         self.rebuild()
 
@@ -87,7 +96,7 @@ class GraphScene(QGraphicsScene):
         self._node_edges.clear()
         self._node_errors.clear()
         self._edge_errors.clear()
-        graph = self.session.graph
+        graph = self.session.view
         # Each piece of work once per item: ports after all edges exist,
         # edges routed after every node has its ports.
         for node in graph.nodes:
@@ -103,15 +112,17 @@ class GraphScene(QGraphicsScene):
             self.addItem(edge_item)
         for node_id, item in self.node_items.items():
             item.set_input_port_count(input_port_count(graph, node_id))
-        self.show_problems(self.session.problems)
+            item.set_output_names(output_labels(graph, graph.node(node_id)))
+        self.show_problems(self.session.view_problems)
         self.refresh_nodes(set(self.node_items))
         for edge_item in self.edge_items.values():
             self._place_edge(edge_item)
 
     def _add_node_item(self, node_id: str) -> None:
-        node = self.session.graph.node(node_id)
-        item = NodeItem(node, node_type(self.session.graph, node))
-        item.set_input_port_count(input_port_count(self.session.graph, node_id))
+        node = self.session.view.node(node_id)
+        item = NodeItem(node, node_type(self.session.view, node))
+        item.set_input_port_count(input_port_count(self.session.view, node_id))
+        item.set_output_names(output_labels(self.session.view, node))
         self.node_items[node_id] = item
         self._node_edges[node_id] = set()
         self.addItem(item)
@@ -123,14 +134,14 @@ class GraphScene(QGraphicsScene):
         self._node_edges[edge.target].add(edge)
         self.addItem(item)
         target = self.node_items[edge.target]
-        target.set_input_port_count(input_port_count(self.session.graph, edge.target))
+        target.set_input_port_count(input_port_count(self.session.view, edge.target))
         self._place_edge(item)
 
     def _place_edge(self, item: EdgeItem) -> None:
         source = self.node_items[item.edge.source]
         target = self.node_items[item.edge.target]
         item.set_ends(
-            source.output_anchor(),
+            source.output_anchor(item.edge.source_port),
             target.input_anchor(item.edge.port),
             (source.sceneBoundingRect(), target.sceneBoundingRect()),
         )
@@ -158,11 +169,11 @@ class GraphScene(QGraphicsScene):
                 self._node_edges.get(end, set()).discard(event.edge)
             if event.edge.target in self.node_items:
                 target = self.node_items[event.edge.target]
-                target.set_input_port_count(input_port_count(self.session.graph, target.node_id))
+                target.set_input_port_count(input_port_count(self.session.view, target.node_id))
                 self._place_node_edges(target.node_id)
         elif kind == "nodes_moved":
             for node_id in event.node_ids:
-                x, y = self.session.graph.node(node_id).position
+                x, y = self.session.view.node(node_id).position
                 item = self.node_items[node_id]
                 if item.pos() != QPointF(x, y):
                     item.setPos(x, y)
@@ -172,8 +183,8 @@ class GraphScene(QGraphicsScene):
 
     def refresh_nodes(self, node_ids: set[str]) -> None:
         """Redraws the given nodes and the edges leaving them, where they changed."""
-        graph = self.session.graph
-        analysis = self.session.analysis
+        graph = self.session.view
+        analysis = self.session.view_analysis
         for node_id in node_ids:
             item = self.node_items.get(node_id)
             if item is None:
@@ -183,22 +194,23 @@ class GraphScene(QGraphicsScene):
             if node.type == BLOCK:
                 self._refresh_block_ports(node_id, item)
             item.set_face(node_face(node, item.spec, info, self._node_errors.get(node_id)))
-            label = format_shape(info.output_shape) if info.output_shape else ""
             for edge in self._node_edges[node_id]:
                 if edge.source == node_id:
-                    self.edge_items[edge].set_label(label)
+                    shape = info.shape_at(edge.source_port)
+                    self.edge_items[edge].set_label(format_shape(shape) if shape else "")
 
     def _refresh_block_ports(self, node_id: str, item: NodeItem) -> None:
         """An instance's ports follow its definition, which may have changed elsewhere."""
-        graph = self.session.graph
+        graph = self.session.view
         item.spec = node_type(graph, graph.node(node_id))
         item.set_input_port_count(input_port_count(graph, node_id))
+        item.set_output_names(output_labels(graph, graph.node(node_id)))
         for edge in self._node_edges[node_id]:
             self._place_edge(self.edge_items[edge])
 
     def show_problems(self, problems: list[Problem]) -> None:
         """Marks the nodes and edges at fault, red with the message as tooltip."""
-        graph = self.session.graph
+        graph = self.session.view
         node_errors: dict[str, str] = {}
         edge_errors: dict[Edge, str] = {}
         for problem in problems:
@@ -206,7 +218,7 @@ class GraphScene(QGraphicsScene):
                 continue
             if problem.node_id is not None and problem.node_id in graph:
                 node_errors.setdefault(problem.node_id, problem.message)
-                if problem.edge is None and self.session.analysis.info(problem.node_id).error:
+                if problem.edge is None and self.session.view_analysis.info(problem.node_id).error:
                     # A shape error is about what arrives: mark the tensors too.
                     for edge in graph.in_edges(problem.node_id):
                         edge_errors.setdefault(edge, problem.message)
@@ -268,13 +280,13 @@ class GraphScene(QGraphicsScene):
             avoid_overlap: Move it to the nearest free spot rather than on top
                 of a node (when the user did not choose the exact point).
         """
-        graph = self.session.graph
+        graph = self.session.view
         position = (snap(scene_pos.x() - 100), snap(scene_pos.y() - 48))
         if avoid_overlap:
             x, y = free_position(graph, position)
             position = (snap(x), snap(y))
         node, command = palette_node(graph, type_name, position)
-        refused = self.session.execute(command)
+        refused = self.session.execute_in_view(command)
         if refused:
             self.message.emit(refused)
             return None
@@ -297,7 +309,7 @@ class GraphScene(QGraphicsScene):
             return
         count = len(node_ids) + len(edges)
         text = commands[0].text if count == 1 else f"Delete {count} items"
-        self.session.execute(Batch(commands, text))
+        self.session.execute_in_view(Batch(commands, text))
 
     def connect_ports(
         self,
@@ -305,6 +317,7 @@ class GraphScene(QGraphicsScene):
         target_id: str,
         port: int | None = None,
         replacing: Edge | None = None,
+        source_port: int = 0,
     ) -> str | None:
         """Connects `source_id` to `target_id` (its first free port when None).
 
@@ -313,24 +326,25 @@ class GraphScene(QGraphicsScene):
             target_id: The node that takes it.
             port: The input port; the first free one when None.
             replacing: An edge the new one replaces in the same undo step.
+            source_port: Which output of `source_id` (a block may have several).
 
         Returns:
             None when connected, else why the connection was refused.
         """
-        graph = self.session.graph
-        checker = ConnectionChecker(graph, self.session.analysis, source_id)
+        graph = self.session.view
+        checker = ConnectionChecker(graph, self.session.view_analysis, source_id, source_port)
         if port is None:
             port = checker.first_free_port(target_id)
-        edge = Edge(source_id, target_id, port)
+        edge = Edge(source_id, target_id, port, source_port)
         if edge == replacing:
             return None
         problem = checker.problem(target_id, port)
         if problem is None:
             if replacing is None:
-                problem = self.session.execute(AddEdge(edge))
+                problem = self.session.execute_in_view(AddEdge(edge))
             else:
                 command = Batch([RemoveEdge(replacing), AddEdge(edge)], "Reconnect")
-                problem = self.session.execute(command)
+                problem = self.session.execute_in_view(command)
         if problem:
             self.message.emit(problem)
         return problem
@@ -350,7 +364,7 @@ class GraphScene(QGraphicsScene):
 
     def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # Qt override
         item = self._node_at(event.scenePos())
-        if item is not None and self.session.graph.node(item.node_id).type == BLOCK:
+        if item is not None and self.session.view.node(item.node_id).type == BLOCK:
             self.block_opened.emit(item.node_id)
             event.accept()
             return
@@ -360,16 +374,16 @@ class GraphScene(QGraphicsScene):
         port = self._port_at(event.scenePos())
         if event.button() == Qt.MouseButton.LeftButton and port is not None:
             if port.is_output:
-                self._start_wire(port.node_id)
+                self._start_wire(port.node_id, port.index)
                 event.accept()
                 return
             edge = next(
-                (e for e in self.session.graph.in_edges(port.node_id) if e.port == port.index),
+                (e for e in self.session.view.in_edges(port.node_id) if e.port == port.index),
                 None,
             )
             if edge is not None:
                 # Pulling a connection off an input port rewires or removes it.
-                self._start_wire(edge.source, detached=edge)
+                self._start_wire(edge.source, edge.source_port, detached=edge)
                 event.accept()
                 return
         super().mousePressEvent(event)
@@ -402,7 +416,7 @@ class GraphScene(QGraphicsScene):
 
     def commit_moves(self) -> None:
         """Snaps nodes moved by dragging to the grid and records the move."""
-        graph = self.session.graph
+        graph = self.session.view
         moved: dict[str, tuple[float, float]] = {}
         for item in self.selectedItems():
             if not isinstance(item, NodeItem) or item.node_id not in graph:
@@ -415,16 +429,17 @@ class GraphScene(QGraphicsScene):
                 item.setPos(*position)
                 self._place_node_edges(item.node_id)
         if moved:
-            self.session.execute(MoveNodes(moved))
+            self.session.execute_in_view(MoveNodes(moved))
 
-    def _start_wire(self, source_id: str, detached: Edge | None = None) -> None:
-        checker = ConnectionChecker(self.session.graph, self.session.analysis, source_id)
+    def _start_wire(self, source_id: str, source_port: int, detached: Edge | None = None) -> None:
+        view = self.session.view
+        checker = ConnectionChecker(view, self.session.view_analysis, source_id, source_port)
         preview = QGraphicsPathItem()
         pen = QPen(COMPATIBLE_PORT_COLOR.darker(120), 2, Qt.PenStyle.DashLine)
         preview.setPen(pen)
         preview.setZValue(5)
         self.addItem(preview)
-        start = self.node_items[source_id].output_anchor()
+        start = self.node_items[source_id].output_anchor(source_port)
         self._wire = _WireDrag(checker, preview, start, detached)
         if detached is not None:
             self.edge_items[detached].hide()
@@ -445,15 +460,15 @@ class GraphScene(QGraphicsScene):
         detached = wire.detached
         if detached is not None and detached in self.edge_items:
             self.edge_items[detached].show()
-        source_id = wire.checker.source.id
+        source_id, source_port = wire.checker.source.id, wire.checker.source_port
         port = self._port_at(pos)
         if port is not None and not port.is_output:
-            self.connect_ports(source_id, port.node_id, port.index, replacing=detached)
+            self.connect_ports(source_id, port.node_id, port.index, detached, source_port)
             return
         node = self._node_at(pos)
         if node is not None and node.node_id != source_id:
             if detached is None or node.node_id != detached.target:
-                self.connect_ports(source_id, node.node_id, replacing=detached)
+                self.connect_ports(source_id, node.node_id, None, detached, source_port)
             return
         if detached is not None:
-            self.session.execute(RemoveEdge(detached))
+            self.session.execute_in_view(RemoveEdge(detached))

@@ -18,6 +18,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
+from graph.block_type import BLOCK
 from graph.model import MoveNodes
 from gui.canvas.scene import GraphScene
 from gui.theme import CANVAS_COLOR, GRID_MAJOR_COLOR, GRID_MINOR_COLOR, GRID_SIZE
@@ -149,13 +150,16 @@ class CanvasView(QGraphicsView):
         super().mouseReleaseEvent(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # Qt override
+        if self._moves_between_levels(event):
+            event.accept()
+            return
         step = _ARROW_STEPS.get(event.key())
         node_ids = self.graph_scene.selected_node_ids()
         if step is None or not node_ids:
             super().keyPressEvent(event)
             return
         # Arrow keys nudge the selection one grid step; a run of nudges is one undo step.
-        graph = self.graph_scene.session.graph
+        graph = self.graph_scene.session.view
         dx, dy = step
         positions = {
             node_id: (
@@ -164,8 +168,18 @@ class CanvasView(QGraphicsView):
             )
             for node_id in node_ids
         }
-        self.graph_scene.session.execute(MoveNodes(positions))
+        self.graph_scene.session.execute_in_view(MoveNodes(positions))
         event.accept()
+
+    def _moves_between_levels(self, event: QKeyEvent) -> bool:
+        """Enter opens the one selected block instance; Esc goes up from inside a block."""
+        scene, session = self.graph_scene, self.graph_scene.session
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            selected = scene.selected_node_ids()
+            if len(selected) == 1 and session.view.node(selected[0]).type == BLOCK:
+                scene.block_opened.emit(selected[0])
+                return True
+        return event.key() == Qt.Key.Key_Escape and session.go_up()
 
     # Drops from the palette ----------------------------------------------------------
 

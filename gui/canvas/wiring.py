@@ -33,15 +33,19 @@ class ConnectionChecker:
         graph: The graph being edited.
         analysis: Its shape analysis (for the shape check).
         source_id: The node whose output is being dragged.
+        source_port: Which of its outputs (a block may have several).
     """
 
-    def __init__(self, graph: NetworkGraph, analysis: ShapeAnalysis, source_id: str) -> None:
+    def __init__(
+        self, graph: NetworkGraph, analysis: ShapeAnalysis, source_id: str, source_port: int = 0
+    ) -> None:
         self.graph = graph
         self.analysis = analysis
         self.source = graph.node(source_id)
         # Computed once per drag: a target among these would close a cycle.
         self._upstream = nx.ancestors(graph.nx_graph, source_id) | {source_id}
-        self._source_shape = analysis.info(source_id).output_shape
+        self.source_port = source_port
+        self._source_shape = analysis.info(source_id).shape_at(source_port)
 
     def problem(self, target_id: str, port: int) -> str | None:
         """Why the connection into `port` of `target_id` is refused, or None."""
@@ -77,7 +81,9 @@ class ConnectionChecker:
             return None
         target = self.graph.node(target_id)
         spec = node_type(self.graph, target)
-        shapes = {edge.port: self.analysis.info(edge.source).output_shape for edge in edges}
+        shapes = {
+            edge.port: self.analysis.info(edge.source).shape_at(edge.source_port) for edge in edges
+        }
         shapes[port] = self._source_shape
         count = max(shapes) + 1
         if count < spec.min_inputs or any(shapes.get(p) is None for p in range(count)):

@@ -61,7 +61,7 @@ def install_panels(window) -> Panels:
     Args:
         window: The gui.main_window.MainWindow.
     """
-    from gui.panels.background import stop_all_jobs
+    from gui.background import stop_all_jobs
     from gui.panels.faults import FaultMarker
     from gui.panels.runs import RunHistory
     from runtime.training_process import shared_training_process

@@ -37,7 +37,6 @@ from graph.settings import (
     CONTINUAL_STRATEGIES,
     STRATEGY_EXPLANATIONS,
 )
-from graph.validation import ERROR
 from gui.document import EditorSession
 from gui.panels.registry import MenuEntry, PanelSpec
 from gui.panels.settings_form import SettingsForm
@@ -186,10 +185,9 @@ class ContinualPanel(QWidget):
         if not strategies:
             self._show_error("Tick at least one strategy to learn with.")
             return False
-        self.session.flush()
-        errors = [p.message for p in self.session.problems if p.severity == ERROR]
-        if errors:
-            self._show_error("The graph does not build yet: " + errors[0])
+        refusal = self.session.build_refusal()
+        if refusal:
+            self._show_error(refusal)
             return False
         self._show_error("")
         self._clear_board()
@@ -303,7 +301,7 @@ class ContinualPanel(QWidget):
         if not text:
             self._show_error("Choose the new data to continue training on.")
             return False
-        weights = run.weights if run.weights is not None else run.model.get_weights()
+        weights = run.trained_weights()
         self._show_error("")
         self.continue_label.setText("")
         from runtime.runs.base import RunRequest

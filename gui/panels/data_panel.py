@@ -34,17 +34,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from graph.fixes import Fix
+from graph.fixes import Fix, all_fixes_command, working_fix
 from graph.model import GraphError
 from graph.params import Param
 from graph.settings import DATASET_PARAMS
 from graph.validation import ERROR, Problem
 from gui.document import EditorSession
-from gui.panels.background import run_in_background
-from gui.panels.data_fixes import all_fixes_command, working_fix
 from gui.panels.registry import MenuEntry, PanelSpec
 from gui.panels.settings_form import SettingsForm
 from gui.param_editors import ParamEditor
+from gui.run_adapter import RunAdapter
 from gui.theme import ERROR_COLOR, WARNING_COLOR
 
 RELOAD_DELAY_MS = 300
@@ -136,7 +135,7 @@ class DataPanel(QWidget):
         self.dataset = None
         self.problems: list[Problem] = []
         self.fixes: dict[int, Fix] = {}
-        self.task = None
+        self.job = None  # the newest loading run (gui.run_adapter.RunAdapter)
         self._generation = 0
         self._stale = True
         params = {p.name: p for p in DATASET_PARAMS}
@@ -243,7 +242,7 @@ class DataPanel(QWidget):
         self._stale = False
         self._generation += 1
         generation = self._generation
-        settings = dict(self.session.graph.dataset)
+        settings = self.session.graph.dataset
         base_dir = self.session.path.parent if self.session.path else None
         if settings["source"] != "builtin" and not settings["path"].strip():
             # Not an error: the user has not chosen a file yet.
@@ -251,27 +250,26 @@ class DataPanel(QWidget):
             self.summary.setText(NO_PATH_YET)
             return
 
-        def load():
-            from runtime.data import DataError, load_dataset
-
-            try:
-                return load_dataset(settings, base_dir)
-            except DataError as error:
-                return error
+        from runtime.runs.base import RunRequest
 
         self.summary.setText("Loading…")
-        self.task = run_in_background(
-            self,
-            load,
-            lambda result: self._on_loaded(generation, result),
-            lambda message: self._on_loaded(generation, message),
-            uses_runtime=False,
-        )
+        request = RunRequest("dataset", "", base_dir, {"settings": dict(settings)})
+        job = RunAdapter(request, parent=self)
+        job.finished.connect(lambda outcome: self._on_outcome(job, generation, outcome))
+        self.job = job
+        job.start()
+
+    def _on_outcome(self, job: RunAdapter, generation: int, outcome) -> None:
+        from runtime.events import RunFinished
+
+        job.deleteLater()
+        result = outcome.result if isinstance(outcome, RunFinished) else outcome.message
+        self._on_loaded(generation, result)
 
     def _on_loaded(self, generation: int, result: object) -> None:
         if generation != self._generation:
             return
-        if isinstance(result, (str, Exception)):
+        if isinstance(result, str):
             self.dataset = None
             self._clear_preview()
             self.summary.setText(

@@ -5,8 +5,9 @@ Keras int8, magnitude pruning), each with its own Run button; the accuracy
 change is highlighted when it exceeds 1 point. The work is the `compress` and
 `report` run kinds, executed through gui.run_adapter like every run; this
 widget only builds their requests and draws their results. "Check membership
-leak" sends the `membership` kind on the chosen model file, else on the
-session's newest trained model, and shows the attack's AUC with its meaning.
+leak" sends the `membership` kind and shows the attack's AUC with its meaning.
+Every run takes the chosen model file, else the session's newest trained run;
+only when there is neither does it train the graph first, and says so.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from PySide6.QtWidgets import (
 from graph.cost import format_bytes
 from graph.files import graph_to_yaml
 from graph.settings import PRIVACY_MEASURES
-from graph.validation import ERROR
 from gui.document import EditorSession
 from gui.panels.registry import MenuEntry, PanelSpec
 from gui.run_adapter import RunAdapter
@@ -60,7 +60,8 @@ class DeployPanel(QWidget):
         output_dir: Where variants go; beside the graph file (or in the working
             folder) when None.
         runs: The session's gui.panels.runs.RunHistory: without a model file,
-            the membership check takes its newest trained model.
+            every run takes its newest trained model (and trains the graph
+            first only when there is none).
         heavy: Where runs execute: None as each kind declares (the training
             process), False on the runtime thread (tests).
     """
@@ -85,7 +86,7 @@ class DeployPanel(QWidget):
         self._membership_model: str | None = None
 
         self.model_edit = QLineEdit()
-        self.model_edit.setPlaceholderText("empty: train the graph first")
+        self.model_edit.setPlaceholderText("empty: the newest trained run, else train first")
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse_model)
         model_row = QWidget()
@@ -184,35 +185,46 @@ class DeployPanel(QWidget):
             "sparsity": self.sparsity_spin.value(),
             "fine_tune_epochs": self.epochs_spin.value(),
         }
-        return self._start("compress", options, f"Compressing: {', '.join(variants)}…")
+        return self._start_on_model("compress", options, f"Compressing: {', '.join(variants)}")
 
     def write_report(self, path: Path) -> bool:
         """Starts the report run writing `path`, reusing the table's compression results."""
         options: dict = {"output_path": str(path), "formats": ["keras", "tflite", "onnx"]}
         if self.compression is not None:
             options["compression"] = self.compression
-        model_path = self.model_edit.text().strip()
-        if model_path and self.membership is not None and self.membership[0] == model_path:
+        if self.membership is not None and self.membership[0] == self._model_key():
             options["privacy"] = {"membership_auc": self.membership[1]}
         self.report_path = path
-        return self._start("report", options, f"Writing the report to {path}…")
+        return self._start_on_model("report", options, f"Writing the report to {path}")
 
     def check_membership(self) -> bool:
         """Starts the membership-inference attack on the chosen model file, else the newest
         trained run; returns False (with a message) if there is neither."""
-        if self.model_edit.text().strip():
-            self._membership_model = self.model_edit.text().strip()
-            return self._start("membership", {}, "Attacking the model file…")
-        run = self.runs.latest_trained() if self.runs is not None else None
-        if run is None:
+        if not self.model_edit.text().strip() and self._newest_run() is None:
             self._show_error(
                 "No trained model to check: train the graph first, or choose a model file"
             )
             return False
-        self._membership_model = None
-        weights = run.weights if run.weights is not None else run.model.get_weights()
-        text = f"Attacking the model of run {run.number}…"
-        return self._start("membership", {"weights": weights}, text, graph=run.graph)
+        self._membership_model = self._model_key()
+        return self._start_on_model("membership", {}, "Attacking")
+
+    def _newest_run(self):
+        return self.runs.latest_trained() if self.runs is not None else None
+
+    def _model_key(self) -> str | None:
+        """Which model a run takes: the model file's path, else None for the newest trained run."""
+        return self.model_edit.text().strip() or None
+
+    def _start_on_model(self, kind: str, options: dict, action: str) -> bool:
+        """Starts `kind` on the model file, else the newest trained run, else after training."""
+        if self._model_key() is not None:
+            return self._start(kind, options, f"{action}: the model file…")
+        run = self._newest_run()
+        if run is None:
+            text = f"No trained run yet: training the graph first. {action}…"
+            return self._start(kind, options, text)
+        options["weights"] = run.trained_weights()
+        return self._start(kind, options, f"{action}: the model of run {run.number}…", run.graph)
 
     def stop(self) -> None:
         if self.job is not None:
@@ -224,10 +236,9 @@ class DeployPanel(QWidget):
         if self.is_running:
             return False
         if graph is None:
-            self.session.flush()
-            errors = [p.message for p in self.session.problems if p.severity == ERROR]
-            if errors:
-                self._show_error("The graph does not build yet: " + errors[0])
+            refusal = self.session.build_refusal()
+            if refusal:
+                self._show_error(refusal)
                 return False
             graph = self.session.graph
             if self.model_edit.text().strip():

@@ -1,7 +1,8 @@
 """The evaluation panel: test-split metrics, confusion matrix, ROC curves, misclassified images.
 
 Scores the newest trained model of the session (the `evaluate` run kind, through
-a RunAdapter) as soon as a run finishes, or when the user asks again.
+a RunAdapter) as soon as a run finishes, or when the user asks again; the
+scores become the run's final metrics in the run history (RunHistory.record_evaluation).
 Clicking a cell of the confusion matrix, or a misclassified image, picks
 those test samples for the Explain panel (`samples_picked`).
 """
@@ -190,6 +191,7 @@ class EvaluationPanel(QWidget):
         self.task = None
         if isinstance(outcome, RunFinished):
             result = outcome.result
+            self.runs.record_evaluation(run, result.report.metrics)
             self.show_evaluation(
                 Evaluation(run, result.report, result.roc, result.gallery, result.test_size)
             )

@@ -321,16 +321,10 @@ class ExplainPanel(QWidget):
 
     # Running --------------------------------------------------------------------
 
-    def _weights(self) -> list:
-        # A run from the training process brings its weights; a model already
-        # built in this process (previews) gives them without new TensorFlow work.
-        run = self.run
-        return run.weights if run.weights is not None else run.model.get_weights()
-
     def _request(self, options: dict):
         from runtime.runs.base import RunRequest
 
-        options = {"weights": self._weights(), **options}
+        options = {"weights": self.run.trained_weights(), **options}
         base_dir = self.base_dir() if callable(self.base_dir) else self.base_dir
         if self._graph_yaml is None:  # once per run: its graph is a snapshot
             self._graph_yaml = graph_to_yaml(self.run.graph)

@@ -1,13 +1,15 @@
 """The export dialog: Python code (previewed) and deployable model files, measured.
 
 Code comes from codegen (a `build_model()` module or a full training
-script). Model files are written by runtime.deploy on a worker thread, one
-format after another; each is loaded back, checked against the Keras model
-and timed, and its size and latency appear in the table as it completes.
+script). Model files are the `deploy` run kind's work, started through
+gui.run_adapter like every run: one format after another, each loaded back,
+checked against the Keras model and timed; its size and latency appear in the
+table as it completes.
 """
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -31,15 +33,17 @@ from PySide6.QtWidgets import (
 )
 
 from graph.atomic import write_text
+from graph.cost import format_bytes
+from graph.files import graph_to_yaml
 from graph.formatting import format_latency
 from gui.code_view import code_editor
 from gui.document import EditorSession
-from gui.panels.background import run_in_background
 from gui.panels.registry import MenuEntry, PanelSpec
 from gui.panels.runs import RunHistory
+from gui.run_adapter import RunAdapter
 from gui.theme import ERROR_COLOR
+from runtime.deploy_report import FORMATS
 
-FORMATS = ("keras", "saved_model", "tflite", "onnx")
 FORMAT_NAMES = {
     "keras": "Keras (.keras)",
     "saved_model": "TensorFlow SavedModel",
@@ -47,14 +51,6 @@ FORMAT_NAMES = {
     "onnx": "ONNX (.onnx)",
 }
 COLUMNS = ("format", "size", "p50 latency", "p95 latency", "samples/s", "max |diff|", "path")
-
-
-def human_size(size: int) -> str:
-    for unit in ("B", "KB", "MB"):
-        if size < 1024:
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GB"
 
 
 class ExportDialog(QDialog):
@@ -65,27 +61,32 @@ class ExportDialog(QDialog):
         runs: The session's runs; the newest trained model is exported (an
             untrained model built from the graph when there is none).
         parent: The parent window.
+        heavy: Where the export runs: None as the kind declares (the training
+            process), False on the runtime thread.
 
     Signals:
-        exported: (format, runtime.deploy.DeployReport or error message) per format.
-        all_done: Every chosen format has been attempted.
+        exported: (format, runtime.deploy_report.DeployReport or error message) per format.
+        all_done: The export run ended (every chosen format attempted, or it failed).
     """
 
     exported = Signal(str, object)
     all_done = Signal()
 
     def __init__(
-        self, session: EditorSession, runs: RunHistory | None = None, parent: QWidget | None = None
+        self,
+        session: EditorSession,
+        runs: RunHistory | None = None,
+        parent: QWidget | None = None,
+        heavy: bool | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export")
         self.resize(960, 720)
         self.session = session
         self.runs = runs
+        self.heavy = heavy
         self.reports: dict[str, object] = {}
-        self.task = None
-        self._queue: list[str] = []
-        self._model = None
+        self.job: RunAdapter | None = None
 
         code_box = QGroupBox("Python code")
         self.build_radio = QRadioButton("Build function (model.py)")
@@ -212,62 +213,63 @@ class ExportDialog(QDialog):
     def chosen_formats(self) -> list[str]:
         return [fmt for fmt, check in self.format_checks.items() if check.isChecked()]
 
-    def export_models(self) -> None:
-        """Writes, verifies and times each chosen format, one after another."""
-        if self._queue:
-            return
-        self._queue = self.chosen_formats()
-        if not self._queue:
+    def export_models(self) -> bool:
+        """Starts the `deploy` run for the chosen formats; returns False if it cannot start."""
+        if self.job is not None:
+            return False
+        formats = self.chosen_formats()
+        if not formats:
             self.status.setText("Choose at least one format.")
-            return
+            return False
+        options = {
+            "output_dir": self.folder_edit.text(),
+            "formats": formats,
+            "name": _file_stem(self.session),
+        }
+        run = self._trained_run()
+        if run is not None:
+            graph = run.graph
+            options["weights"] = run.trained_weights()
+            self.status.setText(f"Preparing the model trained in run {run.number}…")
+        else:
+            graph = self.session.graph
+            options["untrained"] = True
+            self.status.setText("Building the model (TensorFlow loads on first use)…")
+        from runtime.runs.base import RunRequest
+
+        base_dir = self.session.path.parent if self.session.path else None
+        request = RunRequest("deploy", graph_to_yaml(graph), base_dir, options)
         self.reports = {}
         self.table.setRowCount(0)
         self.export_button.setEnabled(False)
-        run = self._trained_run()
-        if run is not None:
-            build = run.trained_model
-            self.status.setText(f"Preparing the model trained in run {run.number}…")
-        else:
-            graph = self.session.graph.copy()
-            build = lambda: _build_untrained(graph)  # noqa: E731
-            self.status.setText("Building the model (TensorFlow loads on first use)…")
-        self.task = run_in_background(self, build, self._on_model_built, self._on_build_failed)
+        self.job = RunAdapter(request, heavy=self.heavy, parent=self)
+        self.job.event.connect(self._on_event)
+        self.job.finished.connect(self._on_finished)
+        self.job.start()
+        return True
 
-    def _on_model_built(self, model) -> None:
-        self._model = model
-        self._next()
+    def _on_event(self, event) -> None:
+        name = type(event).__name__
+        if name == "Progress" and event.text:
+            self.status.setText(event.text[:1].upper() + event.text[1:] + "…")
+        elif name == "FormatExported":
+            self._add_row(event.format, event.report or event.message)
 
-    def _on_build_failed(self, message: str) -> None:
-        self._queue = []
+    def _on_finished(self, outcome) -> None:
+        from runtime.events import RunFinished
+
+        self.job.deleteLater()
+        self.job = None
         self.export_button.setEnabled(True)
-        self.status.setText(f"<span style='color:{ERROR_COLOR.name()}'>{message}</span>")
-
-    def _next(self) -> None:
-        if not self._queue:
-            self.export_button.setEnabled(True)
+        if isinstance(outcome, RunFinished):
             self.status.setText(f"Exported to {self.folder_edit.text()}.")
-            self.all_done.emit()
-            return
-        fmt = self._queue[0]
-        folder = Path(self.folder_edit.text()).expanduser()
-        name = _file_stem(self.session)
-        model = self._model
-        self.status.setText(f"Exporting {FORMAT_NAMES[fmt]} and measuring it…")
+        else:
+            self.status.setText(
+                f"<span style='color:{ERROR_COLOR.name()}'>{escape(outcome.message)}</span>"
+            )
+        self.all_done.emit()
 
-        def work():
-            from runtime.deploy import export_model, export_path
-
-            return export_model(model, fmt, export_path(folder, name, fmt))
-
-        self.task = run_in_background(
-            self,
-            work,
-            lambda report: self._done(fmt, report),
-            lambda message: self._done(fmt, message),
-        )
-
-    def _done(self, fmt: str, result: object) -> None:
-        self._queue.pop(0)
+    def _add_row(self, fmt: str, result: object) -> None:
         self.reports[fmt] = result
         row = self.table.rowCount()
         self.table.insertRow(row)
@@ -276,7 +278,7 @@ class ExportDialog(QDialog):
         else:
             cells = [
                 FORMAT_NAMES[fmt],
-                human_size(result.size_bytes),
+                format_bytes(result.size_bytes),
                 format_latency(result.p50_ms),
                 format_latency(result.p95_ms),
                 f"{result.throughput:,.0f}",
@@ -292,19 +294,12 @@ class ExportDialog(QDialog):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.table.setItem(row, column, item)
         self.exported.emit(fmt, result)
-        self._next()
 
 
 def _file_stem(session: EditorSession) -> str:
     stem = session.path.stem if session.path else (session.graph.name or "model")
     cleaned = "".join(c if c.isalnum() or c in "-_" else "_" for c in stem).strip("_")
     return cleaned or "model"
-
-
-def _build_untrained(graph):
-    from runtime.builder import build_model
-
-    return build_model(graph)
 
 
 def open_export_dialog(context, _widget=None) -> ExportDialog:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -28,6 +29,13 @@ from gui.theme import BASELINE_COLOR, FEDERATED_COLOR
 
 # The global model's metrics that the centralized baseline is drawn beside.
 BASELINE_METRICS = ("val_accuracy", "val_loss")
+
+PLACEHOLDER_IDLE = (
+    "Each round's validation accuracy and loss, beside a model trained the usual way, "
+    "how the data is split among the clients, and the privacy budget will appear here.\n\n"
+    "Set the clients and rounds on the left, then press Start."
+)
+PLACEHOLDER_WAITING = "The charts appear when the first round ends."
 
 EPSILON_TITLE, EPSILON_EXPLANATION = PRIVACY_MEASURES["epsilon"]
 MEMBERSHIP_TITLE, MEMBERSHIP_EXPLANATION = PRIVACY_MEASURES["membership_auc"]
@@ -90,32 +98,44 @@ class FederatedPanel(QWidget):
         for label in (self.status, self.privacy_label, self.membership_label):
             left.addWidget(label)
 
-        legend = QLabel(
-            f'<span style="color:{FEDERATED_COLOR}">━ federated</span> &nbsp; '
-            f'<span style="color:{BASELINE_COLOR}">╌ centralized baseline</span>'
-        )
-        # The charts (and pyqtgraph) load with the first run; until then, a line says so.
+        # The charts (and pyqtgraph) load with the first run and show from its first
+        # round on; until then the chart area says what will appear and how to start.
         self.charts = None
-        self.charts_placeholder = QLabel("Rounds, the data split and privacy appear here.")
-        self.charts_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        right = QVBoxLayout()
-        right.addWidget(legend)
-        right.addWidget(self.charts_placeholder, 1)
-        self.right = right
+        self.placeholder = QLabel(PLACEHOLDER_IDLE)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.chart_area = QStackedWidget()
+        self.chart_area.addWidget(self.placeholder)
         layout = QHBoxLayout(self)
         layout.addLayout(left, 1)
-        layout.addLayout(right, 3)
+        layout.addWidget(self.chart_area, 3)
         self._set_running(False)
 
     def ensure_charts(self):
-        """The charts, created on first use in place of the placeholder."""
+        """The charts (with their legend), created on first use behind the placeholder."""
         if self.charts is None:
             from gui.panels.federated_charts import FederatedCharts
 
             self.charts = FederatedCharts(EPSILON_TITLE)
-            self.right.replaceWidget(self.charts_placeholder, self.charts)
-            self.charts_placeholder.deleteLater()
+            legend = QLabel(
+                f'<span style="color:{FEDERATED_COLOR}">━ federated</span> &nbsp; '
+                f'<span style="color:{BASELINE_COLOR}">╌ centralized baseline</span>'
+            )
+            page = QWidget()
+            page_layout = QVBoxLayout(page)
+            page_layout.setContentsMargins(0, 0, 0, 0)
+            page_layout.addWidget(legend)
+            page_layout.addWidget(self.charts, 1)
+            self.chart_area.addWidget(page)
         return self.charts
+
+    @property
+    def showing_charts(self) -> bool:
+        return self.chart_area.currentWidget() is not self.placeholder
+
+    def _show_placeholder(self, text: str) -> None:
+        self.placeholder.setText(text)
+        self.chart_area.setCurrentWidget(self.placeholder)
 
     # Controls -------------------------------------------------------------------
 
@@ -152,6 +172,8 @@ class FederatedPanel(QWidget):
         self._set_running(True)
         self.status.setText("Dividing the data among clients...")
         self.adapter.start()
+        if self.run is not None:
+            self.run.recording = self.adapter.recording
         return True
 
     def toggle_pause(self) -> None:
@@ -194,6 +216,7 @@ class FederatedPanel(QWidget):
             for name, value in event.logs.items():
                 self.history.setdefault(name, []).append(value)
             self._draw_rounds()
+            self.chart_area.setCurrentIndex(1)
             accuracy = event.logs.get("val_accuracy")
             text = f"Round {event.round} of {event.rounds}"
             if accuracy is not None:
@@ -215,6 +238,8 @@ class FederatedPanel(QWidget):
         self._record(ended)
         if not isinstance(ended, RunFinished):
             self.status.setText(ended.message)
+            if not self.rounds:
+                self._show_placeholder(PLACEHOLDER_IDLE)
             self.federated_ended.emit(None)
             return
         self.outcome = ended.result
@@ -273,6 +298,7 @@ class FederatedPanel(QWidget):
         self.class_counts = []
         if self.charts is not None:
             self.charts.clear()
+        self._show_placeholder(PLACEHOLDER_WAITING)
         self.privacy_label.setText(EPSILON_EXPLANATION)
         self.membership_label.setText(MEMBERSHIP_EXPLANATION)
 

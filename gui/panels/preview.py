@@ -43,6 +43,7 @@ def trained_runs(name: str = "cnn_digits", epochs: int = 3) -> tuple[RunHistory,
     finished, so a panel created afterwards sees it finish (call `runs.finish(run)`).
     """
     from runtime.data import load_dataset
+    from runtime.learned_state import trained_weights
     from runtime.trainer import Trainer
 
     session = example_session(name, training={"epochs": epochs})
@@ -52,5 +53,5 @@ def trained_runs(name: str = "cnn_digits", epochs: int = 3) -> tuple[RunHistory,
     runs = RunHistory()
     run = runs.start(graph)
     run.dataset, run.model, run.history = dataset, result.model, result.history
-    run.weights = result.model.get_weights()
+    run.weights = trained_weights(result.model)
     return runs, run

@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.panels.registry import PanelSpec
+from runtime.run_store import METRICS_SPLITS, TEST_SPLIT, labelled_metrics
 
 FIXED_COLUMNS = ("★", "Name", "Kind", "Started", "Duration", "Ended")
 STAR_COLUMN, NAME_COLUMN, STARTED_COLUMN = 0, 1, 3
@@ -87,13 +88,14 @@ def _setting_column(values: dict) -> tuple:
     )
 
 
-def _metric_column(metric: str) -> tuple:
+def _metric_column(values: dict[str, float]) -> tuple:
+    """A final metric's column: `values` maps run id -> value (runs without it stay blank)."""
+
     def value(run):
-        number = run.final_metrics.get(metric)
-        return float(number) if _number(number) else None
+        return values.get(run.id)
 
     def text(run):
-        number = value(run)
+        number = values.get(run.id)
         return "" if number is None else f"{number:.4f}"
 
     return text, value
@@ -116,18 +118,34 @@ class RunTableModel(QAbstractTableModel):
         self.headers: list[str] = list(FIXED_COLUMNS)
         self.runs: list = []
         self.ids: list[str] = []
+        self.tooltips: dict[str, str] = {}
         self._columns = _fixed_columns()
         self.sort_column = STARTED_COLUMN
         self.sort_order = Qt.SortOrder.DescendingOrder
 
-    def set_runs(self, runs: list, differing: dict[str, dict], metrics: list[str]) -> None:
-        """Shows `runs`; `differing` maps each differing setting to run id -> value."""
+    def set_runs(
+        self,
+        runs: list,
+        differing: dict[str, dict],
+        metrics: dict[str, dict],
+        tooltips: dict[str, str] | None = None,
+    ) -> None:
+        """Shows `runs`.
+
+        Args:
+            runs: runtime.run_store.RunRecords.
+            differing: Each differing setting -> run id -> value.
+            metrics: Each final metric, labelled with its split ("test accuracy")
+                -> run id -> value.
+            tooltips: Header -> what it means (a metric's split).
+        """
         self.beginResetModel()
         self.headers = [*FIXED_COLUMNS, *differing, *metrics]
+        self.tooltips = dict(tooltips or {})
         self._columns = [
             *_fixed_columns(),
             *(_setting_column(values) for values in differing.values()),
-            *(_metric_column(metric) for metric in metrics),
+            *(_metric_column(values) for values in metrics.values()),
         ]
         self.runs = list(runs)
         self._sort_rows()
@@ -184,8 +202,8 @@ class RunTableModel(QAbstractTableModel):
         name = self.headers[section]
         if role == Qt.ItemDataRole.DisplayRole:
             return name.removeprefix("training.")  # the settings most runs differ in
-        if role == Qt.ItemDataRole.ToolTipRole and "." in name:
-            return name
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.tooltips.get(name, name if "." in name else None)
         return None
 
     def flags(self, index: QModelIndex) -> Qt.ItemFlag:
@@ -263,6 +281,11 @@ class RunHistoryPanel(QWidget):
             "Make the selected run's graph and settings the document's (one undo step) "
             "and its weights the trained model, without training"
         )
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip(
+            "Save the selected run as a reproducibility bundle (.zip): graph, settings, "
+            "seeds, data split, weights, metrics, versions and a training script"
+        )
         self.import_button = QPushButton("Import…")
         self.import_button.setToolTip("List the run of a reproducibility bundle (.zip) here")
         self.show_differences_button = QPushButton("Show on canvas")
@@ -282,6 +305,7 @@ class RunHistoryPanel(QWidget):
         top.addWidget(self.delete_button)
         top.addWidget(self.restore_button)
         top.addWidget(self.show_differences_button)
+        top.addWidget(self.export_button)
         top.addWidget(self.import_button)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.table)
@@ -295,6 +319,7 @@ class RunHistoryPanel(QWidget):
         self.delete_button.clicked.connect(self.delete_selected)
         self.restore_button.clicked.connect(self.restore_selected)
         self.import_button.clicked.connect(self._choose_bundle)
+        self.export_button.clicked.connect(self._choose_export)
         self.show_differences_button.clicked.connect(
             lambda: self.differences_shown.emit(self.differing_ids)
         )
@@ -308,6 +333,7 @@ class RunHistoryPanel(QWidget):
         runs.store_failed.connect(self._store_failed)
         runs.restore_failed.connect(self._show_message)
         runs.bundle_imported.connect(self._show_message)
+        runs.bundle_exported.connect(self._show_message)
         session.path_changed.connect(lambda _path: self.refresh())
         self.refresh()
 
@@ -369,8 +395,14 @@ class RunHistoryPanel(QWidget):
             name: {run.id: values[index] for run, index in zip(runs, at, strict=True)}
             for name, values in differing.items()
         }
-        metrics = sorted({name for run in runs for name in run.final_metrics})
-        self.model.set_runs(runs, per_run, metrics)
+        metrics: dict[str, dict] = {}
+        tooltips: dict[str, str] = {}
+        for run in runs:
+            for label, value in labelled_metrics(run).items():
+                metrics.setdefault(label, {})[run.id] = value
+                tooltips[label] = METRICS_SPLITS.get(run.metrics_split, "")
+        metrics = {label: metrics[label] for label in sorted(metrics, key=_metric_order)}
+        self.model.set_runs(runs, per_run, metrics, tooltips)
 
     def apply_filter(self) -> None:
         """Shows only the rows whose text holds the filter (and only starred ones if asked)."""
@@ -431,6 +463,7 @@ class RunHistoryPanel(QWidget):
 
         runs = self.selected_runs()
         self.restore_button.setEnabled(len(runs) == 1)
+        self.export_button.setEnabled(len(runs) == 1)
         self.differing_ids = []
         if len(runs) >= 2:
             full = [self.runs.journal.get(run.id) or run for run in runs]
@@ -467,6 +500,25 @@ class RunHistoryPanel(QWidget):
         if path:
             self.runs.import_bundle(Path(path))
 
+    def _choose_export(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export run bundle", "run.zip", "Run bundles (*.zip);;All files (*)"
+        )
+        if path:
+            self.export_selected(Path(path))
+
+    def export_selected(self, path: Path) -> bool:
+        """Saves the one selected run as a bundle at `path`; returns whether it began."""
+        runs = self.selected_runs()
+        if len(runs) != 1:
+            return False
+        run = self.runs.journal.get(runs[0].id) or runs[0]
+        self._show_message(f"Saving run {run.name!r} as {path.name}…")
+        self.runs.export_bundle(run, path)
+        return True
+
     def restore_selected(self) -> bool:
         """Restores the one selected run (see RunHistory.restore); returns whether it began."""
         runs = self.selected_runs()
@@ -481,20 +533,25 @@ class RunHistoryPanel(QWidget):
         return True
 
 
+def _metric_order(label: str) -> tuple:
+    """Test scores first, then the other splits' figures; by name within a split."""
+    return (not label.startswith(f"{TEST_SPLIT} "), label)
+
+
 def comparison_html(runs: list) -> str:
-    """Metrics side by side, then how each run's settings and graph differ from the first one's."""
+    """Metrics side by side (each named with its split: "test accuracy"), then how each
+    run's settings and graph differ from the first one's."""
     from graph.diff import describe_diff, describe_settings_diff, flat_settings, graph_diff
     from graph.files import GraphFileError, graph_from_yaml
 
-    metrics = sorted({name for run in runs for name in run.final_metrics})
+    labelled = [labelled_metrics(run) for run in runs]
+    metrics = sorted({label for values in labelled for label in values}, key=_metric_order)
     header = "".join(f"<th>{escape(run.name)}</th>" for run in runs)
     rows = "".join(
         f"<tr><td>{escape(metric)}</td>"
         + "".join(
-            f"<td>{_value_text(run.final_metrics[metric])}</td>"
-            if metric in run.final_metrics
-            else "<td>-</td>"
-            for run in runs
+            f"<td>{_value_text(values[metric])}</td>" if metric in values else "<td>-</td>"
+            for values in labelled
         )
         + "</tr>"
         for metric in metrics

@@ -23,13 +23,16 @@ class TrainingRun:
         history: Per-epoch values of each logged metric.
         weights: The trained model's weights, as the training process sent
             them (None when the run failed).
-        model: The trained keras.Model once built (see `trained_model`).
+        model: The trained keras.Model when the app holds one (a preview's run),
+            else None: runs are sent `trained_weights()`.
         message: Why it failed, or "" when it finished.
         node_id: The node at fault when it failed because of one.
         diagnosis: The plain-language reading of its learning curves.
         stopped_by_user: Whether the user ended it.
         best_epoch: The epoch whose weights the model holds.
         health: Its latest runtime.events.HealthChecked, or None before the first.
+        recording: Its runtime.runs.recording.RunRecording in the run history
+            (None for a restored run), which takes its test-split scores.
     """
 
     number: int
@@ -44,23 +47,23 @@ class TrainingRun:
     stopped_by_user: bool = False
     best_epoch: int | None = None
     health: Any = None
+    recording: Any = None
 
     @property
     def succeeded(self) -> bool:
         return (self.model is not None or self.weights is not None) and not self.message
 
-    def trained_model(self) -> Any:
-        """The trained keras.Model, rebuilt from the weights on first use.
+    def trained_weights(self) -> list:
+        """The trained weights, which every run that takes this model is sent.
 
-        Builds with TensorFlow: call it from a job on the runtime thread.
+        A model built in this process (previews) gives its own, read with what
+        it learned besides its weights (runtime.learned_state).
         """
-        if self.model is None:
-            if self.weights is None:
-                raise ValueError(f"Run {self.number} has no trained model")
-            from runtime.training_process import rebuild_model
+        if self.weights is not None:
+            return self.weights
+        from runtime.learned_state import trained_weights
 
-            self.model = rebuild_model(self.graph, self.dataset, self.weights)
-        return self.model
+        return trained_weights(self.model)
 
 
 class RunHistory(QObject):
@@ -90,6 +93,7 @@ class RunHistory(QObject):
         restore_failed: Why a recorded run's model could not be restored (its
             graph and settings may be the document's again all the same).
         bundle_imported: What became of a bundle import (its run listed, or why not).
+        bundle_exported: What became of a bundle export (saved, or why not).
     """
 
     run_started = Signal(object)
@@ -100,6 +104,7 @@ class RunHistory(QObject):
     restored = Signal(object)
     restore_failed = Signal(str)
     bundle_imported = Signal(str)
+    bundle_exported = Signal(str)
 
     def __init__(
         self,
@@ -138,7 +143,7 @@ class RunHistory(QObject):
 
         Its graph and settings replace the document's as one undo step at
         once; its weights become the current trained model when its data has
-        loaded (on the runtime thread): `restored` or `restore_failed` follows.
+        loaded (the `restore` run kind): `restored` or `restore_failed` follows.
 
         Args:
             record: A runtime.run_store.RunRecord of `journal`.
@@ -148,8 +153,9 @@ class RunHistory(QObject):
             None when the graph was restored, else why not.
         """
         from graph.replace import replace_contents
-        from gui.panels.background import run_in_background
-        from runtime.runs.restoring import RestoreError, load_restored_run, restored_graph
+        from runtime.events import RunFinished
+        from runtime.runs.base import RunRequest
+        from runtime.runs.restoring import RestoreError, restored_graph
 
         try:
             graph = restored_graph(record)
@@ -162,33 +168,66 @@ class RunHistory(QObject):
             return f"Run {record.name!r} cannot be restored: {refused}"
         journal = self.journal
         base_dir = session.path.parent if session.path else None
-        run_in_background(
-            self,
-            lambda: load_restored_run(journal, record, base_dir),
-            lambda restored: self._on_restored(restored, journal),
-            self.restore_failed.emit,
-            expected=(RestoreError,),
-        )
+        options = {"record": record, "weights": journal.kept_weights(record)}
+
+        def ended(outcome) -> None:
+            if isinstance(outcome, RunFinished):
+                self._on_restored(outcome.result, journal)
+            else:
+                self.restore_failed.emit(outcome.message)
+
+        self._start_run(RunRequest("restore", record.graph_yaml, base_dir, options), ended)
         return None
 
     def import_bundle(self, path: Path) -> None:
-        """Lists a reproducibility bundle's run among the document's (read on the runtime thread).
+        """Lists a reproducibility bundle's run among the document's (the `bundle` run kind).
 
         `bundle_imported` says how it went; restore the run to use its graph and model.
         """
-        from gui.panels.background import run_in_background
-        from runtime.run_bundle import BundleError, bundle_run
+        from runtime.events import RunFinished
+        from runtime.runs.base import RunRequest
 
         journal = self.journal
 
-        def imported(result) -> None:
-            run, weights = result
+        def ended(outcome) -> None:
+            if not isinstance(outcome, RunFinished):
+                self.bundle_imported.emit(outcome.message)
+                return
+            run, weights = outcome.result
             journal.add(run, weights)
             self.bundle_imported.emit(f"Imported run {run.name!r} from {Path(path).name}.")
 
-        run_in_background(
-            self, lambda: bundle_run(path), imported, self.bundle_imported.emit, (BundleError,)
-        )
+        self._start_run(RunRequest("bundle", "", None, {"path": str(path)}), ended)
+
+    def _start_run(self, request, ended) -> None:
+        from gui.run_adapter import RunAdapter
+
+        adapter = RunAdapter(request, parent=self)
+
+        def finished(outcome) -> None:
+            adapter.deleteLater()
+            ended(outcome)
+
+        adapter.finished.connect(finished)
+        adapter.start()
+
+    def export_bundle(self, record, path: Path) -> None:
+        """Writes a recorded run as a reproducibility bundle (the write_bundle run kind).
+
+        `bundle_exported` says how it went. The training script comes from the
+        export command and the data is read for its split, so this takes a moment.
+        """
+        from runtime.events import RunFinished
+        from runtime.runs.base import RunRequest
+
+        weights = self.journal.weights_of(record) if record.weights is None else None
+        options = {"record": record, "path": str(path), "weights": weights}
+
+        def ended(outcome) -> None:
+            finished = isinstance(outcome, RunFinished)
+            self.bundle_exported.emit(outcome.result if finished else outcome.message)
+
+        self._start_run(RunRequest("write_bundle", "", None, options), ended)
 
     def _on_restored(self, restored, journal) -> None:
         if journal is not self.journal:
@@ -209,6 +248,12 @@ class RunHistory(QObject):
     def finish(self, run: TrainingRun) -> None:
         if any(run is kept for kept in self.runs):
             self.run_finished.emit(run)
+
+    def record_evaluation(self, run: TrainingRun, metrics: dict) -> None:
+        """Keeps `metrics` (the test split's scores of `run`'s model) as its recorded run's
+        final metrics, in the journal that recorded it (the document may have changed since)."""
+        if run.recording is not None:
+            run.recording.add_test_metrics(metrics)
 
     def latest_trained(self) -> TrainingRun | None:
         """The newest run that produced a model."""

@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
 
 from graph.formatting import format_number
 from graph.settings import BUILD_PARAMS, TRAINING_PARAMS
-from graph.validation import ERROR
 from gui.document import EditorSession
 from gui.panels.registry import MenuEntry, PanelSpec
 from gui.panels.runs import RunHistory, TrainingRun
@@ -259,8 +258,7 @@ class TrainingPanel(QWidget):
         """Starts a run of the current graph; returns False when it cannot start."""
         if self.is_training:
             return False
-        self.session.flush()
-        errors = [p for p in self.session.problems if p.severity == ERROR]
+        errors = self.session.build_errors()
         if errors:
             self._show_failure(
                 "The graph does not build yet; fix these first:<br>"
@@ -291,6 +289,7 @@ class TrainingPanel(QWidget):
         self.job.start()
         self._started_at = time.monotonic()
         self.run = self.runs.start(graph)
+        self.run.recording = self.job.adapter.recording
         charts = self.ensure_charts()
         charts.begin_run(f"run {self.run.number}", graph.training["epochs"])
         self._paused = False

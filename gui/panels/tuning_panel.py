@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
 from graph.files import graph_to_yaml
 from graph.formatting import format_number
 from graph.settings import OPTIMIZERS
-from graph.validation import ERROR
 from gui.document import EditorSession
 from gui.panels.registry import MenuEntry, PanelSpec
 from gui.param_editors import FloatSpinBox, parse_numbers
@@ -269,10 +268,9 @@ class TuningPanel(QWidget):
         except ValueError as error:
             self._show_error(str(error))
             return False
-        self.session.flush()
-        errors = [p.message for p in self.session.problems if p.severity == ERROR]
-        if errors:
-            self._show_error("The graph does not build yet: " + errors[0])
+        refusal = self.session.build_refusal()
+        if refusal:
+            self._show_error(refusal)
             return False
         self._show_error("")
         self.best_params, self.best_value, self.best_curve = {}, None, []

@@ -166,7 +166,7 @@ def train(
     request = RunRequest("train", graph_to_yaml(graph), base_dir, {"epochs": epochs})
     outcome = drive(request, Progress(), quiet=quiet)
     if isinstance(outcome, RunFailed):
-        raise CommandError(outcome.message)
+        raise CommandError(outcome.message, outcome.exit_code)
     trained = outcome.result
     if trained.result.stopped_by_user:
         print("stopped by you: keeping the model as it was then", file=sys.stderr)

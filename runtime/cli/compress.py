@@ -80,7 +80,7 @@ def _run(args: argparse.Namespace) -> int:
 
     result = drive(request, on_event=show)
     if isinstance(result, RunFailed):
-        raise CommandError(result.message)
+        raise CommandError(result.message, result.exit_code)
     report = _report(result.result)
     print(report)
     path = output / "compression.json"

@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
 
         outcome = drive(request, _show, args.quiet, command_journal(args.runs_dir, args.file))
         if isinstance(outcome, RunFailed):
-            raise CommandError(outcome.message)
+            raise CommandError(outcome.message, outcome.exit_code)
         result = outcome.result
         if args.continue_from:
             print(format_continue(result))

@@ -2,10 +2,12 @@
 
 `deepwire deploy FILE --format keras|saved_model|tflite|onnx|all [-o DIR]`.
 
-Trains the graph first (or takes `--model model.keras`), then exports each
-format, verifies it by loading it back with its own runtime and comparing
-outputs with the Keras model on test samples, and prints file size, single
-sample latency (p50/p95) and batch throughput.
+Drives the `deploy` run kind: trains the graph first (or takes `--model
+model.keras`), then exports each format, verifies it by loading it back with
+its own runtime and comparing outputs with the Keras model on test samples,
+and prints file size, single sample latency (p50/p95) and batch throughput.
+Exit codes: 0 every format written; 1 an invalid graph, unusable data, failed
+training or a failed format; 2 a bad graph file, --model file or output folder.
 """
 
 from __future__ import annotations
@@ -23,19 +25,18 @@ from graph.cli.outputs import (
     saved_model_folder,
     tflite_file,
 )
-from graph.input_files import InputFileError, check_model_file
-from graph.messages import first_line
 from runtime.cli.common import (
+    EXIT_FAILED,
     EXIT_FILE,
     CommandError,
+    Progress,
     fail,
-    load,
     load_valid_graph,
     make_output_dir,
     start_tensorflow,
 )
+from runtime.deploy_report import FORMATS
 
-FORMATS = ("keras", "saved_model", "tflite", "onnx")
 # How an earlier export of each format is recognised (rewriting it needs no --force).
 RECOGNISERS = {
     "keras": keras_file,
@@ -69,24 +70,13 @@ def run(args: argparse.Namespace) -> int:
         return fail(error)
 
 
-def _load_model(path: Path):
-    import keras
-
-    try:
-        check_model_file(path)
-    except InputFileError as error:
-        raise CommandError(str(error), EXIT_FILE) from None
-    try:
-        return keras.saving.load_model(path, compile=False, safe_mode=True)
-    except Exception as error:
-        first = first_line(error)
-        raise CommandError(f"{path}: not a loadable Keras model ({first})", EXIT_FILE) from None
-
-
 def _run(args: argparse.Namespace) -> int:
-    from runtime.cli.common import train
-    from runtime.data import model_inputs
-    from runtime.deploy import HEADER, DeployError, export_model, export_path, keras_latency
+    from graph.files import graph_to_yaml
+    from runtime.cli.loop import drive
+    from runtime.deploy import export_path
+    from runtime.deploy_report import HEADER
+    from runtime.events import RunFailed
+    from runtime.runs import RunRequest
 
     formats = FORMATS if "all" in args.format else tuple(dict.fromkeys(args.format))
     output = args.output or Path(f"{args.file.stem}_deploy")
@@ -95,31 +85,25 @@ def _run(args: argparse.Namespace) -> int:
         check_output_folder(output, [args.file, args.model], files, args.force)
     except OutputRefusedError as error:
         raise CommandError(str(error), EXIT_FILE) from None
+    graph = load_valid_graph(args.file)
+    options = {
+        "output_dir": str(make_output_dir(output)),
+        "formats": list(formats),
+        "epochs": args.epochs,
+        "keras_baseline": True,
+    }
     if args.model is not None:
-        graph, dataset = load(args.file)
-        model = _load_model(args.model)
-    else:
-        graph = load_valid_graph(args.file)
-        trained, dataset = train(graph, args.file.resolve().parent, args.epochs, args.quiet)
-        model = trained.model
-    shapes = [tuple(int(d) for d in tensor.shape[1:]) for tensor in model.inputs]
-    try:
-        sample = model_inputs(dataset.x_test[:8], shapes)
-    except ValueError as error:
-        source = args.model or args.file
-        raise CommandError(f"{source}: the model does not fit the data: {error}") from None
-    sample = sample if isinstance(sample, list) else [sample]
-    output = make_output_dir(output)
-    p50, p95, throughput = keras_latency(model)
+        options["model_path"] = str(args.model)
+    request = RunRequest("deploy", graph_to_yaml(graph), args.file.resolve().parent, options)
+    outcome = drive(request, Progress(), quiet=args.quiet)
+    if isinstance(outcome, RunFailed):
+        raise CommandError(outcome.message, outcome.exit_code)
+    result = outcome.result
+    p50, p95, throughput = result.keras_baseline
     print(HEADER)
     print(f"{'(in memory)':<12} {'':>10} {p50:>9.3f} {p95:>9.3f} {throughput:>12,.0f}  keras model")
-    failures = 0
-    for fmt in formats:
-        try:
-            report = export_model(model, fmt, export_path(output, "model", fmt), sample)
-        except DeployError as error:
-            print(f"error: {error}", file=sys.stderr)
-            failures += 1
-            continue
+    for report in result.reports:
         print(report.line())
-    return 1 if failures else 0
+    for message in result.failures.values():
+        print(f"error: {message}", file=sys.stderr)
+    return EXIT_FAILED if result.failures else 0

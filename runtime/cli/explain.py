@@ -156,7 +156,7 @@ def _run(args: argparse.Namespace) -> int:
     )
     outcome = drive(request, quiet=True)
     if isinstance(outcome, RunFailed):
-        raise CommandError(outcome.message)
+        raise CommandError(outcome.message, outcome.exit_code)
     result = outcome.result
     output = make_output_dir(args.output or Path(f"{graph_path.stem}_explain"))
     try:

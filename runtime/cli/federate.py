@@ -76,7 +76,7 @@ def federate(file: Path, overrides: dict, on_event, quiet: bool = False, journal
     )
     ended = drive(request, on_event, quiet, journal)
     if isinstance(ended, RunFailed):
-        raise CommandError(f"{file}: {ended.message}")
+        raise CommandError(f"{file}: {ended.message}", ended.exit_code)
     return ended.result
 
 

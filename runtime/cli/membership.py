@@ -44,7 +44,7 @@ def _run(args: argparse.Namespace) -> int:
     )
     ended = drive(request, quiet=True)
     if isinstance(ended, RunFailed):
-        raise CommandError(f"{args.file}: {ended.message}")
+        raise CommandError(f"{args.file}: {ended.message}", ended.exit_code)
     report = ended.result
     print(f"membership inference AUC: {report.auc:.4f} ({report.samples} samples per group)")
     print(report.explanation)

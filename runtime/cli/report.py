@@ -96,6 +96,6 @@ def _run(args: argparse.Namespace) -> int:
 
     result = drive(request, on_event=show)
     if isinstance(result, RunFailed):
-        raise CommandError(result.message)
+        raise CommandError(result.message, result.exit_code)
     print(f"wrote {result.result['path']}")
     return 0

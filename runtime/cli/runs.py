@@ -1,7 +1,8 @@
 """List a graph file's recorded runs, or export one as a reproducibility bundle.
 
 `deepwire runs FILE [--runs-dir DIR]` prints the runs of FILE, newest first:
-id, name, when, duration, how it ended and the final metrics.
+id, name, when, duration, how it ended and the final metrics, each named
+with the split it was measured on ("test accuracy", "last epoch val_loss").
 `deepwire runs FILE --bundle RUN_ID -o run.zip` writes that run as one zip
 (graph, settings, seeds, versions, metrics, weights and the training script)
 that `deepwire reproduce` retrains.
@@ -26,6 +27,7 @@ from runtime.run_store import (
     RunStoreError,
     default_store_folder,
     graph_key_for,
+    labelled_metrics,
 )
 
 
@@ -131,7 +133,7 @@ def runs_table(runs: list[RunRecord]) -> str:
             time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started)),
             _duration(run.duration),
             _ending(run),
-            "  ".join(f"{k} {v:.4f}" for k, v in run.final_metrics.items() if _number(v)),
+            "  ".join(f"{label} {value:.4f}" for label, value in labelled_metrics(run).items()),
         )
         for run in runs
     ]
@@ -141,7 +143,3 @@ def runs_table(runs: list[RunRecord]) -> str:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         lines.append("  ".join([*cells, row[-1]]).rstrip())
     return "\n".join(lines)
-
-
-def _number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -130,7 +130,7 @@ def _run(args: argparse.Namespace) -> int:
     request = RunRequest("tune", graph_to_yaml(graph), args.file.resolve().parent, options)
     outcome = drive(request, _print_event, journal=command_journal(args.runs_dir, args.file))
     if isinstance(outcome, RunFailed):
-        raise CommandError(outcome.message)
+        raise CommandError(outcome.message, outcome.exit_code)
     finished = outcome.result
     if not finished.best_params:
         raise CommandError("no trial completed: nothing to apply (see the trial messages above)")

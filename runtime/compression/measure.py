@@ -18,6 +18,7 @@ from graph.atomic import write_with
 from runtime.data import Dataset, model_inputs
 from runtime.deploy import Runner, latency
 from runtime.evaluation import evaluate_outputs
+from runtime.learned_state import clone_trained
 
 # A variant's metric is flagged when it loses more than this: 1 accuracy
 # point, or 1% of the float model's error for regression.
@@ -81,9 +82,7 @@ def save_keras(model: keras.Model, path: Path) -> None:
     Keras wants a .keras suffix on the temporary file too.
     """
     if getattr(model, "optimizer", None) is not None:
-        weights = model.get_weights()
-        model = keras.models.clone_model(model)
-        model.set_weights(weights)
+        model = clone_trained(model)
 
     def writer(temporary: Path) -> None:
         keras_path = temporary.with_suffix(".keras")

@@ -34,6 +34,7 @@ from runtime.compression.measure import (
     save_keras,
 )
 from runtime.data import Dataset
+from runtime.learned_state import clone_trained
 
 # Weights pruned: the multiplying matrices and filters of every layer.
 PRUNED_WEIGHTS = (
@@ -136,8 +137,7 @@ def prune(
     sparsity = check_sparsity(sparsity)
     if epochs < 1:
         raise CompressionError(f"fine-tuning needs at least 1 epoch. Received: {epochs}")
-    copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
+    copy = clone_trained(model)
     variables = prunable_variables(copy)
     if not variables:
         raise CompressionError("the model has no kernels to prune (no Dense, Conv or RNN layers)")

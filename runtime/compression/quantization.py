@@ -34,6 +34,7 @@ from runtime.compression.measure import (
 )
 from runtime.data import DataError, Dataset
 from runtime.deploy import tflite_convert, tflite_runner
+from runtime.learned_state import clone_trained
 
 VARIANTS = {
     "tflite_dynamic": "TFLite dynamic-range (int8 weights)",
@@ -143,8 +144,7 @@ def keras_int8(model: keras.Model) -> keras.Model:
             "keras_int8 quantizes Dense, EinsumDense and Embedding layers; this model has "
             f"none (its layers: {kinds})"
         )
-    copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
+    copy = clone_trained(model)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

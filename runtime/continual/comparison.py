@@ -34,6 +34,7 @@ class SequenceRun:
         class_names: Every class's name by id.
         results: Each strategy's result, in the order they ran.
         stopped: True when the user stopped before every strategy finished.
+        skipped: Unreadable image files left out of the tasks, as "file (reason)".
     """
 
     source: str
@@ -41,6 +42,24 @@ class SequenceRun:
     class_names: list[str]
     results: dict[str, ContinualResult] = field(default_factory=dict)
     stopped: bool = False
+    skipped: tuple[str, ...] = ()
+
+    def final_test_metrics(self) -> dict[str, float]:
+        """Each strategy's ACC, BWT and FWT, all read from test-split accuracies;
+        named "<strategy> <metric>" when several strategies ran."""
+        several = len(self.results) > 1
+        return {
+            f"{strategy} {name}" if several else name: value
+            for strategy, result in self.results.items()
+            for name, value in result.metrics.items()
+        }
+
+    @property
+    def weights(self) -> list | None:
+        """The trained model's weights when one strategy ran (several leave no one model)."""
+        if len(self.results) != 1:
+            return None
+        return next(iter(self.results.values())).weights
 
 
 def strategies_to_run(requested: list[str] | None, settings: dict) -> list[str]:
@@ -91,7 +110,9 @@ def learn_sequence(
     sequence = build_sequence(graph.dataset, settings, base_dir)
     for name in names:  # every check before any training
         check_learner(graph, sequence, {**settings, "strategy": name})
-    run = SequenceRun(sequence.source, sequence.names, list(sequence.class_names))
+    run = SequenceRun(
+        sequence.source, sequence.names, list(sequence.class_names), skipped=sequence.skipped
+    )
     stops = (stop_error,) if stop_error is not None else ()
     for name in names:
         if on_start is not None:

@@ -28,6 +28,7 @@ from runtime.continual.errors import ContinualError
 from runtime.continual.learner import ContinualLearner
 from runtime.continual.tasks import continual_settings, raw_data, sequence_from_raw
 from runtime.data import DataError
+from runtime.learned_state import set_trained_weights, split_trained_weights, trained_weights
 
 
 @dataclass
@@ -41,7 +42,7 @@ class ContinueResult:
         before: {"old": accuracy, "new": accuracy} before training on the new data.
         after: The same after it.
         loss: The last epoch's training loss.
-        weights: The model's weights after (model.get_weights()).
+        weights: The model's weights after (runtime.learned_state.trained_weights).
     """
 
     old_name: str
@@ -51,6 +52,10 @@ class ContinueResult:
     after: dict[str, float]
     loss: float
     weights: list[np.ndarray] = field(default_factory=list)
+
+    def final_test_metrics(self) -> dict[str, float]:
+        """Accuracy on the old and the new data's test splits after training."""
+        return {f"{data} data accuracy": value for data, value in self.after.items()}
 
 
 def continue_training(
@@ -66,7 +71,8 @@ def continue_training(
 
     Args:
         graph: The graph the model was built from (its dataset is the old data).
-        weights: The trained model's weights, as model.get_weights() gives them.
+        weights: The trained model's weights and learned state
+            (runtime.learned_state.trained_weights).
         new_data: Dataset settings that differ for the new data, e.g.
             {"source": "csv", "path": "march.csv"} or {"source": "builtin", "name": "wine"}.
         base_dir: The folder relative paths start from.
@@ -94,14 +100,18 @@ def continue_training(
         settings["buffer_size"] = min(settings["buffer_size"], len(sequence.tasks[0].x_train))
     learner = ContinualLearner(graph, sequence, settings)
     model_weights = learner.model.get_weights()
-    if len(weights) != len(model_weights) or any(
-        np.shape(w) != np.shape(m) for w, m in zip(weights, model_weights, strict=False)
+    plain, _ = split_trained_weights(weights)
+    if len(plain) != len(model_weights) or any(
+        np.shape(w) != np.shape(m) for w, m in zip(plain, model_weights, strict=False)
     ):
         raise ContinualError(
             "the trained weights do not fit the graph (it changed since it was trained): "
             "train it again first"
         )
-    learner.model.set_weights(weights)
+    try:
+        set_trained_weights(learner.model, weights)
+    except ValueError as error:
+        raise ContinualError(str(error)) from None
     learner.remember(0)
     before = learner.evaluate()
     loss = learner.train_task(1, on_epoch)
@@ -113,5 +123,5 @@ def continue_training(
         before={"old": before[0], "new": before[1]},
         after={"old": after[0], "new": after[1]},
         loss=loss,
-        weights=learner.model.get_weights(),
+        weights=trained_weights(learner.model),
     )

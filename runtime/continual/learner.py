@@ -45,10 +45,11 @@ from runtime.continual.strategies import (
     log_scores,
     masked_crossentropy,
 )
-from runtime.continual.tasks import TaskSequence, continual_settings
+from runtime.continual.tasks import TaskSequence, continual_settings, join_samples
 from runtime.data import DataError, Dataset, model_inputs
 from runtime.data_check import check_data
 from runtime.heads import input_shapes, output_heads
+from runtime.learned_state import trained_weights
 from runtime.trainer import adapt_normalization
 
 _CROSSENTROPIES = ("sparse_categorical_crossentropy", "categorical_crossentropy")
@@ -92,7 +93,7 @@ class ContinualResult:
         metrics: Average accuracy, backward and forward transfer.
         losses: Each task's last-epoch training loss.
         seconds: Training time per task.
-        weights: The final weights (model.get_weights()).
+        weights: The final weights and learned state (runtime.learned_state.trained_weights).
         stopped: True when the user stopped it at a task boundary.
         buffer_counts: Samples per class id in the replay memory at the end ({} without replay).
     """
@@ -151,11 +152,11 @@ def _as_dataset(sequence: TaskSequence) -> Dataset:
     tasks = sequence.tasks
     return Dataset(
         name=sequence.source,
-        x_train=np.concatenate([t.x_train for t in tasks]),
+        x_train=join_samples([t.x_train for t in tasks]),
         y_train=np.concatenate([t.y_train for t in tasks]),
         x_val=None,
         y_val=None,
-        x_test=np.concatenate([t.x_test for t in tasks]),
+        x_test=join_samples([t.x_test for t in tasks]),
         y_test=np.concatenate([t.y_test for t in tasks]),
         task="classification",
         class_names=sequence.class_names,
@@ -337,7 +338,11 @@ class ContinualLearner:
         """After task `index`: what the strategy keeps of it (memory samples, Fisher)."""
         task = self.sequence.tasks[index]
         if self.buffer is not None:
-            self.buffer.add(self._feeds[index][0], task.y_train)
+            x = self._feeds[index][0]
+            for start in range(0, len(x), _EVAL_BATCH):  # image files: a batch decoded at a time
+                self.buffer.add(
+                    x[start : start + _EVAL_BATCH], task.y_train[start : start + _EVAL_BATCH]
+                )
         if self.ewc is not None:
             count = min(self.settings["fisher_samples"], len(task.y_train))
             picks = self.rng.choice(len(task.y_train), size=count, replace=False)
@@ -348,18 +353,15 @@ class ContinualLearner:
 
     def evaluate(self) -> list[float]:
         """Test accuracy on every task of the sequence, as the scenario predicts."""
-        tasks = self.sequence.tasks
-        x = np.concatenate([feed[1] for feed in self._feeds])
-        outputs = np.concatenate(
-            [
-                np.asarray(self.model(x[i : i + _EVAL_BATCH], training=False))
-                for i in range(0, len(x), _EVAL_BATCH)
-            ]
-        )
-        accuracies, start = [], 0
-        for task in tasks:
-            scores = outputs[start : start + len(task.y_test)]
-            start += len(task.y_test)
+        accuracies = []
+        for task, (_, x) in zip(self.sequence.tasks, self._feeds, strict=True):
+            # Batch by batch, so image files are decoded a batch at a time.
+            scores = np.concatenate(
+                [
+                    np.asarray(self.model(x[i : i + _EVAL_BATCH], training=False))
+                    for i in range(0, len(x), _EVAL_BATCH)
+                ]
+            )
             if self.task_incremental:
                 allowed = np.full(scores.shape[1], -np.inf)
                 allowed[list(task.classes)] = 0.0
@@ -417,7 +419,7 @@ class ContinualLearner:
             metrics=summary_metrics(self.matrix, self.initial),
             losses=list(self.losses),
             seconds=list(self.seconds),
-            weights=self.model.get_weights(),
+            weights=trained_weights(self.model),
             stopped=stopped,
             buffer_counts=self.buffer.class_counts() if self.buffer is not None else {},
         )

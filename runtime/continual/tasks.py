@@ -16,6 +16,10 @@ Three ways to cut data into tasks, as the `continual` settings' `split` says:
 For "column" and "files" each task is split into train and test with the
 dataset's test_size and seed, and imputation and scaling are fitted on the
 first task's training data only: what a deployed model knew when it was made.
+
+Image folders stay files (ImageFiles): tasks hold file names and class ids, the
+learner decodes a batch at a time, and unreadable files are left out and listed
+in `TaskSequence.skipped`.
 """
 
 from __future__ import annotations
@@ -37,12 +41,14 @@ from runtime.continual.errors import ContinualError
 from runtime.data import DataError, load_dataset
 from runtime.data_contract import (
     BUILTINS,
+    ImageFiles,
     RawData,
     impute,
     load_image_folder,
     load_numpy,
     load_table,
     normalize,
+    scan_images,
     split_positions,
 )
 
@@ -77,12 +83,14 @@ class TaskSequence:
         class_names: Every class's name, by class id, over the whole sequence.
         input_shape: One sample's shape.
         source: Where the tasks come from, for logs ("digits by 2 classes").
+        skipped: Image files left out because they could not be read, as "file (reason)".
     """
 
     tasks: tuple[Task, ...]
     class_names: tuple[str, ...]
     input_shape: tuple[int, ...]
     source: str
+    skipped: tuple[str, ...] = ()
 
     @property
     def num_classes(self) -> int:
@@ -94,6 +102,21 @@ class TaskSequence:
 
     def training_samples(self) -> int:
         return sum(len(task.x_train) for task in self.tasks)
+
+
+def join_samples(arrays: list) -> np.ndarray | ImageFiles:
+    """The samples of `arrays` one after another; image files stay undecoded."""
+    if isinstance(arrays[0], ImageFiles):
+        joined = arrays[0]
+        for more in arrays[1:]:
+            joined = joined.joined(more)
+        return joined
+    return np.concatenate(arrays)
+
+
+def _rows(x, mask: np.ndarray):
+    """The samples of `x` where `mask` is true; image files stay undecoded."""
+    return x.take(np.flatnonzero(mask)) if isinstance(x, ImageFiles) else x[mask]
 
 
 def continual_settings(values: dict) -> dict:
@@ -147,7 +170,7 @@ def split_by_classes(
         )
     x_train, y_train = dataset.x_train, dataset.y_train
     if dataset.has_validation:  # no early stopping here: validation samples train too
-        x_train = np.concatenate([x_train, dataset.x_val])
+        x_train = join_samples([x_train, dataset.x_val])
         y_train = np.concatenate([y_train, dataset.y_val])
     classes = sorted(int(c) for c in np.unique(y_train))
     if classes_per_task > len(classes):
@@ -172,14 +195,16 @@ def split_by_classes(
             Task(
                 label,
                 group,
-                x_train[train],
+                _rows(x_train, train),
                 y_train[train],
-                dataset.x_test[test],
+                _rows(dataset.x_test, test),
                 dataset.y_test[test],
             )
         )
     source = f"{dataset.name} split by {classes_per_task} classes"
-    return TaskSequence(tuple(tasks), tuple(names), dataset.input_shape, source)
+    return TaskSequence(
+        tuple(tasks), tuple(names), dataset.input_shape, source, tuple(dataset.skipped)
+    )
 
 
 def _class_range(names: tuple[str, ...], group: tuple[int, ...]) -> str:
@@ -279,6 +304,11 @@ def sequence_from_raw(
         if raw.task != "classification":
             raise ContinualError(f"{name}: continual learning needs class labels, not values")
         if raw is not parts[0][1]:
+            if isinstance(raw.x, ImageFiles) != isinstance(parts[0][1].x, ImageFiles):
+                raise ContinualError(
+                    f"{name}: a sequence is all image folders or all data files; "
+                    f"{parts[0][0]} is not the same kind"
+                )
             _check_same_features(parts[0], (name, raw))
     class_names = list(parts[0][1].class_names)
     for _, raw in parts[1:]:
@@ -314,8 +344,7 @@ def _whole(raw: RawData) -> RawData:
 
 def load_file(path: Path, settings: dict) -> RawData:
     if path.is_dir():
-        raw = load_image_folder(path, settings)
-        return replace(raw, x=np.asarray(raw.x))  # tasks cut and mix images in memory
+        return load_image_folder(path, settings)  # files, read when the learner needs them
     if path.suffix.lower() in (".npz", ".npy"):
         return _whole(load_numpy(path, settings))
     if path.suffix.lower() in (".csv", ".parquet", ".pq") or not path.exists():
@@ -365,7 +394,7 @@ def _split_parts(
 ) -> TaskSequence:
     """Train/test splits per part; imputation and scaling fitted on the first task."""
     no_validation = {**settings, "validation_size": 0.0}
-    splits = []
+    splits, skipped, scaling = [], [], None
     for name, x, y in parts:
         if len(x) == 0:
             raise ContinualError(f"task {name!r} has no samples")
@@ -379,21 +408,44 @@ def _split_parts(
             train, _, test = split_positions(y, no_validation, True)
         except DataError as error:
             raise ContinualError(f"task {name!r}: {error}") from None
+        if isinstance(x, ImageFiles):
+            # Scaling is fitted on the first task's training images only.
+            fit = settings["normalization"] if not splits else "none"
+            bad, reasons, fitted = scan_images(x, train, fit)
+            skipped += reasons
+            scaling = fitted if not splits else scaling
+            train, test = train[~np.isin(train, bad)], test[~np.isin(test, bad)]
+            splits.append([name, x.take(train), y[train], x.take(test), y[test]])
+            continue
         x_train = np.array(x[train], dtype="float32")
         x_test = np.array(x[test], dtype="float32")
         splits.append([name, x_train, y[train], x_test, y[test]])
-    # The contract's impute and normalize fit on their first array and change every
-    # array in place: each task is fitted on a fresh copy of the first task's training split.
+    if isinstance(splits[0][1], ImageFiles):
+        if scaling is not None:
+            for split in splits:
+                split[1], split[3] = split[1].scaled(scaling), split[3].scaled(scaling)
+    else:
+        _impute_and_scale(splits, settings)
+    tasks = []
+    for name, x_train, y_train, x_test, y_test in splits:
+        classes = tuple(int(c) for c in np.unique(y_train))
+        _check_task(name, y_train, class_names, y_test)
+        tasks.append(Task(name, classes, x_train, y_train, x_test, y_test))
+    input_shape = tuple(int(d) for d in tasks[0].x_train.shape[1:])
+    name = f"{source} ({len(tasks)} tasks)"
+    return TaskSequence(tuple(tasks), class_names, input_shape, name, tuple(skipped))
+
+
+def _impute_and_scale(splits: list, settings: dict) -> None:
+    """Imputes and scales every task's arrays in place, fitted on the first task's training split.
+
+    The contract's impute and normalize fit on their first array and change every
+    array in place: each task is fitted on a fresh copy of the first task's training split.
+    """
     if settings["missing"] != "drop":
         reference = splits[0][1].copy()
         for split in splits:
             impute(settings["missing"], reference.copy(), split[1], split[3])
     reference = splits[0][1].copy()
-    tasks = []
-    for name, x_train, y_train, x_test, y_test in splits:
+    for _, x_train, _, x_test, _ in splits:
         normalize(settings["normalization"], reference.copy(), x_train, x_test)
-        classes = tuple(int(c) for c in np.unique(y_train))
-        _check_task(name, y_train, class_names, y_test)
-        tasks.append(Task(name, classes, x_train, y_train, x_test, y_test))
-    input_shape = tuple(int(d) for d in tasks[0].x_train.shape[1:])
-    return TaskSequence(tuple(tasks), class_names, input_shape, f"{source} ({len(tasks)} tasks)")

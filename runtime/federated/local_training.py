@@ -5,7 +5,9 @@
 client, so that overhead would outweigh the training itself on small client
 datasets. Here each local epoch is one call of a `tf.function` that runs the
 model's `train_step` (the same step `fit` runs: loss, gradients, optimizer,
-metrics) over the client's batches.
+metrics) over the client's batches. A client's image files stream instead: each
+batch of the data contract's pipeline goes through one compiled step, so a
+client holds its file names, never its pixels.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 import tensorflow as tf
+
+from runtime.data import ImageFiles, image_pipeline
 
 
 class LocalTrainer:
@@ -35,6 +39,8 @@ class LocalTrainer:
         self._fresh_optimizer = [v.numpy() for v in model.optimizer.variables]
         self._epoch = None
         self._test = None
+        self._batch_step = None
+        self._batch_test = None
 
     def reset_optimizer(self) -> None:
         """Puts the optimizer back to its untouched state (moments and step count)."""
@@ -52,6 +58,8 @@ class LocalTrainer:
             self._epoch = self._compile(self._epoch_steps, x, y, anchor=True)
         self.reset_optimizer()
         anchor = [tf.identity(v) for v in self.model.trainable_variables]
+        if isinstance(x, ImageFiles):
+            return self._train_streamed(x, y, epochs, rng, anchor)
         samples = len(x[0] if isinstance(x, list) else x)
         for _ in range(epochs):
             order = rng.permutation(samples)
@@ -59,8 +67,25 @@ class LocalTrainer:
             self._epoch(take_rows(x, order), take_rows(y, order), anchor)
         return {k: float(v) for k, v in self.model.get_metrics_result().items()}
 
+    def _train_streamed(self, x, y, epochs, rng, anchor) -> dict[str, float]:
+        if self._batch_step is None:
+            self._batch_step = tf.function(self._one_step, reduce_retracing=True)
+        for _ in range(epochs):
+            self.model.reset_metrics()
+            seed = int(rng.integers(2**31))
+            for batch in image_pipeline(x, y, self.batch_size, shuffle=True, seed=seed):
+                self._batch_step(batch, anchor)
+        return {k: float(v) for k, v in self.model.get_metrics_result().items()}
+
     def evaluate(self, x, y) -> dict[str, float]:
         """The model's loss and metrics on (x, y), as `model.evaluate` reports them."""
+        if isinstance(x, ImageFiles):
+            if self._batch_test is None:
+                self._batch_test = tf.function(self.model.test_step, reduce_retracing=True)
+            self.model.reset_metrics()
+            for batch in image_pipeline(x, y, max(self.batch_size, 1024)):
+                self._batch_test(batch)
+            return {k: float(v) for k, v in self.model.get_metrics_result().items()}
         if self._test is None:
             self._test = self._compile(self._test_steps, x, y, anchor=False)
         self.model.reset_metrics()
@@ -88,20 +113,26 @@ class LocalTrainer:
             self.model.test_step((tf.nest.map_structure(batch, x), tf.nest.map_structure(batch, y)))
 
     def _epoch_steps(self, x, y, anchor):
-        model, size = self.model, self.batch_size
+        size = self.batch_size
         samples = tf.shape(tf.nest.flatten(x)[0])[0]
         steps = (samples + size - 1) // size
-        strength = self.proximal_strength
         for step in tf.range(steps):
             start = step * size
 
             def batch(tensor, start=start):
                 return tensor[start : start + size]
 
-            model.train_step((tf.nest.map_structure(batch, x), tf.nest.map_structure(batch, y)))
-            if strength > 0:
-                for variable, centre in zip(model.trainable_variables, anchor, strict=True):
-                    variable.assign((variable + strength * centre) / (1.0 + strength))
+            self._one_step(
+                (tf.nest.map_structure(batch, x), tf.nest.map_structure(batch, y)), anchor
+            )
+
+    def _one_step(self, batch, anchor):
+        """Keras's train step on one (x, y) batch, then FedProx's proximal step."""
+        model, strength = self.model, self.proximal_strength
+        model.train_step(batch)
+        if strength > 0:
+            for variable, centre in zip(model.trainable_variables, anchor, strict=True):
+                variable.assign((variable + strength * centre) / (1.0 + strength))
 
 
 def _spec(values):
@@ -112,7 +143,10 @@ def _spec(values):
 
 
 def take_rows(values, order: np.ndarray):
-    """The rows `order` of an array, or of each array of a list (several Inputs)."""
+    """The rows `order` of an array, or of each array of a list (several Inputs);
+    of image files, those files still undecoded."""
     if isinstance(values, list):
         return [v[order] for v in values]
+    if isinstance(values, ImageFiles):
+        return values.take(order)
     return values[order]

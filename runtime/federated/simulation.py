@@ -5,7 +5,8 @@ to the global weights, its optimizer state is reset (a client starts fresh
 each round, as a real device would), it trains on the client's part only
 (`local_training.LocalTrainer`), and its weights are read back. The model is
 built and compiled once, so a round costs about what fitting the same samples
-centrally costs.
+centrally costs. Image folders stay files: each client holds its file names and
+streams them (the training split is never decoded whole).
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ import numpy as np
 from graph.model import NetworkGraph
 from runtime.builder import build_model
 from runtime.compile import compile_model, fit_targets
-from runtime.data import Dataset, model_inputs
+from runtime.data import Dataset, feed, model_inputs, validation_data
 from runtime.federated import aggregation
 from runtime.federated.accounting import epsilon
 from runtime.federated.local_training import LocalTrainer, take_rows
 from runtime.federated.plan import FederatedPlan, plan_federation
 from runtime.heads import input_shapes
+from runtime.learned_state import trained_weights
 from runtime.privacy.membership import membership_inference_auc
 from runtime.trainer import adapt_normalization
 
@@ -76,8 +78,9 @@ class FederatedResult:
     """The outcome, plain and picklable.
 
     Attributes:
-        weights: The final global model's weights (model.get_weights() order):
-            rebuild it with runtime.training_process.rebuild_model.
+        weights: The final global model's weights and learned state
+            (runtime.learned_state.trained_weights): rebuild it with
+            runtime.training_process.rebuild_model.
         history: Each global metric's value per round (val_loss, ...).
         baseline_history: The centralized baseline's metrics per epoch, when run.
         class_counts: Samples of each class per client.
@@ -232,6 +235,7 @@ class FederatedSimulation:
         if result.rounds_done:
             result.test_logs = local.evaluate(*test)
             result.membership_auc = self._membership(model)
+        result.weights = trained_weights(model, result.weights)
         return result
 
     def _aggregate(self, global_weights, updates, counts, settings, rng):
@@ -254,11 +258,9 @@ class FederatedSimulation:
                 report(epoch + 1, epochs, {k: float(v) for k, v in (logs or {}).items()})
 
         history = model.fit(
-            x,
-            y,
-            batch_size=settings["batch_size"],
+            **feed(x, y, settings["batch_size"], shuffle=True, seed=settings["seed"]),
             epochs=epochs,
-            validation_data=evaluation,
+            validation_data=validation_data(*evaluation, settings["batch_size"]),
             callbacks=[Report()],
             verbose=0,
         )

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
+from runtime.data import ImageFiles, feed
+
 EPSILON = 1e-7
 
 
@@ -67,8 +69,12 @@ def membership_inference_auc(
 
 
 def _predict(model, x, indices: np.ndarray, from_logits: bool) -> np.ndarray:
-    picked = [part[indices] for part in x] if isinstance(x, list) else x[indices]
-    output = model.predict(picked, batch_size=1024, verbose=0)
+    """Outputs on the samples at `indices`; image files stream, only the outputs are kept."""
+    if isinstance(x, ImageFiles):
+        picked = x.take(indices)
+    else:
+        picked = [part[indices] for part in x] if isinstance(x, list) else x[indices]
+    output = model.predict(**feed(picked, batch_size=1024), verbose=0)
     output = np.asarray(output[0] if isinstance(output, list) else output, dtype="float64")
     if not from_logits:
         return output

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from graph.cli.exit_codes import EXIT_INVALID
+
 Emit = Callable[[object], None]
 
 
@@ -55,12 +57,18 @@ class RunError(Exception):
     Args:
         message: What went wrong and what to try, Keras-style ("Received: ...").
         node_id: The graph node at fault, when there is one.
+        exit_code: What a command exits with (graph.cli.exit_codes): EXIT_INVALID
+            for invalid input or a failed run, EXIT_BAD_FILE when a file the
+            request names cannot be read or is not what was expected.
     """
 
-    def __init__(self, message: str, node_id: str | None = None) -> None:
+    def __init__(
+        self, message: str, node_id: str | None = None, exit_code: int = EXIT_INVALID
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.node_id = node_id
+        self.exit_code = exit_code
 
 
 class RunStopped(Exception):  # noqa: N818 - a stop the user asked for, not an error
@@ -145,11 +153,16 @@ class RunKind:
         heavy: True when the app executes it in the training process (it
             trains or computes for long); False for short work the app may run
             on its runtime thread.
+        uses_tensorflow: For a light kind: whether it drives TensorFlow (it
+            then waits its turn on the app's runtime thread); one that does
+            not (reading a dataset) gets a thread of its own and never waits
+            behind TensorFlow's import.
     """
 
     name: ClassVar[str] = ""
     title: ClassVar[str] = ""
     heavy: ClassVar[bool] = True
+    uses_tensorflow: ClassVar[bool] = True
 
     def execute(self, request: RunRequest, context: RunContext) -> Any:
         """Does the work, emitting events on `context`; returns a picklable result.

@@ -25,7 +25,13 @@ def execute_run(request: RunRequest, context: RunContext) -> RunFinished | RunFa
     except RunStopped:
         return RunFailed(request.kind, "Stopped by you before a result.", stopped_by_user=True)
     except RunError as error:
-        return RunFailed(request.kind, error.message, error.node_id, context.stop_requested)
+        return RunFailed(
+            request.kind,
+            error.message,
+            error.node_id,
+            context.stop_requested,
+            exit_code=error.exit_code,
+        )
     except Exception as error:
         lines = str(error).strip().splitlines()
         first = lines[0][:300] if lines else ""

@@ -17,6 +17,7 @@ Qt-free and TensorFlow-free.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable
@@ -29,8 +30,11 @@ from runtime.run_store import (
     FINISHED,
     INTERRUPTED,
     KINDS,
+    LAST_EPOCH,
     RUNNING,
     STOPPED,
+    TEST_SPLIT,
+    VALIDATION_SPLIT,
     RunRecord,
     RunStore,
     RunStoreError,
@@ -40,6 +44,8 @@ from runtime.run_store import (
     text_sha256,
 )
 
+MEMORY_PREFIX = "memory-"  # ids of runs kept in memory only
+
 # The app waits this long at most for another program's lock before keeping runs in memory.
 STORE_TIMEOUT_S = 0.5
 
@@ -48,16 +54,27 @@ class RunRecording:
     """One run being recorded: collects the curves its events draw.
 
     `observe` may be called on any one thread; `RunJournal.end` reads what it collected.
+    `add_test_metrics` records the test split's scores of the run's model, made
+    by whoever evaluates it (the app's evaluation, after the run ended).
     """
 
-    def __init__(self, run_id: str, request: Any, name: str | None, options: dict) -> None:
+    def __init__(
+        self, run_id: str, request: Any, name: str | None, options: dict, journal: RunJournal
+    ) -> None:
         self.run_id = run_id
         self.kind = request.kind
         self.request = request
         self.name = name
         self.options = options
+        self.journal = journal
         self.started = time.time()
         self.series: dict[str, list[float]] = {}
+        self.ended = False
+        self.test_metrics: dict[str, float] = {}
+
+    def add_test_metrics(self, metrics: dict) -> None:
+        """Records `metrics` (name -> value on the test split) as the run's final metrics."""
+        self.journal.add_test_metrics(self, metrics)
 
     def observe(self, event: object) -> None:
         """Keeps per-epoch (per-round, per-trial) values; ignores the rest (batches)."""
@@ -87,7 +104,13 @@ def ending_of(outcome: Any) -> tuple[str, str]:
 
 
 def outcome_details(outcome: Any, recording: RunRecording) -> dict[str, Any]:
-    """What a run's outcome says for the store: curves, final metrics and weights."""
+    """What a run's outcome says for the store: curves, final metrics and weights.
+
+    The final metrics are test-split scores when there are any: the outcome's
+    own (`final_test_metrics()`: federated and continual runs) or those given
+    to `recording.add_test_metrics`; a tuning run's best objective value
+    (validation split); else the last epoch's figures, marked as such.
+    """
     result = getattr(outcome, "result", None)
     history = getattr(getattr(result, "result", None), "history", None)
     epochs = dict(history) if isinstance(history, dict) and history else dict(recording.series)
@@ -96,14 +119,28 @@ def outcome_details(outcome: Any, recording: RunRecording) -> dict[str, Any]:
         for name, values in epochs.items()
         if values and isinstance(values[-1], int | float) and math.isfinite(values[-1])
     }
+    split = LAST_EPOCH
     best_value = getattr(result, "best_value", None)
+    test = _finite(result.final_test_metrics()) if hasattr(result, "final_test_metrics") else {}
+    test.update(recording.test_metrics)
     if isinstance(best_value, int | float):
-        final = {"best trial value": float(best_value)}
+        final, split = {"best trial value": float(best_value)}, VALIDATION_SPLIT
+    elif test:
+        final, split = test, TEST_SPLIT
     weights = getattr(result, "weights", None)
     return {
         "epochs": epochs,
         "final_metrics": final,
+        "metrics_split": split,
         "weights": list(weights) if weights else None,
+    }
+
+
+def _finite(metrics: dict) -> dict[str, float]:
+    return {
+        str(name): float(value)
+        for name, value in metrics.items()
+        if isinstance(value, int | float) and math.isfinite(value)
     }
 
 
@@ -131,9 +168,10 @@ class RunJournal:
         self.saved = path is not None
         self.error: str | None = None
         self._on_error = on_error
-        self._timeout = timeout
+        self.timeout = timeout
         self._memory: dict[str, RunRecord] = {}
         self._weights: dict[str, list] = {}
+        self._moved: dict[str, str] = {}  # memory id -> its id in the store
         self._listeners: list[Callable[[], None]] = []
 
     # -- recording -----------------------------------------------------------
@@ -142,7 +180,7 @@ class RunJournal:
         """Records that `request` starts now; None for kinds that are not kept."""
         if request.kind not in KINDS:
             return None
-        options = {key: value for key, value in request.options.items() if _plain(value)}
+        options = _plain_options(request.options)
         run_id = None
         if self.saved:
             run_id = self._with_store(
@@ -150,7 +188,7 @@ class RunJournal:
                     self.graph_key, request.kind, request.graph_yaml, name, options
                 )
             )
-        recording = RunRecording(run_id or "", request, name, options)
+        recording = RunRecording(run_id or "", request, name, options, self)
         if run_id is None:
             self._remember(recording)
         self._changed()
@@ -160,6 +198,7 @@ class RunJournal:
         """Records how the run ended (a RunFinished or RunFailed), its curves and weights."""
         if recording is None:
             return
+        recording.ended = True
         status, message = ending_of(outcome)
         details = outcome_details(outcome, recording)
         run = self._memory.get(recording.run_id)
@@ -187,6 +226,31 @@ class RunJournal:
         self._flush()
         self._changed()
 
+    def add_test_metrics(self, recording: RunRecording, metrics: dict) -> None:
+        """Records test-split scores of `recording`'s model as its run's final metrics.
+
+        Scores already on the test split (a federated run's own) are kept beside
+        them; the last epoch's figures are replaced. Before the run ends they wait
+        for `end`.
+        """
+        metrics = _finite(metrics)
+        if not metrics:
+            return
+        recording.test_metrics.update(metrics)
+        if not recording.ended:
+            return
+        run_id = self._moved.get(recording.run_id, recording.run_id)
+        run = self.get(run_id)
+        if run is None:
+            return  # deleted, or the store cannot be read (already reported)
+        final = {**run.final_metrics, **metrics} if run.metrics_split == TEST_SPLIT else metrics
+        self._edit(
+            run_id,
+            lambda store: store.set_final_metrics(run_id, final, TEST_SPLIT),
+            final_metrics=final,
+            metrics_split=TEST_SPLIT,
+        )
+
     def add(self, run: RunRecord, weights: list | None = None) -> None:
         """Lists a run recorded elsewhere (an imported bundle) among this graph's runs."""
         run = replace(run, graph_key=self.graph_key)
@@ -195,7 +259,7 @@ class RunJournal:
             return
         import uuid
 
-        run_id = f"memory-{uuid.uuid4().hex[:12]}"
+        run_id = f"{MEMORY_PREFIX}{uuid.uuid4().hex[:12]}"
         self._memory[run_id] = replace(run, id=run_id)
         if weights is not None:
             self._weights[run_id] = list(weights)
@@ -225,6 +289,8 @@ class RunJournal:
             stored = (
                 self._with_store(lambda store: store.runs_of(self.graph_key, with_epochs)) or []
             )
+        # A run kept in memory after the store failed at its end is listed once, as it ended.
+        stored = [run for run in stored if run.id not in self._memory]
         return sorted([*stored, *self._memory.values()], key=lambda run: -run.started)
 
     def get(self, run_id: str) -> RunRecord | None:
@@ -238,15 +304,12 @@ class RunJournal:
 
     def weights_of(self, run: RunRecord) -> list | None:
         """The run's trained weight arrays, or None; a `.keras` file needs TensorFlow."""
-        if run.id in self._weights:
-            return self._weights[run.id]
-        if run.weights is None:
-            return None
-        if run.weights.suffix == ".npz":
-            return load_npz_weights(run.weights)
-        import keras
+        kept = self.kept_weights(run)
+        return kept if kept is not None else stored_weights(run)
 
-        return keras.saving.load_model(run.weights, compile=False).get_weights()
+    def kept_weights(self, run: RunRecord) -> list | None:
+        """The weights of a run kept in memory (not stored yet), else None; no file is read."""
+        return self._weights.get(run.id)
 
     def rename(self, run_id: str, name: str) -> None:
         self._edit(run_id, lambda store: store.rename(run_id, name), name=name)
@@ -273,7 +336,7 @@ class RunJournal:
 
         request = recording.request
         if not recording.run_id:
-            recording.run_id = f"memory-{uuid.uuid4().hex[:12]}"
+            recording.run_id = f"{MEMORY_PREFIX}{uuid.uuid4().hex[:12]}"
         count = sum(run.kind == request.kind for run in self._memory.values())
         self._memory[recording.run_id] = RunRecord(
             id=recording.run_id,
@@ -297,11 +360,19 @@ class RunJournal:
             if run.status == RUNNING:
                 continue
             weights = self._weights.get(run_id)
-            added = self._with_store(
-                lambda store, run=run, weights=weights: store.add(run, weights)
-            )
+
+            def move(store: RunStore, run=run, weights=weights, run_id=run_id) -> RunRecord:
+                added = store.add(run, weights)
+                if not run_id.startswith(MEMORY_PREFIX):
+                    # It began in the store, which failed at its end: its "running" row goes.
+                    with contextlib.suppress(RunStoreError):
+                        store.delete(run_id)
+                return added
+
+            added = self._with_store(move)
             if added is None:
                 return
+            self._moved[run_id] = added.id
             del self._memory[run_id]
             self._weights.pop(run_id, None)
 
@@ -315,7 +386,7 @@ class RunJournal:
     def _with_store(self, work: Callable[[RunStore], Any]) -> Any:
         """`work(store)`'s value, or None after reporting the store's problem (once)."""
         try:
-            with RunStore.open(self.folder, self._timeout) as store:
+            with RunStore.open(self.folder, self.timeout) as store:
                 return work(store)
         except (RunStoreError, OSError) as error:
             if self.error is None and self._on_error is not None:
@@ -328,6 +399,18 @@ class RunJournal:
             listener()
 
 
+def _plain_options(options: dict) -> dict:
+    """The options the store can keep as JSON: trained weights (arrays) are left out,
+    and what goes with them kept (continue training's new data and rehearsal)."""
+    kept = {}
+    for key, value in options.items():
+        if _plain(value):
+            kept[key] = value
+        elif isinstance(value, dict) and (plain := _plain_options(value)):
+            kept[key] = plain
+    return kept
+
+
 def _plain(value: Any) -> bool:
     """Whether an option is plain data the store can keep as JSON."""
     import json
@@ -337,3 +420,16 @@ def _plain(value: Any) -> bool:
     except (TypeError, ValueError):
         return False
     return True
+
+
+def stored_weights(run: RunRecord) -> list | None:
+    """The run's weights file read back, or None without one; `.keras` needs TensorFlow."""
+    if run.weights is None:
+        return None
+    if run.weights.suffix == ".npz":
+        return load_npz_weights(run.weights)
+    import keras
+
+    from runtime.learned_state import trained_weights
+
+    return trained_weights(keras.saving.load_model(run.weights, compile=False))

@@ -1,7 +1,7 @@
 """Restoring a recorded run: its graph, its data and its trained weights, without training.
 
-`load_restored_run` is what the app calls on its runtime thread after the
-run's graph became the document again: the weights come from the store (or
+`load_restored_run` is what the `restore` run kind does after the app made
+the run's graph the document again: the weights come from the store (or
 from memory) and the dataset is loaded as the run loaded it, so evaluation,
 explanation and export see the model the run trained.
 """
@@ -50,10 +50,11 @@ def restored_graph(run: Any) -> Any:
         raise RestoreError(f"Run {run.name!r}: its stored graph cannot be read ({error})") from None
 
 
-def load_restored_run(journal: Any, run: Any, base_dir: Path | None) -> RestoredRun:
-    """Loads `run`'s weights (from `journal`, a RunJournal) and dataset; builds its model.
+def load_restored_run(run: Any, base_dir: Path | None, weights: list | None = None) -> RestoredRun:
+    """Loads `run`'s weights (`weights` when its journal keeps them in memory, else its
+    weights file) and dataset; builds its model.
 
-    Builds with TensorFlow: call it on the runtime thread (or the command line).
+    Builds with TensorFlow: the `restore` run kind calls it.
 
     Raises:
         RestoreError: the run kept no weights (it failed, or it was a tuning
@@ -61,10 +62,11 @@ def load_restored_run(journal: Any, run: Any, base_dir: Path | None) -> Restored
             loaded.
     """
     from runtime.data import DataError, load_dataset
+    from runtime.runs.recording import stored_weights
 
     graph = restored_graph(run)
     try:
-        weights = journal.weights_of(run)
+        weights = weights if weights is not None else stored_weights(run)
     except (OSError, ValueError, KeyError) as error:
         raise RestoreError(
             f"Run {run.name!r}: its weights cannot be read from {run.weights} ({error})"

@@ -7,8 +7,18 @@ import pytest
 from graph.block_commands import expand_block, make_block, make_unique
 from graph.cost import graph_cost
 from graph.files import GraphFileError, graph_from_yaml, graph_to_yaml
-from graph.model import AddBlock, Edge, GraphError, NetworkGraph, RemoveBlock, RemoveEdge
+from graph.model import (
+    AddBlock,
+    AddEdge,
+    Edge,
+    GraphError,
+    NetworkGraph,
+    RemoveBlock,
+    RemoveEdge,
+    RemoveNode,
+)
 from graph.shapes import ShapeAnalysis
+from graph.summary import summary_rows
 from graph.validation import validate
 
 
@@ -123,8 +133,8 @@ def test_missing_definition_and_inner_wiring_problems():
     graph = document(1)
     res = graph.blocks.get("res")
     res.apply(RemoveEdge(Edge(res.find("dense_a").id, res.find("dense_b").id)))
-    first = messages(graph)[0]
-    assert first.startswith("res_1 (Block): block 'res' must have exactly one output layer")
+    # dense_a now ends inside (a second output); dense_b is fed by nothing.
+    assert messages(graph)[0] == "res_1/dense_b (Dense): has no input; connect a layer to it"
 
 
 def test_block_edits_undo_and_redo():
@@ -156,7 +166,7 @@ def test_make_block_refuses_what_a_block_cannot_be():
     graph = flat_document(1)
     with pytest.raises(GraphError, match="is an Input layer"):
         make_block(graph, [graph.find("input_1").id], "b")
-    with pytest.raises(GraphError, match="exactly one output"):
+    with pytest.raises(GraphError, match="res_1.dense_b takes an output of the selection"):
         make_block(graph, [graph.find("res_1.dense_a").id, graph.find("res_1.add").id], "b")
     with pytest.raises(GraphError, match="already exists"):
         make_block(graph, [graph.find("head").id], "res")
@@ -186,3 +196,102 @@ def test_files_refuse_missing_malformed_and_self_containing_blocks():
     )
     with pytest.raises(GraphFileError, match=r"blocks\[0\]: block 'res' contains itself"):
         graph_from_yaml(cyclic, "t.yaml")
+
+
+def split_document() -> NetworkGraph:
+    """input -> trunk -> (left, right) -> join (Concatenate) -> head: two tensors cross the cut."""
+    graph = NetworkGraph()
+    entry = graph.add_node("Input", "input_1", {"shape": (8,)})
+    trunk = graph.add_node("Dense", "trunk", {"units": 6, "activation": "relu"})
+    left = graph.add_node("Dense", "left", {"units": 4})
+    right = graph.add_node("Dense", "right", {"units": 5})
+    join = graph.add_node("Concatenate", "join")
+    head = graph.add_node("Dense", "head", {"units": 3})
+    graph.connect(entry.id, trunk.id)
+    graph.connect(trunk.id, left.id)
+    graph.connect(trunk.id, right.id)
+    graph.connect(left.id, join.id, 0)
+    graph.connect(right.id, join.id, 1)
+    graph.connect(join.id, head.id)
+    return graph
+
+
+def split_block() -> NetworkGraph:
+    graph = split_document()
+    chosen = [graph.find(name).id for name in ("trunk", "left", "right")]
+    graph.apply(make_block(graph, chosen, "fork"))
+    return graph
+
+
+def test_a_block_may_have_several_outputs_wired_by_source_port():
+    graph = split_block()
+    instance = graph.find("fork_1")
+    assert [
+        (e.source_port, graph.node(e.target).name, e.port) for e in graph.out_edges(instance.id)
+    ] == [
+        (0, "join", 0),
+        (1, "join", 1),
+    ]
+    analysis = ShapeAnalysis(graph)
+    assert analysis.info(instance.id).outputs == ((None, 4), (None, 5))
+    assert analysis.info(graph.find("join").id).output_shape == (None, 9)
+    assert analysis.total_params() == ShapeAnalysis(split_document()).total_params()
+    assert messages(graph) == []
+    assert graph_cost(graph).nodes[instance.id].activation_values == 4 + 5
+    (row,) = [row for row in summary_rows(graph) if row.name == "join"]
+    assert row.connected_to == ("fork_1.left", "fork_1.right")
+    # A connection from an output the block does not have is named on the instance.
+    graph.apply(RemoveEdge(graph.out_edges(instance.id)[1]))
+    graph.connect(instance.id, graph.find("join").id, 1)
+    graph.connect(instance.id, graph.find("head").id, 1)
+    graph.apply(RemoveEdge(graph.in_edges(graph.find("head").id)[0]))
+    graph.apply(RemoveEdge(graph.in_edges(graph.find("head").id)[0]))
+    graph.apply(AddEdge(Edge(instance.id, graph.find("head").id, 0, source_port=2)))
+    assert messages(graph)[0] == (
+        "fork_1 (Block): block 'fork' has 2 outputs (left, right). "
+        "Received: a connection from output 2"
+    )
+
+
+def test_make_block_keeps_an_output_also_used_inside_through_an_identity():
+    graph = split_document()
+    chosen = [graph.find(name).id for name in ("trunk", "left")]
+    graph.apply(make_block(graph, chosen, "fork"))
+    fork = graph.blocks.get("fork")
+    assert [n.name for n in fork.output_nodes()] == ["left", "trunk_out"]
+    assert fork.find("trunk_out").type == "Identity"
+    assert messages(graph) == []
+    expanded = graph.copy()
+    expanded.apply(expand_block(expanded, expanded.find("fork_1").id))
+    assert messages(expanded) == []
+    assert ShapeAnalysis(expanded).info(expanded.find("join").id).output_shape == (None, 9)
+
+
+def test_several_outputs_round_trip_through_files_expand_and_undo():
+    graph = split_document()
+    before = graph_to_yaml(graph)
+    chosen = [graph.find(name).id for name in ("trunk", "left", "right")]
+    undo = graph.apply(make_block(graph, chosen, "fork"))
+    text = graph_to_yaml(graph)
+    assert "source_port: 1" in text and text.count("source_port") == 1
+    again = graph_from_yaml(text)
+    assert graph_to_yaml(again) == text and messages(again) == []
+    undo_expand = graph.apply(expand_block(graph, graph.find("fork_1").id))
+    assert messages(graph) == []
+    assert ShapeAnalysis(graph).total_params() == ShapeAnalysis(split_document()).total_params()
+    undo_expand.apply(graph)
+    assert graph_to_yaml(graph) == text
+    undo.apply(graph)
+    assert graph_to_yaml(graph) == before
+    # Files without source ports load as before; a bad one is refused with its place.
+    with pytest.raises(GraphFileError, match=r"edges\[\d+\].source_port must be an integer"):
+        graph_from_yaml(text.replace("source_port: 1", "source_port: -1"), "t.yaml")
+
+
+def test_a_block_with_several_outputs_cannot_end_the_model():
+    graph = split_block()
+    graph.apply(RemoveNode(graph.find("join").id))
+    assert (
+        "fork_1 (Block): its outputs (left, right) are not connected; a block with several "
+        "outputs cannot end the model, so connect each output to a layer"
+    ) in messages(graph)

@@ -8,10 +8,10 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from graph.model import NetworkGraph
+from gui.background import stop_all_jobs
 from gui.clipboard import release_clipboard
 from gui.collection import restore_automatic_collection
 from gui.main_window import MainWindow
-from gui.panels.background import stop_all_jobs
 from gui.prompts import DISCARD
 from gui.recovery import RecoveryStore
 

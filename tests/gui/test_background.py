@@ -8,7 +8,8 @@ import threading
 from PySide6.QtCore import QObject
 
 from gui import collection
-from gui.panels.background import call_on_gui, run_in_background, start_job, stop_all_jobs
+from gui.background import call_on_gui, start_job
+from tests.gui.panel_helpers import example
 
 
 class _Cycle:
@@ -52,31 +53,23 @@ def test_no_collection_while_tensorflow_work_holds_it():
     assert gc.get_count()[0] < before
 
 
-def test_results_run_on_the_gui_thread(qtbot):
-    owner = QObject()
-    seen: list[tuple[str, str]] = []
-    with qtbot.waitCallback(timeout=10_000) as done:
-        run_in_background(
-            owner,
-            lambda: threading.current_thread().name,
-            lambda worker: (seen.append((worker, threading.current_thread().name)), done()),
-            lambda message: done(message),
-            uses_runtime=False,
-        )
-    assert seen == [("background", threading.main_thread().name)]
+def test_a_light_run_without_tensorflow_has_a_thread_of_its_own(qtbot):
+    from gui.run_adapter import RunAdapter
+    from runtime.events import RunFinished
+    from runtime.runs.base import RunRequest
 
-
-def test_a_result_for_a_deleted_owner_is_dropped(qtbot):
+    busy = threading.Event()
+    start_job(busy.wait, "busy runtime work", uses_runtime=True)  # holds the runtime thread
     owner = QObject()
-    release = threading.Event()
-    calls: list[object] = []
-    run_in_background(owner, release.wait, calls.append, calls.append, uses_runtime=False)
-    owner.deleteLater()
-    qtbot.wait(50)  # the owner is gone before the work ends
-    release.set()
-    stop_all_jobs()
-    qtbot.wait(100)
-    assert calls == []
+    request = RunRequest("dataset", "", None, {"settings": dict(example().dataset)})
+    adapter = RunAdapter(request, parent=owner)
+    try:
+        with qtbot.waitSignal(adapter.finished, timeout=30_000) as ended:
+            adapter.start()
+    finally:
+        busy.set()
+    assert isinstance(ended.args[0], RunFinished), ended.args[0]
+    assert len(ended.args[0].result.x_train) > 0
 
 
 def test_call_on_gui_skips_a_deleted_receiver(qtbot):

@@ -25,6 +25,7 @@ def test_one_click_compresses_and_the_report_reuses_the_table(qtbot, tmp_path):
     assert panel.table.rowCount() == len(VARIANTS) + 1
     panel.run_buttons["tflite_float16"].click()
     assert panel.is_running and not panel.all_button.isEnabled()
+    assert "No trained run yet: training the graph first" in panel.status.text()
     qtbot.waitUntil(lambda: not panel.is_running, timeout=300_000)
     assert panel.error_label.isHidden(), panel.error_label.text()
     row = panel._row_of["tflite_float16"]
@@ -143,3 +144,29 @@ def test_a_model_file_is_attacked_and_its_auc_goes_into_the_report(qtbot, tmp_pa
     assert panel.job.request.options["privacy"] == {"membership_auc": panel.membership[1]}
     panel.stop()
     qtbot.waitUntil(lambda: not panel.is_running, timeout=120_000)
+
+
+def test_compression_takes_the_newest_trained_run_instead_of_training(qtbot, tmp_path, memorised):
+    import numpy as np
+
+    from runtime.builder import build_model
+
+    graph, dataset, weights, _expected = memorised
+    runs = RunHistory()
+    for run_weights in ([w * 0 for w in weights], weights):  # the newest holds `weights`
+        run = runs.start(graph)
+        run.dataset, run.weights = dataset, run_weights
+        runs.finish(run)
+    session = EditorSession()
+    session.replace_graph(example(epochs=1))
+    panel = DeployPanel(session, output_dir=tmp_path / "c", runs=runs, heavy=False)
+    qtbot.addWidget(panel)
+    assert panel.compress(["keras_int8"])
+    assert panel.status.text() == "Compressing: keras_int8: the model of run 2…"
+    qtbot.waitUntil(lambda: not panel.is_running, timeout=120_000)
+    assert panel.error_label.isHidden(), panel.error_label.text()
+    model = build_model(graph)
+    model.set_weights(weights)
+    predicted = np.argmax(model.predict(dataset.x_test, verbose=0), axis=1)
+    accuracy = float(np.mean(predicted == dataset.y_test))
+    assert panel.table.item(0, 2).text() == f"accuracy {accuracy:.4f}"

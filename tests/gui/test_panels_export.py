@@ -8,6 +8,7 @@ import keras
 import numpy as np
 
 from gui.panels.export_dialog import FORMATS, ExportDialog
+from runtime.training_process import rebuild_model
 from tests.gui.panel_helpers import example, train
 
 
@@ -52,7 +53,9 @@ def test_every_format_is_written_measured_and_loads_back(qtbot, make_window, tmp
     # The .keras file holds the trained weights.
     loaded = keras.saving.load_model(dialog.reports["keras"].path)
     sample = run.dataset.x_test[:4]
-    assert np.allclose(loaded.predict(sample, verbose=0), run.model.predict(sample, verbose=0))
+    model = rebuild_model(run.graph, run.dataset, run.trained_weights())
+    expected = model.predict(sample, verbose=0)
+    assert np.allclose(loaded.predict(sample, verbose=0), expected)
 
 
 def test_untrained_model_is_exported_when_nothing_was_trained(qtbot, make_window, tmp_path):
@@ -67,3 +70,18 @@ def test_untrained_model_is_exported_when_nothing_was_trained(qtbot, make_window
         dialog.export_models()
     assert dialog.reports["keras"].path == tmp_path / "MLP_on_digits.keras"
     assert dialog.reports["keras"].path.exists()
+
+
+def test_an_export_that_cannot_build_says_why_in_the_dialog(qtbot, make_window, tmp_path):
+    graph = example()
+    graph.add_node("Dense", params={"units": 3}, position=(0, 300))
+    window = make_window(graph)
+    dialog = ExportDialog(window.session, window.panels.runs, window)
+    qtbot.addWidget(dialog)
+    dialog.folder_edit.setText(str(tmp_path))
+    with qtbot.waitSignal(dialog.all_done, timeout=120_000):
+        assert dialog.export_models()
+        assert not dialog.export_models()  # one export at a time
+    assert dialog.job is None and dialog.export_button.isEnabled()
+    assert "dense" in dialog.status.text().lower() and "input" in dialog.status.text().lower()
+    assert dialog.reports == {} and not any(tmp_path.iterdir())

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from graph.model import SetSettings
 from graph.settings import FEDERATED_PARAMS
 from gui.collection import collect_on_gui_thread
 from gui.document import EditorSession
-from gui.panels.federated_panel import FederatedPanel
+from gui.panels.federated_panel import PLACEHOLDER_IDLE, PLACEHOLDER_WAITING, FederatedPanel
 from gui.panels.runs import RunHistory
 from tests.gui.panel_helpers import EXAMPLES, example
 
@@ -52,7 +53,7 @@ def test_a_run_draws_rounds_baseline_class_counts_and_epsilon(qtbot):
         assert panel.stop_button.isEnabled() and not panel.form.isEnabled()
     outcome = ended.args[0]
     assert outcome is not None and outcome.federated.rounds_done == 2
-    assert panel.rounds == [1, 2]
+    assert panel.rounds == [1, 2] and panel.showing_charts
     x, y = panel.charts.curves["val_accuracy"].getData()
     assert list(x) == [1.0, 2.0] and np.allclose(y, outcome.result.history["val_accuracy"])
     assert panel.history["epsilon"][0] < panel.history["epsilon"][1]
@@ -65,6 +66,32 @@ def test_a_run_draws_rounds_baseline_class_counts_and_epsilon(qtbot):
     # The global model joins the run history as a trained model, for evaluation and export.
     run = panel.runs.latest_trained()
     assert run.weights is outcome.weights and run.history == outcome.result.history
+    # Recorded with the global model's test scores; the app's evaluation adds its own.
+    from runtime.run_store import TEST_SPLIT
+
+    (recorded,) = panel.runs.journal.runs()
+    assert recorded.metrics_split == TEST_SPLIT
+    assert recorded.final_metrics == pytest.approx(outcome.federated.test_logs)
+    panel.runs.record_evaluation(run, {"precision_macro": 0.25})
+    (recorded,) = panel.runs.journal.runs()
+    assert recorded.final_metrics == pytest.approx(
+        {**outcome.federated.test_logs, "precision_macro": 0.25}
+    )
+
+
+def test_the_chart_area_says_what_will_appear_until_the_first_round(qtbot):
+    from runtime.events import RoundEnd
+    from runtime.federated.events import FederationPlanned
+
+    panel = make_panel(qtbot, clients=2, rounds=2)
+    assert panel.charts is None and not panel.showing_charts  # pyqtgraph not loaded yet
+    assert panel.placeholder.text() == PLACEHOLDER_IDLE and "press Start" in PLACEHOLDER_IDLE
+    panel._clear()  # as a run starts
+    assert panel.placeholder.text() == PLACEHOLDER_WAITING
+    panel.on_event(FederationPlanned([[5, 3], [2, 6]], ("a", "b"), 2))
+    assert panel.charts is not None and not panel.showing_charts
+    panel.on_event(RoundEnd(1, 2, {"val_accuracy": 0.5, "val_loss": 1.0}))
+    assert panel.showing_charts and panel.chart_area.currentWidget().isAncestorOf(panel.charts)
 
 
 def test_the_window_docks_the_panel_with_a_run_menu_entry(make_window):
@@ -81,6 +108,7 @@ def test_bad_settings_show_their_message(qtbot):
         panel.start()
     assert ended.args[0] is None
     assert "clip_norm is not set" in panel.status.text()
+    assert not panel.showing_charts and panel.placeholder.text() == PLACEHOLDER_IDLE
 
 
 def test_a_csv_is_partitioned_by_its_hospital_column(qtbot, tmp_path):

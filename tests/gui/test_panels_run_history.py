@@ -8,7 +8,15 @@ from graph.model import NetworkGraph
 from gui.document import EditorSession
 from gui.panels.run_history_panel import NAME_COLUMN, RunHistoryPanel
 from gui.panels.runs import RunHistory
-from runtime.run_store import DATABASE_NAME, FINISHED, RunStore, graph_key_for
+from runtime.run_store import (
+    DATABASE_NAME,
+    FINISHED,
+    LAST_EPOCH,
+    METRICS_SPLITS,
+    TEST_SPLIT,
+    RunStore,
+    graph_key_for,
+)
 
 
 def _store_with_runs(tmp_path):
@@ -43,7 +51,9 @@ def test_lists_this_graphs_runs_and_follows_the_document(qtbot, tmp_path):
     session.replace_graph(NetworkGraph(), mine)
     assert panel.row_count() == 2
     headers = panel.headers()
-    assert headers[-1] == "accuracy"
+    assert headers[-1] == "test accuracy"
+    tooltip = panel.model.headerData(len(headers) - 1, Qt.Orientation.Horizontal, Qt.ToolTipRole)
+    assert tooltip == METRICS_SPLITS[TEST_SPLIT]
     values = {panel.cell(row, len(headers) - 1) for row in range(2)}
     assert values == {"0.5000", "0.9000"}
     session.replace_graph(NetworkGraph(), other)
@@ -99,12 +109,19 @@ def test_differing_settings_filter_and_comparison_of_two_runs(qtbot, tmp_path):
     with RunStore.open(folder) as store:
         for name, graph, loss in (("slow", slow, [1.0, 0.8]), ("fast", fast, [0.9, 0.4])):
             run_id = store.start(graph_key_for(path), "train", graph_to_yaml(graph), name)
-            store.finish(run_id, FINISHED, epochs={"loss": loss}, final_metrics={"loss": loss[-1]})
+            store.finish(
+                run_id,
+                FINISHED,
+                epochs={"loss": loss},
+                final_metrics={"loss": loss[-1]},
+                metrics_split=LAST_EPOCH if name == "slow" else TEST_SPLIT,
+            )
     session = EditorSession()
     session.replace_graph(slow, path)
     panel = _panel(session, folder)
     qtbot.addWidget(panel)
-    assert panel.headers()[6:] == ["training.learning_rate", "loss"]  # what differs, metrics
+    # What differs, then the metrics: a test score is never shown as a last epoch's figure.
+    assert panel.headers()[6:] == ["training.learning_rate", "test loss", "last epoch loss"]
     panel.filter_edit.setText("FAST")
     assert [panel.cell(r, NAME_COLUMN) for r in range(panel.row_count())] == ["fast"]
     panel.filter_edit.clear()
@@ -115,6 +132,7 @@ def test_differing_settings_filter_and_comparison_of_two_runs(qtbot, tmp_path):
     assert [run.name for run in compared.args[0]] == ["slow", "fast"]
     text = panel.comparison.toPlainText()
     assert "dense_1 (Dense): units 64 -> 32" in text and "0.4" in text and "0.8" in text
+    assert "test loss\n-\n0.4\nlast epoch loss\n0.8\n-" in text
     assert not panel.restore_button.isEnabled()  # one run at a time
     assert panel.differing_ids == ["n2"]  # where the graphs differ, shown on the canvas
     with qtbot.waitSignal(panel.differences_shown) as shown:
@@ -138,3 +156,33 @@ def test_compared_runs_curves_are_overlaid_in_the_training_charts(qtbot):
     x, y = charts.plotted("loss", "train")
     assert list(x) == [1.0, 2.0, 3.0] and list(y) == [0.9, 0.4, 0.3]
     assert len(charts.plots["loss"].previous) == 2  # slow's train and validation curves
+
+
+def test_a_locked_store_is_named_and_runs_stay_listed_in_memory(qtbot, tmp_path):
+    import sqlite3
+
+    from runtime.events import RunFinished, TrainingFinished
+    from runtime.runs.base import RunRequest
+    from runtime.runs.kinds.train import TrainingOutcome
+
+    folder, mine, _other = _store_with_runs(tmp_path)
+    holder = sqlite3.connect(folder / DATABASE_NAME, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another program writing
+    try:
+        session = EditorSession()
+        session.replace_graph(NetworkGraph(), mine)
+        runs = RunHistory(session, store_folder=folder)
+        runs.journal.timeout = 0.05  # the app waits half a second; the test need not
+        panel = RunHistoryPanel(session, runs)
+        qtbot.addWidget(panel)
+        assert "locked by another program" in panel.message.text()
+        assert "kept in memory" in panel.message.text()
+        recording = runs.journal.begin(RunRequest("train", "yaml"))
+        history = {"loss": [0.5], "val_loss": [0.7]}
+        outcome = TrainingOutcome(TrainingFinished(history, False, None, 1, False), None, "", [])
+        runs.journal.end(recording, RunFinished("train", outcome))
+        assert panel.row_count() == 1 and panel.cell(0, 5) == FINISHED
+        assert panel.headers()[-2:] == ["last epoch loss", "last epoch val_loss"]
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()

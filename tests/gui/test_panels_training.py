@@ -209,12 +209,19 @@ def test_a_crash_of_the_training_process_shows_a_message_and_the_next_run_works(
     panel = window.panels.training
     with qtbot.waitSignal(panel.training_ended, timeout=TRAIN_TIMEOUT_MS) as ended:
         panel.train()
-        qtbot.waitUntil(lambda: panel.charts.curves.get("loss") is not None, timeout=60_000)
+        qtbot.waitUntil(
+            lambda: panel.charts.curves.get("loss") is not None, timeout=TRAIN_TIMEOUT_MS
+        )
         os.kill(shared_training_process().pid, signal.SIGKILL)
     run = ended.args[0]
     assert not run.succeeded
     assert "training process stopped unexpectedly" in panel.result_label.text()
     assert len(window.session.graph) == 4  # the graph is untouched
+    from runtime.run_store import INTERRUPTED, LAST_EPOCH
+
+    (recorded,) = window.panels.runs.journal.runs()  # the run history says how it ended
+    assert (recorded.status, recorded.metrics_split) == (INTERRUPTED, LAST_EPOCH)
+    assert "stopped unexpectedly" in recorded.message
     window.session.execute(SetSettings("training", {"epochs": 1}))
     assert train(qtbot, window).succeeded  # a new training process took over
 

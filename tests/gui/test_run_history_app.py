@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import zipfile
+
 import numpy as np
+import pytest
 
 from graph.files import save_graph
 from graph.model import SetParams
-from runtime.run_store import DATABASE_NAME, FINISHED
+from runtime.run_store import DATABASE_NAME, FINISHED, TEST_SPLIT
 from tests.gui.panel_helpers import TRAIN_TIMEOUT_MS, example, train
 
 
@@ -24,13 +27,20 @@ def _predict(run, samples):
 
 
 def test_runs_follow_the_file_across_restarts_and_restore_without_training(
-    qtbot, make_window, tmp_path
+    qtbot, make_window, tmp_path, capsys
 ):
     path, other = tmp_path / "digits.yaml", tmp_path / "other.yaml"
     save_graph(example(epochs=1), other)
     first = make_window(example(epochs=1))
     trained = train(qtbot, first)
     assert _statuses(first) == [FINISHED]  # unsaved: kept in memory
+    # The app's evaluation of the run's model on the test split is its final metrics.
+    journal = first.panels.runs.journal
+    qtbot.waitUntil(lambda: journal.runs()[0].metrics_split == TEST_SPLIT, timeout=60_000)
+    evaluated = first.panels.evaluation.evaluation.report.metrics
+    assert journal.runs()[0].final_metrics == pytest.approx(evaluated)
+    first.panels.run_history.refresh()
+    assert "test accuracy" in first.panels.run_history.headers()
     assert first.save_to(path)
     samples = trained.dataset.x_test[:8]
     expected = _predict(trained, samples)
@@ -39,6 +49,8 @@ def test_runs_follow_the_file_across_restarts_and_restore_without_training(
     assert again.open_path(path, ask=False)
     panel = again.panels.run_history
     assert _statuses(again) == [FINISHED]
+    (kept,) = again.panels.runs.journal.runs()
+    assert (kept.metrics_split, kept.final_metrics) == (TEST_SPLIT, pytest.approx(evaluated))
     assert again.open_path(other, ask=False)
     assert _statuses(again) == []  # another graph's runs are not listed
     assert again.open_path(path, ask=False)
@@ -58,11 +70,23 @@ def test_runs_follow_the_file_across_restarts_and_restore_without_training(
     session.undo_stack.undo()
     assert session.graph.node(dense.id).params["units"] == 32
 
-    # A bundle of the run, imported over another graph, lists the run to restore.
-    from runtime.run_bundle import write_bundle
-
+    # The run exported from the Runs panel as a bundle; imported over another graph,
+    # it lists the run to restore.
     bundle = tmp_path / "run.zip"
-    write_bundle(again.panels.runs.journal.runs()[0], bundle, "# the training script\n")
+    panel.refresh()
+    panel.table.selectRow(0)
+    with qtbot.waitSignal(again.panels.runs.bundle_exported, timeout=60_000) as exported:
+        assert panel.export_selected(bundle)
+    assert exported.args[0] == "Saved run 'train 1' as run.zip."
+    with zipfile.ZipFile(bundle) as archive:
+        assert {"train.py", "split.npz", "weights.npz"} <= set(archive.namelist())
+        assert "def build_model" in archive.read("train.py").decode()
+    # The app's run reproduces headless: retrained, scored on the test split, the same.
+    from main import main
+
+    assert main(["reproduce", str(bundle), "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "reproduced: the metrics match" in out and "test accuracy" in out
     assert again.open_path(other, ask=False)
     with qtbot.waitSignal(again.panels.runs.bundle_imported, timeout=60_000) as imported:
         again.panels.runs.import_bundle(bundle)
@@ -70,6 +94,7 @@ def test_runs_follow_the_file_across_restarts_and_restore_without_training(
     assert _statuses(again) == [FINISHED]
     journal = again.panels.runs.journal
     (listed,) = journal.runs()
+    assert (listed.metrics_split, listed.final_metrics) == (TEST_SPLIT, pytest.approx(evaluated))
     for kept, learned in zip(journal.weights_of(listed), trained.weights, strict=True):
         np.testing.assert_array_equal(kept, learned)  # restoring it gives the model above
 

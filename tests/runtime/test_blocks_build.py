@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from codegen.python_source import export_model_code
@@ -21,6 +21,7 @@ from runtime.events import RunFinished
 from runtime.importer import graph_from_model
 from runtime.runs.base import RunRequest
 from runtime.runs.local import run_inline
+from tests.codegen.test_export import ruff_problems
 from tests.graph.test_blocks import document
 
 
@@ -91,13 +92,21 @@ def test_exported_functions_build_the_same_model(flat_and_data):
     np.testing.assert_array_equal(outputs(exported, data), outputs(flat, data))
 
 
-def chain(widths: list[int]) -> NetworkGraph:
+def chain(widths: list[int], taps: list[int] = ()) -> NetworkGraph:
+    """Dense layers in a chain; with `taps`, those layers also feed a final Concatenate."""
     graph = NetworkGraph()
     previous = graph.add_node("Input", "input_1", {"shape": (4,)})
+    dense = []
     for index, units in enumerate(widths):
         node = graph.add_node("Dense", f"dense_{index}", {"units": units, "activation": "tanh"})
         graph.connect(previous.id, node.id)
         previous = node
+        dense.append(node)
+    tapped = [dense[index] for index in dict.fromkeys(taps) if index < len(dense) - 1]
+    if tapped:
+        join = graph.add_node("Concatenate", "join")
+        for port, node in enumerate([previous, *tapped]):
+            graph.connect(node.id, join.id, port)
     return graph
 
 
@@ -111,16 +120,25 @@ def fully_expanded(graph: NetworkGraph) -> NetworkGraph:
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     widths=st.lists(st.integers(1, 6), min_size=3, max_size=6),
-    cut=st.data(),
+    taps=st.lists(st.integers(0, 5), max_size=3),
+    start=st.integers(0, 4),
+    span=st.integers(2, 6),
     new_units=st.integers(1, 6),
 )
-def test_blocks_made_nested_edited_and_expanded_build_the_flat_model(widths, cut, new_units):
-    graph = chain(widths)
+@example(widths=[3, 4, 5, 2], taps=[0, 1], start=0, span=3, new_units=2)
+def test_blocks_made_nested_edited_and_expanded_build_the_flat_model(
+    widths, taps, start, span, new_units
+):
+    graph = chain(widths, taps)
     dense = [n.id for n in graph.nodes if n.type == "Dense"]
-    start = cut.draw(st.integers(0, len(dense) - 2))
-    stop = cut.draw(st.integers(start + 2, len(dense)))
-    graph.apply(make_block(graph, dense[start:stop], "outer"))
+    start = min(start, len(dense) - 2)
+    cut = dense[start : start + span]
+    # Each tapped layer inside the cut, and the cut's last layer, is an output of the block.
+    successors = graph.nx_graph._succ
+    exits = [n for n in cut if not successors[n] or set(successors[n]) - set(cut)]
+    graph.apply(make_block(graph, cut, "outer"))
     outer = graph.blocks.get("outer")
+    assert len(outer.output_nodes()) == len(exits)
     inner_ids = [n.id for n in outer.nodes if n.type == "Dense"][:1]
     outer.apply(make_block(outer, inner_ids, "inner"))  # a block inside a block
     inner = graph.blocks.get("inner")
@@ -195,3 +213,60 @@ def test_the_import_run_takes_the_blocks_option(tmp_path):
     assert isinstance(outcome, RunFinished), outcome
     graph = graph_from_yaml(outcome.result)
     assert list(graph.blocks) == ["stage_a"] and validate(graph) == []
+
+
+@pytest.fixture(scope="module")
+def fork_graph():
+    from tests.graph.test_blocks import split_block
+
+    return split_block()
+
+
+def test_a_block_with_several_outputs_builds_nested_flat_and_exported_alike(fork_graph):
+    graph = fork_graph
+    data = np.random.default_rng(3).normal(size=(4, 8)).astype("float32")
+    flat = build_model(graph, nested_blocks=False)
+    nested = build_model(graph, nested_blocks=True)
+    assert len(nested.get_layer("fork_1").outputs) == 2
+    for layer in weighted_layers(flat):
+        nested_layer(nested, layer.name).set_weights(layer.get_weights())
+    np.testing.assert_array_equal(outputs(nested, data), outputs(flat, data))
+    source = export_model_code(graph)
+    assert ruff_problems(source) == ""
+    assert "Returns its outputs, in this order: left, right." in source
+    assert "return left, right" in source
+    assert 'fork_1_left, fork_1_right = fork_block(input_1, prefix="fork_1.")' in source
+    namespace = {"__name__": "exported"}
+    exec(compile(source, "<exported>", "exec"), namespace)
+    exported = namespace["build_model"]()
+    assert [layer.name for layer in exported.layers] == [layer.name for layer in flat.layers]
+    for layer in weighted_layers(flat):
+        exported.get_layer(layer.name).set_weights(layer.get_weights())
+    np.testing.assert_array_equal(outputs(exported, data), outputs(flat, data))
+
+
+def test_import_turns_a_nested_model_with_several_outputs_into_such_a_block():
+    entry = keras.Input((6,), name="x")
+    trunk = keras.layers.Dense(5, activation="relu", name="trunk")(entry)
+    fork = keras.Model(
+        entry,
+        [keras.layers.Dense(3, name="left")(trunk), keras.layers.Dense(2, name="right")(trunk)],
+        name="fork",
+    )
+    features = keras.Input((6,), name="features")
+    left, right = fork(features)
+    joined = keras.layers.Concatenate(name="join")([right, left])
+    model = keras.Model(features, keras.layers.Dense(2, name="head")(joined))
+    graph = graph_from_model(model, blocks=True)
+    instance = graph.find("fork")
+    assert [n.name for n in graph.blocks.get("fork").output_nodes()] == ["left", "right"]
+    assert [(e.source_port, e.port) for e in graph.in_edges(graph.find("join").id)] == [
+        (1, 0),
+        (0, 1),
+    ]
+    assert instance.type == BLOCK and validate(graph) == []
+    built = build_model(graph)
+    for name in ("fork", "head"):
+        built.get_layer(name).set_weights(model.get_layer(name).get_weights())
+    data = np.random.default_rng(4).normal(size=(3, 6)).astype("float32")
+    np.testing.assert_allclose(outputs(built, data), outputs(model, data), rtol=1e-6)

@@ -52,6 +52,10 @@ def test_the_kind_emits_a_round_per_task_and_keeps_each_strategys_result(compare
     progress = [e.fraction for e in events if isinstance(e, Progress)]
     assert progress == sorted(progress) and progress[-1] == pytest.approx(1.0)
     assert len(run.results["replay"].weights) == 4
+    # The run history keeps each strategy's test-split summary; no one model of several.
+    tests = run.final_test_metrics()
+    assert tests["replay average_accuracy"] == run.results["replay"].metrics["average_accuracy"]
+    assert len(tests) == 6 and run.weights is None
 
 
 def test_stop_ends_at_a_task_boundary_with_the_tasks_done():
@@ -85,12 +89,20 @@ def test_the_command_prints_the_kinds_numbers(compared, tmp_path, capsys):
     assert saved["matrix"] == naive.matrix
     assert saved["metrics"] == naive.metrics
     assert f"{naive.matrix[-1][0]:.3f}" in out
-    from runtime.run_store import FINISHED, RunStore, default_store_folder, graph_key_for
+    from runtime.run_store import (
+        FINISHED,
+        TEST_SPLIT,
+        RunStore,
+        default_store_folder,
+        graph_key_for,
+    )
 
     with RunStore.open(default_store_folder()) as store:
         (run,) = store.runs_of(graph_key_for(path))
     assert (run.kind, run.status) == ("continual", FINISHED)  # recorded, one value per task
     assert len(next(iter(run.epochs.values()))) == len(naive.matrix)
+    assert (run.metrics_split, run.final_metrics) == (TEST_SPLIT, pytest.approx(naive.metrics))
+    assert run.weights is not None  # one strategy: its model
 
 
 def test_command_options_override_the_files_settings(tmp_path, capsys):
@@ -160,6 +172,10 @@ def test_continue_training_reports_old_and_new_accuracy_before_and_after(old_and
     # Without rehearsal the old data is forgotten more.
     assert replayed.after["old"] > plain.after["old"] + 0.05
     assert replayed.after["old"] > 0.8
+    assert replayed.final_test_metrics() == {
+        "old data accuracy": replayed.after["old"],
+        "new data accuracy": replayed.after["new"],
+    }
 
 
 def test_continue_from_a_saved_model_on_the_command_line(old_and_new, tmp_path, capsys):

@@ -66,12 +66,21 @@ def test_the_run_emits_rounds_and_returns_the_global_model(tmp_path):
     for mine, theirs in zip(saved.get_weights(), outcome.weights, strict=True):
         np.testing.assert_allclose(mine, theirs)
     # ... and records it in the run history, per round, with the global model's weights.
-    from runtime.run_store import FINISHED, RunStore, default_store_folder, graph_key_for
+    # Its final metrics are the global model's test-split scores, said to be so.
+    from runtime.run_store import (
+        FINISHED,
+        TEST_SPLIT,
+        RunStore,
+        default_store_folder,
+        graph_key_for,
+    )
 
     with RunStore.open(default_store_folder()) as store:
         (run,) = store.runs_of(graph_key_for(path))
     assert (run.kind, run.status) == ("federated", FINISHED)
     assert run.epochs["val_loss"] == pytest.approx(outcome.result.history["val_loss"])
+    assert run.metrics_split == TEST_SPLIT
+    assert run.final_metrics == pytest.approx(outcome.federated.test_logs)
     assert run.weights is not None
 
 

@@ -7,12 +7,21 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from main import main
-from runtime.run_bundle import BundleError, compare_metrics, read_bundle, version_differences
+from runtime.cli.reproduce import verdict
+from runtime.run_bundle import (
+    BundleError,
+    compare_metrics,
+    read_bundle,
+    read_split,
+    split_differences,
+    version_differences,
+)
 from runtime.run_store import DATABASE_NAME, FINISHED, RunStore, graph_key_for
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "mlp_digits.yaml"
@@ -40,24 +49,51 @@ def test_train_records_lists_bundles_and_reproduces(digits, tmp_path, capsys):
     assert main(["runs", str(digits), "--runs-dir", str(runs_dir)]) == 0
     table = capsys.readouterr().out
     assert run.id in table and "train 1" in table and "finished" in table
-    assert f"accuracy {run.final_metrics['accuracy']:.4f}" in table
+    assert f"test accuracy {run.final_metrics['accuracy']:.4f}" in table
 
     bundle = tmp_path / "run.zip"
     command = ["runs", str(digits), "--runs-dir", str(runs_dir), "--bundle", run.id]
     assert main([*command, "-o", str(bundle)]) == 0
     with zipfile.ZipFile(bundle) as archive:
-        assert set(archive.namelist()) == {"graph.yaml", "run.json", "train.py", "model.keras"}
+        assert set(archive.namelist()) == {
+            "graph.yaml",
+            "run.json",
+            "train.py",
+            "model.keras",
+            "split.npz",
+        }
         script = archive.read("train.py").decode()
         assert "def build_model" in script and ".fit(" in script
     record = read_bundle(bundle).record
     assert record["seeds"]["training"] == 42 and record["seeds"]["dataset"] == 42
     assert record["settings"]["training"]["optimizer"] == "adam"
-    assert record["final_metrics"] == run.final_metrics
+    assert record["final_metrics"] == run.final_metrics and record["metrics_split"] == "test"
+    rows = read_split(bundle)
+    assert [len(rows[name]) for name in ("train", "validation", "test")] == [1293, 144, 360]
     capsys.readouterr()
 
     assert main(["reproduce", str(bundle), "-q"]) == 0
     out = capsys.readouterr().out
     assert "reproduced: the metrics match" in out and "DIFFERENT" not in out
+    assert "test accuracy" in out and "split differs" not in out
+
+
+def test_the_verdict_names_other_versions_and_a_changed_split():
+    rows = {"train": np.arange(5), "validation": np.arange(0), "test": np.array([7, 8])}
+    assert split_differences(rows, rows) == []
+    moved = {**rows, "test": np.array([7, 9]), "validation": np.arange(1)}
+    changes = split_differences(rows, moved)
+    assert changes == ["validation: 0 rows recorded, 1 now", "test: 1 of 2 rows differ"]
+    assert verdict("r1", True, [], []) == (
+        0,
+        "reproduced: the metrics match run r1 within tolerance",
+    )
+    code, text = verdict("r1", True, ["numpy 0.1 -> 2.0"], None)
+    assert code == 0 and "with other library versions: numpy 0.1 -> 2.0" in text
+    code, text = verdict("r1", False, ["numpy 0.1 -> 2.0"], changes)
+    assert code == 1 and "library versions differ: numpy 0.1 -> 2.0" in text
+    assert "the data split differs from the recorded one (validation: 0 rows" in text
+    assert verdict("r1", False, [], None)[1].endswith("(the data may have changed)")
 
 
 def test_comparison_names_what_differs():
@@ -131,3 +167,16 @@ def test_reproduce_retrains_train_runs_only(tmp_path, capsys):
         archive.writestr("run.json", json.dumps(record))
     assert main(["reproduce", str(path)]) == 1
     assert "holds a federated run; reproduce retrains train runs only" in capsys.readouterr().err
+
+
+def test_a_run_kept_in_memory_is_bundled_with_its_weights(tmp_path):
+    from runtime.run_bundle import bundle_run, write_bundle
+    from runtime.run_store import RunRecord
+
+    yaml = EXAMPLE.read_text()
+    run = RunRecord("m1", "unsaved:x", "train", "train 1", yaml, "", {}, {}, 1.0, 2.0, FINISHED)
+    path = tmp_path / "memory.zip"
+    write_bundle(run, path, "# script\n", [np.arange(3.0), np.ones((2, 2))])
+    listed, weights = bundle_run(path)
+    assert listed.name == "train 1" and [w.shape for w in weights] == [(3,), (2, 2)]
+    assert len(read_split(path)["test"]) == 360

@@ -18,8 +18,12 @@ from runtime.run_store import (
     FAILED,
     FINISHED,
     INTERRUPTED,
+    LAST_EPOCH,
     RUNNING,
     STOPPED,
+    TEST_SPLIT,
+    VALIDATION_SPLIT,
+    labelled_metrics,
     load_npz_weights,
 )
 from runtime.runs.base import RunRequest
@@ -55,6 +59,7 @@ def test_a_saved_graphs_runs_are_stored_and_listed_again_by_a_new_journal(tmp_pa
     (run,) = again
     assert run.epochs["val_accuracy"] == [0.5, 0.75]
     assert run.final_metrics == {"loss": 0.5, "val_accuracy": 0.75}
+    assert run.metrics_split == LAST_EPOCH  # never scored on the test split: said so
     assert run.options == {"epochs": 2}
     assert [a.tolist() for a in load_npz_weights(run.weights)] == [w.tolist() for w in WEIGHTS]
     assert RunJournal(tmp_path / "store", tmp_path / "b.yaml").runs() == []
@@ -90,9 +95,15 @@ def test_tuning_federated_and_continual_runs_are_recorded_with_their_curves(tmp_
     continual.observe(RoundEnd(1, 2, {"accuracy": 0.9}))
     continual.observe(RoundEnd(2, 2, {"accuracy": 0.7}))
     journal.end(continual, RunFinished("continual", object()))
+    weights = {"weights": WEIGHTS, "new_data": {"path": "new.npz"}, "rehearsal": True}
+    continued = journal.begin(RunRequest("continual", YAML, options={"continue_from": weights}))
+    assert continued.options == {
+        "continue_from": {"new_data": {"path": "new.npz"}, "rehearsal": True}
+    }
     runs = {run.kind: run for run in journal.runs()}
     assert runs["tune"].epochs == {"trial value": [0.8, 0.6]}
     assert runs["tune"].final_metrics == {"best trial value": 0.6}
+    assert runs["tune"].metrics_split == VALIDATION_SPLIT
     assert runs["continual"].epochs == {"accuracy": [0.9, 0.7]}
     assert runs["continual"].final_metrics == {"accuracy": 0.7}
 
@@ -145,3 +156,49 @@ def test_a_locked_store_is_reported_and_the_runs_reach_it_once_it_is_free(tmp_pa
     journal.end(_train(journal), _trained())  # the store works again: both runs go there
     stored = RunJournal(tmp_path, tmp_path / "a.yaml").runs()
     assert [run.status for run in stored] == [FINISHED, FINISHED]
+
+
+def test_test_scores_made_after_the_run_become_its_final_metrics(tmp_path):
+    journal = RunJournal(tmp_path, tmp_path / "a.yaml")
+    recording = _train(journal)
+    journal.end(recording, _trained())
+    recording.add_test_metrics({"accuracy": np.float64(0.9), "f1_macro": float("nan")})
+    (run,) = RunJournal(tmp_path, tmp_path / "a.yaml").runs()
+    assert (run.status, run.metrics_split) == (FINISHED, TEST_SPLIT)
+    assert labelled_metrics(run) == {"test accuracy": 0.9}  # a NaN score is left out
+    # Scores that arrive before the run's end wait for it.
+    early = _train(journal)
+    early.add_test_metrics({"accuracy": 0.8})
+    journal.end(early, _trained())
+    assert labelled_metrics(journal.get(early.run_id)) == {"test accuracy": 0.8}
+
+
+def test_test_scores_follow_a_run_kept_in_memory_into_the_store(tmp_path):
+    store = tmp_path / "store"
+    journal = RunJournal(store)  # an unsaved document
+    recording = _train(journal)
+    journal.end(recording, _trained())
+    recording.add_test_metrics({"accuracy": 0.7})
+    assert labelled_metrics(journal.runs()[0]) == {"test accuracy": 0.7}
+    journal.attach(tmp_path / "saved.yaml")  # saved: the run moves to the store, a new id
+    recording.add_test_metrics({"precision_macro": 0.6})
+    (run,) = RunJournal(store, tmp_path / "saved.yaml").runs()
+    assert labelled_metrics(run) == {"test accuracy": 0.7, "test precision_macro": 0.6}
+
+
+def test_a_run_whose_end_found_the_store_locked_is_stored_once_as_it_ended(tmp_path):
+    import sqlite3
+
+    errors = []
+    journal = RunJournal(tmp_path, tmp_path / "a.yaml", errors.append, timeout=0.05)
+    recording = _train(journal)  # begun in the store: a "running" row
+    holder = sqlite3.connect(tmp_path / DATABASE_NAME, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    journal.end(recording, _trained())  # kept in memory
+    holder.execute("ROLLBACK")
+    holder.close()
+    assert [run.status for run in journal.runs()] == [FINISHED]  # listed once, as it ended
+    journal.end(_train(journal), _trained())  # the next write moves it to the store
+    stored = RunJournal(tmp_path, tmp_path / "a.yaml").runs()
+    assert sorted(run.status for run in stored) == [FINISHED, FINISHED]
+    assert len(errors) == 1 and "locked" in errors[0]

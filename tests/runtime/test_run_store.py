@@ -19,11 +19,15 @@ from runtime.run_store import (
     FAILED,
     FINISHED,
     INTERRUPTED,
+    LAST_EPOCH,
     RUNNING,
+    TEST_SPLIT,
+    VALIDATION_SPLIT,
     RunStore,
     RunStoreError,
     default_store_folder,
     graph_key_for,
+    labelled_metrics,
     load_npz_weights,
     unsaved_graph_key,
 )
@@ -54,13 +58,57 @@ def test_reopened_store_lists_a_graphs_runs_and_not_another_graphs(tmp_path):
         assert done.epochs == {"loss": [1.0, 0.5]}
         assert done.final_metrics == {"accuracy": 0.75}
         assert done.options == {"epochs": 2}
-        assert set(done.versions) == {"python", "tensorflow", "keras", "numpy"}
+        assert done.metrics_split == TEST_SPLIT
+        assert set(done.versions) == {"python", "tensorflow", "keras", "numpy", "scikit-learn"}
         assert done.duration is not None and done.duration >= 0
         arrays = load_npz_weights(done.weights)
         assert np.array_equal(arrays[1], np.ones((2, 2)))
         assert store.get(second).message == "loss became NaN"
         assert len(store.runs_of(other)) == 1
         assert store.runs_of(unsaved_graph_key()) == []
+
+
+def test_test_scores_made_after_a_run_replace_its_last_epoch_figures(tmp_path):
+    with RunStore.open(tmp_path) as store:
+        run_id = store.start("k", "train", YAML)
+        store.finish(run_id, FINISHED, final_metrics={"val_loss": 0.5}, metrics_split=LAST_EPOCH)
+        assert labelled_metrics(store.get(run_id)) == {"last epoch val_loss": 0.5}
+        store.set_final_metrics(run_id, {"accuracy": 0.9}, TEST_SPLIT)
+        assert labelled_metrics(store.get(run_id)) == {"test accuracy": 0.9}
+        with pytest.raises(ValueError, match="unknown split 'train'"):
+            store.set_final_metrics(run_id, {}, "train")
+
+
+def test_a_format_1_store_gets_each_runs_split(tmp_path):
+    # The store as DeepWire wrote it before the split was kept: the app's last-epoch
+    # figures, the train command's test scores and a tuning objective, side by side.
+    database = sqlite3.connect(tmp_path / DATABASE_NAME, isolation_level=None)
+    old_schema = (
+        "CREATE TABLE runs (id TEXT PRIMARY KEY, graph_key TEXT NOT NULL, kind TEXT NOT NULL,"
+        " name TEXT NOT NULL, graph_yaml TEXT NOT NULL, graph_sha256 TEXT NOT NULL,"
+        " options TEXT NOT NULL, versions TEXT NOT NULL, started REAL NOT NULL, duration REAL,"
+        " status TEXT NOT NULL, message TEXT NOT NULL DEFAULT '',"
+        " epochs TEXT NOT NULL DEFAULT '{}', final_metrics TEXT NOT NULL DEFAULT '{}',"
+        " weights TEXT NOT NULL DEFAULT '', starred INTEGER NOT NULL DEFAULT 0,"
+        " host TEXT NOT NULL, pid INTEGER NOT NULL)"
+    )
+    database.execute(old_schema)
+    for run_id, kind, metrics in (
+        ("app", "train", '{"loss": 0.4, "val_loss": 0.5}'),
+        ("cli", "train", '{"accuracy": 0.9}'),
+        ("tune", "tune", '{"best trial value": 0.3}'),
+    ):
+        database.execute(
+            "INSERT INTO runs VALUES (?, 'k', ?, ?, 'yaml', 'sha', '{}', '{}', 1.0, 2.0,"
+            " 'finished', '', '{}', ?, '', 0, 'host', 1)",
+            (run_id, kind, run_id, metrics),
+        )
+    database.execute("PRAGMA user_version = 1")
+    database.close()
+    with RunStore.open(tmp_path) as store:
+        splits = {run.id: run.metrics_split for run in store.runs_of("k")}
+        assert splits == {"app": LAST_EPOCH, "cli": TEST_SPLIT, "tune": VALIDATION_SPLIT}
+        assert store.get("cli").final_metrics == {"accuracy": 0.9}
 
 
 def test_rename_star_delete_and_move(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from graph.cli.exit_codes import EXIT_BAD_FILE
 from runtime.events import Progress
 from runtime.runs import RunContext, RunError, RunKind, RunRequest, register_run_kind
 
@@ -87,4 +88,6 @@ def _load_samples(np, path: Path):
     try:
         return np.load(path, allow_pickle=False)
     except (OSError, ValueError) as error:
-        raise RunError(f"{path}: not a NumPy .npy array of samples ({error})") from None
+        raise RunError(
+            f"{path}: not a NumPy .npy array of samples ({error})", exit_code=EXIT_BAD_FILE
+        ) from None

@@ -6,7 +6,7 @@ Options (all optional):
         graph's continual.strategy).
     settings: Continual settings that replace the graph's for this run.
     continue_from: Continue training instead of learning a sequence: a dict with
-        the trained model's "weights" (model.get_weights()) or "model_path"
+        the trained model's "weights" (runtime.learned_state.trained_weights) or "model_path"
         (a .keras file), "new_data" (dataset settings of the new data, e.g.
         {"source": "csv", "path": "march.csv"}) and "rehearsal" (default True).
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from graph.cli.exit_codes import EXIT_BAD_FILE
 from runtime.events import LogLine, Progress, RoundEnd
 from runtime.runs import RunContext, RunError, RunKind, RunRequest, RunStopped, register_run_kind
 
@@ -84,7 +85,7 @@ class ContinualRun(RunKind):
                 )
             )
 
-        return learn_sequence(
+        run = learn_sequence(
             graph,
             request.base_dir,
             names,
@@ -95,6 +96,11 @@ class ContinualRun(RunKind):
             checkpoint=context.checkpoint,
             stop_error=RunStopped,
         )
+        if run.skipped:
+            from runtime.data import skipped_images
+
+            context.emit(LogLine(skipped_images(run.source, run.skipped)))
+        return run
 
     def _continue(self, graph, request: RunRequest, context: RunContext):
         from runtime.continual.continuing import continue_training
@@ -132,8 +138,10 @@ class ContinualRun(RunKind):
 
 
 def _saved_weights(model_path: str | None, base_dir: Path | None) -> list:
-    """The weights of a saved .keras model, for continue training."""
+    """The weights (and learned state) of a saved .keras model, for continue training."""
     import keras
+
+    from runtime.learned_state import trained_weights
 
     if not model_path:
         raise RunError("continue training needs the trained model: its weights or a model_path")
@@ -141,6 +149,8 @@ def _saved_weights(model_path: str | None, base_dir: Path | None) -> list:
     if not path.is_absolute() and base_dir is not None:
         path = base_dir / path
     try:
-        return keras.saving.load_model(path, compile=False).get_weights()
+        return trained_weights(keras.saving.load_model(path, compile=False))
     except (OSError, ValueError) as error:
-        raise RunError(f"{path}: cannot load the trained model ({error})") from None
+        raise RunError(
+            f"{path}: cannot load the trained model ({error})", exit_code=EXIT_BAD_FILE
+        ) from None

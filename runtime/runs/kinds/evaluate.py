@@ -1,6 +1,6 @@
 """The evaluation run: a trained model's test-split metrics, ROC curves and misclassified samples.
 
-Options: `weights` (a `model.get_weights()` list for the request's graph) or
+Options: `weights` (a `runtime.learned_state.trained_weights` list for the request's graph) or
 `model_path` (a saved .keras model); see runtime.trained_model.model_for_run.
 Light: the app runs it on its runtime thread, right after a training run.
 """

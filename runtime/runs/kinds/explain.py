@@ -2,7 +2,8 @@
 
 Options (plain values):
     method: A name from runtime.explain.methods.METHODS, or None for node outputs only.
-    weights: The trained weights as a list of arrays (`model.get_weights()`), or
+    weights: The trained weights as a list of arrays (`runtime.learned_state.
+        trained_weights`), or
     weights_path: a saved .keras model (relative to the request's base_dir).
     sample: An index into the test split, or
     batch: a list of test-split indices (batch export: one explanation each), or
@@ -28,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from graph.cli.exit_codes import EXIT_BAD_FILE
 from runtime.events import Progress
 from runtime.runs import RunContext, RunError, RunKind, RunRequest, register_run_kind
 
@@ -86,17 +88,23 @@ def _load_model(graph, options: dict, base_dir: Path | None):
     import keras
 
     from runtime.builder import BuildError, build_model
+    from runtime.learned_state import set_trained_weights
 
     if options.get("weights_path"):
         path = Path(options["weights_path"])
         path = path if path.is_absolute() or base_dir is None else base_dir / path
         if not path.is_file():
-            raise RunError(f"{path}: no such model file; train the graph first and save it")
+            raise RunError(
+                f"{path}: no such model file; train the graph first and save it",
+                exit_code=EXIT_BAD_FILE,
+            )
         try:
             return keras.models.load_model(path, compile=False)
         except Exception as error:  # Keras raises many kinds for a bad file
             first = (str(error).strip().splitlines() or [""])[0][:200]
-            raise RunError(f"{path}: not a Keras model file ({first})") from None
+            raise RunError(
+                f"{path}: not a Keras model file ({first})", exit_code=EXIT_BAD_FILE
+            ) from None
     weights = options.get("weights")
     if weights is None:
         raise RunError(
@@ -109,7 +117,7 @@ def _load_model(graph, options: dict, base_dir: Path | None):
         node = error.problems[0].node_id if error.problems else None
         raise RunError(str(error), node) from None
     try:
-        model.set_weights([np.asarray(w) for w in weights])
+        set_trained_weights(model, [np.asarray(w) for w in weights])
     except ValueError as error:
         first = (str(error).strip().splitlines() or [""])[0][:200]
         raise RunError(

@@ -27,7 +27,8 @@ class FederatedOutcome:
             (model None: see `weights`).
         dataset: The loaded runtime.data.Dataset.
         diagnosis: Empty (the under/overfitting reading is for epochs).
-        weights: The final global model's weights (model.get_weights()).
+        weights: The final global model's weights and learned state
+            (runtime.learned_state.trained_weights).
         federated: The runtime.federated.simulation.FederatedResult in full.
     """
 
@@ -36,6 +37,10 @@ class FederatedOutcome:
     diagnosis: str
     weights: list
     federated: Any
+
+    def final_test_metrics(self) -> dict[str, float]:
+        """The final global model's scores on the test split (the run history keeps them)."""
+        return dict(self.federated.test_logs)
 
 
 @register_run_kind
@@ -47,9 +52,9 @@ class FederatedRun(RunKind):
 
     def execute(self, request: RunRequest, context: RunContext) -> FederatedOutcome:
         from graph.validation import ERROR, validate
-        from runtime.data import DataError, load_dataset
+        from runtime.data import DataError, load_dataset, skipped_images
         from runtime.data_check import check_data
-        from runtime.events import RoundEnd, TrainingFinished
+        from runtime.events import LogLine, RoundEnd, TrainingFinished
         from runtime.federated.errors import FederatedSettingsError
         from runtime.federated.events import BaselineEpochEnd, FederationPlanned
         from runtime.federated.simulation import FederatedSimulation
@@ -69,6 +74,8 @@ class FederatedRun(RunKind):
             raise RunError(
                 f"The data does not fit the graph: {misfits[0].message}", misfits[0].node_id
             )
+        if dataset.skipped:
+            context.emit(LogLine(skipped_images(dataset.name, dataset.skipped)))
         plan_counts: list[list[int]] = []
 
         def on_round(report) -> None:

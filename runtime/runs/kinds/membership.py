@@ -1,6 +1,6 @@
 """The membership-inference check of any trained model (central or federated).
 
-Options: `weights` (a model.get_weights() list for the request's graph) or
+Options: `weights` (a runtime.learned_state.trained_weights list for the request's graph) or
 `model_path` (a saved .keras model). Returns a MembershipReport.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from graph.cli.exit_codes import EXIT_BAD_FILE
 from runtime.runs.base import RunContext, RunError, RunKind, RunRequest
 from runtime.runs.registry import register_run_kind
 
@@ -20,11 +21,13 @@ class MembershipReport:
         auc: The attack's AUC on training vs test samples (0.5: no leak).
         samples: Samples scored in each group.
         explanation: One line for learners.
+        skipped: Unreadable image files left out of the data, as "file (reason)".
     """
 
     auc: float
     samples: int
     explanation: str
+    skipped: tuple[str, ...] = ()
 
 
 @register_run_kind
@@ -34,8 +37,8 @@ class MembershipRun(RunKind):
 
     def execute(self, request: RunRequest, context: RunContext) -> MembershipReport:
         from graph.settings import PRIVACY_MEASURES
-        from runtime.data import DataError, load_dataset, model_inputs
-        from runtime.events import Progress
+        from runtime.data import DataError, load_dataset, model_inputs, skipped_images
+        from runtime.events import LogLine, Progress
         from runtime.heads import input_shapes, output_heads
         from runtime.privacy.membership import membership_inference_auc
 
@@ -49,6 +52,8 @@ class MembershipRun(RunKind):
                 f"Membership inference scores class probabilities, but {dataset.name} is a "
                 f"{dataset.task} task"
             )
+        if dataset.skipped:
+            context.emit(LogLine(skipped_images(dataset.name, dataset.skipped)))
         context.emit(Progress(0.2, "Loading the model"))
         model = _model(graph, dataset, request.options)
         context.checkpoint()
@@ -69,7 +74,8 @@ class MembershipRun(RunKind):
         except (ValueError, IndexError) as error:
             raise RunError(f"The model's outputs are not class probabilities: {error}") from None
         samples = min(len(dataset.y_train), len(dataset.y_test), 2000)
-        return MembershipReport(auc, samples, PRIVACY_MEASURES["membership_auc"][1])
+        explanation = PRIVACY_MEASURES["membership_auc"][1]
+        return MembershipReport(auc, samples, explanation, tuple(dataset.skipped))
 
 
 def _model(graph, dataset, options: dict):
@@ -88,4 +94,6 @@ def _model(graph, dataset, options: dict):
     try:
         return keras.models.load_model(path)
     except (OSError, ValueError) as error:
-        raise RunError(f"{path}: cannot be loaded as a Keras model ({error})") from None
+        raise RunError(
+            f"{path}: cannot be loaded as a Keras model ({error})", exit_code=EXIT_BAD_FILE
+        ) from None

@@ -29,7 +29,7 @@ class ReportRun(RunKind):
 
     def execute(self, request: RunRequest, context: RunContext):
         from graph.atomic import write_text
-        from runtime.deploy import FORMATS
+        from runtime.deploy_report import chosen_formats
         from runtime.report import PrivacyFigures, ReportInputError, build_report, render_html
         from runtime.report.build import DEFAULT_FORMATS
         from runtime.trained_model import dataset_for_run, model_for_run
@@ -37,10 +37,7 @@ class ReportRun(RunKind):
         options = request.options
         if not options.get("output_path"):
             raise RunError("report needs a file to write (option output_path)")
-        formats = tuple(options.get("formats") or DEFAULT_FORMATS)
-        unknown = [f for f in formats if f not in FORMATS]
-        if unknown:
-            raise RunError(f"unknown format {unknown[0]!r}; choose from {', '.join(FORMATS)}")
+        formats = chosen_formats(options, DEFAULT_FORMATS)
         try:
             privacy = PrivacyFigures.from_dict(options.get("privacy") or {})
         except ReportInputError as error:

@@ -17,7 +17,8 @@ class TrainingOutcome:
         result: runtime.events.TrainingFinished with `model` None (see `weights`).
         dataset: The loaded runtime.data.Dataset.
         diagnosis: The under/overfitting reading of the history.
-        weights: The trained model's weights (model.get_weights()).
+        weights: The trained model's weights and learned state
+            (runtime.learned_state.trained_weights).
     """
 
     result: Any
@@ -42,6 +43,7 @@ class TrainRun(RunKind):
         from runtime.data import DataError, load_dataset
         from runtime.evaluation import diagnose_run
         from runtime.events import BatchEnd, EpochEnd, HealthChecked, LogLine, TrainingFailed
+        from runtime.learned_state import trained_weights
         from runtime.trainer import Trainer
 
         graph = request.graph()
@@ -71,5 +73,5 @@ class TrainRun(RunKind):
             replace(result, model=None),
             dataset,
             diagnose_run(result.history, result.model, dataset),
-            result.model.get_weights(),
+            trained_weights(result.model),
         )

@@ -1,9 +1,11 @@
 """Run slow work (TensorFlow, scikit-learn, exporters) off the GUI thread.
 
-Training runs in a child process (runtime.training_process; see
-gui.panels.training_worker), tracked here so that `stop_all_jobs` ends it
-too. Other TensorFlow work (tuning, evaluation, export, the start-up import)
-runs as jobs, one after another, on a single long-lived "runtime" thread:
+The shared plumbing under gui.run_adapter (every run) and gui.warmup (the
+start-up import); panels never call it. Heavy runs execute in a child process
+(runtime.training_process), tracked here so that `stop_all_jobs` ends them
+too. Light runs that drive TensorFlow (evaluation, import, restoring a run)
+and the start-up import run as jobs, one after another, on a single
+long-lived "runtime" thread:
 Keras is not safe to drive from several threads at once (data adapters fail,
 tracing can deadlock), parallel jobs would only slow each other down on a
 few cores, and TensorFlow's per-thread set-up is paid once instead of on
@@ -202,90 +204,3 @@ def stop_all_jobs(timeout_s: float = 30.0) -> None:
             stop()
     for job, _stop in live:
         job.join(timeout_s)
-
-
-def error_text(error: BaseException) -> str:
-    """The first line of an exception's message, or its type when it has none."""
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
-
-
-class BackgroundTask:
-    """Calls `function()` on a worker thread and hands its result to the GUI thread.
-
-    The callbacks run on the GUI thread, and only while `owner` exists. They
-    and `function` are dropped there too, so whatever GUI objects they hold
-    are never released by the worker thread.
-
-    Args:
-        owner: The object the result is for (a widget owned by the window).
-        function: What to run; it must not touch widgets.
-        on_success: Receives its return value.
-        on_failure: Receives why it failed, as a message for the user.
-        expected: Exception types whose message is shown as is; any other
-            exception is reported with its type so that nothing is lost.
-        uses_runtime: Whether it drives TensorFlow (it then runs on the runtime thread).
-    """
-
-    def __init__(
-        self,
-        owner: QObject,
-        function: Callable[[], Any],
-        on_success: Callable[[Any], None],
-        on_failure: Callable[[str], None],
-        expected: tuple[type[BaseException], ...] = (),
-        uses_runtime: bool = True,
-    ) -> None:
-        self.owner = owner
-        self.function = function
-        self.on_success = on_success
-        self.on_failure = on_failure
-        self.expected = expected
-        self.uses_runtime = uses_runtime
-
-    def start(self) -> None:
-        start_job(self._run, "background", uses_runtime=self.uses_runtime)
-
-    def _run(self) -> None:
-        try:
-            result = self.function()
-        except self.expected as error:
-            outcome = (False, error_text(error))
-        except Exception as error:  # anything from Keras or a library must not kill the app
-            traceback.print_exc()
-            outcome = (False, f"{type(error).__name__}: {error_text(error)}")
-        else:
-            outcome = (True, result)
-        call_on_gui(self.owner, self._deliver, *outcome)
-
-    def _deliver(self, succeeded: bool, value: Any) -> None:
-        callback = self.on_success if succeeded else self.on_failure
-        self.owner = self.function = self.on_success = self.on_failure = None
-        callback(value)
-
-
-def run_in_background(
-    owner: QObject,
-    function: Callable[[], Any],
-    on_success: Callable[[Any], None],
-    on_failure: Callable[[str], None],
-    expected: tuple[type[BaseException], ...] = (),
-    uses_runtime: bool = True,
-) -> BackgroundTask:
-    """Starts `function` on a worker thread; the callbacks run on the GUI thread.
-
-    Args:
-        owner: The object the callbacks belong to; if it is deleted first,
-            they are not called.
-        function: The work.
-        on_success: Receives its result.
-        on_failure: Receives the error message.
-        expected: Exception types reported by their message alone.
-        uses_runtime: Whether it drives TensorFlow (see start_job).
-
-    Returns:
-        The started task.
-    """
-    task = BackgroundTask(owner, function, on_success, on_failure, expected, uses_runtime)
-    task.start()
-    return task
