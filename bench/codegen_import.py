@@ -6,7 +6,8 @@ same model, as ratios:
   graphs vs the 100 ms target, and vs building the same model in Keras;
 - import (config -> graph, incl. checks and layout) of the largest model the
   catalog supports vs Keras rebuilding it (`keras.Model.from_config`);
-  target <= 2x.
+  target <= 2x;
+- finding and folding repeated blocks in that imported graph vs 1 s.
 
 Run: `.venv/bin/python bench/codegen_import.py [--import]`
 """
@@ -25,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 EXPORT_TARGET_S = 0.100
 IMPORT_TARGET_RATIO = 2.0
+FOLD_TARGET_S = 1.0
 REPEATS = 5
 
 
@@ -108,6 +110,23 @@ def bench_import() -> None:
         f"  import {import_seconds * 1000:8.1f} ms   "
         f"keras from_config {keras_seconds * 1000:8.1f} ms   "
         f"ratio {ratio:.2f} (target <= {IMPORT_TARGET_RATIO:.1f})"
+    )
+    bench_folding(import_model(model))
+
+
+def bench_folding(graph) -> None:
+    """Finding and folding repeats in the imported graph, against the 1 s target."""
+    from graph.block_folding import describe, find_repeats, fold_repeats
+
+    repeats = find_repeats(graph)
+    find_seconds = median_time(lambda: find_repeats(graph))
+    # Nothing is folded (or copied) when nothing repeats.
+    fold_seconds = median_time(lambda: fold_repeats(graph, repeats)) if repeats else 0.0
+    total = find_seconds + fold_seconds
+    print(f"  fold repeats: {describe(graph.name, repeats)}")
+    print(
+        f"  find {find_seconds * 1000:8.1f} ms   fold {fold_seconds * 1000:8.1f} ms   "
+        f"target {FOLD_TARGET_S * 1000:.0f} ms   ratio {total / FOLD_TARGET_S:.2f}"
     )
 
 

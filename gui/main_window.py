@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from graph.block_folding import describe, find_repeats, fold_repeats
 from graph.block_templates import palette_node
 from graph.cost import format_bytes, format_count, graph_cost, training_memory
 from graph.files import GraphFileError, graph_from_yaml, load_graph, save_graph
@@ -561,11 +562,20 @@ class MainWindow(QMainWindow):
             self.prompts.error("Cannot import model", f"{path}: {outcome.message}")
             self.model_imported.emit(False)
             return
-        graph = graph_from_yaml(outcome.result)
+        graph = self._offer_folding(graph_from_yaml(outcome.result))
         graph.apply(MoveNodes(layered_layout(graph)))
         self.session.replace_graph(graph, None, dirty=True)
         self.view.fit_to_view()
         self.model_imported.emit(True)
+
+    def _offer_folding(self, graph: NetworkGraph) -> NetworkGraph:
+        """Asks whether repeated structure found in an imported graph becomes blocks."""
+        repeats = find_repeats(graph)
+        if not repeats or not self.prompts.confirm(
+            "Fold repeated blocks", f"{describe(graph.name, repeats)}; fold them into blocks?"
+        ):
+            return graph
+        return fold_repeats(graph, repeats).graph
 
     # Recovery ------------------------------------------------------------------------
 

@@ -215,6 +215,8 @@ class _Draft:
     # With `as_blocks`, nested models become block definitions, shared by every draft.
     as_blocks: bool = False
     definitions: dict[str, NetworkGraph] = field(default_factory=dict)
+    # Layer configs already read (runtime.layer_factory.params_from_config), shared too.
+    known: dict[str, tuple] = field(default_factory=dict)
 
     def add(self, type_name: str, name: str, params: dict, sources: list[Ref]) -> str:
         if name in self.names:
@@ -451,7 +453,7 @@ def _nested_block(entry: Mapping[str, Any], draft: _Draft) -> str | None:
     """
     if not draft.as_blocks or entry.get("class_name") not in MODEL_CLASSES:
         return None
-    inner = _Draft(as_blocks=True, definitions=draft.definitions)
+    inner = _Draft(as_blocks=True, definitions=draft.definitions, known=draft.known)
     name = _entry_name(entry)
     try:
         inputs, outputs = _convert(entry, inner, feeds=None)
@@ -484,7 +486,7 @@ def _add_layer(entry: Mapping[str, Any], draft: _Draft, sources: list[str]) -> s
     class_name = entry.get("class_name", "?")
     layer_config = entry.get("config", {})
     name = layer_config.get("name") or entry.get("name")
-    type_name, params = params_from_config(class_name, layer_config)
+    type_name, params = params_from_config(class_name, layer_config, draft.known)
     return draft.add(type_name, name, params, sources)
 
 
@@ -576,18 +578,26 @@ def layer_weights(model: keras.Model) -> dict[str, list]:
     return weights
 
 
-def transfer_weights(source: keras.Model, target: keras.Model) -> None:
+def transfer_weights(
+    source: keras.Model, target: keras.Model, names: Mapping[str, str] | None = None
+) -> None:
     """Copies weights from `source` into the layers of `target` with the same names.
+
+    Args:
+        source: The model whose weights are copied.
+        target: The model that receives them.
+        names: Target layer name -> source layer name where they differ (a
+            folded graph built flat: `graph.block_folding.Folded.layer_names`).
 
     Raises:
         ImportModelError: when a target layer with weights has no counterpart.
     """
     weights = layer_weights(source)
+    names = names or {}
     for layer in target.layers:
         if not layer.weights:
             continue
-        if layer.name not in weights:
-            raise ImportModelError(
-                f"{printable(layer.name)}: no layer of that name in the source model"
-            )
-        layer.set_weights(weights[layer.name])
+        name = names.get(layer.name, layer.name)
+        if name not in weights:
+            raise ImportModelError(f"{printable(name)}: no layer of that name in the source model")
+        layer.set_weights(weights[name])

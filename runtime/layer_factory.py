@@ -12,6 +12,8 @@ imported as a different layer.
 
 from __future__ import annotations
 
+import copy
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -92,17 +94,36 @@ def params_from_layer(layer: keras.layers.Layer) -> tuple[str, dict[str, Any]]:
     return params_from_config(class_name, _full_config(layer, class_name))
 
 
-def params_from_config(class_name: str, config: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+def params_from_config(
+    class_name: str, config: Mapping[str, Any], known: dict[str, tuple] | None = None
+) -> tuple[str, dict[str, Any]]:
     """Like `params_from_layer`, from a class name and a layer config.
 
     Args:
         class_name: The Keras class name, e.g. "Conv2D" or "InputLayer".
         config: The layer's `get_config()` (or the "config" of its serialized
             form in a saved model).
+        known: Results of earlier calls by config, names aside: a model's
+            layers are mostly configured alike, and rebuilding each one to
+            check it dominates the time of an import.
 
     Raises:
         UnsupportedLayerError: as `params_from_layer`.
     """
+    if known is None:
+        return _params_from_config(class_name, config)
+    unnamed = {key: value for key, value in config.items() if key != "name"}
+    try:
+        key = json.dumps([class_name, unnamed], sort_keys=True, default=repr)
+    except (TypeError, ValueError):  # keys that are not strings: read it unshared
+        return _params_from_config(class_name, config)
+    if key not in known:
+        known[key] = _params_from_config(class_name, config)
+    type_name, params = known[key]
+    return type_name, copy.deepcopy(params)
+
+
+def _params_from_config(class_name: str, config: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     label = f"{printable(config.get('name', class_name.lower()))} ({printable(class_name)})"
     if class_name == INPUT_CLASS:
         return "Input", _input_params(config, label)

@@ -1,6 +1,6 @@
 """Turn a saved Keras model (.keras, .h5 or a JSON config) into a graph file.
 
-`deepwire import MODEL [-o graph.yaml]`.
+`deepwire import MODEL [-o graph.yaml] [--blocks] [--fold]`.
 
 Exit codes: 0 imported, 1 the model uses something the catalog lacks,
 2 the output cannot be written.
@@ -27,6 +27,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="turn nested models into blocks (repeated ones share a definition)",
     )
+    parser.add_argument(
+        "--fold",
+        action="store_true",
+        help="fold runs of identical consecutive subgraphs into blocks (e.g. ResNet's units)",
+    )
     add_force_argument(parser)
 
 
@@ -51,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {outcome.message}", file=sys.stderr)
         return 1
     text = outcome.result
+    if args.fold:
+        text = _folded(text)
     if args.output is None:
         sys.stdout.write(text)
         return 0
@@ -62,3 +69,14 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print(f"wrote {args.output}: {len(graph)} layers", file=sys.stderr)
     return 0
+
+
+def _folded(text: str) -> str:
+    """The imported graph with its repeats folded into blocks; says what it found."""
+    from graph.block_folding import describe, find_repeats, fold_repeats
+    from graph.files import graph_from_yaml, graph_to_yaml
+
+    graph = graph_from_yaml(text)
+    repeats = find_repeats(graph)
+    print(describe(graph.name, repeats) + ("; folded" if repeats else ""), file=sys.stderr)
+    return graph_to_yaml(fold_repeats(graph, repeats).graph) if repeats else text
