@@ -52,7 +52,8 @@ class EpochTimeLabel(QLabel):
         self._lookup.setSingleShot(True)
         self._lookup.setInterval(LOOKUP_DELAY_MS)
         self._lookup.timeout.connect(self.look_up)
-        self.look_up()
+        # Not while the window is built: the cache key reads package metadata (tens of ms).
+        self._lookup.start()
 
     @property
     def calibrating(self) -> bool:
