@@ -102,7 +102,8 @@ class FederatedPanel(QWidget):
         # round on; until then the chart area says what will appear and how to start.
         self.charts = None
         self.placeholder = QLabel(PLACEHOLDER_IDLE)
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        # At the top: the panel is often taller than its dock, and its middle out of sight.
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.placeholder.setWordWrap(True)
         self.chart_area = QStackedWidget()
         self.chart_area.addWidget(self.placeholder)
