@@ -30,6 +30,7 @@ from __future__ import annotations
 import copy
 import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,6 +112,26 @@ def load_graph(path: str | os.PathLike) -> NetworkGraph:
             source, f"is not UTF-8 text: byte 0x{data[error.start]:02x} at offset {error.start}"
         ) from None
     return graph_from_yaml(text, source=source, default_name=path.stem)
+
+
+# A graph's `name:` is a top-level line near the top of the file (graph_to_yaml writes it first).
+_NAME_LINE = re.compile(r"^name:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
+
+
+def graph_title(path: str | os.PathLike) -> str:
+    """A graph file's own name ("MLP on digits"), else its file name; for menus.
+
+    Reads only the file's first lines: menus list every example at start-up and
+    must not parse whole graphs for a title.
+    """
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8", errors="replace") as file:
+            match = _NAME_LINE.search(file.read(2000))
+    except OSError:
+        match = None
+    title = match.group(1).strip("'\"").strip() if match else ""
+    return title or path.stem.replace("_", " ")
 
 
 def graph_from_yaml(

@@ -6,7 +6,6 @@ with :meth:`MainWindow.add_panel` and observe :attr:`MainWindow.session`.
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from PySide6.QtWidgets import (
 from graph.block_folding import describe, find_repeats, fold_repeats
 from graph.block_templates import palette_node
 from graph.cost import format_bytes, format_count, graph_cost, training_memory
-from graph.files import GraphFileError, graph_from_yaml, load_graph, save_graph
+from graph.files import GraphFileError, graph_from_yaml, graph_title, load_graph, save_graph
 from graph.formatting import plural
 from graph.layout import free_position, layered_layout
 from graph.model import AddEdge, Batch, Edge, MoveNodes, NetworkGraph
@@ -54,18 +53,6 @@ DEFAULT_SIZE = (1440, 900)
 
 
 UNTITLED = "Untitled"
-_NAME_LINE = re.compile(r"^name:\s*(.+?)\s*$", re.MULTILINE)
-
-
-def template_title(path: Path) -> str:
-    """A template's menu entry: the graph's own name ("MLP on digits"), else its file name."""
-    try:
-        match = _NAME_LINE.search(path.read_text(encoding="utf-8")[:2000])
-    except OSError:
-        match = None
-    if match is None:
-        return path.stem.replace("_", " ")
-    return match.group(1).strip("'\"")
 
 
 class MainWindow(QMainWindow):
@@ -288,7 +275,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.new_action)
         self.templates_menu = file_menu.addMenu("New from &Template")
         for path in sorted(EXAMPLES_DIR.glob("*.yaml")):
-            action = self.templates_menu.addAction(template_title(path))
+            action = self.templates_menu.addAction(graph_title(path))
             action.triggered.connect(lambda _checked=False, p=path: self.new_from_template(p))
         file_menu.addAction(self.open_action)
         self.recent_menu = file_menu.addMenu("Open &Recent")

@@ -455,7 +455,7 @@ class ExplainPanel(QWidget):
         values = np.asarray(explanation.prediction, "float64")
         names = result.class_names
         if names and len(values) == len(names):
-            best = int(np.argmax(values))
+            best = explanation.predicted_class
             self.prediction_text.setText(f"{names[best]} ({values[best]:.1%})")
             self._prediction_bars(values, names)
         else:

@@ -43,6 +43,11 @@ class Explanation:
     spread: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
 
+    @property
+    def predicted_class(self) -> int:
+        """The unit with the highest value in `prediction` (the class the model chose)."""
+        return int(np.argmax(self.prediction))
+
 
 @dataclass(frozen=True)
 class NodeOutput:

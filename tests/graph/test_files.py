@@ -450,3 +450,17 @@ def test_federated_settings_round_trip_and_stay_out_of_files_at_defaults():
 def test_federated_settings_are_checked_with_their_location():
     with pytest.raises(GraphFileError, match=r"federated.alpha must be >= 1e-06. Received: 0.0"):
         graph_from_yaml(BASE + "federated: {alpha: 0.0}\n")
+
+
+def test_graph_title_reads_the_name_line_else_the_file_name(tmp_path):
+    assert files.graph_title(EXAMPLES / "mlp_digits.yaml") == "MLP on digits"
+    quoted = tmp_path / "quoted.yaml"
+    quoted.write_text("format: deepwire-graph\nname: 'My net'\nnodes: []\n", encoding="utf-8")
+    assert files.graph_title(quoted) == "My net"
+    unnamed = tmp_path / "small_cnn.yaml"
+    unnamed.write_text("format: deepwire-graph\nname: ''\n", encoding="utf-8")
+    assert files.graph_title(unnamed) == "small cnn"
+    binary = tmp_path / "odd_bytes.yaml"
+    binary.write_bytes(b"\xff\xfe\x00name\x00")
+    assert files.graph_title(binary) == "odd bytes"
+    assert files.graph_title(tmp_path / "missing_file.yaml") == "missing file"

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QScrollArea
 
 from graph.files import load_graph
 from gui.help import about_html, shortcuts_html, versions
-from gui.main_window import EXAMPLES_DIR, MainWindow, template_title
+from gui.main_window import EXAMPLES_DIR, MainWindow
 from gui.recovery import RecoveryStore
 from tests.gui.conftest import ScriptedPrompts
 from tests.gui.panel_helpers import example
@@ -99,7 +99,6 @@ def test_tooltips_explain_parameters_and_choices(qtbot, window):
 def test_templates_are_listed_by_their_names(qtbot, window):
     titles = [action.text() for action in window.templates_menu.actions()]
     assert "MLP on digits" in titles
-    assert template_title(EXAMPLES_DIR / "mlp_digits.yaml") == "MLP on digits"
     assert window.layers_label.text().endswith("layers")
     window.session.replace_graph(load_graph(EXAMPLES_DIR / "mlp_digits.yaml"))
     window.scene.select_nodes([])
