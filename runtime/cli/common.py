@@ -6,10 +6,13 @@ not be read or written. Every failure is one clear message on stderr.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import functools
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -62,6 +65,26 @@ def start_tensorflow() -> None:
 def fail(error: CommandError) -> int:
     print(f"error: {error}", file=sys.stderr)
     return error.code
+
+
+def tensorflow_command(
+    body: Callable[[argparse.Namespace], int],
+) -> Callable[[argparse.Namespace], int]:
+    """A command's `run`: starts TensorFlow quietly, then runs `body`.
+
+    A CommandError raised anywhere in `body` ends the command with its message
+    and exit code (runtime.cli.common's convention), never a traceback.
+    """
+
+    @functools.wraps(body)
+    def run(args: argparse.Namespace) -> int:
+        start_tensorflow()
+        try:
+            return body(args)
+        except CommandError as error:
+            return fail(error)
+
+    return run
 
 
 def load_valid_graph(path: Path) -> NetworkGraph:

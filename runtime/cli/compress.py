@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from runtime.cli.common import EXIT_FILE, CommandError, fail, load_valid_graph, start_tensorflow
+from runtime.cli.common import EXIT_FILE, CommandError, load_valid_graph, tensorflow_command
 
 VARIANTS = ("tflite_dynamic", "tflite_int8", "tflite_float16", "keras_int8", "pruned")
 
@@ -37,15 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", type=Path, metavar="DIR", help="folder to write to")
 
 
+@tensorflow_command
 def run(args: argparse.Namespace) -> int:
-    start_tensorflow()
-    try:
-        return _run(args)
-    except CommandError as error:
-        return fail(error)
-
-
-def _run(args: argparse.Namespace) -> int:
     from graph.atomic import write_text
     from graph.files import graph_to_yaml
     from runtime.cli.loop import drive

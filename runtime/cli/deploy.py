@@ -30,10 +30,9 @@ from runtime.cli.common import (
     EXIT_FILE,
     CommandError,
     Progress,
-    fail,
     load_valid_graph,
     make_output_dir,
-    start_tensorflow,
+    tensorflow_command,
 )
 from runtime.deploy_report import FORMATS
 
@@ -62,15 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_force_argument(parser)
 
 
+@tensorflow_command
 def run(args: argparse.Namespace) -> int:
-    start_tensorflow()
-    try:
-        return _run(args)
-    except CommandError as error:
-        return fail(error)
-
-
-def _run(args: argparse.Namespace) -> int:
     from graph.files import graph_to_yaml
     from runtime.cli.loop import drive
     from runtime.deploy import export_path

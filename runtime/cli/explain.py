@@ -19,10 +19,9 @@ import numpy as np
 from runtime.cli.common import (
     EXIT_FILE,
     CommandError,
-    fail,
     load,
     make_output_dir,
-    start_tensorflow,
+    tensorflow_command,
 )
 from runtime.explain.methods import GLOBAL, METHODS
 
@@ -62,14 +61,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="folder for the picture and numbers (default: FILE's name + _explain)",
     )
-
-
-def run(args: argparse.Namespace) -> int:
-    start_tensorflow()
-    try:
-        return _run(args)
-    except CommandError as error:
-        return fail(error)
 
 
 def _check_model_file(path: Path) -> None:
@@ -141,7 +132,8 @@ def _summary(result) -> str:
     return "\n".join(lines)
 
 
-def _run(args: argparse.Namespace) -> int:
+@tensorflow_command
+def run(args: argparse.Namespace) -> int:
     from runtime.cli.loop import drive
     from runtime.events import RunFailed
     from runtime.explain.export import write_explanation

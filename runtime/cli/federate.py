@@ -22,10 +22,9 @@ from pathlib import Path
 from runtime.cli.common import (
     EXIT_FILE,
     CommandError,
-    fail,
     load,
     make_output_dir,
-    start_tensorflow,
+    tensorflow_command,
 )
 from runtime.cli.recording import add_runs_dir_argument, command_journal
 
@@ -43,14 +42,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     add_runs_dir_argument(parser)
-
-
-def run(args: argparse.Namespace) -> int:
-    start_tensorflow()
-    try:
-        return _run(args)
-    except CommandError as error:
-        return fail(error)
 
 
 def federate(file: Path, overrides: dict, on_event, quiet: bool = False, journal=None) -> object:
@@ -99,7 +90,8 @@ def _format(logs: dict) -> str:
     return "  ".join(f"{name} {value:.4f}" for name, value in logs.items())
 
 
-def _run(args: argparse.Namespace) -> int:
+@tensorflow_command
+def run(args: argparse.Namespace) -> int:
     from graph.atomic import write_text, write_with
     from runtime.training_process import rebuild_model
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from runtime.cli.common import EXIT_FILE, CommandError, fail, load, start_tensorflow
+from runtime.cli.common import EXIT_FILE, CommandError, load, tensorflow_command
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,15 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+@tensorflow_command
 def run(args: argparse.Namespace) -> int:
-    start_tensorflow()
-    try:
-        return _run(args)
-    except CommandError as error:
-        return fail(error)
-
-
-def _run(args: argparse.Namespace) -> int:
     from runtime.cli.loop import drive
     from runtime.events import RunFailed
     from runtime.runs.base import RunRequest

@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from runtime.cli.common import EXIT_FILE, CommandError, fail, load_valid_graph, start_tensorflow
+from runtime.cli.common import EXIT_FILE, CommandError, load_valid_graph, tensorflow_command
 
 FORMATS = ("keras", "saved_model", "tflite", "onnx")
 
@@ -48,14 +48,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    start_tensorflow()
-    try:
-        return _run(args)
-    except CommandError as error:
-        return fail(error)
-
-
 def _json_file(path: Path, what: str):
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -65,7 +57,8 @@ def _json_file(path: Path, what: str):
         raise CommandError(f"{path}: {what} is not valid JSON ({error})", EXIT_FILE) from None
 
 
-def _run(args: argparse.Namespace) -> int:
+@tensorflow_command
+def run(args: argparse.Namespace) -> int:
     from graph.files import graph_to_yaml
     from runtime.cli.loop import drive
     from runtime.events import Progress, RunFailed

@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from runtime.cli.common import EXIT_FILE, CommandError, fail, start_tensorflow
+from runtime.cli.common import EXIT_FILE, CommandError, tensorflow_command
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,15 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+@tensorflow_command
 def run(args: argparse.Namespace) -> int:
-    start_tensorflow()
-    try:
-        return _run(args)
-    except CommandError as error:
-        return fail(error)
-
-
-def _run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from runtime.serving import ServingError, create_app, load_predictor

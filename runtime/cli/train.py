@@ -27,10 +27,9 @@ from graph.cli.outputs import (
 from runtime.cli.common import (
     EXIT_FILE,
     CommandError,
-    fail,
     load_valid_graph,
     make_output_dir,
-    start_tensorflow,
+    tensorflow_command,
     train,
 )
 from runtime.cli.cost_warning import warn_about_memory
@@ -55,15 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_runs_dir_argument(parser)
 
 
+@tensorflow_command
 def run(args: argparse.Namespace) -> int:
-    start_tensorflow()
-    try:
-        return _run(args)
-    except CommandError as error:
-        return fail(error)
-
-
-def _run(args: argparse.Namespace) -> int:
     from graph.files import graph_to_yaml
     from runtime.evaluation import diagnose, evaluate, one_class_warning
     from runtime.run_store import FAILED, FINISHED, STOPPED

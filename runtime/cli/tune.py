@@ -15,7 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from graph.cli.outputs import OutputRefusedError, add_force_argument, check_output, graph_file
-from runtime.cli.common import EXIT_FILE, CommandError, fail, load_valid_graph, start_tensorflow
+from runtime.cli.common import EXIT_FILE, CommandError, load_valid_graph, tensorflow_command
 from runtime.cli.recording import add_runs_dir_argument, command_journal
 
 
@@ -47,14 +47,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-widths", action="store_true", help="keep layer widths as drawn")
     add_force_argument(parser)
     add_runs_dir_argument(parser)
-
-
-def run(args: argparse.Namespace) -> int:
-    start_tensorflow()
-    try:
-        return _run(args)
-    except CommandError as error:
-        return fail(error)
 
 
 def _space(args: argparse.Namespace):
@@ -108,7 +100,8 @@ def _print_event(event: object) -> None:
         print(f"trial {event.number} {event.state}{value}{reason}", file=sys.stderr)
 
 
-def _run(args: argparse.Namespace) -> int:
+@tensorflow_command
+def run(args: argparse.Namespace) -> int:
     from graph.files import graph_to_yaml, save_graph
     from runtime.cli.loop import drive
     from runtime.events import RunFailed
