@@ -87,6 +87,28 @@ def tensorflow_command(
     return run
 
 
+def drive_to_end(request, on_event=None, quiet: bool = False, journal=None):
+    """Drives `request` (runtime.cli.loop.drive) and returns its RunFinished.
+
+    Raises:
+        CommandError: when the run fails, with its message and exit code.
+    """
+    from runtime.cli.loop import drive
+
+    outcome = drive(request, on_event, quiet, journal)
+    if isinstance(outcome, RunFailed):
+        raise CommandError(outcome.message, outcome.exit_code)
+    return outcome
+
+
+def print_progress_text(event: object) -> None:
+    """Prints a run's Progress messages on stderr (for commands without a progress bar)."""
+    from runtime.events import Progress as ProgressEvent
+
+    if isinstance(event, ProgressEvent) and event.text:
+        print(event.text, file=sys.stderr)
+
+
 def load_valid_graph(path: Path) -> NetworkGraph:
     """The graph file, checked: readable and valid.
 
@@ -188,15 +210,12 @@ def train(
         CommandError: when training fails (with the run's message).
     """
     from graph.files import graph_to_yaml
-    from runtime.cli.loop import drive
     from runtime.runs.base import RunRequest
     from runtime.training_process import rebuild_model
 
     options = {"epochs": epochs, "estimate_time": estimate_time}
     request = RunRequest("train", graph_to_yaml(graph), base_dir, options)
-    outcome = drive(request, Progress(), quiet=quiet)
-    if isinstance(outcome, RunFailed):
-        raise CommandError(outcome.message, outcome.exit_code)
+    outcome = drive_to_end(request, Progress(), quiet=quiet)
     trained = outcome.result
     if trained.result.stopped_by_user:
         print("stopped by you: keeping the model as it was then", file=sys.stderr)

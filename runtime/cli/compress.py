@@ -16,7 +16,14 @@ import json
 import sys
 from pathlib import Path
 
-from runtime.cli.common import EXIT_FILE, CommandError, load_valid_graph, tensorflow_command
+from runtime.cli.common import (
+    EXIT_FILE,
+    CommandError,
+    drive_to_end,
+    load_valid_graph,
+    print_progress_text,
+    tensorflow_command,
+)
 
 VARIANTS = ("tflite_dynamic", "tflite_int8", "tflite_float16", "keras_int8", "pruned")
 
@@ -41,8 +48,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from graph.atomic import write_text
     from graph.files import graph_to_yaml
-    from runtime.cli.loop import drive
-    from runtime.events import Progress, RunFailed
     from runtime.runs import RunRequest
 
     if "pruned" in args.variants and not 0 < args.sparsity < 1:
@@ -67,13 +72,7 @@ def run(args: argparse.Namespace) -> int:
         options["representative_path"] = str(args.representative)
     request = RunRequest("compress", graph_to_yaml(graph), args.file.resolve().parent, options)
 
-    def show(event: object) -> None:
-        if isinstance(event, Progress) and event.text:
-            print(event.text, file=sys.stderr)
-
-    result = drive(request, on_event=show)
-    if isinstance(result, RunFailed):
-        raise CommandError(result.message, result.exit_code)
+    result = drive_to_end(request, print_progress_text)
     report = _report(result.result)
     print(report)
     path = output / "compression.json"

@@ -27,12 +27,13 @@ from graph.settings import CONTINUAL_PARAMS, CONTINUAL_STRATEGIES, STRATEGY_EXPL
 from runtime.cli.common import (
     EXIT_FILE,
     CommandError,
+    drive_to_end,
     fail,
     load_valid_graph,
     start_tensorflow,
 )
 from runtime.cli.recording import add_runs_dir_argument, command_journal
-from runtime.events import Progress, RoundEnd, RunFailed
+from runtime.events import Progress, RoundEnd
 
 # The continual settings that have a command-line option, as --name-with-dashes.
 _SETTING_OPTIONS = (
@@ -90,11 +91,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         request = _request(args)
         start_tensorflow()
-        from runtime.cli.loop import drive
-
-        outcome = drive(request, _show, args.quiet, command_journal(args.runs_dir, args.file))
-        if isinstance(outcome, RunFailed):
-            raise CommandError(outcome.message, outcome.exit_code)
+        outcome = drive_to_end(
+            request, _show, args.quiet, command_journal(args.runs_dir, args.file)
+        )
         result = outcome.result
         if args.continue_from:
             print(format_continue(result))

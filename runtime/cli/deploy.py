@@ -30,6 +30,7 @@ from runtime.cli.common import (
     EXIT_FILE,
     CommandError,
     Progress,
+    drive_to_end,
     load_valid_graph,
     make_output_dir,
     tensorflow_command,
@@ -64,10 +65,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 @tensorflow_command
 def run(args: argparse.Namespace) -> int:
     from graph.files import graph_to_yaml
-    from runtime.cli.loop import drive
     from runtime.deploy import export_path
     from runtime.deploy_report import HEADER
-    from runtime.events import RunFailed
     from runtime.runs import RunRequest
 
     formats = FORMATS if "all" in args.format else tuple(dict.fromkeys(args.format))
@@ -87,9 +86,7 @@ def run(args: argparse.Namespace) -> int:
     if args.model is not None:
         options["model_path"] = str(args.model)
     request = RunRequest("deploy", graph_to_yaml(graph), args.file.resolve().parent, options)
-    outcome = drive(request, Progress(), quiet=args.quiet)
-    if isinstance(outcome, RunFailed):
-        raise CommandError(outcome.message, outcome.exit_code)
+    outcome = drive_to_end(request, Progress(), quiet=args.quiet)
     result = outcome.result
     p50, p95, throughput = result.keras_baseline
     print(HEADER)

@@ -19,6 +19,7 @@ import numpy as np
 from runtime.cli.common import (
     EXIT_FILE,
     CommandError,
+    drive_to_end,
     load,
     make_output_dir,
     tensorflow_command,
@@ -134,8 +135,6 @@ def _summary(result) -> str:
 
 @tensorflow_command
 def run(args: argparse.Namespace) -> int:
-    from runtime.cli.loop import drive
-    from runtime.events import RunFailed
     from runtime.explain.export import write_explanation
     from runtime.runs import RunRequest
 
@@ -146,9 +145,7 @@ def run(args: argparse.Namespace) -> int:
     request = RunRequest(
         "explain", graph_path.read_text(encoding="utf-8"), graph_path.resolve().parent, options
     )
-    outcome = drive(request, quiet=True)
-    if isinstance(outcome, RunFailed):
-        raise CommandError(outcome.message, outcome.exit_code)
+    outcome = drive_to_end(request, quiet=True)
     result = outcome.result
     output = make_output_dir(args.output or Path(f"{graph_path.stem}_explain"))
     try:

@@ -14,10 +14,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-from runtime.cli.common import EXIT_FILE, CommandError, load_valid_graph, tensorflow_command
+from runtime.cli.common import (
+    EXIT_FILE,
+    CommandError,
+    drive_to_end,
+    load_valid_graph,
+    print_progress_text,
+    tensorflow_command,
+)
 
 FORMATS = ("keras", "saved_model", "tflite", "onnx")
 
@@ -60,8 +66,6 @@ def _json_file(path: Path, what: str):
 @tensorflow_command
 def run(args: argparse.Namespace) -> int:
     from graph.files import graph_to_yaml
-    from runtime.cli.loop import drive
-    from runtime.events import Progress, RunFailed
     from runtime.runs import RunRequest
 
     options: dict = {"formats": list(args.formats), "quantize": not args.no_quantize}
@@ -83,12 +87,6 @@ def run(args: argparse.Namespace) -> int:
         options["model_path"] = str(args.weights)
     request = RunRequest("report", graph_to_yaml(graph), args.file.resolve().parent, options)
 
-    def show(event: object) -> None:
-        if isinstance(event, Progress) and event.text:
-            print(event.text, file=sys.stderr)
-
-    result = drive(request, on_event=show)
-    if isinstance(result, RunFailed):
-        raise CommandError(result.message, result.exit_code)
+    result = drive_to_end(request, print_progress_text)
     print(f"wrote {result.result['path']}")
     return 0

@@ -15,7 +15,13 @@ from dataclasses import asdict
 from pathlib import Path
 
 from graph.cli.outputs import OutputRefusedError, add_force_argument, check_output, graph_file
-from runtime.cli.common import EXIT_FILE, CommandError, load_valid_graph, tensorflow_command
+from runtime.cli.common import (
+    EXIT_FILE,
+    CommandError,
+    drive_to_end,
+    load_valid_graph,
+    tensorflow_command,
+)
 from runtime.cli.recording import add_runs_dir_argument, command_journal
 
 
@@ -103,8 +109,6 @@ def _print_event(event: object) -> None:
 @tensorflow_command
 def run(args: argparse.Namespace) -> int:
     from graph.files import graph_to_yaml, save_graph
-    from runtime.cli.loop import drive
-    from runtime.events import RunFailed
     from runtime.runs.base import RunRequest
     from runtime.tuning import apply_best
 
@@ -121,9 +125,7 @@ def run(args: argparse.Namespace) -> int:
     graph = load_valid_graph(args.file)
     options = {"space": asdict(space), "trials": args.trials, "epochs": args.epochs}
     request = RunRequest("tune", graph_to_yaml(graph), args.file.resolve().parent, options)
-    outcome = drive(request, _print_event, journal=command_journal(args.runs_dir, args.file))
-    if isinstance(outcome, RunFailed):
-        raise CommandError(outcome.message, outcome.exit_code)
+    outcome = drive_to_end(request, _print_event, journal=command_journal(args.runs_dir, args.file))
     finished = outcome.result
     if not finished.best_params:
         raise CommandError("no trial completed: nothing to apply (see the trial messages above)")
