@@ -10,6 +10,9 @@ output for the sample; `show_node` follows the canvas selection. Nothing is
 computed on the GUI thread: results arrive as plain arrays and are only drawn here.
 Samples picked in the Evaluation panel (a confusion-matrix cell, a misclassified
 image) arrive through `pick_samples` and are offered in the "Picked" list.
+A model that reads text is explained word by word: the text is shown with each
+word shaded by its score (red toward the class, blue against), and a text of the
+user's own can be typed in ("Your text").
 """
 
 from __future__ import annotations
@@ -27,11 +30,13 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSlider,
     QSpinBox,
     QSplitter,
     QStackedWidget,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -125,6 +130,12 @@ class ExplainPanel(QWidget):
         self.load_button = QPushButton("Load sample…")
         self.load_button.setToolTip("Explain a sample of your own: an image, a CSV row or a .npy")
         self.loaded_path: Path | None = None
+        self.text_input = QLineEdit()
+        self.text_input.setPlaceholderText("Your text… (Enter explains it)")
+        self.text_input.setToolTip("Explain a text of your own: type it and press Enter")
+        self.text_input.setMinimumWidth(220)
+        self.text_input.setVisible(False)  # only for a model that reads text
+        self.typed_text: str | None = None
         self.explain_button = QPushButton("Explain")
         self.save_button = QPushButton("Save PNG…")
         self.per_class_spin = QSpinBox()
@@ -143,6 +154,7 @@ class ExplainPanel(QWidget):
             self.picked_combo,
             self.truth_label,
             self.load_button,
+            self.text_input,
             QLabel("Method"),
             self.method_combo,
             QLabel("Node"),
@@ -178,6 +190,9 @@ class ExplainPanel(QWidget):
         self.picture.setMinimumSize(PICTURE_PIXELS, PICTURE_PIXELS)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.picture)
+        self.words_view = QTextBrowser()  # a text's words, shaded by their scores
+        self.words_view.setOpenLinks(False)
+        self.stack.addWidget(self.words_view)
         self.bars_plot = None
         self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
         self.opacity_slider.setRange(0, 100)
@@ -214,6 +229,7 @@ class ExplainPanel(QWidget):
 
         self.explain_button.clicked.connect(self.explain)
         self.load_button.clicked.connect(self._ask_load)
+        self.text_input.returnPressed.connect(lambda: self.explain_text(self.text_input.text()))
         self.health_button.clicked.connect(self.check_health)
         self.method_combo.currentIndexChanged.connect(self._method_changed)
         self.sample_spin.valueChanged.connect(self._sample_changed)
@@ -231,8 +247,10 @@ class ExplainPanel(QWidget):
 
     def clear(self) -> None:
         """Shows nothing (the document changed: its runs are gone)."""
-        self.run = self.result = self.loaded_path = None
+        self.run = self.result = self.loaded_path = self.typed_text = None
         self._pending = None
+        self.words_view.clear()
+        self.text_input.setVisible(False)
         self.picked_combo.clear()
         self.picked_combo.setVisible(False)
         self.picture.clear()
@@ -254,6 +272,11 @@ class ExplainPanel(QWidget):
         self.picked_combo.setVisible(False)
         dataset = run.dataset
         self.sample_spin.setRange(0, max(len(dataset.x_test) - 1, 0) if dataset else 0)
+        self.text_input.setVisible(self._reads_text())
+        chosen = self.methods[self.method_combo.currentData()]
+        if self._reads_text() and chosen.text_reading is None:  # it would only be refused
+            self.method_combo.setCurrentIndex(self.method_combo.findData("occlusion"))
+        self._method_changed()  # the reading line for text or for numbers
         self.node_combo.clear()
         self.node_combo.addItem(LAST_CONVOLUTION, None)
         for node in run.graph.nodes:
@@ -298,17 +321,24 @@ class ExplainPanel(QWidget):
             self.sample_spin,
             self.load_button,
             self.health_button,
+            self.text_input,
         ):
             widget.setEnabled(ready)
         self.save_button.setEnabled(self.result is not None)
 
     def _method_changed(self) -> None:
         method = self.methods[self.method_combo.currentData()]
-        self.reading.setText(method.reading)
+        text_reading = method.text_reading if self._reads_text() else None
+        self.reading.setText(text_reading or method.reading)
         self.sample_spin.setEnabled(self.run is not None and method.scope == "sample")
 
+    def _reads_text(self) -> bool:
+        """True when the run's model reads text (its samples are strings)."""
+        dataset = self.run.dataset if self.run is not None else None
+        return dataset is not None and dataset.text
+
     def _sample_changed(self) -> None:
-        self.loaded_path = None  # browsing the test split again
+        self.loaded_path = self.typed_text = None  # browsing the test split again
         if self.run is None or self.run.dataset is None:
             self.truth_label.setText("")
             return
@@ -384,6 +414,8 @@ class ExplainPanel(QWidget):
         self.health_checked.emit(result)
 
     def _sample_option(self) -> dict:
+        if self.typed_text is not None:
+            return {"input": self.typed_text}
         if self.loaded_path is not None:
             return {"input_path": str(self.loaded_path)}
         return {"sample": self.sample_spin.value()}
@@ -400,8 +432,14 @@ class ExplainPanel(QWidget):
 
     def load_sample(self, path: Path) -> None:
         """Explains the sample in `path` (an image, CSV row or .npy; the run preprocesses it)."""
-        self.loaded_path = path
+        self.loaded_path, self.typed_text = path, None
         self.truth_label.setText(f"loaded: {path.name}")
+        self.explain()
+
+    def explain_text(self, text: str) -> None:
+        """Explains `text`, typed by the user, with the chosen method (a text model only)."""
+        self.typed_text, self.loaded_path = text, None
+        self.truth_label.setText("your text")
         self.explain()
 
     def explain(self) -> None:
@@ -480,6 +518,9 @@ class ExplainPanel(QWidget):
         if self.result is None or self.result.explanation is None:
             return
         result, explanation = self.result, self.result.explanation
+        if explanation.words is not None:
+            self._show_words(explanation)
+            return
         flat = explanation.heatmap.ndim == 1
         if flat and len(result.feature_names) == explanation.heatmap.size:
             self._feature_bars(explanation.heatmap, result.feature_names)
@@ -488,6 +529,12 @@ class ExplainPanel(QWidget):
         picture = explanation_picture(explanation, result.images, opacity)
         self.picture.setPixmap(pixmap_of(picture))
         self.stack.setCurrentWidget(self.picture)
+
+    def _show_words(self, explanation) -> None:
+        from runtime.explain.render import words_html
+
+        self.words_view.setHtml(words_html(explanation.words, explanation.attributions))
+        self.stack.setCurrentWidget(self.words_view)
 
     def _feature_bars(self, values: np.ndarray, names: tuple[str, ...]) -> None:
         import pyqtgraph as pg

@@ -1,11 +1,14 @@
 """Explain a trained model's prediction for one sample, or its feature importance.
 
-`deepwire explain FILE --weights model.keras (--sample N | --input PATH)
+`deepwire explain FILE --weights model.keras (--sample N | --input PATH | --text TEXT)
 --method gradcam|ig|smoothgrad|occlusion|shap|permutation [-o DIR]`.
 
 Runs the same explain run as the app, prints the prediction and the
 strongest attributions, and writes DIR/<method>.png (the heatmap or bar
-chart), DIR/<method>.csv and DIR/<method>.npy (the numbers).
+chart), DIR/<method>.csv and DIR/<method>.npy (the numbers). For a model
+that reads text, the sample is a text (`--text`, or `--input` a UTF-8 text
+file) and each word is scored: the words and their scores are printed and
+written to the CSV.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from runtime.cli.common import (
 )
 from runtime.explain.methods import GLOBAL, METHODS
 
+SUMMARY_WORDS = 60  # a longer text's words are in the CSV; the summary names the strongest
 _TUNING = {
     "steps": "integrated gradients: steps along the path (default 32)",
     "samples": "SmoothGrad: noisy copies (default 32)",
@@ -47,8 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--sample", type=int, metavar="N", help="index into the test split")
     source.add_argument(
-        "--input", type=Path, metavar="PATH", help="a sample file: an image, a CSV row or a .npy"
+        "--input",
+        type=Path,
+        metavar="PATH",
+        help="a sample file: an image, a CSV row or a .npy (a text model: a UTF-8 text file)",
     )
+    source.add_argument("--text", metavar="TEXT", help="a text of your own, for a text model")
     parser.add_argument("--method", required=True, choices=list(METHODS))
     parser.add_argument("--node", help="Grad-CAM's node (name or id; default: last convolution)")
     parser.add_argument("--target", type=int, help="class to explain (default: the predicted one)")
@@ -78,7 +86,7 @@ def _check_model_file(path: Path) -> None:
         raise CommandError(f"{path}: not a Keras model file ({first})", EXIT_FILE) from None
 
 
-def _options(args: argparse.Namespace, input_shape: tuple[int, ...]) -> dict:
+def _options(args: argparse.Namespace, input_shape: tuple[int, ...], text: bool) -> dict:
     from runtime.explain.errors import ExplainError
     from runtime.explain.inputs import read_sample
 
@@ -94,7 +102,17 @@ def _options(args: argparse.Namespace, input_shape: tuple[int, ...]) -> dict:
     )
     if METHODS[args.method].scope == GLOBAL:
         return options
-    if args.input is not None:
+    if args.text is not None:
+        if not text:
+            raise CommandError(
+                "--text is for a model that reads text; this one takes numbers: "
+                "give --sample N or --input PATH",
+                EXIT_FILE,
+            )
+        options["input"] = args.text
+    elif args.input is not None and text:
+        options["input_path"] = str(args.input.resolve())  # the run reads the text file
+    elif args.input is not None:
         try:
             options["input"] = read_sample(args.input, input_shape)
         except ExplainError as error:
@@ -103,7 +121,8 @@ def _options(args: argparse.Namespace, input_shape: tuple[int, ...]) -> dict:
         options["sample"] = args.sample
     else:
         raise CommandError(
-            f"--method {args.method} explains one sample: give --sample N or --input PATH",
+            f"--method {args.method} explains one sample: give --sample N or --input PATH"
+            + (" or --text TEXT" if text else ""),
             EXIT_FILE,
         )
     return options
@@ -125,6 +144,11 @@ def _summary(result) -> str:
     else:
         lines.append(f"test score without shuffling: {explanation.prediction[0]:.4f}")
     values = explanation.attributions.ravel()
+    if explanation.words is not None:
+        names = explanation.words
+        if len(names) <= SUMMARY_WORDS:
+            scored = zip(names, values, strict=True)
+            lines.append("words: " + " ".join(f"{w}({v:+.3f})" for w, v in scored))
     if len(names) == values.size:
         top = np.argsort(-np.abs(values))[:5]
         lines.append("strongest: " + ", ".join(f"{names[i]} {values[i]:+.4g}" for i in top))
@@ -141,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
     graph_path = args.file
     _, dataset = load(graph_path)
     _check_model_file(args.weights)
-    options = _options(args, dataset.input_shape)
+    options = _options(args, dataset.input_shape, dataset.text)
     request = RunRequest(
         "explain", graph_path.read_text(encoding="utf-8"), graph_path.resolve().parent, options
     )

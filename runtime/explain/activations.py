@@ -24,5 +24,5 @@ def node_output(scorer: ModelScorer, x: np.ndarray, node: str) -> NodeOutput:
             f"There is no node named {node!r} in the model. Its nodes: {names}", node
         ) from None
     probe = scorer.probe(layer)
-    values = np.asarray(probe(scorer.feed(x[None].astype("float32")), training=False))[0]
+    values = np.asarray(probe(scorer.feed(scorer.as_batch(x[None])), training=False))[0]
     return NodeOutput(node, values, float(values.min()), float(values.mean()), float(values.max()))

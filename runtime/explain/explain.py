@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from runtime.explain import gradients, perturbation
+from runtime.explain import gradients, perturbation, text
 from runtime.explain.errors import ExplainError
 from runtime.explain.methods import GLOBAL, METHODS
 from runtime.explain.result import Explanation
@@ -72,6 +72,12 @@ def explain(
         raise ExplainError(
             f"Unknown explanation method {method!r}; choose one of {', '.join(METHODS)}."
         )
+    if scorer.text:
+        if METHODS[method].text_reading is None:
+            raise ExplainError(METHODS[method].refusal_for_text())
+        if x is None:
+            raise ExplainError(f"{METHODS[method].title} explains one text; none was given.")
+        return explain_text(scorer, method, x, target, seed=seed)
     if METHODS[method].scope == GLOBAL:
         if x_eval is None or y_eval is None:
             raise ExplainError("Permutation importance needs the test split's samples and targets.")
@@ -124,4 +130,34 @@ def explain(
         x,
         node=used_node,
         extra=extra,
+    )
+
+
+def explain_text(
+    scorer: ModelScorer, method: str, x: np.ndarray, target: int | None, seed: int = 0
+) -> Explanation:
+    """Scores each word of text sample `x` (occlusion or SHAP); see runtime.explain.text.
+
+    The explanation's `words` are the text's words as written, `attributions`
+    one score per word (the change of the target's probability), `heatmap` the
+    same scaled to [-1, 1].
+    """
+    x = scorer.check_sample(x)
+    prediction = scorer.predict(x[None])[0]
+    target = scorer.target_for(prediction, target)
+    rules = text.text_rules(scorer.model)
+    sample = text.sample_text(x)
+    if method == "occlusion":
+        words, scores = text.word_occlusion(scorer, sample, target, rules)
+    else:
+        words, scores = text.word_shap(scorer, sample, target, rules, seed=seed)
+    peak = float(np.abs(scores).max()) if scores.size else 0.0
+    return Explanation(
+        method,
+        scores,
+        scores / peak if peak > 0 else scores,
+        target,
+        prediction,
+        x,
+        words=tuple(words),
     )

@@ -18,15 +18,32 @@ from runtime.explain.result import Explanation
 
 
 def feature_labels(explanation: Explanation, feature_names: tuple[str, ...]) -> list[str]:
-    """A name per attribution: the dataset's feature names when they match, else positions."""
+    """A name per attribution: the words of a text, the dataset's feature names when they
+    match, else positions."""
+    if explanation.words is not None:
+        return list(explanation.words)
     values = explanation.attributions
     if len(feature_names) == values.size:
         return list(feature_names)
     return ["_".join(map(str, index)) for index in np.ndindex(values.shape)]
 
 
+def words_csv(explanation: Explanation) -> str:
+    """One row per word of a text explanation: its position, the word as written, its score."""
+    lines = ["position,word,value"]
+    scored = zip(explanation.words, explanation.attributions, strict=True)
+    for i, (word, value) in enumerate(scored):
+        lines.append(f"{i},{_quoted(word)},{float(value):.9g}")
+    return "\n".join(lines) + "\n"
+
+
 def attributions_csv(explanation: Explanation, feature_names: tuple[str, ...]) -> str:
-    """One row per attribution: feature, value (and std for permutation importance)."""
+    """One row per attribution: feature, value (and std for permutation importance).
+
+    A text explanation has a row per word instead (words_csv).
+    """
+    if explanation.words is not None:
+        return words_csv(explanation)
     names = feature_labels(explanation, feature_names)
     values = explanation.attributions.ravel()
     spread = explanation.spread
@@ -38,7 +55,8 @@ def attributions_csv(explanation: Explanation, feature_names: tuple[str, ...]) -
 
 
 def _quoted(text: str) -> str:
-    return f'"{text.replace(chr(34), chr(34) * 2)}"' if any(c in text for c in ',"\n') else text
+    special = any(c in text for c in ',"\n\r')
+    return f'"{text.replace(chr(34), chr(34) * 2)}"' if special else text
 
 
 def write_explanation(
@@ -79,6 +97,17 @@ def batch_csv(rows: list[tuple[int, str, str, Explanation]], feature_names: tupl
     """
     if not rows:
         return "sample,true,explained\n"
+    if rows[0][3].words is not None:  # texts differ in length: a row per word
+        lines = ["sample,true,explained,position,word,value"]
+        for index, true, explained, explanation in rows:
+            for i, (word, value) in enumerate(
+                zip(explanation.words, explanation.attributions, strict=True)
+            ):
+                lines.append(
+                    f"{index},{_quoted(true)},{_quoted(explained)},{i},{_quoted(word)},"
+                    f"{float(value):.9g}"
+                )
+        return "\n".join(lines) + "\n"
     names = feature_labels(rows[0][3], feature_names)
     lines = [",".join(["sample", "true", "explained", *map(_quoted, names)])]
     for index, true, explained, explanation in rows:

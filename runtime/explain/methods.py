@@ -22,6 +22,8 @@ class Method:
         scope: SAMPLE (explains one prediction) or GLOBAL (the whole test split).
         reading: One or two plain sentences for learners: what it shows, how to read it.
         needs_conv: True when the model needs a convolution node (Grad-CAM).
+        text_reading: How to read it on a text model, whose words it scores; None
+            when the method works on numbers only (gradients, shuffled features).
     """
 
     name: str
@@ -29,6 +31,14 @@ class Method:
     scope: str
     reading: str
     needs_conv: bool = False
+    text_reading: str | None = None
+
+    def refusal_for_text(self) -> str:
+        """Why this method cannot explain a text model, naming what can."""
+        return (
+            f"{self.title} works on numbers (it changes input values a little or "
+            "shuffles them), not on words; for text, use occlusion (or SHAP for short texts)."
+        )
 
 
 METHODS: dict[str, Method] = {
@@ -65,6 +75,9 @@ METHODS: dict[str, Method] = {
             SAMPLE,
             "A small patch is blanked out at every position in turn; bright areas are "
             "where hiding the input lowered the score most, so the model relied on them.",
+            text_reading="Each word is left out of the text in turn. Red words made the model "
+            "surer of the class (without them its probability drops), blue words argued "
+            "against it; the deeper the shade, the bigger the change.",
         ),
         Method(
             "shap",
@@ -73,6 +86,9 @@ METHODS: dict[str, Method] = {
             "Each feature's bar is its share of this prediction compared with an average "
             "sample: features are switched to typical values in random orders and the "
             "change of the score is credited fairly. Right (red) raised it, left lowered it.",
+            text_reading="Words are left out in many combinations, and each word gets its fair "
+            "share of the difference between this text's score and an empty text's. Red "
+            "words raised the class's probability, blue words lowered it.",
         ),
         Method(
             "permutation",
@@ -88,3 +104,8 @@ METHODS: dict[str, Method] = {
 
 def method_names() -> list[str]:
     return list(METHODS)
+
+
+def text_method_names() -> list[str]:
+    """The methods that explain a text model (they score its words)."""
+    return [name for name, method in METHODS.items() if method.text_reading is not None]

@@ -14,6 +14,7 @@ from runtime.explain.result import Explanation
 _RAMP = np.array(
     [[0, 0, 4], [87, 16, 110], [188, 55, 84], [249, 142, 9], [252, 255, 164]], "float64"
 )
+MAX_WORD_BARS = 400  # a long text's picture shows its first words; the CSV holds all
 _BLUE, _WHITE, _RED = (
     np.array(c, "float64") for c in ([33, 102, 172], [247, 247, 247], [178, 24, 43])
 )
@@ -112,7 +113,8 @@ def node_picture(values: np.ndarray, size: int = 320) -> np.ndarray:
 
 
 def explanation_picture(explanation: Explanation, images: bool, opacity: float = 0.5):
-    """The picture for an explanation: overlay for images, strip for sequences, else bars.
+    """The picture for an explanation: overlay for images, strip for sequences, else bars
+    (for a text, a bar per word).
 
     Args:
         explanation: What to draw.
@@ -120,8 +122,36 @@ def explanation_picture(explanation: Explanation, images: bool, opacity: float =
         opacity: The heatmap's opacity over an image.
     """
     sample, heatmap = explanation.sample, explanation.heatmap
+    if explanation.words is not None:  # a bar per word, in reading order (the first ones)
+        return bar_chart(heatmap[:MAX_WORD_BARS])
     if sample is not None and images and sample.ndim == 3 and heatmap.ndim == 2:
         return overlay(sample, heatmap, opacity)
     if heatmap.ndim == 2 or (sample is not None and sample.ndim >= 2):
         return strip(heatmap)
     return bar_chart(heatmap)
+
+
+MAX_HTML_WORDS = 2000  # a longer text is cut in the view; the saved CSV holds every word
+
+
+def words_html(words: tuple[str, ...], scores: np.ndarray) -> str:
+    """The text as HTML, each word's background shaded by its signed score.
+
+    Red: the word pushed toward the explained class; blue: against it; white:
+    no effect. Words are HTML-escaped (a text may hold markup such as `<b>`);
+    the score is in each word's title.
+    """
+    import html
+
+    scores = np.asarray(scores, "float64")
+    colours = diverging(scores) if scores.size else np.zeros((0, 3))
+    spans = []
+    for word, score, colour in zip(words[:MAX_HTML_WORDS], scores, colours, strict=False):
+        red, green, blue = (int(round(c)) for c in colour)
+        spans.append(
+            f'<span style="background-color: rgb({red}, {green}, {blue}); color: black;" '
+            f'title="{score:+.4f}">{html.escape(word)}</span>'
+        )
+    more = len(words) - MAX_HTML_WORDS
+    tail = f" <i>… {more:,} more words (the saved CSV holds them all)</i>" if more > 0 else ""
+    return "<p style='line-height: 150%;'>" + " ".join(spans) + tail + "</p>"

@@ -31,6 +31,8 @@ class Explanation:
         node: The layer Grad-CAM looked at, else None.
         spread: Permutation only: the standard deviation over repeats.
         extra: Method-specific numbers, e.g. IG's completeness gap.
+        words: For a text sample: its words as written, one per attribution
+            (`attributions` and `heatmap` then hold one score per word); else None.
     """
 
     method: str
@@ -42,6 +44,7 @@ class Explanation:
     node: str | None = None
     spread: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
+    words: tuple[str, ...] | None = None
 
     @property
     def predicted_class(self) -> int:

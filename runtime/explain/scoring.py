@@ -4,7 +4,8 @@ Explanations work on samples as the dataset holds them (`Dataset.x_test[i]`).
 With several Input nodes, a sample is cut into one piece per Input the way the
 trainer feeds it (runtime.data.model_inputs), here with TensorFlow ops so that
 gradients flow back to the sample. A model with several outputs is explained
-for one output at a time (`output`, default the first).
+for one output at a time (`output`, default the first). A model whose Input
+takes strings (text through TextVectorization) is fed strings as they are.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from graph.messages import excerpt
 from runtime.explain.errors import ExplainError
 
 PREDICT_BATCH = 4096
@@ -47,6 +49,8 @@ class ModelScorer:
         self.sample_shape = tuple(int(d) for d in sample_shape)
         self.input_shapes = [tuple(int(d) for d in t.shape[1:]) for t in model.inputs]
         self.input_sizes = [math.prod(shape) for shape in self.input_shapes]
+        # Strings cannot be cut or differentiated: a text model takes its one Input as it is.
+        self.text = any(str(t.dtype) == "string" for t in model.inputs)
         if self._direct_feed():
             return
         if math.prod(self.sample_shape) != sum(self.input_sizes):
@@ -110,24 +114,36 @@ class ModelScorer:
         Runs a traced (tf.function) forward pass: after the first call of a
         batch size, each call costs little more than the arithmetic.
         """
-        x = np.asarray(x, dtype="float32").reshape(-1, *self.sample_shape)
+        x = self.as_batch(x)
         parts = [
             self._forward(tf.constant(x[start : start + batch_size])).numpy()
             for start in range(0, len(x), batch_size)
         ]
         return np.concatenate(parts) if parts else np.zeros((0, self.units), "float32")
 
+    def as_batch(self, x) -> np.ndarray:
+        """Samples `x` as the array the model takes: strings for text, else float32."""
+        dtype = object if self.text else "float32"
+        return np.asarray(x, dtype=dtype).reshape(-1, *self.sample_shape)
+
     @property
     def units(self) -> int:
         return math.prod(int(d) for d in self.model.outputs[self.output].shape[1:])
 
     def check_sample(self, x: np.ndarray) -> np.ndarray:
-        """`x` as one float32 sample of the expected shape.
+        """`x` as one float32 sample of the expected shape (one string for a text model).
 
         Raises:
             ExplainError: naming the shape received and the shape expected.
         """
-        x = np.asarray(x, dtype="float32")
+        if self.text:
+            return self._check_text(x)
+        x = np.asarray(x)
+        if x.dtype.kind in "USO":
+            raise ExplainError(
+                f"This model takes numbers, not text. Received: {excerpt(x.tolist())}"
+            )
+        x = x.astype("float32")
         if x.shape == (1, *self.sample_shape):
             x = x[0]
         if x.shape != self.sample_shape:
@@ -137,6 +153,15 @@ class ModelScorer:
         if not np.all(np.isfinite(x)):
             raise ExplainError("The sample holds missing or infinite values (NaN or inf).")
         return x
+
+    def _check_text(self, x) -> np.ndarray:
+        x = np.asarray(x)
+        if x.size != 1 or x.dtype.kind not in "USO" or not isinstance(x.reshape(-1)[0], str):
+            raise ExplainError(
+                "This model reads text: give one string as the sample. "
+                f"Received: {excerpt(x.tolist())}"
+            )
+        return np.array([str(x.reshape(-1)[0])], dtype=str).reshape(self.sample_shape)
 
     def target_for(self, prediction: np.ndarray, target: int | None) -> int:
         """The output unit to explain: `target` if given (checked), else the predicted class.

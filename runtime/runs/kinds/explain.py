@@ -7,9 +7,10 @@ Options (plain values):
     weights_path: a saved .keras model (relative to the request's base_dir).
     sample: An index into the test split, or
     batch: a list of test-split indices (batch export: one explanation each), or
-    input: one raw sample (as the data files hold it), or
-    input_path: a file holding one (image, CSV row, .npy); raw samples are
-        preprocessed like the training data.
+    input: one raw sample (as the data files hold it; a string for a text model), or
+    input_path: a file holding one (image, CSV row, .npy; a UTF-8 text file for
+        a text model); raw samples are preprocessed like the training data, texts
+        are read as they are.
     target: The output unit (class) to explain; the predicted one by default.
     output: Which model output to explain (index), default 0.
     node: Grad-CAM's node (id or name); the last convolution by default.
@@ -30,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from graph.cli.exit_codes import EXIT_BAD_FILE
+from graph.messages import excerpt
 from runtime.events import Progress
 from runtime.runs import RunContext, RunError, RunKind, RunRequest, register_run_kind
 
@@ -160,6 +162,13 @@ def _choose_sample(request: RunRequest, dataset) -> tuple[np.ndarray, int | None
         index = int(options["sample"])
         _check_index(index, dataset)
         return dataset.x_test[index], index, dataset.y_test[index]
+    if dataset.text:  # text is never imputed nor scaled: the model reads it as given
+        return _chosen_text(request), None, None
+    if isinstance(options.get("input"), str):
+        raise ExplainError(
+            "This model takes numbers, not text: give the sample as numbers or a file. "
+            f"Received: {excerpt(options['input'])}"
+        )
     if options.get("input_path"):
         path = Path(options["input_path"])
         if not path.is_absolute() and request.base_dir is not None:
@@ -177,6 +186,45 @@ def _choose_sample(request: RunRequest, dataset) -> tuple[np.ndarray, int | None
         raise RunError("Choose a sample to explain: an index into the test split or an input.")
     graph = request.graph()
     return preprocess_like_training(raw, graph.dataset, request.base_dir), None, None
+
+
+def _chosen_text(request: RunRequest) -> np.ndarray:
+    """The text to explain: `input` (a string) or the text of the file `input_path`."""
+    from graph.input_files import InputFileError, read_limited
+    from runtime.explain.errors import ExplainError
+    from runtime.explain.text import MAX_TEXT_CHARS
+
+    options = request.options
+    if options.get("input_path"):
+        path = Path(options["input_path"])
+        if not path.is_absolute() and request.base_dir is not None:
+            path = request.base_dir / path
+        try:
+            data = read_limited(path, "a text file")
+        except InputFileError as error:
+            raise RunError(str(error), exit_code=EXIT_BAD_FILE) from None
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise RunError(
+                f"{path}: not UTF-8 text (byte {error.start})", exit_code=EXIT_BAD_FILE
+            ) from None
+    elif options.get("input") is not None:
+        text = options["input"]
+        if isinstance(text, (list, tuple, np.ndarray)) and np.size(text) == 1:
+            text = np.ravel(text)[0]
+        if not isinstance(text, str):
+            raise ExplainError(
+                f"This model reads text: give the input as a string. Received: {excerpt(text)}"
+            )
+    else:
+        raise RunError("Choose a sample to explain: an index into the test split or a text.")
+    if len(text) > MAX_TEXT_CHARS:
+        raise ExplainError(
+            f"The text is too long to explain: {len(text):,} characters, at most "
+            f"{MAX_TEXT_CHARS:,}. Explain a shorter part of it."
+        )
+    return np.array([text], dtype=str)
 
 
 @register_run_kind
