@@ -676,15 +676,23 @@ PANEL = PanelSpec(
 )
 
 
-def _preview() -> int:
-    """Trains the digits CNN example briefly and opens the panel on it."""
+def _preview(name: str = "cnn_digits") -> int:
+    """Trains an example briefly and opens the panel on it.
+
+    `python -m gui.panels.explain_panel` explains the digits CNN;
+    `python -m gui.panels.explain_panel text_sentiment` the text example, word by word.
+    """
     from gui.panels.preview import EXAMPLES, preview, trained_runs
 
     def make() -> ExplainPanel:
-        runs, run = trained_runs()
+        text = name == "text_sentiment"
+        runs, run = trained_runs(name, epochs=4 if text else 3)
         panel = ExplainPanel(runs, EXAMPLES, heavy=False)
         runs.finish(run)
-        panel.show_node("n2")
+        if text:
+            panel.text_input.setText("i would not call the ending <b>boring</b>, what a film!")
+        else:
+            panel.show_node("n2")
         panel.explain()
         return panel
 
@@ -692,4 +700,6 @@ def _preview() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(_preview())
+    import sys
+
+    raise SystemExit(_preview(*sys.argv[1:2]))

@@ -9,6 +9,8 @@ Qt-free and driven by plain arrays. The modules:
 - `gradients`: Grad-CAM, integrated gradients and SmoothGrad.
 - `perturbation`: occlusion sensitivity, permutation feature importance and
   SHAP's model-agnostic permutation explainer.
+- `text`: word attributions for a model that reads text (occlusion and SHAP
+  over its words, split as its TextVectorization splits them).
 - `activations`: what a node outputs for a sample (feature maps, vectors).
 - `explain`: one entry point, `explain(scorer, method, ...)`, returning an `Explanation`.
 - `result`: `Explanation` and `NodeOutput`, plain data without TensorFlow.

@@ -216,3 +216,48 @@ def test_the_gui_thread_is_never_blocked_a_frame_while_an_explanation_computes(
             f"{method}: the GUI thread was blocked {probe.longest_ms():.1f} ms "
             f"at tick {probe.blocked_ms.index(probe.longest_ms())} of {len(probe.blocked_ms)}"
         )
+
+
+@pytest.fixture
+def text_panel(qtbot):
+    """The panel on the text example: seeded weights, vocabulary adapted to 200 reviews."""
+    from graph.model import SetSettings
+    from runtime.learned_state import trained_weights
+    from runtime.trainer import adapt_normalization
+
+    graph = load_graph(EXAMPLES / "text_sentiment.yaml")
+    graph.apply(SetSettings("dataset", {"samples": 200}))
+    keras.utils.set_random_seed(0)
+    runs = RunHistory()
+    run = runs.start(graph)
+    run.dataset = load_dataset(graph.dataset, EXAMPLES)
+    model = build_model(graph)
+    adapt_normalization(model, run.dataset.x_train)
+    run.weights = trained_weights(model)
+    panel = ExplainPanel(runs, EXAMPLES, heavy=False)
+    qtbot.addWidget(panel)
+    runs.finish(run)
+    return panel
+
+
+def test_a_text_is_shown_with_its_words_shaded_and_markup_escaped(qtbot, text_panel):
+    panel = text_panel
+    assert panel.method_combo.currentData() == "occlusion"  # methods for numbers would refuse
+    assert panel.reading.text() == METHODS["occlusion"].text_reading
+    assert not panel.text_input.isHidden()
+    with qtbot.waitSignal(panel.explained, timeout=60_000) as blocker:
+        panel.explain_button.click()
+    test_text = str(blocker.args[0].sample[0])
+    assert panel.stack.currentWidget() is panel.words_view
+    assert panel.words_view.toPlainText().split() == test_text.split()
+    assert len(panel.prediction_plot.getPlotItem().items) == 1
+    panel.text_input.setText("a <b>dull</b> film & more")
+    with qtbot.waitSignal(panel.explained, timeout=60_000) as blocker:
+        panel.text_input.returnPressed.emit()
+    assert blocker.args[0].explanation.words == ("a", "<b>dull</b>", "film", "&", "more")
+    assert panel.words_view.toPlainText().split() == ["a", "<b>dull</b>", "film", "&", "more"]
+    assert "background-color" in panel.words_view.toHtml()
+    choose(panel, "ig")
+    with qtbot.waitSignal(panel.failed, timeout=60_000) as failed:
+        panel.explain()
+    assert "for text, use occlusion" in failed.args[0] and "use occlusion" in panel.status.text()

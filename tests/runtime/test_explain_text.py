@@ -55,9 +55,10 @@ def probability(model, text: str, unit: int) -> float:
 
 
 def test_each_word_of_a_test_review_scores_what_leaving_it_out_costs(text_model):
-    outcome = explain(text_model, method="occlusion", sample=2)
+    outcome = explain(text_model, method="occlusion", sample=2, node_outputs=["n3"])
     assert isinstance(outcome, RunFinished), outcome
     result, model = outcome.result, text_model[2]
+    assert result.node_outputs["n3"].values.shape == (12, 16)  # the review's word vectors
     explanation = result.explanation
     text = str(result.sample[0])
     assert explanation.words == tuple(text.split())
