@@ -257,7 +257,3 @@ def test_a_text_is_shown_with_its_words_shaded_and_markup_escaped(qtbot, text_pa
     assert blocker.args[0].explanation.words == ("a", "<b>dull</b>", "film", "&", "more")
     assert panel.words_view.toPlainText().split() == ["a", "<b>dull</b>", "film", "&", "more"]
     assert "background-color" in panel.words_view.toHtml()
-    choose(panel, "ig")
-    with qtbot.waitSignal(panel.failed, timeout=60_000) as failed:
-        panel.explain()
-    assert "for text, use occlusion" in failed.args[0] and "use occlusion" in panel.status.text()

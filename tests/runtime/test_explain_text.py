@@ -18,7 +18,8 @@ from runtime.explain.render import words_html
 from runtime.explain.scoring import ModelScorer
 from runtime.explain.text import _chains, _shapley_exact
 from runtime.learned_state import set_trained_weights
-from runtime.runs import RunRequest
+from runtime.runs import RunError, RunRequest
+from runtime.runs.kinds.explain import _chosen_text
 from runtime.runs.local import run_inline
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -138,12 +139,14 @@ def test_long_and_unusual_texts_are_explained_word_by_word(scorer):
 def test_a_text_file_is_read_as_the_text(text_model, tmp_path):
     path = tmp_path / "review.txt"
     path.write_text("what a touching film\n", encoding="utf-8")
-    outcome = explain(text_model, method="occlusion", input_path=str(path))
-    assert isinstance(outcome, RunFinished), outcome
-    assert outcome.result.explanation.words == ("what", "a", "touching", "film")
+    request = RunRequest("explain", text_model[0], EXAMPLES, {"input_path": str(path)})
+    assert _chosen_text(request).tolist() == ["what a touching film\n"]
     path.write_bytes(b"\xff\xfe broken")
-    failed = explain(text_model, method="occlusion", input_path=str(path))
-    assert isinstance(failed, RunFailed) and "not UTF-8 text" in failed.message
+    with pytest.raises(RunError, match="not UTF-8 text"):
+        _chosen_text(request)
+    folder = RunRequest("explain", text_model[0], EXAMPLES, {"input_path": str(tmp_path)})
+    with pytest.raises(RunError, match="expected a text file"):
+        _chosen_text(folder)
 
 
 def test_words_and_scores_are_exported_one_row_per_word(scorer):
@@ -166,5 +169,3 @@ def test_the_command_prints_the_words_of_a_typed_text(text_model, tmp_path, caps
     assert "prediction: " in printed and "words: the(" in printed and "boring(" in printed
     rows = (tmp_path / "out" / "occlusion.csv").read_text().splitlines()
     assert [row.split(",")[1] for row in rows[1:]] == text.split()
-    assert main([*argv[:-1], "ig", "--text", text]) == 1
-    assert "for text, use occlusion" in capsys.readouterr().err
