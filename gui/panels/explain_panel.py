@@ -202,7 +202,8 @@ class ExplainPanel(QWidget):
         self.reading.setWordWrap(True)
         explanation.addWidget(self.stack, 1)
         opacity_row = QHBoxLayout()
-        opacity_row.addWidget(QLabel("Heatmap opacity"))
+        self.opacity_label = QLabel("Heatmap opacity")
+        opacity_row.addWidget(self.opacity_label)
         opacity_row.addWidget(self.opacity_slider, 1)
         explanation.addLayout(opacity_row)
         explanation.addWidget(self.reading)
@@ -518,6 +519,8 @@ class ExplainPanel(QWidget):
         if self.result is None or self.result.explanation is None:
             return
         result, explanation = self.result, self.result.explanation
+        for widget in (self.opacity_label, self.opacity_slider):  # words have no heatmap
+            widget.setVisible(explanation.words is None)
         if explanation.words is not None:
             self._show_words(explanation)
             return

@@ -148,10 +148,11 @@ def words_html(words: tuple[str, ...], scores: np.ndarray) -> str:
     spans = []
     for word, score, colour in zip(words[:MAX_HTML_WORDS], scores, colours, strict=False):
         red, green, blue = (int(round(c)) for c in colour)
+        ink = "white" if 0.299 * red + 0.587 * green + 0.114 * blue < 140 else "black"
         spans.append(
-            f'<span style="background-color: rgb({red}, {green}, {blue}); color: black;" '
+            f'<span style="background-color: rgb({red}, {green}, {blue}); color: {ink};" '
             f'title="{score:+.4f}">{html.escape(word)}</span>'
         )
     more = len(words) - MAX_HTML_WORDS
     tail = f" <i>… {more:,} more words (the saved CSV holds them all)</i>" if more > 0 else ""
-    return "<p style='line-height: 150%;'>" + " ".join(spans) + tail + "</p>"
+    return "<p style='font-size: large; line-height: 160%;'>" + " ".join(spans) + tail + "</p>"
