@@ -427,6 +427,25 @@ class TrainingPanel(QWidget):
 
     # Results -------------------------------------------------------------------------
 
+    def read_evaluation(self, evaluation) -> None:
+        """Reads a run's test-split evaluation (gui.panels.evaluation_panel.Evaluation) into
+        its diagnosis: a classifier predicting one class for every sample says so first.
+
+        The run hands its result back with the curves' reading alone; the
+        evaluation that follows every run adds this, and the summary shows it
+        if it is still the run on display.
+        """
+        from runtime.diagnosis import diagnose  # Qt-, TensorFlow- and scikit-learn-free
+
+        run = evaluation.run
+        if not run.history:
+            return  # no curves to read (a failed run)
+        run.diagnosis = diagnose(run.history, evaluation.report)
+        # Not over a newer run's progress, nor in another document's cleared summary.
+        shown = run is self.run and not self.is_training
+        if shown and any(run is kept for kept in self.runs.runs):
+            self._show_result(run)
+
     def _show_result(self, run: TrainingRun) -> None:
         training = run.graph.training
         how, shown, numbers = describe_run(
@@ -467,6 +486,9 @@ def _connect(context, panel: TrainingPanel) -> None:
     panel.training_started.connect(lambda: context.show("training"))
     # A probe still timing the graph would only hold the training run back.
     panel.training_started.connect(context.window.epoch_time_label.cancel)
+    evaluation = context.widgets.get("evaluation")
+    if evaluation is not None:
+        evaluation.evaluated.connect(panel.read_evaluation)
     # The settings sit beside the inspector, where a form has height; they come
     # to the front with the training panel.
     docks = context.docks

@@ -65,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from graph.files import graph_to_yaml
-    from runtime.evaluation import diagnose, evaluate, one_class_warning
+    from runtime.diagnosis import diagnose, one_class_warning
+    from runtime.evaluation import evaluate
     from runtime.run_store import FAILED, FINISHED, STOPPED
     from runtime.saving import save_keras_model
 
