@@ -106,7 +106,7 @@ class TrainingPanel(QWidget):
     Args:
         session: The editing session.
         runs: The session's run history (shared with evaluation and export).
-        autosave: Called before training starts, to secure unsaved work.
+        autosave: Called as training starts, to secure unsaved work.
 
     Signals:
         node_at_fault: (node id, message) when a run fails because of a node.
@@ -274,8 +274,6 @@ class TrainingPanel(QWidget):
         self.result_label.setText("")
         self.progress.repaint()
         self.progress_label.repaint()
-        if self.autosave is not None:
-            self.autosave()
         graph = self.session.graph.copy()
         base_dir = self.session.path.parent if self.session.path else None
         # Started first, so that data loading overlaps the set-up below; the
@@ -288,6 +286,10 @@ class TrainingPanel(QWidget):
         self.job.finished.connect(self._on_finished)
         self.job.start()
         self._started_at = time.monotonic()
+        if self.autosave is not None:
+            # Once the run is on its way: the recovery file is written while
+            # the training process loads the data, not before it is asked to.
+            self.autosave()
         self.run = self.runs.start(graph)
         self.run.recording = self.job.adapter.recording
         charts = self.ensure_charts()
