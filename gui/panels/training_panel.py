@@ -440,8 +440,8 @@ class TrainingPanel(QWidget):
         from runtime.diagnosis import diagnose  # Qt-, TensorFlow- and scikit-learn-free
 
         run = evaluation.run
-        if not run.history:
-            return  # no curves to read (a failed run)
+        if not run.diagnosis:
+            return  # not a training run's (federated and restored runs have none)
         run.diagnosis = diagnose(run.history, evaluation.report)
         # Not over a newer run's progress, nor in another document's cleared summary.
         shown = run is self.run and not self.is_training
