@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject
 
-from graph.block_commands import expand_block, make_block, make_unique
 from graph.block_type import BLOCK
 from graph.model import Command, GraphError
 
@@ -66,6 +65,9 @@ class BlockActions(QObject):
             self.window.view.fit_to_view()
 
     def make_block(self) -> None:
+        # The block edits load with the first one, not while the window is built.
+        from graph.block_commands import make_block
+
         session = self.window.session
         view = session.view
         name = session.graph.blocks.unused_name(NEW_BLOCK_NAME)
@@ -76,11 +78,15 @@ class BlockActions(QObject):
             self.window.scene.select_nodes(added)
 
     def expand(self) -> None:
+        from graph.block_commands import expand_block
+
         node_id = self._selected_instance("Expand")
         if node_id is not None:
             self._run(lambda: expand_block(self.window.session.view, node_id))
 
     def make_unique(self) -> None:
+        from graph.block_commands import make_unique
+
         node_id = self._selected_instance("Make unique")
         if node_id is not None:
             self._run(lambda: make_unique(self.window.session.view, node_id))

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from graph.block_folding import describe, find_repeats, fold_repeats
 from graph.block_templates import palette_node
 from graph.cost import format_bytes, format_count, graph_cost, training_memory
 from graph.files import GraphFileError, graph_from_yaml, graph_title, load_graph, save_graph
@@ -557,6 +556,8 @@ class MainWindow(QMainWindow):
 
     def _offer_folding(self, graph: NetworkGraph) -> NetworkGraph:
         """Asks whether repeated structure found in an imported graph becomes blocks."""
+        from graph.block_folding import describe, find_repeats, fold_repeats  # imports only
+
         repeats = find_repeats(graph)
         if not repeats or not self.prompts.confirm(
             "Fold repeated blocks", f"{describe(graph.name, repeats)}; fold them into blocks?"

@@ -67,8 +67,6 @@ class RunAdapter(QObject):
     def start(self) -> None:
         """Sends the run on its way (the training process starts now if it is not yet)."""
         prepare_worker_threads()  # before a reader or runtime thread may hand events over
-        if self.journal is not None:
-            self._record(self.journal)
         kind = self._kind()
         heavy = self.heavy if self.heavy is not None else kind is None or kind.heavy
         if heavy:
@@ -94,6 +92,12 @@ class RunAdapter(QObject):
             self._job = start_job(
                 execute, f"run-{self.request.kind}", context.stop, uses_tensorflow
             )
+        # Recorded once the run is on its way: the journal's listeners (the Runs
+        # panel's table) then redraw while the run loads its data, not before.
+        # No event is missed: they reach this adapter through the GUI thread's
+        # queue, after this method returns.
+        if self.journal is not None:
+            self._record(self.journal)
 
     def _record(self, journal) -> None:
         """Records the run in `journal`: its events and outcome, on the GUI thread."""

@@ -215,7 +215,10 @@ class DataPanel(QWidget):
         self.reload_timer = QTimer(self)
         self.reload_timer.setSingleShot(True)
         self.reload_timer.setInterval(RELOAD_DELAY_MS)
-        self.reload_timer.timeout.connect(self.reload)
+        self.reload_timer.timeout.connect(self._reload_if_shown)
+        # None: Qt's visibility says whether the panel is on screen; once it
+        # follows a dock (follow_dock), whether that dock is up.
+        self._dock_up: bool | None = None
         session.edits_settled.connect(self.recheck)
         session.problems_changed.connect(lambda _problems: self.recheck())
         self.fix_button.setEnabled(False)
@@ -224,7 +227,7 @@ class DataPanel(QWidget):
 
     def _on_settings_changed(self) -> None:
         self._stale = True
-        if self.isVisible():
+        if self._on_screen():
             self.summary.setText("Loading…")
             self.reload_timer.start()
 
@@ -233,6 +236,24 @@ class DataPanel(QWidget):
         super().showEvent(event)
         if self._stale:
             self.reload_timer.start()
+
+    def follow_dock(self, dock) -> None:
+        """Loads only while `dock` (a QDockWidget) is up: a dock behind another tab
+        still counts as visible to Qt, and a window coming up shows every dock."""
+        self._dock_up = False
+        dock.visibilityChanged.connect(self._dock_visibility)
+
+    def _dock_visibility(self, visible: bool) -> None:
+        self._dock_up = visible
+        if visible and self._stale:
+            self.reload_timer.start()
+
+    def _on_screen(self) -> bool:
+        return self.isVisible() and self._dock_up is not False
+
+    def _reload_if_shown(self) -> None:
+        if self._on_screen():
+            self.reload()
 
     # Loading ---------------------------------------------------------------------------
 
@@ -437,12 +458,17 @@ def _target_text(dataset, value: np.ndarray) -> str:
     return f"{float(np.asarray(value).reshape(-1)[0]):.3g}"
 
 
+def _connect(context, panel: DataPanel) -> None:
+    panel.follow_dock(context.docks["data"])
+
+
 PANEL = PanelSpec(
     name="data",
     title="Data",
     order=10,
     create=lambda context: DataPanel(context.session),
     menu=(MenuEntry("&Data…", lambda context, _panel: context.show("data")),),
+    connect=_connect,
 )
 
 

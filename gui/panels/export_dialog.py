@@ -32,11 +32,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from graph.atomic import write_text
 from graph.cost import format_bytes
 from graph.files import graph_to_yaml
 from graph.formatting import format_latency
-from gui.code_view import code_editor
 from gui.document import EditorSession
 from gui.panels.registry import MenuEntry, PanelSpec
 from gui.panels.runs import RunHistory
@@ -79,6 +77,10 @@ class ExportDialog(QDialog):
         parent: QWidget | None = None,
         heavy: bool | None = None,
     ) -> None:
+        # Loaded when the dialog opens: the module itself is imported at
+        # start-up for its Run-menu entry.
+        from gui.code_view import code_editor
+
         super().__init__(parent)
         self.setWindowTitle("Export")
         self.resize(960, 720)
@@ -180,6 +182,8 @@ class ExportDialog(QDialog):
         self.save_code_button.setEnabled(bool(file_name))
 
     def save_code(self, path: Path) -> None:
+        from graph.atomic import write_text
+
         _name, text = self.code_text()
         write_text(Path(path), text)
 

@@ -42,7 +42,6 @@ from PySide6.QtWidgets import (
 )
 
 from gui.panels.registry import PanelSpec
-from runtime.run_store import METRICS_SPLITS, TEST_SPLIT, labelled_metrics
 
 FIXED_COLUMNS = ("★", "Name", "Kind", "Started", "Duration", "Ended")
 STAR_COLUMN, NAME_COLUMN, STARTED_COLUMN = 0, 1, 3
@@ -230,6 +229,11 @@ class RunHistoryPanel(QWidget):
     Args:
         session: The gui.document.EditorSession (restoring edits its graph).
         runs: The document's gui.panels.runs.RunHistory (its `journal`).
+        on_screen: Whether it is on screen from the start. A panel in a dock
+            starts off screen (False) and follows the dock (`follow_dock`):
+            its table is read only while the dock is up, and when it comes up
+            if the runs changed meanwhile, so neither start-up nor a run pays
+            for a table nobody looks at.
 
     Signals:
         compared: The runtime.run_store.RunRecords selected together (two or
@@ -241,10 +245,14 @@ class RunHistoryPanel(QWidget):
     compared = Signal(object)
     differences_shown = Signal(list)
 
-    def __init__(self, session, runs, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, session, runs, parent: QWidget | None = None, on_screen: bool = True
+    ) -> None:
         super().__init__(parent)
         self.session = session
         self.runs = runs
+        self._on_screen = on_screen
+        self._stale = True
         self.records: dict[str, object] = {}
         self.store_message = ""
         self._settings_cache: dict[str, dict] = {}
@@ -329,15 +337,36 @@ class RunHistoryPanel(QWidget):
         self.table.selectionModel().selectionChanged.connect(
             lambda *_args: self._selection_changed()
         )
-        runs.records_changed.connect(self.refresh)
+        runs.records_changed.connect(self._records_changed)
         runs.store_failed.connect(self._store_failed)
         runs.restore_failed.connect(self._show_message)
         runs.bundle_imported.connect(self._show_message)
         runs.bundle_exported.connect(self._show_message)
-        session.path_changed.connect(lambda _path: self.refresh())
-        self.refresh()
+        session.path_changed.connect(lambda _path: self._records_changed())
+        self._records_changed()
 
     # Reading -------------------------------------------------------------------------
+
+    def _records_changed(self) -> None:
+        if self._on_screen:
+            self.refresh()
+        else:
+            self._stale = True
+
+    def follow_dock(self, dock) -> None:
+        """Reads the table while `dock` (a QDockWidget) is up, and when it comes up."""
+        dock.visibilityChanged.connect(self._dock_visibility)
+
+    def _dock_visibility(self, visible: bool) -> None:
+        self._on_screen = visible
+        if visible and self._stale:
+            # Once the show settles: a window coming up briefly reports
+            # every tabbed dock visible, then those behind a tab hidden.
+            QTimer.singleShot(0, self, self._catch_up)
+
+    def _catch_up(self) -> None:
+        if self._on_screen and self._stale:
+            self.refresh()
 
     def _store_failed(self, error: str) -> None:
         self.store_message = (
@@ -350,6 +379,7 @@ class RunHistoryPanel(QWidget):
 
     def refresh(self) -> None:
         """Reads this graph's runs from the journal again, keeping the selection."""
+        self._stale = False
         selected = self.selected_ids()
         runs = self.runs.journal.runs(with_epochs=False)
         self.records = {run.id: run for run in runs}
@@ -373,6 +403,7 @@ class RunHistoryPanel(QWidget):
     def _fill(self, runs) -> None:
         from graph.diff import differing_settings, flat_settings
         from graph.files import GraphFileError, graph_from_yaml
+        from runtime.run_store import METRICS_SPLITS, labelled_metrics
 
         # Runs mostly share a few graph snapshots and options: compare those once each.
         distinct: dict[tuple[str, str], int] = {}
@@ -535,6 +566,8 @@ class RunHistoryPanel(QWidget):
 
 def _metric_order(label: str) -> tuple:
     """Test scores first, then the other splits' figures; by name within a split."""
+    from runtime.run_store import TEST_SPLIT  # the store (SQLite) loads with the first runs
+
     return (not label.startswith(f"{TEST_SPLIT} "), label)
 
 
@@ -543,6 +576,7 @@ def comparison_html(runs: list) -> str:
     run's settings and graph differ from the first one's."""
     from graph.diff import describe_diff, describe_settings_diff, flat_settings, graph_diff
     from graph.files import GraphFileError, graph_from_yaml
+    from runtime.run_store import labelled_metrics
 
     labelled = [labelled_metrics(run) for run in runs]
     metrics = sorted({label for values in labelled for label in values}, key=_metric_order)
@@ -576,6 +610,7 @@ def comparison_html(runs: list) -> str:
 
 
 def _connect(context, panel: RunHistoryPanel) -> None:
+    panel.follow_dock(context.docks["run_history"])
     training = context.widgets.get("training")
     if training is not None:
         panel.compared.connect(training.overlay_recorded_runs)
@@ -594,7 +629,7 @@ PANEL = PanelSpec(
     name="run_history",
     title="Runs",
     order=85,
-    create=lambda context: RunHistoryPanel(context.session, context.runs),
+    create=lambda context: RunHistoryPanel(context.session, context.runs, on_screen=False),
     connect=_connect,
 )
 

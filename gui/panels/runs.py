@@ -115,10 +115,20 @@ class RunHistory(QObject):
         super().__init__(parent)
         self.runs: list[TrainingRun] = []
         self.store_folder = store_folder
-        self.journal = self._new_journal(getattr(session, "path", None))
+        # Made on first use: the run store's modules (SQLite) load then, not
+        # while the window is built.
+        self._journal = None
+        self._journal_path: Path | None = getattr(session, "path", None)
         if session is not None:
             session.graph_replaced.connect(self.clear)
             session.path_changed.connect(self._on_path_changed)
+
+    @property
+    def journal(self):
+        """The document's runtime.runs.recording.RunJournal."""
+        if self._journal is None:
+            self._journal = self._new_journal(self._journal_path)
+        return self._journal
 
     def _new_journal(self, path: Path | None):
         from runtime.runs.recording import RunJournal  # Qt- and TensorFlow-free
@@ -128,13 +138,17 @@ class RunHistory(QObject):
         return journal
 
     def _on_path_changed(self, path: Path | None) -> None:
-        if path is not None:
-            self.journal.attach(path)
+        if path is None:
+            return
+        if self._journal is None:
+            self._journal_path = path  # nothing recorded yet: nothing to move
+        else:
+            self._journal.attach(path)
 
     def clear(self) -> None:
         """Forgets every run (a new document)."""
         self.runs = []
-        self.journal = self._new_journal(None)
+        self._journal, self._journal_path = None, None
         self.cleared.emit()
         self.records_changed.emit()
 

@@ -106,7 +106,7 @@ class TrainingPanel(QWidget):
     Args:
         session: The editing session.
         runs: The session's run history (shared with evaluation and export).
-        autosave: Called before training starts, to secure unsaved work.
+        autosave: Called as training starts, to secure unsaved work.
 
     Signals:
         node_at_fault: (node id, message) when a run fails because of a node.
@@ -274,8 +274,6 @@ class TrainingPanel(QWidget):
         self.result_label.setText("")
         self.progress.repaint()
         self.progress_label.repaint()
-        if self.autosave is not None:
-            self.autosave()
         graph = self.session.graph.copy()
         base_dir = self.session.path.parent if self.session.path else None
         # Started first, so that data loading overlaps the set-up below; the
@@ -288,6 +286,10 @@ class TrainingPanel(QWidget):
         self.job.finished.connect(self._on_finished)
         self.job.start()
         self._started_at = time.monotonic()
+        if self.autosave is not None:
+            # Once the run is on its way: the recovery file is written while
+            # the training process loads the data, not before it is asked to.
+            self.autosave()
         self.run = self.runs.start(graph)
         self.run.recording = self.job.adapter.recording
         charts = self.ensure_charts()
@@ -427,6 +429,25 @@ class TrainingPanel(QWidget):
 
     # Results -------------------------------------------------------------------------
 
+    def read_evaluation(self, evaluation) -> None:
+        """Reads a run's test-split evaluation (gui.panels.evaluation_panel.Evaluation) into
+        its diagnosis: a classifier predicting one class for every sample says so first.
+
+        The run hands its result back with the curves' reading alone; the
+        evaluation that follows every run adds this, and the summary shows it
+        if it is still the run on display.
+        """
+        from runtime.diagnosis import diagnose  # Qt-, TensorFlow- and scikit-learn-free
+
+        run = evaluation.run
+        if not run.diagnosis:
+            return  # not a training run's (federated and restored runs have none)
+        run.diagnosis = diagnose(run.history, evaluation.report)
+        # Not over a newer run's progress, nor in another document's cleared summary.
+        shown = run is self.run and not self.is_training
+        if shown and any(run is kept for kept in self.runs.runs):
+            self._show_result(run)
+
     def _show_result(self, run: TrainingRun) -> None:
         training = run.graph.training
         how, shown, numbers = describe_run(
@@ -467,6 +488,9 @@ def _connect(context, panel: TrainingPanel) -> None:
     panel.training_started.connect(lambda: context.show("training"))
     # A probe still timing the graph would only hold the training run back.
     panel.training_started.connect(context.window.epoch_time_label.cancel)
+    evaluation = context.widgets.get("evaluation")
+    if evaluation is not None:
+        evaluation.evaluated.connect(panel.read_evaluation)
     # The settings sit beside the inspector, where a form has height; they come
     # to the front with the training panel.
     docks = context.docks

@@ -49,7 +49,10 @@ class TrainingJob(QObject):
         from runtime.explain.health_rules import CHECK_EVERY_EPOCHS
         from runtime.runs.base import RunRequest
 
-        options = {"health_every": CHECK_EVERY_EPOCHS}
+        # The evaluation panel scores every finished run; the training panel
+        # reads the one-class warning from that (TrainingPanel.show_evaluation),
+        # so the run hands its result back without a second evaluation.
+        options = {"health_every": CHECK_EVERY_EPOCHS, "diagnose_on_test": False}
         request = RunRequest("train", graph_to_yaml(graph), base_dir, options)
         self.adapter = RunAdapter(request, journal=journal, parent=self)
         self.adapter.batches_ended.connect(self.batches_ended)

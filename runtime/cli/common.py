@@ -213,7 +213,8 @@ def train(
     from runtime.runs.base import RunRequest
     from runtime.training_process import rebuild_model
 
-    options = {"epochs": epochs, "estimate_time": estimate_time}
+    # The command diagnoses with its own evaluation of the rebuilt model.
+    options = {"epochs": epochs, "estimate_time": estimate_time, "diagnose_on_test": False}
     request = RunRequest("train", graph_to_yaml(graph), base_dir, options)
     outcome = drive_to_end(request, Progress(), quiet=quiet)
     trained = outcome.result

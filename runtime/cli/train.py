@@ -57,7 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 @tensorflow_command
 def run(args: argparse.Namespace) -> int:
     from graph.files import graph_to_yaml
-    from runtime.evaluation import diagnose, evaluate, one_class_warning
+    from runtime.diagnosis import diagnose, one_class_warning
+    from runtime.evaluation import evaluate
     from runtime.run_store import FAILED, FINISHED, STOPPED
     from runtime.saving import save_keras_model
 

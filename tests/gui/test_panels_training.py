@@ -285,3 +285,33 @@ def test_estimate_says_calibrating_then_shows_the_timed_epoch(qtbot, make_window
     window.session.graph.set_params(window.session.graph.find("dense_1").id, units=8)
     label.look_up()
     assert label.text() == NOT_TIMED
+
+
+def test_the_summary_says_first_when_the_evaluation_finds_one_class(make_window):
+    # The run hands back the curves' reading alone; the evaluation that follows
+    # every run adds the one-class warning to the summary still on display.
+    from gui.panels.evaluation_panel import Evaluation
+    from runtime.diagnosis import diagnose
+    from runtime.evaluation import EvaluationReport
+
+    window = make_window(example(epochs=3))
+    panel, runs = window.panels.training, window.panels.runs
+    history = {"loss": [1.0, 0.99, 0.99], "accuracy": [0.9, 0.9, 0.9]}
+    earlier, shown, federated = (runs.start(window.session.graph.copy()) for _ in range(3))
+    for run in (earlier, shown, federated):
+        run.history = dict(history)
+    earlier.diagnosis = shown.diagnosis = diagnose(history)  # as the runs handed back
+    panel.run = shown
+    one_class = np.zeros(30, dtype=int)
+
+    def evaluated(run) -> None:
+        report = EvaluationReport("classification", {}, class_names=("a", "b"), y_pred=one_class)
+        window.panels.evaluation.evaluated.emit(Evaluation(run, report, [], [], 30))
+
+    evaluated(earlier)
+    assert earlier.diagnosis.startswith("Every prediction is one class: all 30 test samples")
+    assert "Every prediction" not in panel.result_label.text()  # not the run on display
+    evaluated(shown)
+    assert "Every prediction is one class: all 30 test samples" in panel.result_label.text()
+    evaluated(federated)
+    assert federated.diagnosis == ""  # not a training run's: it has no reading to extend

@@ -58,6 +58,9 @@ def test_runs_follow_the_file_across_restarts_and_restore_without_training(
     dense = next(node for node in session.graph.nodes if node.type == "Dense")
     session.execute(SetParams(dense.id, {"units": 32}))
     steps = session.undo_stack.count()
+    # The table follows the document while the Runs panel is up (read when it comes up).
+    again.panels.context.show("run_history")
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 1)
     panel.table.selectRow(0)
     with qtbot.waitSignal(again.panels.runs.restored, timeout=TRAIN_TIMEOUT_MS) as restored:
         assert panel.restore_selected()

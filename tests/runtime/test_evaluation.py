@@ -8,7 +8,8 @@ import pytest
 from sklearn import metrics as sk
 
 from runtime.data import load_dataset
-from runtime.evaluation import diagnose, evaluate
+from runtime.diagnosis import diagnose
+from runtime.evaluation import evaluate
 from tests.runtime.runtime_helpers import tiny_dataset
 
 

@@ -8,7 +8,8 @@ import numpy as np
 
 from graph.files import save_graph
 from main import main
-from runtime.evaluation import EvaluationReport, diagnose, one_class_warning
+from runtime.diagnosis import diagnose, one_class_warning
+from runtime.evaluation import EvaluationReport
 from tests.runtime.runtime_helpers import mlp
 
 HISTORY = {"loss": [1.0, 0.99, 0.99], "accuracy": [0.9, 0.9, 0.9]}

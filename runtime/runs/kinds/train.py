@@ -36,6 +36,12 @@ class TrainRun(RunKind):
         the last (HealthChecked events); 0 or absent: no checks.
     estimate_time: Before the first epoch, say how long an epoch will take (a
         LogLine; probed, or read from the probe cache in `cache_dir`).
+    diagnose_on_test: Whether the diagnosis reads the test split's predictions
+        (a classifier predicting one class for every sample says so first);
+        default True. A caller that evaluates the model itself once the run
+        has ended (the app, `deepwire train`) passes False and diagnoses with
+        its own report: predicting here would cost every run a second
+        evaluation (tracing `predict`) before its result is handed back.
     """
 
     name = "train"
@@ -43,6 +49,7 @@ class TrainRun(RunKind):
 
     def execute(self, request: RunRequest, context: RunContext) -> TrainingOutcome:
         from runtime.data import DataError, load_dataset
+        from runtime.diagnosis import diagnose
         from runtime.evaluation import diagnose_run
         from runtime.events import BatchEnd, EpochEnd, HealthChecked, LogLine, TrainingFailed
         from runtime.learned_state import trained_weights
@@ -73,11 +80,12 @@ class TrainRun(RunKind):
         result = trainer.run()
         if isinstance(result, TrainingFailed):
             raise RunError(result.message, result.node_id)
+        if request.options.get("diagnose_on_test", True):
+            diagnosis = diagnose_run(result.history, result.model, dataset)
+        else:
+            diagnosis = diagnose(result.history)
         return TrainingOutcome(
-            replace(result, model=None),
-            dataset,
-            diagnose_run(result.history, result.model, dataset),
-            trained_weights(result.model),
+            replace(result, model=None), dataset, diagnosis, trained_weights(result.model)
         )
 
 
