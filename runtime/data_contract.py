@@ -811,7 +811,10 @@ class TableFeatures:
 
     def take(self, positions, axis=0):
         """The features of the rows at `positions`, unscaled (NaN where missing)."""
-        return self._write([np.arange(len(self))[np.asarray(positions, dtype="int64")]])[0]
+        positions = np.asarray(positions, dtype="int64").reshape(-1)
+        if len(positions) and (positions.min() < -len(self) or positions.max() >= len(self)):
+            raise IndexError(f"positions out of range for {len(self)} rows")
+        return self._write([positions % len(self)])[0]
 
     def _write(self, parts, fill=None, scaling=None):
         """Writes the rows of each part (positions, or None), imputed and scaled.
