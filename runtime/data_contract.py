@@ -1041,11 +1041,17 @@ def load_table(path, settings):
             f"{path}: no column {target!r} for target_column. Columns: {', '.join(header)}"
         )
     target_index = header.index(target)
-    arrays, columns = table.columns, []
+    arrays = table.columns
     del table
-    for index, name in enumerate(header):
-        columns.append(_Column(path, name, arrays[index]))
+
+    def column(index):
+        read = _Column(path, header[index], arrays[index])
         arrays[index] = None  # pyarrow's copy is no longer needed
+        return read
+
+    # side by side (pyarrow and NumPy let go of Python's lock); the first column at
+    # fault, in order, is the one reported
+    columns = _in_parallel(column, range(len(header)))
     _release_arrow_memory()
     target_column = columns.pop(target_index)
     if target_column.text is not None:
