@@ -653,9 +653,10 @@ class _Column:
                 self.text = np.append(texts, "")[rows]
                 return
             categories, rank = np.unique(texts[~absent], return_inverse=True)
-            codes = np.zeros(len(values) + 1, dtype="int32")
+            # a missing cell's code is the number of categories: its one-hot slot
+            codes = np.full(len(values) + 1, len(categories), dtype="int32")
             codes[np.flatnonzero(~absent)] = rank
-            self.codes = codes[rows]
+            self.codes = self._slots = codes[rows]
             self.categories = tuple(str(category) for category in categories)
             return
         self._keep_numbers(path, np.append(numbers, np.nan)[rows])
