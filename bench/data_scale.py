@@ -310,6 +310,12 @@ def _median(runs: list[dict], key: str) -> float:
     return statistics.median(run[key] for run in runs)
 
 
+def machine_load() -> str:
+    """Cores and the load average: how far wall-clock figures can be trusted."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{cores} cores, load average {os.getloadavg()[0]:.1f}"
+
+
 def table_bench(folder: Path, rows: int, repeats: int) -> bool:
     """Medians of `repeats` fresh runs of each side, taken in turns (load shifts hit both)."""
     path = folder / f"table_{rows}.csv"
@@ -317,6 +323,7 @@ def table_bench(folder: Path, rows: int, repeats: int) -> bool:
         write_csv(path, rows)
     size = path.stat().st_size / 2**20
     print(f"CSV: {rows:,} rows x {NUMERIC + CATEGORICAL + 1} columns, {size:.0f} MiB")
+    print(f"machine at the start: {machine_load()}")
     pandas, ours = [], []
     for _ in range(repeats):
         pandas.append(run_child("pandas", path))
@@ -326,6 +333,7 @@ def table_bench(folder: Path, rows: int, repeats: int) -> bool:
     memory = _median(ours, "peak") / ours[0]["arrays"]
     mib = 2**20
     print(f"medians of {repeats} runs per side, each in a fresh process")
+    print(f"machine at the end: {machine_load()} (above the cores, trust the CPU ratio)")
     for label, side in (("pandas.read_csv (baseline)", pandas), ("DeepWire load+prepare", ours)):
         walls = ", ".join(f"{run['seconds']:.2f}" for run in side)
         print(

@@ -93,6 +93,9 @@ CHUNK_ROWS = 65536
 # Rows of a table's features written at a time: a block that stays in the CPU's cache
 # while every column writes into it.
 FILL_ROWS = 4096
+# Rows of a table's features one thread writes at a time, and the most threads.
+PARALLEL_ROWS = 65536
+MAX_THREADS = 8
 # Bytes of a CSV file's start that show which of its columns hold text.
 TYPE_SAMPLE_BYTES = 1 << 20
 # Images per batch when a folder is scanned once at load (unreadable files, scaling).
@@ -479,11 +482,13 @@ def _find_bad_row(path, dialect):
             ) from None
 
 
-def _string_columns(path, parse, convert):
-    """Names of the columns that a sample of the file's first rows shows as text.
+def _sampled_types(path, parse, convert):
+    """Types to read each column as, from what a sample of the file's first rows holds.
 
-    They are read dictionary-encoded, so later work on their text (trimming,
-    missing markers, numbers, categories) is done once per distinct value.
+    Text columns are read dictionary-encoded, so later work on their text (trimming,
+    missing markers, numbers, categories) is done once per distinct value. Number
+    columns are parsed straight to float32, the features' type, without a float64
+    table in between.
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -497,13 +502,17 @@ def _string_columns(path, parse, convert):
             pa.BufferReader(sample), parse_options=parse, convert_options=convert
         ).schema
     except pa.ArrowInvalid:
-        return []
-    names = [field.name for field in schema]
-    return [
-        field.name
-        for field in schema
-        if pa.types.is_string(field.type) and names.count(field.name) == 1
-    ]
+        return {}, {}
+    names = [column.name for column in schema]
+    text, numbers = {}, {}
+    for column in schema:
+        if names.count(column.name) != 1:
+            continue
+        if pa.types.is_string(column.type):
+            text[column.name] = pa.dictionary(pa.int32(), pa.string())
+        elif pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
+            numbers[column.name] = pa.float32()
+    return text, numbers
 
 
 def _read_csv(path):
@@ -529,23 +538,24 @@ def _read_csv(path):
         "false_values": ["\0\0"],
         "timestamp_parsers": [],
     }
-    text = _string_columns(path, parse, pacsv.ConvertOptions(**options))
-    while True:
-        types = {name: pa.dictionary(pa.int32(), pa.string()) for name in text}
+    text, numbers = _sampled_types(path, parse, pacsv.ConvertOptions(**options))
+    # The sample's types first; when later rows disagree (a number column with text
+    # further down, text that is not UTF-8) fewer, then none: pyarrow's own reading,
+    # whose errors and binary columns say what is wrong.
+    attempts = [{**text, **numbers}] + ([text] if text and numbers else [])
+    for types in attempts + ([{}] if text or numbers else []):
         convert = pacsv.ConvertOptions(**options, column_types=types)
         try:
             table = pacsv.read_csv(path, parse_options=parse, convert_options=convert)
             break
         except pa.ArrowInvalid as error:
-            if not text:
-                if "Empty CSV file" in str(error):
-                    raise DataError(f"{path}: the file is empty") from None
-                _find_bad_row(path, dialect)
-                message = str(error).splitlines()[0][:200]
-                raise DataError(f"{path}: not a readable CSV file ({message})") from None
-            # A text column with a byte that is not UTF-8, or an unrelated fault: read
-            # it as pyarrow finds it, whose errors and binary columns say what is wrong.
-            text = []
+            if types:
+                continue
+            if "Empty CSV file" in str(error):
+                raise DataError(f"{path}: the file is empty") from None
+            _find_bad_row(path, dialect)
+            message = str(error).splitlines()[0][:200]
+            raise DataError(f"{path}: not a readable CSV file ({message})") from None
     if _last_row_swallowed(table):
         _find_bad_row(path, dialect)
     return table
@@ -599,6 +609,9 @@ class _Column:
                 f"{path}: column {name!r} holds {kind} values; only flat columns of numbers "
                 "or text can be used"
             )
+        if pa.types.is_float32(kind):  # a CSV's number columns: NaN where null, no copy
+            self._keep_numbers(path, column.to_numpy(zero_copy_only=False))
+            return
         if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_null(kind):
             numbers = pc.cast(column, pa.float64()).fill_null(np.nan)
             self._keep_numbers(path, numbers.to_numpy(zero_copy_only=False))
@@ -640,16 +653,17 @@ class _Column:
                 self.text = np.append(texts, "")[rows]
                 return
             categories, rank = np.unique(texts[~absent], return_inverse=True)
-            codes = np.zeros(len(values) + 1, dtype="int32")
+            # a missing cell's code is the number of categories: its one-hot slot
+            codes = np.full(len(values) + 1, len(categories), dtype="int32")
             codes[np.flatnonzero(~absent)] = rank
-            self.codes = codes[rows]
+            self.codes = self._slots = codes[rows]
             self.categories = tuple(str(category) for category in categories)
             return
         self._keep_numbers(path, np.append(numbers, np.nan)[rows])
 
     def _keep_numbers(self, path, numbers):
-        """Keeps float64 `numbers` (NaN: missing) as float32, refusing what is not finite there."""
-        self.numbers = numbers.astype("float32")
+        """Keeps `numbers` (NaN: missing) as float32, refusing what is not finite there."""
+        self.numbers = numbers.astype("float32", copy=False)
         self.missing = np.isnan(self.numbers)
         infinite = np.isinf(self.numbers)
         if infinite.any():
@@ -691,24 +705,29 @@ class _Column:
         """Each row's one-hot slot: its category's code, or `width` where missing."""
         if not hasattr(self, "_slots"):
             self._slots = np.where(self.missing, self.width, self.codes).astype("int32")
-            eye = np.eye(self.width, dtype="float32")
-            self._one_hot = np.vstack([eye, np.full(self.width, np.nan, dtype="float32")])
         return self._slots
 
-    def write_into(self, block, start, rows):
-        """Writes this column at `rows` (a slice) into block[:, start : start + width]."""
-        if self.codes is None:
-            block[:, start] = self.numbers[rows]
-            return
-        # One pass: each row takes its category's one-hot row, or the all-NaN row.
-        slots = self.slots()[rows]
-        np.take(self._one_hot, slots, axis=0, out=block[:, start : start + self.width], mode="clip")
+    def one_hot_rows(self, fill, operands, method):
+        """Each slot's features, imputed and scaled: (width + 1, padded) float32.
+
+        Row k is category k one-hot, the last row a missing category (`fill`, or NaN
+        without one). Scaling a row here is scaling every cell that takes it, with the
+        same float32 arithmetic. Rows are padded to 4, 8, 16 or 32 bytes, which numpy's
+        take copies in dedicated loops.
+        """
+        padded = self.width if self.width > 8 else 1 << (self.width - 1).bit_length()
+        table = np.zeros((self.width + 1, padded), dtype="float32")
+        features = table[:, : self.width]
+        features[:-1] = np.eye(self.width, dtype="float32")
+        features[-1] = np.nan if fill is None else fill
+        _scale(features, None if operands is None else (method, *operands))
+        return table
 
     def statistics(self, train, missing):
         """What `impute` and `normalize` would fit on this column's features of `train` rows.
 
         Args:
-            train: True for each row of the training split.
+            train: The rows of the training split, in order.
             missing: How missing values are filled ("drop" leaves none to fill).
 
         Returns:
@@ -716,19 +735,26 @@ class _Column:
             the training values once missing ones hold the fill (0 when "drop").
         """
         if self.codes is None:
-            values = self.numbers[train]
-            present = values[~np.isnan(values)]
-            fill = _fill_value(missing, present) if missing != "drop" else 0.0
+            values = self.numbers.take(train)
+            unknown = np.isnan(values)
+            absent = int(np.count_nonzero(unknown))
+            present = values[~unknown] if absent else values
+            total = present.sum(dtype="float64")
+            if missing == "mean":  # _fill_value's mean, from the sum needed anyway
+                fill = total / len(present) if len(present) else 0.0
+            else:
+                fill = _fill_value(missing, present) if missing != "drop" else 0.0
             fill = np.float32(fill)
-            absent = len(values) - len(present)
-            mean = (present.sum(dtype="float64") + absent * np.float64(fill)) / len(values)
-            squares = np.square(present - mean).sum() + absent * (np.float64(fill) - mean) ** 2
+            mean = (total + absent * np.float64(fill)) / len(values)
+            deviations = np.subtract(present, mean, dtype="float64")
+            squares = np.square(deviations, out=deviations).sum()
+            squares += absent * (np.float64(fill) - mean) ** 2
             extremes = [present] + ([np.array([fill])] if absent else [])
             low = min(part.min() for part in extremes if len(part))
             high = max(part.max() for part in extremes if len(part))
             fills, means, variances = np.array([fill]), np.array([mean]), np.array([squares])
             return fills, means, variances / len(values), np.array([low]), np.array([high])
-        slots = self.slots()[train]
+        slots = self.slots().take(train)
         counts = np.bincount(slots, minlength=self.width + 1)
         ones, absent = counts[:-1].astype("float64"), counts[-1]
         present = len(slots) - absent
@@ -786,53 +812,30 @@ class TableFeatures:
 
     def take(self, positions, axis=0):
         """The features of the rows at `positions`, unscaled (NaN where missing)."""
-        rows, order = np.unique(np.asarray(positions, dtype="int64"), return_inverse=True)
-        return self._write([rows])[0][order]
+        positions = np.asarray(positions, dtype="int64").reshape(-1)
+        if len(positions) and (positions.min() < -len(self) or positions.max() >= len(self)):
+            raise IndexError(f"positions out of range for {len(self)} rows")
+        return self._write([positions % len(self)])[0]
 
     def _write(self, parts, fill=None, scaling=None):
-        """Writes the rows of each part (distinct positions, or None), imputed and scaled.
+        """Writes the rows of each part (positions, or None), imputed and scaled.
 
-        The table is read in order, a block of rows at a time that stays in the CPU's
-        cache while every column writes into it and it is imputed and scaled; then
-        each of its rows is copied to its place in its part.
+        `fill` and `scaling` hold a value per feature. The columns are first laid out
+        row by row (`_Layout`), so that each part gathers a row's values with one
+        random access, not one per column; blocks of rows are written side by side.
         """
-        part_of = np.full(len(self), -1, dtype="int8")
-        place = np.zeros(len(self), dtype="int64")
-        outputs = []
-        for number, positions in enumerate(parts):
-            outputs.append(
-                None
-                if positions is None
-                else np.empty((len(positions), self.shape[1]), dtype="float32")
-            )
-            if positions is not None:
-                part_of[positions] = number
-                place[positions] = np.arange(len(positions))
-        buffer = np.empty((FILL_ROWS, self.shape[1]), dtype="float32")
-        row_type = np.dtype((np.void, buffer.itemsize * self.shape[1]))
-        for first in range(0, len(self), FILL_ROWS):
-            rows, start = slice(first, first + FILL_ROWS), 0
-            owners = part_of[rows]
-            block = buffer[: len(owners)]
-            for column in self.columns:
-                column.write_into(block, start, rows)
-                start += column.width
-            if fill is not None:
-                np.copyto(block, np.broadcast_to(fill, block.shape), where=np.isnan(block))
-            if scaling is not None:  # the arithmetic of scikit-learn's scalers' transform
-                method, first_operand, second_operand = scaling
-                if method == "standard":
-                    block -= first_operand
-                    block /= second_operand
-                else:
-                    block *= first_operand
-                    block += second_operand
-            # Rows moved as single opaque items: np.put on those is several times faster.
-            moved = block.view(row_type).reshape(-1)
-            for number, output in enumerate(outputs):
-                if output is not None:
-                    mine = owners == number
-                    np.put(output.view(row_type).reshape(-1), place[rows][mine], moved[mine])
+        layout = _Layout(self.columns, fill, scaling)
+        outputs = [
+            None if p is None else np.empty((len(p), self.shape[1]), "float32") for p in parts
+        ]
+        _in_parallel(layout.lay_out, range(0, len(self), PARALLEL_ROWS))
+        blocks = [
+            (output, positions, first)
+            for output, positions in zip(outputs, parts, strict=True)
+            if positions is not None
+            for first in range(0, len(positions), PARALLEL_ROWS)
+        ]
+        _in_parallel(lambda block: layout.gather(*block), blocks)
         return outputs
 
     def prepared(self, parts, missing, normalization):
@@ -843,10 +846,13 @@ class TableFeatures:
         """
         train = np.zeros(len(self), dtype=bool)
         train[parts[0]] = True
+        # In order: the columns' values are then read forwards (and summed as before).
+        train = np.flatnonzero(train)
         fills, means, variances, lows, highs = (
             np.concatenate(values)
             for values in zip(
-                *(column.statistics(train, missing) for column in self.columns), strict=True
+                *_in_parallel(lambda column: column.statistics(train, missing), self.columns),
+                strict=True,
             )
         )
         scaling = None
@@ -862,6 +868,118 @@ class TableFeatures:
             scaling = ("minmax", scales, np.float32(0) - lows * scales)
         fill = None if missing == "drop" else fills
         return self._write(parts, fill, scaling)
+
+
+class _Layout:
+    """A table's columns row by row, imputed and scaled, and how rows become features.
+
+    `source` holds the number columns (in order, imputed and scaled), then each
+    category column's one-hot slot as int32 bits: one row per table row.
+    """
+
+    def __init__(self, columns, fill, scaling):
+        starts = np.cumsum([0] + [column.width for column in columns])
+        self.numbers = [(starts[i], c) for i, c in enumerate(columns) if c.codes is None]
+        categories = [(starts[i], c) for i, c in enumerate(columns) if c.codes is not None]
+        self.categories = categories
+        at = np.array([start for start, _ in self.numbers], dtype="int64")
+        self.fill = None if fill is None else fill[at]
+        self.scaling = None if scaling is None else (scaling[0], scaling[1][at], scaling[2][at])
+        self.runs = _runs([start for start, _ in self.numbers])
+        self.one_hot = []
+        for index, (start, column) in enumerate(categories, len(self.numbers)):
+            column.slots()  # once, before threads read them
+            if column.width:
+                features = slice(start, start + column.width)
+                table = column.one_hot_rows(
+                    None if fill is None else fill[features],
+                    None if scaling is None else tuple(s[features] for s in scaling[1:]),
+                    scaling and scaling[0],
+                )
+                self.one_hot.append((index, start, column.width, table))
+        rows = len(columns[0].missing)
+        self.source = np.empty((rows, len(self.numbers) + len(categories)), dtype="float32")
+        self.features = int(starts[-1])
+
+    def lay_out(self, first):
+        """Writes the source's rows from `first` on (PARALLEL_ROWS of them)."""
+        slots = self.source.view("int32")
+        for start in range(first, min(first + PARALLEL_ROWS, len(self.source)), FILL_ROWS):
+            # a block that stays in the CPU's cache while every column writes into it
+            rows = slice(start, start + FILL_ROWS)
+            block = self.source[rows, : len(self.numbers)]
+            for index, (_, column) in enumerate(self.numbers):
+                block[:, index] = column.numbers[rows]
+            for index, (_, column) in enumerate(self.categories, len(self.numbers)):
+                slots[rows, index] = column.slots()[rows]
+            if self.fill is not None:
+                np.copyto(block, np.broadcast_to(self.fill, block.shape), where=np.isnan(block))
+            _scale(block, self.scaling)
+
+    def gather(self, output, positions, first):
+        """Writes output[first:] (PARALLEL_ROWS rows at most): the source rows at positions."""
+        chunk = positions[first : first + PARALLEL_ROWS]
+        gathered = np.empty((min(FILL_ROWS, len(chunk)), self.source.shape[1]), "float32")
+        looked_up = {}
+        for start in range(0, len(chunk), FILL_ROWS):
+            wanted = chunk[start : start + FILL_ROWS]
+            rows = gathered[: len(wanted)]
+            np.take(self.source, wanted, axis=0, out=rows, mode="clip")
+            block = output[first + start : first + start + len(wanted)]
+            for feature, index, count in self.runs:
+                block[:, feature : feature + count] = rows[:, index : index + count]
+            slots = rows.view("int32")
+            for index, feature, width, table in self.one_hot:
+                if table.shape[1] not in looked_up:
+                    looked_up[table.shape[1]] = np.empty((len(gathered), table.shape[1]), "float32")
+                features = looked_up[table.shape[1]][: len(wanted)]
+                np.take(table, slots[:, index], axis=0, out=features, mode="clip")
+                block[:, feature : feature + width] = features[:, :width]
+
+
+def _in_parallel(function, items):
+    """function(item) for each of `items`, on as many threads as the machine has cores.
+
+    NumPy lets go of Python's lock in its loops, so blocks of rows are written side by side.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    items = list(items)
+    workers = min(len(items), os.cpu_count() or 1, MAX_THREADS)
+    if workers <= 1:
+        return [function(item) for item in items]
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(function, items))
+
+
+def _scale(values, scaling):
+    """Scales `values` in place: the float32 arithmetic of scikit-learn's scalers' transform.
+
+    Args:
+        values: float32 features, one per column.
+        scaling: None, or ("standard", means, scales) or ("minmax", scales, offsets),
+            float32 per column.
+    """
+    if scaling is None:
+        return
+    method, first, second = scaling
+    if method == "standard":
+        values -= first
+        values /= second
+    else:
+        values *= first
+        values += second
+
+
+def _runs(starts):
+    """Consecutive features among `starts`: (first feature, index in starts, count) each."""
+    runs = []
+    for index, start in enumerate(starts):
+        if runs and runs[-1][0] + runs[-1][2] == start:
+            runs[-1][2] += 1
+        else:
+            runs.append([start, index, 1])
+    return runs
 
 
 def _release_arrow_memory():
@@ -924,11 +1042,17 @@ def load_table(path, settings):
             f"{path}: no column {target!r} for target_column. Columns: {', '.join(header)}"
         )
     target_index = header.index(target)
-    arrays, columns = table.columns, []
+    arrays = table.columns
     del table
-    for index, name in enumerate(header):
-        columns.append(_Column(path, name, arrays[index]))
+
+    def column(index):
+        read = _Column(path, header[index], arrays[index])
         arrays[index] = None  # pyarrow's copy is no longer needed
+        return read
+
+    # side by side (pyarrow and NumPy let go of Python's lock); the first column at
+    # fault, in order, is the one reported
+    columns = _in_parallel(column, range(len(header)))
     _release_arrow_memory()
     target_column = columns.pop(target_index)
     if target_column.text is not None:
@@ -1419,6 +1543,29 @@ def _classes_of(y):
     return np.unique(y, return_inverse=True, return_counts=True)
 
 
+def _split_sizes(samples, test_size):
+    """The train and test sizes train_test_split takes, with its checks and messages.
+
+    The same as scikit-learn's (private) _validate_shuffle_split without a train_size,
+    without drawing the permutation that ShuffleSplit would throw away here.
+    """
+    kind = np.asarray(test_size).dtype.kind
+    if (kind == "i" and not 0 < test_size < samples) or (kind == "f" and not 0 < test_size < 1):
+        raise ValueError(
+            f"test_size={test_size} should be either positive and smaller than the number "
+            f"of samples {samples} or a float in the (0, 1) range"
+        )
+    if kind not in "if":
+        raise ValueError(f"Invalid value for test_size: {test_size}")
+    n_test = math.ceil(test_size * samples) if kind == "f" else int(test_size)
+    if samples - n_test == 0:
+        raise ValueError(
+            f"With n_samples={samples}, test_size={test_size} and train_size=None, the "
+            "resulting train set will be empty. Adjust any of the aforementioned parameters."
+        )
+    return samples - n_test, n_test
+
+
 def _train_test(positions, test_size, seed, y=None):
     """train_test_split(positions, test_size=..., random_state=seed, stratify=y), faster.
 
@@ -1426,11 +1573,11 @@ def _train_test(positions, test_size, seed, y=None):
     Python list; this draws the same random numbers in the same order with arrays,
     so the parts are the same (a test compares).
     """
-    shuffled = ShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
-    train, test = next(shuffled.split(positions))  # checks the sizes as train_test_split does
     if y is None:
+        shuffled = ShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
+        train, test = next(shuffled.split(positions))
         return positions[train], positions[test]
-    n_train, n_test = len(train), len(test)
+    n_train, n_test = _split_sizes(len(positions), test_size)
     classes, y_indices, class_counts = _classes_of(y)
     if np.min(class_counts) < 2:
         raise ValueError(
@@ -1590,14 +1737,15 @@ def prepare(settings, raw, name):
         parts = [None if p is None else p[~np.isin(rows[p], bad)] for p in parts]
         if len(parts[0]) == 0:
             raise DataError(f"{name}: no readable images in the training split")
+    # each part's source rows, once: they pick its features and targets, and are kept
+    positions = [None if p is None else rows[p].astype("int64", copy=False) for p in parts]
     if isinstance(raw.x, TableFeatures):
-        positions = [None if p is None else rows[p] for p in parts]
         x_train, x_val, x_test = raw.x.prepared(
             positions, settings["missing"], settings["normalization"]
         )
     else:
-        x_train, x_val, x_test = (None if p is None else raw.x.take(rows[p], axis=0) for p in parts)
-    y_train, y_val, y_test = (None if p is None else raw.y[rows[p]] for p in parts)
+        x_train, x_val, x_test = (None if p is None else raw.x.take(p, axis=0) for p in positions)
+    y_train, y_val, y_test = (None if p is None else raw.y[p] for p in positions)
     if streamed and scaling is not None:
         x_train, x_val, x_test = (
             None if x is None else x.scaled(scaling) for x in (x_train, x_val, x_test)
@@ -1631,8 +1779,8 @@ def prepare(settings, raw, name):
         target_name=raw.target_name,
         skipped=skipped,
         split_rows={
-            part: np.empty(0, "int64") if p is None else rows[p].astype("int64")
-            for part, p in zip(("train", "validation", "test"), parts, strict=True)
+            part: np.empty(0, "int64") if p is None else p
+            for part, p in zip(("train", "validation", "test"), positions, strict=True)
         },
     )
 

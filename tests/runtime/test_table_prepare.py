@@ -141,3 +141,14 @@ def test_fuzzed_tables_read_with_any_sample_load_or_get_one_clear_error(
         assert "fuzz.csv" in str(error) or "split" in str(error)
         return
     assert dataset.x_train.dtype.kind in "fU" and len(dataset.x_train) > 0
+
+
+@pytest.mark.parametrize(("samples", "test_size"), [(1, 0.2), (2, 0.9), (3, 0.5), (4, 0.05)])
+def test_stratified_split_refuses_what_train_test_split_refuses(samples, test_size):
+    """Sizes checked without ShuffleSplit's permutation, with train_test_split's messages."""
+    y = np.arange(samples) % 2
+    with pytest.raises(ValueError) as theirs:
+        train_test_split(np.arange(samples), test_size=test_size, random_state=0, stratify=y)
+    with pytest.raises(ValueError) as mine:
+        data_contract._train_test(np.arange(samples), test_size, 0, y)
+    assert str(mine.value) == str(theirs.value)
