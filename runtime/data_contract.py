@@ -1285,17 +1285,19 @@ def _shuffled_rows(columns, count, seed):
 
     table = tf.nest.map_structure(tf.convert_to_tensor, columns)
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
-    orders = seeds.map(
-        lambda drawn: tf.random.experimental.stateless_shuffle(
-            tf.range(count, dtype="int64"), seed=tf.stack([drawn, tf.constant(seed, "int64")])
-        )
-    )
 
+    # Plain tensor code: autograph's conversion would only cost time.
+    @tf.autograph.experimental.do_not_convert
+    def order(drawn):
+        pair = tf.stack([drawn, tf.constant(seed, "int64")])
+        return tf.random.experimental.stateless_shuffle(tf.range(count, dtype="int64"), pair)
+
+    @tf.autograph.experimental.do_not_convert
     def row(position):
         picked = tf.nest.map_structure(lambda column: tf.gather(column, position), table)
         return picked if len(picked) > 1 else picked[0]
 
-    return orders.unbatch().map(row)
+    return seeds.map(order).unbatch().map(row)
 
 
 def feed(x, y=None, batch_size=32, shuffle=False, seed=0):
