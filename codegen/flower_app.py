@@ -14,7 +14,10 @@ SuperNodes; see its README.md):
   local data file named by its node config (``data-path``).
 - ``<package>/server_app.py``: a ServerApp running FedAvg or FedProx, wrapped
   in server-side clipping and noise when the graph asks for privacy; it
-  evaluates the global model on the graph's test split and saves it.
+  evaluates the global model on the graph's test split and saves it. Layers
+  that learn from the data before training are adapted on the server's
+  training split, as in the app's federated run; their vocabularies and bin
+  edges (no weights) go to the nodes with every round's config.
 - ``prepare_data.py``: splits the graph's dataset into one data file per
   client, for trying the app on one machine.
 
@@ -29,6 +32,7 @@ from pathlib import Path
 
 from codegen.literals import literal
 from codegen.python_source import export_training_script
+from codegen.training_script import ADAPTED
 from graph.model import NetworkGraph
 from graph.settings import FEDERATED_PARAMS, coerce_section
 
@@ -42,6 +46,8 @@ The node's data file is given when its SuperNode starts:
 `x_train`, `y_train` (features prepared as task.load_data prepares them),
 optionally `x_val`, `y_val`, and `task` and `num_classes`.
 """
+
+import io
 
 import keras
 import numpy as np
@@ -61,11 +67,36 @@ def load_local_data(context: Context):
         return (x, y), (x_val, y_val), str(data["task"]), int(data["num_classes"])
 
 
+def set_learned_state(model, message: Message):
+    """Sets the vocabularies and bin edges the server learned from its data.
+
+    They are no weights, so the arrays leave them out; the server sends them in
+    the config (server_app.learned_state): every node then numbers words and
+    bins alike, as the app's own federated run does.
+    """
+    learned = message.content["config"].get("learned-state", b"")
+    if not learned:
+        return
+    with np.load(io.BytesIO(learned)) as states:
+        for layer in model.layers:
+            if layer.name not in states:
+                continue
+            values = states[layer.name].tolist()
+            if isinstance(layer, keras.layers.Discretization):
+                layer.bin_boundaries = values
+            else:
+                layer.set_vocabulary(values)
+
+
 def global_model(message: Message, task: str):
-    """The model as the server sent it: built from task.py, its weights set."""
+    """The model as the server sent it: built from task.py, its learned state and weights set."""
     model = recipe.build_model()
+    set_learned_state(model, message)
     recipe.compile_model(model, task)
     model.set_weights(message.content["arrays"].to_numpy_ndarrays())
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Normalization):
+            layer.finalize_state()  # its mean and variance, from the weights just set
     return model
 
 
@@ -133,12 +164,13 @@ every round (set `server-eval = false` when the server has no data), then
 saves it as model.keras and the metrics as metrics.json in `output-dir`.
 """
 
+import io
 import json
 from pathlib import Path
 
 import keras
 import numpy as np
-from flwr.app import ArrayRecord, Context, MetricRecord
+from flwr.app import ArrayRecord, ConfigRecord, Context, MetricRecord
 from flwr.serverapp import Grid, ServerApp
 from flwr.serverapp.strategy import (
     DifferentialPrivacyServerSideFixedClipping,
@@ -174,6 +206,29 @@ def make_strategy(config):
     return strategy
 
 
+def learned_state(model):
+    """The vocabularies and bin edges `model` learned from the server's data, as .npz bytes.
+
+    Sent to the nodes with every round's config (client_app.set_learned_state);
+    b"" when the model has none.
+    """
+    layers = keras.layers
+    lookups = (layers.TextVectorization, layers.StringLookup, layers.IntegerLookup)
+    states = {{}}
+    for layer in model.layers:
+        if isinstance(layer, lookups):
+            vocabulary = layer.get_vocabulary(include_special_tokens=False)
+            if vocabulary:
+                states[layer.name] = np.asarray(vocabulary)
+        elif isinstance(layer, keras.layers.Discretization) and layer.bin_boundaries is not None:
+            states[layer.name] = np.asarray(layer.bin_boundaries, dtype="float64")
+    if not states:
+        return b""
+    buffer = io.BytesIO()
+    np.savez(buffer, **states)
+    return buffer.getvalue()
+
+
 @app.main()
 def main(grid: Grid, context: Context) -> None:
     config = context.run_config
@@ -182,6 +237,8 @@ def main(grid: Grid, context: Context) -> None:
     num_classes = len(np.unique(train[1])) if task == "classification" else 0
     model = recipe.build_model()
     recipe.compile_model(model, task){adapt}
+    learned = learned_state(model)
+    node_config = ConfigRecord({{"learned-state": learned}} if learned else {{}})
 
     def evaluate(server_round: int, arrays: ArrayRecord) -> MetricRecord:
         model.set_weights(arrays.to_numpy_ndarrays())
@@ -197,6 +254,8 @@ def main(grid: Grid, context: Context) -> None:
         grid=grid,
         initial_arrays=ArrayRecord(model.get_weights()),
         num_rounds=int(config["num-server-rounds"]),
+        train_config=node_config,
+        evaluate_config=node_config,
         evaluate_fn=evaluate if config["server-eval"] else None,
     )
     output = Path(str(config["output-dir"]) or ".")
@@ -298,7 +357,7 @@ def flower_app_files(graph: NetworkGraph, data_dir: Path | None = None) -> dict[
     """
     federated = coerce_section(FEDERATED_PARAMS, graph.settings["federated"], "federated")
     adapt = ""
-    if any(node.type == "Normalization" for node in graph.nodes):
+    if any(node.type in ADAPTED for node in graph.nodes):
         adapt = (
             "\n    recipe.adapt_normalization("
             "model, recipe.model_inputs(train[0], recipe.INPUT_SHAPES))"

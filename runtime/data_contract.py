@@ -1198,22 +1198,35 @@ def load_numpy(path, settings):
 
 
 def image_files(path):
-    """(class names, [(file, class id)]) of an image folder, checked before reading."""
+    """(class names, files, class ids) of an image folder, checked before reading.
+
+    The files come as one NumPy array of paths (str) and the class ids as int64,
+    not as a Path object per file: for a large folder those objects, and the
+    heap they leave fragmented, would outweigh what training holds.
+    """
     if not path.is_dir():
         raise DataError(f"{path}: not a folder (expected one sub-folder of images per class)")
     classes = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
-    files = []
-    for label, folder in enumerate(classes):
-        for file in sorted(folder.iterdir()):
-            if file.suffix.lower() in IMAGE_SUFFIXES:
-                check_file(file, "an image file")
-                files.append((file, label))
-    if not files:
+    files, counts = [], []
+    for folder in classes:
+        with os.scandir(folder) as entries:
+            names = sorted(
+                entry.name
+                for entry in entries
+                if os.path.splitext(entry.name)[1].lower() in IMAGE_SUFFIXES
+            )
+        prefix = f"{folder}{os.sep}"
+        for name in names:
+            check_file(Path(prefix + name), "an image file")
+        files.append(np.char.add(prefix, np.asarray(names, dtype=str)))
+        counts.append(len(names))
+    if not sum(counts):
         raise DataError(
             f"{path}: no images found; expected one sub-folder per class holding "
             f"{', '.join(IMAGE_SUFFIXES)} files"
         )
-    return tuple(p.name for p in classes), files
+    labels = np.repeat(np.arange(len(classes), dtype="int64"), counts)
+    return tuple(p.name for p in classes), np.concatenate(files), labels
 
 
 def _decode_image(path, size, channels):
@@ -1357,13 +1370,14 @@ def image_pipeline(x, y=None, batch_size=32, shuffle=False, seed=0):
     import tensorflow as tf
 
     autotune = tf.data.AUTOTUNE
-    data = tf.data.Dataset.from_tensor_slices(x.files)
     reconstruct = isinstance(y, ImageFiles)
+    columns = (x.files,)
     if y is not None and not reconstruct:
-        targets = tuple(y) if isinstance(y, list) else y
-        data = tf.data.Dataset.zip((data, tf.data.Dataset.from_tensor_slices(targets)))
+        columns += (tuple(y) if isinstance(y, list) else y,)
     if shuffle and x.cache == "none":
-        data = data.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+        data = _shuffled_rows(columns, len(x), seed)
+    else:
+        data = tf.data.Dataset.from_tensor_slices(columns if len(columns) > 1 else columns[0])
 
     def decode(path, *target):
         return (_decode_image(path, x.size, x.channels), *target)
@@ -1381,6 +1395,33 @@ def image_pipeline(x, y=None, batch_size=32, shuffle=False, seed=0):
         return x.arrange(images) if not target else (x.arrange(images), target[0])
 
     return _bounded(data.map(scale, num_parallel_calls=autotune).prefetch(autotune))
+
+
+def _shuffled_rows(columns, count, seed):
+    """The rows of `columns` (arrays of `count` rows) in a new random order every epoch.
+
+    Shuffles positions, one tensor of `count` int64, and gathers each row: a
+    tf.data shuffle buffer would hold every element (file name and target) as
+    tensors of their own, about 1 KB each, so memory would grow with the folder.
+    The order depends only on `seed` and the epoch.
+    """
+    import tensorflow as tf
+
+    table = tf.nest.map_structure(tf.convert_to_tensor, columns)
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
+
+    # Plain tensor code: autograph's conversion would only cost time.
+    @tf.autograph.experimental.do_not_convert
+    def order(drawn):
+        pair = tf.stack([drawn, tf.constant(seed, "int64")])
+        return tf.random.experimental.stateless_shuffle(tf.range(count, dtype="int64"), pair)
+
+    @tf.autograph.experimental.do_not_convert
+    def row(position):
+        picked = tf.nest.map_structure(lambda column: tf.gather(column, position), table)
+        return picked if len(picked) > 1 else picked[0]
+
+    return seeds.map(order).unbatch().map(row)
 
 
 def feed(x, y=None, batch_size=32, shuffle=False, seed=0):
@@ -1474,15 +1515,9 @@ def scan_images(x, train, normalization):
 
 def load_image_folder(path, settings):
     """One sub-folder of images per class (see the module docstring); nothing decoded yet."""
-    classes, files = image_files(path)
+    classes, files, y = image_files(path)
     channels = 1 if settings["color_mode"] == "grayscale" else 3
-    x = ImageFiles(
-        [str(file) for file, _ in files],
-        settings["image_size"],
-        channels,
-        settings["image_cache"],
-    )
-    y = np.array([label for _, label in files], dtype="int64")
+    x = ImageFiles(files, settings["image_size"], channels, settings["image_cache"])
     if settings["target"] != "inputs":
         _check_classes(y, "classification", classes, f"{path}: the image folder")
     features = tuple(f"p{i}" for i in range(math.prod(x.shape[1:])))

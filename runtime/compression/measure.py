@@ -8,6 +8,7 @@ compression.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import numpy as np
 
 from graph.atomic import write_with
 from runtime.data import Dataset, model_inputs
+from runtime.data_contract import ImageFiles, image_pipeline
 from runtime.deploy import Runner, latency
 from runtime.evaluation import evaluate_outputs
 from runtime.learned_state import clone_trained
@@ -99,12 +101,30 @@ def headline(dataset: Dataset) -> str:
     return "accuracy" if dataset.task == "classification" else "mse"
 
 
-def input_list(model: keras.Model, x: np.ndarray) -> list[np.ndarray]:
-    """`x` split into one float32 array per model input, as the trainer feeds it."""
+def input_list(model: keras.Model, x) -> list:
+    """`x` split into one float32 array per model input, as the trainer feeds it.
+
+    Image files stay files (ImageFiles, decoded when read): an image folder is
+    never decoded whole here; `input_batches` and `feed` stream it.
+    """
     shapes = [tuple(int(d) for d in tensor.shape[1:]) for tensor in model.inputs]
     fed = model_inputs(x, shapes)
     arrays = fed if isinstance(fed, list) else [fed]
-    return [np.asarray(a, dtype="float32") for a in arrays]
+    return [a if isinstance(a, ImageFiles) else np.asarray(a, dtype="float32") for a in arrays]
+
+
+def input_batches(inputs: list, size: int = BATCH) -> Iterator[list[np.ndarray]]:
+    """`inputs` (from input_list) `size` samples at a time, one float32 array per input.
+
+    Image files are decoded a batch at a time by the data contract's pipeline
+    (parallel reads, prefetch), so memory holds a few batches, not the split.
+    """
+    if len(inputs) == 1 and isinstance(inputs[0], ImageFiles):
+        for images in image_pipeline(inputs[0], batch_size=size).as_numpy_iterator():
+            yield [images]
+        return
+    for start in range(0, len(inputs[0]), size):
+        yield [np.asarray(a[start : start + size], dtype="float32") for a in inputs]
 
 
 def keras_runner(model: keras.Model) -> Runner:
@@ -122,9 +142,7 @@ def keras_runner(model: keras.Model) -> Runner:
 def test_metric(run: Runner, model: keras.Model, dataset: Dataset) -> float:
     """The headline metric of `run` on the test split (its first output)."""
     inputs = input_list(model, dataset.x_test)
-    parts = []
-    for start in range(0, len(inputs[0]), BATCH):
-        parts.append(np.asarray(run([a[start : start + BATCH] for a in inputs])[0]))
+    parts = [np.asarray(run(batch)[0]) for batch in input_batches(inputs)]
     outputs = np.concatenate(parts)
     return float(evaluate_outputs(outputs, dataset).metrics[headline(dataset)])
 
@@ -154,7 +172,8 @@ def measure_variant(
         note: Extra facts for the table.
     """
     metric = test_metric(run, model, dataset)
-    p50, p95 = latency(run, [a[:1] for a in input_list(model, dataset.x_test[:1])])
+    single = [np.asarray(a[:1], dtype="float32") for a in input_list(model, dataset.x_test[:1])]
+    p50, p95 = latency(run, single)
     change = 0.0 if baseline is None else metric - baseline
     return VariantResult(
         name, title, headline(dataset), metric, change, size_bytes, p50, p95, path, note

@@ -33,7 +33,7 @@ from runtime.compression.measure import (
     measure_variant,
     save_keras,
 )
-from runtime.data import Dataset
+from runtime.data import Dataset, feed
 from runtime.learned_state import clone_trained
 
 # Weights pruned: the multiplying matrices and filters of every layer.
@@ -145,13 +145,18 @@ def prune(
     inputs = input_list(copy, dataset.x_train)
     batch = int(graph.training["batch_size"])
     steps = epochs * -(-len(inputs[0]) // batch)
-    copy.fit(
+    # feed streams image files batch by batch (arrays go as they are).
+    data = feed(
         inputs[0] if len(inputs) == 1 else inputs,
         fit_targets(heads, dataset.y_train, dataset),
-        batch_size=batch,
+        batch,
+        shuffle=True,
+        seed=graph.training["seed"],
+    )
+    copy.fit(
+        **data,
         epochs=epochs,
         verbose=0,
-        shuffle=True,
         callbacks=[_GradualPruning(variables, sparsity, steps, on_step)],
     )
     prune_to(variables, sparsity)

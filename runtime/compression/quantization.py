@@ -27,12 +27,14 @@ from graph.atomic import write_bytes
 from runtime.compression.measure import (
     CompressionError,
     VariantResult,
+    input_batches,
     input_list,
     keras_runner,
     measure_variant,
     save_keras,
 )
 from runtime.data import DataError, Dataset
+from runtime.data_contract import ImageFiles
 from runtime.deploy import tflite_convert, tflite_runner
 from runtime.learned_state import clone_trained
 
@@ -46,29 +48,36 @@ REPRESENTATIVE_SAMPLES = 100
 
 
 def representative_inputs(
-    model: keras.Model, x: np.ndarray, count: int = REPRESENTATIVE_SAMPLES, seed: int = 0
+    model: keras.Model, x, count: int = REPRESENTATIVE_SAMPLES, seed: int = 0
 ) -> list[list[np.ndarray]]:
     """Up to `count` single samples of `x`, drawn at random, as lists of per-input arrays.
+
+    Only the drawn samples are read: image files are decoded `count` at most,
+    never the whole split.
 
     Raises:
         CompressionError: when the samples do not fit the model's inputs, naming both shapes.
     """
-    x = np.asarray(x)
+    if not isinstance(x, ImageFiles):
+        x = np.asarray(x)
     if x.ndim < 2 or len(x) == 0:
         raise CompressionError(
             f"representative data must hold samples, one per row. Received: shape {x.shape}"
         )
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(len(x), size=min(count, len(x)), replace=False)
+    drawn = x.take(picks) if isinstance(x, ImageFiles) else x[picks]
     try:
-        arrays = input_list(model, x)
+        arrays = input_list(model, drawn)
     except DataError as error:
         expected = ", ".join(f"{t.name} {tuple(t.shape[1:])}" for t in model.inputs)
         raise CompressionError(
             f"representative data of sample shape {tuple(x.shape[1:])} does not fit the "
             f"model's input ({expected}): {error}"
         ) from None
-    rng = np.random.default_rng(seed)
-    picks = rng.choice(len(x), size=min(count, len(x)), replace=False)
-    return [[a[i : i + 1] for a in arrays] for i in picks]
+    # One batch holding just the drawn samples, in the order drawn.
+    arrays = next(input_batches(arrays, size=len(picks)))
+    return [[a[i : i + 1] for a in arrays] for i in range(len(picks))]
 
 
 def tflite_bytes(

@@ -144,9 +144,12 @@ def _spec(values):
 
 def take_rows(values, order: np.ndarray):
     """The rows `order` of an array, or of each array of a list (several Inputs);
-    of image files, those files still undecoded."""
+    of image files, those files still undecoded; of texts (a string tensor, as
+    model_inputs hands them), a string tensor."""
     if isinstance(values, list):
-        return [v[order] for v in values]
+        return [take_rows(v, order) for v in values]
     if isinstance(values, ImageFiles):
         return values.take(order)
+    if isinstance(values, tf.Tensor):
+        return tf.gather(values, order)  # tensors take no array of positions as an index
     return values[order]

@@ -68,12 +68,21 @@ def membership_inference_auc(
     return float(roc_auc_score(is_member, -losses))
 
 
+def _rows(values, indices: np.ndarray):
+    """The rows `indices` of an array, or of a string tensor (texts, as model_inputs hands them)."""
+    if isinstance(values, np.ndarray):
+        return values[indices]
+    import tensorflow as tf
+
+    return tf.gather(values, indices)  # tensors take no array of positions as an index
+
+
 def _predict(model, x, indices: np.ndarray, from_logits: bool) -> np.ndarray:
     """Outputs on the samples at `indices`; image files stream, only the outputs are kept."""
     if isinstance(x, ImageFiles):
         picked = x.take(indices)
     else:
-        picked = [part[indices] for part in x] if isinstance(x, list) else x[indices]
+        picked = [_rows(part, indices) for part in x] if isinstance(x, list) else _rows(x, indices)
     output = model.predict(**feed(picked, batch_size=1024), verbose=0)
     output = np.asarray(output[0] if isinstance(output, list) else output, dtype="float64")
     if not from_logits:

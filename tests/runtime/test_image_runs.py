@@ -1,9 +1,10 @@
 """Image folders stay files in every run kind (issue 18): Normalization adapts by streaming,
-federated clients, continual tasks and the membership check hold file names, never pixels,
-and unreadable files are left out and counted."""
+federated clients, continual tasks, the membership check and compression hold file names,
+never pixels, and unreadable files are left out and counted."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import keras
@@ -12,6 +13,8 @@ import pytest
 import tensorflow as tf
 
 from graph.files import graph_from_yaml
+from runtime.builder import build_model
+from runtime.compression import compress, measure, representative_inputs
 from runtime.continual.comparison import learn_sequence
 from runtime.continual.tasks import build_sequence
 from runtime.data import ImageFiles, load_dataset, model_inputs
@@ -161,3 +164,36 @@ def test_membership_check_streams_image_files_and_counts_unreadable_ones(folder)
     assert ended.result.samples == len(dataset.y_test) and 0.0 <= ended.result.auc <= 1.0
     assert len(ended.result.skipped) == 1 and "broken.png" in ended.result.skipped[0]
     assert any(isinstance(e, LogLine) and "broken.png" in e.text for e in events)
+
+
+def test_compression_streams_image_files_and_scores_them_as_decoded(folder, tmp_path, monkeypatch):
+    graph = graph_from_yaml(graph_text(folder))
+    dataset = load_dataset(graph.dataset)
+    model = build_model(graph)  # untrained: compression only needs its weights
+    decoded = dataclasses.replace(
+        dataset, x_train=np.asarray(dataset.x_train), x_test=np.asarray(dataset.x_test)
+    )
+    expected_metric = measure.test_metric(measure.keras_runner(model), model, decoded)
+    expected_samples = representative_inputs(model, decoded.x_train, count=5)
+
+    # From here on no image split may be decoded whole: np.asarray on ImageFiles fails,
+    # and reads through indexing (one sample, for latency) are counted.
+    def decoded_whole(images, dtype=None, copy=None):
+        raise AssertionError(f"{len(images)} image files decoded whole")
+
+    reads = []
+    read = ImageFiles._read
+    monkeypatch.setattr(ImageFiles, "__array__", decoded_whole)
+    monkeypatch.setattr(
+        ImageFiles, "_read", lambda self, files: reads.append(len(files)) or read(self, files)
+    )
+    samples = representative_inputs(model, dataset.x_train, count=5)
+    for streamed, drawn in zip(samples, expected_samples, strict=True):
+        np.testing.assert_allclose(streamed[0], drawn[0], rtol=1e-5, atol=1e-5)
+    # Pruning fine-tunes on the training split and scores on the test split.
+    report = compress(model, graph, dataset, tmp_path, ("pruned",), fine_tune_epochs=1)
+    assert report.failures == {}
+    rows = {row.name: row for row in report.results}
+    assert list(rows) == ["float", "pruned"]
+    assert rows["float"].metric == pytest.approx(expected_metric)
+    assert reads and max(reads) == 1

@@ -194,3 +194,29 @@ def test_images_feed_a_flat_input_still_streamed(folder):
     images, targets = next(iter(feed(flat, dataset.y_train, 8)["x"]))
     assert images.shape == (8, 192) and targets.shape == (8, 8, 8, 3)
     np.testing.assert_array_equal(images.numpy(), targets.numpy().reshape(8, 192))
+
+
+def test_training_order_is_new_every_epoch_and_the_same_for_a_seed(folder):
+    dataset = load_dataset({**SETTINGS, "path": str(folder), "normalization": "none"})
+    x, y = dataset.x_train, dataset.y_train
+    pixels = np.asarray(x).reshape(len(x), -1)
+
+    def epochs(seed):
+        data = image_pipeline(x, y, 5, shuffle=True, seed=seed)
+        return [[(b.reshape(len(b), -1), t) for b, t in data.as_numpy_iterator()] for _ in "ab"]
+
+    first, second = epochs(seed=3)
+    orders = []
+    for epoch in (first, second):
+        images = np.concatenate([b for b, _ in epoch])
+        targets = np.concatenate([t for _, t in epoch])
+        # Each image once, with its own target: rows gathered together, not shuffled apart.
+        matches = [int(np.flatnonzero((pixels == row).all(axis=1))[0]) for row in images]
+        assert sorted(matches) == list(range(len(x)))
+        np.testing.assert_array_equal(targets, y[matches])
+        orders.append(matches)
+    assert orders[0] != orders[1]
+    again, _ = epochs(seed=3)
+    np.testing.assert_array_equal(
+        np.concatenate([b for b, _ in again]), np.concatenate([b for b, _ in first])
+    )

@@ -137,3 +137,16 @@ def test_the_exported_text_script_sees_the_same_texts_and_trains(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "test accuracy:" in result.stdout
     assert (tmp_path / "text.keras").stat().st_size > 0
+
+
+def test_the_federated_run_deals_texts_to_its_clients_and_learns():
+    from graph.files import graph_from_yaml
+    from runtime.federated.simulation import FederatedSimulation
+
+    # The graph the exported Flower app's test runs: its accuracy there is compared to this.
+    text = (Path(__file__).resolve().parents[1] / "codegen" / "flower_text.yaml").read_text()
+    graph = graph_from_yaml(text)
+    result = FederatedSimulation(graph, load_dataset(graph.dataset), check_membership=True).run()
+    assert result.rounds_done == 1 and sum(result.client_sizes) == 300
+    assert result.test_logs["accuracy"] > 0.65
+    assert 0.0 <= result.membership_auc <= 1.0
