@@ -6,7 +6,9 @@ times a second of real training steps of the graph's own model: FLOP counts
 with a machine-wide throughput missed by a factor of two here (a step's cost
 depends on which kernels run and on Keras's per-batch work in Python, not on
 MACs alone), while the model's own step times the batches of an epoch, plus
-an epoch's fixed cost, comes within the target (bench/cost_estimate.py).
+an epoch's fixed cost, plus the validation pass fit runs after every epoch
+(an evaluation step per validation batch and its own fixed cost), comes within
+the target (bench/cost_estimate.py).
 """
 
 from __future__ import annotations
@@ -14,14 +16,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from graph.cost import MemoryVerdict, TrainingMemory, graph_cost, memory_verdict, training_memory
 from graph.model import NetworkGraph
 from graph.summary import summary_totals
-from runtime.data import Dataset
 from runtime.probe_cache import ProbeCache, TimeEstimate
+
+if TYPE_CHECKING:  # the data contract imports scikit-learn: not for a memory check alone
+    from runtime.data import Dataset
 
 # Batches the probe's longer epoch runs at most.
 PROBE_MAX_STEPS = 32
@@ -70,25 +75,75 @@ class StepProbe:
 
     Attributes:
         seconds_per_step: One training step (a batch), Keras's per-batch work included.
-        seconds_per_epoch: The fixed cost of an epoch (its data iterator, shuffling,
-            the metrics read at its end), whatever its length.
+        seconds_per_epoch: The fixed cost of an epoch's training part (its data
+            iterator, shuffling, the metrics read at its end), whatever its length.
+        seconds_per_validation_step: One evaluation step on a validation batch.
+        seconds_per_validation: The validation pass's fixed cost (evaluate's
+            iterator, metrics reset and read), whatever its length.
     """
 
     seconds_per_step: float
     seconds_per_epoch: float
+    seconds_per_validation_step: float = 0.0
+    seconds_per_validation: float = 0.0
+
+
+@dataclass(frozen=True)
+class EpochTime:
+    """One timed epoch: its training part and its validation pass (0 without one)."""
+
+    train: float
+    validation: float = 0.0
+
+    @property
+    def total(self) -> float:
+        return self.train + self.validation
+
+
+class TrainingData:
+    """The first samples of a dataset's splits, in the form `model.fit` takes them.
+
+    Args:
+        model: The compiled model (its inputs give the shapes the features are cut to).
+        heads: What compile_model returned (how targets are fed to each output).
+        dataset: The loaded dataset.
+    """
+
+    def __init__(self, model, heads, dataset: Dataset) -> None:
+        self.shapes = [tuple(int(d) for d in tensor.shape[1:]) for tensor in model.inputs]
+        self.heads = heads
+        self.dataset = dataset
+
+    def train(self, samples: int) -> tuple:
+        """(x, y) of the first `samples` training samples."""
+        return self._cut(self.dataset.x_train, self.dataset.y_train, samples)
+
+    def validation(self, samples: int) -> tuple | None:
+        """(x, y) of the first `samples` validation samples; None without any."""
+        if not self.dataset.has_validation or samples <= 0:
+            return None
+        return self._cut(self.dataset.x_val, self.dataset.y_val, samples)
+
+    def _cut(self, x, y, samples: int) -> tuple:
+        from runtime.compile import fit_targets
+        from runtime.data import model_inputs
+
+        return (
+            model_inputs(x[:samples], self.shapes),
+            fit_targets(self.heads, y[:samples], self.dataset),
+        )
 
 
 def trainable_model(graph: NetworkGraph, dataset: Dataset):
     """`graph`'s model built, adapted and compiled as training does it, and its data.
 
     Returns:
-        (model, fit_data): fit_data(n) gives the (x, y) of the first n training samples
-        in the form `model.fit` takes them.
+        (model, data): data is a TrainingData over `dataset`.
     """
     import keras
 
     from runtime.builder import build_model
-    from runtime.compile import compile_model, fit_targets
+    from runtime.compile import compile_model
     from runtime.data import model_inputs
     from runtime.trainer import adapt_normalization
 
@@ -97,94 +152,147 @@ def trainable_model(graph: NetworkGraph, dataset: Dataset):
     shapes = [tuple(int(d) for d in tensor.shape[1:]) for tensor in model.inputs]
     adapt_normalization(model, model_inputs(dataset.x_train, shapes))
     heads = compile_model(model, graph, dataset)
-
-    def fit_data(samples: int) -> tuple:
-        return (
-            model_inputs(dataset.x_train[:samples], shapes),
-            fit_targets(heads, dataset.y_train[:samples], dataset),
-        )
-
-    return model, fit_data
+    return model, TrainingData(model, heads, dataset)
 
 
 def timed_epochs(
-    model, x, y, batch_size: int, epochs: int, after_epoch: Callable[[], None] | None = None
-) -> list[float]:
-    """Trains `model` for `epochs` and returns each epoch's wall-clock seconds.
+    model,
+    x,
+    y,
+    batch_size: int,
+    epochs: int,
+    after_epoch: Callable[[], None] | None = None,
+    validation: tuple | None = None,
+) -> list[EpochTime]:
+    """Trains `model` for `epochs` (validating on `validation`, if given) and times each epoch.
 
     Args:
         after_epoch: Called after each epoch, outside the timing (e.g. a run's
             checkpoint, which raises to stop).
+        validation: (x, y) that fit evaluates after every epoch, as training does.
     """
     import keras
 
-    times: list[float] = []
+    times: list[EpochTime] = []
 
     class EpochTimer(keras.callbacks.Callback):
+        # fit's validation pass calls the test hooks, between the epoch's begin and end.
         def on_epoch_begin(self, epoch, logs=None):
+            self.validation = 0.0
             self.start = time.perf_counter()
 
+        def on_test_begin(self, logs=None):
+            self.test_start = time.perf_counter()
+
+        def on_test_end(self, logs=None):
+            self.validation = time.perf_counter() - self.test_start
+
         def on_epoch_end(self, epoch, logs=None):
-            times.append(time.perf_counter() - self.start)
+            total = time.perf_counter() - self.start
+            times.append(EpochTime(total - self.validation, self.validation))
             if after_epoch is not None:
                 after_epoch()
 
-    model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0, callbacks=[EpochTimer()])
+    model.fit(
+        x,
+        y,
+        batch_size=batch_size,
+        epochs=epochs,
+        verbose=0,
+        validation_data=validation,
+        callbacks=[EpochTimer()],
+    )
     return times
+
+
+def _batches(samples: int, batch: int) -> int:
+    return -(-samples // max(batch, 1))
+
+
+def _line(short: tuple[int, float], long: tuple[int, float]) -> tuple[float, float]:
+    """(cost per batch, fixed cost) through two (batches, seconds) points; both at least 0."""
+    (few, few_seconds), (many, many_seconds) = short, long
+    if many <= few:  # one length timed twice
+        return 0.0, (few_seconds + many_seconds) / 2
+    step = max((many_seconds - few_seconds) / (many - few), 1e-6)
+    return step, max(few_seconds - few * step, 0.0)
 
 
 def probe_training(
     graph: NetworkGraph,
     dataset: Dataset,
-    budget_seconds: float = 1.0,
+    budget_seconds: float = 1.5,
     after_epoch: Callable[[], None] | None = None,
 ) -> StepProbe:
     """Times real training epochs of `graph`'s own model on its first batches.
 
     The model is built, adapted and compiled as training does it, and
-    `model.fit` runs short epochs of two lengths, so the figures hold
-    everything an epoch costs here: the arithmetic of these very layers,
-    Keras's per-batch work in Python and each epoch's fixed cost. The first
-    fit traces the step; the longer epochs take about `budget_seconds` each. Each
-    length keeps its fastest epoch (load from other processes only slows
-    one down). Both lengths are whole batches: a partial batch has another
-    shape, and TensorFlow would trace the step again for it, which a real run
-    pays once, not per epoch. Check the memory estimate first: the probe
-    allocates the model. `after_epoch` is called after each of its epochs (a
-    run's checkpoint).
+    `model.fit` runs short epochs of two lengths, each validating on a few
+    validation batches as training does, so the figures hold everything an
+    epoch costs here: the arithmetic of these very layers, Keras's per-batch
+    work in Python, each epoch's fixed cost and the validation pass's. The
+    first fit's first epoch traces the steps and is left out; the longer
+    epochs take about `budget_seconds` together. Each length keeps its median
+    epoch, as a training run's epochs are typically timed (the fastest one
+    read 10-30% low on a loaded machine). Training batches are whole: a
+    partial batch has another shape, and TensorFlow would trace the step again
+    for it, which a real run pays once, not per epoch; the longer validation
+    pass may end on a partial batch (its trace is one epoch of three, outvoted
+    by the median). Check the memory estimate first: the probe allocates the
+    model. `after_epoch` is called after each of its epochs (a run's checkpoint).
     """
     batch = int(graph.training["batch_size"])
     samples = len(dataset.x_train)
-    model, fit_data = trainable_model(graph, dataset)
+    held_out = len(dataset.x_val) if dataset.has_validation else 0
+    model, data = trainable_model(graph, dataset)
 
-    def fastest_epoch(steps: int, epochs: int, traces: bool) -> float:
-        x, y = fit_data(min(samples, steps * batch))
-        times = timed_epochs(model, x, y, batch, epochs, after_epoch)
-        return min(times[1:] if traces else times)
+    def median_epoch(steps: int, checked: int, epochs: int, traces: bool) -> EpochTime:
+        x, y = data.train(min(samples, steps * batch))
+        times = timed_epochs(model, x, y, batch, epochs, after_epoch, data.validation(checked))
+        kept = times[1:] if traces else times
+        return EpochTime(
+            float(np.median([t.train for t in kept])),
+            float(np.median([t.validation for t in kept])),
+        )
 
     whole = max(samples // batch, 1)  # fewer samples than a batch: one partial batch
     short = min(2, whole)
-    short_seconds = fastest_epoch(short, 3, traces=True)
-    if whole == short:
-        return StepProbe(short_seconds / short, 0.0)
+    short_checked = min(held_out, batch)  # one validation batch
+    short_epoch = median_epoch(short, short_checked, 4, traces=True)
     # The short epoch's time per step overstates a step (the epoch's fixed cost is in it),
-    # so the longer epoch stays within the budget.
-    budget_steps = budget_seconds / max(short_seconds / short, 1e-6)
+    # so the longer epochs stay within the budget.
+    budget_steps = budget_seconds / 3 / max(short_epoch.train / short, 1e-6)
     long = int(np.clip(budget_steps, short + 2, min(whole, PROBE_MAX_STEPS)))
-    long_seconds = fastest_epoch(long, 2, traces=False)
-    step = max((long_seconds - short_seconds) / (long - short), 1e-6)
-    return StepProbe(step, max(short_seconds - short * step, 0.0))
+    if whole == short:
+        long = short
+    # As many validation batches as training ones (an evaluation step costs less),
+    # or the whole split when it is smaller.
+    long_checked = held_out if _batches(held_out, batch) <= max(long, 2) else long * batch
+    if long == short and long_checked == short_checked:
+        return StepProbe(short_epoch.train / short, 0.0, 0.0, short_epoch.validation)
+    long_epoch = median_epoch(long, long_checked, 3, traces=False)
+    if long == short:
+        step, fixed = short_epoch.train / short, 0.0
+    else:
+        step, fixed = _line((short, short_epoch.train), (long, long_epoch.train))
+    validation_step, validation_fixed = _line(
+        (_batches(short_checked, batch), short_epoch.validation),
+        (_batches(long_checked, batch), long_epoch.validation),
+    )
+    return StepProbe(step, fixed, validation_step, validation_fixed)
 
 
-def epoch_seconds(graph: NetworkGraph, train_samples: int, probe: StepProbe) -> float:
-    """Estimated seconds of one training epoch over `train_samples`, from probe_training.
-
-    Every batch costs a step, the last (partial) one included.
-    """
-    batch = int(graph.training["batch_size"])
+def time_estimate(graph: NetworkGraph, dataset: Dataset, probe: StepProbe) -> TimeEstimate:
+    """The estimated epoch of training `graph` on `dataset`, from probe_training's figures."""
     return TimeEstimate(
-        probe.seconds_per_step, probe.seconds_per_epoch, train_samples, batch
-    ).epoch_seconds
+        seconds_per_step=probe.seconds_per_step,
+        seconds_per_epoch=probe.seconds_per_epoch,
+        train_samples=len(dataset.x_train),
+        batch_size=int(graph.training["batch_size"]),
+        seconds_per_validation_step=probe.seconds_per_validation_step,
+        seconds_per_validation=probe.seconds_per_validation,
+        validation_samples=len(dataset.x_val) if dataset.has_validation else 0,
+    )
 
 
 def estimate_epoch_time(
@@ -211,10 +319,8 @@ def estimate_epoch_time(
             return cached, True
     if check_training_memory(graph, dataset).severity == "error":
         return None
-    probe = probe_training(graph, dataset, after_epoch=after_epoch)
-    batch = int(graph.training["batch_size"])
-    estimate = TimeEstimate(
-        probe.seconds_per_step, probe.seconds_per_epoch, len(dataset.x_train), batch
+    estimate = time_estimate(
+        graph, dataset, probe_training(graph, dataset, after_epoch=after_epoch)
     )
     if cache is not None:
         cache.store(graph, estimate)
