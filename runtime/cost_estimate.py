@@ -90,10 +90,20 @@ class StepProbe:
 
 @dataclass(frozen=True)
 class EpochTime:
-    """One timed epoch: its training part and its validation pass (0 without one)."""
+    """One timed epoch: its training part and its validation pass (0 without one).
+
+    Attributes:
+        train: Seconds from the epoch's start to its validation pass (or its end).
+        validation: Seconds of the validation pass.
+        steps: Seconds between consecutive training batches' ends: one step each.
+            The first batch is left out: its time also holds the epoch's start.
+        validation_steps: The same for the validation batches.
+    """
 
     train: float
     validation: float = 0.0
+    steps: tuple[float, ...] = ()
+    validation_steps: tuple[float, ...] = ()
 
     @property
     def total(self) -> float:
@@ -178,20 +188,41 @@ def timed_epochs(
     class EpochTimer(keras.callbacks.Callback):
         # fit's validation pass calls the test hooks, between the epoch's begin and end.
         def on_epoch_begin(self, epoch, logs=None):
-            self.validation = 0.0
-            self.start = time.perf_counter()
+            self.validation, self.steps, self.checks = 0.0, [], []
+            self.start = self.last = time.perf_counter()
+            self.first = True
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.last = self._lap(self.steps, self.last, self.first)
+            self.first = False
 
         def on_test_begin(self, logs=None):
-            self.test_start = time.perf_counter()
+            self.test_start = self.test_last = time.perf_counter()
+            self.first_check = True
+
+        def on_test_batch_end(self, batch, logs=None):
+            self.test_last = self._lap(self.checks, self.test_last, self.first_check)
+            self.first_check = False
 
         def on_test_end(self, logs=None):
             self.validation = time.perf_counter() - self.test_start
 
         def on_epoch_end(self, epoch, logs=None):
             total = time.perf_counter() - self.start
-            times.append(EpochTime(total - self.validation, self.validation))
+            times.append(
+                EpochTime(
+                    total - self.validation, self.validation, tuple(self.steps), tuple(self.checks)
+                )
+            )
             if after_epoch is not None:
                 after_epoch()
+
+        @staticmethod
+        def _lap(laps: list[float], last: float, first: bool) -> float:
+            now = time.perf_counter()
+            if not first:
+                laps.append(now - last)
+            return now
 
     model.fit(
         x,
@@ -209,13 +240,18 @@ def _batches(samples: int, batch: int) -> int:
     return -(-samples // max(batch, 1))
 
 
-def _line(short: tuple[int, float], long: tuple[int, float]) -> tuple[float, float]:
-    """(cost per batch, fixed cost) through two (batches, seconds) points; both at least 0."""
-    (few, few_seconds), (many, many_seconds) = short, long
-    if many <= few:  # one length timed twice
-        return 0.0, (few_seconds + many_seconds) / 2
-    step = max((many_seconds - few_seconds) / (many - few), 1e-6)
-    return step, max(few_seconds - few * step, 0.0)
+def _per_batch(parts: list[float], laps: list[float], batches: int) -> tuple[float, float]:
+    """(cost per batch, fixed cost) of a part of an epoch that ran `batches` batches.
+
+    A batch costs the median of the laps between batches, which a burst of load
+    from other processes moves less than it moves whole epochs; the fixed cost is
+    the median part less that many batches. Without laps (a single batch), the
+    part is all fixed cost.
+    """
+    if not laps:
+        return 0.0, float(np.median(parts))
+    step = float(np.median(laps))
+    return step, max(float(np.median(parts)) - batches * step, 0.0)
 
 
 def probe_training(
@@ -227,57 +263,54 @@ def probe_training(
     """Times real training epochs of `graph`'s own model on its first batches.
 
     The model is built, adapted and compiled as training does it, and
-    `model.fit` runs short epochs of two lengths, each validating on a few
-    validation batches as training does, so the figures hold everything an
-    epoch costs here: the arithmetic of these very layers, Keras's per-batch
-    work in Python, each epoch's fixed cost and the validation pass's. The
-    first fit's first epoch traces the steps and is left out; the longer
-    epochs take about `budget_seconds` together. Each length keeps its median
-    epoch, as a training run's epochs are typically timed (the fastest one
-    read 10-30% low on a loaded machine). Training batches are whole: a
-    partial batch has another shape, and TensorFlow would trace the step again
-    for it, which a real run pays once, not per epoch; the longer validation
-    pass may end on a partial batch (its trace is one epoch of three, outvoted
-    by the median). Check the memory estimate first: the probe allocates the
-    model. `after_epoch` is called after each of its epochs (a run's checkpoint).
+    `model.fit` runs short epochs, then longer ones, each validating as
+    training does, so the figures hold everything an epoch costs here: the
+    arithmetic of these very layers, Keras's per-batch work in Python, each
+    epoch's fixed cost and the validation pass's. The short fit traces the
+    steps (its first epoch) and sizes the longer epochs, which take about
+    `budget_seconds` together and give the figures: a step is the median time
+    between batches, the fixed costs the median epoch less its steps (medians,
+    as a training run's epochs are typically timed; the fastest epoch read
+    10-30% low). Training batches are whole: a partial batch has another
+    shape, and TensorFlow would trace the step again for it, which a real run
+    pays once, not per epoch; a validation split of a few batches is checked
+    whole, so its partial batch is traced once, in the first of three epochs,
+    and outvoted by the medians. Check the memory estimate first: the probe
+    allocates the model. `after_epoch` is called after each of its epochs (a
+    run's checkpoint).
     """
     batch = int(graph.training["batch_size"])
     samples = len(dataset.x_train)
     held_out = len(dataset.x_val) if dataset.has_validation else 0
     model, data = trainable_model(graph, dataset)
 
-    def median_epoch(steps: int, checked: int, epochs: int, traces: bool) -> EpochTime:
+    def epochs_of(steps: int, checked: int, epochs: int) -> list[EpochTime]:
         x, y = data.train(min(samples, steps * batch))
-        times = timed_epochs(model, x, y, batch, epochs, after_epoch, data.validation(checked))
-        kept = times[1:] if traces else times
-        return EpochTime(
-            float(np.median([t.train for t in kept])),
-            float(np.median([t.validation for t in kept])),
-        )
+        return timed_epochs(model, x, y, batch, epochs, after_epoch, data.validation(checked))
 
     whole = max(samples // batch, 1)  # fewer samples than a batch: one partial batch
     short = min(2, whole)
-    short_checked = min(held_out, batch)  # one validation batch
-    short_epoch = median_epoch(short, short_checked, 4, traces=True)
+    traced = epochs_of(short, min(held_out, batch), 3)[1:]
     # The short epoch's time per step overstates a step (the epoch's fixed cost is in it),
     # so the longer epochs stay within the budget.
-    budget_steps = budget_seconds / 3 / max(short_epoch.train / short, 1e-6)
-    long = int(np.clip(budget_steps, short + 2, min(whole, PROBE_MAX_STEPS)))
-    if whole == short:
-        long = short
+    short_step = float(np.median([epoch.train for epoch in traced])) / short
+    budget_steps = budget_seconds / 3 / max(short_step, 1e-6)
+    long = (
+        whole
+        if whole <= short
+        else int(np.clip(budget_steps, short + 2, min(whole, PROBE_MAX_STEPS)))
+    )
     # As many validation batches as training ones (an evaluation step costs less),
     # or the whole split when it is smaller.
-    long_checked = held_out if _batches(held_out, batch) <= max(long, 2) else long * batch
-    if long == short and long_checked == short_checked:
-        return StepProbe(short_epoch.train / short, 0.0, 0.0, short_epoch.validation)
-    long_epoch = median_epoch(long, long_checked, 3, traces=False)
-    if long == short:
-        step, fixed = short_epoch.train / short, 0.0
-    else:
-        step, fixed = _line((short, short_epoch.train), (long, long_epoch.train))
-    validation_step, validation_fixed = _line(
-        (_batches(short_checked, batch), short_epoch.validation),
-        (_batches(long_checked, batch), long_epoch.validation),
+    checked = held_out if _batches(held_out, batch) <= max(long, 2) else long * batch
+    timed = epochs_of(long, checked, 3)
+    step, fixed = _per_batch(
+        [epoch.train for epoch in timed], [lap for epoch in timed for lap in epoch.steps], long
+    )
+    validation_step, validation_fixed = _per_batch(
+        [epoch.validation for epoch in timed],
+        [lap for epoch in timed for lap in epoch.validation_steps],
+        _batches(checked, batch),
     )
     return StepProbe(step, fixed, validation_step, validation_fixed)
 
