@@ -173,6 +173,7 @@ def timed_epochs(
     epochs: int,
     after_epoch: Callable[[], None] | None = None,
     validation: tuple | None = None,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> list[EpochTime]:
     """Trains `model` for `epochs` (validating on `validation`, if given) and times each epoch.
 
@@ -180,6 +181,8 @@ def timed_epochs(
         after_epoch: Called after each epoch, outside the timing (e.g. a run's
             checkpoint, which raises to stop).
         validation: (x, y) that fit evaluates after every epoch, as training does.
+        clock: What times it: wall-clock seconds (bench/cost_estimate.py can
+            pass the process's CPU time, which load from other processes moves less).
     """
     import keras
 
@@ -189,7 +192,7 @@ def timed_epochs(
         # fit's validation pass calls the test hooks, between the epoch's begin and end.
         def on_epoch_begin(self, epoch, logs=None):
             self.validation, self.steps, self.checks = 0.0, [], []
-            self.start = self.last = time.perf_counter()
+            self.start = self.last = clock()
             self.first = True
 
         def on_train_batch_end(self, batch, logs=None):
@@ -197,7 +200,7 @@ def timed_epochs(
             self.first = False
 
         def on_test_begin(self, logs=None):
-            self.test_start = self.test_last = time.perf_counter()
+            self.test_start = self.test_last = clock()
             self.first_check = True
 
         def on_test_batch_end(self, batch, logs=None):
@@ -205,10 +208,10 @@ def timed_epochs(
             self.first_check = False
 
         def on_test_end(self, logs=None):
-            self.validation = time.perf_counter() - self.test_start
+            self.validation = clock() - self.test_start
 
         def on_epoch_end(self, epoch, logs=None):
-            total = time.perf_counter() - self.start
+            total = clock() - self.start
             times.append(
                 EpochTime(
                     total - self.validation, self.validation, tuple(self.steps), tuple(self.checks)
@@ -219,7 +222,7 @@ def timed_epochs(
 
         @staticmethod
         def _lap(laps: list[float], last: float, first: bool) -> float:
-            now = time.perf_counter()
+            now = clock()
             if not first:
                 laps.append(now - last)
             return now
@@ -259,6 +262,7 @@ def probe_training(
     dataset: Dataset,
     budget_seconds: float = 1.5,
     after_epoch: Callable[[], None] | None = None,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> StepProbe:
     """Times real training epochs of `graph`'s own model on its first batches.
 
@@ -277,7 +281,7 @@ def probe_training(
     whole, so its partial batch is traced once, in the first of three epochs,
     and outvoted by the medians. Check the memory estimate first: the probe
     allocates the model. `after_epoch` is called after each of its epochs (a
-    run's checkpoint).
+    run's checkpoint). `clock`: as timed_epochs'.
     """
     batch = int(graph.training["batch_size"])
     samples = len(dataset.x_train)
@@ -286,7 +290,8 @@ def probe_training(
 
     def epochs_of(steps: int, checked: int, epochs: int) -> list[EpochTime]:
         x, y = data.train(min(samples, steps * batch))
-        return timed_epochs(model, x, y, batch, epochs, after_epoch, data.validation(checked))
+        validation = data.validation(checked)
+        return timed_epochs(model, x, y, batch, epochs, after_epoch, validation, clock)
 
     whole = max(samples // batch, 1)  # fewer samples than a batch: one partial batch
     short = min(2, whole)
