@@ -7,7 +7,7 @@ text the way Keras's `model.summary()` does, for the command line.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -167,12 +167,18 @@ def topological_nodes(graph: NetworkGraph) -> list[Node]:
     return [graph.node(node_id) for node_id in ids]
 
 
-def summary_table(graph: NetworkGraph, analysis: ShapeAnalysis | None = None) -> str:
+def summary_table(
+    graph: NetworkGraph,
+    analysis: ShapeAnalysis | None = None,
+    more_totals: Sequence[str] = (),
+) -> str:
     """The summary as text, like Keras's `model.summary()`, problems listed below.
 
     Args:
         graph: The graph to summarise.
         analysis: A live ShapeAnalysis of `graph` to reuse; one is made if None.
+        more_totals: Lines added under the totals, e.g. the time per epoch measured
+            by runtime/ (which graph/ cannot import).
     """
     owned = analysis is None
     analysis = analysis or ShapeAnalysis(graph)
@@ -216,6 +222,7 @@ def summary_table(graph: NetworkGraph, analysis: ShapeAnalysis | None = None) ->
         f"Trainable params: {totals.trainable:,}",
         f"Non-trainable params: {totals.non_trainable:,}",
         *cost_lines(graph, cost, totals),
+        *more_totals,
     ]
     if any(row.param_count is None for row in rows):
         lines.append(f"({UNKNOWN}: shape unknown; the totals leave these layers out)")

@@ -33,30 +33,58 @@ MAX_ENTRIES = 200
 # Parts of a graph file that change nothing in an epoch's cost: the layout,
 # the labels, and how many epochs there are.
 _LAYOUT_KEYS = ("name", "description")
+# What a probe measures and how an epoch is modelled; a change makes older results
+# misleading, so it starts every key (format 2: median epochs, the validation pass).
+PROBE_FORMAT = "v2"
 
 
 @dataclass(frozen=True)
 class TimeEstimate:
     """How long an epoch of a graph takes here, from a probe of its training steps.
 
+    An epoch is what `model.fit` does per epoch in a training run: a step per
+    training batch, then (with a validation split) an evaluation step per
+    validation batch; each part also has a fixed cost whatever its length
+    (its data iterator, metrics reset and read, callbacks).
+
     Attributes:
         seconds_per_step: One training step (a batch), Keras's per-batch work included.
-        seconds_per_epoch: An epoch's fixed cost, whatever its length.
+        seconds_per_epoch: The training part's fixed cost, whatever its length.
         train_samples: Samples in the training split the epoch goes over.
-        batch_size: Samples per step.
+        batch_size: Samples per step (training and validation alike, as in fit).
+        seconds_per_validation_step: One evaluation step on a validation batch.
+        seconds_per_validation: The validation pass's fixed cost.
+        validation_samples: Samples in the validation split (0: no validation pass).
     """
 
     seconds_per_step: float
     seconds_per_epoch: float
     train_samples: int
     batch_size: int
+    seconds_per_validation_step: float = 0.0
+    seconds_per_validation: float = 0.0
+    validation_samples: int = 0
+
+    @property
+    def batches(self) -> int:
+        """Training batches per epoch, the last (partial) one included."""
+        return -(-self.train_samples // max(self.batch_size, 1))
+
+    @property
+    def validation_batches(self) -> int:
+        return -(-self.validation_samples // max(self.batch_size, 1))
 
     @property
     def epoch_seconds(self) -> float:
-        """Estimated seconds of one epoch: its fixed cost plus a step per batch, the last
-        (partial) one included."""
-        batches = -(-self.train_samples // max(self.batch_size, 1))
-        return self.seconds_per_epoch + batches * self.seconds_per_step
+        """Estimated seconds of one epoch: the training part (its fixed cost plus a step
+        per batch), then the validation pass (likewise), if there is one."""
+        seconds = self.seconds_per_epoch + self.batches * self.seconds_per_step
+        if self.validation_batches:
+            seconds += (
+                self.seconds_per_validation
+                + self.validation_batches * self.seconds_per_validation_step
+            )
+        return seconds
 
 
 def format_seconds(seconds: float) -> str:
@@ -72,11 +100,20 @@ def format_seconds(seconds: float) -> str:
 
 def describe_epoch_time(estimate: TimeEstimate, cached: bool) -> str:
     """One line for the user: the estimate, and where it comes from."""
+    return f"estimated time per epoch: {epoch_time_details(estimate, cached)}"
+
+
+def epoch_time_details(estimate: TimeEstimate, cached: bool) -> str:
+    """The estimate, what an epoch holds and where the figures come from:
+    "~0.12 s (41 batches of 32 + 5 validation batches, from a short timed run)"."""
     source = "timed earlier on this machine" if cached else "from a short timed run"
-    batches = -(-estimate.train_samples // max(estimate.batch_size, 1))
+    validation = estimate.validation_batches
+    checked = (
+        f" + {validation} validation batch{'es' if validation > 1 else ''}" if validation else ""
+    )
     return (
-        f"estimated time per epoch: ~{format_seconds(estimate.epoch_seconds)} "
-        f"({batches} batches of {estimate.batch_size}, {source})"
+        f"~{format_seconds(estimate.epoch_seconds)} "
+        f"({estimate.batches} batches of {estimate.batch_size}{checked}, {source})"
     )
 
 
@@ -140,9 +177,9 @@ def _usable_cores() -> int:
 
 
 def probe_key(graph: NetworkGraph) -> str:
-    """The cache key of `graph`'s probe: graph hash, batch size and machine."""
+    """The cache key of `graph`'s probe: probe format, graph hash, batch size and machine."""
     batch = int(graph.training.get("batch_size", 32))
-    return f"{graph_fingerprint(graph)}:{batch}:{machine_fingerprint()}"
+    return f"{PROBE_FORMAT}:{graph_fingerprint(graph)}:{batch}:{machine_fingerprint()}"
 
 
 class ProbeCache:
@@ -169,7 +206,9 @@ class ProbeCache:
         Not keeping a result only costs a probe next time, so an unwritable
         folder is no error for the user.
         """
-        entries = self._entries()
+        # Results of an older probe format are never read again: they go.
+        prefix = f"{PROBE_FORMAT}:"
+        entries = {k: v for k, v in self._entries().items() if k.startswith(prefix)}
         key = probe_key(graph)
         entries.pop(key, None)
         entries[key] = asdict(estimate)

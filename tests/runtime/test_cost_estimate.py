@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,8 @@ from runtime.builder import build_model
 from runtime.cost_estimate import (
     StepProbe,
     dataset_bytes,
-    epoch_seconds,
     estimate_training_memory,
-    probe_training,
+    time_estimate,
 )
 from runtime.data import load_dataset
 from runtime.events import TrainingFailed
@@ -80,20 +80,20 @@ def test_the_train_command_refuses_it_with_one_message(tmp_path, capsys):
     assert not (tmp_path / "run" / "model.keras").exists()
 
 
-def test_the_probe_times_real_epochs_of_the_graphs_own_model():
-    graph = load_graph(EXAMPLES / "mlp_digits.yaml")
-    dataset = load_dataset(graph.dataset)
-    probe = probe_training(graph, dataset, budget_seconds=0.2)
-    assert 0 < probe.seconds_per_step < 5  # a 5,000-weight MLP: milliseconds, never seconds
-    assert probe.seconds_per_epoch >= 0
-    batches = -(-len(dataset.x_train) // graph.training["batch_size"])
-    assert epoch_seconds(graph, len(dataset.x_train), probe) == pytest.approx(
-        probe.seconds_per_epoch + batches * probe.seconds_per_step
-    )
-
-
-def test_an_epoch_counts_its_last_partial_batch():
+def test_an_epoch_counts_its_last_partial_batches_and_validation_only_when_there_is_some():
     graph = load_graph(EXAMPLES / "mlp_digits.yaml")  # batch_size 32
-    probe = StepProbe(seconds_per_step=0.01, seconds_per_epoch=0.1)
-    assert epoch_seconds(graph, 32, probe) == pytest.approx(0.11)
-    assert epoch_seconds(graph, 33, probe) == pytest.approx(0.12)
+    dataset = load_dataset(graph.dataset)
+    probe = StepProbe(0.01, 0.1, seconds_per_validation_step=0.005, seconds_per_validation=0.02)
+
+    def seconds(train: int, validation: int) -> float:
+        cut = replace(
+            dataset,
+            x_train=dataset.x_train[:train],
+            x_val=dataset.x_val[:validation],
+        )
+        return time_estimate(graph, cut, probe).epoch_seconds
+
+    assert seconds(32, 0) == pytest.approx(0.11)
+    assert seconds(33, 0) == pytest.approx(0.12)
+    assert seconds(33, 1) == pytest.approx(0.12 + 0.02 + 0.005)
+    assert seconds(33, 33) == pytest.approx(0.12 + 0.02 + 2 * 0.005)

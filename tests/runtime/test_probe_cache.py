@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from graph.cost import machine_memory
 from graph.files import graph_from_yaml, graph_to_yaml, save_graph
@@ -12,8 +15,10 @@ from main import main
 from runtime.cost_estimate import estimate_epoch_time
 from runtime.probe_cache import (
     CACHE_FILE,
+    PROBE_FORMAT,
     ProbeCache,
     TimeEstimate,
+    describe_epoch_time,
     machine_fingerprint,
     probe_key,
 )
@@ -57,10 +62,34 @@ def test_a_changed_layer_batch_size_or_dataset_misses(tmp_path):
     assert cache.lookup(graph) == ESTIMATE
 
 
-def test_the_key_names_graph_batch_and_machine():
+def test_the_key_names_probe_format_graph_batch_and_machine():
     graph = mlp(batch_size=16)
-    graph_hash, batch, machine = probe_key(graph).split(":")
-    assert len(graph_hash) == 64 and batch == "16" and machine == machine_fingerprint()
+    version, graph_hash, batch, machine = probe_key(graph).split(":")
+    assert version == PROBE_FORMAT and len(graph_hash) == 64
+    assert batch == "16" and machine == machine_fingerprint()
+
+
+def test_results_of_an_older_probe_format_are_not_reused_and_go_on_the_next_store(tmp_path):
+    graph = mlp()
+    older = probe_key(graph).split(":", 1)[1]  # format 1 keys had no format
+    entry = {"seconds_per_step": 0.01, "seconds_per_epoch": 0.1, "train_samples": 100}
+    (tmp_path / CACHE_FILE).write_text(json.dumps({older: {**entry, "batch_size": 32}}))
+    assert ProbeCache(tmp_path).lookup(graph) is None
+    ProbeCache(tmp_path).store(graph, ESTIMATE)
+    assert list(json.loads((tmp_path / CACHE_FILE).read_text())) == [probe_key(graph)]
+
+
+def test_an_estimate_counts_and_names_the_validation_pass(tmp_path):
+    graph = mlp()
+    checked = replace(ESTIMATE, seconds_per_validation_step=0.002, seconds_per_validation=0.03)
+    assert checked.epoch_seconds == ESTIMATE.epoch_seconds  # no validation samples
+    checked = replace(checked, validation_samples=40)  # 2 batches of 32
+    assert checked.epoch_seconds == pytest.approx(0.14 + 0.03 + 2 * 0.002)
+    assert "(4 batches of 32 + 2 validation batches, from a short timed run)" in (
+        describe_epoch_time(checked, cached=False)
+    )
+    ProbeCache(tmp_path).store(graph, checked)
+    assert ProbeCache(tmp_path).lookup(graph) == checked
 
 
 def test_a_corrupt_or_foreign_cache_file_is_an_empty_cache(tmp_path):
