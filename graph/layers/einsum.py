@@ -63,6 +63,16 @@ def _analyze(specs, left_elided: bool, params, shape: Shape) -> Einsum:
             f"input has {rank}. Received: input shape {fmt(shape)}"
         )
     output = [shape[0], *params["output_shape"]]
+    hidden = tuple(shape[1:elided])
+    if left_elided and hidden != hidden[::-1]:
+        # Keras 3 declares the axes '...' stands for in reverse order while the
+        # computation keeps them in order, so the layers after it would be built
+        # for a shape the data does not have.
+        raise ShapeError(
+            f"'...' at the start of {params['equation']!r} stands for the axes {fmt(hidden)} "
+            "here; Keras reports several such axes in reverse order, so name them in the "
+            "equation instead (e.g. 'abc,cd->abd')"
+        )
     if left_elided:
         output[1:1] = shape[1:elided]
     elif elided:

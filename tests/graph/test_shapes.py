@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from graph.generators import branched_graph, chain_graph
+from graph.layer_type import ShapeError
+from graph.layers.einsum import analyze
 from graph.model import (
     AddEdge,
     Edge,
@@ -232,3 +236,13 @@ def _same_shape_change(type_name: str) -> dict:
         "Dropout": {"rate": 0.3},
         "Activation": {"activation": "relu"},
     }[type_name]
+
+
+def test_einsum_refuses_several_axes_under_a_leading_ellipsis_that_keras_reverses():
+    params = {"equation": "...b,bc->...c", "output_shape": (4,), "bias_axes": None}
+    # One axis, or axes that read the same both ways: Keras's reading is right.
+    assert analyze(params, (None, 3, 2)).output == (None, 3, 4)
+    assert analyze(params, (None, 2, 2, 2)).output == (None, 2, 2, 4)
+    # (3, 2) would be declared as (2, 3) by Keras while the data stays (3, 2).
+    with pytest.raises(ShapeError, match=r"stands for the axes \(3, 2\).*reverse order"):
+        analyze(params, (None, 3, 2, 2))

@@ -67,6 +67,8 @@ STRICTER = {
     "ConvLSTM3D": r"strides > 1 cannot be combined",
     # Keras reshapes to empty axes; no layer after it could use them.
     "Reshape": r"must be positive",
+    # Keras declares several axes under a leading '...' in reverse order (the data keeps them).
+    "EinsumDense": r"in reverse order",
     # Keras's TimeDistributed does not check the wrapped layer's input rank.
     # (a wrapped Dropout's noise_shape too, like Dropout's own below).
     "TimeDistributed": r"wrapped \w+: (expects an input of rank|cannot flatten|noise_shape must)",
