@@ -67,8 +67,6 @@ STRICTER = {
     "ConvLSTM3D": r"strides > 1 cannot be combined",
     # Keras reshapes to empty axes; no layer after it could use them.
     "Reshape": r"must be positive",
-    # Keras declares several axes under a leading '...' in reverse order (the data keeps them).
-    "EinsumDense": r"in reverse order",
     # Keras's TimeDistributed does not check the wrapped layer's input rank.
     # (a wrapped Dropout's noise_shape too, like Dropout's own below).
     "TimeDistributed": r"wrapped \w+: (expects an input of rank|cannot flatten|noise_shape must)",
@@ -91,7 +89,8 @@ STRICTER = {
     # Keras's Dropout checks noise_shape only when data flows.
     "Dropout": r"noise_shape must have",
     # Keras's symbolic EinsumDense takes an input of the wrong rank; einsum then fails on data.
-    "EinsumDense": r"names \d+ input axes|must give the",
+    # It also declares several axes under a leading '...' in reverse order (the data keeps them).
+    "EinsumDense": r"names \d+ input axes|must give the|in reverse order",
     # Keras's SpectralNormalization does not check the wrapped layer's input rank.
     "SpectralNormalization": r"wrapped \w+: expects an input of rank",
     # Keras's symbolic HashedCrossing takes differing shapes; crossing them fails on data.
