@@ -39,7 +39,7 @@ from gui.document import EditorSession
 from gui.epoch_time import EpochTimeLabel
 from gui.inspector import Inspector
 from gui.palette import Palette
-from gui.panels import bottom_dock_height, install_panels
+from gui.panels import bottom_dock_height, install_panels, start_idle_building
 from gui.problems import ProblemsPanel
 from gui.prompts import CANCEL, SAVE, Prompts
 from gui.recovery import Autosaver, RecoveryStore
@@ -209,11 +209,18 @@ class MainWindow(QMainWindow):
             return False
         self.restoreGeometry(geometry)
         self.restoreState(state)
-        for splitter in self.findChildren(QSplitter):
+        self.restore_splitters(self)
+        return True
+
+    def restore_splitters(self, widget: QWidget) -> None:
+        """Gives the named splitters in `widget` the sizes save_layout remembered.
+
+        Panels made after the window (see gui.panels.registry) call it for themselves.
+        """
+        for splitter in widget.findChildren(QSplitter):
             saved = self.settings.value(f"splitters/{splitter.objectName()}")
             if splitter.objectName() and saved is not None:
                 splitter.restoreState(saved)
-        return True
 
     # Actions and menus ---------------------------------------------------------------
 
@@ -453,6 +460,8 @@ class MainWindow(QMainWindow):
         # work once the window is laid out.
         self.reveal_problems()
         QTimer.singleShot(0, self.view.fit_to_view)
+        # The panels behind other tabs are made once the window is up.
+        start_idle_building(self.panels)
 
     def save(self) -> bool:
         if self.session.path is None:

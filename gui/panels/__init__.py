@@ -10,9 +10,9 @@ runs go through gui.run_adapter) and can be previewed alone with
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFrame, QScrollArea, QWidget
+from PySide6.QtWidgets import QFrame, QScrollArea, QWidget
 
 from gui.panels.registry import PanelContext, PanelSpec, discover_panels
 
@@ -24,16 +24,19 @@ BOTTOM_DOCK_SHARE = 0.36
 class Panels:
     """The installed panels: their widgets by name (also as attributes), docks and shared state.
 
+    A panel not made yet is made when asked for by name (see PanelSpec.eager).
+
     Attributes:
         context: The PanelContext every panel was made with.
         docks: The docks, by panel name.
         specs: The declarations, in order.
     """
 
-    def __init__(self, context: PanelContext, docks: dict[str, QDockWidget], specs) -> None:
+    def __init__(self, context: PanelContext, builder: _PanelBuilder) -> None:
         self.context = context
-        self.docks = docks
-        self.specs: list[PanelSpec] = specs
+        self.docks = context.docks
+        self.specs: list[PanelSpec] = builder.specs
+        self._builder = builder
 
     @property
     def runs(self):
@@ -44,10 +47,17 @@ class Panels:
         return self.context.faults
 
     def __getattr__(self, name: str):
-        widgets = self.__dict__.get("context").widgets if "context" in self.__dict__ else {}
-        if name in widgets:
-            return widgets[name]
+        builder = self.__dict__.get("_builder")
+        if builder is not None and name in builder.pending_or_built():
+            return builder.panel(name)
         raise AttributeError(name)
+
+    def build_all(self) -> None:
+        """Makes every panel not made yet (the window's idle time does it too)."""
+        self._builder.build_all()
+
+    def all_made(self) -> bool:
+        return self._builder.pending_or_built() == self.context.widgets.keys()
 
     def open_export_dialog(self, window):
         from gui.panels.export_dialog import open_export_dialog
@@ -55,13 +65,64 @@ class Panels:
         return open_export_dialog(self.context, None)
 
 
+class _PanelBuilder:
+    """Makes each declared panel once: eagerly, on demand, or one per idle moment."""
+
+    def __init__(self, window, context: PanelContext, specs: list[PanelSpec]) -> None:
+        self.window = window
+        self.context = context
+        self.specs = specs
+        self._pending = {spec.name: spec for spec in specs if spec.create is not None}
+        self._waiting: dict[str, list] = {}
+
+    def pending_or_built(self):
+        return self._pending.keys() | self.context.widgets.keys()
+
+    def panel(self, name: str) -> QWidget:
+        if name not in self.context.widgets:
+            self._build(self._pending.pop(name))
+        return self.context.widgets[name]
+
+    def when_built(self, name: str, then) -> None:
+        widget = self.context.widgets.get(name)
+        if widget is not None:
+            then(widget)
+        elif name in self._pending:
+            self._waiting.setdefault(name, []).append(then)
+
+    def build_all(self) -> None:
+        for name in list(self._pending):
+            self.panel(name)
+
+    def build_next_when_idle(self) -> None:
+        """Makes the next pending panel, then comes back on the next idle moment."""
+        if self._pending:
+            self.panel(next(iter(self._pending)))
+        if self._pending:
+            QTimer.singleShot(0, self.window, self.build_next_when_idle)
+
+    def _build(self, spec: PanelSpec) -> None:
+        context = self.context
+        widget = context.widgets[spec.name] = spec.create(context)
+        context.docks[spec.name].widget().setWidget(widget)
+        self.window.restore_splitters(widget)
+        if spec.connect is not None:
+            spec.connect(context, widget)
+        for then in self._waiting.pop(spec.name, []):
+            then(widget)
+
+
 def install_panels(window) -> Panels:
-    """Creates the declared panels, docks them into `window` and adds the Run menu.
+    """Docks the declared panels into `window`, makes the eager ones and adds the Run menu.
+
+    The other panels are made when first needed, or one per idle moment once
+    the window shows (`start_idle_building`).
 
     Args:
         window: The gui.main_window.MainWindow.
     """
     from gui.background import stop_all_jobs
+    from gui.panels.dock_presence import DockPresence
     from gui.panels.faults import FaultMarker
     from gui.panels.runs import RunHistory
     from runtime.training_process import shared_training_process
@@ -69,17 +130,20 @@ def install_panels(window) -> Panels:
     runs = RunHistory(window.session, window)
     context = PanelContext(window, window.session, runs, FaultMarker(window))
     specs = discover_panels()
+    builder = _PanelBuilder(window, context, specs)
+    context.panel = builder.panel
+    context.when_built = builder.when_built
     bottom = Qt.DockWidgetArea.BottomDockWidgetArea
     docks = context.docks
     for spec in specs:
         if spec.create is not None:
-            widget = context.widgets[spec.name] = spec.create(context)
-            docks[spec.name] = window.add_panel(_scrollable(widget), spec.title, bottom)
+            docks[spec.name] = window.add_panel(_scrollable(), spec.title, bottom)
     if "training" in docks:
         # Training is the tab a session starts on, however many panels are declared.
         docks["training"].raise_()
 
     def show(name: str) -> None:
+        builder.panel(name)
         dock = docks[name]
         was_hidden = dock.isHidden()
         dock.show()
@@ -91,14 +155,27 @@ def install_panels(window) -> Panels:
 
     context.show = show
     for spec in specs:
-        if spec.connect is not None:
-            spec.connect(context, context.widgets.get(spec.name))
+        if spec.eager and spec.create is not None:
+            builder.panel(spec.name)
+        elif spec.create is None and spec.connect is not None:
+            spec.connect(context, None)
+    for name in list(builder.pending_or_built() - context.widgets.keys()):
+        # A tab the user brings up is made then, if idle time has not made it yet.
+        DockPresence(docks[name], lambda name=name: builder.panel(name))
+    # Every panel follows the runs it shows from the start of a run.
+    runs.run_started.connect(lambda _run: builder.build_all())
+    runs.restored.connect(lambda _run: builder.build_all())
     _add_run_menu(window, context, specs)
     app = QCoreApplication.instance()
     if app is not None:
         app.aboutToQuit.connect(stop_all_jobs)
         app.aboutToQuit.connect(shared_training_process().close)
-    return Panels(context, docks, specs)
+    return Panels(context, builder)
+
+
+def start_idle_building(panels: Panels) -> None:
+    """Makes the panels not made yet, one per idle moment (call once the window shows)."""
+    QTimer.singleShot(0, panels._builder.build_next_when_idle)
 
 
 def bottom_dock_height(window) -> int:
@@ -106,19 +183,17 @@ def bottom_dock_height(window) -> int:
     return max(170, min(420, int(window.height() * BOTTOM_DOCK_SHARE)))
 
 
-def _scrollable(panel: QWidget) -> QScrollArea:
-    """`panel` in a scroll area: a tall panel scrolls rather than squeezing the canvas."""
+def _scrollable() -> QScrollArea:
+    """A scroll area for a panel: a tall panel scrolls rather than squeezing the canvas."""
     area = QScrollArea()
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setWidget(panel)
     return area
 
 
 def _add_run_menu(window, context: PanelContext, specs: list[PanelSpec]) -> None:
     menu = window.menuBar().addMenu("&Run")
     for spec in specs:
-        widget = context.widgets.get(spec.name)
         for entry in spec.menu:
             if entry.separator_before:
                 menu.addSeparator()
@@ -127,5 +202,7 @@ def _add_run_menu(window, context: PanelContext, specs: list[PanelSpec]) -> None
                 action.setShortcut(QKeySequence(entry.shortcut))
                 action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             action.triggered.connect(
-                lambda _checked=False, entry=entry, widget=widget: entry.action(context, widget)
+                lambda _checked=False, entry=entry, spec=spec: entry.action(
+                    context, context.panel(spec.name) if spec.create is not None else None
+                )
             )

@@ -40,6 +40,7 @@ from graph.params import Param
 from graph.settings import DATASET_PARAMS
 from graph.validation import ERROR, Problem
 from gui.document import EditorSession
+from gui.panels.dock_presence import DockPresence
 from gui.panels.registry import MenuEntry, PanelSpec
 from gui.panels.settings_form import SettingsForm
 from gui.param_editors import ParamEditor
@@ -218,7 +219,7 @@ class DataPanel(QWidget):
         self.reload_timer.timeout.connect(self._reload_if_shown)
         # None: Qt's visibility says whether the panel is on screen; once it
         # follows a dock (follow_dock), whether that dock is up.
-        self._dock_up: bool | None = None
+        self._dock: DockPresence | None = None
         session.edits_settled.connect(self.recheck)
         session.problems_changed.connect(lambda _problems: self.recheck())
         self.fix_button.setEnabled(False)
@@ -238,18 +239,15 @@ class DataPanel(QWidget):
             self.reload_timer.start()
 
     def follow_dock(self, dock) -> None:
-        """Loads only while `dock` (a QDockWidget) is up: a dock behind another tab
-        still counts as visible to Qt, and a window coming up shows every dock."""
-        self._dock_up = False
-        dock.visibilityChanged.connect(self._dock_visibility)
+        """Loads only while `dock` (a QDockWidget) is up, and when it comes up."""
+        self._dock = DockPresence(dock, self._came_up)
 
-    def _dock_visibility(self, visible: bool) -> None:
-        self._dock_up = visible
-        if visible and self._stale:
+    def _came_up(self) -> None:
+        if self._stale:
             self.reload_timer.start()
 
     def _on_screen(self) -> bool:
-        return self.isVisible() and self._dock_up is not False
+        return self.isVisible() and (self._dock is None or self._dock.up)
 
     def _reload_if_shown(self) -> None:
         if self._on_screen():

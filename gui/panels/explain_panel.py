@@ -61,6 +61,9 @@ def pixmap_of(rgb: np.ndarray) -> QPixmap:
     return QPixmap.fromImage(image.copy())
 
 
+NODE_HINT = "Select a node on the canvas to see its output for the sample."
+
+
 class ExplainPanel(QWidget):
     """Explains the newest trained run of `runs`, or the run given to `set_run`.
 
@@ -210,7 +213,7 @@ class ExplainPanel(QWidget):
 
         self.inside_box = QGroupBox("Inside the network")
         inside = QVBoxLayout(self.inside_box)
-        self.node_picture = QLabel("Select a node on the canvas to see its output for the sample.")
+        self.node_picture = QLabel(NODE_HINT)
         self.node_picture.setWordWrap(True)
         self.node_picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.node_stats = QLabel("")
@@ -255,7 +258,7 @@ class ExplainPanel(QWidget):
         self.picked_combo.clear()
         self.picked_combo.setVisible(False)
         self.picture.clear()
-        self.node_picture.clear()
+        self.node_picture.setText(NODE_HINT)
         self.node_stats.setText("")
         self.health_text.setText("")
         self.prediction_text.setText("")
@@ -659,9 +662,9 @@ def _connect(context, panel: ExplainPanel) -> None:
 
     context.session.selection_changed.connect(selection_changed)
     panel.health_checked.connect(health_checked)
-    evaluation = context.widgets.get("evaluation")
-    if evaluation is not None:
-        evaluation.samples_picked.connect(samples_picked)
+    context.when_built(
+        "evaluation", lambda evaluation: evaluation.samples_picked.connect(samples_picked)
+    )
 
 
 def _explain(context, panel: ExplainPanel) -> None:

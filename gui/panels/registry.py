@@ -7,8 +7,15 @@ A panel module (`gui/panels/<name>_panel.py`) ends with
 and nothing else wires it: the dock, its tab order, its View-menu entry and its
 Run-menu entries all follow from the declaration. `create` receives a
 PanelContext with what panels share (the session, the run history, the fault
-marker, a way to show another panel); `connect`, when given, runs once every
-panel exists, for wiring between panels.
+marker, a way to show another panel); `connect`, when given, runs right after
+the panel is made, for wiring to the window and to other panels.
+
+Only `eager` panels (the tab a session starts on) are made with the window;
+the others are made when first needed (their dock comes up, the Run menu or
+code asks for them, a run starts) or while the window is idle just after it
+shows, so a panel is never made twice and the window comes up sooner. Wiring
+to another panel therefore goes through `context.when_built(name, ...)`, and a
+panel made late starts from the document and run history as they are then.
 """
 
 from __future__ import annotations
@@ -31,9 +38,12 @@ class PanelContext:
         session: The window's gui.document.EditorSession.
         runs: The document's gui.panels.runs.RunHistory.
         faults: The gui.panels.faults.FaultMarker (marks a node a run blames).
-        widgets: The panels created so far, by name.
-        docks: Their docks, by name.
-        show: Brings the named panel to the front.
+        widgets: The panels made so far, by name.
+        docks: Every declared panel's dock, by name (made with the window).
+        show: Brings the named panel to the front (making it if needed).
+        panel: The named panel's widget, made if it was not yet.
+        when_built: Calls a function with the named panel's widget once it
+            is made (at once when it is already).
     """
 
     window: Any
@@ -43,6 +53,8 @@ class PanelContext:
     widgets: dict[str, QWidget] = field(default_factory=dict)
     docks: dict[str, QDockWidget] = field(default_factory=dict)
     show: Callable[[str], None] = lambda _name: None
+    panel: Callable[[str], QWidget] = lambda name: None
+    when_built: Callable[[str, Callable[[QWidget], None]], None] = lambda _name, _then: None
 
     @property
     def base_dir(self):
@@ -80,7 +92,9 @@ class PanelSpec:
             entry with no dock of its own (a dialog opened from the Run menu).
         menu: Its Run-menu entries (their action gets None as widget when
             there is no dock).
-        connect: Wires it to other panels once all exist (context, widget).
+        connect: Wires it, right after it is made (context, widget).
+        eager: Made with the window (the tab a session starts on) instead
+            of when first needed.
     """
 
     name: str
@@ -89,6 +103,7 @@ class PanelSpec:
     create: Callable[[PanelContext], QWidget] | None
     menu: tuple[MenuEntry, ...] = ()
     connect: Callable[[PanelContext, QWidget], None] | None = None
+    eager: bool = False
 
 
 def discover_panels() -> list[PanelSpec]:

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.panels.dock_presence import DockPresence
 from gui.panels.registry import PanelSpec
 
 FIXED_COLUMNS = ("★", "Name", "Kind", "Started", "Duration", "Ended")
@@ -251,7 +252,8 @@ class RunHistoryPanel(QWidget):
         super().__init__(parent)
         self.session = session
         self.runs = runs
-        self._on_screen = on_screen
+        self._shown_alone = on_screen
+        self._dock: DockPresence | None = None
         self._stale = True
         self.records: dict[str, object] = {}
         self.store_message = ""
@@ -343,6 +345,8 @@ class RunHistoryPanel(QWidget):
         runs.bundle_imported.connect(self._show_message)
         runs.bundle_exported.connect(self._show_message)
         session.path_changed.connect(lambda _path: self._records_changed())
+        if runs.store_error is not None:  # it failed before this panel was made
+            self._store_failed(runs.store_error)
         self._records_changed()
 
     # Reading -------------------------------------------------------------------------
@@ -355,17 +359,14 @@ class RunHistoryPanel(QWidget):
 
     def follow_dock(self, dock) -> None:
         """Reads the table while `dock` (a QDockWidget) is up, and when it comes up."""
-        dock.visibilityChanged.connect(self._dock_visibility)
+        self._dock = DockPresence(dock, self._catch_up)
 
-    def _dock_visibility(self, visible: bool) -> None:
-        self._on_screen = visible
-        if visible and self._stale:
-            # Once the show settles: a window coming up briefly reports
-            # every tabbed dock visible, then those behind a tab hidden.
-            QTimer.singleShot(0, self, self._catch_up)
+    @property
+    def _on_screen(self) -> bool:
+        return self._shown_alone if self._dock is None else self._dock.up
 
     def _catch_up(self) -> None:
-        if self._on_screen and self._stale:
+        if self._stale:
             self.refresh()
 
     def _store_failed(self, error: str) -> None:
@@ -611,9 +612,9 @@ def comparison_html(runs: list) -> str:
 
 def _connect(context, panel: RunHistoryPanel) -> None:
     panel.follow_dock(context.docks["run_history"])
-    training = context.widgets.get("training")
-    if training is not None:
-        panel.compared.connect(training.overlay_recorded_runs)
+    context.when_built(
+        "training", lambda training: panel.compared.connect(training.overlay_recorded_runs)
+    )
     panel.differences_shown.connect(context.window.scene.select_nodes)
     context.runs.store_failed.connect(
         lambda error: context.window.show_message(f"Run history unavailable: {error}")

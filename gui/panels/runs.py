@@ -115,6 +115,8 @@ class RunHistory(QObject):
         super().__init__(parent)
         self.runs: list[TrainingRun] = []
         self.store_folder = store_folder
+        # Why this document's run store cannot be used, for panels made later.
+        self.store_error: str | None = None
         # Made on first use: the run store's modules (SQLite) load then, not
         # while the window is built.
         self._journal = None
@@ -133,9 +135,13 @@ class RunHistory(QObject):
     def _new_journal(self, path: Path | None):
         from runtime.runs.recording import RunJournal  # Qt- and TensorFlow-free
 
-        journal = RunJournal(self.store_folder, path, self.store_failed.emit)
+        journal = RunJournal(self.store_folder, path, self._store_failed)
         journal.subscribe(self.records_changed.emit)
         return journal
+
+    def _store_failed(self, error: str) -> None:
+        self.store_error = error
+        self.store_failed.emit(error)
 
     def _on_path_changed(self, path: Path | None) -> None:
         if path is None:
@@ -149,6 +155,7 @@ class RunHistory(QObject):
         """Forgets every run (a new document)."""
         self.runs = []
         self._journal, self._journal_path = None, None
+        self.store_error = None
         self.cleared.emit()
         self.records_changed.emit()
 

@@ -488,9 +488,9 @@ def _connect(context, panel: TrainingPanel) -> None:
     panel.training_started.connect(lambda: context.show("training"))
     # A probe still timing the graph would only hold the training run back.
     panel.training_started.connect(context.window.epoch_time_label.cancel)
-    evaluation = context.widgets.get("evaluation")
-    if evaluation is not None:
-        evaluation.evaluated.connect(panel.read_evaluation)
+    context.when_built(
+        "evaluation", lambda evaluation: evaluation.evaluated.connect(panel.read_evaluation)
+    )
     # The settings sit beside the inspector, where a form has height; they come
     # to the front with the training panel.
     docks = context.docks
@@ -515,6 +515,7 @@ PANEL = PanelSpec(
         MenuEntry("&Stop", lambda _context, panel: panel.stop(), "Shift+F5"),
     ),
     connect=_connect,
+    eager=True,
 )
 
 

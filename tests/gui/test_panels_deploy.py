@@ -74,7 +74,7 @@ def test_an_invalid_graph_is_refused_with_its_problem(qtbot, tmp_path):
 
 
 def test_the_window_docks_the_panel_and_the_run_menu_opens_it(window):
-    assert isinstance(window.panels.context.widgets["deploy"], DeployPanel)
+    assert isinstance(window.panels.deploy, DeployPanel)
     assert "deploy" in window.panels.docks
 
 
