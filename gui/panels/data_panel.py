@@ -10,9 +10,8 @@ mismatch with a one-click fix.
 from __future__ import annotations
 
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -46,6 +45,9 @@ from gui.panels.settings_form import SettingsForm
 from gui.param_editors import ParamEditor
 from gui.run_adapter import RunAdapter
 from gui.theme import ERROR_COLOR, WARNING_COLOR
+
+if TYPE_CHECKING:  # numpy loads when a panel first shows data, not at start-up
+    import numpy as np
 
 RELOAD_DELAY_MS = 300
 PREVIEW_ROWS = 50
@@ -451,6 +453,8 @@ class DataPanel(QWidget):
 
 
 def _target_text(dataset, value: np.ndarray) -> str:
+    import numpy as np
+
     if dataset.task == "classification" and dataset.class_names:
         return str(dataset.class_names[int(value)])
     return f"{float(np.asarray(value).reshape(-1)[0]):.3g}"

@@ -13,9 +13,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
@@ -39,6 +38,9 @@ from gui.panels.registry import MenuEntry, PanelSpec
 from gui.panels.runs import RunHistory, TrainingRun
 from gui.run_adapter import RunAdapter
 from gui.theme import ERROR_COLOR
+
+if TYPE_CHECKING:  # numpy loads when a panel first shows data, not at start-up
+    import numpy as np
 
 GALLERY_PIXELS = 64
 ROC_COLORS = (
@@ -68,6 +70,8 @@ class Evaluation:
 
 def image_pixmap(image: np.ndarray, size: int = GALLERY_PIXELS) -> QPixmap:
     """A uint8 grayscale (HxW) or RGB (HxWx3) array as a pixmap scaled to `size`."""
+    import numpy as np
+
     height, width = image.shape[:2]
     if image.ndim == 2:
         qimage = QImage(image.data, width, height, width, QImage.Format.Format_Grayscale8)
@@ -279,6 +283,7 @@ class EvaluationPanel(QWidget):
         return plot
 
     def _show_confusion(self, matrix: np.ndarray, names: tuple[str, ...]) -> None:
+        import numpy as np
         import pyqtgraph as pg
 
         plot = self._plot("confusion", self.confusion_tab)
@@ -373,6 +378,7 @@ class EvaluationPanel(QWidget):
         plot.setTitle("ROC: each class against the rest")
 
     def _show_regression(self, report) -> None:
+        import numpy as np
         import pyqtgraph as pg
 
         plot = self._plot("confusion", self.confusion_tab)

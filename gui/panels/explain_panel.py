@@ -19,9 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
@@ -48,6 +47,9 @@ from gui.panels.runs import RunHistory, TrainingRun
 from gui.run_adapter import RunAdapter
 from gui.theme import ERROR_COLOR
 
+if TYPE_CHECKING:  # numpy loads when a panel first shows data, not at start-up
+    import numpy as np
+
 PICTURE_PIXELS = 256
 TOP_FEATURES = 15  # bars shown for tabular attributions, strongest first
 LAST_CONVOLUTION = "(last convolution)"
@@ -55,6 +57,8 @@ LAST_CONVOLUTION = "(last convolution)"
 
 def pixmap_of(rgb: np.ndarray) -> QPixmap:
     """An (h, w, 3) uint8 array as a QPixmap (copied, so the array may go)."""
+    import numpy as np
+
     rgb = np.ascontiguousarray(rgb)
     height, width = rgb.shape[:2]
     image = QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888)
@@ -342,6 +346,8 @@ class ExplainPanel(QWidget):
         return dataset is not None and dataset.text
 
     def _sample_changed(self) -> None:
+        import numpy as np
+
         self.loaded_path = self.typed_text = None  # browsing the test split again
         if self.run is None or self.run.dataset is None:
             self.truth_label.setText("")
@@ -488,6 +494,8 @@ class ExplainPanel(QWidget):
         self.explained.emit(result)
 
     def _draw_prediction(self, result) -> None:
+        import numpy as np
+
         explanation = result.explanation
         if explanation.sample is None:
             self.prediction_text.setText(
@@ -504,6 +512,7 @@ class ExplainPanel(QWidget):
             self.prediction_text.setText("value: " + ", ".join(f"{v:.4g}" for v in values))
 
     def _prediction_bars(self, values: np.ndarray, names: tuple[str, ...]) -> None:
+        import numpy as np
         import pyqtgraph as pg
 
         if self.prediction_plot is None:
@@ -543,6 +552,7 @@ class ExplainPanel(QWidget):
         self.stack.setCurrentWidget(self.words_view)
 
     def _feature_bars(self, values: np.ndarray, names: tuple[str, ...]) -> None:
+        import numpy as np
         import pyqtgraph as pg
 
         if self.bars_plot is None:
@@ -619,6 +629,8 @@ class ExplainPanel(QWidget):
         self._start(options, lambda result: self._write_batch(result, folder))
 
     def _write_batch(self, result, folder: Path) -> None:
+        import numpy as np
+
         from graph.atomic import write_bytes, write_text
         from runtime.explain.export import batch_csv
         from runtime.explain.png import png_bytes
