@@ -49,6 +49,35 @@ def test_screenshot_renders_the_default_example_without_tensorflow(tmp_path):
     assert not {"tensorflow", "keras", "runtime.builder"} & modules
 
 
+SHOWN_SCRIPT = """
+import sys
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from gui.app import DEFAULT_EXAMPLE
+from gui.main_window import MainWindow
+window = MainWindow()
+window.open_path(DEFAULT_EXAMPLE, as_template=True, ask=False)
+window.show()
+print(sorted(name for name in ("numpy", "pyqtgraph", "keras") if name in sys.modules))
+window.panels.build_all()
+print(window.panels.all_made())
+"""
+
+
+def test_the_window_shows_before_numpy_loads_and_its_panels_follow(tmp_path):
+    # numpy alone costs start-up about 0.12 s; the panels that draw arrays load it when they do.
+    result = subprocess.run(
+        [sys.executable, "-c", SHOWN_SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_isolated_env(tmp_path),
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.splitlines() == ["[]", "True"]
+
+
 def test_screenshot_of_a_bad_file_exits_with_its_message(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("format: nonsense\n", encoding="utf-8")
