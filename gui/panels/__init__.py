@@ -48,7 +48,7 @@ class Panels:
 
     def __getattr__(self, name: str):
         builder = self.__dict__.get("_builder")
-        if builder is not None and name in builder.pending_or_built():
+        if builder is not None and (name in builder.pending or name in self.context.widgets):
             return builder.panel(name)
         raise AttributeError(name)
 
@@ -57,7 +57,7 @@ class Panels:
         self._builder.build_all()
 
     def all_made(self) -> bool:
-        return self._builder.pending_or_built() == self.context.widgets.keys()
+        return not self._builder.pending
 
     def open_export_dialog(self, window):
         from gui.panels.export_dialog import open_export_dialog
@@ -75,8 +75,10 @@ class _PanelBuilder:
         self._pending = {spec.name: spec for spec in specs if spec.create is not None}
         self._waiting: dict[str, list] = {}
 
-    def pending_or_built(self):
-        return self._pending.keys() | self.context.widgets.keys()
+    @property
+    def pending(self) -> list[str]:
+        """The names of the declared panels not made yet."""
+        return list(self._pending)
 
     def panel(self, name: str) -> QWidget:
         if name not in self.context.widgets:
@@ -91,7 +93,7 @@ class _PanelBuilder:
             self._waiting.setdefault(name, []).append(then)
 
     def build_all(self) -> None:
-        for name in list(self._pending):
+        for name in self.pending:
             self.panel(name)
 
     def build_next_when_idle(self) -> None:
@@ -159,12 +161,11 @@ def install_panels(window) -> Panels:
             builder.panel(spec.name)
         elif spec.create is None and spec.connect is not None:
             spec.connect(context, None)
-    for name in list(builder.pending_or_built() - context.widgets.keys()):
+    for name in builder.pending:
         # A tab the user brings up is made then, if idle time has not made it yet.
         DockPresence(docks[name], lambda name=name: builder.panel(name))
-    # Every panel follows the runs it shows from the start of a run.
+    # Every panel follows the runs it shows from the start of a run (restored ones start too).
     runs.run_started.connect(lambda _run: builder.build_all())
-    runs.restored.connect(lambda _run: builder.build_all())
     _add_run_menu(window, context, specs)
     app = QCoreApplication.instance()
     if app is not None:

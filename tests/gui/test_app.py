@@ -34,6 +34,17 @@ def _run_main(home: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+def _run_script(home: Path, script: str, timeout: int) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=_isolated_env(home),
+        cwd=ROOT,
+    )
+
+
 def _imported(stderr: str) -> set[str]:
     return {line.split("|")[-1].strip() for line in stderr.splitlines() if "import time:" in line}
 
@@ -66,14 +77,7 @@ print(window.panels.all_made())
 
 def test_the_window_shows_before_numpy_loads_and_its_panels_follow(tmp_path):
     # numpy alone costs start-up about 0.12 s; the panels that draw arrays load it when they do.
-    result = subprocess.run(
-        [sys.executable, "-c", SHOWN_SCRIPT],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=_isolated_env(tmp_path),
-        cwd=ROOT,
-    )
+    result = _run_script(tmp_path, SHOWN_SCRIPT, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.splitlines() == ["[]", "True"]
 
@@ -117,14 +121,7 @@ print("training process started:", seen[1], "and closed at quit:", closed)
 def test_the_warm_up_hook_loads_the_runtime_and_starts_the_training_process(tmp_path):
     # A process of its own: TensorFlow importing on a thread must not share
     # a process with the other tests' windows.
-    result = subprocess.run(
-        [sys.executable, "-c", WARM_UP_SCRIPT],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=_isolated_env(tmp_path),
-        cwd=ROOT,
-    )
+    result = _run_script(tmp_path, WARM_UP_SCRIPT, timeout=180)
     assert result.returncode == 0, result.stderr[-2000:]
     lines = result.stdout.splitlines()
     assert lines[0] == "before: False"
