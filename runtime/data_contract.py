@@ -417,8 +417,15 @@ def _encode_target(values, cells, where):
     return codes.astype("int64"), "classification", tuple(str(n) for n in names)
 
 
+def _distinct_count(y):
+    """len(np.unique(y)), counted without sorting or hashing for class ids."""
+    if y.dtype.kind in "iu" and len(y) and y.min() >= 0 and y.max() < 2**20:
+        return int(np.count_nonzero(np.bincount(y)))
+    return len(np.unique(y))
+
+
 def _check_classes(y, task, names, where):
-    if task == "classification" and len(np.unique(y)) < 2:
+    if task == "classification" and _distinct_count(y) < 2:
         only = names[int(y[0])] if len(y) and names else "?"
         raise DataError(
             f"{where} has a single class ({only!r}): a classifier needs at least 2 classes"
@@ -1002,7 +1009,9 @@ def _target(path, settings, column, rows):
     else:  # codes rank the categories by name already: only the ones present remain
         codes = column.codes[rows]
         present = np.flatnonzero(np.bincount(codes, minlength=len(column.categories)))
-        y_kept = np.searchsorted(present, codes).astype("int64")
+        rank = np.zeros(len(column.categories) + 1, dtype="int64")
+        rank[present] = np.arange(len(present))
+        y_kept = rank[codes]  # searchsorted(present, codes), as one lookup per row
         task, classes = "classification", tuple(column.categories[i] for i in present)
     if settings["target"] != "inputs":
         _check_classes(y_kept, task, classes, f"{path}: target column {target!r}")
@@ -1394,15 +1403,20 @@ def image_pipeline(x, y=None, batch_size=32, shuffle=False, seed=0):
             return x.arrange(images), y.arrange(images)
         return x.arrange(images) if not target else (x.arrange(images), target[0])
 
-    return _bounded(data.map(scale, num_parallel_calls=autotune).prefetch(autotune))
+    # no step for batches that are already what x reads (unscaled, as decoded)
+    if reconstruct or x.scaling is not None or x.shape[1:] != (*x.size, x.channels):
+        data = data.map(scale, num_parallel_calls=autotune)
+    return _bounded(data.prefetch(autotune))
 
 
 def _shuffled_rows(columns, count, seed):
     """The rows of `columns` (arrays of `count` rows) in a new random order every epoch.
 
-    Shuffles positions, one tensor of `count` int64, and gathers each row: a
-    tf.data shuffle buffer would hold every element (file name and target) as
-    tensors of their own, about 1 KB each, so memory would grow with the folder.
+    Shuffles positions, one tensor of `count` int64, and gathers the columns in
+    that order once per epoch (one copy of the file names and targets, then
+    cut into rows): a tf.data shuffle buffer would hold every element as
+    tensors of their own, about 1 KB each, so memory would grow with the folder,
+    and gathering row by row costs a step of the pipeline per image.
     The order depends only on `seed` and the epoch.
     """
     import tensorflow as tf
@@ -1412,16 +1426,13 @@ def _shuffled_rows(columns, count, seed):
 
     # Plain tensor code: autograph's conversion would only cost time.
     @tf.autograph.experimental.do_not_convert
-    def order(drawn):
+    def shuffled(drawn):
         pair = tf.stack([drawn, tf.constant(seed, "int64")])
-        return tf.random.experimental.stateless_shuffle(tf.range(count, dtype="int64"), pair)
-
-    @tf.autograph.experimental.do_not_convert
-    def row(position):
-        picked = tf.nest.map_structure(lambda column: tf.gather(column, position), table)
+        order = tf.random.experimental.stateless_shuffle(tf.range(count, dtype="int64"), pair)
+        picked = tf.nest.map_structure(lambda column: tf.gather(column, order), table)
         return picked if len(picked) > 1 else picked[0]
 
-    return seeds.map(order).unbatch().map(row)
+    return seeds.map(shuffled).unbatch()
 
 
 def feed(x, y=None, batch_size=32, shuffle=False, seed=0):
@@ -1626,21 +1637,24 @@ def _train_test(positions, test_size, seed, y=None):
                 f"The {name} = {size} should be greater or equal to the number of "
                 f"classes = {len(classes)}"
             )
-    # A stable sort of 16-bit keys is a radix sort: same order, a fraction of the time.
-    keys = y_indices.astype("int16") if len(classes) < 2**15 else y_indices
-    per_class = np.split(np.argsort(keys, kind="stable"), np.cumsum(class_counts)[:-1])
+    # Each class's members in order: a pass per class when they are few, else a stable
+    # sort of 16-bit keys (a radix sort): the same order, a fraction of the time.
+    if len(classes) <= 8:
+        per_class = [np.flatnonzero(y_indices == k) for k in range(len(classes))]
+    else:
+        keys = y_indices.astype("int16") if len(classes) < 2**15 else y_indices
+        per_class = np.split(np.argsort(keys, kind="stable"), np.cumsum(class_counts)[:-1])
     rng = np.random.RandomState(seed)
     train_counts = _approximate_mode(class_counts, n_train, rng)
     test_counts = _approximate_mode(class_counts - train_counts, n_test, rng)
     train, test = [], []
-    for members, count, in_train, in_test in zip(
-        per_class, class_counts, train_counts, test_counts, strict=True
-    ):
-        drawn = members.take(rng.permutation(count), mode="clip")
+    for members, in_train, in_test in zip(per_class, train_counts, test_counts, strict=True):
+        # permuting the members draws what members[rng.permutation(count)] draws,
+        # without the gather: shuffling applies the same swaps to any array
+        drawn = rng.permutation(positions.take(members))
         train.append(drawn[:in_train])
         test.append(drawn[in_train : in_train + in_test])
-    train = rng.permutation(np.concatenate(train))
-    return positions[train], positions[rng.permutation(np.concatenate(test))]
+    return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test))
 
 
 def split_positions(y, settings, classification):
@@ -1795,7 +1809,7 @@ def prepare(settings, raw, name):
         y_train, y_val, y_test = x_train, x_val, x_test
         task, classes = "regression", ()
     elif classification:
-        num_classes = len(np.unique(y_train))
+        num_classes = _distinct_count(y_train)
     return Dataset(
         name=name,
         x_train=x_train,
