@@ -824,32 +824,39 @@ class TableFeatures:
             raise IndexError(f"positions out of range for {len(self)} rows")
         return self._write([positions % len(self)])[0]
 
-    def _write(self, parts, fill=None, scaling=None):
+    def laid_out(self):
+        """The columns row by row as they are (`_Layout`): it does not depend on the split."""
+        layout = _Layout(self.columns)
+        _in_parallel(layout.lay_out, range(0, len(self), PARALLEL_ROWS))
+        return layout
+
+    def _write(self, parts, fill=None, scaling=None, layout=None):
         """Writes the rows of each part (positions, or None), imputed and scaled.
 
         `fill` and `scaling` hold a value per feature. The columns are first laid out
-        row by row (`_Layout`), so that each part gathers a row's values with one
-        random access, not one per column; blocks of rows are written side by side.
+        row by row (`_Layout`, unless given), so that each part gathers a row's values
+        with one random access, not one per column; blocks of rows are written side by side.
         """
-        layout = _Layout(self.columns, fill, scaling)
+        layout = layout or self.laid_out()
+        filling = layout.filling(fill, scaling)
         outputs = [
             None if p is None else np.empty((len(p), self.shape[1]), "float32") for p in parts
         ]
-        _in_parallel(layout.lay_out, range(0, len(self), PARALLEL_ROWS))
         blocks = [
             (output, positions, first)
             for output, positions in zip(outputs, parts, strict=True)
             if positions is not None
             for first in range(0, len(positions), PARALLEL_ROWS)
         ]
-        _in_parallel(lambda block: layout.gather(*block), blocks)
+        _in_parallel(lambda block: layout.gather(*block, filling), blocks)
         return outputs
 
-    def prepared(self, parts, missing, normalization):
+    def prepared(self, parts, missing, normalization, layout=None):
         """The split's parts (positions, or None), imputed and scaled as the contract says.
 
         The same values `impute` and `normalize` give on the written features,
         with their statistics computed from the training rows' columns.
+        `layout`: these columns already `laid_out()` (while the split was drawn).
         """
         train = np.zeros(len(self), dtype=bool)
         train[parts[0]] = True
@@ -874,38 +881,28 @@ class TableFeatures:
             scales = np.float32(1) / np.where(ranges < 10 * np.finfo("float32").eps, 1, ranges)
             scaling = ("minmax", scales, np.float32(0) - lows * scales)
         fill = None if missing == "drop" else fills
-        return self._write(parts, fill, scaling)
+        return self._write(parts, fill, scaling, layout)
 
 
 class _Layout:
-    """A table's columns row by row, imputed and scaled, and how rows become features.
+    """A table's columns row by row, and how rows become features.
 
-    `source` holds the number columns (in order, imputed and scaled), then each
-    category column's one-hot slot as int32 bits: one row per table row.
+    `source` holds the number columns (in order, as read: NaN where missing), then
+    each category column's one-hot slot as int32 bits: one row per table row. It does
+    not depend on the split, so `prepare` lays it out while the split is drawn; each
+    gathered block of rows is then filled and scaled while it is in the CPU's cache.
     """
 
-    def __init__(self, columns, fill, scaling):
+    def __init__(self, columns):
         starts = np.cumsum([0] + [column.width for column in columns])
         self.numbers = [(starts[i], c) for i, c in enumerate(columns) if c.codes is None]
-        categories = [(starts[i], c) for i, c in enumerate(columns) if c.codes is not None]
-        self.categories = categories
-        at = np.array([start for start, _ in self.numbers], dtype="int64")
-        self.fill = None if fill is None else fill[at]
-        self.scaling = None if scaling is None else (scaling[0], scaling[1][at], scaling[2][at])
+        self.categories = [(starts[i], c) for i, c in enumerate(columns) if c.codes is not None]
         self.runs = _runs([start for start, _ in self.numbers])
-        self.one_hot = []
-        for index, (start, column) in enumerate(categories, len(self.numbers)):
+        for _, column in self.categories:
             column.slots()  # once, before threads read them
-            if column.width:
-                features = slice(start, start + column.width)
-                table = column.one_hot_rows(
-                    None if fill is None else fill[features],
-                    None if scaling is None else tuple(s[features] for s in scaling[1:]),
-                    scaling and scaling[0],
-                )
-                self.one_hot.append((index, start, column.width, table))
         rows = len(columns[0].missing)
-        self.source = np.empty((rows, len(self.numbers) + len(categories)), dtype="float32")
+        width = len(self.numbers) + len(self.categories)
+        self.source = np.empty((rows, width), dtype="float32")
         self.features = int(starts[-1])
 
     def lay_out(self, first):
@@ -914,17 +911,38 @@ class _Layout:
         for start in range(first, min(first + PARALLEL_ROWS, len(self.source)), FILL_ROWS):
             # a block that stays in the CPU's cache while every column writes into it
             rows = slice(start, start + FILL_ROWS)
-            block = self.source[rows, : len(self.numbers)]
             for index, (_, column) in enumerate(self.numbers):
-                block[:, index] = column.numbers[rows]
+                self.source[rows, index] = column.numbers[rows]
             for index, (_, column) in enumerate(self.categories, len(self.numbers)):
                 slots[rows, index] = column.slots()[rows]
-            if self.fill is not None:
-                np.copyto(block, np.broadcast_to(self.fill, block.shape), where=np.isnan(block))
-            _scale(block, self.scaling)
 
-    def gather(self, output, positions, first):
-        """Writes output[first:] (PARALLEL_ROWS rows at most): the source rows at positions."""
+    def filling(self, fill, scaling):
+        """(the number columns' fill, their scaling, one-hot tables): what gather applies.
+
+        `fill` and `scaling` hold a value per feature; the one-hot tables already
+        hold the categories' fill and scaling (`_Column.one_hot_rows`).
+        """
+        at = np.array([start for start, _ in self.numbers], dtype="int64")
+        fills = None if fill is None else fill[at]
+        scales = None if scaling is None else (scaling[0], scaling[1][at], scaling[2][at])
+        one_hot = []
+        for index, (start, column) in enumerate(self.categories, len(self.numbers)):
+            if column.width:
+                features = slice(start, start + column.width)
+                table = column.one_hot_rows(
+                    None if fill is None else fill[features],
+                    None if scaling is None else tuple(s[features] for s in scaling[1:]),
+                    scaling and scaling[0],
+                )
+                one_hot.append((index, start, column.width, table))
+        return fills, scales, one_hot
+
+    def gather(self, output, positions, first, filling):
+        """Writes output[first:] (PARALLEL_ROWS rows at most): the source rows at positions.
+
+        `filling`: what `filling` returned, applied to each block as it is gathered.
+        """
+        fills, scales, one_hot = filling
         chunk = positions[first : first + PARALLEL_ROWS]
         gathered = np.empty((min(FILL_ROWS, len(chunk)), self.source.shape[1]), "float32")
         looked_up = {}
@@ -932,11 +950,15 @@ class _Layout:
             wanted = chunk[start : start + FILL_ROWS]
             rows = gathered[: len(wanted)]
             np.take(self.source, wanted, axis=0, out=rows, mode="clip")
+            values = rows[:, : len(self.numbers)]
+            if fills is not None:
+                np.copyto(values, np.broadcast_to(fills, values.shape), where=np.isnan(values))
+            _scale(values, scales)
             block = output[first + start : first + start + len(wanted)]
             for feature, index, count in self.runs:
                 block[:, feature : feature + count] = rows[:, index : index + count]
             slots = rows.view("int32")
-            for index, feature, width, table in self.one_hot:
+            for index, feature, width, table in one_hot:
                 if table.shape[1] not in looked_up:
                     looked_up[table.shape[1]] = np.empty((len(gathered), table.shape[1]), "float32")
                 features = looked_up[table.shape[1]][: len(wanted)]
@@ -957,6 +979,15 @@ def _in_parallel(function, items):
         return [function(item) for item in items]
     with ThreadPoolExecutor(workers) as pool:
         return list(pool.map(function, items))
+
+
+def _alongside(foreground, background):
+    """(foreground(), background()): the second runs on a thread of its own meanwhile."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(background)
+        return foreground(), running.result()
 
 
 def _scale(values, scaling):
@@ -1779,7 +1810,15 @@ def prepare(settings, raw, name):
     if settings["drop_duplicates"] and not streamed:
         rows = rows[unique_rows(raw.x[rows], raw.y[rows])]
     classification = raw.task == "classification"
-    parts = split_positions(raw.y[rows], settings, classification)
+
+    def split():
+        return split_positions(raw.y[rows], settings, classification)
+
+    layout = None
+    if isinstance(raw.x, TableFeatures):  # its layout does not depend on the split: both at once
+        parts, layout = _alongside(split, raw.x.laid_out)
+    else:
+        parts = split()
     skipped, scaling = (), None
     if streamed:
         bad, skipped, scaling = scan_images(raw.x, rows[parts[0]], settings["normalization"])
@@ -1790,8 +1829,9 @@ def prepare(settings, raw, name):
     positions = [None if p is None else rows[p].astype("int64", copy=False) for p in parts]
     if isinstance(raw.x, TableFeatures):
         x_train, x_val, x_test = raw.x.prepared(
-            positions, settings["missing"], settings["normalization"]
+            positions, settings["missing"], settings["normalization"], layout
         )
+        del layout  # its rows, as large as the features, are no longer needed
     else:
         x_train, x_val, x_test = (None if p is None else raw.x.take(p, axis=0) for p in positions)
     y_train, y_val, y_test = (None if p is None else raw.y[p] for p in positions)
