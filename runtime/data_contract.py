@@ -648,7 +648,7 @@ class _Column:
         self._refuse_long_cells(path, values, rows)
         marker = pc.is_in(pc.utf8_lower(values), pa.array(MISSING))
         absent = marker.to_numpy(zero_copy_only=False) | (counts == 0)
-        self.missing = np.append(absent, True)[rows]
+        self.missing = np.append(absent, True).take(rows)  # take: faster than [rows]
         present = pc.if_else(pa.array(absent), pa.scalar(None, pa.string()), values)
         try:
             numbers = pc.cast(present, pa.float64()).fill_null(np.nan).to_numpy()
@@ -663,10 +663,10 @@ class _Column:
             # a missing cell's code is the number of categories: its one-hot slot
             codes = np.full(len(values) + 1, len(categories), dtype="int32")
             codes[np.flatnonzero(~absent)] = rank
-            self.codes = self._slots = codes[rows]
+            self.codes = self._slots = codes.take(rows)
             self.categories = tuple(str(category) for category in categories)
             return
-        self._keep_numbers(path, np.append(numbers, np.nan)[rows])
+        self._keep_numbers(path, np.append(numbers, np.nan).take(rows))
 
     def _keep_numbers(self, path, numbers):
         """Keeps `numbers` (NaN: missing) as float32, refusing what is not finite there."""
@@ -1036,9 +1036,9 @@ def _target(path, settings, column, rows):
     target = column.name
     if column.codes is None:
         where = f"{path}: column {target!r}"
-        y_kept, task, classes = _encode_target(column.numbers[rows], None, where)
+        y_kept, task, classes = _encode_target(column.numbers.take(rows), None, where)
     else:  # codes rank the categories by name already: only the ones present remain
-        codes = column.codes[rows]
+        codes = column.codes.take(rows)
         present = np.flatnonzero(np.bincount(codes, minlength=len(column.categories)))
         rank = np.zeros(len(column.categories) + 1, dtype="int64")
         rank[present] = np.arange(len(present))
@@ -1701,7 +1701,7 @@ def split_positions(y, settings, classification):
         if settings["validation_size"] <= 0:
             return rest, None, test
         train, validation = _train_test(
-            rest, settings["validation_size"], seed, y[rest] if stratify else None
+            rest, settings["validation_size"], seed, y.take(rest, axis=0) if stratify else None
         )
     except ValueError as error:
         hint = " or set stratify to false" if stratify else ""
@@ -1812,7 +1812,7 @@ def prepare(settings, raw, name):
     classification = raw.task == "classification"
 
     def split():
-        return split_positions(raw.y[rows], settings, classification)
+        return split_positions(np.take(raw.y, rows, axis=0), settings, classification)
 
     layout = None
     if isinstance(raw.x, TableFeatures):  # its layout does not depend on the split: both at once
@@ -1826,7 +1826,7 @@ def prepare(settings, raw, name):
         if len(parts[0]) == 0:
             raise DataError(f"{name}: no readable images in the training split")
     # each part's source rows, once: they pick its features and targets, and are kept
-    positions = [None if p is None else rows[p].astype("int64", copy=False) for p in parts]
+    positions = [None if p is None else rows.take(p).astype("int64", copy=False) for p in parts]
     if isinstance(raw.x, TableFeatures):
         x_train, x_val, x_test = raw.x.prepared(
             positions, settings["missing"], settings["normalization"], layout
@@ -1834,7 +1834,7 @@ def prepare(settings, raw, name):
         del layout  # its rows, as large as the features, are no longer needed
     else:
         x_train, x_val, x_test = (None if p is None else raw.x.take(p, axis=0) for p in positions)
-    y_train, y_val, y_test = (None if p is None else raw.y[p] for p in positions)
+    y_train, y_val, y_test = (None if p is None else np.take(raw.y, p, axis=0) for p in positions)
     if streamed and scaling is not None:
         x_train, x_val, x_test = (
             None if x is None else x.scaled(scaling) for x in (x_train, x_val, x_test)
