@@ -529,13 +529,15 @@ def _read_csv(path):
     check_file(path, "a CSV file")
     dialect = _sniff_delimiter(path)
     quote = dialect.quotechar or False
-    parse = pacsv.ParseOptions(
-        delimiter=dialect.delimiter,
-        quote_char=quote,
-        double_quote=dialect.doublequote,
-        # Without a quote anywhere every newline ends a row, and pyarrow reads faster.
-        newlines_in_values=bool(quote) and _contains(path, quote.encode()),
-    )
+
+    def parse_options(newlines_in_values):
+        return pacsv.ParseOptions(
+            delimiter=dialect.delimiter,
+            quote_char=quote,
+            double_quote=dialect.doublequote,
+            newlines_in_values=newlines_in_values,
+        )
+
     # Null markers only as exact text here; trimmed and any-case markers are found
     # afterwards. No booleans, dates or times: such columns stay text.
     options = {
@@ -545,7 +547,14 @@ def _read_csv(path):
         "false_values": ["\0\0"],
         "timestamp_parsers": [],
     }
-    text, numbers = _sampled_types(path, parse, pacsv.ConvertOptions(**options))
+    # Without a quote anywhere every newline ends a row, and pyarrow reads faster: the
+    # file is searched for one while the sample's types are read (the sample allowing
+    # newlines in quoted values, as reads right whether or not it holds any).
+    (text, numbers), quoted = _alongside(
+        lambda: _sampled_types(path, parse_options(bool(quote)), pacsv.ConvertOptions(**options)),
+        lambda: bool(quote) and _contains(path, quote.encode()),
+    )
+    parse = parse_options(quoted)
     # The sample's types first; when later rows disagree (a number column with text
     # further down, text that is not UTF-8) fewer, then none: pyarrow's own reading,
     # whose errors and binary columns say what is wrong.
