@@ -612,6 +612,18 @@ def _row_of(index):
 class _Column:
     """One table column as missing mask plus numbers or category codes (or free text)."""
 
+    @property
+    def missing(self):
+        """Where the column's cells are missing (number columns: where they are NaN)."""
+        return np.isnan(self.numbers) if self._missing is None else self._missing
+
+    @missing.setter
+    def missing(self, mask):
+        self._missing = mask
+
+    def __len__(self):
+        return len(self.numbers if self._missing is None else self._missing)
+
     def __init__(self, path, name, column):
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -680,7 +692,7 @@ class _Column:
     def _keep_numbers(self, path, numbers):
         """Keeps `numbers` (NaN: missing) as float32, refusing what is not finite there."""
         self.numbers = numbers.astype("float32", copy=False)
-        self.missing = np.isnan(self.numbers)
+        self.missing = None  # NaN says it: the mask is made when asked, not kept
         infinite = np.isinf(self.numbers)
         if infinite.any():
             row = _row_of(np.argmax(infinite))
@@ -809,7 +821,7 @@ class TableFeatures:
 
     def __init__(self, columns):
         self.columns = columns
-        self.shape = (len(columns[0].missing), sum(column.width for column in columns))
+        self.shape = (len(columns[0]), sum(column.width for column in columns))
 
     def __len__(self):
         return self.shape[0]
@@ -909,7 +921,7 @@ class _Layout:
         self.runs = _runs([start for start, _ in self.numbers])
         for _, column in self.categories:
             column.slots()  # once, before threads read them
-        rows = len(columns[0].missing)
+        rows = len(columns[0])
         width = len(self.numbers) + len(self.categories)
         self.source = np.empty((rows, width), dtype="float32")
         self.features = int(starts[-1])
@@ -1055,7 +1067,7 @@ def _target(path, settings, column, rows):
         task, classes = "classification", tuple(column.categories[i] for i in present)
     if settings["target"] != "inputs":
         _check_classes(y_kept, task, classes, f"{path}: target column {target!r}")
-    y = np.zeros(len(column.missing), dtype=y_kept.dtype)
+    y = np.zeros(len(column), dtype=y_kept.dtype)
     y[rows] = y_kept
     return y, task, classes
 
