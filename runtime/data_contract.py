@@ -1121,8 +1121,9 @@ def load_table(path, settings):
     texts = [column for column in columns if column.text is not None]
     if texts:
         return _text_table(path, settings, texts, columns, target_column)
-    everything_missing = np.logical_and.reduce([c.missing for c in columns + [target_column]])
-    keep = ~target_column.missing & ~everything_missing
+    # Rows without a target are left out; rows where every cell is missing (blank
+    # lines) are among them, so no other column's mask needs to be made here.
+    keep = ~target_column.missing
     if not columns:
         raise DataError(f"{path}: has no feature columns besides target {target!r}")
     for column in columns:
