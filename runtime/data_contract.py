@@ -417,8 +417,15 @@ def _encode_target(values, cells, where):
     return codes.astype("int64"), "classification", tuple(str(n) for n in names)
 
 
+def _distinct_count(y):
+    """len(np.unique(y)), counted without sorting or hashing for class ids."""
+    if y.dtype.kind in "iu" and len(y) and y.min() >= 0 and y.max() < 2**20:
+        return int(np.count_nonzero(np.bincount(y)))
+    return len(np.unique(y))
+
+
 def _check_classes(y, task, names, where):
-    if task == "classification" and len(np.unique(y)) < 2:
+    if task == "classification" and _distinct_count(y) < 2:
         only = names[int(y[0])] if len(y) and names else "?"
         raise DataError(
             f"{where} has a single class ({only!r}): a classifier needs at least 2 classes"
@@ -522,13 +529,15 @@ def _read_csv(path):
     check_file(path, "a CSV file")
     dialect = _sniff_delimiter(path)
     quote = dialect.quotechar or False
-    parse = pacsv.ParseOptions(
-        delimiter=dialect.delimiter,
-        quote_char=quote,
-        double_quote=dialect.doublequote,
-        # Without a quote anywhere every newline ends a row, and pyarrow reads faster.
-        newlines_in_values=bool(quote) and _contains(path, quote.encode()),
-    )
+
+    def parse_options(newlines_in_values):
+        return pacsv.ParseOptions(
+            delimiter=dialect.delimiter,
+            quote_char=quote,
+            double_quote=dialect.doublequote,
+            newlines_in_values=newlines_in_values,
+        )
+
     # Null markers only as exact text here; trimmed and any-case markers are found
     # afterwards. No booleans, dates or times: such columns stay text.
     options = {
@@ -538,7 +547,14 @@ def _read_csv(path):
         "false_values": ["\0\0"],
         "timestamp_parsers": [],
     }
-    text, numbers = _sampled_types(path, parse, pacsv.ConvertOptions(**options))
+    # Without a quote anywhere every newline ends a row, and pyarrow reads faster: the
+    # file is searched for one while the sample's types are read (the sample allowing
+    # newlines in quoted values, as reads right whether or not it holds any).
+    (text, numbers), quoted = _alongside(
+        lambda: _sampled_types(path, parse_options(bool(quote)), pacsv.ConvertOptions(**options)),
+        lambda: bool(quote) and _contains(path, quote.encode()),
+    )
+    parse = parse_options(quoted)
     # The sample's types first; when later rows disagree (a number column with text
     # further down, text that is not UTF-8) fewer, then none: pyarrow's own reading,
     # whose errors and binary columns say what is wrong.
@@ -596,6 +612,18 @@ def _row_of(index):
 class _Column:
     """One table column as missing mask plus numbers or category codes (or free text)."""
 
+    @property
+    def missing(self):
+        """Where the column's cells are missing (number columns: where they are NaN)."""
+        return np.isnan(self.numbers) if self._missing is None else self._missing
+
+    @missing.setter
+    def missing(self, mask):
+        self._missing = mask
+
+    def __len__(self):
+        return len(self.numbers if self._missing is None else self._missing)
+
     def __init__(self, path, name, column):
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -641,7 +669,7 @@ class _Column:
         self._refuse_long_cells(path, values, rows)
         marker = pc.is_in(pc.utf8_lower(values), pa.array(MISSING))
         absent = marker.to_numpy(zero_copy_only=False) | (counts == 0)
-        self.missing = np.append(absent, True)[rows]
+        self.missing = np.append(absent, True).take(rows)  # take: faster than [rows]
         present = pc.if_else(pa.array(absent), pa.scalar(None, pa.string()), values)
         try:
             numbers = pc.cast(present, pa.float64()).fill_null(np.nan).to_numpy()
@@ -656,15 +684,15 @@ class _Column:
             # a missing cell's code is the number of categories: its one-hot slot
             codes = np.full(len(values) + 1, len(categories), dtype="int32")
             codes[np.flatnonzero(~absent)] = rank
-            self.codes = self._slots = codes[rows]
+            self.codes = self._slots = codes.take(rows)
             self.categories = tuple(str(category) for category in categories)
             return
-        self._keep_numbers(path, np.append(numbers, np.nan)[rows])
+        self._keep_numbers(path, np.append(numbers, np.nan).take(rows))
 
     def _keep_numbers(self, path, numbers):
         """Keeps `numbers` (NaN: missing) as float32, refusing what is not finite there."""
         self.numbers = numbers.astype("float32", copy=False)
-        self.missing = np.isnan(self.numbers)
+        self.missing = None  # NaN says it: the mask is made when asked, not kept
         infinite = np.isinf(self.numbers)
         if infinite.any():
             row = _row_of(np.argmax(infinite))
@@ -793,7 +821,7 @@ class TableFeatures:
 
     def __init__(self, columns):
         self.columns = columns
-        self.shape = (len(columns[0].missing), sum(column.width for column in columns))
+        self.shape = (len(columns[0]), sum(column.width for column in columns))
 
     def __len__(self):
         return self.shape[0]
@@ -817,32 +845,39 @@ class TableFeatures:
             raise IndexError(f"positions out of range for {len(self)} rows")
         return self._write([positions % len(self)])[0]
 
-    def _write(self, parts, fill=None, scaling=None):
+    def laid_out(self):
+        """The columns row by row as they are (`_Layout`): it does not depend on the split."""
+        layout = _Layout(self.columns)
+        _in_parallel(layout.lay_out, range(0, len(self), PARALLEL_ROWS))
+        return layout
+
+    def _write(self, parts, fill=None, scaling=None, layout=None):
         """Writes the rows of each part (positions, or None), imputed and scaled.
 
         `fill` and `scaling` hold a value per feature. The columns are first laid out
-        row by row (`_Layout`), so that each part gathers a row's values with one
-        random access, not one per column; blocks of rows are written side by side.
+        row by row (`_Layout`, unless given), so that each part gathers a row's values
+        with one random access, not one per column; blocks of rows are written side by side.
         """
-        layout = _Layout(self.columns, fill, scaling)
+        layout = layout or self.laid_out()
+        filling = layout.filling(fill, scaling)
         outputs = [
             None if p is None else np.empty((len(p), self.shape[1]), "float32") for p in parts
         ]
-        _in_parallel(layout.lay_out, range(0, len(self), PARALLEL_ROWS))
         blocks = [
             (output, positions, first)
             for output, positions in zip(outputs, parts, strict=True)
             if positions is not None
             for first in range(0, len(positions), PARALLEL_ROWS)
         ]
-        _in_parallel(lambda block: layout.gather(*block), blocks)
+        _in_parallel(lambda block: layout.gather(*block, filling), blocks)
         return outputs
 
-    def prepared(self, parts, missing, normalization):
+    def prepared(self, parts, missing, normalization, layout=None):
         """The split's parts (positions, or None), imputed and scaled as the contract says.
 
         The same values `impute` and `normalize` give on the written features,
         with their statistics computed from the training rows' columns.
+        `layout`: these columns already `laid_out()` (while the split was drawn).
         """
         train = np.zeros(len(self), dtype=bool)
         train[parts[0]] = True
@@ -867,38 +902,28 @@ class TableFeatures:
             scales = np.float32(1) / np.where(ranges < 10 * np.finfo("float32").eps, 1, ranges)
             scaling = ("minmax", scales, np.float32(0) - lows * scales)
         fill = None if missing == "drop" else fills
-        return self._write(parts, fill, scaling)
+        return self._write(parts, fill, scaling, layout)
 
 
 class _Layout:
-    """A table's columns row by row, imputed and scaled, and how rows become features.
+    """A table's columns row by row, and how rows become features.
 
-    `source` holds the number columns (in order, imputed and scaled), then each
-    category column's one-hot slot as int32 bits: one row per table row.
+    `source` holds the number columns (in order, as read: NaN where missing), then
+    each category column's one-hot slot as int32 bits: one row per table row. It does
+    not depend on the split, so `prepare` lays it out while the split is drawn; each
+    gathered block of rows is then filled and scaled while it is in the CPU's cache.
     """
 
-    def __init__(self, columns, fill, scaling):
+    def __init__(self, columns):
         starts = np.cumsum([0] + [column.width for column in columns])
         self.numbers = [(starts[i], c) for i, c in enumerate(columns) if c.codes is None]
-        categories = [(starts[i], c) for i, c in enumerate(columns) if c.codes is not None]
-        self.categories = categories
-        at = np.array([start for start, _ in self.numbers], dtype="int64")
-        self.fill = None if fill is None else fill[at]
-        self.scaling = None if scaling is None else (scaling[0], scaling[1][at], scaling[2][at])
+        self.categories = [(starts[i], c) for i, c in enumerate(columns) if c.codes is not None]
         self.runs = _runs([start for start, _ in self.numbers])
-        self.one_hot = []
-        for index, (start, column) in enumerate(categories, len(self.numbers)):
+        for _, column in self.categories:
             column.slots()  # once, before threads read them
-            if column.width:
-                features = slice(start, start + column.width)
-                table = column.one_hot_rows(
-                    None if fill is None else fill[features],
-                    None if scaling is None else tuple(s[features] for s in scaling[1:]),
-                    scaling and scaling[0],
-                )
-                self.one_hot.append((index, start, column.width, table))
-        rows = len(columns[0].missing)
-        self.source = np.empty((rows, len(self.numbers) + len(categories)), dtype="float32")
+        rows = len(columns[0])
+        width = len(self.numbers) + len(self.categories)
+        self.source = np.empty((rows, width), dtype="float32")
         self.features = int(starts[-1])
 
     def lay_out(self, first):
@@ -907,17 +932,38 @@ class _Layout:
         for start in range(first, min(first + PARALLEL_ROWS, len(self.source)), FILL_ROWS):
             # a block that stays in the CPU's cache while every column writes into it
             rows = slice(start, start + FILL_ROWS)
-            block = self.source[rows, : len(self.numbers)]
             for index, (_, column) in enumerate(self.numbers):
-                block[:, index] = column.numbers[rows]
+                self.source[rows, index] = column.numbers[rows]
             for index, (_, column) in enumerate(self.categories, len(self.numbers)):
                 slots[rows, index] = column.slots()[rows]
-            if self.fill is not None:
-                np.copyto(block, np.broadcast_to(self.fill, block.shape), where=np.isnan(block))
-            _scale(block, self.scaling)
 
-    def gather(self, output, positions, first):
-        """Writes output[first:] (PARALLEL_ROWS rows at most): the source rows at positions."""
+    def filling(self, fill, scaling):
+        """(the number columns' fill, their scaling, one-hot tables): what gather applies.
+
+        `fill` and `scaling` hold a value per feature; the one-hot tables already
+        hold the categories' fill and scaling (`_Column.one_hot_rows`).
+        """
+        at = np.array([start for start, _ in self.numbers], dtype="int64")
+        fills = None if fill is None else fill[at]
+        scales = None if scaling is None else (scaling[0], scaling[1][at], scaling[2][at])
+        one_hot = []
+        for index, (start, column) in enumerate(self.categories, len(self.numbers)):
+            if column.width:
+                features = slice(start, start + column.width)
+                table = column.one_hot_rows(
+                    None if fill is None else fill[features],
+                    None if scaling is None else tuple(s[features] for s in scaling[1:]),
+                    scaling and scaling[0],
+                )
+                one_hot.append((index, start, column.width, table))
+        return fills, scales, one_hot
+
+    def gather(self, output, positions, first, filling):
+        """Writes output[first:] (PARALLEL_ROWS rows at most): the source rows at positions.
+
+        `filling`: what `filling` returned, applied to each block as it is gathered.
+        """
+        fills, scales, one_hot = filling
         chunk = positions[first : first + PARALLEL_ROWS]
         gathered = np.empty((min(FILL_ROWS, len(chunk)), self.source.shape[1]), "float32")
         looked_up = {}
@@ -925,11 +971,15 @@ class _Layout:
             wanted = chunk[start : start + FILL_ROWS]
             rows = gathered[: len(wanted)]
             np.take(self.source, wanted, axis=0, out=rows, mode="clip")
+            values = rows[:, : len(self.numbers)]
+            if fills is not None:
+                np.copyto(values, np.broadcast_to(fills, values.shape), where=np.isnan(values))
+            _scale(values, scales)
             block = output[first + start : first + start + len(wanted)]
             for feature, index, count in self.runs:
                 block[:, feature : feature + count] = rows[:, index : index + count]
             slots = rows.view("int32")
-            for index, feature, width, table in self.one_hot:
+            for index, feature, width, table in one_hot:
                 if table.shape[1] not in looked_up:
                     looked_up[table.shape[1]] = np.empty((len(gathered), table.shape[1]), "float32")
                 features = looked_up[table.shape[1]][: len(wanted)]
@@ -950,6 +1000,15 @@ def _in_parallel(function, items):
         return [function(item) for item in items]
     with ThreadPoolExecutor(workers) as pool:
         return list(pool.map(function, items))
+
+
+def _alongside(foreground, background):
+    """(foreground(), background()): the second runs on a thread of its own meanwhile."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(background)
+        return foreground(), running.result()
 
 
 def _scale(values, scaling):
@@ -998,15 +1057,17 @@ def _target(path, settings, column, rows):
     target = column.name
     if column.codes is None:
         where = f"{path}: column {target!r}"
-        y_kept, task, classes = _encode_target(column.numbers[rows], None, where)
+        y_kept, task, classes = _encode_target(column.numbers.take(rows), None, where)
     else:  # codes rank the categories by name already: only the ones present remain
-        codes = column.codes[rows]
+        codes = column.codes.take(rows)
         present = np.flatnonzero(np.bincount(codes, minlength=len(column.categories)))
-        y_kept = np.searchsorted(present, codes).astype("int64")
+        rank = np.zeros(len(column.categories) + 1, dtype="int64")
+        rank[present] = np.arange(len(present))
+        y_kept = rank[codes]  # searchsorted(present, codes), as one lookup per row
         task, classes = "classification", tuple(column.categories[i] for i in present)
     if settings["target"] != "inputs":
         _check_classes(y_kept, task, classes, f"{path}: target column {target!r}")
-    y = np.zeros(len(column.missing), dtype=y_kept.dtype)
+    y = np.zeros(len(column), dtype=y_kept.dtype)
     y[rows] = y_kept
     return y, task, classes
 
@@ -1060,8 +1121,9 @@ def load_table(path, settings):
     texts = [column for column in columns if column.text is not None]
     if texts:
         return _text_table(path, settings, texts, columns, target_column)
-    everything_missing = np.logical_and.reduce([c.missing for c in columns + [target_column]])
-    keep = ~target_column.missing & ~everything_missing
+    # Rows without a target are left out; rows where every cell is missing (blank
+    # lines) are among them, so no other column's mask needs to be made here.
+    keep = ~target_column.missing
     if not columns:
         raise DataError(f"{path}: has no feature columns besides target {target!r}")
     for column in columns:
@@ -1394,15 +1456,20 @@ def image_pipeline(x, y=None, batch_size=32, shuffle=False, seed=0):
             return x.arrange(images), y.arrange(images)
         return x.arrange(images) if not target else (x.arrange(images), target[0])
 
-    return _bounded(data.map(scale, num_parallel_calls=autotune).prefetch(autotune))
+    # no step for batches that are already what x reads (unscaled, as decoded)
+    if reconstruct or x.scaling is not None or x.shape[1:] != (*x.size, x.channels):
+        data = data.map(scale, num_parallel_calls=autotune)
+    return _bounded(data.prefetch(autotune))
 
 
 def _shuffled_rows(columns, count, seed):
     """The rows of `columns` (arrays of `count` rows) in a new random order every epoch.
 
-    Shuffles positions, one tensor of `count` int64, and gathers each row: a
-    tf.data shuffle buffer would hold every element (file name and target) as
-    tensors of their own, about 1 KB each, so memory would grow with the folder.
+    Shuffles positions, one tensor of `count` int64, and gathers the columns in
+    that order once per epoch (one copy of the file names and targets, then
+    cut into rows): a tf.data shuffle buffer would hold every element as
+    tensors of their own, about 1 KB each, so memory would grow with the folder,
+    and gathering row by row costs a step of the pipeline per image.
     The order depends only on `seed` and the epoch.
     """
     import tensorflow as tf
@@ -1412,16 +1479,13 @@ def _shuffled_rows(columns, count, seed):
 
     # Plain tensor code: autograph's conversion would only cost time.
     @tf.autograph.experimental.do_not_convert
-    def order(drawn):
+    def shuffled(drawn):
         pair = tf.stack([drawn, tf.constant(seed, "int64")])
-        return tf.random.experimental.stateless_shuffle(tf.range(count, dtype="int64"), pair)
-
-    @tf.autograph.experimental.do_not_convert
-    def row(position):
-        picked = tf.nest.map_structure(lambda column: tf.gather(column, position), table)
+        order = tf.random.experimental.stateless_shuffle(tf.range(count, dtype="int64"), pair)
+        picked = tf.nest.map_structure(lambda column: tf.gather(column, order), table)
         return picked if len(picked) > 1 else picked[0]
 
-    return seeds.map(order).unbatch().map(row)
+    return seeds.map(shuffled).unbatch()
 
 
 def feed(x, y=None, batch_size=32, shuffle=False, seed=0):
@@ -1626,21 +1690,24 @@ def _train_test(positions, test_size, seed, y=None):
                 f"The {name} = {size} should be greater or equal to the number of "
                 f"classes = {len(classes)}"
             )
-    # A stable sort of 16-bit keys is a radix sort: same order, a fraction of the time.
-    keys = y_indices.astype("int16") if len(classes) < 2**15 else y_indices
-    per_class = np.split(np.argsort(keys, kind="stable"), np.cumsum(class_counts)[:-1])
+    # Each class's members in order: a pass per class when they are few, else a stable
+    # sort of 16-bit keys (a radix sort): the same order, a fraction of the time.
+    if len(classes) <= 8:
+        per_class = [np.flatnonzero(y_indices == k) for k in range(len(classes))]
+    else:
+        keys = y_indices.astype("int16") if len(classes) < 2**15 else y_indices
+        per_class = np.split(np.argsort(keys, kind="stable"), np.cumsum(class_counts)[:-1])
     rng = np.random.RandomState(seed)
     train_counts = _approximate_mode(class_counts, n_train, rng)
     test_counts = _approximate_mode(class_counts - train_counts, n_test, rng)
     train, test = [], []
-    for members, count, in_train, in_test in zip(
-        per_class, class_counts, train_counts, test_counts, strict=True
-    ):
-        drawn = members.take(rng.permutation(count), mode="clip")
+    for members, in_train, in_test in zip(per_class, train_counts, test_counts, strict=True):
+        # permuting the members draws what members[rng.permutation(count)] draws,
+        # without the gather: shuffling applies the same swaps to any array
+        drawn = rng.permutation(positions.take(members))
         train.append(drawn[:in_train])
         test.append(drawn[in_train : in_train + in_test])
-    train = rng.permutation(np.concatenate(train))
-    return positions[train], positions[rng.permutation(np.concatenate(test))]
+    return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test))
 
 
 def split_positions(y, settings, classification):
@@ -1656,7 +1723,7 @@ def split_positions(y, settings, classification):
         if settings["validation_size"] <= 0:
             return rest, None, test
         train, validation = _train_test(
-            rest, settings["validation_size"], seed, y[rest] if stratify else None
+            rest, settings["validation_size"], seed, y.take(rest, axis=0) if stratify else None
         )
     except ValueError as error:
         hint = " or set stratify to false" if stratify else ""
@@ -1765,7 +1832,15 @@ def prepare(settings, raw, name):
     if settings["drop_duplicates"] and not streamed:
         rows = rows[unique_rows(raw.x[rows], raw.y[rows])]
     classification = raw.task == "classification"
-    parts = split_positions(raw.y[rows], settings, classification)
+
+    def split():
+        return split_positions(np.take(raw.y, rows, axis=0), settings, classification)
+
+    layout = None
+    if isinstance(raw.x, TableFeatures):  # its layout does not depend on the split: both at once
+        parts, layout = _alongside(split, raw.x.laid_out)
+    else:
+        parts = split()
     skipped, scaling = (), None
     if streamed:
         bad, skipped, scaling = scan_images(raw.x, rows[parts[0]], settings["normalization"])
@@ -1773,14 +1848,15 @@ def prepare(settings, raw, name):
         if len(parts[0]) == 0:
             raise DataError(f"{name}: no readable images in the training split")
     # each part's source rows, once: they pick its features and targets, and are kept
-    positions = [None if p is None else rows[p].astype("int64", copy=False) for p in parts]
+    positions = [None if p is None else rows.take(p).astype("int64", copy=False) for p in parts]
     if isinstance(raw.x, TableFeatures):
         x_train, x_val, x_test = raw.x.prepared(
-            positions, settings["missing"], settings["normalization"]
+            positions, settings["missing"], settings["normalization"], layout
         )
+        del layout  # its rows, as large as the features, are no longer needed
     else:
         x_train, x_val, x_test = (None if p is None else raw.x.take(p, axis=0) for p in positions)
-    y_train, y_val, y_test = (None if p is None else raw.y[p] for p in positions)
+    y_train, y_val, y_test = (None if p is None else np.take(raw.y, p, axis=0) for p in positions)
     if streamed and scaling is not None:
         x_train, x_val, x_test = (
             None if x is None else x.scaled(scaling) for x in (x_train, x_val, x_test)
@@ -1795,7 +1871,7 @@ def prepare(settings, raw, name):
         y_train, y_val, y_test = x_train, x_val, x_test
         task, classes = "regression", ()
     elif classification:
-        num_classes = len(np.unique(y_train))
+        num_classes = _distinct_count(y_train)
     return Dataset(
         name=name,
         x_train=x_train,

@@ -71,7 +71,9 @@ def test_table_features_index_like_the_array_they_stand_for(gappy_csv):
     np.testing.assert_array_equal(x[10:20], whole[10:20])
 
 
-@pytest.mark.parametrize(("samples", "classes", "test_size"), [(50, 2, 0.2), (997, 7, 0.33)])
+@pytest.mark.parametrize(
+    ("samples", "classes", "test_size"), [(50, 2, 0.2), (997, 7, 0.33), (1500, 23, 0.25)]
+)
 def test_stratified_split_draws_what_train_test_split_draws(samples, classes, test_size):
     y = np.random.default_rng(samples).integers(0, classes, samples)
     positions = np.arange(samples) * 2 + 1
