@@ -24,7 +24,13 @@ process collects its own between runs). Stalls are reported over the batches
 over the whole run from the click on Train.
 
 This machine's speed can drift by 30% from one run to the next, so the
-default is many alternated runs.
+default is many alternated runs. For the same reason each span's CPU time is
+also reported: this process's for the plain side, this process's and the
+training process's together for the app (Linux: read from /proc). When other
+programs share the machine it moves less than wall time, and it counts what
+the window spends drawing while the training process trains. The training
+process's garbage collection after each run (while the app waits for the
+next click) falls in neither span.
 
 Usage: python bench/ui_training.py [--runs 15] [--epochs 10] [--graph FILE]
 """
@@ -93,26 +99,49 @@ class StallProbe:
         self._last = now
 
 
-def plain_fit(graph, epochs: int, base_dir: Path) -> float:
-    """Seconds for load + seed + build + compile + `model.fit`, as a user's script does."""
+def both_processes_cpu() -> float | None:
+    """CPU seconds used so far by this process and the training process (None off Linux)."""
+    from runtime.training_process import shared_training_process
+
+    pid = shared_training_process().pid
+    if pid is None:
+        return time.process_time()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # utime and stime, the 14th and 15th fields, in clock ticks.
+    child = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return time.process_time() + child
+
+
+def cpu_since(start: float | None) -> float | None:
+    end = both_processes_cpu()
+    return None if start is None or end is None else end - start
+
+
+def plain_fit(graph, epochs: int, base_dir: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds for load + seed + build + compile + `model.fit`, as a script does."""
     # The same plain run as bench/training_overhead.py, plus loading the data.
     from training_overhead import plain_fit as seeded_fit
 
     from runtime.data import load_dataset
 
     gc.collect()
+    cpu = time.process_time()
     start = time.perf_counter()
     seeded_fit(graph, load_dataset(graph.dataset, base_dir), epochs)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
-def app_fit(window, panels, probe: StallProbe | None) -> float:
-    """Seconds from clicking Train to the run's end, the event loop running."""
+def app_fit(window, panels, probe: StallProbe | None) -> tuple[float, float | None]:
+    """(wall, CPU) seconds from clicking Train to the run's end, the event loop running."""
     loop = QEventLoop()
     panels.training.training_ended.connect(loop.quit)
     gc.collect()
     if probe is not None:
         probe.start()
+    cpu = both_processes_cpu()
     start = time.perf_counter()
     if not panels.training.train():
         raise SystemExit(f"Cannot train: {panels.training.result_label.text()}")
@@ -120,6 +149,7 @@ def app_fit(window, panels, probe: StallProbe | None) -> float:
         panels.training.job.batches_ended.connect(probe.mark_batches)
     loop.exec()
     elapsed = time.perf_counter() - start
+    cpu = cpu_since(cpu)
     if probe is not None:
         probe.stop()
     panels.training.training_ended.disconnect(loop.quit)
@@ -130,7 +160,7 @@ def app_fit(window, panels, probe: StallProbe | None) -> float:
     run = panels.runs.runs[-1]
     if not run.succeeded:
         raise SystemExit(f"Training failed in the app: {run.message}")
-    return elapsed
+    return elapsed, cpu
 
 
 def main() -> int:
@@ -165,11 +195,15 @@ def main() -> int:
     # Warm-up: the first fit in a process pays for importing and tracing.
     plain_fit(graph, 1, args.graph.parent)
     app_fit(window, panels, None)
-    plain, in_app, late, late_all = [], [], [], []
+    plain, in_app, plain_cpu, app_cpu, late, late_all = [], [], [], [], [], []
     probe = StallProbe()
     for _ in range(args.runs):
-        plain.append(plain_fit(graph, args.epochs, args.graph.parent))
-        in_app.append(app_fit(window, panels, None))
+        wall, cpu = plain_fit(graph, args.epochs, args.graph.parent)
+        plain.append(wall)
+        plain_cpu.append(cpu)
+        wall, cpu = app_fit(window, panels, None)
+        in_app.append(wall)
+        app_cpu.append(cpu)
         app_fit(window, panels, probe)
         late += probe.batch_phase_ms()
         late_all += probe.late_ms
@@ -194,6 +228,13 @@ def main() -> int:
         f"ratio app / plain: {ratio:.3f} (target <= {RATIO_TARGET}) "
         f"{'OK' if ratio <= RATIO_TARGET else 'OVER TARGET'}"
     )
+    if None not in plain_cpu + app_cpu:
+        plain_cpu_median, app_cpu_median = statistics.median(plain_cpu), statistics.median(app_cpu)
+        print(
+            f"CPU median (app: with the training process's): plain {plain_cpu_median:.3f} s, "
+            f"app {app_cpu_median:.3f} s, ratio {app_cpu_median / plain_cpu_median:.3f} "
+            "(for reference: steadier than wall time on a shared machine)"
+        )
     print(
         "timed: load data + seed + build + compile + fit (tracing, all epochs) on both "
         "sides; app adds autosave, checks, hand-over to and from the training process, "

@@ -271,12 +271,18 @@ class EditorSession(QObject):
         self._flush_timer.start()
 
     def flush(self) -> None:
-        """Brings shapes and problems up to date and notifies views now.
+        """Brings shapes and problems up to date and notifies views now, if edits wait.
 
-        Normally runs by itself in the event-loop turns after edits.
+        Normally runs by itself in the event-loop turns after edits. With
+        nothing waiting (not `busy`), everything is up to date and nothing
+        is redone: a Train click would otherwise make every view of the
+        graph (status bar, summary, probe-cache look-up) redo its work while
+        the run starts.
         """
-        self._settle_shapes()
-        self._validate()
+        if self._flush_timer.isActive():
+            self._settle_shapes()  # starts the validation timer
+        if self._validate_timer.isActive():
+            self._validate()
 
     def build_errors(self) -> list[Problem]:
         """The graph's errors, brought up to date first: a run starts only when there are none."""

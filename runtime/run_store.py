@@ -17,6 +17,7 @@ Qt-free and TensorFlow-free (Keras is imported only to save a model).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import json
@@ -182,6 +183,13 @@ def library_versions() -> dict[str, str]:
 
     scikit-learn splits the data, so its version decides which samples train.
     """
+    return dict(_library_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _library_versions() -> dict[str, str]:
+    # Read once per process: the metadata look-ups cost ~8 ms, on the GUI
+    # thread as every run starts, and a process keeps the versions it imported.
     versions = {"python": platform.python_version()}
     for name in ("tensorflow", "keras", "numpy", "scikit-learn"):
         try:

@@ -73,3 +73,23 @@ def test_the_highlighter_colours_keywords_strings_and_comments(qtbot):
     colours = {f.format.foreground().color().name() for f in second}
     assert QColor("#718c00").name() in colours  # the string
     assert QColor("#8e908c").name() in colours  # the comment
+
+
+def test_a_settled_graph_is_not_settled_again_when_a_run_checks_it(qtbot):
+    # Train checks build_errors(): with no edit waiting, the views (status
+    # bar, summary, probe-cache look-up) must not redo their work as the run starts.
+    from graph.model import RemoveEdge
+    from gui.document import EditorSession
+
+    session = EditorSession(mlp_graph())
+    changed, problems, settled = [], [], []
+    session.graph_changed.connect(changed.append)
+    session.problems_changed.connect(problems.append)
+    session.edits_settled.connect(lambda: settled.append(True))
+    assert session.build_errors() == []
+    assert (changed, problems, settled) == ([], [], [])
+    assert session.execute(RemoveEdge(session.graph.edges[0])) is None
+    # An edit still waiting is settled at once: its errors stop the run.
+    assert [p.node_id for p in session.build_errors()] == ["n1", "n2"]
+    assert (len(changed), len(problems), len(settled)) == (1, 1, 1)
+    assert session.build_errors() and (len(changed), len(settled)) == (1, 1)
