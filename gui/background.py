@@ -77,7 +77,10 @@ def call_on_gui(receiver: QObject, function: Callable[..., None], *args: object)
         if shiboken6.isValid(receiver):
             function(*args)
 
-    _gui_calls.posted.emit(call)
+    try:
+        _gui_calls.posted.emit(call)
+    except RuntimeError:  # deleted as the interpreter exits: no window is left to tell
+        pass
 
 
 def emit_on_gui(sender: QObject, signal_name: str, *args: object) -> None:

@@ -29,6 +29,7 @@ from graph.formatting import plural
 from graph.layout import free_position, layered_layout
 from graph.model import AddEdge, Batch, Edge, MoveNodes, NetworkGraph
 from graph.validation import ERROR
+from gui.background import prepare_worker_threads
 from gui.block_actions import BlockActions
 from gui.canvas.breadcrumb import Breadcrumb
 from gui.canvas.scene import GraphScene, snap
@@ -79,6 +80,10 @@ class MainWindow(QMainWindow):
         settings: QSettings | None = None,
     ) -> None:
         super().__init__()
+        # Garbage is collected by the GUI thread's timer from the window's birth, not
+        # from the first background job: otherwise opening a big graph before any
+        # run pays for automatic full collections of the whole heap midway.
+        prepare_worker_threads()
         self.session = EditorSession(parent=self)
         self.prompts = prompts or Prompts(self)
         self.settings = settings or QSettings()

@@ -38,6 +38,54 @@ def test_garbage_made_on_a_worker_thread_is_collected_on_the_gui_thread(qtbot):
         gc.callbacks.remove(record)
 
 
+def test_a_window_collects_garbage_on_its_timer_from_its_birth(make_window, qtbot):
+    # Not from the first background job on: opening a big graph before any run
+    # must not pay for automatic full collections of the whole heap midway.
+    from graph.generators import chain_graph
+
+    collection.restore_automatic_collection()
+    window = make_window()
+    assert not gc.isenabled()
+    collections: list[int] = []
+
+    def record(phase: str, info: dict) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.callbacks.append(record)
+    try:
+        window.session.replace_graph(chain_graph(300))
+        for _ in range(20 * gc.get_threshold()[0]):
+            _Cycle()
+        assert collections == []
+        qtbot.waitUntil(lambda: bool(collections), timeout=5_000)  # the timer's turn
+    finally:
+        gc.callbacks.remove(record)
+
+
+def test_a_result_posted_as_the_application_is_torn_down_is_dropped_quietly(monkeypatch):
+    import shiboken6
+
+    from gui import background
+
+    gone = background._GuiThreadCalls()
+    shiboken6.delete(gone)
+    monkeypatch.setattr(background, "_gui_calls", gone)
+    receiver = QObject()
+    failures: list[Exception] = []
+
+    def post() -> None:
+        try:
+            call_on_gui(receiver, print, "never shown")
+        except Exception as error:
+            failures.append(error)
+
+    worker = threading.Thread(target=post)
+    worker.start()
+    worker.join()
+    assert failures == []
+
+
 def test_no_collection_while_tensorflow_work_holds_it():
     collection.collect_on_gui_thread()
     for _ in range(2 * gc.get_threshold()[0]):
