@@ -729,6 +729,11 @@ class _Column:
     def width(self):
         return 1 if self.codes is None else len(self.categories)
 
+    def forget_numbers(self):
+        """Lets go of a number column's values; the column cannot be read afterwards."""
+        if self.codes is None:
+            self.numbers = None
+
     def slots(self):
         """Each row's one-hot slot: its category's code, or `width` where missing."""
         if not hasattr(self, "_slots"):
@@ -872,12 +877,15 @@ class TableFeatures:
         _in_parallel(lambda block: layout.gather(*block, filling), blocks)
         return outputs
 
-    def prepared(self, parts, missing, normalization, layout=None):
+    def prepared(self, parts, missing, normalization, layout=None, last_read=False):
         """The split's parts (positions, or None), imputed and scaled as the contract says.
 
         The same values `impute` and `normalize` give on the written features,
         with their statistics computed from the training rows' columns.
         `layout`: these columns already `laid_out()` (while the split was drawn).
+        `last_read`: nothing reads these features afterwards, so the number columns
+        let go of their values once their statistics are taken (the layout holds
+        them): they and the parts are then never in memory together.
         """
         train = np.zeros(len(self), dtype=bool)
         train[parts[0]] = True
@@ -902,6 +910,10 @@ class TableFeatures:
             scales = np.float32(1) / np.where(ranges < 10 * np.finfo("float32").eps, 1, ranges)
             scaling = ("minmax", scales, np.float32(0) - lows * scales)
         fill = None if missing == "drop" else fills
+        if last_read and layout is not None:
+            for column in self.columns:
+                column.forget_numbers()
+            _release_arrow_memory()  # values read straight from the CSV live in pyarrow's pool
         return self._write(parts, fill, scaling, layout)
 
 
@@ -1817,13 +1829,15 @@ def normalize(method, train, *others):
         raise DataError(f"Cannot apply normalization={method!r}: {error}") from None
 
 
-def prepare(settings, raw, name):
+def prepare(settings, raw, name, last_use=False):
     """Splits, imputes and scales `raw` as `settings` ask (steps 2-5 of the contract).
 
     Args:
         settings: Complete dataset settings.
         raw: The loaded data.
         name: The dataset's name, for messages.
+        last_use: Nothing reads `raw.x` afterwards: a table lets go of its columns
+            while its parts are written, which lowers the peak memory.
     """
     rows = np.arange(len(raw.x)) if raw.rows is None else raw.rows
     if len(rows) == 0:
@@ -1851,7 +1865,7 @@ def prepare(settings, raw, name):
     positions = [None if p is None else rows.take(p).astype("int64", copy=False) for p in parts]
     if isinstance(raw.x, TableFeatures):
         x_train, x_val, x_test = raw.x.prepared(
-            positions, settings["missing"], settings["normalization"], layout
+            positions, settings["missing"], settings["normalization"], layout, last_use
         )
         del layout  # its rows, as large as the features, are no longer needed
     else:
@@ -1905,7 +1919,7 @@ def load_dataset(settings, path=None):
     """
     path = None if path is None else Path(path)
     raw = load_raw(settings, path)
-    return prepare(settings, raw, settings["name"] if path is None else path.name)
+    return prepare(settings, raw, settings["name"] if path is None else path.name, last_use=True)
 
 
 def one_hot(y, num_classes):

@@ -61,6 +61,23 @@ def test_table_parts_hold_what_impute_and_normalize_make_of_the_whole_table(
         np.testing.assert_array_equal(getattr(got, f"y{part[1:]}"), getattr(want, f"y{part[1:]}"))
 
 
+def test_a_table_prepared_for_the_last_time_frees_its_columns_and_writes_the_same_parts(
+    gappy_csv,
+):
+    # load_dataset's table is never read again: its number columns are freed before
+    # the parts are written, so they and the parts are never in memory together.
+    options = _settings(gappy_csv, missing="median", normalization="standard")
+    kept = data_contract.load_table(gappy_csv, options)
+    spent = data_contract.load_table(gappy_csv, options)
+    want = data_contract.prepare(options, kept, "gappy")
+    got = data_contract.prepare(options, spent, "gappy", last_use=True)
+    for part in ("x_train", "x_val", "x_test", "y_train", "y_val", "y_test"):
+        np.testing.assert_array_equal(getattr(got, part), getattr(want, part))
+    numbers = [column for column in spent.x.columns if column.codes is None]
+    assert numbers and all(column.numbers is None for column in numbers)
+    assert all(column.numbers is not None for column in kept.x.columns if column.codes is None)
+
+
 def test_table_features_index_like_the_array_they_stand_for(gappy_csv):
     x = data_contract.load_table(gappy_csv, _settings(gappy_csv)).x
     whole = np.asarray(x)
