@@ -877,13 +877,13 @@ class TableFeatures:
         _in_parallel(lambda block: layout.gather(*block, filling), blocks)
         return outputs
 
-    def prepared(self, parts, missing, normalization, layout=None, last_read=False):
+    def prepared(self, parts, missing, normalization, layout=None, last_use=False):
         """The split's parts (positions, or None), imputed and scaled as the contract says.
 
         The same values `impute` and `normalize` give on the written features,
         with their statistics computed from the training rows' columns.
         `layout`: these columns already `laid_out()` (while the split was drawn).
-        `last_read`: nothing reads these features afterwards, so the number columns
+        `last_use`: nothing reads these features afterwards, so the number columns
         let go of their values once their statistics are taken (the layout holds
         them): they and the parts are then never in memory together.
         """
@@ -910,7 +910,7 @@ class TableFeatures:
             scales = np.float32(1) / np.where(ranges < 10 * np.finfo("float32").eps, 1, ranges)
             scaling = ("minmax", scales, np.float32(0) - lows * scales)
         fill = None if missing == "drop" else fills
-        if last_read and layout is not None:
+        if last_use and layout is not None:
             for column in self.columns:
                 column.forget_numbers()
             _release_arrow_memory()  # values read straight from the CSV live in pyarrow's pool
@@ -1836,7 +1836,7 @@ def prepare(settings, raw, name, last_use=False):
         settings: Complete dataset settings.
         raw: The loaded data.
         name: The dataset's name, for messages.
-        last_use: Nothing reads `raw.x` afterwards: a table lets go of its columns
+        last_use: Nothing reads `raw.x` afterwards: a table lets go of its number columns
             while its parts are written, which lowers the peak memory.
     """
     rows = np.arange(len(raw.x)) if raw.rows is None else raw.rows
