@@ -417,11 +417,20 @@ def _encode_target(values, cells, where):
     return codes.astype("int64"), "classification", tuple(str(n) for n in names)
 
 
-def _distinct_count(y):
-    """len(np.unique(y)), counted without sorting or hashing for class ids."""
+def _class_counts(y):
+    """np.bincount(y) when `y` holds class ids (small non-negative integers), else None.
+
+    Counting by id needs no sort nor hashing, unlike np.unique.
+    """
     if y.dtype.kind in "iu" and len(y) and y.min() >= 0 and y.max() < 2**20:
-        return int(np.count_nonzero(np.bincount(y)))
-    return len(np.unique(y))
+        return np.bincount(y)
+    return None
+
+
+def _distinct_count(y):
+    """len(np.unique(y)), counted by id for class ids."""
+    counts = _class_counts(y)
+    return len(np.unique(y)) if counts is None else int(np.count_nonzero(counts))
 
 
 def _check_classes(y, task, names, where):
@@ -1644,9 +1653,9 @@ def _approximate_mode(class_counts, draws, rng):
 
 
 def _classes_of(y):
-    """np.unique(y, return_inverse=True, return_counts=True), counted for class ids."""
-    if y.dtype.kind in "iu" and len(y) and y.min() >= 0 and y.max() < 2**20:
-        counts = np.bincount(y)
+    """np.unique(y, return_inverse=True, return_counts=True), counted by id for class ids."""
+    counts = _class_counts(y)
+    if counts is not None:
         classes = np.flatnonzero(counts)
         rank = np.zeros(len(counts), dtype="int64")
         rank[classes] = np.arange(len(classes))
