@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -77,12 +76,26 @@ def write_csv(path: Path, rows: int, seed: int = 0) -> None:
             out.write("\n".join(",".join(row) for row in table) + "\n")
 
 
-def _rss_now() -> int:
+def _status_bytes(field: str) -> int:
     with open("/proc/self/status") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) * 1024
     return 0
+
+
+def _rss_now() -> int:
+    return _status_bytes("VmRSS")
+
+
+def _peak_rss() -> int:
+    """This program's highest resident size since it started (VmHWM).
+
+    Not getrusage's ru_maxrss: Linux carries the parent's resident size at fork
+    across exec into it, so a child of a bench that had just written a large
+    file reported the parent's peak, not its own.
+    """
+    return _status_bytes("VmHWM")
 
 
 def child(side: str, path: Path) -> None:
@@ -106,7 +119,7 @@ def child(side: str, path: Path) -> None:
         parts += (dataset.y_train, dataset.y_val, dataset.y_test)
         arrays = sum(a.nbytes for a in parts if a is not None)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = _peak_rss()
     figures = {"seconds": seconds, "cpu": cpu, "peak": max(peak - before, 0), "arrays": arrays}
     print(json.dumps(figures))
 
@@ -242,7 +255,7 @@ def image_child(side: str, folder: Path) -> None:
         result = Trainer(graph, dataset, extra_callbacks=[timer]).run()
         if not hasattr(result, "history"):
             raise SystemExit(f"training failed: {result.message}")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = _peak_rss()
     figures = {
         "images": images,
         "load": load,
