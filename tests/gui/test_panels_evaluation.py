@@ -40,6 +40,13 @@ def test_confusion_matrix_counts_sum_to_the_test_size(qtbot, make_window):
     assert "360 samples" in panel.status.text()
     assert len(evaluation.roc) == 10
     assert not panel.tabs.isTabVisible(2)  # no gallery for tabular data
+    window.resize(1280, 720)  # the smallest screen the app is laid out for
+    qtbot.waitUntil(lambda: window.width() == 1280)
+    for table in (panel.metrics_table, panel.class_table):
+        header = table.horizontalHeader()
+        for column in range(1, table.columnCount()):  # figures are never cut
+            label = table.horizontalHeaderItem(column).text()
+            assert header.sectionSize(column) > header.fontMetrics().horizontalAdvance(label)
 
 
 def test_image_data_shows_misclassified_samples(qtbot, make_window):
