@@ -118,6 +118,8 @@ class Param:
             all of these) holds, e.g. decay settings only with a schedule;
             None: always.
         enabled_when: Forms let it be edited only when this holds (likewise).
+        hints: (value, hint) pairs: a "choice" refused for one of these values
+            says its hint too, e.g. which choice reads a Parquet file.
     """
 
     name: str
@@ -135,6 +137,7 @@ class Param:
     explanation: str = ""
     shown_when: When | tuple[When, ...] | None = None
     enabled_when: When | tuple[When, ...] | None = None
+    hints: tuple[tuple[Any, str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -186,7 +189,10 @@ class Param:
                 self.choices[0], bool
             ):
                 shown = ", ".join(repr(c) for c in self.choices)
-                raise ParamError(f"{self.name} must be one of {shown}. Received: {excerpt(value)}")
+                hint = next((f" ({h})" for v, h in self.hints if v == value), "")
+                raise ParamError(
+                    f"{self.name} must be one of {shown}. Received: {excerpt(value)}{hint}"
+                )
             return value
         if kind == "multichoice":
             return self._multichoice(value)

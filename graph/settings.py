@@ -258,8 +258,9 @@ DATASET_PARAMS: tuple[Param, ...] = (
         "builtin",
         choices=("builtin", "csv", "numpy", "image_folder"),
         help="Where the data comes from",
-        explanation="A dataset that ships with DeepWire, or your own CSV table, NumPy file or "
-        "folder of images (one sub-folder per class).",
+        explanation="A dataset that ships with DeepWire, or your own table (csv: a CSV or "
+        "Parquet file), NumPy file or folder of images (one sub-folder per class).",
+        hints=(("parquet", "a Parquet file is a table: choose 'csv' and give its path"),),
     ),
     Param(
         "name",
@@ -275,7 +276,7 @@ DATASET_PARAMS: tuple[Param, ...] = (
         "path",
         "str",
         "",
-        help="File or folder for CSV, NumPy or images",
+        help="File or folder: a CSV or Parquet table, NumPy arrays or images",
         explanation="Relative paths start at the graph file's folder, so a graph beside its "
         "data opens anywhere.",
         shown_when=_FILE_SOURCES,
@@ -284,7 +285,7 @@ DATASET_PARAMS: tuple[Param, ...] = (
         "target_column",
         "str",
         "",
-        help="CSV column to predict; empty: the last",
+        help="Table column to predict; empty: the last",
         explanation="The column holding what the model should predict; every other column is "
         "a feature.",
         shown_when=_TABLES,

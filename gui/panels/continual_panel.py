@@ -284,7 +284,10 @@ class ContinualPanel(QWidget):
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "New data", str(self._base_dir() or ""), "Data (*.csv *.npz *.npy);;All (*)"
+            self,
+            "New data",
+            str(self._base_dir() or ""),
+            "Data (*.csv *.parquet *.pq *.npz *.npy);;All (*)",
         )
         if path:
             self.new_data_edit.setText(path)

@@ -103,7 +103,7 @@ class PathEditor(ParamEditor):
         if self.source() == "image_folder":
             chosen = QFileDialog.getExistingDirectory(self, "Image folder", self.line.text())
         else:
-            filters = "CSV files (*.csv);;All files (*)"
+            filters = "Tables (*.csv *.parquet *.pq);;All files (*)"
             if self.source() == "numpy":
                 filters = "NumPy arrays (*.npz *.npy);;All files (*)"
             chosen, _ = QFileDialog.getOpenFileName(self, "Data file", self.line.text(), filters)

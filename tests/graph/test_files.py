@@ -253,6 +253,12 @@ BAD_FILES = [
     ),
     (
         "edges:\n",
+        "dataset: {source: parquet}\nedges:\n",
+        "t.yaml:7:19: dataset.source must be one of 'builtin', 'csv', 'numpy', 'image_folder'. "
+        "Received: 'parquet' (a Parquet file is a table: choose 'csv' and give its path)",
+    ),
+    (
+        "edges:\n",
         "dataset: {test_size: 2.0}\nedges:\n",
         "t.yaml:7:22: dataset.test_size must be <= 0.9. Received: 2.0",
     ),

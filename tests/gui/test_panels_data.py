@@ -118,6 +118,40 @@ def test_a_csv_target_column_is_shown_by_its_name(qtbot, make_window, tmp_path):
     assert headers == ["length", "width", "species (target)"]
 
 
+def test_browse_offers_parquet_tables_and_a_chosen_one_loads(
+    qtbot, make_window, tmp_path, monkeypatch
+):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from PySide6.QtWidgets import QFileDialog
+
+    table = tmp_path / "flowers.parquet"
+    pq.write_table(
+        pa.table({"length": [float(i % 7) for i in range(40)], "species": list("ab" * 20)}),
+        table,
+    )
+    graph = example()
+    graph.set_params(graph.find("input_1").id, shape=(1,))
+    graph.dataset = {**graph.dataset, "source": "csv", "path": ""}
+    window = make_window(graph)
+    panel = window.panels.data
+    window.panels.docks["data"].raise_()
+    offered = []
+
+    def chosen_in_the_dialog(parent, caption, folder, filters):  # a native modal dialog
+        offered.append(filters)
+        return str(table), filters.split(";;")[0]
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(chosen_in_the_dialog))
+    with qtbot.waitSignal(panel.loaded, timeout=LOAD_TIMEOUT_MS):
+        panel.settings.editors["path"].browse()
+    first_filter = offered[0].split(";;")[0]
+    assert "*.csv" in first_filter and "*.parquet" in first_filter
+    assert window.session.graph.dataset["path"] == str(table)
+    qtbot.waitUntil(lambda: "40 samples" in panel.summary.text(), timeout=LOAD_TIMEOUT_MS)
+    assert "2 classes" in panel.summary.text()
+
+
 def test_bad_file_shows_its_message(qtbot, make_window, tmp_path):
     window = make_window(example())
     panel = _shown(qtbot, window)
