@@ -607,7 +607,10 @@ def _read_parquet(path):
 
     check_file(path, "a Parquet file")
     try:
-        return pq.read_table(path)
+        # not read_table: its dataset reader refuses columns that share a name, which a
+        # CSV may have and is read with
+        with pq.ParquetFile(path) as file:
+            return file.read()
     except (pa.ArrowException, OSError) as error:
         message = str(error).splitlines()[0][:200]
         raise DataError(f"{path}: not a readable Parquet file ({message})") from None
@@ -1145,6 +1148,8 @@ def load_table(path, settings):
     # Rows without a target are left out; rows where every cell is missing (blank
     # lines) are among them, so no other column's mask needs to be made here.
     keep = ~target_column.missing
+    if not keep.any():
+        raise DataError(f"{path}: target column {target!r} has no value in any row")
     if not columns:
         raise DataError(f"{path}: has no feature columns besides target {target!r}")
     for column in columns:

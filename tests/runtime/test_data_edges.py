@@ -104,6 +104,31 @@ def test_parquet_with_nested_columns_names_the_column(tmp_path):
         load_csv(tmp_path / "broken.parquet")
 
 
+def test_parquet_columns_sharing_a_name_are_read_as_a_csv_header_would_be(tmp_path):
+    names = ["a", "a", "y"]
+    columns = [pa.array([float(i) for i in range(20)]), pa.array([i % 3 for i in range(20)])]
+    table = pa.Table.from_arrays([*columns, pa.array(["p", "q"] * 10)], names=names)
+    pq.write_table(table, tmp_path / "twice.parquet")
+    rows = "\n".join(f"{float(i)},{i % 3},{'pq'[i % 2]}" for i in range(20))
+    from_parquet = load_csv(tmp_path / "twice.parquet")
+    from_csv = load_csv(csv_file(tmp_path, "a,a,y\n" + rows))
+    assert from_parquet.feature_names == from_csv.feature_names == ("a", "a")
+    np.testing.assert_array_equal(from_parquet.x_train, from_csv.x_train)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_target_column_empty_in_every_row_is_named(tmp_path, suffix):
+    path = tmp_path / f"unlabelled{suffix}"
+    if suffix == ".csv":
+        path.write_text("a,y\n" + "".join(f"{i},\n" for i in range(10)))
+    else:
+        pq.write_table(
+            pa.table({"a": list(range(10)), "y": pa.array([None] * 10, pa.string())}), path
+        )
+    with pytest.raises(DataError, match=f"unlabelled{suffix}: target column 'y' has no value"):
+        load_csv(path, missing="mean")
+
+
 @pytest.mark.parametrize("source", ["csv", "numpy"])
 def test_devices_pipes_and_folders_are_refused_before_reading(tmp_path, source):
     fifo = tmp_path / "pipe.csv"
