@@ -98,6 +98,9 @@ PARALLEL_ROWS = 65536
 MAX_THREADS = 8
 # Bytes of a CSV file's start that show which of its columns hold text.
 TYPE_SAMPLE_BYTES = 1 << 20
+# Pixels an image file may declare. A few hundred kilobytes of PNG can declare 20000 x
+# 20000 pixels, gigabytes once decoded: such a file is refused before it is decoded.
+MAX_IMAGE_PIXELS = 100_000_000
 # Images per batch when a folder is scanned once at load (unreadable files, scaling).
 SCAN_BATCH = 256
 # Decoded images a cached pipeline shuffles among (the files' order is shuffled otherwise).
@@ -1317,8 +1320,57 @@ def image_files(path):
     return tuple(p.name for p in classes), np.concatenate(files), labels
 
 
-def _decode_image(path, size, channels):
-    """One image file -> float32 tensor (height, width, channels) of values in [0, 255]."""
+def _declared_size(path):
+    """(width, height) as an image file's header declares them, nothing decoded; None: unknown.
+
+    PNG, GIF and BMP keep both at fixed places of their first bytes; a JPEG's frame
+    header may come after any number of segments, so Pillow finds it.
+    """
+    try:
+        with open(path, "rb") as file:
+            head = file.read(26)
+    except OSError:
+        return None  # reading it for decoding says what is wrong
+    if len(head) < 26:
+        return None
+    if head.startswith(b"\x89PNG"):
+        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    if head.startswith(b"GIF8"):
+        return int.from_bytes(head[6:8], "little"), int.from_bytes(head[8:10], "little")
+    if head.startswith(b"BM"):  # rows stored top first have a negative height
+        height = int.from_bytes(head[22:26], "little", signed=True)
+        return int.from_bytes(head[18:22], "little", signed=True), abs(height)
+    if head.startswith(b"\xff\xd8"):
+        # Pillow's JPEG reader itself, not Image.open: that one refuses large images with
+        # its own limit and message; this one only reads the header, whatever the size
+        try:
+            from PIL import JpegImagePlugin
+        except ImportError:  # an exported script's environment may lack it
+            return None
+        try:
+            with JpegImagePlugin.JpegImageFile(path) as image:
+                return image.size
+        except (OSError, SyntaxError, ValueError):
+            return None  # the decoder will say what is wrong
+    return None
+
+
+def oversized_image(path):
+    """Why the image file at `path` must not be decoded (too many pixels), or None."""
+    size = _declared_size(path)
+    if size is None or size[0] * size[1] <= MAX_IMAGE_PIXELS:
+        return None
+    return (
+        f"it declares {size[0]:,} x {size[1]:,} pixels, over the limit of "
+        f"{MAX_IMAGE_PIXELS:,}; shrink it"
+    )
+
+
+def decode_image_file(path, size, channels):
+    """One image file -> float32 tensor (height, width, channels) of values in [0, 255].
+
+    Files the load's scan has not read are checked with `oversized_image` first.
+    """
     import tensorflow as tf
 
     image = tf.io.decode_image(tf.io.read_file(path), channels=channels, expand_animations=False)
@@ -1326,7 +1378,7 @@ def _decode_image(path, size, channels):
     return tf.image.resize(tf.cast(image, "float32"), size)
 
 
-def _unreadable(error):
+def unreadable_reason(error):
     """TensorFlow's reason, without its op and function names."""
     message = getattr(error, "message", str(error)).splitlines()[0]
     message = re.sub(r"\{\{[^}]*\}\}|\[Op:.*$", "", message)
@@ -1403,10 +1455,15 @@ class ImageFiles:
 
         images = np.empty((len(files), *self.size, self.channels), dtype="float32")
         for index, file in enumerate(files):
+            too_large = oversized_image(file)
+            if too_large:
+                raise DataError(f"{file}: not a readable image ({too_large})")
             try:
-                images[index] = _decode_image(file, self.size, self.channels).numpy()
+                images[index] = decode_image_file(file, self.size, self.channels).numpy()
             except (tf.errors.OpError, ValueError) as error:
-                raise DataError(f"{file}: not a readable image ({_unreadable(error)})") from None
+                raise DataError(
+                    f"{file}: not a readable image ({unreadable_reason(error)})"
+                ) from None
         return self.arrange(images)
 
     def describe_cache(self):
@@ -1467,8 +1524,8 @@ def image_pipeline(x, y=None, batch_size=32, shuffle=False, seed=0):
     else:
         data = tf.data.Dataset.from_tensor_slices(columns if len(columns) > 1 else columns[0])
 
-    def decode(path, *target):
-        return (_decode_image(path, x.size, x.channels), *target)
+    def decode(path, *target):  # files the load's scan read: none too large
+        return (decode_image_file(path, x.size, x.channels), *target)
 
     data = data.map(decode, num_parallel_calls=autotune)
     if x.cache != "none":
@@ -1567,9 +1624,16 @@ def scan_images(x, train, normalization):
     in_train = np.zeros(len(x), dtype=bool)
     in_train[train] = True
     read = np.zeros(len(x), dtype=bool)
-    positions = tf.data.Dataset.from_tensor_slices((np.arange(len(x)), x.files))
+    # headers first: a file declaring too many pixels is never decoded
+    oversized = {}
+    for position, file in enumerate(x.files):
+        reason = oversized_image(file)
+        if reason:
+            oversized[position] = reason
+    scanned = np.setdiff1d(np.arange(len(x)), np.fromiter(oversized, "int64", len(oversized)))
+    positions = tf.data.Dataset.from_tensor_slices((scanned, x.files[scanned]))
     data = positions.map(
-        lambda i, path: (i, _decode_image(path, x.size, x.channels)),
+        lambda i, path: (i, decode_image_file(path, x.size, x.channels)),
         num_parallel_calls=tf.data.AUTOTUNE,
     )
     data = _bounded(data.ignore_errors().batch(SCAN_BATCH).prefetch(tf.data.AUTOTUNE))
@@ -1581,11 +1645,14 @@ def scan_images(x, train, normalization):
     bad = np.flatnonzero(~read)
     reasons = []
     for position in bad:
+        if position in oversized:
+            reasons.append(f"{x.files[position]} ({oversized[position]})")
+            continue
         try:
-            _decode_image(x.files[position], x.size, x.channels)
+            decode_image_file(x.files[position], x.size, x.channels)
             reasons.append(f"{x.files[position]} (could not be read)")
         except (tf.errors.OpError, ValueError) as error:
-            reasons.append(f"{x.files[position]} ({_unreadable(error)})")
+            reasons.append(f"{x.files[position]} ({unreadable_reason(error)})")
     if scaler is None or not hasattr(scaler, "scale_"):
         return bad, tuple(reasons), None
     shape = x.shape[1:]

@@ -15,7 +15,12 @@ import numpy as np
 
 from graph.settings import DATASET_PARAMS, coerce_section, dataset_path
 from runtime import data_contract
-from runtime.data_contract import IMAGE_SUFFIXES
+from runtime.data_contract import (
+    IMAGE_SUFFIXES,
+    decode_image_file,
+    oversized_image,
+    unreadable_reason,
+)
 from runtime.explain.errors import ExplainError
 
 
@@ -27,14 +32,13 @@ def _read_image(path: Path, shape: tuple[int, ...]) -> np.ndarray:
             f"{path}: an image was given but the model takes samples of shape {shape}, "
             "not images (height, width, 1 or 3 channels)."
         )
-    try:
-        decoded = tf.io.decode_image(
-            tf.io.read_file(str(path)), channels=shape[-1], expand_animations=False
-        )
+    too_large = oversized_image(path)
+    if too_large:
+        raise ExplainError(f"{path}: not a readable image ({too_large})")
+    try:  # as the data contract reads images
+        return decode_image_file(str(path), shape[:2], shape[-1]).numpy()
     except (tf.errors.OpError, ValueError) as error:
-        message = getattr(error, "message", str(error)).splitlines()[0]
-        raise ExplainError(f"{path}: not a readable image ({message})") from None
-    return tf.image.resize(tf.cast(decoded, "float32"), shape[:2]).numpy()
+        raise ExplainError(f"{path}: not a readable image ({unreadable_reason(error)})") from None
 
 
 def _read_csv_row(path: Path) -> np.ndarray:

@@ -70,3 +70,13 @@ def write_patients_csv(path, rows: int = 90):
         )
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def png_header(width, height):
+    """The start of a PNG file that declares `width` x `height` (no pixels follow)."""
+    import struct
+    import zlib
+
+    fields = b"IHDR" + struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    crc = struct.pack(">I", zlib.crc32(fields) & 0xFFFFFFFF)
+    return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + fields + crc

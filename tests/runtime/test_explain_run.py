@@ -15,6 +15,7 @@ from runtime.data_contract import BUILTINS, split_positions
 from runtime.events import Progress, RunFailed, RunFinished
 from runtime.runs import RunRequest
 from runtime.runs.local import run_inline
+from tests.runtime.runtime_helpers import png_header
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CNN = EXAMPLES / "cnn_digits.yaml"
@@ -130,6 +131,15 @@ def test_bad_requests_fail_with_a_clear_message_and_node(cnn, tmp_path):
         (
             {"method": "ig", "weights": weights, "input_path": str(not_an_image)},
             "not a readable image",
+            None,
+        )
+    )
+    bomb = tmp_path / "huge.png"
+    bomb.write_bytes(png_header(30_000, 30_000))  # 2.7 GB decoded: refused before
+    cases.append(
+        (
+            {"method": "ig", "weights": weights, "input_path": str(bomb)},
+            "huge.png: not a readable image (it declares 30,000 x 30,000 pixels",
             None,
         )
     )

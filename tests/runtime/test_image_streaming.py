@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tensorflow as tf
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graph.files import load_graph
 from graph.validation import WARNING
@@ -17,6 +19,7 @@ from runtime.evaluation import evaluate
 from runtime.evaluation_views import misclassified_gallery
 from runtime.events import TrainingFinished
 from runtime.trainer import Trainer
+from tests.runtime.runtime_helpers import png_header
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CLASSES = ("circle", "cross", "square")
@@ -114,6 +117,78 @@ def test_reading_a_file_that_broke_after_loading_names_it(broken_folder):
     files = ImageFiles([str(broken_folder / "circle" / "broken.png")], (8, 8), 3)
     with pytest.raises(ValueError, match=r"broken.png: not a readable image \(Unknown image"):
         files[0]
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".gif", ".bmp", ".top-down.bmp"])
+def test_each_image_format_declares_the_size_it_decodes_to(tmp_path, suffix):
+    from PIL import Image
+
+    from runtime.data_contract import _declared_size
+
+    pixels = np.random.default_rng(0).integers(0, 255, size=(7, 13, 3), dtype=np.uint8)
+    path = tmp_path / f"picture{suffix}"
+    Image.fromarray(pixels).save(path, format=suffix.rsplit(".", 1)[1].replace("jpg", "jpeg"))
+    if suffix == ".top-down.bmp":  # rows stored top first: a negative height
+        data = bytearray(path.read_bytes())
+        data[22:26] = (-7).to_bytes(4, "little", signed=True)
+        path.write_bytes(bytes(data))
+    decoded = tf.io.decode_image(tf.io.read_file(str(path)), expand_animations=False)
+    assert decoded.shape[:2] == (7, 13)
+    assert _declared_size(path) == (13, 7)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_an_image_declaring_too_many_pixels_is_refused_before_it_is_decoded(tmp_path, suffix):
+    bomb = tmp_path / f"bomb{suffix}"  # 20000 x 20000 would be 1.2 GB decoded
+    if suffix == ".png":
+        bomb.write_bytes(png_header(20_000, 20_000))
+    else:  # a real 8 x 8 JPEG whose frame header is made to say 20000 x 20000
+        data = bytearray(tf.io.encode_jpeg(np.zeros((8, 8, 3), np.uint8)).numpy())
+        frame = data.index(b"\xff\xc0")
+        data[frame + 5 : frame + 9] = (20_000).to_bytes(2, "big") * 2
+        bomb.write_bytes(bytes(data))
+    files = ImageFiles([str(bomb)], (8, 8), 3)
+    with pytest.raises(ValueError, match=r"bomb\.\w+: not a readable image \(it declares 20,000 x"):
+        files[0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    magic=st.sampled_from([b"\x89PNG", b"GIF8", b"BM", b"\xff\xd8\xff\xc0", b""]),
+    rest=st.binary(max_size=64),
+)
+def test_any_file_header_gives_a_size_or_none_and_never_an_error(tmp_path_factory, magic, rest):
+    from runtime.data_contract import _declared_size, oversized_image
+
+    path = tmp_path_factory.mktemp("fuzz") / "image"
+    path.write_bytes(magic + rest)
+    size = _declared_size(path)
+    assert size is None or (len(size) == 2 and all(isinstance(n, int) for n in size))
+    reason = oversized_image(path)
+    assert reason is None or reason.startswith("it declares ")
+
+
+def test_a_folder_leaves_out_images_over_the_pixel_limit_and_names_them(
+    folder, tmp_path, monkeypatch
+):
+    import shutil
+
+    from runtime import data_contract
+
+    root = tmp_path / "shapes"
+    shutil.copytree(folder, root)
+    big = np.zeros((40, 40, 3), dtype=np.uint8)
+    (root / "square" / "big.png").write_bytes(tf.io.encode_png(big).numpy())
+    (root / "cross" / "bomb.png").write_bytes(png_header(30_000, 30_000))
+    monkeypatch.setattr(data_contract, "MAX_IMAGE_PIXELS", 1000)  # 40 x 40 is over, 10 x 12 not
+    dataset = load_dataset({**SETTINGS, "path": str(root)})
+    assert dataset.skipped == (
+        f"{root / 'cross' / 'bomb.png'} (it declares 30,000 x 30,000 pixels, over the limit "
+        "of 1,000; shrink it)",
+        f"{root / 'square' / 'big.png'} (it declares 40 x 40 pixels, over the limit of 1,000; "
+        "shrink it)",
+    )
+    assert len(dataset.x_train) + len(dataset.x_val) + len(dataset.x_test) == 36
 
 
 @pytest.mark.parametrize("cache", ["memory", "disk"])
