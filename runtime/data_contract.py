@@ -1366,10 +1366,10 @@ def oversized_image(path):
     )
 
 
-def decode_image_file(path, size, channels):
+def _decode_image(path, size, channels):
     """One image file -> float32 tensor (height, width, channels) of values in [0, 255].
 
-    Files the load's scan has not read are checked with `oversized_image` first.
+    Files the load's scan has not read are checked first (`read_image_file`).
     """
     import tensorflow as tf
 
@@ -1378,11 +1378,28 @@ def decode_image_file(path, size, channels):
     return tf.image.resize(tf.cast(image, "float32"), size)
 
 
-def unreadable_reason(error):
+def _unreadable(error):
     """TensorFlow's reason, without its op and function names."""
     message = getattr(error, "message", str(error)).splitlines()[0]
     message = re.sub(r"\{\{[^}]*\}\}|\[Op:.*$", "", message)
     return message.strip() or "not an image"
+
+
+def read_image_file(path, size, channels):
+    """One image file the load's scan has not read -> float32 array (height, width, channels).
+
+    Raises:
+        DataError: naming the file, when it declares too many pixels or cannot be decoded.
+    """
+    import tensorflow as tf
+
+    too_large = oversized_image(path)
+    if too_large:
+        raise DataError(f"{path}: not a readable image ({too_large})")
+    try:
+        return _decode_image(str(path), size, channels).numpy()
+    except (tf.errors.OpError, ValueError) as error:
+        raise DataError(f"{path}: not a readable image ({_unreadable(error)})") from None
 
 
 class ImageFiles:
@@ -1451,19 +1468,9 @@ class ImageFiles:
         return images if dtype is None else images.astype(dtype)
 
     def _read(self, files):
-        import tensorflow as tf
-
         images = np.empty((len(files), *self.size, self.channels), dtype="float32")
         for index, file in enumerate(files):
-            too_large = oversized_image(file)
-            if too_large:
-                raise DataError(f"{file}: not a readable image ({too_large})")
-            try:
-                images[index] = decode_image_file(file, self.size, self.channels).numpy()
-            except (tf.errors.OpError, ValueError) as error:
-                raise DataError(
-                    f"{file}: not a readable image ({unreadable_reason(error)})"
-                ) from None
+            images[index] = read_image_file(file, self.size, self.channels)
         return self.arrange(images)
 
     def describe_cache(self):
@@ -1525,7 +1532,7 @@ def image_pipeline(x, y=None, batch_size=32, shuffle=False, seed=0):
         data = tf.data.Dataset.from_tensor_slices(columns if len(columns) > 1 else columns[0])
 
     def decode(path, *target):  # files the load's scan read: none too large
-        return (decode_image_file(path, x.size, x.channels), *target)
+        return (_decode_image(path, x.size, x.channels), *target)
 
     data = data.map(decode, num_parallel_calls=autotune)
     if x.cache != "none":
@@ -1625,15 +1632,11 @@ def scan_images(x, train, normalization):
     in_train[train] = True
     read = np.zeros(len(x), dtype=bool)
     # headers first: a file declaring too many pixels is never decoded
-    oversized = {}
-    for position, file in enumerate(x.files):
-        reason = oversized_image(file)
-        if reason:
-            oversized[position] = reason
-    scanned = np.setdiff1d(np.arange(len(x)), np.fromiter(oversized, "int64", len(oversized)))
+    too_large = [oversized_image(file) for file in x.files]
+    scanned = np.flatnonzero([reason is None for reason in too_large])
     positions = tf.data.Dataset.from_tensor_slices((scanned, x.files[scanned]))
     data = positions.map(
-        lambda i, path: (i, decode_image_file(path, x.size, x.channels)),
+        lambda i, path: (i, _decode_image(path, x.size, x.channels)),
         num_parallel_calls=tf.data.AUTOTUNE,
     )
     data = _bounded(data.ignore_errors().batch(SCAN_BATCH).prefetch(tf.data.AUTOTUNE))
@@ -1645,14 +1648,14 @@ def scan_images(x, train, normalization):
     bad = np.flatnonzero(~read)
     reasons = []
     for position in bad:
-        if position in oversized:
-            reasons.append(f"{x.files[position]} ({oversized[position]})")
+        if too_large[position]:
+            reasons.append(f"{x.files[position]} ({too_large[position]})")
             continue
         try:
-            decode_image_file(x.files[position], x.size, x.channels)
+            _decode_image(x.files[position], x.size, x.channels)
             reasons.append(f"{x.files[position]} (could not be read)")
         except (tf.errors.OpError, ValueError) as error:
-            reasons.append(f"{x.files[position]} ({unreadable_reason(error)})")
+            reasons.append(f"{x.files[position]} ({_unreadable(error)})")
     if scaler is None or not hasattr(scaler, "scale_"):
         return bad, tuple(reasons), None
     shape = x.shape[1:]

@@ -15,30 +15,21 @@ import numpy as np
 
 from graph.settings import DATASET_PARAMS, coerce_section, dataset_path
 from runtime import data_contract
-from runtime.data_contract import (
-    IMAGE_SUFFIXES,
-    decode_image_file,
-    oversized_image,
-    unreadable_reason,
-)
+from runtime.data_contract import IMAGE_SUFFIXES
 from runtime.explain.errors import ExplainError
 
 
 def _read_image(path: Path, shape: tuple[int, ...]) -> np.ndarray:
-    import tensorflow as tf
 
     if len(shape) != 3 or shape[-1] not in (1, 3):
         raise ExplainError(
             f"{path}: an image was given but the model takes samples of shape {shape}, "
             "not images (height, width, 1 or 3 channels)."
         )
-    too_large = oversized_image(path)
-    if too_large:
-        raise ExplainError(f"{path}: not a readable image ({too_large})")
-    try:  # as the data contract reads images
-        return decode_image_file(str(path), shape[:2], shape[-1]).numpy()
-    except (tf.errors.OpError, ValueError) as error:
-        raise ExplainError(f"{path}: not a readable image ({unreadable_reason(error)})") from None
+    try:  # as the data contract reads an image
+        return data_contract.read_image_file(path, shape[:2], shape[-1])
+    except data_contract.DataError as error:
+        raise ExplainError(str(error)) from None
 
 
 def _read_csv_row(path: Path) -> np.ndarray:
