@@ -10,6 +10,7 @@ mismatch with a one-click fix.
 from __future__ import annotations
 
 from html import escape
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -36,7 +37,7 @@ from PySide6.QtWidgets import (
 from graph.fixes import Fix, all_fixes_command, working_fix
 from graph.model import GraphError
 from graph.params import Param
-from graph.settings import DATASET_PARAMS
+from graph.settings import DATASET_PARAMS, dataset_path
 from graph.validation import ERROR, Problem
 from gui.document import EditorSession
 from gui.panels.dock_presence import DockPresence
@@ -86,11 +87,17 @@ class SliderEditor(ParamEditor):
 
 
 class PathEditor(ParamEditor):
-    """A file or folder path with a Browse button (a folder for image datasets)."""
+    """A file or folder path with a Browse button (a folder for image datasets).
 
-    def __init__(self, param: Param, source: callable) -> None:
+    Paths are relative to the graph file's folder (`base_dir`), as the dataset
+    settings read them: Browse starts where the path points, and a file chosen
+    inside that folder is kept relative, so the graph and its data move together.
+    """
+
+    def __init__(self, param: Param, source: callable, base_dir: callable) -> None:
         super().__init__(param)
         self.source = source
+        self.base_dir = base_dir
         self.line = QLineEdit()
         self.line.setPlaceholderText("file or folder")
         self.line.editingFinished.connect(self._emit)
@@ -100,15 +107,19 @@ class PathEditor(ParamEditor):
         self._layout.addWidget(browse)
 
     def browse(self) -> None:
+        base = self.base_dir()
+        text = self.value()
+        start = str(dataset_path(text, base)) if text else str(base or "")
         if self.source() == "image_folder":
-            chosen = QFileDialog.getExistingDirectory(self, "Image folder", self.line.text())
+            chosen = QFileDialog.getExistingDirectory(self, "Image folder", start)
         else:
             filters = "Tables (*.csv *.parquet *.pq);;All files (*)"
             if self.source() == "numpy":
                 filters = "NumPy arrays (*.npz *.npy);;All files (*)"
-            chosen, _ = QFileDialog.getOpenFileName(self, "Data file", self.line.text(), filters)
+            chosen, _ = QFileDialog.getOpenFileName(self, "Data file", start, filters)
         if chosen:
-            self.line.setText(chosen)
+            inside = base is not None and Path(chosen).is_relative_to(base)
+            self.line.setText(str(Path(chosen).relative_to(base)) if inside else chosen)
             self._emit()
 
     def value(self) -> str:
@@ -145,7 +156,11 @@ class DataPanel(QWidget):
         editors = {
             "test_size": SliderEditor(params["test_size"]),
             "validation_size": SliderEditor(params["validation_size"]),
-            "path": PathEditor(params["path"], lambda: self.session.graph.dataset["source"]),
+            "path": PathEditor(
+                params["path"],
+                lambda: self.session.graph.dataset["source"],
+                lambda: self.session.path.parent if self.session.path else None,
+            ),
         }
         self.settings = SettingsForm(session, "dataset", DATASET_PARAMS, editors)
         self.settings.changed.connect(self._on_settings_changed)

@@ -118,7 +118,7 @@ def test_a_csv_target_column_is_shown_by_its_name(qtbot, make_window, tmp_path):
     assert headers == ["length", "width", "species (target)"]
 
 
-def test_browse_offers_parquet_tables_and_a_chosen_one_loads(
+def test_browse_offers_parquet_tables_and_keeps_a_path_beside_the_graph_relative(
     qtbot, make_window, tmp_path, monkeypatch
 ):
     import pyarrow as pa
@@ -136,10 +136,11 @@ def test_browse_offers_parquet_tables_and_a_chosen_one_loads(
     window = make_window(graph)
     panel = window.panels.data
     window.panels.docks["data"].raise_()
-    offered = []
+    offered, offered_at = [], []
 
     def chosen_in_the_dialog(parent, caption, folder, filters):  # a native modal dialog
         offered.append(filters)
+        offered_at.append(folder)
         return str(table), filters.split(";;")[0]
 
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(chosen_in_the_dialog))
@@ -150,6 +151,12 @@ def test_browse_offers_parquet_tables_and_a_chosen_one_loads(
     assert window.session.graph.dataset["path"] == str(table)
     qtbot.waitUntil(lambda: "40 samples" in panel.summary.text(), timeout=LOAD_TIMEOUT_MS)
     assert "2 classes" in panel.summary.text()
+    # Saved beside its data, the graph keeps the path relative, and Browse starts there.
+    assert window.save_to(tmp_path / "flowers.yaml")
+    panel.settings.editors["path"].browse()
+    assert window.session.graph.dataset["path"] == "flowers.parquet"
+    panel.settings.editors["path"].browse()
+    assert offered_at[-1] == str(table)
 
 
 def test_bad_file_shows_its_message(qtbot, make_window, tmp_path):
