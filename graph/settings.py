@@ -842,6 +842,30 @@ def dataset_path(path_text: str, base_dir: Path | None) -> Path:
     return path
 
 
+def path_text_for(chosen: str, base_dir: Path | None) -> str:
+    """How to store a path chosen in a file dialog: relative when inside `base_dir`.
+
+    A graph file beside its data then keeps working when the folder moves.
+    """
+    inside = base_dir is not None and Path(chosen).is_relative_to(base_dir)
+    return str(Path(chosen).relative_to(base_dir)) if inside else chosen
+
+
+def data_settings_at(path_text: str, base_dir: Path | None) -> dict[str, str]:
+    """Dataset settings for the data at `path_text`, its source told by what is there.
+
+    A folder is an image folder, a .npz or .npy file NumPy arrays, anything else a
+    table (CSV or Parquet). Relative paths are read from `base_dir`, as
+    `dataset_path` reads them; the settings keep the text as given.
+    """
+    path = dataset_path(path_text, base_dir)
+    if path.is_dir():
+        return {"source": "image_folder", "path": path_text}
+    if path.suffix.lower() in (".npz", ".npy"):
+        return {"source": "numpy", "path": path_text}
+    return {"source": "csv", "path": path_text}
+
+
 def continual_files(files_text: str) -> list[str]:
     """The `files` setting of the continual section as a list of paths, in order."""
     return [part.strip() for part in files_text.split(";") if part.strip()]

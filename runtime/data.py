@@ -75,4 +75,7 @@ def skipped_images(name: str, skipped: tuple[str, ...]) -> str:
     if not skipped:
         return ""
     listed = "; ".join(printable(line, 300) for line in bounded_lines(skipped))
-    return f"{len(skipped)} image files of {name} could not be read and are left out: {listed}"
+    files, are = (
+        ("1 image file", "is") if len(skipped) == 1 else (f"{len(skipped)} image files", "are")
+    )
+    return f"{files} of {name} {are} left out, unreadable or too large: {listed}"

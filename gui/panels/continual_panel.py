@@ -36,6 +36,9 @@ from graph.settings import (
     CONTINUAL_PARAMS,
     CONTINUAL_STRATEGIES,
     STRATEGY_EXPLANATIONS,
+    data_settings_at,
+    dataset_path,
+    path_text_for,
 )
 from gui.document import EditorSession
 from gui.panels.registry import MenuEntry, PanelSpec
@@ -45,6 +48,13 @@ from gui.theme import ERROR_COLOR
 
 if TYPE_CHECKING:
     from gui.panels.strategy_view import StrategyView
+
+# What the empty board will show, for a learner who has not run a sequence yet.
+BOARD_HINT = (
+    "Learn the sequence to fill this side: one column per ticked strategy, with its "
+    "accuracy on every task after each new task is learned. Where the numbers for "
+    "earlier tasks fall, the network is forgetting them."
+)
 
 
 class ContinualPanel(QWidget):
@@ -102,11 +112,15 @@ class ContinualPanel(QWidget):
         path_row = QHBoxLayout()
         self.new_data_edit = QLineEdit()
         self.new_data_edit.setPlaceholderText("new data: a CSV, .npz/.npy file or image folder")
-        browse = QPushButton("…")
-        browse.setFixedWidth(28)
-        browse.clicked.connect(self._browse)
+        browse_file = QPushButton("File…")
+        browse_file.setToolTip("Choose a CSV, Parquet or NumPy file of new data")
+        browse_file.clicked.connect(self.browse_file)
+        browse_folder = QPushButton("Folder…")
+        browse_folder.setToolTip("Choose a folder of images, one subfolder per class")
+        browse_folder.clicked.connect(self.browse_folder)
         path_row.addWidget(self.new_data_edit, 1)
-        path_row.addWidget(browse)
+        path_row.addWidget(browse_file)
+        path_row.addWidget(browse_folder)
         self.rehearsal_check = QCheckBox("replay old data while learning the new (rehearsal)")
         self.rehearsal_check.setChecked(True)
         self.continue_button = QPushButton("Continue training")
@@ -143,6 +157,12 @@ class ContinualPanel(QWidget):
         self.board = QWidget()
         self.board_layout = QHBoxLayout(self.board)
         self.board_layout.setContentsMargins(0, 0, 0, 0)
+        self.board_hint = QLabel(BOARD_HINT)
+        self.board_hint.setWordWrap(True)
+        self.board_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.board_hint.setMargin(24)
+        self.board_hint.setStyleSheet("color: gray;")
+        self.board_layout.addWidget(self.board_hint)
         splitter = QSplitter()
         splitter.addWidget(scroll)
         splitter.addWidget(self.board)
@@ -236,6 +256,7 @@ class ContinualPanel(QWidget):
             self.board_layout.removeWidget(view)
             view.deleteLater()
         self.views = {}
+        self.board_hint.show()
 
     def _view(self, strategy: str, task_names: list[str]) -> StrategyView:
         view = self.views.get(strategy)
@@ -243,6 +264,7 @@ class ContinualPanel(QWidget):
             from gui.panels.strategy_view import StrategyView
 
             view = self.views[strategy] = StrategyView(strategy, task_names)
+            self.board_hint.hide()
             self.board_layout.addWidget(view, 1)
         return view
 
@@ -282,15 +304,28 @@ class ContinualPanel(QWidget):
 
     # Continue training -------------------------------------------------------------------
 
-    def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
+    def _browse_start(self) -> str:
+        """Where a dialog opens: where the new data's path points, else the graph's folder."""
+        text = self.new_data_edit.text().strip()
+        base = self._base_dir()
+        return str(dataset_path(text, base)) if text else str(base or "")
+
+    def browse_file(self) -> None:
+        """Chooses a file of new data (kept relative when it is beside the graph)."""
+        chosen, _ = QFileDialog.getOpenFileName(
             self,
             "New data",
-            str(self._base_dir() or ""),
-            "Data (*.csv *.parquet *.pq *.npz *.npy);;All (*)",
+            self._browse_start(),
+            "Data (*.csv *.parquet *.pq *.npz *.npy);;All files (*)",
         )
-        if path:
-            self.new_data_edit.setText(path)
+        if chosen:
+            self.new_data_edit.setText(path_text_for(chosen, self._base_dir()))
+
+    def browse_folder(self) -> None:
+        """Chooses an image folder of new data."""
+        chosen = QFileDialog.getExistingDirectory(self, "New images", self._browse_start())
+        if chosen:
+            self.new_data_edit.setText(path_text_for(chosen, self._base_dir()))
 
     def continue_training(self) -> bool:
         """Continues training the latest trained model on the new data; False if it cannot."""
@@ -312,7 +347,7 @@ class ContinualPanel(QWidget):
         options = {
             "continue_from": {
                 "weights": list(weights),
-                "new_data": new_data_settings(text),
+                "new_data": data_settings_at(text, self._base_dir()),
                 "rehearsal": self.rehearsal_check.isChecked(),
             }
         }
@@ -333,16 +368,6 @@ class ContinualPanel(QWidget):
             self._show_error(outcome.message)
             self.status.setText("Training did not continue.")
         self.continue_ended.emit(outcome)
-
-
-def new_data_settings(text: str) -> dict:
-    """Dataset settings for new data at `text`, its source read from the name."""
-    path = Path(text)
-    if path.is_dir():
-        return {"source": "image_folder", "path": text}
-    if path.suffix.lower() in (".npz", ".npy"):
-        return {"source": "numpy", "path": text}
-    return {"source": "csv", "path": text}
 
 
 def continue_table(result) -> str:

@@ -10,7 +10,6 @@ mismatch with a one-click fix.
 from __future__ import annotations
 
 from html import escape
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -37,7 +36,7 @@ from PySide6.QtWidgets import (
 from graph.fixes import Fix, all_fixes_command, working_fix
 from graph.model import GraphError
 from graph.params import Param
-from graph.settings import DATASET_PARAMS, dataset_path
+from graph.settings import DATASET_PARAMS, dataset_path, path_text_for
 from graph.validation import ERROR, Problem
 from gui.document import EditorSession
 from gui.panels.dock_presence import DockPresence
@@ -118,8 +117,7 @@ class PathEditor(ParamEditor):
                 filters = "NumPy arrays (*.npz *.npy);;All files (*)"
             chosen, _ = QFileDialog.getOpenFileName(self, "Data file", start, filters)
         if chosen:
-            inside = base is not None and Path(chosen).is_relative_to(base)
-            self.line.setText(str(Path(chosen).relative_to(base)) if inside else chosen)
+            self.line.setText(path_text_for(chosen, base))
             self._emit()
 
     def value(self) -> str:

@@ -23,7 +23,12 @@ import math
 import sys
 from pathlib import Path
 
-from graph.settings import CONTINUAL_PARAMS, CONTINUAL_STRATEGIES, STRATEGY_EXPLANATIONS
+from graph.settings import (
+    CONTINUAL_PARAMS,
+    CONTINUAL_STRATEGIES,
+    STRATEGY_EXPLANATIONS,
+    data_settings_at,
+)
 from runtime.cli.common import (
     EXIT_FILE,
     CommandError,
@@ -135,11 +140,7 @@ def _new_data(args: argparse.Namespace) -> dict:
         raise CommandError("--continue-from needs either --new-data PATH or --new-dataset NAME")
     if args.new_dataset:
         return {"source": "builtin", "name": args.new_dataset}
-    path = Path(args.new_data)
-    source = "numpy" if path.suffix.lower() in (".npz", ".npy") else "csv"
-    if path.is_dir():
-        source = "image_folder"
-    return {"source": source, "path": str(path.resolve())}
+    return data_settings_at(str(Path(args.new_data).resolve()), None)
 
 
 def _show(event: object) -> None:

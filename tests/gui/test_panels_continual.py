@@ -61,7 +61,7 @@ def test_learning_needs_a_strategy(qtbot):
     assert "at least one strategy" in panel.error_label.text()
 
 
-def test_two_strategies_side_by_side_then_continue_training(qtbot, tmp_path):
+def test_two_strategies_side_by_side_then_continue_training(qtbot, tmp_path, monkeypatch):
     graph = split_digits_graph(epochs_per_task=1)
     runs = RunHistory()
     panel = make_panel(qtbot, graph, runs, tmp_path / "split.yaml")
@@ -72,6 +72,7 @@ def test_two_strategies_side_by_side_then_continue_training(qtbot, tmp_path):
     outcome = ended.args[0]
     assert type(outcome).__name__ == "RunFinished", outcome
     assert list(panel.views) == ["naive", "replay"]
+    assert panel.board_hint.isHidden()
     for name, view in panel.views.items():
         assert view.matrix == outcome.result.results[name].matrix
         assert len(view.matrix) == 5
@@ -83,7 +84,9 @@ def test_two_strategies_side_by_side_then_continue_training(qtbot, tmp_path):
     trained.weights = outcome.result.results["naive"].weights
     digits = load_digits()
     np.savez(tmp_path / "more.npz", x=digits.data[::-1], y=digits.target[::-1])
-    panel.new_data_edit.setText(str(tmp_path / "more.npz"))
+    chosen_in_the_dialog(monkeypatch, "getOpenFileName", (str(tmp_path / "more.npz"), ""))
+    panel.browse_file()
+    assert panel.new_data_edit.text() == "more.npz"  # beside the graph: read from its folder
     with qtbot.waitSignal(panel.continue_ended, timeout=TRAIN_TIMEOUT_MS) as ended:
         assert panel.continue_training()
     outcome = ended.args[0]
@@ -91,6 +94,46 @@ def test_two_strategies_side_by_side_then_continue_training(qtbot, tmp_path):
     result = panel.continue_result
     assert result.rehearsal and set(result.before) == set(result.after) == {"old", "new"}
     assert "before" in panel.continue_label.text() and "more.npz" in panel.continue_label.text()
+
+
+def chosen_in_the_dialog(monkeypatch, method, answer):
+    """Answers QFileDialog's `method` (a native modal dialog) with `answer`; returns the calls."""
+    from PySide6.QtWidgets import QFileDialog
+
+    calls = []
+
+    def answered(*args):
+        calls.append(args)
+        return answer
+
+    monkeypatch.setattr(QFileDialog, method, staticmethod(answered))
+    return calls
+
+
+def test_the_empty_board_says_what_will_appear_and_new_data_can_be_a_folder(
+    qtbot, tmp_path, monkeypatch
+):
+    from graph.settings import data_settings_at
+
+    panel = make_panel(qtbot, split_digits_graph(), RunHistory(), tmp_path / "split.yaml")
+    assert panel.board_hint.isVisible() and "forgetting" in panel.board_hint.text()
+    (tmp_path / "new images" / "cats").mkdir(parents=True)
+    calls = chosen_in_the_dialog(monkeypatch, "getExistingDirectory", str(tmp_path / "new images"))
+    panel.browse_folder()
+    assert calls[-1][2] == str(tmp_path)  # opens in the graph's folder
+    assert panel.new_data_edit.text() == "new images"
+    # a folder named relative to the graph is an image folder, whatever the working folder
+    assert data_settings_at("new images", panel._base_dir())["source"] == "image_folder"
+    panel.browse_folder()
+    assert calls[-1][2] == str(tmp_path / "new images")  # then where the path points
+    outside = tmp_path.parent / "elsewhere.csv"
+    chosen_in_the_dialog(monkeypatch, "getOpenFileName", (str(outside), ""))
+    panel.browse_file()
+    assert panel.new_data_edit.text() == str(outside)
+    panel._view("naive", ["1", "2"])
+    assert panel.board_hint.isHidden()
+    panel._clear_board()
+    assert panel.board_hint.isVisible()
 
 
 def test_a_bad_split_is_reported_in_the_panel(qtbot):

@@ -63,7 +63,7 @@ def test_image_folders_show_samples_and_name_unreadable_files(qtbot, make_window
     labels = panel.images.widget().findChildren(type(panel.summary))
     assert len(labels) == 2 * len(panel.dataset.x_train)  # each training image, captioned
     checks = [panel.check_list.item(i).text() for i in range(panel.check_list.count())]
-    assert any("1 image files of pets could not be read" in c and "broken.png" in c for c in checks)
+    assert any("1 image file of pets is left out, unreadable" in c and "broken.png" in c for c in checks)
 
 
 def test_text_datasets_show_whole_texts_and_fit_the_text_example(qtbot, make_window):

@@ -113,7 +113,7 @@ def test_federated_clients_hold_file_names_and_the_run_counts_unreadable_files(f
     assert 0.0 <= outcome.federated.membership_auc <= 1.0
     assert {"loss", "accuracy"} <= set(outcome.federated.test_logs)
     lines = [e.text for e in events if isinstance(e, LogLine)]
-    assert any(line.startswith("1 image files of tints could not be read") for line in lines)
+    assert any(line.startswith("1 image file of tints is left out, unreadable") for line in lines)
 
 
 def test_continual_tasks_of_an_image_folder_hold_files_and_learn(folder):

@@ -108,8 +108,8 @@ def test_unreadable_images_are_left_out_counted_and_named(broken_folder):
     assert not any(name.endswith(("broken.png", "truncated.png")) for name in every)
     graph = load_graph(EXAMPLES / "cnn_digits.yaml")
     warnings = [p.message for p in check_data(graph, dataset) if p.severity == WARNING]
-    message = next(m for m in warnings if "could not be read" in m)
-    assert message.startswith("2 image files of shapes could not be read and are left out: ")
+    message = next(m for m in warnings if "left out" in m)
+    assert message.startswith("2 image files of shapes are left out, unreadable or too large: ")
     assert "circle/broken.png" in message and "cross/truncated.png" in message
 
 
