@@ -109,19 +109,45 @@ def _step_within(spin: QSpinBox | QDoubleSpinBox, steps: int, param: Param) -> N
         spin.setValue(type(current)(target))
 
 
-class IntSpinBox(QSpinBox):
+class WheelWhenFocused:
+    """Mixed into spin boxes, drop-downs and sliders: the wheel changes them only once clicked.
+
+    Otherwise scrolling a form whose rows pass under the pointer would change (and
+    save) whatever setting it crosses; unfocused, the wheel scrolls the form instead.
+    """
+
+    def take_wheel_only_when_focused(self) -> None:
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # the wheel alone gives no focus
+
+    def wheelEvent(self, event) -> None:  # Qt override
+        if self.hasFocus():
+            super().wheelEvent(event)
+        else:
+            event.ignore()  # passed on to the scroll area around the form
+
+
+class ChoiceCombo(WheelWhenFocused, QComboBox):
+    """A drop-down of choices that the wheel changes only once it has been clicked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.take_wheel_only_when_focused()
+
+
+class IntSpinBox(WheelWhenFocused, QSpinBox):
     """An int spin box whose arrows stay in the param's range and whose typed values do not."""
 
     def __init__(self, param: Param) -> None:
         super().__init__()
         self.param = param
         self.setRange(-_INT_LIMIT, _INT_LIMIT)
+        self.take_wheel_only_when_focused()
 
     def stepBy(self, steps: int) -> None:  # Qt override
         _step_within(self, steps, self.param)
 
 
-class FloatSpinBox(QDoubleSpinBox):
+class FloatSpinBox(WheelWhenFocused, QDoubleSpinBox):
     """A spin box that shows floats compactly (0.001, 1e-07), not as 0.0010000000.
 
     Like IntSpinBox, its arrows stay in the param's range (when it has one) and
@@ -134,6 +160,7 @@ class FloatSpinBox(QDoubleSpinBox):
         # No rounding: the spin box must hold exactly the value the graph holds.
         self.setDecimals(320)
         self.setRange(-_FLOAT_LIMIT, _FLOAT_LIMIT)
+        self.take_wheel_only_when_focused()
 
     def stepBy(self, steps: int) -> None:  # Qt override
         if self.param is None:
@@ -216,7 +243,7 @@ class BoolEditor(ParamEditor):
 class ChoiceEditor(ParamEditor):
     def __init__(self, param: Param) -> None:
         super().__init__(param)
-        self.combo = QComboBox()
+        self.combo = ChoiceCombo()
         for index, choice in enumerate(param.choices):
             self.combo.addItem(str(choice))
             tip = choice_tooltip(param, choice)
@@ -407,7 +434,7 @@ class KerasObjectEditor(ParamEditor):
         classes = keras_objects.CLASSES[self.family].values()
         allowed = [c.name for c in classes if not param.choices or c.shortcut in param.choices]
         self._layout.setDirection(QHBoxLayout.Direction.TopToBottom)
-        self.class_combo = QComboBox()
+        self.class_combo = ChoiceCombo()
         if param.kind != "initializer":
             self.class_combo.addItem(self.NONE)
         self.class_combo.addItems(allowed)
@@ -471,7 +498,7 @@ class WrappedLayerEditor(ParamEditor):
         super().__init__(param)
         self._catalog = CATALOG
         self._layout.setDirection(QHBoxLayout.Direction.TopToBottom)
-        self.type_combo = QComboBox()
+        self.type_combo = ChoiceCombo()
         self.type_combo.addItems(list(param.wrappable))
         self.type_combo.currentIndexChanged.connect(self._on_type)
         self._layout.addWidget(self.type_combo)

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -42,7 +41,7 @@ from graph.settings import (
 )
 from gui.document import EditorSession
 from gui.panels.registry import MenuEntry, PanelSpec
-from gui.panels.settings_form import SettingsForm
+from gui.panels.settings_form import SettingsForm, form_scroll
 from gui.run_adapter import RunAdapter
 from gui.theme import ERROR_COLOR
 
@@ -149,10 +148,7 @@ class ContinualPanel(QWidget):
         side_layout.addWidget(self.status)
         side_layout.addWidget(continuing)
         side_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(side)
-        scroll.setMinimumWidth(300)
+        scroll = form_scroll(side, 300)
 
         self.board = QWidget()
         self.board_layout = QHBoxLayout(self.board)

@@ -41,8 +41,8 @@ from graph.validation import ERROR, Problem
 from gui.document import EditorSession
 from gui.panels.dock_presence import DockPresence
 from gui.panels.registry import MenuEntry, PanelSpec
-from gui.panels.settings_form import SettingsForm
-from gui.param_editors import ParamEditor
+from gui.panels.settings_form import SettingsForm, form_scroll
+from gui.param_editors import ParamEditor, WheelWhenFocused
 from gui.run_adapter import RunAdapter
 from gui.theme import ERROR_COLOR, WARNING_COLOR
 
@@ -56,12 +56,20 @@ PREVIEW_IMAGES = 40
 NO_PATH_YET = "Choose a file or folder in <b>path</b> to load your data."
 
 
+class _PercentSlider(WheelWhenFocused, QSlider):
+    """A slider that the wheel moves only once clicked (scrolling the form passes over it)."""
+
+    def __init__(self) -> None:
+        super().__init__(Qt.Orientation.Horizontal)
+        self.take_wheel_only_when_focused()
+
+
 class SliderEditor(ParamEditor):
     """A share between the Param's minimum and maximum, as a percent slider."""
 
     def __init__(self, param: Param) -> None:
         super().__init__(param)
-        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider = _PercentSlider()
         self.slider.setRange(round(param.minimum * 100), round(param.maximum * 100))
         self.label = QLabel()
         self.label.setMinimumWidth(36)
@@ -162,11 +170,7 @@ class DataPanel(QWidget):
         }
         self.settings = SettingsForm(session, "dataset", DATASET_PARAMS, editors)
         self.settings.changed.connect(self._on_settings_changed)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(self.settings)
-        scroll.setMinimumWidth(280)
+        scroll = form_scroll(self.settings, 280)
 
         self.summary = QLabel()
         self.summary.setWordWrap(True)

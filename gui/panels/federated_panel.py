@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -24,7 +23,7 @@ from PySide6.QtWidgets import (
 from graph.settings import FEDERATED_PARAMS, PRIVACY_MEASURES
 from gui.document import EditorSession
 from gui.panels.registry import MenuEntry, PanelSpec
-from gui.panels.settings_form import SettingsForm
+from gui.panels.settings_form import SettingsForm, form_scroll
 from gui.theme import BASELINE_COLOR, FEDERATED_COLOR
 
 # The global model's metrics that the centralized baseline is drawn beside.
@@ -74,9 +73,7 @@ class FederatedPanel(QWidget):
         self._local_epochs = 1
 
         self.form = SettingsForm(session, "federated", FEDERATED_PARAMS)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.form)
+        scroll = form_scroll(self.form, 0)
         self.start_button = QPushButton("Start")
         self.pause_button = QPushButton("Pause")
         self.stop_button = QPushButton("Stop")

@@ -10,14 +10,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFormLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from graph.model import GraphEvent, SetSettings
 from graph.params import Param
 from gui.document import EditorSession
 from gui.param_editors import ParamEditor, follow_conditions, make_editor, param_tooltip
 from gui.theme import ERROR_COLOR
+
+
+def form_scroll(form: QWidget, minimum_width: int) -> QScrollArea:
+    """A scroll area for a panel's side form: it scrolls down, never sideways.
+
+    It is never narrower than the form can be; the form's rows wrap (or their
+    editors narrow) to any width above that, so no setting hides past the right edge.
+    """
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setWidget(form)
+    # never narrower than the form can be, or its right edge would be cut off
+    needed = form.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
+    scroll.setMinimumWidth(max(minimum_width, needed))
+    return scroll
 
 
 class SettingsForm(QWidget):

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QSplitter,
     QTableWidget,
@@ -35,6 +34,7 @@ from graph.formatting import format_number
 from graph.settings import OPTIMIZERS
 from gui.document import EditorSession
 from gui.panels.registry import MenuEntry, PanelSpec
+from gui.panels.settings_form import form_scroll
 from gui.param_editors import FloatSpinBox, parse_numbers
 from gui.run_adapter import RunAdapter
 from gui.theme import ERROR_COLOR
@@ -152,10 +152,7 @@ class TuningPanel(QWidget):
         settings_layout.addLayout(form)
         settings_layout.addWidget(self.error_label)
         settings_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(settings)
-        scroll.setMinimumWidth(400)
+        scroll = form_scroll(settings, 400)
 
         self.start_button = QPushButton("Start tuning")
         self.start_button.clicked.connect(self.start)

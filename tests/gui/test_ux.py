@@ -217,3 +217,61 @@ def test_auto_layout_keeps_every_edge_label_and_inputs_in_line(qtbot, window):
         source = graph.input_nodes()[0]
         after = graph.node(graph.out_edges(source.id)[0].target)
         assert source.position[1] == after.position[1], name
+
+
+def _wheel(widget, notches: int = -1) -> bool:
+    """Turns the mouse wheel over `widget`; whether it took the turn (accepted the event).
+
+    An event sent here reaches `widget` alone: Qt passes an ignored wheel event on to
+    the parents (the form's scroll area) only when it comes from the system.
+    """
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    at = QPointF(widget.width() / 2, widget.height() / 2)
+    event = QWheelEvent(
+        at,
+        QPointF(widget.mapToGlobal(at.toPoint())),
+        QPoint(0, 0),
+        QPoint(0, 120 * notches),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(widget, event)
+    return event.isAccepted()
+
+
+def test_scrolling_a_form_scrolls_it_and_changes_no_setting_it_passes_over(qtbot, make_window):
+    window = make_window(example())
+    window.resize(1280, 720)
+    window.panels.docks["continual"].raise_()
+    panel = window.panels.continual
+    qtbot.waitUntil(panel.isVisible, timeout=3_000)
+    form = panel.form
+    spin = form.editors["buffer_size"].spin
+    combo = form.editors["scenario"].combo
+    area = next(a for a in panel.findChildren(QScrollArea) if a.widget().isAncestorOf(form))
+    assert area.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+    assert area.verticalScrollBar().maximum() > 0, "the form should scroll at 1280x720"
+
+    def state():
+        return dict(window.session.graph.settings["continual"]), window.session.undo_stack.count()
+
+    before = state()
+    for widget in (spin, combo):
+        assert not _wheel(widget), "the wheel should be left for the form's scroll area"
+    assert state() == before
+    assert _wheel(area.viewport()) and area.verticalScrollBar().value() > 0
+    # Once clicked (focused), the wheel steps the spin box as usual: an undoable edit.
+    spin.setFocus()
+    qtbot.waitUntil(spin.hasFocus, timeout=3_000)
+    _wheel(spin, notches=1)
+    qtbot.waitUntil(lambda: window.session.undo_stack.count() == before[1] + 1, timeout=3_000)
+    assert window.session.graph.settings["continual"]["buffer_size"] != before[0]["buffer_size"]
+    # The data panel's split sliders are passed over alike.
+    slider = window.panels.data.settings.editors["test_size"].slider
+    assert not _wheel(slider)
+    assert window.session.graph.dataset["test_size"] == example().dataset["test_size"]
