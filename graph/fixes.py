@@ -13,12 +13,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import networkx as nx
+
+from graph.catalog import layer_type
 from graph.model import (
+    AddEdge,
     AddNode,
     Batch,
     Command,
     Edge,
     GraphError,
+    MoveNodes,
     NetworkGraph,
     RemoveEdge,
     RenameNode,
@@ -65,10 +70,24 @@ class InsertBefore:
     port: int = 0
 
 
-Change = SetNodeParams | SetSectionValues | RenameTo | InsertBefore
+@dataclass(frozen=True)
+class InsertAfter:
+    """Insert a chain of new layers between `node_id` and every layer it feeds.
+
+    `layers`: (type, params) of each, in order; what followed the node moves right
+    to make room.
+    """
+
+    node_id: str
+    layers: tuple[tuple[str, Mapping[str, Any]], ...] = field(hash=False)
+
+
+Change = SetNodeParams | SetSectionValues | RenameTo | InsertBefore | InsertAfter
 
 # How far left of the node it feeds an inserted layer lands.
 _INSERT_OFFSET = 120.0
+# How far apart the layers of an inserted chain land.
+_CHAIN_SPACING = 220.0
 
 
 @dataclass(frozen=True)
@@ -98,6 +117,8 @@ class Fix:
                 commands.append(SetSettings(change.section, dict(change.values)))
             elif isinstance(change, RenameTo):
                 commands.append(RenameNode(change.node_id, change.name))
+            elif isinstance(change, InsertAfter):
+                commands += _chain_commands(graph, change)
             else:
                 commands += _insert_commands(graph, change)
         return Batch(commands, self.text)
@@ -123,6 +144,33 @@ def _insert_commands(graph: NetworkGraph, change: InsertBefore) -> list[Command]
             ),
         ),
     ]
+
+
+def _chain_commands(graph: NetworkGraph, change: InsertAfter) -> list[Command]:
+    source = graph.node(change.node_id)
+    x, y = source.position
+    taken: set[str] = set()
+    chain = []
+    for index, (type_name, params) in enumerate(change.layers, start=1):
+        name = graph.unique_name(layer_type(type_name).name_prefix, taken)
+        taken.add(name)
+        position = (x + index * _CHAIN_SPACING, y)
+        chain.append(graph.new_node(type_name, name, params, position))
+    moved = [edge for edge in graph.out_edges(source.id) if edge.source_port == 0]
+    shift = len(chain) * _CHAIN_SPACING
+    following = {
+        node_id: (graph.node(node_id).position[0] + shift, graph.node(node_id).position[1])
+        for node_id in nx.descendants(graph.nx_graph, source.id)
+    }
+    commands: list[Command] = [RemoveEdge(edge) for edge in moved]
+    previous = source.id
+    for node in chain:
+        commands.append(AddNode(node, (Edge(previous, node.id),)))
+        previous = node.id
+    commands += [AddEdge(Edge(previous, edge.target, edge.port)) for edge in moved]
+    if following:
+        commands.append(MoveNodes(following))
+    return commands
 
 
 def shape_text(shape: tuple[int, ...]) -> str:

@@ -10,8 +10,11 @@ known, a structured fix (graph.fixes) that views offer as an action.
 from __future__ import annotations
 
 import math
+import re
 
-from graph.fixes import Fix, set_params_fix, set_settings_fix
+import numpy as np
+
+from graph.fixes import Fix, InsertAfter, set_params_fix, set_settings_fix
 from graph.messages import printable
 from graph.model import NetworkGraph, Node
 from graph.validation import ERROR, WARNING, Problem
@@ -54,6 +57,36 @@ def _shape_text(shape: tuple[int, ...]) -> str:
 
 
 TEXT_CHAIN = "TextVectorization -> Embedding -> LSTM, Conv1D or attention"
+# Texts read to size the chain the fix inserts: enough to see the data's words.
+TEXT_SAMPLE = 5_000
+# The chain's vocabulary and text length stay within these (TextVectorization's
+# default vocabulary; a few sentences of words).
+MAX_VOCABULARY, MAX_SEQUENCE = 10_000, 200
+# What TextVectorization's default standardization removes before splitting on spaces.
+_PUNCTUATION = re.compile(r"[^\w\s]")
+
+
+def _text_chain_fix(node: Node, dataset: Dataset) -> Fix:
+    """Inserts TextVectorization -> Embedding -> LSTM after `node`, sized to the texts.
+
+    The vocabulary holds every word of the training texts read (plus padding and
+    unknown words); texts are cut after the length 95 in 100 of them fit in.
+    """
+    texts = dataset.x_train.reshape(-1)[:TEXT_SAMPLE]
+    words = [_PUNCTUATION.sub("", str(text).lower()).split() for text in texts]
+    vocabulary = min(len({word for text in words for word in text}) + 2, MAX_VOCABULARY)
+    lengths = [len(text) for text in words] or [1]
+    sequence = int(min(max(np.ceil(np.percentile(lengths, 95)), 1), MAX_SEQUENCE))
+    layers = (
+        ("TextVectorization", {"max_tokens": vocabulary, "output_sequence_length": sequence}),
+        ("Embedding", {"input_dim": vocabulary, "output_dim": 16, "mask_zero": True}),
+        ("LSTM", {"units": 16}),
+    )
+    text = (
+        f"after {node.name}: TextVectorization(max_tokens={vocabulary}, "
+        f"output_sequence_length={sequence}) -> Embedding(16) -> LSTM(16)"
+    )
+    return Fix(text, (InsertAfter(node.id, layers),))
 
 
 def _text_problems(graph: NetworkGraph, dataset: Dataset) -> list[Problem]:
@@ -76,6 +109,7 @@ def _text_problems(graph: NetworkGraph, dataset: Dataset) -> list[Problem]:
                 f"{node.label}: {dataset.name} samples are texts: set dtype=string and "
                 f"follow the Input with {TEXT_CHAIN}",
                 node.id,
+                fixes=(set_params_fix(node.id, node.name, {"dtype": "string"}),),
             )
         )
     if tuple(node.params["shape"]) != (1,):
@@ -85,6 +119,7 @@ def _text_problems(graph: NetworkGraph, dataset: Dataset) -> list[Problem]:
                 f"{node.label}: shape {_shape_text(node.params['shape'])} does not fit "
                 f"{dataset.name}, one text per sample: set shape=[1]",
                 node.id,
+                fixes=(set_params_fix(node.id, node.name, {"shape": (1,)}),),
             )
         )
     readers = [graph.node(edge.target) for edge in graph.out_edges(node.id)]
@@ -96,6 +131,7 @@ def _text_problems(graph: NetworkGraph, dataset: Dataset) -> list[Problem]:
                 f"{node.label}: texts must become word ids inside the model: add "
                 f"{TEXT_CHAIN} right after the Input",
                 node.id,
+                fixes=(_text_chain_fix(node, dataset),),
             )
         )
     for vectorizer in vectorizers:
@@ -110,6 +146,9 @@ def _text_problems(graph: NetworkGraph, dataset: Dataset) -> list[Problem]:
                         f"smaller than the {tokens} word ids {vectorizer.name} gives: set "
                         f"input_dim={tokens}",
                         embedding.id,
+                        fixes=(
+                            set_params_fix(embedding.id, embedding.name, {"input_dim": tokens}),
+                        ),
                     )
                 )
     return problems

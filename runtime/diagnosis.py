@@ -55,7 +55,10 @@ def read_curves(history: dict[str, list[float]]) -> str:
     val = history.get("val_loss") or []
     accuracy, val_accuracy = history.get("accuracy"), history.get("val_accuracy")
     recent = loss[-min(3, len(loss)) :]
-    still_falling = (recent[0] - recent[-1]) / max(abs(recent[0]), 1e-12) > 0.05
+    fall = recent[0] - recent[-1]
+    # Falling by over 5% lately, and by more than a trifle of where the loss started:
+    # a loss near 0 halving again (0.0004 -> 0.0002) is a model that has learned.
+    still_falling = fall / max(abs(recent[0]), 1e-12) > 0.05 and fall > 1e-3 * abs(loss[0])
     if val:
         best = int(np.argmin(val))
         rise = (val[-1] - val[best]) / max(abs(val[best]), 1e-12)

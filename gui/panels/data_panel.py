@@ -144,10 +144,12 @@ class DataPanel(QWidget):
     Signals:
         loaded: The runtime.data.Dataset now shown (after each successful load).
         checked: The data-to-graph problems now shown.
+        layers_added: A fix added layers to the graph (the window then shows it whole).
     """
 
     loaded = Signal(object)
     checked = Signal(object)
+    layers_added = Signal()
 
     def __init__(self, session: EditorSession) -> None:
         super().__init__()
@@ -460,12 +462,15 @@ class DataPanel(QWidget):
         return self._execute_fix(lambda graph: all_fixes_command(graph, fixes), None)
 
     def _execute_fix(self, make_command, text: str | None) -> str | None:
+        layers = len(self.session.graph)
         try:
             refused = self.session.execute(make_command(self.session.graph), text)
         except GraphError as error:
             refused = str(error)
         if refused:
             self.summary.setText(f"<span style='color:{ERROR_COLOR.name()}'>{refused}</span>")
+        elif len(self.session.graph) > layers:
+            self.layers_added.emit()
         return refused
 
 
@@ -479,6 +484,8 @@ def _target_text(dataset, value: np.ndarray) -> str:
 
 def _connect(context, panel: DataPanel) -> None:
     panel.follow_dock(context.docks["data"])
+    # a fix that inserts layers (the text chain) pushes the rest right: show it all
+    panel.layers_added.connect(context.window.view.fit_to_view)
 
 
 PANEL = PanelSpec(

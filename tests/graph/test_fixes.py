@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from graph.fixes import Fix, InsertBefore, SetNodeParams, SetSectionValues, shape_of_rank
+from graph.fixes import (
+    Fix,
+    InsertAfter,
+    InsertBefore,
+    SetNodeParams,
+    SetSectionValues,
+    shape_of_rank,
+)
 from graph.model import GraphError, NetworkGraph, RenameNode
 from graph.validation import ERROR, validate
 
@@ -83,6 +90,56 @@ def test_a_settings_fix_and_a_fix_for_a_deleted_node():
     gone = Fix("x", (InsertBefore("n99", "Reshape", {"target_shape": (8, 8, 1)}),))
     with pytest.raises(GraphError, match="n99"):
         gone.command(graph)
+
+
+def test_a_chain_inserted_after_a_node_feeds_all_it_fed_makes_room_and_undoes():
+    graph = NetworkGraph()
+    source = graph.add_node("Input", params={"shape": (1,), "dtype": "string"}, position=(0, 0))
+    first = graph.add_node("Dense", params={"units": 8}, position=(220, -60))
+    second = graph.add_node("Dense", params={"units": 8}, position=(220, 60))
+    joined = graph.add_node("Concatenate", position=(440, 0))
+    graph.connect(source.id, first.id)
+    graph.connect(source.id, second.id)
+    graph.connect(first.id, joined.id, 0)
+    graph.connect(second.id, joined.id, 1)
+    before = (graph.nodes, sorted(graph.edges))
+    fix = Fix(
+        "text chain",
+        (
+            InsertAfter(
+                source.id,
+                (
+                    ("TextVectorization", {"max_tokens": 30, "output_sequence_length": 5}),
+                    ("Embedding", {"input_dim": 30, "output_dim": 4}),
+                    ("GlobalAveragePooling1D", {}),
+                ),
+            ),
+        ),
+    )
+    inverse = graph.apply(fix.command(graph))
+    vectorizer, embedding, pooling = graph.nodes[4:]
+    assert [n.type for n in (vectorizer, embedding, pooling)] == [
+        "TextVectorization",
+        "Embedding",
+        "GlobalAveragePooling1D",
+    ]
+    assert [e.target for e in graph.out_edges(source.id)] == [vectorizer.id]
+    assert [e.source for e in graph.in_edges(embedding.id)] == [vectorizer.id]
+    assert {e.target for e in graph.out_edges(pooling.id)} == {first.id, second.id}
+    assert [vectorizer.position, embedding.position, pooling.position] == [
+        (220.0, 0.0),
+        (440.0, 0.0),
+        (660.0, 0.0),
+    ]
+    # what followed the Input moved right by the chain's length, keeping its shape
+    assert [graph.node(n.id).position for n in (first, second, joined)] == [
+        (880.0, -60.0),
+        (880.0, 60.0),
+        (1100.0, 0.0),
+    ]
+    assert errors(graph) == []
+    graph.apply(inverse)
+    assert (graph.nodes, sorted(graph.edges)) == before
 
 
 def test_a_hidden_linear_layer_gets_a_relu_hint_and_the_output_does_not():

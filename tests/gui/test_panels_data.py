@@ -63,7 +63,8 @@ def test_image_folders_show_samples_and_name_unreadable_files(qtbot, make_window
     labels = panel.images.widget().findChildren(type(panel.summary))
     assert len(labels) == 2 * len(panel.dataset.x_train)  # each training image, captioned
     checks = [panel.check_list.item(i).text() for i in range(panel.check_list.count())]
-    assert any("1 image file of pets is left out, unreadable" in c and "broken.png" in c for c in checks)
+    left_out = "1 image file of pets is left out, unreadable"
+    assert any(left_out in c and "broken.png" in c for c in checks)
 
 
 def test_text_datasets_show_whole_texts_and_fit_the_text_example(qtbot, make_window):
@@ -223,3 +224,36 @@ def test_several_fixes_apply_at_once_and_undo_as_one_step(qtbot, make_window):
     window.session.undo_stack.undo()
     assert window.session.graph.training["loss"] == "mean_squared_error"
     assert window.session.graph.find("input_1").params["shape"] == (32,)
+
+
+def test_a_text_csv_on_a_number_model_is_fixed_in_one_click_and_shown_whole(
+    qtbot, make_window, tmp_path
+):
+    reviews = tmp_path / "reviews.csv"
+    rows = [f'"the film was {word}",{label}' for word, label in (("great", "yes"), ("dull", "no"))]
+    reviews.write_text("review,liked\n" + "\n".join(rows * 30), encoding="utf-8")
+    window = make_window(example())
+    panel = _shown(qtbot, window)
+    before = [node.type for node in window.session.graph.nodes]
+    with qtbot.waitSignal(panel.loaded, timeout=LOAD_TIMEOUT_MS):
+        window.session.execute(SetSettings("dataset", {"source": "csv", "path": str(reviews)}))
+    texts = [fix.text for fix in panel.fixes.values()]
+    assert texts[:2] == ["input_1: dtype=string", "input_1: shape=(1,)"]
+    assert "TextVectorization(max_tokens=7, output_sequence_length=4)" in texts[2]
+    window.resize(1280, 720)
+    assert panel.apply_all_fixes() is None
+    window.session.flush()
+    qtbot.waitUntil(lambda: panel.check_list.item(0).text() == "✓ The data fits the graph.")
+    graph = window.session.graph
+    assert [n.type for n in graph.nodes][len(before) :] == [
+        "TextVectorization",
+        "Embedding",
+        "LSTM",
+    ]
+    # The chain pushed the rest right; the canvas shows every layer.
+    view = window.view
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    for node_id, item in window.scene.node_items.items():
+        assert shown.contains(item.sceneBoundingRect()), node_id
+    window.session.undo_stack.undo()  # one step takes the whole change back
+    assert [node.type for node in window.session.graph.nodes] == before

@@ -107,6 +107,16 @@ def test_diagnose_still_learning_and_good_fit():
     steady = {"loss": [0.5, 0.31, 0.30, 0.30], "val_loss": [0.5, 0.33, 0.32, 0.32]}
     assert diagnose(steady).startswith("Good fit")
     assert diagnose({"loss": [1.0]}).startswith("Too few epochs")
+    # A loss near 0 that still halves is a model that has learned, not one to train longer.
+    learned = {
+        "loss": [0.69, 0.05, 0.0004, 0.0003, 0.0002],
+        "val_loss": [0.5, 0.01, 0.0002, 0.0001, 0.00008],
+        "accuracy": [0.6, 0.99, 1.0, 1.0, 1.0],
+        "val_accuracy": [0.7, 1.0, 1.0, 1.0, 1.0],
+    }
+    assert diagnose(learned).startswith("Good fit")
+    # a large loss still falling a little at the end is still learning
+    assert diagnose({"loss": [1000.0, 100.0, 20.0, 12.0, 10.0]}).startswith("Still learning")
 
 
 def _mlp_request(options: dict):

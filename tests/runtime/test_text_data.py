@@ -97,6 +97,30 @@ def test_the_data_check_asks_for_the_text_chain():
     assert any("dtype string but iris samples are numbers" in p.message for p in problems)
 
 
+def test_the_data_check_fixes_turn_a_number_model_into_a_text_model_that_learns(tmp_path):
+    """A learner's own review CSV on the digits MLP: applying every fix gives a text model."""
+    from graph.fixes import all_fixes_command, working_fix
+    from graph.validation import validate
+
+    graph = load_graph(ROOT / "examples" / "mlp_digits.yaml")
+    graph.dataset = {**graph.dataset, "source": "csv", "path": str(review_csv(tmp_path))}
+    graph.training = {**graph.training, "epochs": 4, "learning_rate": 0.01}
+    dataset = load_dataset(graph.dataset)
+    problems = check_data(graph, dataset)
+    fixes = [working_fix(graph, p, lambda g: check_data(g, dataset)) for p in problems]
+    assert all(fixes), [p.message for p, f in zip(problems, fixes, strict=True) if f is None]
+    chain = next(f for f in fixes if "TextVectorization" in f.text)
+    words = {w for text in dataset.x_train[:, 0] for w in text.lower().split()}
+    assert f"max_tokens={len(words) + 2}" in chain.text  # sized to the training texts
+    graph.apply(all_fixes_command(graph, fixes))
+    assert check_data(graph, dataset) == [] and validate(graph) == []
+    kinds = [n.type for n in graph.nodes]
+    assert {"TextVectorization", "Embedding", "LSTM"} <= set(kinds)
+    result = Trainer(graph, dataset).run()
+    assert isinstance(result, TrainingFinished), getattr(result, "message", result)
+    assert result.history["accuracy"][-1] > 0.7  # chance is 0.5
+
+
 def test_the_text_example_trains_with_a_vocabulary_from_the_training_split():
     graph = load_graph(EXAMPLE)
     graph.dataset["samples"] = 800
