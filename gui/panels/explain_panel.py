@@ -170,13 +170,16 @@ class ExplainPanel(QWidget):
         ):
             controls.addWidget(widget)
         controls.addStretch(1)
+        # What to do with explanations goes beside the status line: on the first row
+        # they made it overflow 1280 pixels.
+        more = QHBoxLayout()
         for widget in (
             self.save_button,
             self.per_class_spin,
             self.batch_button,
             self.health_button,
         ):
-            controls.addWidget(widget)
+            more.addWidget(widget, 0, Qt.AlignmentFlag.AlignTop)
 
         self.status = QLabel("Train the graph first; then pick a test sample and a method.")
         self.status.setWordWrap(True)
@@ -231,8 +234,9 @@ class ExplainPanel(QWidget):
         for box in (self.prediction_box, self.explanation_box, self.inside_box):
             splitter.addWidget(box)
         layout = QVBoxLayout(self)
+        more.insertWidget(0, self.status, 1)
         layout.addLayout(controls)
-        layout.addWidget(self.status)
+        layout.addLayout(more)
         layout.addWidget(splitter, 1)
 
         self.explain_button.clicked.connect(self.explain)

@@ -275,3 +275,20 @@ def test_scrolling_a_form_scrolls_it_and_changes_no_setting_it_passes_over(qtbot
     slider = window.panels.data.settings.editors["test_size"].slider
     assert not _wheel(slider)
     assert window.session.graph.dataset["test_size"] == example().dataset["test_size"]
+
+
+def test_at_1280x720_no_bottom_panel_scrolls_sideways(qtbot, make_window):
+    """Every panel's controls fit the window's width: none hides past the right edge."""
+    window = make_window(example())
+    window.resize(1280, 720)
+    from gui.panels import discover_panels
+
+    for name in [spec.name for spec in discover_panels() if spec.create is not None]:
+        window.panels.context.show(name)
+        if name == "explain":  # as for a model that reads text: its own text field shows
+            window.panels.explain.text_input.show()
+            window.panels.explain.truth_label.setText("true: negative")
+        area = window.panels.docks[name].widget()
+        qtbot.waitUntil(lambda area=area: area.viewport().width() > 1000, timeout=3_000)
+        needed = area.widget().minimumSizeHint().width()
+        assert needed <= area.viewport().width(), f"{name} needs {needed} pixels"
