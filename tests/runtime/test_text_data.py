@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from codegen.python_source import export_training_script
 from graph.files import load_graph
@@ -174,3 +176,24 @@ def test_the_federated_run_deals_texts_to_its_clients_and_learns():
     assert result.rounds_done == 1 and sum(result.client_sizes) == 300
     assert result.test_logs["accuracy"] > 0.65
     assert 0.0 <= result.membership_auc <= 1.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(max_size=300), min_size=1, max_size=40))
+def test_any_texts_get_a_chain_fix_that_builds_and_removes_its_problem(texts):
+    """Empty, punctuation-only, huge or odd Unicode texts: the fix's sizes stay valid."""
+    from graph.fixes import working_fix
+    from runtime.data_contract import Dataset
+
+    x = np.array(texts, dtype=str).reshape(-1, 1)
+    y = np.arange(len(texts)) % 2
+    classes = ("a", "b")
+    dataset = Dataset("typed", x, y, None, None, x, y, "classification", classes, ("t",), 2, (1,))
+    graph = load_graph(ROOT / "examples" / "mlp_digits.yaml")
+    problem = next(p for p in check_data(graph, dataset) if "word ids" in p.message)
+    fix = working_fix(graph, problem, lambda g: check_data(g, dataset))
+    assert fix is not None
+    layers = dict(fix.changes[0].layers)
+    assert 2 <= layers["TextVectorization"]["max_tokens"] <= 10_000
+    assert 1 <= layers["TextVectorization"]["output_sequence_length"] <= 200
+    assert layers["Embedding"]["input_dim"] == layers["TextVectorization"]["max_tokens"]
