@@ -21,7 +21,8 @@ SuperNodes; see its README.md):
 - ``prepare_data.py``: splits the graph's dataset into one data file per
   client, for trying the app on one machine.
 
-Nothing here imports Flower or TensorFlow: the app is printed as source.
+Nothing here imports Flower or TensorFlow: the app is printed as source, its
+modules kept as text in flower_templates/.
 """
 
 from __future__ import annotations
@@ -39,270 +40,14 @@ from graph.settings import FEDERATED_PARAMS, coerce_section
 PACKAGE = "deepwire_fl"
 PINNED = ("flwr", "tensorflow", "keras")
 
-CLIENT_APP = '''"""Flower ClientApp: trains the DeepWire model on this node's own data only.
-
-The node's data file is given when its SuperNode starts:
-`flower-supernode ... --node-config 'data-path="/path/to/client.npz"'`. It holds
-`x_train`, `y_train` (features prepared as task.load_data prepares them),
-optionally `x_val`, `y_val`, and `task` and `num_classes`.
-"""
-
-import io
-
-import keras
-import numpy as np
-from flwr.app import ArrayRecord, Context, Message, MetricRecord, RecordDict
-from flwr.clientapp import ClientApp
-
-from {package} import task as recipe
-
-app = ClientApp()
+# The app's modules, kept as text beside this file (codegen/flower_templates/*.py.txt):
+# they import Flower and Keras, which codegen itself never does.
+TEMPLATES = Path(__file__).resolve().parent / "flower_templates"
 
 
-def load_local_data(context: Context):
-    """This node's data: (x_train, y_train), (x_val, y_val), task, num_classes."""
-    with np.load(str(context.node_config["data-path"])) as data:
-        x, y = data["x_train"], data["y_train"]
-        x_val, y_val = data.get("x_val", x), data.get("y_val", y)
-        return (x, y), (x_val, y_val), str(data["task"]), int(data["num_classes"])
+def _template(name: str) -> str:
+    return (TEMPLATES / f"{name}.py.txt").read_text(encoding="utf-8")
 
-
-def set_learned_state(model, message: Message):
-    """Sets the vocabularies and bin edges the server learned from its data.
-
-    They are no weights, so the arrays leave them out; the server sends them in
-    the config (server_app.learned_state): every node then numbers words and
-    bins alike, as the app's own federated run does.
-    """
-    learned = message.content["config"].get("learned-state", b"")
-    if not learned:
-        return
-    with np.load(io.BytesIO(learned)) as states:
-        for layer in model.layers:
-            if layer.name not in states:
-                continue
-            values = states[layer.name].tolist()
-            if isinstance(layer, keras.layers.Discretization):
-                layer.bin_boundaries = values
-            else:
-                layer.set_vocabulary(values)
-
-
-def global_model(message: Message, task: str):
-    """The model as the server sent it: built from task.py, its learned state and weights set."""
-    model = recipe.build_model()
-    set_learned_state(model, message)
-    recipe.compile_model(model, task)
-    model.set_weights(message.content["arrays"].to_numpy_ndarrays())
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.Normalization):
-            layer.finalize_state()  # its mean and variance, from the weights just set
-    return model
-
-
-class ProximalStep(keras.callbacks.Callback):
-    """FedProx: after each batch, w <- (w + c * w_global) / (1 + c), c = lr * mu."""
-
-    def __init__(self, strength):
-        super().__init__()
-        self.strength = strength
-        self.anchor = None
-
-    def on_train_begin(self, logs=None):
-        self.anchor = [keras.ops.copy(v) for v in self.model.trainable_variables]
-
-    def on_train_batch_end(self, batch, logs=None):
-        c = self.strength
-        for variable, centre in zip(self.model.trainable_variables, self.anchor, strict=True):
-            variable.assign((variable + c * centre) / (1.0 + c))
-
-
-@app.train()
-def train(message: Message, context: Context) -> Message:
-    (x, y), _, task, num_classes = load_local_data(context)
-    model = global_model(message, task)
-    callbacks = []
-    mu = float(message.content["config"].get("proximal-mu", 0.0))
-    if mu > 0:
-        rate = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
-        callbacks.append(ProximalStep(rate * mu))
-    history = model.fit(
-        recipe.model_inputs(x, recipe.INPUT_SHAPES),
-        recipe.targets(y, num_classes, task),
-        batch_size=int(context.run_config["batch-size"]),
-        epochs=int(context.run_config["local-epochs"]),
-        callbacks=callbacks,
-        verbose=0,
-    )
-    metrics = {{f"train_{{k}}": float(v[-1]) for k, v in history.history.items()}}
-    metrics["num-examples"] = len(x)
-    content = RecordDict(
-        {{"arrays": ArrayRecord(model.get_weights()), "metrics": MetricRecord(metrics)}}
-    )
-    return Message(content=content, reply_to=message)
-
-
-@app.evaluate()
-def evaluate(message: Message, context: Context) -> Message:
-    _, (x_val, y_val), task, num_classes = load_local_data(context)
-    model = global_model(message, task)
-    results = model.evaluate(
-        recipe.model_inputs(x_val, recipe.INPUT_SHAPES),
-        recipe.targets(y_val, num_classes, task),
-        return_dict=True,
-        verbose=0,
-    )
-    metrics = {{f"eval_{{k}}": float(v) for k, v in results.items()}}
-    metrics["num-examples"] = len(x_val)
-    return Message(content=RecordDict({{"metrics": MetricRecord(metrics)}}), reply_to=message)
-'''
-
-SERVER_APP = '''"""Flower ServerApp: the graph's strategy, rounds and privacy settings.
-
-Evaluates the global model on the test split of the graph's dataset after
-every round (set `server-eval = false` when the server has no data), then
-saves it as model.keras and the metrics as metrics.json in `output-dir`.
-"""
-
-import io
-import json
-from pathlib import Path
-
-import keras
-import numpy as np
-from flwr.app import ArrayRecord, ConfigRecord, Context, MetricRecord
-from flwr.serverapp import Grid, ServerApp
-from flwr.serverapp.strategy import (
-    DifferentialPrivacyServerSideFixedClipping,
-    FedAvg,
-    FedProx,
-)
-
-from {package} import task as recipe
-
-app = ServerApp()
-
-
-def make_strategy(config):
-    """FedAvg or FedProx, wrapped in clipping and noise when noise-multiplier > 0."""
-    common = {{
-        "fraction_train": float(config["fraction-train"]),
-        "fraction_evaluate": float(config["fraction-evaluate"]),
-        "min_train_nodes": int(config["min-nodes"]),
-        "min_evaluate_nodes": int(config["min-nodes"]),
-        "min_available_nodes": int(config["min-nodes"]),
-    }}
-    if config["aggregation"] == "fedprox":
-        strategy = FedProx(proximal_mu=float(config["proximal-mu"]), **common)
-    else:
-        strategy = FedAvg(**common)
-    if float(config["noise-multiplier"]) > 0:
-        strategy = DifferentialPrivacyServerSideFixedClipping(
-            strategy,
-            noise_multiplier=float(config["noise-multiplier"]),
-            clipping_norm=float(config["clip-norm"]),
-            num_sampled_clients=int(config["min-nodes"]),
-        )
-    return strategy
-
-
-def learned_state(model):
-    """The vocabularies and bin edges `model` learned from the server's data, as .npz bytes.
-
-    Sent to the nodes with every round's config (client_app.set_learned_state);
-    b"" when the model has none.
-    """
-    layers = keras.layers
-    lookups = (layers.TextVectorization, layers.StringLookup, layers.IntegerLookup)
-    states = {{}}
-    for layer in model.layers:
-        if isinstance(layer, lookups):
-            vocabulary = layer.get_vocabulary(include_special_tokens=False)
-            if vocabulary:
-                states[layer.name] = np.asarray(vocabulary)
-        elif isinstance(layer, keras.layers.Discretization) and layer.bin_boundaries is not None:
-            states[layer.name] = np.asarray(layer.bin_boundaries, dtype="float64")
-    if not states:
-        return b""
-    buffer = io.BytesIO()
-    np.savez(buffer, **states)
-    return buffer.getvalue()
-
-
-@app.main()
-def main(grid: Grid, context: Context) -> None:
-    config = context.run_config
-    keras.utils.set_random_seed(recipe.SEED)
-    train, _, (x_test, y_test), task = recipe.load_data()
-    num_classes = len(np.unique(train[1])) if task == "classification" else 0
-    model = recipe.build_model()
-    recipe.compile_model(model, task){adapt}
-    learned = learned_state(model)
-    node_config = ConfigRecord({{"learned-state": learned}} if learned else {{}})
-
-    def evaluate(server_round: int, arrays: ArrayRecord) -> MetricRecord:
-        model.set_weights(arrays.to_numpy_ndarrays())
-        results = model.evaluate(
-            recipe.model_inputs(x_test, recipe.INPUT_SHAPES),
-            recipe.targets(y_test, num_classes, task),
-            return_dict=True,
-            verbose=0,
-        )
-        return MetricRecord({{f"test_{{k}}": float(v) for k, v in results.items()}})
-
-    result = make_strategy(config).start(
-        grid=grid,
-        initial_arrays=ArrayRecord(model.get_weights()),
-        num_rounds=int(config["num-server-rounds"]),
-        train_config=node_config,
-        evaluate_config=node_config,
-        evaluate_fn=evaluate if config["server-eval"] else None,
-    )
-    output = Path(str(config["output-dir"]) or ".")
-    output.mkdir(parents=True, exist_ok=True)
-    model.set_weights(result.arrays.to_numpy_ndarrays())
-    model.save(output / "model.keras")
-    rounds = {{str(r): dict(metrics) for r, metrics in result.evaluate_metrics_serverapp.items()}}
-    (output / "metrics.json").write_text(json.dumps({{"server": rounds}}, indent=2) + "\\n")
-'''
-
-PREPARE_DATA = '''"""Splits the graph's dataset into one data file per Flower client.
-
-Usage: python prepare_data.py OUT_DIR [CLIENTS]  (default: {clients} clients)
-
-Each client_N.npz holds that client's share of the training split (shuffled
-and dealt out evenly), the validation split's share, the task and the number
-of classes, prepared exactly as task.load_data prepares them.
-"""
-
-import sys
-from pathlib import Path
-
-import numpy as np
-
-from {package}.task import SEED, load_data
-
-
-def main(out_dir, clients={clients}):
-    (x, y), (x_val, y_val), _, task = load_data()
-    num_classes = len(np.unique(y)) if task == "classification" else 0
-    rng = np.random.default_rng(SEED)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    train_parts = np.array_split(rng.permutation(len(x)), clients)
-    val_parts = np.array_split(rng.permutation(0 if x_val is None else len(x_val)), clients)
-    for number, (part, val_part) in enumerate(zip(train_parts, val_parts, strict=True), 1):
-        arrays = {{"x_train": x[part], "y_train": y[part]}}
-        if len(val_part):
-            arrays.update(x_val=x_val[val_part], y_val=y_val[val_part])
-        path = out / f"client_{{number}}.npz"
-        np.savez(path, task=task, num_classes=num_classes, **arrays)
-        print(f"wrote {{path}} ({{len(part)}} training samples)")
-
-
-if __name__ == "__main__":
-    main(sys.argv[1], *(int(n) for n in sys.argv[2:3]))
-'''
 
 README = """# {title}: a Flower app exported from DeepWire
 
@@ -362,16 +107,16 @@ def flower_app_files(graph: NetworkGraph, data_dir: Path | None = None) -> dict[
             "\n    recipe.adapt_normalization("
             "model, recipe.model_inputs(train[0], recipe.INPUT_SHAPES))"
         )
-    server = SERVER_APP.format(package=PACKAGE, adapt=adapt)
+    server = _template("server_app").format(package=PACKAGE, adapt=adapt)
     clients = federated["clients"]
     return {
         "pyproject.toml": _pyproject(graph, federated),
         "README.md": README.format(title=graph.name or "Model", package=PACKAGE, clients=clients),
         f"{PACKAGE}/__init__.py": '"""A Flower app exported from DeepWire."""\n',
         f"{PACKAGE}/task.py": export_training_script(graph, "task.py", data_dir),
-        f"{PACKAGE}/client_app.py": CLIENT_APP.format(package=PACKAGE),
+        f"{PACKAGE}/client_app.py": _template("client_app").format(package=PACKAGE),
         f"{PACKAGE}/server_app.py": server,
-        "prepare_data.py": PREPARE_DATA.format(package=PACKAGE, clients=clients),
+        "prepare_data.py": _template("prepare_data").format(package=PACKAGE, clients=clients),
     }
 
 

@@ -30,7 +30,6 @@ def form_scroll(form: QWidget, minimum_width: int) -> QScrollArea:
     scroll.setWidgetResizable(True)
     scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     scroll.setWidget(form)
-    # never narrower than the form can be, or its right edge would be cut off
     needed = form.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
     scroll.setMinimumWidth(max(minimum_width, needed))
     return scroll
