@@ -56,9 +56,11 @@ def read_curves(history: dict[str, list[float]]) -> str:
     accuracy, val_accuracy = history.get("accuracy"), history.get("val_accuracy")
     recent = loss[-min(3, len(loss)) :]
     fall = recent[0] - recent[-1]
-    # Falling by over 5% lately, and by more than a trifle of where the loss started:
-    # a loss near 0 halving again (0.0004 -> 0.0002) is a model that has learned.
-    still_falling = fall / max(abs(recent[0]), 1e-12) > 0.05 and fall > 1e-3 * abs(loss[0])
+    # Falling by over 5% lately, and in the last epoch by more than a trifle of where
+    # the loss started: a loss near 0 halving again (0.0004 -> 0.0002) is a model that
+    # has learned, even when the epoch before it fell a lot (0.06 -> 0.0004).
+    last_fall = loss[-2] - loss[-1]
+    still_falling = fall / max(abs(recent[0]), 1e-12) > 0.05 and last_fall > 1e-3 * abs(loss[0])
     if val:
         best = int(np.argmin(val))
         rise = (val[-1] - val[best]) / max(abs(val[best]), 1e-12)

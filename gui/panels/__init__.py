@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QFrame, QScrollArea, QWidget
+from PySide6.QtWidgets import QWidget
 
+from gui.panels.panel_area import PanelArea
 from gui.panels.registry import PanelContext, PanelSpec, discover_panels
 
 # Share of the window's height the bottom panels take when shown: at 1280x720
@@ -139,7 +140,7 @@ def install_panels(window) -> Panels:
     docks = context.docks
     for spec in specs:
         if spec.create is not None:
-            docks[spec.name] = window.add_panel(_scrollable(), spec.title, bottom)
+            docks[spec.name] = window.add_panel(PanelArea(), spec.title, bottom)
     if "training" in docks:
         # Training is the tab a session starts on, however many panels are declared.
         docks["training"].raise_()
@@ -182,14 +183,6 @@ def start_idle_building(panels: Panels) -> None:
 def bottom_dock_height(window) -> int:
     """The height the bottom panels get: a share of the window, within limits."""
     return max(170, min(420, int(window.height() * BOTTOM_DOCK_SHARE)))
-
-
-def _scrollable() -> QScrollArea:
-    """A scroll area for a panel: a tall panel scrolls rather than squeezing the canvas."""
-    area = QScrollArea()
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    return area
 
 
 def _add_run_menu(window, context: PanelContext, specs: list[PanelSpec]) -> None:

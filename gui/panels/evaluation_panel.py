@@ -127,6 +127,8 @@ class EvaluationPanel(QWidget):
         tables.addWidget(self.class_table)
         for table in (self.metrics_table, self.class_table):
             table.setMinimumHeight(60)
+        # The class table's four figures leave its names little room: it gets the more.
+        tables.setSizes([200, 360])
         self.tabs = QTabWidget()
         self.confusion_tab = QWidget()
         self.roc_tab = QWidget()
@@ -143,7 +145,7 @@ class EvaluationPanel(QWidget):
         splitter.addWidget(tables)
         splitter.addWidget(self.tabs)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([520, 600])
+        splitter.setSizes([560, 600])
         header = QHBoxLayout()
         header.addWidget(self.status, 1)
         header.addWidget(self.evaluate_button)
@@ -311,8 +313,7 @@ class EvaluationPanel(QWidget):
         plot.invertY(True)
         plot.setRange(xRange=(0, count), yRange=(0, count), padding=0.02)
         plot.setTitle(
-            "Test samples per (true, predicted) class; colour: share of the true class. "
-            "Click a cell to explain its samples."
+            "Colour: share of the true class. Click a cell to explain its samples.", size="9pt"
         )
 
     def _confusion_clicked(self, event) -> None:
@@ -375,7 +376,7 @@ class EvaluationPanel(QWidget):
         plot.setLabel("bottom", "false positive rate")
         plot.setLabel("left", "true positive rate")
         plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.02)
-        plot.setTitle("ROC: each class against the rest")
+        plot.setTitle("ROC: each class against the rest", size="9pt")
 
     def _show_regression(self, report) -> None:
         import numpy as np
@@ -399,7 +400,7 @@ class EvaluationPanel(QWidget):
             plot.plot([low, high], [low, high], pen=pg.mkPen("#b0b0b0", style=Qt.PenStyle.DashLine))
         plot.setLabel("bottom", "true value")
         plot.setLabel("left", "predicted value")
-        plot.setTitle("Each test sample: on the diagonal is a perfect prediction")
+        plot.setTitle("Each test sample: on the diagonal is a perfect prediction", size="9pt")
 
     def _show_gallery(self, gallery: list[tuple[np.ndarray, str]]) -> None:
         content = QWidget()
@@ -439,7 +440,9 @@ def _add_row(table: QTableWidget, cells: list[str]) -> None:
     table.insertRow(row)
     for column, text in enumerate(cells):
         item = QTableWidgetItem(text)
-        if column:
+        if column == 0:
+            item.setToolTip(text)  # a long name is cut short in its column
+        else:
             item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         table.setItem(row, column, item)
 

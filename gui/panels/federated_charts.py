@@ -24,10 +24,13 @@ class FederatedCharts(QWidget):
     def __init__(self, epsilon_title: str) -> None:
         super().__init__()
         self.layout_widget = pg.GraphicsLayoutWidget()
+        self.layout_widget.setBackground("w")  # as the app's other charts
         self.accuracy_plot = self._plot("Validation accuracy per round", 0, 0)
         self.loss_plot = self._plot("Validation loss per round", 0, 1)
         self.counts_plot = self._plot("Class counts per client", 1, 0)
         self.epsilon_plot = self._plot(epsilon_title, 1, 1)
+        self.epsilon_title = epsilon_title
+        self.columns = 2
         self.epsilon_plot.setLabel("bottom", "round")
         self.counts_plot.setLabel("bottom", "client")
         solid = pg.mkPen(FEDERATED_COLOR, width=2)
@@ -46,8 +49,26 @@ class FederatedCharts(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.layout_widget)
 
+    @property
+    def plots(self) -> list[pg.PlotItem]:
+        return [self.accuracy_plot, self.loss_plot, self.counts_plot, self.epsilon_plot]
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        # In a short, wide dock (a 720-pixel screen) two rows leave each plot a sliver
+        # of height: the four plots then stand in one row.
+        columns = 4 if event.size().width() > 2.5 * event.size().height() else 2
+        if columns != self.columns:
+            self.columns = columns
+            layout = self.layout_widget.ci
+            for plot in self.plots:
+                layout.removeItem(plot)
+            for index, plot in enumerate(self.plots):
+                layout.addItem(plot, row=index // columns, col=index % columns)
+
     def _plot(self, title: str, row: int, column: int) -> pg.PlotItem:
-        plot = self.layout_widget.addPlot(row=row, col=column, title=title)
+        plot = self.layout_widget.addPlot(row=row, col=column)
+        plot.setTitle(title, size="9pt")
         plot.showGrid(x=True, y=True, alpha=0.2)
         if "round" in title:
             plot.setLabel("bottom", "round")
@@ -81,6 +102,10 @@ class FederatedCharts(QWidget):
             if values:
                 y = np.array([v if math.isfinite(v) else np.nan for v in values])
                 curve.setData(x, y, symbol="o" if len(x) == 1 else None)
+        # Only noise gives a budget: without it the plot says why it stays empty.
+        off = bool(rounds) and not history.get("epsilon")
+        title = self.epsilon_title + (" (off: no noise added)" if off else "")
+        self.epsilon_plot.setTitle(title, size="9pt")
 
     def draw_baseline(self, baseline: dict[str, list[tuple[float, float]]]) -> None:
         for name, curve in self.baseline_curves.items():

@@ -85,10 +85,15 @@ class FederatedPanel(QWidget):
             buttons.addWidget(button)
         self.status = QLabel("Ready.")
         self.status.setWordWrap(True)
-        self.privacy_label = QLabel(EPSILON_EXPLANATION)
-        self.privacy_label.setWordWrap(True)
-        self.membership_label = QLabel(MEMBERSHIP_EXPLANATION)
-        self.membership_label.setWordWrap(True)
+        # Each shows once a run gives it a figure; until then its explanation alone
+        # would take the form's room (it stays as the label's tooltip).
+        self.privacy_label = QLabel()
+        self.privacy_label.setToolTip(EPSILON_EXPLANATION)
+        self.membership_label = QLabel()
+        self.membership_label.setToolTip(MEMBERSHIP_EXPLANATION)
+        for label in (self.privacy_label, self.membership_label):
+            label.setWordWrap(True)
+            label.hide()
         left = QVBoxLayout()
         left.addWidget(scroll, 1)
         left.addLayout(buttons)
@@ -226,6 +231,7 @@ class FederatedPanel(QWidget):
                     f"epsilon = {event.logs['epsilon']:.2f} after {event.round} rounds. "
                     + EPSILON_EXPLANATION
                 )
+                self.privacy_label.show()
 
     def on_finished(self, ended: object) -> None:
         from runtime.events import RunFinished
@@ -254,6 +260,7 @@ class FederatedPanel(QWidget):
             self.membership_label.setText(
                 f"{MEMBERSHIP_TITLE} {federated.membership_auc:.3f}: {MEMBERSHIP_EXPLANATION}"
             )
+            self.membership_label.show()
         self.federated_ended.emit(self.outcome)
 
     def _record(self, ended) -> None:
@@ -297,8 +304,9 @@ class FederatedPanel(QWidget):
         if self.charts is not None:
             self.charts.clear()
         self._show_placeholder(PLACEHOLDER_WAITING)
-        self.privacy_label.setText(EPSILON_EXPLANATION)
-        self.membership_label.setText(MEMBERSHIP_EXPLANATION)
+        for label in (self.privacy_label, self.membership_label):
+            label.clear()
+            label.hide()
 
 
 PANEL = PanelSpec(

@@ -166,3 +166,36 @@ def test_clicking_a_misclassified_image_selects_it_for_explaining(qtbot, picking
     assert blocker.args[1] == [int(report.misclassified[2])]
     assert explain.sample_spin.value() == report.misclassified[2]
     assert not explain.picked_combo.isVisible()
+
+
+def test_at_1280x720_class_names_show_whole_and_the_evaluation_fits_its_panel(qtbot, make_window):
+    from gui.panels.evaluation_panel import Evaluation
+    from gui.panels.runs import RunHistory
+    from runtime.data import load_dataset
+    from runtime.evaluation import evaluate_outputs
+    from tests.gui.panel_helpers import EXAMPLES
+
+    graph = example("text_sentiment")
+    window = make_window(graph)
+    window.resize(1280, 720)
+    run = RunHistory().start(graph)
+    run.dataset = load_dataset(graph.dataset, EXAMPLES)
+    test_size = len(run.dataset.y_test)
+    outputs = np.random.default_rng(0).dirichlet([1, 1], size=test_size)
+    panel = window.panels.evaluation
+    window.panels.context.show("evaluation")
+    area = window.panels.docks["evaluation"].widget()
+    qtbot.waitUntil(lambda: area.viewport().width() > 1000, timeout=3_000)
+    panel.show_evaluation(
+        Evaluation(run, evaluate_outputs(outputs, run.dataset), [], [], test_size)
+    )
+    qtbot.waitUntil(lambda: panel.class_table.rowCount() == 2, timeout=5_000)
+    qtbot.wait(50)
+    table = panel.class_table
+    for row in range(table.rowCount()):  # "negative" and "positive", not "ne..."
+        item = table.item(row, 0)
+        assert table.columnWidth(0) >= table.sizeHintForColumn(0), item.text()
+        assert item.toolTip() == item.text()
+    # Tables and the confusion matrix fit the bottom dock: nothing is cut below.
+    assert area.widget().height() == area.viewport().height()
+    assert not area.verticalScrollBar().isVisible()

@@ -32,6 +32,9 @@ def make_panel(qtbot, **federated) -> FederatedPanel:
 def test_the_form_edits_the_federated_settings_undoably(qtbot):
     panel = make_panel(qtbot)
     assert set(panel.form.editors) == {p.name for p in FEDERATED_PARAMS}
+    # no privacy figures before a run: their explanations do not crowd the form
+    assert panel.privacy_label.isHidden() and panel.membership_label.isHidden()
+    assert "lower is more private" in panel.privacy_label.toolTip()
     assert panel.form.apply("clients", 4) is None
     assert panel.session.graph.settings["federated"]["clients"] == 4
     panel.session.undo_stack.undo()
@@ -60,8 +63,8 @@ def test_a_run_draws_rounds_baseline_class_counts_and_epsilon(qtbot):
     bx, _ = panel.charts.baseline_curves["val_loss"].getData()
     assert list(bx) == [1.0, 2.0]
     assert len(panel.class_counts) == 3 and len(panel.charts.bars) == 10
-    assert "epsilon =" in panel.privacy_label.text()
-    assert "AUC" in panel.membership_label.text()
+    assert "epsilon =" in panel.privacy_label.text() and not panel.privacy_label.isHidden()
+    assert "AUC" in panel.membership_label.text() and not panel.membership_label.isHidden()
     assert panel.start_button.isEnabled() and panel.form.isEnabled()
     # The global model joins the run history as a trained model, for evaluation and export.
     run = panel.runs.latest_trained()
@@ -135,3 +138,26 @@ def test_a_csv_is_partitioned_by_its_hospital_column(qtbot, tmp_path):
         ended.args[0].dataset.y_train
     )
     assert panel.status.text().startswith("Done: 1 rounds")
+
+
+def test_the_four_charts_stand_in_one_row_in_a_short_wide_dock_and_say_when_privacy_is_off(
+    qtbot,
+):
+    from gui.panels.federated_charts import FederatedCharts
+
+    charts = FederatedCharts("Privacy budget epsilon")
+    qtbot.addWidget(charts)
+    charts.show()
+
+    def tops():
+        return {round(plot.mapRectToScene(plot.boundingRect()).top()) for plot in charts.plots}
+
+    charts.resize(940, 190)  # the bottom dock's room at 1280x720
+    qtbot.waitUntil(lambda: charts.columns == 4 and len(tops()) == 1, timeout=3_000)
+    charts.resize(700, 500)  # a tall dock: two rows of two
+    qtbot.waitUntil(lambda: charts.columns == 2 and len(tops()) == 2, timeout=3_000)
+    assert charts.plots[2].getAxis("bottom").labelText == "client"
+    charts.draw_rounds([1], {"val_accuracy": [0.5]})  # no noise: no privacy budget
+    assert "off: no noise added" in charts.epsilon_plot.titleLabel.text
+    charts.draw_rounds([1], {"val_accuracy": [0.5], "epsilon": [2.0]})
+    assert charts.epsilon_plot.titleLabel.text == "Privacy budget epsilon"

@@ -277,7 +277,7 @@ def test_scrolling_a_form_scrolls_it_and_changes_no_setting_it_passes_over(qtbot
     assert window.session.graph.dataset["test_size"] == example().dataset["test_size"]
 
 
-def test_at_1280x720_no_bottom_panel_scrolls_sideways(qtbot, make_window):
+def test_at_1280x720_no_bottom_panel_scrolls_sideways_or_needlessly_down(qtbot, make_window):
     """Every panel's controls fit the window's width: none hides past the right edge."""
     window = make_window(example())
     window.resize(1280, 720)
@@ -292,3 +292,8 @@ def test_at_1280x720_no_bottom_panel_scrolls_sideways(qtbot, make_window):
         qtbot.waitUntil(lambda area=area: area.viewport().width() > 1000, timeout=3_000)
         needed = area.widget().minimumSizeHint().width()
         assert needed <= area.viewport().width(), f"{name} needs {needed} pixels"
+        # and scrolls down only when it cannot shrink to the dock's height
+        minimum = area.widget().minimumSizeHint().height()
+        assert area.widget().height() <= max(area.viewport().height(), minimum), name
+        if minimum <= area.maximumViewportSize().height():
+            assert not area.verticalScrollBar().isVisible(), name

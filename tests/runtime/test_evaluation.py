@@ -115,6 +115,14 @@ def test_diagnose_still_learning_and_good_fit():
         "val_accuracy": [0.7, 1.0, 1.0, 1.0, 1.0],
     }
     assert diagnose(learned).startswith("Good fit")
+    # the same when a large fall comes just before the end (a text model's 4 epochs)
+    perfect = {
+        "loss": [0.58, 0.0589, 0.0004, 0.000086],
+        "val_loss": [0.29, 0.004, 0.0001, 0.00006],
+        "accuracy": [0.66, 0.98, 1.0, 1.0],
+        "val_accuracy": [0.9, 1.0, 1.0, 1.0],
+    }
+    assert diagnose(perfect).startswith("Good fit")
     # a large loss still falling a little at the end is still learning
     assert diagnose({"loss": [1000.0, 100.0, 20.0, 12.0, 10.0]}).startswith("Still learning")
 
