@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 
 from graph.files import graph_to_yaml
 from gui import collection
+from gui.fitted_picture import FittedPicture
 from gui.panels.registry import MenuEntry, PanelSpec
 from gui.panels.runs import RunHistory, TrainingRun
 from gui.run_adapter import RunAdapter
@@ -50,7 +51,6 @@ from gui.theme import ERROR_COLOR
 if TYPE_CHECKING:  # numpy loads when a panel first shows data, not at start-up
     import numpy as np
 
-PICTURE_PIXELS = 256
 TOP_FEATURES = 15  # bars shown for tabular attributions, strongest first
 LAST_CONVOLUTION = "(last convolution)"
 
@@ -66,6 +66,7 @@ def pixmap_of(rgb: np.ndarray) -> QPixmap:
 
 
 NODE_HINT = "Select a node on the canvas to see its output for the sample."
+COMPUTING = "Computing…"
 
 
 class ExplainPanel(QWidget):
@@ -111,6 +112,7 @@ class ExplainPanel(QWidget):
         self.node_id: str | None = None
         self._adapter: RunAdapter | None = None
         self._pending: tuple[dict, Any] | None = None
+        self._status_before = ""  # what the status said before "Computing…"
         self._build()
         if runs is not None:
             runs.run_finished.connect(self._run_finished)
@@ -183,9 +185,9 @@ class ExplainPanel(QWidget):
 
         self.status = QLabel("Train the graph first; then pick a test sample and a method.")
         self.status.setWordWrap(True)
-        # Room for three lines whatever it says: a status that changes height moves the
+        # Room for two lines whatever it says: a status that changes height moves the
         # plots below, and re-laying them out costs the GUI thread more than a frame.
-        self.status.setFixedHeight(3 * self.status.fontMetrics().lineSpacing() + 4)
+        self.status.setFixedHeight(2 * self.status.fontMetrics().lineSpacing() + 4)
 
         self.prediction_box = QGroupBox("Prediction")
         self.prediction_layout = QVBoxLayout(self.prediction_box)
@@ -194,14 +196,15 @@ class ExplainPanel(QWidget):
         self.prediction_plot = None  # pyqtgraph loads on the first drawing
 
         self.explanation_box = QGroupBox("Explanation")
-        explanation = QVBoxLayout(self.explanation_box)
-        self.picture = QLabel()
-        self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.picture.setMinimumSize(PICTURE_PIXELS, PICTURE_PIXELS)
+        # The picture (or words, or bars) beside its controls and reading, so that it
+        # gets the box's whole height: the panel is short on a 720-pixel screen.
+        explanation = QHBoxLayout(self.explanation_box)
+        self.picture = FittedPicture()  # shrinks with a short panel, down to a minimum
         self.stack = QStackedWidget()
         self.stack.addWidget(self.picture)
         self.words_view = QTextBrowser()  # a text's words, shaded by their scores
         self.words_view.setOpenLinks(False)
+        self.words_view.setMinimumHeight(40)  # a few lines; the panel is short at 720 px
         self.stack.addWidget(self.words_view)
         self.bars_plot = None
         self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
@@ -211,21 +214,24 @@ class ExplainPanel(QWidget):
         self.reading = QLabel("")
         self.reading.setWordWrap(True)
         explanation.addWidget(self.stack, 1)
+        side = QVBoxLayout()
         opacity_row = QHBoxLayout()
         self.opacity_label = QLabel("Heatmap opacity")
         opacity_row.addWidget(self.opacity_label)
         opacity_row.addWidget(self.opacity_slider, 1)
-        explanation.addLayout(opacity_row)
-        explanation.addWidget(self.reading)
+        side.addLayout(opacity_row)
+        side.addWidget(self.reading)
+        side.addStretch(1)
+        explanation.addLayout(side, 1)
 
         self.inside_box = QGroupBox("Inside the network")
         inside = QVBoxLayout(self.inside_box)
-        self.node_picture = QLabel(NODE_HINT)
+        self.node_picture = FittedPicture(NODE_HINT)
         self.node_picture.setWordWrap(True)
-        self.node_picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.node_stats = QLabel("")
         self.health_text = QLabel("")
         self.health_text.setWordWrap(True)
+        self.health_text.hide()  # until a health check says something
         inside.addWidget(self.node_picture, 1)
         inside.addWidget(self.node_stats)
         inside.addWidget(self.health_text)
@@ -233,7 +239,12 @@ class ExplainPanel(QWidget):
         splitter = QSplitter()
         for box in (self.prediction_box, self.explanation_box, self.inside_box):
             splitter.addWidget(box)
+        splitter.setSizes([150, 720, 380])  # the explanation and its reading the most
+        # Narrow margins: every pixel of height goes to the pictures at 1280x720.
+        for box_layout in (self.prediction_layout, explanation, inside):
+            box_layout.setContentsMargins(4, 2, 4, 2)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
         more.insertWidget(0, self.status, 1)
         layout.addLayout(controls)
         layout.addLayout(more)
@@ -269,6 +280,7 @@ class ExplainPanel(QWidget):
         self.node_picture.setText(NODE_HINT)
         self.node_stats.setText("")
         self.health_text.setText("")
+        self.health_text.hide()
         self.prediction_text.setText("")
         if self.prediction_plot is not None:
             self.prediction_plot.clear()
@@ -384,7 +396,9 @@ class ExplainPanel(QWidget):
         # A full collection on the GUI thread can take longer than a frame; an
         # explanation takes seconds, so garbage waits for it (gui.collection).
         collection.hold()
-        self.status.setText("Computing…")
+        if self.status.text() != COMPUTING:
+            self._status_before = self.status.text()
+        self.status.setText(COMPUTING)
         adapter.start()
 
     def _finished(self, adapter: RunAdapter, outcome, on_result) -> None:
@@ -395,13 +409,15 @@ class ExplainPanel(QWidget):
         collection.release()
         if isinstance(outcome, RunFailed):
             self.status.setText(outcome.message)
-            self.status.setToolTip(outcome.message)  # whole, should it outgrow three lines
+            self.status.setToolTip(outcome.message)  # whole, should it outgrow two lines
             self.status.setStyleSheet(f"color: {ERROR_COLOR};")
             self.failed.emit(outcome.message)
         else:
             self.status.setStyleSheet("")
             self.status.setToolTip("")
             on_result(outcome.result)
+            if self.status.text() == COMPUTING:  # a node's output or a health check
+                self.status.setText(self._status_before)
         if self._pending is not None:
             options, callback = self._pending
             self._pending = None
@@ -425,6 +441,7 @@ class ExplainPanel(QWidget):
                 "gradients on a validation batch."
             ]
         self.health_text.setText("\n".join(lines))
+        self.health_text.show()
         self.health_checked.emit(result)
 
     def _sample_option(self) -> dict:
@@ -546,7 +563,7 @@ class ExplainPanel(QWidget):
             return
         opacity = self.opacity_slider.value() / 100
         picture = explanation_picture(explanation, result.images, opacity)
-        self.picture.setPixmap(pixmap_of(picture))
+        self.picture.set_picture(pixmap_of(picture))
         self.stack.setCurrentWidget(self.picture)
 
     def _show_words(self, explanation) -> None:
@@ -579,7 +596,7 @@ class ExplainPanel(QWidget):
         if self.node_id is None or self.node_id not in result.node_outputs:
             return
         output = result.node_outputs[self.node_id]
-        self.node_picture.setPixmap(pixmap_of(node_picture(output.values)))
+        self.node_picture.set_picture(pixmap_of(node_picture(output.values)))
         self.node_stats.setText(
             f"{output.node}: shape {tuple(output.values.shape)}  min {output.minimum:.3g}  "
             f"mean {output.mean:.3g}  max {output.maximum:.3g}"

@@ -8,8 +8,10 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from PySide6.QtCore import Qt
 
 from graph.files import load_graph
+from gui.panels import bottom_dock_height
 from gui.panels.explain_panel import ExplainPanel
 from gui.panels.runs import RunHistory
 from runtime.builder import build_model
@@ -67,7 +69,7 @@ def test_an_image_explanation_is_drawn_with_its_reading_line(qtbot, cnn_panel):
         panel.explain_button.click()
     result = blocker.args[0]
     assert result.sample_index == 4 and result.explanation.node == "conv2d_1"
-    assert not panel.picture.pixmap().isNull() and panel.picture.pixmap().width() == 256
+    assert panel.picture.source.width() == 256 and not panel.picture.pixmap().isNull()
     assert len(panel.prediction_plot.getPlotItem().items) == 1
     before = panel.picture.pixmap().toImage()
     panel.opacity_slider.setValue(100)
@@ -81,11 +83,13 @@ def test_inside_the_network_follows_the_selected_node(qtbot, cnn_panel):
     with qtbot.waitSignal(panel.node_shown, timeout=60_000):
         panel.explain()
     assert "conv2d_1: shape (6, 6, 16)" in panel.node_stats.text()
+    explained = panel.status.text()
     assert "min" in panel.node_stats.text() and not panel.node_picture.pixmap().isNull()
     with qtbot.waitSignal(panel.node_shown, timeout=60_000) as blocker:
         panel.show_node("n4")
     assert blocker.args[0].values.shape == (144,)
     assert "flatten_1: shape (144,)" in panel.node_stats.text()
+    assert panel.status.text() == explained  # not left at "Computing…"
 
 
 def test_a_failure_is_shown_not_raised(qtbot, cnn_panel):
@@ -264,3 +268,36 @@ def test_a_text_is_shown_with_its_words_shaded_and_markup_escaped(qtbot, text_pa
     assert blocker.args[0].explanation.words == ("a", "<b>dull</b>", "film", "&", "more")
     assert panel.words_view.toPlainText().split() == ["a", "<b>dull</b>", "film", "&", "more"]
     assert "background-color" in panel.words_view.toHtml()
+
+
+@pytest.fixture
+def cnn_run():
+    return trained_run("cnn_digits")
+
+
+def test_at_1280x720_an_explained_image_fits_the_panel_without_scrolling(
+    qtbot, make_window, cnn_run
+):
+    """The heatmap and the node's picture shrink with the dock rather than scroll away."""
+    _runs, run = cnn_run
+    window = make_window(example("cnn_digits"))
+    window.resize(1280, 720)
+    window.panels.context.show("explain")
+    panel = window.panels.explain
+    dock = window.panels.docks["explain"]
+    # the bottom docks' height on a first start at 1280x720
+    window.resizeDocks([dock], [bottom_dock_height(window)], Qt.Orientation.Vertical)
+    area = dock.widget()
+    qtbot.waitUntil(lambda: area.viewport().width() > 1000, timeout=3_000)
+    panel.set_run(run)
+    panel.show_node("n2")
+    with qtbot.waitSignal(panel.node_shown, timeout=60_000):
+        panel.explain()
+    qtbot.waitUntil(lambda: panel.picture.source is not None, timeout=5_000)
+    qtbot.wait(50)
+    assert area.widget().height() == area.viewport().height()
+    assert not area.verticalScrollBar().isVisible()
+    for picture in (panel.picture, panel.node_picture):  # drawn whole, in the room it has
+        shown = picture.pixmap().size()
+        assert picture.source is not None and not shown.isEmpty()
+        assert shown.width() <= picture.width() and shown.height() <= picture.height()
