@@ -42,6 +42,9 @@ def category_color(category: str) -> QColor:
     return QColor(CATEGORY_COLORS.get(category, FALLBACK_COLOR))
 
 
+# The bars of a model's predicted probabilities (Explain panel).
+PREDICTION_COLOR = "#1f77b4"
+
 # A federated run's curves beside its centralized baseline's.
 FEDERATED_COLOR = "#1f77b4"
 BASELINE_COLOR = "#ff7f0e"

@@ -46,7 +46,7 @@ from gui.fitted_picture import FittedPicture
 from gui.panels.registry import MenuEntry, PanelSpec
 from gui.panels.runs import RunHistory, TrainingRun
 from gui.run_adapter import RunAdapter
-from gui.theme import ERROR_COLOR
+from gui.theme import ERROR_COLOR, PREDICTION_COLOR
 
 if TYPE_CHECKING:  # numpy loads when a panel first shows data, not at start-up
     import numpy as np
@@ -213,6 +213,8 @@ class ExplainPanel(QWidget):
         self.opacity_slider.setToolTip("Opacity of the heatmap over the image")
         self.reading = QLabel("")
         self.reading.setWordWrap(True)
+        # beside the words view, which expands and would squeeze it to a word per line
+        self.reading.setMinimumWidth(200)
         explanation.addWidget(self.stack, 1)
         side = QVBoxLayout()
         opacity_row = QHBoxLayout()
@@ -298,8 +300,11 @@ class ExplainPanel(QWidget):
         self.sample_spin.setRange(0, max(len(dataset.x_test) - 1, 0) if dataset else 0)
         self.text_input.setVisible(self._reads_text())
         chosen = self.methods[self.method_combo.currentData()]
-        if self._reads_text() and chosen.text_reading is None:  # it would only be refused
+        # A method this model would only refuse gives way to one that works for it.
+        if self._reads_text() and chosen.text_reading is None:
             self.method_combo.setCurrentIndex(self.method_combo.findData("occlusion"))
+        elif chosen.needs_conv and not any("Conv" in node.type for node in run.graph.nodes):
+            self.method_combo.setCurrentIndex(self.method_combo.findData("ig"))
         self._method_changed()  # the reading line for text or for numbers
         self.node_combo.clear()
         self.node_combo.addItem(LAST_CONVOLUTION, None)
@@ -410,7 +415,7 @@ class ExplainPanel(QWidget):
         if isinstance(outcome, RunFailed):
             self.status.setText(outcome.message)
             self.status.setToolTip(outcome.message)  # whole, should it outgrow two lines
-            self.status.setStyleSheet(f"color: {ERROR_COLOR};")
+            self.status.setStyleSheet(f"color: {ERROR_COLOR.name()};")
             self.failed.emit(outcome.message)
         else:
             self.status.setStyleSheet("")
@@ -537,13 +542,16 @@ class ExplainPanel(QWidget):
         import pyqtgraph as pg
 
         if self.prediction_plot is None:
-            self.prediction_plot = pg.PlotWidget()
+            self.prediction_plot = pg.PlotWidget(background="w")  # as the app's other charts
             self.prediction_plot.setMouseEnabled(False, False)
             self.prediction_plot.setYRange(0, 1)
             self.prediction_layout.addWidget(self.prediction_plot, 1)
         plot = self.prediction_plot
         plot.clear()
-        plot.addItem(pg.BarGraphItem(x=np.arange(len(values)), height=values, width=0.7))
+        bars = pg.BarGraphItem(
+            x=np.arange(len(values)), height=values, width=0.7, brush=PREDICTION_COLOR
+        )
+        plot.addItem(bars)
         plot.getAxis("bottom").setTicks([list(enumerate(names))])
 
     def _redraw_picture(self) -> None:
@@ -577,7 +585,7 @@ class ExplainPanel(QWidget):
         import pyqtgraph as pg
 
         if self.bars_plot is None:
-            self.bars_plot = pg.PlotWidget()
+            self.bars_plot = pg.PlotWidget(background="w")
             self.bars_plot.setMouseEnabled(False, False)
             self.stack.addWidget(self.bars_plot)
         strongest = np.argsort(-np.abs(values))[:TOP_FEATURES][::-1]

@@ -14,6 +14,7 @@ from graph.files import load_graph
 from gui.panels import bottom_dock_height
 from gui.panels.explain_panel import ExplainPanel
 from gui.panels.runs import RunHistory
+from gui.theme import ERROR_COLOR
 from runtime.builder import build_model
 from runtime.data import load_dataset
 from runtime.explain.methods import METHODS
@@ -99,6 +100,7 @@ def test_a_failure_is_shown_not_raised(qtbot, cnn_panel):
     with qtbot.waitSignal(panel.failed, timeout=60_000) as blocker:
         panel.explain()
     assert "spatial output" in blocker.args[0] and "spatial output" in panel.status.text()
+    assert panel.status.styleSheet() == f"color: {ERROR_COLOR.name()};"  # in red
 
 
 def test_save_png_and_batch_export(qtbot, cnn_panel, tmp_path):
@@ -120,6 +122,8 @@ def test_save_png_and_batch_export(qtbot, cnn_panel, tmp_path):
 def test_tabular_attributions_are_signed_bars_with_feature_names(qtbot, mlp_panel):
     panel = mlp_panel
     run = panel.run
+    # Grad-CAM, the first method, would be refused for a model without convolutions
+    assert panel.method_combo.currentData() == "ig"
     choose(panel, "ig")
     with qtbot.waitSignal(panel.explained, timeout=60_000) as blocker:
         panel.explain()
@@ -256,10 +260,15 @@ def test_a_text_is_shown_with_its_words_shaded_and_markup_escaped(qtbot, text_pa
     assert panel.method_combo.currentData() == "occlusion"  # methods for numbers would refuse
     assert panel.reading.text() == METHODS["occlusion"].text_reading
     assert not panel.text_input.isHidden()
+    panel.resize(1270, 220)  # as docked in a 1280x720 window
+    panel.show()
     with qtbot.waitSignal(panel.explained, timeout=60_000) as blocker:
         panel.explain_button.click()
     test_text = str(blocker.args[0].sample[0])
     assert panel.stack.currentWidget() is panel.words_view
+    qtbot.wait(50)  # the reading beside the words keeps its share of the width, whole
+    reading = panel.reading
+    assert reading.width() >= 200 and reading.height() >= reading.heightForWidth(reading.width())
     assert panel.words_view.toPlainText().split() == test_text.split()
     assert len(panel.prediction_plot.getPlotItem().items) == 1
     panel.text_input.setText("a <b>dull</b> film & more")
