@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -52,6 +52,7 @@ if TYPE_CHECKING:  # numpy loads when a panel first shows data, not at start-up
     import numpy as np
 
 TOP_FEATURES = 15  # bars shown for tabular attributions, strongest first
+BAR_PIXELS = 16  # the height a bar's name needs: fewer bars show in a short panel
 LAST_CONVOLUTION = "(last convolution)"
 
 
@@ -560,13 +561,14 @@ class ExplainPanel(QWidget):
         if self.result is None or self.result.explanation is None:
             return
         result, explanation = self.result, self.result.explanation
-        for widget in (self.opacity_label, self.opacity_slider):  # words have no heatmap
-            widget.setVisible(explanation.words is None)
+        flat = explanation.heatmap.ndim == 1
+        bars = flat and len(result.feature_names) == explanation.heatmap.size
+        for widget in (self.opacity_label, self.opacity_slider):  # a picture's heatmap only
+            widget.setVisible(explanation.words is None and not bars)
         if explanation.words is not None:
             self._show_words(explanation)
             return
-        flat = explanation.heatmap.ndim == 1
-        if flat and len(result.feature_names) == explanation.heatmap.size:
+        if bars:
             self._feature_bars(explanation.heatmap, result.feature_names)
             return
         opacity = self.opacity_slider.value() / 100
@@ -586,9 +588,12 @@ class ExplainPanel(QWidget):
 
         if self.bars_plot is None:
             self.bars_plot = pg.PlotWidget(background="w")
+            self.bars_plot.installEventFilter(self)  # resized: as many bars as names fit
             self.bars_plot.setMouseEnabled(False, False)
             self.stack.addWidget(self.bars_plot)
-        strongest = np.argsort(-np.abs(values))[:TOP_FEATURES][::-1]
+        room = self.bars_plot.getPlotItem().vb.height() or self.bars_plot.height()
+        shown_count = min(TOP_FEATURES, max(3, int(room) // BAR_PIXELS))
+        strongest = np.argsort(-np.abs(values))[:shown_count][::-1]
         shown = values[strongest]
         brushes = [pg.mkBrush("#b2182b" if v >= 0 else "#2166ac") for v in shown]
         plot = self.bars_plot
@@ -597,6 +602,16 @@ class ExplainPanel(QWidget):
         plot.addItem(pg.BarGraphItem(x0=0, y=rows, width=shown, height=0.7, brushes=brushes))
         plot.getAxis("left").setTicks([[(i, names[f]) for i, f in enumerate(strongest)]])
         self.stack.setCurrentWidget(self.bars_plot)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.bars_plot
+            and event.type() == QEvent.Type.Resize
+            and self.stack.currentWidget() is self.bars_plot
+        ):
+            # once the plot has laid itself out at its new size
+            QTimer.singleShot(0, self, self._redraw_picture)
+        return super().eventFilter(watched, event)
 
     def _show_node_outputs(self, result) -> None:
         from runtime.explain.render import node_picture

@@ -125,13 +125,24 @@ def test_tabular_attributions_are_signed_bars_with_feature_names(qtbot, mlp_pane
     # Grad-CAM, the first method, would be refused for a model without convolutions
     assert panel.method_combo.currentData() == "ig"
     choose(panel, "ig")
+    panel.resize(1270, 600)
+    panel.show()
     with qtbot.waitSignal(panel.explained, timeout=60_000) as blocker:
         panel.explain()
     assert panel.stack.currentWidget() is panel.bars_plot
-    ticks = panel.bars_plot.getAxis("left")._tickLevels[0]
+    assert panel.opacity_slider.isHidden()  # bars have no heatmap
     values = blocker.args[0].explanation.attributions
     strongest = run.dataset.feature_names[int(np.argmax(np.abs(values)))]
-    assert ticks[-1][1] == strongest
+
+    def ticks():
+        return panel.bars_plot.getAxis("left")._tickLevels[0]
+
+    qtbot.waitUntil(lambda: len(ticks()) == 15, timeout=3_000)  # TOP_FEATURES
+    assert ticks()[-1][1] == strongest
+    panel.resize(1270, 220)  # a short dock: only as many bars as their names have room
+    view = panel.bars_plot.getPlotItem().vb
+    qtbot.waitUntil(lambda: 3 <= len(ticks()) <= view.height() // 16, timeout=3_000)
+    assert ticks()[-1][1] == strongest
 
 
 def test_in_the_app_a_trained_run_is_explained_and_the_canvas_selection_followed(
