@@ -182,6 +182,8 @@ class DataPanel(QWidget):
         self.table = QTableWidget()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # One line of text a row: three rows show, not one and a half, in a 720-pixel window.
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 6)
         self.images = QScrollArea()
         self.images.setWidgetResizable(True)
         self.preview = QTabWidget()

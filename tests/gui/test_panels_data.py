@@ -28,6 +28,9 @@ def test_preview_shows_split_sizes_and_a_table(qtbot, make_window):
     assert last == "target (target)"
     assert not panel.preview.isTabVisible(1)
     assert panel.check_list.item(0).text() == "✓ The data fits the graph."
+    window.resize(1280, 720)  # rows of one line: at least three show beside the check
+    qtbot.waitUntil(lambda: panel.table.viewport().height() >= 3 * panel.table.rowHeight(0))
+    assert panel.table.rowHeight(0) <= panel.table.fontMetrics().height() + 6
 
 
 def test_image_datasets_show_a_grid_of_labelled_samples(qtbot, make_window):
