@@ -137,6 +137,11 @@ class ExplainPanel(QWidget):
             self.method_combo.addItem(method.title, method.name)
         self.node_combo = QComboBox()
         self.node_combo.setToolTip("Grad-CAM's node, and the node shown inside the network")
+        # Wide enough for "(last convolution)" whatever it holds when first shown (nothing)
+        self.node_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.node_combo.setMinimumContentsLength(len(LAST_CONVOLUTION))
         self.load_button = QPushButton("Load sample…")
         self.load_button.setToolTip("Explain a sample of your own: an image, a CSV row or a .npy")
         self.loaded_path: Path | None = None

@@ -288,6 +288,10 @@ def test_at_1280x720_no_bottom_panel_scrolls_sideways_or_needlessly_down(qtbot, 
         if name == "explain":  # as for a model that reads text: its own text field shows
             window.panels.explain.text_input.show()
             window.panels.explain.truth_label.setText("true: negative")
+            node_combo = window.panels.explain.node_combo  # its first choice is whole
+            qtbot.waitUntil(lambda combo=node_combo: combo.isVisible(), timeout=3_000)
+            needed = node_combo.fontMetrics().horizontalAdvance("(last convolution)")
+            assert node_combo.width() > needed
         area = window.panels.docks[name].widget()
         qtbot.waitUntil(lambda area=area: area.viewport().width() > 1000, timeout=3_000)
         needed = area.widget().minimumSizeHint().width()
