@@ -32,7 +32,7 @@ from importlib import metadata
 from pathlib import Path
 
 from codegen.literals import literal
-from codegen.python_source import export_training_script
+from codegen.python_source import KERAS_IMPORT, export_training_script
 from codegen.training_script import ADAPTED
 from graph.model import NetworkGraph
 from graph.settings import FEDERATED_PARAMS, coerce_section
@@ -41,7 +41,8 @@ PACKAGE = "deepwire_fl"
 PINNED = ("flwr", "tensorflow", "keras")
 
 # The app's modules, kept as text beside this file (codegen/flower_templates/*.py.txt):
-# they import Flower and Keras, which codegen itself never does.
+# they import Flower and Keras, which codegen itself never does. Their Keras import is
+# a placeholder, filled as every exported module's is (KERAS_IMPORT).
 TEMPLATES = Path(__file__).resolve().parent / "flower_templates"
 
 
@@ -107,14 +108,16 @@ def flower_app_files(graph: NetworkGraph, data_dir: Path | None = None) -> dict[
             "\n    recipe.adapt_normalization("
             "model, recipe.model_inputs(train[0], recipe.INPUT_SHAPES))"
         )
-    server = _template("server_app").format(package=PACKAGE, adapt=adapt)
+    server = _template("server_app").format(package=PACKAGE, adapt=adapt, keras_import=KERAS_IMPORT)
     clients = federated["clients"]
     return {
         "pyproject.toml": _pyproject(graph, federated),
         "README.md": README.format(title=graph.name or "Model", package=PACKAGE, clients=clients),
         f"{PACKAGE}/__init__.py": '"""A Flower app exported from DeepWire."""\n',
         f"{PACKAGE}/task.py": export_training_script(graph, "task.py", data_dir),
-        f"{PACKAGE}/client_app.py": _template("client_app").format(package=PACKAGE),
+        f"{PACKAGE}/client_app.py": _template("client_app").format(
+            package=PACKAGE, keras_import=KERAS_IMPORT
+        ),
         f"{PACKAGE}/server_app.py": server,
         "prepare_data.py": _template("prepare_data").format(package=PACKAGE, clients=clients),
     }
