@@ -224,5 +224,5 @@ def test_two_supernodes_train_the_apps(app, text_app, tmp_path):
     # Chance is 0.1 over 10 digits: the global model learned from the two nodes.
     assert digits["2"]["test_accuracy"] > max(0.3, digits["0"]["test_accuracy"])
     # Nodes without the server's vocabulary would see every word as [UNK] and could not
-    # beat chance (0.5); the app's own federated run reaches about 0.8 here.
+    # beat chance (0.5); the app's own federated run reaches 0.85 to 1.0 here (seeds 1-3).
     assert text["1"]["test_accuracy"] > max(0.65, text["0"]["test_accuracy"])

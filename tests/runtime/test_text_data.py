@@ -173,7 +173,7 @@ def test_the_federated_run_deals_texts_to_its_clients_and_learns():
     text = (Path(__file__).resolve().parents[1] / "codegen" / "flower_text.yaml").read_text()
     graph = graph_from_yaml(text)
     result = FederatedSimulation(graph, load_dataset(graph.dataset), check_membership=True).run()
-    assert result.rounds_done == 1 and sum(result.client_sizes) == 300
+    assert result.rounds_done == 1 and sum(result.client_sizes) == 1500
     assert result.test_logs["accuracy"] > 0.65
     assert 0.0 <= result.membership_auc <= 1.0
 
