@@ -269,6 +269,7 @@ class ExplainPanel(QWidget):
         self.save_button.clicked.connect(self._ask_save)
         self.batch_button.clicked.connect(self._ask_batch)
         self._method_changed()
+        self._show_opacity(False)  # until a run on pictures
 
     # The run to explain ---------------------------------------------------------
 
@@ -289,6 +290,7 @@ class ExplainPanel(QWidget):
         self.node_stats.setText("")
         self.health_text.setText("")
         self.health_text.hide()
+        self._show_opacity(False)
         self.prediction_text.setText("")
         if self.prediction_plot is not None:
             self.prediction_plot.clear()
@@ -312,6 +314,9 @@ class ExplainPanel(QWidget):
         elif chosen.needs_conv and not any("Conv" in node.type for node in run.graph.nodes):
             self.method_combo.setCurrentIndex(self.method_combo.findData("ig"))
         self._method_changed()  # the reading line for text or for numbers
+        # Before its first explanation: a heatmap is drawn over pictures, not texts or rows.
+        pictures = dataset is not None and not dataset.text and len(dataset.input_shape) > 1
+        self._show_opacity(pictures)
         self.node_combo.clear()
         self.node_combo.addItem(LAST_CONVOLUTION, None)
         for node in run.graph.nodes:
@@ -366,6 +371,10 @@ class ExplainPanel(QWidget):
         text_reading = method.text_reading if self._reads_text() else None
         self.reading.setText(text_reading or method.reading)
         self.sample_spin.setEnabled(self.run is not None and method.scope == "sample")
+
+    def _show_opacity(self, visible: bool) -> None:
+        for widget in (self.opacity_label, self.opacity_slider):  # a picture's heatmap only
+            widget.setVisible(visible)
 
     def _reads_text(self) -> bool:
         """True when the run's model reads text (its samples are strings)."""
@@ -568,8 +577,7 @@ class ExplainPanel(QWidget):
         result, explanation = self.result, self.result.explanation
         flat = explanation.heatmap.ndim == 1
         bars = flat and len(result.feature_names) == explanation.heatmap.size
-        for widget in (self.opacity_label, self.opacity_slider):  # a picture's heatmap only
-            widget.setVisible(explanation.words is None and not bars)
+        self._show_opacity(explanation.words is None and not bars)
         if explanation.words is not None:
             self._show_words(explanation)
             return

@@ -64,6 +64,7 @@ def test_an_image_explanation_is_drawn_with_its_reading_line(qtbot, cnn_panel):
     panel = cnn_panel
     panel.sample_spin.setValue(4)
     assert panel.truth_label.text().startswith("true: ")
+    assert not panel.opacity_slider.isHidden()  # a picture's heatmap is coming
     choose(panel, "gradcam")
     assert panel.reading.text() == METHODS["gradcam"].reading
     with qtbot.waitSignal(panel.explained, timeout=60_000) as blocker:
@@ -124,6 +125,7 @@ def test_tabular_attributions_are_signed_bars_with_feature_names(qtbot, mlp_pane
     run = panel.run
     # Grad-CAM, the first method, would be refused for a model without convolutions
     assert panel.method_combo.currentData() == "ig"
+    assert panel.opacity_slider.isHidden()  # no heatmap over a table's row, even before
     choose(panel, "ig")
     panel.resize(1270, 600)
     panel.show()
@@ -187,6 +189,7 @@ def test_a_new_document_clears_the_panel(qtbot, cnn_panel):
         panel.explain()
     panel.clear()
     assert panel.run is None and panel.result is None and not panel.explain_button.isEnabled()
+    assert panel.opacity_slider.isHidden()
 
 
 def test_health_check_lists_badges_or_says_all_is_well(qtbot, cnn_panel):
@@ -271,6 +274,7 @@ def test_a_text_is_shown_with_its_words_shaded_and_markup_escaped(qtbot, text_pa
     assert panel.method_combo.currentData() == "occlusion"  # methods for numbers would refuse
     assert panel.reading.text() == METHODS["occlusion"].text_reading
     assert not panel.text_input.isHidden()
+    assert panel.opacity_slider.isHidden() and panel.opacity_label.isHidden()  # words, no heatmap
     panel.resize(1270, 220)  # as docked in a 1280x720 window
     panel.show()
     with qtbot.waitSignal(panel.explained, timeout=60_000) as blocker:
