@@ -19,7 +19,6 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -89,11 +88,6 @@ class DeployPanel(QWidget):
         self.model_edit.setPlaceholderText("empty: the newest trained run, else train first")
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse_model)
-        model_row = QWidget()
-        model_layout = QHBoxLayout(model_row)
-        model_layout.setContentsMargins(0, 0, 0, 0)
-        model_layout.addWidget(self.model_edit, 1)
-        model_layout.addWidget(browse)
         self.sparsity_spin = QDoubleSpinBox()
         self.sparsity_spin.setRange(0.05, 0.95)
         self.sparsity_spin.setSingleStep(0.05)
@@ -103,10 +97,17 @@ class DeployPanel(QWidget):
         self.epochs_spin.setRange(1, 100)
         self.epochs_spin.setValue(2)
         self.epochs_spin.setToolTip("Epochs of fine-tuning while the pruning ramps up")
-        form = QFormLayout()
-        form.addRow("trained model", model_row)
-        form.addRow("pruning sparsity", self.sparsity_spin)
-        form.addRow("fine-tune epochs", self.epochs_spin)
+        # One row, not a form of three: at 1280x720 the table then keeps its room.
+        settings = QHBoxLayout()
+        for label, widget, stretch in (
+            ("trained model", self.model_edit, 1),
+            (None, browse, 0),
+            ("pruning sparsity", self.sparsity_spin, 0),
+            ("fine-tune epochs", self.epochs_spin, 0),
+        ):
+            if label is not None:
+                settings.addWidget(QLabel(label))
+            settings.addWidget(widget, stretch)
 
         self.table = QTableWidget(len(VARIANTS) + 1, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -149,14 +150,18 @@ class DeployPanel(QWidget):
         buttons.addStretch(1)
         self.status = QLabel("Pick variants to measure against the float model.")
         self.status.setWordWrap(True)
-        self.membership_label = QLabel(f"{MEMBERSHIP_TITLE}: {MEMBERSHIP_EXPLANATION}")
+        # Shown with its figure: before, its explanation would take the table's room
+        # (it stays as the label's tooltip, and the button's says what the check does).
+        self.membership_label = QLabel()
+        self.membership_label.setToolTip(f"{MEMBERSHIP_TITLE}: {MEMBERSHIP_EXPLANATION}")
         self.membership_label.setWordWrap(True)
+        self.membership_label.hide()
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet(f"color: {ERROR_COLOR.name()};")
         self.error_label.hide()
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addLayout(settings)
         layout.addLayout(buttons)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.status)
@@ -300,6 +305,7 @@ class DeployPanel(QWidget):
             f"{MEMBERSHIP_TITLE} {report.auc:.3f} ({report.samples:,} training and as many "
             f"unseen samples): {report.explanation}"
         )
+        self.membership_label.show()
         self.status.setText("Membership inference measured.")
 
     def show_compression(self, result: dict) -> None:

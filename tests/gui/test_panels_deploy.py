@@ -107,6 +107,7 @@ def test_the_membership_check_attacks_the_newest_trained_run(qtbot, tmp_path, me
     qtbot.addWidget(panel)
     assert not panel.check_membership()
     assert "No trained model to check: train the graph first" in panel.error_label.text()
+    assert panel.membership_label.isHidden()  # until there is a figure to explain
 
     run = runs.start(graph)
     run.dataset, run.weights = dataset, weights
@@ -117,6 +118,7 @@ def test_the_membership_check_attacks_the_newest_trained_run(qtbot, tmp_path, me
     assert panel.error_label.isHidden(), panel.error_label.text()
     assert panel.membership == (None, pytest.approx(expected))
     explanation = PRIVACY_MEASURES["membership_auc"][1]
+    assert not panel.membership_label.isHidden()
     assert panel.membership_label.text() == (
         f"Membership inference AUC {expected:.3f} ({len(dataset.y_train)} training and as many "
         "unseen samples): " + explanation

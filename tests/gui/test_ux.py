@@ -277,8 +277,13 @@ def test_scrolling_a_form_scrolls_it_and_changes_no_setting_it_passes_over(qtbot
     assert window.session.graph.dataset["test_size"] == example().dataset["test_size"]
 
 
+# A bottom dock's height in a real 1280x720 window (offscreen it has a few pixels more).
+REAL_DOCK_HEIGHT = 205
+
+
 def test_at_1280x720_no_bottom_panel_scrolls_sideways_or_needlessly_down(qtbot, make_window):
-    """Every panel's controls fit the window's width: none hides past the right edge."""
+    """Every panel's controls fit the window's width, none hiding past the right edge, and
+    its dock's height in a real window."""
     window = make_window(example())
     window.resize(1280, 720)
     from gui.panels import discover_panels
@@ -298,6 +303,7 @@ def test_at_1280x720_no_bottom_panel_scrolls_sideways_or_needlessly_down(qtbot, 
         assert needed <= area.viewport().width(), f"{name} needs {needed} pixels"
         # and scrolls down only when it cannot shrink to the dock's height
         minimum = area.widget().minimumSizeHint().height()
+        assert minimum <= REAL_DOCK_HEIGHT, f"{name} needs {minimum} pixels of height"
         assert area.widget().height() <= max(area.viewport().height(), minimum), name
         if minimum <= area.maximumViewportSize().height():
             assert not area.verticalScrollBar().isVisible(), name
