@@ -53,6 +53,8 @@ RELOAD_DELAY_MS = 300
 PREVIEW_ROWS = 50
 PREVIEW_COLUMNS = 20
 PREVIEW_IMAGES = 40
+# At most this share of the preview's height goes to the data check's problems.
+CHECK_SHARE = 0.6
 NO_PATH_YET = "Choose a file or folder in <b>path</b> to load your data."
 
 
@@ -218,6 +220,10 @@ class DataPanel(QWidget):
         right.addWidget(check_box)
         right.setSizes([400, 160])
         right.setMinimumHeight(90)
+        right.setCollapsible(1, False)  # the check always says whether the data fits
+        self.preview_splitter, self.check_box = right, check_box
+        # Whether the split was last set for problems; as built (or restored), for none.
+        self._check_lists = False
         header = QHBoxLayout()
         header.addWidget(self.summary, 1)
         header.addWidget(self.reload_button)
@@ -412,11 +418,13 @@ class DataPanel(QWidget):
         self.fix_all_button.hide()
         if self.dataset is None:
             self.fix_button.setEnabled(False)
+            self._fit_split_to_check()
             return
         graph_errors = [p for p in self.session.problems if p.severity == ERROR]
         if graph_errors:
             self._add_item("Fix the graph's own problems first (see the Problems panel).", None)
             self.fix_button.setEnabled(False)
+            self._fit_split_to_check()
             return
         from runtime.data_check import check_data
 
@@ -433,11 +441,31 @@ class DataPanel(QWidget):
                 self.fixes[self.check_list.count()] = fix
             self._add_item(text, problem)
         self.fix_all_button.setVisible(len(self.fixes) > 1)
+        self._fit_split_to_check()
         first_fix = min(self.fixes, default=None)
         if first_fix is not None:
             self.check_list.setCurrentRow(first_fix)
         self._on_problem_selected(self.check_list.currentRow())
         self.checked.emit(self.problems)
+
+    def _fit_split_to_check(self) -> None:
+        """Problems get the room their lines need (up to CHECK_SHARE of the split); a check
+        that says the data fits gives it back to the preview.
+
+        Only when that changes, so a split the user dragged stays until then.
+        """
+        lists = bool(self.problems)
+        total = sum(self.preview_splitter.sizes())
+        if lists == self._check_lists or not total:  # not laid out yet: at the next check
+            return
+        self._check_lists = lists
+        check = self.check_box.minimumSizeHint().height()  # its header and a line
+        if lists:
+            lines = self.check_list
+            rows = sum(lines.sizeHintForRow(row) for row in range(lines.count()))
+            around = self.check_box.minimumSizeHint().height() - lines.minimumHeight()
+            check = min(around + rows + 2 * lines.frameWidth(), int(total * CHECK_SHARE))
+        self.preview_splitter.setSizes([total - check, check])
 
     def _add_item(self, text: str, problem: Problem | None) -> None:
         item = QListWidgetItem(text)

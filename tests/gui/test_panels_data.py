@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from PySide6.QtWidgets import QSplitter
+
 from graph.model import SetSettings
 from graph.validation import ERROR
 from tests.gui.panel_helpers import example
@@ -260,3 +262,33 @@ def test_a_text_csv_on_a_number_model_is_fixed_in_one_click_and_shown_whole(
         assert shown.contains(item.sceneBoundingRect()), node_id
     window.session.undo_stack.undo()  # one step takes the whole change back
     assert [node.type for node in window.session.graph.nodes] == before
+
+
+def test_problems_get_the_room_their_lines_need_and_give_it_back_once_fixed(
+    qtbot, make_window, tmp_path
+):
+    """At 1280x720 the check kept one line and a half: one of four problems showed."""
+    reviews = tmp_path / "reviews.csv"
+    rows = [f'"the film was {word}",{label}' for word, label in (("great", "yes"), ("dull", "no"))]
+    reviews.write_text("review,liked\n" + "\n".join(rows * 30), encoding="utf-8")
+    window = make_window(example())
+    window.resize(1280, 720)
+    panel = _shown(qtbot, window)
+    split = panel.findChild(QSplitter, "data_preview_splitter")
+    with qtbot.waitSignal(panel.loaded, timeout=LOAD_TIMEOUT_MS):
+        window.session.execute(SetSettings("dataset", {"source": "csv", "path": str(reviews)}))
+    lines = panel.check_list
+    assert lines.count() == 4
+    qtbot.waitUntil(lambda: lines.viewport().height() >= 3 * lines.sizeHintForRow(0))
+    assert split.sizes()[1] <= 0.6 * sum(split.sizes()) + 1  # the preview keeps a row or so
+    # A split the user drags stays while the check still lists problems.
+    split.setSizes([100, sum(split.sizes()) - 100])
+    dragged = split.sizes()
+    panel.recheck()
+    assert split.sizes() == dragged
+    assert panel.apply_all_fixes() is None
+    window.session.flush()
+    qtbot.waitUntil(lambda: lines.item(0).text() == "✓ The data fits the graph.")
+    # The check is back to its header and one line; the preview has the rest.
+    qtbot.waitUntil(lambda: split.sizes()[1] == split.widget(1).minimumSizeHint().height())
+    assert panel.table.viewport().height() > 2 * panel.table.verticalHeader().defaultSectionSize()
