@@ -82,6 +82,8 @@ MAX_CLASSES_FOR_NUMBERS = 20
 MAX_CATEGORIES = 1000
 TEXT_MIN_WORDS = 3
 MAX_CELL_BYTES = 128 * 1024
+# Past this a value is infinite as a float32 feature (the target is kept in float64).
+FLOAT32_MAX = float(np.finfo("float32").max)
 MAX_FILE_MB = int(os.environ.get("DEEPWIRE_MAX_DATA_MB", "4096"))
 TABLE_SUFFIXES = (".parquet", ".pq")
 IMAGE_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
@@ -407,6 +409,11 @@ def check_file(path, expected):
         )
 
 
+def _class_name(value):
+    """A whole-number label as written (16777217, not 1.67772e+07); beyond 2**53, %g."""
+    return str(int(value)) if abs(value) <= 2**53 else f"{value:g}"
+
+
 def _encode_target(values, cells, where):
     """Target values (numbers) or cells (text) -> (y, task, class names)."""
     if values is not None:
@@ -414,7 +421,7 @@ def _encode_target(values, cells, where):
         distinct = np.unique(values)
         if not whole or len(distinct) > MAX_CLASSES_FOR_NUMBERS:
             return values.astype("float32"), "regression", ()
-        names = tuple(f"{v:g}" for v in distinct)
+        names = tuple(_class_name(v) for v in distinct)
         return np.searchsorted(distinct, values).astype("int64"), "classification", names
     names, codes = np.unique(np.asarray(cells, dtype=object).astype(str), return_inverse=True)
     return codes.astype("int64"), "classification", tuple(str(n) for n in names)
@@ -501,13 +508,14 @@ def _find_bad_row(path, dialect):
             ) from None
 
 
-def _sampled_types(path, parse, convert):
+def _sampled_types(path, parse, convert, target):
     """Types to read each column as, from what a sample of the file's first rows holds.
 
     Text columns are read dictionary-encoded, so later work on their text (trimming,
     missing markers, numbers, categories) is done once per distinct value. Number
     columns are parsed straight to float32, the features' type, without a float64
-    table in between.
+    table in between; the target column (`target`, else the last) as float64, so that
+    class labels such as 16777217 stay apart.
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -523,6 +531,7 @@ def _sampled_types(path, parse, convert):
     except pa.ArrowInvalid:
         return {}, {}
     names = [column.name for column in schema]
+    target = target or names[-1]
     text, numbers = {}, {}
     for column in schema:
         if names.count(column.name) != 1:
@@ -530,11 +539,12 @@ def _sampled_types(path, parse, convert):
         if pa.types.is_string(column.type):
             text[column.name] = pa.dictionary(pa.int32(), pa.string())
         elif pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
-            numbers[column.name] = pa.float32()
+            exact = column.name.strip() == target
+            numbers[column.name] = pa.float64() if exact else pa.float32()
     return text, numbers
 
 
-def _read_csv(path):
+def _read_csv(path, target=""):
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -563,7 +573,9 @@ def _read_csv(path):
     # file is searched for one while the sample's types are read (the sample allowing
     # newlines in quoted values, as reads right whether or not it holds any).
     (text, numbers), quoted = _alongside(
-        lambda: _sampled_types(path, parse_options(bool(quote)), pacsv.ConvertOptions(**options)),
+        lambda: _sampled_types(
+            path, parse_options(bool(quote)), pacsv.ConvertOptions(**options), target
+        ),
         lambda: bool(quote) and _contains(path, quote.encode()),
     )
     parse = parse_options(quoted)
@@ -639,12 +651,13 @@ class _Column:
     def __len__(self):
         return len(self.numbers if self._missing is None else self._missing)
 
-    def __init__(self, path, name, column):
+    def __init__(self, path, name, column, exact=False):
+        """`exact`: number values stay float64 (the target: labels past 2**24 stay apart)."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
         self.name, self.categories, self.codes, self.numbers = name, (), None, None
-        self.text = None
+        self.text, self.exact = None, exact
         kind = column.type
         flat_dictionary = pa.types.is_dictionary(kind) and not pa.types.is_nested(kind.value_type)
         if pa.types.is_nested(kind) or (pa.types.is_dictionary(kind) and not flat_dictionary):
@@ -656,7 +669,8 @@ class _Column:
             self._keep_numbers(path, column.to_numpy(zero_copy_only=False))
             return
         if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_null(kind):
-            numbers = pc.cast(column, pa.float64()).fill_null(np.nan)
+            # not a safe cast: an integer past 2**53 (an ID, a timestamp) rounds, as in a CSV
+            numbers = pc.cast(column, pa.float64(), safe=False).fill_null(np.nan)
             self._keep_numbers(path, numbers.to_numpy(zero_copy_only=False))
             return
         if flat_dictionary:
@@ -705,10 +719,12 @@ class _Column:
         self._keep_numbers(path, np.append(numbers, np.nan).take(rows))
 
     def _keep_numbers(self, path, numbers):
-        """Keeps `numbers` (NaN: missing) as float32, refusing what is not finite there."""
-        self.numbers = numbers.astype("float32", copy=False)
+        """Keeps `numbers` (NaN: missing) as float32 (float64 if exact), refusing what is
+        not finite in float32."""
+        self.numbers = numbers.astype("float64" if self.exact else "float32", copy=False)
         self.missing = None  # NaN says it: the mask is made when asked, not kept
-        infinite = np.isinf(self.numbers)
+        numbers = self.numbers
+        infinite = np.abs(numbers) > FLOAT32_MAX if self.exact else np.isinf(numbers)
         if infinite.any():
             row = _row_of(np.argmax(infinite))
             raise DataError(
@@ -1118,7 +1134,10 @@ def _text_table(path, settings, texts, columns, target_column):
 
 def load_table(path, settings):
     """Reads a CSV or Parquet file (see the module docstring for the rules)."""
-    table = _read_parquet(path) if path.suffix.lower() in TABLE_SUFFIXES else _read_csv(path)
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        table = _read_parquet(path)
+    else:
+        table = _read_csv(path, settings["target_column"])
     header = [name.strip() for name in table.column_names]
     if table.num_rows == 0:
         raise DataError(f"{path}: has a header row but no data rows")
@@ -1130,11 +1149,17 @@ def load_table(path, settings):
             f"{path}: no column {target!r} for target_column. Columns: {', '.join(header)}"
         )
     target_index = header.index(target)
+    if header.count(target) > 1:  # which one is meant? The other would be a feature: a leak
+        numbers = [str(i + 1) for i, name in enumerate(header) if name == target]
+        raise DataError(
+            f"{path}: columns {' and '.join(numbers)} are both named {target!r}, the target; "
+            "give each column its own name"
+        )
     arrays = table.columns
     del table
 
     def column(index):
-        read = _Column(path, header[index], arrays[index])
+        read = _Column(path, header[index], arrays[index], exact=index == target_index)
         arrays[index] = None  # pyarrow's copy is no longer needed
         return read
 
@@ -1240,6 +1265,9 @@ def load_numpy(path, settings):
                 y = loaded[y_key] if y_key else np.zeros(len(x))
             except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
                 raise DataError(f"{path}: {error}") from None
+        for key, array in ((x_key, x), (y_key, y)):
+            if not isinstance(array, np.ndarray):  # NpzFile gives a member's bytes as they are
+                raise DataError(f"{path}: {key} is not a NumPy array (not a .npy file inside)")
         x = _numeric(x, f"{path}: array {x_key}")
         if x.ndim < 2:
             raise DataError(
@@ -1257,12 +1285,19 @@ def load_numpy(path, settings):
             )
         column = settings["target_column"] or "-1"
         try:
-            index = int(column) % data.shape[1]
+            index = int(column)
         except ValueError:
             raise DataError(
                 f"{path}: target_column must be a column number for a .npy file. "
                 f"Received: {column!r}"
             ) from None
+        columns = data.shape[1]
+        if not -columns <= index < columns:
+            raise DataError(
+                f"{path}: target_column {column} is out of range: the array has {columns} "
+                f"columns, numbered 0 to {columns - 1} (or -1 for the last)"
+            )
+        index %= columns
         y = data[:, index]
         x = np.delete(data, index, axis=1)
     if len(x) == 0:

@@ -117,6 +117,58 @@ def test_parquet_columns_sharing_a_name_are_read_as_a_csv_header_would_be(tmp_pa
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_target_name_shared_by_two_columns_is_refused_not_leaked(tmp_path, suffix):
+    """The first of the two was taken as the target and the last one-hot encoded: a leak."""
+    path = tmp_path / f"twice{suffix}"
+    if suffix == ".csv":
+        path.write_text(
+            "a,b,label,label\n" + "".join(f"{i},{i},{i % 3},{'xy'[i % 2]}\n" for i in range(30))
+        )
+    else:
+        labels = pa.array(["xy"[i % 2] for i in range(30)])
+        table = pa.Table.from_arrays([pa.array(range(30)), labels, labels], ["a", "label", "label"])
+        pq.write_table(table, path)
+    with pytest.raises(
+        DataError, match=rf"twice{suffix}: columns \d and \d are both named 'label'"
+    ):
+        load_csv(path)
+    blank = csv_file(tmp_path, ",,,\n" + "".join(f"{i},{i},{i % 3},{i % 2}\n" for i in range(30)))
+    with pytest.raises(DataError, match="columns 1 and 2 and 3 and 4 are both named ''"):
+        load_csv(blank)
+
+
+def test_large_class_labels_stay_apart_and_are_named_exactly(tmp_path):
+    """Read as float32, 16777217 was 16777216: two classes merged, all named 1.67772e+07."""
+    labels = [16777216, 16777217, 16777218, 16777219]
+    rows = "".join(f"{i},{i % 5},{labels[i % 4]}\n" for i in range(80))
+    dataset = load_csv(csv_file(tmp_path, "a,b,label\n" + rows))
+    assert dataset.class_names == ("16777216", "16777217", "16777218", "16777219")
+    assert dataset.num_classes == 4
+    y = np.array([10**12, 10**12 + 1] * 20)
+    np.savez(tmp_path / "big.npz", x=np.arange(80.0).reshape(40, 2), y=y)
+    from_numpy = load_dataset({"source": "numpy", "path": str(tmp_path / "big.npz")})
+    assert from_numpy.class_names == ("1000000000000", "1000000000001")
+    # a regression target beyond float32's range is still refused, as a feature is
+    rows = "".join(f"{i},{i * 1.5}\n" for i in range(20)) + "5,1e39\n"
+    with pytest.raises(DataError, match="row 22, column 'y': the value is infinite"):
+        load_csv(csv_file(tmp_path, "a,y\n" + rows, "far.csv"))
+
+
+def test_parquet_integers_past_2_to_the_53_are_read_rounded_like_a_csvs(tmp_path):
+    table = pa.table(
+        {
+            "a": pa.array(np.arange(60.0)),
+            "id": pa.array([10**18 + i for i in range(60)], pa.int64()),
+            "label": pa.array(["xy"[i % 2] for i in range(60)]),
+        }
+    )
+    pq.write_table(table, tmp_path / "ids.parquet")
+    dataset = load_csv(tmp_path / "ids.parquet", normalization="none")
+    assert dataset.feature_names == ("a", "id")
+    assert np.allclose(dataset.x_train[:, 1], 1e18)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_a_target_column_empty_in_every_row_is_named(tmp_path, suffix):
     path = tmp_path / f"unlabelled{suffix}"
     if suffix == ".csv":
@@ -173,6 +225,28 @@ def test_numpy_targets_and_values_that_cannot_train(tmp_path):
     np.savez(path, x=np.ones((10, 2), dtype=complex), y=np.arange(10) % 2)
     with pytest.raises(DataError, match="must be numeric. Received: dtype complex128"):
         load_dataset({"source": "numpy", "path": str(path)})
+
+
+def test_numpy_files_that_are_not_what_they_say_are_named(tmp_path):
+    import zipfile
+
+    junk = tmp_path / "junk.npz"  # a zip whose members are no .npy files
+    with zipfile.ZipFile(junk, "w") as archive:
+        archive.writestr("x.npy", "not an array")
+        archive.writestr("y.npy", "not an array")
+    with pytest.raises(DataError, match="junk.npz: x is not a NumPy array"):
+        load_dataset({"source": "numpy", "path": str(junk)})
+    table = tmp_path / "table.npy"
+    np.save(table, np.c_[np.linspace(0, 1, 20), np.arange(20.0), np.arange(20) % 2])
+    for column in ("3", "7", "-4"):  # it wrapped around: 7 was column 1
+        with pytest.raises(
+            DataError, match=f"target_column {column} is out of range: the array has 3 columns"
+        ):
+            load_dataset({"source": "numpy", "path": str(table), "target_column": column})
+    assert (
+        load_dataset({"source": "numpy", "path": str(table), "target_column": "-3"}).num_classes
+        == 0
+    )
 
 
 # Fuzzing: whatever the bytes, a dataset or one DataError, never another exception. ------
