@@ -1351,6 +1351,12 @@ def image_files(path):
             f"{path}: no images found; expected one sub-folder per class holding "
             f"{', '.join(IMAGE_SUFFIXES)} files"
         )
+    if 0 in counts:  # a class no sample can teach: its label would be past the model's units
+        empty = classes[counts.index(0)]
+        raise DataError(
+            f"{empty}: a class folder with no {', '.join(IMAGE_SUFFIXES)} files; add images "
+            "to it or remove it"
+        )
     labels = np.repeat(np.arange(len(classes), dtype="int64"), counts)
     return tuple(p.name for p in classes), np.concatenate(files), labels
 
@@ -1408,9 +1414,25 @@ def _decode_image(path, size, channels):
     """
     import tensorflow as tf
 
-    image = tf.io.decode_image(tf.io.read_file(path), channels=channels, expand_animations=False)
+    contents = tf.io.read_file(path)
+    if channels == 1:  # TensorFlow decodes a GIF in colour only: grey from its colours
+        image = tf.cond(
+            tf.strings.substr(contents, 0, 3) == "GIF",
+            lambda: tf.image.rgb_to_grayscale(_decoded(contents, 3)),
+            lambda: _decoded(contents, 1),
+        )
+    else:
+        image = _decoded(contents, channels)
     image.set_shape((None, None, channels))
     return tf.image.resize(tf.cast(image, "float32"), size)
+
+
+def _decoded(contents, channels):
+    import tensorflow as tf
+
+    image = tf.io.decode_image(contents, channels=channels, expand_animations=False)
+    image.set_shape((None, None, channels))
+    return image
 
 
 def _unreadable(error):
@@ -1948,6 +1970,22 @@ def normalize(method, train, *others):
         raise DataError(f"Cannot apply normalization={method!r}: {error}") from None
 
 
+def _refuse_unreadable_classes(raw, rows, bad, skipped):
+    """Refuses an image class whose every file is unreadable (`bad`: their positions)."""
+    if raw.task != "classification" or not len(bad):
+        return
+    labels = np.take(raw.y, rows)
+    readable = np.bincount(labels[~np.isin(rows, bad)], minlength=len(raw.class_names))
+    for label in np.flatnonzero(readable == 0):
+        if label in labels:
+            name = raw.class_names[label]
+            example = next(s for s, r in zip(skipped, bad, strict=True) if raw.y[r] == label)
+            raise DataError(
+                f"class {name!r}: none of its images can be read, e.g. {example}; "
+                "replace them or remove the class folder"
+            )
+
+
 def prepare(settings, raw, name, last_use=False):
     """Splits, imputes and scales `raw` as `settings` ask (steps 2-5 of the contract).
 
@@ -1979,7 +2017,9 @@ def prepare(settings, raw, name, last_use=False):
         bad, skipped, scaling = scan_images(raw.x, rows[parts[0]], settings["normalization"])
         parts = [None if p is None else p[~np.isin(rows[p], bad)] for p in parts]
         if len(parts[0]) == 0:
-            raise DataError(f"{name}: no readable images in the training split")
+            example = f", e.g. {skipped[0]}" if skipped else ""
+            raise DataError(f"{name}: no readable images in the training split{example}")
+        _refuse_unreadable_classes(raw, rows, bad, skipped)
     # each part's source rows, once: they pick its features and targets, and are kept
     positions = [None if p is None else rows.take(p).astype("int64", copy=False) for p in parts]
     if isinstance(raw.x, TableFeatures):

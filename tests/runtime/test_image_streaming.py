@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from graph.files import load_graph
 from graph.validation import WARNING
-from runtime.data import ImageFiles, feed, load_dataset
+from runtime.data import DataError, ImageFiles, feed, load_dataset
 from runtime.data_check import check_data
 from runtime.data_contract import image_pipeline, split_positions
 from runtime.evaluation import evaluate
@@ -111,6 +111,39 @@ def test_unreadable_images_are_left_out_counted_and_named(broken_folder):
     message = next(m for m in warnings if "left out" in m)
     assert message.startswith("2 image files of shapes are left out, unreadable or too large: ")
     assert "circle/broken.png" in message and "cross/truncated.png" in message
+
+
+def test_a_class_without_a_readable_image_is_refused_by_name(folder, tmp_path):
+    """Its label was past the model's units: training failed in TensorFlow's own words."""
+    import shutil
+
+    root = tmp_path / "shapes"
+    shutil.copytree(folder, root)
+    (root / "blank").mkdir()  # sorted first: labels 1 to 3, num_classes 3
+    with pytest.raises(DataError, match=r"shapes/blank: a class folder with no .*files"):
+        load_dataset({**SETTINGS, "path": str(root)})
+    for i in range(3):
+        (root / "blank" / f"{i}.png").write_text("not a png")
+    with pytest.raises(DataError, match=r"class 'blank': none of its images can be read, e.g. "):
+        load_dataset({**SETTINGS, "path": str(root)})
+
+
+def test_gif_images_are_read_in_grey_as_well(tmp_path):
+    """TensorFlow decodes a GIF in colour only: every GIF was left out in grayscale."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for name in CLASSES[:2]:
+        (tmp_path / "gifs" / name).mkdir(parents=True)
+        for i in range(6):
+            pixels = rng.integers(0, 255, size=(10, 12, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(tmp_path / "gifs" / name / f"{i}.gif")
+    settings = {**SETTINGS, "path": str(tmp_path / "gifs"), "normalization": "none"}
+    grey = load_dataset({**settings, "color_mode": "grayscale"})
+    assert grey.skipped == () and grey.input_shape == (8, 8, 1)
+    colour = load_dataset(settings)
+    expected = tf.image.rgb_to_grayscale(np.asarray(colour.x_train)).numpy()
+    np.testing.assert_allclose(np.asarray(grey.x_train), expected, atol=1.0)
 
 
 def test_reading_a_file_that_broke_after_loading_names_it(broken_folder):
