@@ -92,6 +92,10 @@ def preprocess_like_training(raw: np.ndarray, settings: dict, base_dir: Path | N
     if settings["drop_duplicates"]:
         rows = rows[data_contract.unique_rows(data.x[rows], data.y[rows])]
     train = data_contract.split_positions(data.y[rows], settings, data.task == "classification")[0]
+    if isinstance(data.x, data_contract.ImageFiles):  # scaled per pixel, unreadable files left out
+        _, _, scaling = data_contract.scan_images(data.x, rows[train], settings["normalization"])
+        sample = np.array(raw, dtype="float32")
+        return sample if scaling is None else sample * scaling[0] + scaling[1]
     x_train = np.array(data.x[rows[train]], dtype="float32")
     sample = np.array(raw, dtype="float32")[None]
     if np.isnan(sample).any() and settings["missing"] == "drop":

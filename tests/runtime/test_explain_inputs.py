@@ -42,3 +42,29 @@ def test_csv_rows_skip_a_header_and_images_are_resized(tmp_path):
     with pytest.raises(ExplainError, match="unknown kind of file '.bin'"):
         (tmp_path / "x.bin").write_bytes(b"1")
         read_sample(tmp_path / "x.bin", (1,))
+
+
+def test_an_image_is_scaled_as_its_folder_was_though_the_folder_holds_a_broken_file(tmp_path):
+    """Every training file was decoded again here: the broken one failed the explanation."""
+    from runtime.data import load_dataset
+    from runtime.explain.inputs import preprocess_like_training
+
+    rng = np.random.default_rng(0)
+    for name in ("dots", "lines"):
+        (tmp_path / "pictures" / name).mkdir(parents=True)
+        for i in range(8):
+            pixels = rng.integers(0, 255, size=(10, 10, 3), dtype=np.uint8)
+            (tmp_path / "pictures" / name / f"{i}.png").write_bytes(png_bytes(pixels))
+    (tmp_path / "pictures" / "dots" / "broken.png").write_bytes(b"not a png")
+    settings = {
+        "source": "image_folder",
+        "path": str(tmp_path / "pictures"),
+        "image_size": (8, 8),
+        "color_mode": "rgb",
+        "normalization": "standard",
+    }
+    dataset = load_dataset(settings)
+    assert len(dataset.skipped) == 1
+    raw = read_sample(dataset.x_test.files[0], dataset.input_shape)
+    prepared = preprocess_like_training(raw, settings, None)
+    np.testing.assert_allclose(prepared, dataset.x_test[0], atol=1e-4)
