@@ -3,7 +3,7 @@
 `deepwire import MODEL [-o graph.yaml] [--blocks] [--fold]`.
 
 Exit codes: 0 imported, 1 the model uses something the catalog lacks,
-2 the output cannot be written.
+2 the model file is missing or the output cannot be written.
 """
 
 from __future__ import annotations
@@ -42,6 +42,10 @@ def run(args: argparse.Namespace) -> int:
     from runtime.events import RunFinished
     from runtime.runs.base import RunRequest
 
+    if not args.model.is_file():  # before TensorFlow starts: a typo answers at once
+        what = "is a folder" if args.model.is_dir() else "file not found"
+        print(f"error: {args.model}: {what}", file=sys.stderr)
+        return 2
     if args.output is not None:
         try:
             check_output(args.output, [args.model], graph_file, "a graph file", args.force)

@@ -73,6 +73,8 @@ def _run(args: argparse.Namespace) -> int:
         except RunStoreError as error:
             raise CommandError(str(error), EXIT_FILE) from None
     if not runs:
+        if not args.file.is_file():  # a deleted file's runs are still listed, above
+            raise CommandError(f"{args.file}: no such file, and no recorded runs", EXIT_FILE)
         print(f"{args.file}: no recorded runs in {store.folder}", file=sys.stderr)
         return 0
     print(runs_table(runs))

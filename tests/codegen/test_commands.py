@@ -110,3 +110,12 @@ def test_import_unsupported_model_exits_1(tmp_path):
     assert result.returncode == 1
     assert "plus_one (Lambda)" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_import_of_a_missing_model_is_a_bad_file_and_answers_before_tensorflow(tmp_path, capsys):
+    from main import main
+
+    assert main(["import", str(tmp_path / "modle.keras")]) == 2
+    assert "modle.keras: file not found" in capsys.readouterr().err
+    assert main(["import", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err

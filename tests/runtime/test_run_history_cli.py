@@ -110,6 +110,13 @@ def test_runs_of_another_graph_are_not_listed(digits, tmp_path, capsys):
         store.start(graph_key_for(tmp_path / "other.yaml"), "train", "yaml")
     assert main(["runs", str(digits), "--runs-dir", str(tmp_path / "runs")]) == 0
     assert "no recorded runs" in capsys.readouterr().err
+    # a mistyped name is said to be one, not taken for a graph never trained
+    missing = str(tmp_path / "digts.yaml")
+    assert main(["runs", missing, "--runs-dir", str(tmp_path / "runs")]) == 2
+    assert "digts.yaml: no such file, and no recorded runs" in capsys.readouterr().err
+    # a file deleted after its runs were recorded still lists them
+    assert main(["runs", str(tmp_path / "other.yaml"), "--runs-dir", str(tmp_path / "runs")]) == 0
+    assert "other.yaml" not in capsys.readouterr().err
 
 
 def test_unusable_store_only_warns_and_training_goes_on(digits, tmp_path, capsys):
