@@ -151,6 +151,11 @@ def check_model_file(path: str | os.PathLike) -> None:
     if status.st_size > model_limit:
         raise _too_large(path, status.st_size, model_limit, MAX_MODEL_MB_VARIABLE, "the file")
     if not zipfile.is_zipfile(path):
+        if path.suffix.lower() == ".keras":  # Keras would say "File not found" of it
+            raise InputFileError(
+                f"{path}: not a readable Keras model file (a .keras model is a zip archive; "
+                "this is not one)"
+            )
         return
     try:
         with zipfile.ZipFile(path) as archive:

@@ -75,15 +75,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _check_model_file(path: Path) -> None:
     import keras
 
+    from graph.input_files import InputFileError, check_model_file
+
     if not path.is_file():
         raise CommandError(
             f"{path}: no such model file (train first: deepwire train FILE)", EXIT_FILE
         )
     try:
+        check_model_file(path)  # a folder, a device, a zip bomb or no archive, unopened
         keras.models.load_model(path, compile=False)
+    except InputFileError as error:
+        raise CommandError(str(error), EXIT_FILE) from None
     except Exception as error:  # Keras raises many kinds for a bad file
         first = (str(error).strip().splitlines() or [""])[0][:200]
-        raise CommandError(f"{path}: not a Keras model file ({first})", EXIT_FILE) from None
+        raise CommandError(
+            f"{path}: not a readable Keras model file ({first})", EXIT_FILE
+        ) from None
 
 
 def _options(args: argparse.Namespace, input_shape: tuple[int, ...], text: bool) -> dict:

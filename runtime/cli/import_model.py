@@ -42,9 +42,8 @@ def run(args: argparse.Namespace) -> int:
     from runtime.events import RunFinished
     from runtime.runs.base import RunRequest
 
-    if not args.model.is_file():  # before TensorFlow starts: a typo answers at once
-        what = "is a folder" if args.model.is_dir() else "file not found"
-        print(f"error: {args.model}: {what}", file=sys.stderr)
+    if not args.model.exists():  # before TensorFlow starts: a typo answers at once
+        print(f"error: {args.model}: file not found", file=sys.stderr)
         return 2
     if args.output is not None:
         try:

@@ -117,5 +117,3 @@ def test_import_of_a_missing_model_is_a_bad_file_and_answers_before_tensorflow(t
 
     assert main(["import", str(tmp_path / "modle.keras")]) == 2
     assert "modle.keras: file not found" in capsys.readouterr().err
-    assert main(["import", str(tmp_path)]) == 2
-    assert "is a folder" in capsys.readouterr().err

@@ -118,7 +118,9 @@ def test_deploy_bad_model_file_exit_2(tmp_path, capsys):
     path = iris_file(tmp_path)
     (tmp_path / "bad.keras").write_text("not a model")
     assert main(["deploy", str(path), "--model", str(tmp_path / "bad.keras")]) == 2
-    assert "not a loadable Keras model" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "bad.keras: not a readable Keras model file" in error
+    assert "File not found" not in error  # Keras's words for a file that is there
 
 
 def test_tune_writes_the_best_settings(tmp_path, capsys):

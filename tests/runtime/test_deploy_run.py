@@ -55,7 +55,7 @@ def test_bad_options_and_files_fail_with_the_exit_code_a_command_needs(tmp_path)
     (tmp_path / "bad.keras").write_text("not a model")
     outcome, _ = deploy(tmp_path, model_path=str(tmp_path / "bad.keras"))
     assert isinstance(outcome, RunFailed) and outcome.exit_code == EXIT_BAD_FILE
-    assert "bad.keras: not a loadable Keras model" in outcome.message
+    assert "bad.keras: not a readable Keras model file (a .keras model is a zip" in outcome.message
 
 
 def test_the_command_exits_1_for_a_model_that_does_not_fit_the_data(tmp_path, capsys):

@@ -100,7 +100,7 @@ def test_cli_bad_inputs_get_one_clear_message_and_exit_code(weights, tmp_path, c
         )
         == 2
     )
-    assert "not a Keras model file" in capsys.readouterr().err
+    assert "not a readable Keras model file" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
         main(["explain", str(CNN), "--sample", "0", "--method", "ig"])
     assert exit_info.value.code == 2
