@@ -28,7 +28,8 @@ the environment variable DEEPWIRE_MAX_DATA_MB raises):
   (`.parquet`/`.pq`, pyarrow.parquet). Each text rule below runs once per
   distinct value of a column, and the features are written only as split
   parts, already imputed and scaled (TableFeatures). The first row names the columns. The
-  target is `target_column` (the last column when empty). Empty cells and
+  target is `target_column` (the last column when empty), a name no other
+  column has, read in float64 so that labels stay apart. Empty cells and
   NA, N/A, NaN, null, none, ? (any case, surrounding spaces ignored) are
   missing. A column whose present values all parse as numbers is numeric
   (inf is refused); any other feature column is categorical and one-hot
@@ -41,16 +42,17 @@ the environment variable DEEPWIRE_MAX_DATA_MB raises):
   TextVectorization); text is never imputed or scaled. A non-numeric target
   is classification with classes sorted by
   name; a numeric target is classification when it holds whole numbers
-  with at most MAX_CLASSES_FOR_NUMBERS distinct values, regression
-  otherwise. Rows whose target is missing are always left out. Cells hold at
+  with at most MAX_CLASSES_FOR_NUMBERS distinct values (named as written),
+  regression otherwise. Rows whose target is missing are always left out. Cells hold at
   most MAX_CELL_BYTES; text must be UTF-8.
 - NumPy `.npz`: arrays `x` (or X, features, data) and `y` (or Y, labels,
   target, targets); `y` may be absent when the target is the input. `.npy`:
   a 2-D numeric array whose target is the last column (or column number
-  `target_column`).
+  `target_column`, counted from 0, or from -1 backwards).
 - Image folders: one sub-folder per class (sorted by name); PNG, JPEG, BMP
   and GIF files are decoded, resized to `image_size` and read as float32
-  values in [0, 255] with 1 (grayscale) or 3 (rgb) channels. Images are not
+  values in [0, 255] with 1 (grayscale) or 3 (rgb) channels. A class
+  sub-folder without images, or none of whose images can be read, is refused. Images are not
   held in memory: x is an ImageFiles (decoded when indexed) and training
   streams them through a tf.data pipeline (`feed`, `image_pipeline`),
   cached in memory or on disk when `image_cache` asks. The folder is
@@ -1177,7 +1179,11 @@ def load_table(path, settings):
     # lines) are among them, so no other column's mask needs to be made here.
     keep = ~target_column.missing
     if not keep.any():
-        raise DataError(f"{path}: target column {target!r} has no value in any row")
+        trailing = " (do the rows end with a delimiter? Then the last column is empty)"
+        raise DataError(
+            f"{path}: target column {target!r} has no value in any row"
+            + (trailing if not target and target_index == len(header) - 1 else "")
+        )
     if not columns:
         raise DataError(f"{path}: has no feature columns besides target {target!r}")
     for column in columns:
@@ -1226,6 +1232,10 @@ def _load_array_file(path):
                 f"{path}: its arrays unpack to {declared / 2**20:.0f} MB, over the limit of "
                 f"{MAX_FILE_MB} MB; set the environment variable DEEPWIRE_MAX_DATA_MB to raise it"
             )
+    else:
+        with path.open("rb") as file:
+            if file.read(6) != b"\x93NUMPY":  # NumPy would take it for pickled objects
+                raise DataError(f"{path}: not a readable NumPy file (no .npy or .npz header)")
     try:
         return np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
@@ -2005,7 +2015,10 @@ def prepare(settings, raw, name, last_use=False):
     classification = raw.task == "classification"
 
     def split():
-        return split_positions(np.take(raw.y, rows, axis=0), settings, classification)
+        try:
+            return split_positions(np.take(raw.y, rows, axis=0), settings, classification)
+        except DataError as error:
+            raise DataError(f"{name}: {error}") from None
 
     layout = None
     if isinstance(raw.x, TableFeatures):  # its layout does not depend on the split: both at once

@@ -168,6 +168,17 @@ def test_parquet_integers_past_2_to_the_53_are_read_rounded_like_a_csvs(tmp_path
     assert np.allclose(dataset.x_train[:, 1], 1e18)
 
 
+def test_rows_ending_with_a_delimiter_and_splits_too_small_name_the_file(tmp_path):
+    trailing = csv_file(tmp_path, "a,b,\n" + "".join(f"{i},{i % 2},\n" for i in range(20)))
+    with pytest.raises(
+        DataError, match=r"target column '' has no value in any row \(do the rows end"
+    ):
+        load_csv(trailing)
+    few = csv_file(tmp_path, "a,y\n" + "".join(f"{i},{i % 2}\n" for i in range(4)), "few.csv")
+    with pytest.raises(DataError, match=r"few.csv: Cannot split 4 samples with test_size=0.9"):
+        load_csv(few, test_size=0.9)
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_a_target_column_empty_in_every_row_is_named(tmp_path, suffix):
     path = tmp_path / f"unlabelled{suffix}"
@@ -236,6 +247,12 @@ def test_numpy_files_that_are_not_what_they_say_are_named(tmp_path):
         archive.writestr("y.npy", "not an array")
     with pytest.raises(DataError, match="junk.npz: x is not a NumPy array"):
         load_dataset({"source": "numpy", "path": str(junk)})
+    text = tmp_path / "text.npy"  # NumPy said it holds pickled objects
+    text.write_text("hello")
+    with pytest.raises(
+        DataError, match=r"text.npy: not a readable NumPy file \(no .npy or .npz header"
+    ):
+        load_dataset({"source": "numpy", "path": str(text)})
     table = tmp_path / "table.npy"
     np.save(table, np.c_[np.linspace(0, 1, 20), np.arange(20.0), np.arange(20) % 2])
     for column in ("3", "7", "-4"):  # it wrapped around: 7 was column 1
