@@ -533,7 +533,7 @@ def _sampled_types(path, parse, convert, target):
     except pa.ArrowInvalid:
         return {}, {}
     names = [column.name for column in schema]
-    target = target or names[-1]
+    target = (target or names[-1]).strip()  # as load_table compares names: trimmed
     text, numbers = {}, {}
     for column in schema:
         if names.count(column.name) != 1:
