@@ -14,7 +14,8 @@ Steps, in order:
    `drop_duplicates`, repeated (features, target) rows are left out, keeping
    the first.
 3. Split with sklearn's train_test_split: test first, then validation from
-   the rest (seed, stratified for classification when `stratify`).
+   the rest (seed, stratified for classification when `stratify`). A class
+   that only the validation or test split holds is refused.
 4. Missing features are imputed (mean / median / most_frequent) and features
    scaled (standard / minmax / none) per flattened feature, both fitted on
    the training split only. The regression target is never scaled.
@@ -1996,6 +1997,24 @@ def _refuse_unreadable_classes(raw, rows, bad, skipped):
             )
 
 
+def _refuse_classes_unseen_in_training(name, classes, y_train, *others):
+    """Refuses a class that only the validation or test split holds: no model can learn
+    it, and its label would be past the output's units (`others`: those splits' targets)."""
+    others = [y for y in others if y is not None and len(y)]
+    size = max([len(classes), *(int(y.max()) + 1 for y in (y_train, *others) if len(y))])
+    seen = np.bincount(y_train, minlength=size) > 0
+    for y in others:
+        unseen = np.flatnonzero((np.bincount(y, minlength=size) > 0) & ~seen)
+        if len(unseen):
+            label = int(unseen[0])
+            shown = repr(classes[label]) if label < len(classes) else str(label)
+            raise DataError(
+                f"{name}: class {shown} has no sample in the training split (its "
+                f"{int(np.sum(y == label))} fell in another split); set stratify to true, so "
+                "that every class keeps its share of each split, or add samples of it"
+            )
+
+
 def prepare(settings, raw, name, last_use=False):
     """Splits, imputes and scales `raw` as `settings` ask (steps 2-5 of the contract).
 
@@ -2057,6 +2076,7 @@ def prepare(settings, raw, name, last_use=False):
         y_train, y_val, y_test = x_train, x_val, x_test
         task, classes = "regression", ()
     elif classification:
+        _refuse_classes_unseen_in_training(name, classes, y_train, y_val, y_test)
         num_classes = _distinct_count(y_train)
     return Dataset(
         name=name,

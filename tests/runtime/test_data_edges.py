@@ -324,3 +324,13 @@ def test_fuzzed_numpy_loads_or_gets_one_clear_error(tmp_path, x, y, kind, missin
     else:
         np.savez(path, x=x, y=y)
     _loads_or_refuses({"source": "numpy", "path": str(path), "missing": missing})
+
+
+def test_a_class_the_training_split_lacks_is_refused_by_name(tmp_path):
+    """Unstratified, both rows of class 'c' can fall in the test split: training then ended
+    in a traceback from the evaluation (its label was past the model's units)."""
+    rows = [f"{i},{i % 7},{'ab'[i % 2]}" for i in range(60)] + ["5,5,c", "6,6,c"]
+    path = csv_file(tmp_path, "x,z,label\n" + "\n".join(rows) + "\n", "rare.csv")
+    with pytest.raises(DataError, match=r"rare.csv: class 'c' has no sample in the training split"):
+        load_csv(path, seed=34)
+    assert load_csv(path, seed=34, stratify=True, test_size=0.3).num_classes == 3
