@@ -1981,37 +1981,31 @@ def normalize(method, train, *others):
         raise DataError(f"Cannot apply normalization={method!r}: {error}") from None
 
 
-def _refuse_unreadable_classes(raw, rows, bad, skipped):
-    """Refuses an image class whose every file is unreadable (`bad`: their positions)."""
-    if raw.task != "classification" or not len(bad):
-        return
-    labels = np.take(raw.y, rows)
-    readable = np.bincount(labels[~np.isin(rows, bad)], minlength=len(raw.class_names))
-    for label in np.flatnonzero(readable == 0):
-        if label in labels:
-            name = raw.class_names[label]
-            example = next(s for s, r in zip(skipped, bad, strict=True) if raw.y[r] == label)
-            raise DataError(
-                f"class {name!r}: none of its images can be read, e.g. {example}; "
-                "replace them or remove the class folder"
-            )
+def _refuse_untrained_classes(name, raw, y_train, others, unreadable=((), ())):
+    """Refuses a class without a training sample: no model can learn it, and its label
+    would be past the output's units.
 
-
-def _refuse_classes_unseen_in_training(name, classes, y_train, *others):
-    """Refuses a class that only the validation or test split holds: no model can learn
-    it, and its label would be past the output's units (`others`: those splits' targets)."""
+    Args:
+        others: The validation and test targets (None: no such split).
+        unreadable: (positions in raw, "file (reason)") of the images the scan left out.
+    """
+    classes = raw.class_names
     others = [y for y in others if y is not None and len(y)]
     size = max([len(classes), *(int(y.max()) + 1 for y in (y_train, *others) if len(y))])
-    seen = np.bincount(y_train, minlength=size) > 0
-    for y in others:
-        unseen = np.flatnonzero((np.bincount(y, minlength=size) > 0) & ~seen)
-        if len(unseen):
-            label = int(unseen[0])
-            shown = repr(classes[label]) if label < len(classes) else str(label)
+    for label in np.flatnonzero(np.bincount(y_train, minlength=size) == 0):
+        shown = repr(classes[label]) if label < len(classes) else str(label)
+        elsewhere = sum(int(np.count_nonzero(y == label)) for y in others)
+        if elsewhere:  # e.g. a rare class, split without stratifying
             raise DataError(
                 f"{name}: class {shown} has no sample in the training split (its "
-                f"{int(np.sum(y == label))} fell in another split); set stratify to true, so "
-                "that every class keeps its share of each split, or add samples of it"
+                f"{elsewhere} fell in another split); set stratify to true, so that every "
+                "class keeps its share of each split, or add samples of it"
+            )
+        left_out = [why for at, why in zip(*unreadable, strict=True) if raw.y[at] == label]
+        if left_out:
+            raise DataError(
+                f"{name}: class {shown}: none of its images can be read, e.g. {left_out[0]}; "
+                "replace them or remove the class folder"
             )
 
 
@@ -2044,14 +2038,13 @@ def prepare(settings, raw, name, last_use=False):
         parts, layout = _alongside(split, raw.x.laid_out)
     else:
         parts = split()
-    skipped, scaling = (), None
+    bad, skipped, scaling = (), (), None
     if streamed:
         bad, skipped, scaling = scan_images(raw.x, rows[parts[0]], settings["normalization"])
         parts = [None if p is None else p[~np.isin(rows[p], bad)] for p in parts]
         if len(parts[0]) == 0:
             example = f", e.g. {skipped[0]}" if skipped else ""
             raise DataError(f"{name}: no readable images in the training split{example}")
-        _refuse_unreadable_classes(raw, rows, bad, skipped)
     # each part's source rows, once: they pick its features and targets, and are kept
     positions = [None if p is None else rows.take(p).astype("int64", copy=False) for p in parts]
     if isinstance(raw.x, TableFeatures):
@@ -2076,7 +2069,7 @@ def prepare(settings, raw, name, last_use=False):
         y_train, y_val, y_test = x_train, x_val, x_test
         task, classes = "regression", ()
     elif classification:
-        _refuse_classes_unseen_in_training(name, classes, y_train, y_val, y_test)
+        _refuse_untrained_classes(name, raw, y_train, (y_val, y_test), (bad, skipped))
         num_classes = _distinct_count(y_train)
     return Dataset(
         name=name,

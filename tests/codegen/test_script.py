@@ -119,14 +119,9 @@ def test_numpy_data_matches_the_app(tmp_path):
 
 
 def test_image_folder_data_matches_the_app(tmp_path):
-    import tensorflow as tf
+    from tests.runtime.runtime_helpers import write_image_folder
 
-    rng = np.random.default_rng(2)
-    for label in ("cats", "dogs"):
-        (tmp_path / "pets" / label).mkdir(parents=True)
-        for i in range(6):
-            pixels = rng.integers(0, 255, size=(10, 12, 3), dtype=np.uint8)
-            (tmp_path / "pets" / label / f"{i}.png").write_bytes(tf.io.encode_png(pixels).numpy())
+    write_image_folder(tmp_path / "pets", ("cats", "dogs"), per_class=6, seed=2, shape=(10, 12, 3))
     graph = load_graph(ROOT / "examples" / "cnn_digits.yaml")
     graph.dataset = {
         **default_section(DATASET_PARAMS),

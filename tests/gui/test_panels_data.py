@@ -231,12 +231,18 @@ def test_several_fixes_apply_at_once_and_undo_as_one_step(qtbot, make_window):
     assert window.session.graph.find("input_1").params["shape"] == (32,)
 
 
-def test_a_text_csv_on_a_number_model_is_fixed_in_one_click_and_shown_whole(
-    qtbot, make_window, tmp_path
-):
+def reviews_csv(tmp_path):
+    """60 short film reviews, liked or not: a text CSV for a model made for numbers."""
     reviews = tmp_path / "reviews.csv"
     rows = [f'"the film was {word}",{label}' for word, label in (("great", "yes"), ("dull", "no"))]
     reviews.write_text("review,liked\n" + "\n".join(rows * 30), encoding="utf-8")
+    return reviews
+
+
+def test_a_text_csv_on_a_number_model_is_fixed_in_one_click_and_shown_whole(
+    qtbot, make_window, tmp_path
+):
+    reviews = reviews_csv(tmp_path)
     window = make_window(example())
     panel = _shown(qtbot, window)
     before = [node.type for node in window.session.graph.nodes]
@@ -268,9 +274,7 @@ def test_problems_get_the_room_their_lines_need_and_give_it_back_once_fixed(
     qtbot, make_window, tmp_path
 ):
     """At 1280x720 the check kept one line and a half: one of four problems showed."""
-    reviews = tmp_path / "reviews.csv"
-    rows = [f'"the film was {word}",{label}' for word, label in (("great", "yes"), ("dull", "no"))]
-    reviews.write_text("review,liked\n" + "\n".join(rows * 30), encoding="utf-8")
+    reviews = reviews_csv(tmp_path)
     window = make_window(example())
     window.resize(1280, 720)
     panel = _shown(qtbot, window)

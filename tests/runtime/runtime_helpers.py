@@ -80,3 +80,15 @@ def png_header(width, height):
     fields = b"IHDR" + struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     crc = struct.pack(">I", zlib.crc32(fields) & 0xFFFFFFFF)
     return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + fields + crc
+
+
+def write_image_folder(root, classes, per_class: int, seed: int = 0, shape=(10, 10, 3)) -> None:
+    """`root`/class/i.png: `per_class` random RGB pictures of `shape` in each class folder."""
+    from runtime.explain.png import png_bytes
+
+    rng = np.random.default_rng(seed)
+    for name in classes:
+        (root / name).mkdir(parents=True)
+        for i in range(per_class):
+            pixels = rng.integers(0, 255, size=shape, dtype=np.uint8)
+            (root / name / f"{i}.png").write_bytes(png_bytes(pixels))

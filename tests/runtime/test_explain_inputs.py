@@ -48,13 +48,9 @@ def test_an_image_is_scaled_as_its_folder_was_though_the_folder_holds_a_broken_f
     """Every training file was decoded again here: the broken one failed the explanation."""
     from runtime.data import load_dataset
     from runtime.explain.inputs import preprocess_like_training
+    from tests.runtime.runtime_helpers import write_image_folder
 
-    rng = np.random.default_rng(0)
-    for name in ("dots", "lines"):
-        (tmp_path / "pictures" / name).mkdir(parents=True)
-        for i in range(8):
-            pixels = rng.integers(0, 255, size=(10, 10, 3), dtype=np.uint8)
-            (tmp_path / "pictures" / name / f"{i}.png").write_bytes(png_bytes(pixels))
+    write_image_folder(tmp_path / "pictures", ("dots", "lines"), per_class=8)
     (tmp_path / "pictures" / "dots" / "broken.png").write_bytes(b"not a png")
     settings = {
         "source": "image_folder",
