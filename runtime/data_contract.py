@@ -57,7 +57,8 @@ the environment variable DEEPWIRE_MAX_DATA_MB raises):
   held in memory: x is an ImageFiles (decoded when indexed) and training
   streams them through a tf.data pipeline (`feed`, `image_pipeline`),
   cached in memory or on disk when `image_cache` asks. The folder is
-  scanned once at load: unreadable files are left out and listed in
+  scanned once at load: unreadable files (corrupt ones, and broken links,
+  folders or pipes named like images, which are never opened) are left out and listed in
   `Dataset.skipped`, and scaling is fitted per pixel on the training
   split. `drop_duplicates` does not apply to images.
 
@@ -393,23 +394,32 @@ def check_file(path, expected):
     Raises:
         DataError: naming the path and what is wrong with it.
     """
+    problem = file_problem(path, expected)
+    if problem:
+        raise DataError(f"{path}: {problem}")
+
+
+def file_problem(path, expected):
+    """Why `path` must not be read as `expected` (not a regular file, too large), or None.
+
+    Nothing is opened: a pipe posing as a file would wait for a writer forever.
+    """
     try:
-        info = path.stat()
+        info = os.stat(path)
     except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
+        return "is a link to a missing file" if os.path.islink(path) else "file not found"
     except OSError as error:
-        raise DataError(f"{path}: cannot be read ({error.strerror})") from None
+        return f"cannot be read ({error.strerror})"
     if stat.S_ISDIR(info.st_mode):
-        raise DataError(f"{path}: is a folder, expected {expected}")
+        return f"is a folder, expected {expected}"
     if not stat.S_ISREG(info.st_mode):
-        raise DataError(
-            f"{path}: is not a regular file (a device, pipe or socket), expected {expected}"
-        )
+        return f"is not a regular file (a device, pipe or socket), expected {expected}"
     if info.st_size > MAX_FILE_MB * 2**20:
-        raise DataError(
-            f"{path}: is {info.st_size / 2**20:.0f} MB, over the limit of {MAX_FILE_MB} MB "
+        return (
+            f"is {info.st_size / 2**20:.0f} MB, over the limit of {MAX_FILE_MB} MB "
             "for data files; set the environment variable DEEPWIRE_MAX_DATA_MB to raise it"
         )
+    return None
 
 
 def _class_name(value):
@@ -1353,8 +1363,6 @@ def image_files(path):
                 if os.path.splitext(entry.name)[1].lower() in IMAGE_SUFFIXES
             )
         prefix = f"{folder}{os.sep}"
-        for name in names:
-            check_file(Path(prefix + name), "an image file")
         files.append(np.char.add(prefix, np.asarray(names, dtype=str)))
         counts.append(len(names))
     if not sum(counts):
@@ -1405,6 +1413,15 @@ def _declared_size(path):
         except (OSError, SyntaxError, ValueError):
             return None  # the decoder will say what is wrong
     return None
+
+
+def undecodable_image(path):
+    """Why the image file at `path` must not be decoded, or None; nothing is decoded.
+
+    Not a regular file (a broken link, a folder or pipe named like an image), over
+    the size limit, or declaring too many pixels.
+    """
+    return file_problem(path, "an image file") or oversized_image(path)
 
 
 def oversized_image(path):
@@ -1461,9 +1478,9 @@ def read_image_file(path, size, channels):
     """
     import tensorflow as tf
 
-    too_large = oversized_image(path)
-    if too_large:
-        raise DataError(f"{path}: not a readable image ({too_large})")
+    problem = undecodable_image(path)
+    if problem:
+        raise DataError(f"{path}: not a readable image ({problem})")
     try:
         return _decode_image(str(path), size, channels).numpy()
     except (tf.errors.OpError, ValueError) as error:
@@ -1699,9 +1716,10 @@ def scan_images(x, train, normalization):
     in_train = np.zeros(len(x), dtype=bool)
     in_train[train] = True
     read = np.zeros(len(x), dtype=bool)
-    # headers first: a file declaring too many pixels is never decoded
-    too_large = [oversized_image(file) for file in x.files]
-    scanned = np.flatnonzero([reason is None for reason in too_large])
+    # files and headers first: what is no regular file or declares too many pixels is
+    # left out without being opened or decoded
+    refused = [undecodable_image(file) for file in x.files]
+    scanned = np.flatnonzero([reason is None for reason in refused])
     positions = tf.data.Dataset.from_tensor_slices((scanned, x.files[scanned]))
     data = positions.map(
         lambda i, path: (i, _decode_image(path, x.size, x.channels)),
@@ -1716,8 +1734,8 @@ def scan_images(x, train, normalization):
     bad = np.flatnonzero(~read)
     reasons = []
     for position in bad:
-        if too_large[position]:
-            reasons.append(f"{x.files[position]} ({too_large[position]})")
+        if refused[position]:
+            reasons.append(f"{x.files[position]} ({refused[position]})")
             continue
         try:
             _decode_image(x.files[position], x.size, x.channels)

@@ -206,11 +206,33 @@ def test_devices_pipes_and_folders_are_refused_before_reading(tmp_path, source):
             load_dataset({"source": source, "path": str(path)})
 
 
-def test_image_folders_refuse_pipes_posing_as_images(tmp_path):
-    (tmp_path / "pets" / "cats").mkdir(parents=True)
-    os.mkfifo(tmp_path / "pets" / "cats" / "0.png")
-    with pytest.raises(DataError, match=r"0.png: is not a regular file"):
-        load_dataset({"source": "image_folder", "path": str(tmp_path / "pets")})
+def test_image_folders_leave_out_what_only_poses_as_an_image(tmp_path):
+    """A pipe, a folder or a broken link named like an image is left out, listed, never opened.
+
+    They stopped the whole load before; a pipe that was opened would wait for ever.
+    """
+    from tests.runtime.runtime_helpers import write_image_folder
+
+    folder = tmp_path / "pets"
+    write_image_folder(folder, ("cats", "dogs"), 6)
+    os.mkfifo(folder / "cats" / "pipe.png")
+    (folder / "dogs" / "folder.png").mkdir()
+    (folder / "dogs" / "gone.png").symlink_to(tmp_path / "nowhere.png")
+    dataset = load_dataset({"source": "image_folder", "path": str(folder), "image_size": [8, 8]})
+    assert len(dataset.skipped) == 3
+    reasons = "\n".join(dataset.skipped)
+    assert "dogs/folder.png (is a folder, expected an image file)" in reasons
+    assert "dogs/gone.png (is a link to a missing file)" in reasons
+    assert "cats/pipe.png (is not a regular file (a device, pipe or socket)" in reasons
+    assert sum(len(y) for y in (dataset.y_train, dataset.y_val, dataset.y_test)) == 12
+
+
+def test_an_image_read_alone_names_what_poses_as_one(tmp_path):
+    from runtime.data_contract import read_image_file
+
+    os.mkfifo(tmp_path / "0.png")
+    with pytest.raises(DataError, match=r"0.png: not a readable image \(is not a regular file"):
+        read_image_file(tmp_path / "0.png", (8, 8), 3)
 
 
 def test_files_over_the_size_limit_say_how_to_raise_it(tmp_path, monkeypatch):
