@@ -82,7 +82,11 @@ def run(args: argparse.Namespace) -> int:
     except CommandError as error:
         recorder.finish(FAILED, message=str(error))
         raise
-    report = evaluate(result.model, dataset)
+    model_path, metrics_path = output / "model.keras", output / "metrics.json"
+    try:
+        report = evaluate(result.model, dataset)
+    except Exception as error:  # the model is trained: keep it, then say what failed
+        raise _evaluation_failed(error, result, model_path, recorder) from None
     recorder.finish(
         STOPPED if result.stopped_by_user else FINISHED,
         epochs=result.history,
@@ -96,7 +100,6 @@ def run(args: argparse.Namespace) -> int:
     print(diagnosis)
     if one_class_warning(report):
         print("warning: every test prediction is the same class (see above)", file=sys.stderr)
-    model_path, metrics_path = output / "model.keras", output / "metrics.json"
     metrics = {
         "graph": str(args.file),
         "dataset": dataset.describe(),
@@ -114,3 +117,23 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"{output}: cannot save the results ({error})", EXIT_FILE) from None
     print(f"saved {model_path} and {metrics_path}", file=sys.stderr)
     return 0
+
+
+def _evaluation_failed(error, result, model_path, recorder) -> CommandError:
+    """The error to end with when the trained model's evaluation fails; the model is saved first.
+
+    The run is recorded as failed, with its history and weights: training is not lost.
+    """
+    from runtime.run_store import FAILED
+    from runtime.saving import save_keras_model
+
+    first_line = next(iter(str(error).strip().splitlines()), "")[:300]
+    reason = f"{type(error).__name__}: {first_line}" if first_line else type(error).__name__
+    try:
+        save_keras_model(result.model, model_path)
+        kept = f"the trained model is saved as {model_path}"
+    except OSError as save_error:
+        kept = f"the trained model could not be saved either ({save_error})"
+    message = f"the model trained, but evaluating it on the test split failed ({reason}); {kept}"
+    recorder.finish(FAILED, message=message, epochs=result.history, model=result.model)
+    return CommandError(message)

@@ -181,3 +181,34 @@ def test_no_traceback_from_a_real_process(tmp_path):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("error: ")
+
+
+def test_a_failing_evaluation_keeps_the_trained_model_and_records_the_run(tmp_path, capsys):
+    """A fault injected into the evaluation: the trained model is saved, the run recorded failed."""
+    import runtime.evaluation
+    from runtime.run_store import RunStore, graph_key_for
+
+    def broken_evaluation(model, dataset):
+        raise ValueError("labels past the model's outputs\nsecond line")
+
+    path = iris_file(tmp_path)
+    runs = tmp_path / "runs"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runtime.evaluation, "evaluate", broken_evaluation)
+        code = main(
+            ["train", str(path), "-q", "-o", str(tmp_path / "run"), "--runs-dir", str(runs)]
+        )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "Traceback" not in err
+    assert (
+        "evaluating it on the test split failed (ValueError: labels past the model's outputs)"
+        in err
+    )
+    assert "model.keras" in err
+    model = keras.saving.load_model(tmp_path / "run" / "model.keras")
+    assert model.output_shape == (None, 3)
+    with RunStore.open(runs) as store:
+        (record,) = store.runs_of(graph_key_for(path))
+    assert record.status == "failed" and "evaluating it" in record.message
+    assert record.epochs["loss"]  # the history is kept
