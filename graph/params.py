@@ -197,6 +197,9 @@ class Param:
         if kind == "multichoice":
             return self._multichoice(value)
         if kind == "str":
+            # YAML reads `target_column: 2` as a number: a whole number is its own text
+            if isinstance(value, int) and not isinstance(value, bool):
+                return str(value)
             if not isinstance(value, str):
                 raise ParamError(f"{self.name} must be a string. Received: {excerpt(value)}")
             return value

@@ -458,6 +458,18 @@ def test_federated_settings_are_checked_with_their_location():
         graph_from_yaml(BASE + "federated: {alpha: 0.0}\n")
 
 
+def test_a_column_written_as_a_bare_number_reads_as_its_name():
+    """YAML reads `target_column: 2` (a .npy column, a CSV header "2") as a number."""
+    graph = graph_from_yaml(BASE + "dataset: {source: numpy, path: d.npy, target_column: 2}\n")
+    assert graph.dataset["target_column"] == "2"
+    assert graph_from_yaml(graph_to_yaml(graph)).dataset["target_column"] == "2"
+    for value, shown in (("true", "True"), ("1.5", "1.5")):
+        with pytest.raises(
+            GraphFileError, match=f"target_column must be a string. Received: {shown}"
+        ):
+            graph_from_yaml(BASE + f"dataset: {{target_column: {value}}}\n")
+
+
 def test_graph_title_reads_the_name_line_else_the_file_name(tmp_path):
     assert files.graph_title(EXAMPLES / "mlp_digits.yaml") == "MLP on digits"
     quoted = tmp_path / "quoted.yaml"
