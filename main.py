@@ -111,6 +111,11 @@ def build_app_parser(commands: dict[str, CommandInfo]) -> argparse.ArgumentParse
     return parser
 
 
+def _mistyped_command(file: Path | None) -> bool:
+    """Whether the app's file argument is a word with no file behind it, e.g. `deepwire trian`."""
+    return file is not None and not file.suffix and len(file.parts) == 1 and not file.exists()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Runs the app or a command. Run as a program, Ctrl-C outside a run exits with code 130."""
     argv = sys.argv[1:] if argv is None else argv
@@ -119,7 +124,14 @@ def main(argv: list[str] | None = None) -> int:
         command = commands[argv[0]]
         args = build_command_parser(command).parse_args(argv[1:])
         return importlib.import_module(command.module).run(args)
-    args = build_app_parser(commands).parse_args(argv)
+    parser = build_app_parser(commands)
+    args = parser.parse_args(argv)
+    if _mistyped_command(args.file):
+        import difflib
+
+        close = difflib.get_close_matches(str(args.file), list(commands), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else "; see deepwire --help"
+        parser.error(f"'{args.file}' is neither a command nor a graph file{hint}")
     from gui.app import run_app
 
     return run_app(args.file, args.screenshot)

@@ -22,6 +22,13 @@ QUIT_WHEN_SHOWN = "DEEPWIRE_QUIT_WHEN_SHOWN"
 NO_WARMUP = "DEEPWIRE_NO_WARMUP"
 
 
+def _display_available() -> bool:
+    """False only on Linux with no X or Wayland display and no Qt platform chosen."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def run_app(file: Path | None, screenshot: Path | None) -> int:
     """Opens the editor with `file` (the default example when None).
 
@@ -34,6 +41,14 @@ def run_app(file: Path | None, screenshot: Path | None) -> int:
     """
     if screenshot is not None and not os.environ.get("DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if not _display_available():  # Qt would abort the process with a core dump
+        print(
+            "deepwire: no display to open the editor on (DISPLAY and WAYLAND_DISPLAY are "
+            "not set). Without one, run a command instead, e.g. `deepwire train FILE` "
+            "(see deepwire --help), or set QT_QPA_PLATFORM=offscreen.",
+            file=sys.stderr,
+        )
+        return 2
     # TensorFlow's C++ start-up chatter means nothing to a user of the window.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     # The graph package (networkx, PyYAML) before Qt: once PySide6 is imported,
@@ -51,6 +66,7 @@ def run_app(file: Path | None, screenshot: Path | None) -> int:
     app.setOrganizationName("DeepWire")
     app.setApplicationName("DeepWire")
     window = MainWindow()
+    window.remembers_layout = screenshot is None and not os.environ.get(QUIT_WHEN_SHOWN)
     if file is not None and screenshot is not None:
         # No one is there to read a dialog: report a bad file and stop.
         try:

@@ -87,6 +87,9 @@ class MainWindow(QMainWindow):
         self.session = EditorSession(parent=self)
         self.prompts = prompts or Prompts(self)
         self.settings = settings or QSettings()
+        # False for one-off runs (a screenshot, a start-up smoke test): their offscreen
+        # window size is no layout for the user's next start
+        self.remembers_layout = True
         self.recovery = recovery or RecoveryStore()
         self.autosaver = Autosaver(self.session, self.recovery)
         self.warmup = None
@@ -199,6 +202,8 @@ class MainWindow(QMainWindow):
 
     def save_layout(self) -> None:
         """Remembers the window's size, its docks and its splitters' sizes."""
+        if not self.remembers_layout:
+            return
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         for splitter in self.findChildren(QSplitter):

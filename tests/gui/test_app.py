@@ -58,6 +58,24 @@ def test_screenshot_renders_the_default_example_without_tensorflow(tmp_path):
     modules = _imported(result.stderr)
     assert "gui.main_window" in modules
     assert not {"tensorflow", "keras", "runtime.builder"} & modules
+    # a one-off run leaves the user's next start at its own size
+    saved = "".join(p.read_text() for p in (tmp_path / "config").rglob("*.conf"))
+    assert "geometry" not in saved
+
+
+def test_a_start_up_smoke_run_leaves_the_window_layout_alone(tmp_path):
+    env = {**_isolated_env(tmp_path), "DEEPWIRE_QUIT_WHEN_SHOWN": "1"}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "window shown" in result.stdout
+    saved = "".join(p.read_text() for p in (tmp_path / "config").rglob("*.conf"))
+    assert "geometry" not in saved
 
 
 SHOWN_SCRIPT = """
@@ -88,6 +106,33 @@ def test_screenshot_of_a_bad_file_exits_with_its_message(tmp_path):
     result = _run_main(tmp_path, str(bad), "--screenshot", str(tmp_path / "x.png"))
     assert result.returncode == 2
     assert "bad.yaml" in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_without_a_display_the_editor_says_so_instead_of_aborting(tmp_path):
+    """Qt aborts the process with a core dump (exit 134) when it finds no display."""
+    env = {
+        k: v
+        for k, v in _isolated_env(tmp_path).items()
+        if k not in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")
+    }
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=ROOT,
+    )
+    assert result.returncode == 2
+    assert "no display to open the editor on" in result.stderr
+    assert "deepwire train FILE" in result.stderr
+
+
+def test_a_mistyped_command_is_named_with_the_closest_one(tmp_path):
+    result = _run_main(tmp_path, "trian")
+    assert result.returncode == 2
+    assert "'trian' is neither a command nor a graph file; did you mean 'train'?" in result.stderr
     assert "Traceback" not in result.stderr
 
 
