@@ -49,6 +49,48 @@ def check_data(graph: NetworkGraph, dataset: Dataset) -> list[Problem]:
         else:
             problems += _regression_problems(graph, head, dataset)
     problems += _settings_problems(graph, dataset)
+    problems += _comma_number_problems(dataset)
+    return problems
+
+
+# "1,000" or "1,5": numbers as spreadsheets of some languages write them. A CSV reader
+# cannot tell them from words, so they are read as categories.
+COMMA_NUMBER = re.compile(r"[+-]?\d+(?:,\d+)+(?:\.\d+)?")
+# Share of a column's categories that must look so before the check speaks up.
+COMMA_NUMBER_SHARE = 0.8
+
+
+def _comma_number_problems(dataset: Dataset) -> list[Problem]:
+    """Table columns (and the target) whose categories are numbers written with a comma."""
+    if dataset.images:
+        return []
+    columns: dict[str, list[str]] = {}
+    for feature in dataset.feature_names:  # one-hot features are named "column=value"
+        column, equals, value = feature.rpartition("=")
+        if equals:
+            columns.setdefault(column, []).append(value)
+    if dataset.task == "classification" and dataset.target_name:
+        columns[""] = [str(name) for name in dataset.class_names]  # "": the target
+    problems = []
+    remedy = "write them with '.' for decimals and without thousands separators"
+    for column, values in columns.items():
+        commas = [value for value in values if COMMA_NUMBER.fullmatch(value)]
+        if len(commas) < 2 or len(commas) < COMMA_NUMBER_SHARE * len(values):
+            continue
+        example = printable(commas[0], 40)
+        if column:
+            message = (
+                f"column '{printable(column, 60)}' holds numbers written with a comma (e.g. "
+                f"'{example}'): they are read as {len(values)} categories, not as numbers; "
+                f"{remedy}"
+            )
+        else:
+            message = (
+                f"target column '{printable(dataset.target_name, 60)}' holds numbers written "
+                f"with a comma (e.g. '{example}'): they are read as {len(values)} classes, not "
+                f"as values to predict; {remedy}"
+            )
+        problems.append(Problem(WARNING, message))
     return problems
 
 

@@ -116,3 +116,28 @@ def test_settings_warnings(digits):
     graph = mlp(batch_size=5000)
     problems = check_data(graph, digits)
     assert "batch_size 5000 is larger than the 1293 training samples" in problems[0].message
+
+
+def test_numbers_written_with_a_comma_are_named_as_such(tmp_path):
+    """'1,000' and '2,5' are read as categories: the check says so, for a feature and the target."""
+    rows = [f'"{1 + i % 7},{i:03d}",{i % 3}.5,"{i % 4},5"' for i in range(40)]
+    path = tmp_path / "prices.csv"
+    path.write_text("price,size,weight\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    dataset = load_dataset({"source": "csv", "path": str(path), "stratify": False})
+    graph = mlp(input_shape=(len(dataset.feature_names),), units=dataset.num_classes)
+    messages = [p.message for p in check_data(graph, dataset) if p.severity == WARNING]
+    (feature,) = [m for m in messages if m.startswith("column 'price'")]
+    assert "holds numbers written with a comma (e.g. '1,000'): they are read as " in feature
+    assert "categories, not as numbers; write them with '.' for decimals" in feature
+    (target,) = [m for m in messages if m.startswith("target column 'weight'")]
+    assert "(e.g. '0,5'): they are read as 4 classes, not as values to predict" in target
+    assert not [m for m in messages if "'size'" in m]  # numbers with '.' are numbers
+
+
+def test_categories_with_a_few_numbers_in_them_are_left_alone(tmp_path):
+    rows = [f"{['red', 'blue', 'green', 'teal'][i % 4]},{i}" for i in range(30)] + ['"1,5",99']
+    path = tmp_path / "colours.csv"
+    path.write_text("colour,value\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    dataset = load_dataset({"source": "csv", "path": str(path), "stratify": False})
+    graph = mlp(input_shape=(len(dataset.feature_names),), units=1, activation="linear")
+    assert not [p for p in check_data(graph, dataset) if "comma" in p.message]
