@@ -8,6 +8,8 @@ split, which is recomputed here from the dataset settings.
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from pathlib import Path
 
@@ -33,15 +35,30 @@ def _read_image(path: Path, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _read_csv_row(path: Path) -> np.ndarray:
-    text = path.read_text(encoding="utf-8", errors="replace")
-    rows = [line for line in text.splitlines() if line.strip()]
-    for row in rows:
-        cells = [cell.strip() for cell in row.split(",")]
+    """The one row of numbers of a CSV file (delimiter `,` `;` or tab, as the data contract's).
+
+    A header row is skipped; several rows of numbers are refused, not cut to the first.
+    """
+    text = path.read_text(encoding="utf-8-sig", errors="replace")
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    numbers = []
+    for cells in csv.reader(io.StringIO(text), dialect):
+        if not any(cell.strip() for cell in cells):
+            continue
         try:
-            return np.array([float(cell) if cell else np.nan for cell in cells], "float32")
+            numbers.append([float(cell) if cell.strip() else np.nan for cell in cells])
         except ValueError:
             continue  # a header row
-    raise ExplainError(f"{path}: no row of numbers found (expected one CSV row of features)")
+    if not numbers:
+        raise ExplainError(f"{path}: no row of numbers found (expected one CSV row of features)")
+    if len(numbers) > 1:
+        raise ExplainError(
+            f"{path}: holds {len(numbers)} rows of numbers; give one sample, one row of features"
+        )
+    return np.array(numbers[0], "float32")
 
 
 def read_sample(path: str | Path, shape: tuple[int, ...]) -> np.ndarray:
@@ -69,9 +86,11 @@ def read_sample(path: str | Path, shape: tuple[int, ...]) -> np.ndarray:
     except (OSError, ValueError, EOFError, TypeError) as error:
         raise ExplainError(f"{path}: cannot read it ({error or type(error).__name__})") from None
     if values.size != math.prod(shape):
+        # a row copied whole from the training table still holds its target
+        hint = "; leave out the target column" if values.size == math.prod(shape) + 1 else ""
         raise ExplainError(
             f"{path}: holds {values.size} values but a sample has shape {shape} "
-            f"({math.prod(shape)} values)"
+            f"({math.prod(shape)} values){hint}"
         )
     return values.reshape(shape)
 

@@ -44,6 +44,22 @@ def test_csv_rows_skip_a_header_and_images_are_resized(tmp_path):
         read_sample(tmp_path / "x.bin", (1,))
 
 
+def test_csv_rows_read_with_the_tables_delimiters_and_one_row_only(tmp_path):
+    table = tmp_path / "row.csv"
+    table.write_text("a;b;c\n1;2.5;\n")
+    np.testing.assert_array_equal(read_sample(table, (3,)), [1, 2.5, np.nan])
+    table.write_text("a\tb\tc\n1\t2.5\t3\n")
+    np.testing.assert_array_equal(read_sample(table, (3,)), [1, 2.5, 3])
+    table.write_text('"a","b"\n"1","2"\n')
+    np.testing.assert_array_equal(read_sample(table, (2,)), [1, 2])
+    table.write_text("a,b\n1,2\n3,4\n")
+    with pytest.raises(ExplainError, match="row.csv: holds 2 rows of numbers; give one sample"):
+        read_sample(table, (2,))
+    table.write_text("a,b,label\n1,2,0\n")
+    with pytest.raises(ExplainError, match=r"holds 3 values .* leave out the target column"):
+        read_sample(table, (2,))
+
+
 def test_an_image_is_scaled_as_its_folder_was_though_the_folder_holds_a_broken_file(tmp_path):
     """Every training file was decoded again here: the broken one failed the explanation."""
     from runtime.data import load_dataset
