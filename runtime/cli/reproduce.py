@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from graph.messages import bounded_lines, printable
+from graph.messages import bounded_lines, first_line, printable
 from graph.validation import ERROR, validate
 from runtime.cli.common import EXIT_FILE, CommandError, fail, start_tensorflow, train
 from runtime.run_store import STOPPED, TEST_SPLIT, library_versions, metric_label
@@ -72,7 +72,13 @@ def _reproduce(args: argparse.Namespace, bundle, recorded_rows: dict | None) -> 
     result, dataset = train(graph, _data_dir(args, record), _epochs(record), args.quiet)
     split = recorded_split(record)
     if split == TEST_SPLIT:
-        reproduced = evaluate(result.model, dataset).metrics
+        try:
+            reproduced = evaluate(result.model, dataset).metrics
+        except Exception as error:  # one line, as every failure of a command, not a traceback
+            raise CommandError(
+                "the run retrained, but evaluating it on the test split failed "
+                f"({type(error).__name__}: {first_line(error)})"
+            ) from None
     else:  # the run kept its last epoch's figures (it was never scored on the test split)
         reproduced = {name: values[-1] for name, values in result.history.items() if values}
     rows = compare_metrics(record["final_metrics"], reproduced)

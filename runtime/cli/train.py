@@ -24,6 +24,7 @@ from graph.cli.outputs import (
     json_file,
     keras_file,
 )
+from graph.messages import first_line
 from runtime.cli.common import (
     EXIT_FILE,
     CommandError,
@@ -127,8 +128,7 @@ def _evaluation_failed(error, result, model_path, recorder) -> CommandError:
     from runtime.run_store import FAILED
     from runtime.saving import save_keras_model
 
-    first_line = next(iter(str(error).strip().splitlines()), "")[:300]
-    reason = f"{type(error).__name__}: {first_line}" if first_line else type(error).__name__
+    reason = f"{type(error).__name__}: {first_line(error)}"
     try:
         save_keras_model(result.model, model_path)
         kept = f"the trained model is saved as {model_path}"

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import runtime.evaluation
 from main import main
 from runtime.cli.reproduce import verdict
 from runtime.run_bundle import (
@@ -76,6 +77,16 @@ def test_train_records_lists_bundles_and_reproduces(digits, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "reproduced: the metrics match" in out and "DIFFERENT" not in out
     assert "test accuracy" in out and "split differs" not in out
+
+    def broken_evaluation(model, dataset):  # a fault injected after the retraining
+        raise ValueError("labels past the model's outputs")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runtime.evaluation, "evaluate", broken_evaluation)
+        assert main(["reproduce", str(bundle), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "evaluating it on the test split failed (ValueError: labels past" in err
+    assert "Traceback" not in err
 
 
 def test_the_verdict_names_other_versions_and_a_changed_split():
