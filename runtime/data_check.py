@@ -2,7 +2,8 @@
 
 Compares the dataset's sample shape with the Input nodes, the targets
 (classes or values) with the output nodes, and the loss and output
-activation with the task. Problems reuse graph.validation.Problem, with
+activation with the task, and warns of table columns whose categories are
+numbers written with a comma ("1,000", "2,5"). Problems reuse graph.validation.Problem, with
 `node_id` set to the node the user should change and, where the remedy is
 known, a structured fix (graph.fixes) that views offer as an action.
 """
