@@ -61,6 +61,11 @@ def json_file(path: Path) -> bool:
     return _head(path, 64).lstrip().startswith(b"{")
 
 
+def html_page(path: Path) -> bool:
+    """Whether `path` holds an HTML page (a report written by a command)."""
+    return _head(path, 64).lstrip().lower().startswith((b"<!doctype html", b"<html"))
+
+
 def tflite_file(path: Path) -> bool:
     """Whether `path` holds a TFLite flatbuffer (its identifier is TFL3)."""
     return _head(path, 8)[4:8] == b"TFL3"

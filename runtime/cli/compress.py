@@ -14,8 +14,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import zipfile
 from pathlib import Path
 
+from graph.cli.outputs import (
+    OutputRefusedError,
+    add_force_argument,
+    check_output_folder,
+    json_file,
+    keras_file,
+    tflite_file,
+)
 from runtime.cli.common import (
     EXIT_FILE,
     CommandError,
@@ -42,6 +51,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--representative", type=Path, help="a .npy of samples calibrating tflite_int8"
     )
     parser.add_argument("-o", "--output", type=Path, metavar="DIR", help="folder to write to")
+    add_force_argument(parser)
+
+
+def _outputs(variants) -> dict:
+    """The files the command writes in its folder, each with how its own copy is recognised."""
+    from runtime.compression.files import FLOAT_MODEL, variant_file, zipped
+
+    files = {FLOAT_MODEL: keras_file, "compression.json": json_file}
+    for variant in variants:
+        name = variant_file(variant)
+        files[name] = keras_file if name.endswith(".keras") else tflite_file
+    for name in [name for name in files if name.endswith(".keras")]:
+        files[zipped(name)] = zipfile.is_zipfile  # the size measured as shipped
+    return files
 
 
 @tensorflow_command
@@ -58,8 +81,12 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(
             f"--fine-tune-epochs must be at least 1. Received: {args.fine_tune_epochs}", EXIT_FILE
         )
-    graph = load_valid_graph(args.file)
     output = args.output or Path(f"{args.file.stem}_compressed")
+    try:
+        check_output_folder(output, [args.file, args.weights], _outputs(args.variants), args.force)
+    except OutputRefusedError as error:
+        raise CommandError(str(error), EXIT_FILE) from None
+    graph = load_valid_graph(args.file)
     options = {
         "output_dir": str(output),
         "variants": list(args.variants),

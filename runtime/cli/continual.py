@@ -23,6 +23,7 @@ import math
 import sys
 from pathlib import Path
 
+from graph.cli.outputs import OutputRefusedError, add_force_argument, check_output, json_file
 from graph.settings import (
     CONTINUAL_PARAMS,
     CONTINUAL_STRATEGIES,
@@ -89,11 +90,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also save the numbers as JSON")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    add_force_argument(parser)
     add_runs_dir_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
+        if args.json:  # refused before the run, not after it
+            _check_json_output(args)
         request = _request(args)
         start_tensorflow()
         outcome = drive_to_end(
@@ -223,6 +227,14 @@ def continue_numbers(result) -> dict:
         "before": result.before,
         "after": result.after,
     }
+
+
+def _check_json_output(args: argparse.Namespace) -> None:
+    try:
+        inputs = [args.file, args.continue_from]
+        check_output(args.json, inputs, json_file, "the numbers as JSON", args.force)
+    except OutputRefusedError as error:
+        raise CommandError(str(error), EXIT_FILE) from None
 
 
 def _save_json(path: Path, numbers: dict) -> None:

@@ -19,6 +19,13 @@ import os
 import sys
 from pathlib import Path
 
+from graph.cli.outputs import (
+    OutputRefusedError,
+    add_force_argument,
+    check_output_folder,
+    json_file,
+    keras_file,
+)
 from runtime.cli.common import (
     EXIT_FILE,
     CommandError,
@@ -41,6 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="folder for model.keras and federated.json (default: FILE's name + _federated)",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    add_force_argument(parser)
     add_runs_dir_argument(parser)
 
 
@@ -102,8 +110,14 @@ def run(args: argparse.Namespace) -> int:
             if value < 1:
                 raise CommandError(f"--{name} must be at least 1. Received: {value}")
             overrides[name] = value
+    output = args.output or Path(f"{args.file.stem}_federated")
+    outputs = {"model.keras": keras_file, "federated.json": json_file}
+    try:
+        check_output_folder(output, [args.file], outputs, args.force)
+    except OutputRefusedError as error:
+        raise CommandError(str(error), EXIT_FILE) from None
     graph, dataset = load(args.file)
-    output = make_output_dir(args.output or Path(f"{args.file.stem}_federated"))
+    output = make_output_dir(output)
     journal = command_journal(args.runs_dir, args.file)
     outcome = federate(args.file, overrides, _print_event, args.quiet, journal)
     federated = outcome.federated

@@ -16,6 +16,7 @@ import argparse
 import json
 from pathlib import Path
 
+from graph.cli.outputs import OutputRefusedError, add_force_argument, check_output, html_page
 from runtime.cli.common import (
     EXIT_FILE,
     CommandError,
@@ -52,6 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-quantize", action="store_true", help="skip measuring quantized variants"
     )
+    add_force_argument(parser)
 
 
 def _json_file(path: Path, what: str):
@@ -68,6 +70,12 @@ def run(args: argparse.Namespace) -> int:
     from graph.files import graph_to_yaml
     from runtime.runs import RunRequest
 
+    output = args.output or Path(f"{args.file.stem}_report.html")
+    inputs = [args.file, args.weights, args.compression, args.privacy]
+    try:
+        check_output(output, inputs, html_page, "the report page", args.force)
+    except OutputRefusedError as error:
+        raise CommandError(str(error), EXIT_FILE) from None
     options: dict = {"formats": list(args.formats), "quantize": not args.no_quantize}
     if args.compression:
         compression = _json_file(args.compression, "the compression results")
@@ -81,7 +89,6 @@ def run(args: argparse.Namespace) -> int:
     if args.privacy:
         options["privacy"] = _json_file(args.privacy, "the privacy figures")
     graph = load_valid_graph(args.file)
-    output = args.output or Path(f"{args.file.stem}_report.html")
     options["output_path"] = str(output)
     if args.weights:
         options["model_path"] = str(args.weights)

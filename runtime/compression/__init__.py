@@ -15,6 +15,8 @@ from pathlib import Path
 import keras
 
 from graph.model import NetworkGraph
+from runtime.compression.files import FLOAT_MODEL
+from runtime.compression.files import zipped as zipped_name
 from runtime.compression.measure import (
     CompressionError,
     VariantResult,
@@ -137,10 +139,10 @@ def compress(
             on_progress(fraction, text)
 
     progress(0.0, "measuring the float model")
-    float_path = directory / "model_float.keras"
+    float_path = directory / FLOAT_MODEL
     save_keras(model, float_path)
     baseline = test_metric(keras_runner(model), model, dataset)
-    zipped = zipped_size(float_path, directory / "model_float.keras.zip")
+    zipped = zipped_size(float_path, directory / zipped_name(FLOAT_MODEL))
     report.results.append(
         measure_variant(
             "float",

@@ -25,6 +25,7 @@ import numpy as np
 from graph.atomic import write_with
 from graph.model import NetworkGraph
 from runtime.compile import compile_model, fit_targets
+from runtime.compression.files import variant_file, zipped
 from runtime.compression.measure import (
     CompressionError,
     VariantResult,
@@ -186,9 +187,9 @@ def prune_variant(
 ) -> VariantResult:
     """Prunes, saves (model_pruned.keras and its .zip) and measures the pruned model."""
     pruned = prune(model, graph, dataset, sparsity, epochs, on_step)
-    path = directory / "model_pruned.keras"
+    path = directory / variant_file("pruned")
     save_keras(pruned, path)
-    size = zipped_size(path, directory / "model_pruned.keras.zip")
+    size = zipped_size(path, directory / zipped(path.name))
     reached = sparsity_of(prunable_variables(pruned))
     return measure_variant(
         "pruned",
@@ -198,6 +199,6 @@ def prune_variant(
         dataset,
         baseline,
         size,
-        str(directory / "model_pruned.keras.zip"),
+        str(directory / zipped(path.name)),
         note=f"kernel sparsity {reached:.1%}, fine-tuned {epochs} epoch{'s' * (epochs > 1)}",
     )

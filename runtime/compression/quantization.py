@@ -24,6 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from graph.atomic import write_bytes
+from runtime.compression.files import variant_file
 from runtime.compression.measure import (
     CompressionError,
     VariantResult,
@@ -187,13 +188,13 @@ def quantize(
         )
     if variant == "keras_int8":
         quantized = keras_int8(model)
-        path = directory / "model_keras_int8.keras"
+        path = directory / variant_file(variant)
         save_keras(quantized, path)
         run = keras_runner(quantized)
     else:
         if variant == "tflite_int8" and representative is None:
             representative = representative_inputs(model, dataset.x_train)
-        path = directory / f"model_{variant}.tflite"
+        path = directory / variant_file(variant)
         write_bytes(path, tflite_bytes(model, variant, representative))
         run = tflite_runner(path, model)
     return measure_variant(

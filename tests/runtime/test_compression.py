@@ -163,6 +163,15 @@ def test_the_compress_command_refuses_bad_arguments_in_one_line(trained, tmp_pat
     graph_file = str(folder / "iris.yaml")
     assert main(["compress", graph_file, "--sparsity", "1.5", "-o", str(tmp_path)]) == 2
     assert "--sparsity must lie strictly between 0 and 1. Received: 1.5" in capsys.readouterr().err
+    mine = tmp_path / "mine"  # a folder holding the user's own file of an output's name
+    mine.mkdir()
+    (mine / "model_tflite_float16.tflite").write_text("my notes")
+    command = ["compress", graph_file, "--variants", "tflite_float16", "-o", str(mine)]
+    assert main(command) == 2
+    assert "model_tflite_float16.tflite: is a file this command did not write" in (
+        capsys.readouterr().err
+    )
+    assert (mine / "model_tflite_float16.tflite").read_text() == "my notes"
     bad = tmp_path / "bad.npy"
     np.save(bad, np.zeros((5, 9), dtype="float32"))
     code = main(

@@ -123,6 +123,10 @@ def test_command_failures_are_one_clear_line(tmp_path, capsys):
     assert err.startswith("error: ") and "CSV" in err and "Traceback" not in err
     assert main(["continual", str(path), "--new-data", "x.csv"]) == 1
     assert "--continue-from" in capsys.readouterr().err
+    before = path.read_bytes()  # --json over the graph file is refused before the run
+    assert main(["continual", str(path), "-q", "--json", str(path)]) == 2
+    assert "split.yaml: is the input file" in capsys.readouterr().err
+    assert path.read_bytes() == before
 
 
 def _write_npz(path, x, y):

@@ -100,6 +100,12 @@ def test_cli_reports_bad_settings_in_one_line(tmp_path, capsys):
     assert "federated.clients is 5000 but the training split has only 1293 samples" in error
     assert "Traceback" not in error
     assert main(["federate", str(tmp_path / "missing.yaml")]) == 2
+    mine = tmp_path / "mine"  # the user's own file where the model would go
+    mine.mkdir()
+    (mine / "model.keras").write_text("my notes")
+    assert main(["federate", str(path), "-q", "-o", str(mine)]) == 2
+    assert "model.keras: is a file this command did not write" in capsys.readouterr().err
+    assert (mine / "model.keras").read_text() == "my notes"
 
 
 def test_stop_after_the_first_round_keeps_that_round(tmp_path):

@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -201,6 +202,14 @@ def test_the_report_command_writes_the_page_and_refuses_bad_inputs(trained, tmp_
     missing = ["report", graph_file, "--weights", str(tmp_path / "none.keras"), "-o", str(page)]
     assert main(missing) == 2  # a bad file, like deploy's --model
     assert "none.keras: model file not found" in capsys.readouterr().err
+    # never over its inputs or a stranger's file, which the page would replace
+    for target in (weights, graph_file, str(tmp_path / "notes.txt")):
+        (tmp_path / "notes.txt").write_text("mine")
+        before = Path(target).read_bytes()
+        refused = ["report", graph_file, "--weights", weights, "-o", target, "--no-quantize"]
+        assert main(refused) == 2
+        assert "add --force to overwrite it" in capsys.readouterr().err
+        assert Path(target).read_bytes() == before
 
 
 def test_the_run_kind_refuses_an_unknown_format(trained, tmp_path):
