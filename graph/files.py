@@ -64,7 +64,7 @@ EDGE_KEYS = ("source", "target", "port", "source_port")
 FieldPath = tuple[str | int, ...]
 
 # libyaml's parser is ~10x faster than the pure-Python one and keeps the same marks.
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
@@ -700,8 +700,18 @@ class _FlowMap(dict):
     """A mapping written on one line: `{units: 64, activation: relu}`."""
 
 
+class _Loader(_BaseLoader):
+    """Reads `1e-3` as a number, as YAML 1.2 and Python do (YAML 1.1 wants `1.0e-3`)."""
+
+
 class _Dumper(_BaseDumper):
     """Writes lists of scalars and small mappings inline, everything else in blocks."""
+
+
+# Both sides know it: the writer then quotes a name such as "1e5", which would read as a number.
+_EXPONENT_FLOAT = re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
+for _side in (_Loader, _Dumper):
+    _side.add_implicit_resolver("tag:yaml.org,2002:float", _EXPONENT_FLOAT, list("-+0123456789"))
 
 
 _Dumper.add_representer(

@@ -470,6 +470,16 @@ def test_a_column_written_as_a_bare_number_reads_as_its_name():
             graph_from_yaml(BASE + f"dataset: {{target_column: {value}}}\n")
 
 
+def test_numbers_with_an_exponent_read_as_numbers_and_names_like_them_stay_names():
+    """YAML 1.1 reads `1e-3` as text; a learner copies it from the guide or Python."""
+    graph = graph_from_yaml(BASE + "training: {learning_rate: 1e-3, weight_decay: 5E-4}\n")
+    assert graph.training["learning_rate"] == 0.001 and graph.training["weight_decay"] == 0.0005
+    graph.name = "1e5"
+    text = graph_to_yaml(graph)
+    assert "name: '1e5'" in text
+    assert graph_from_yaml(text).name == "1e5"
+
+
 def test_graph_title_reads_the_name_line_else_the_file_name(tmp_path):
     assert files.graph_title(EXAMPLES / "mlp_digits.yaml") == "MLP on digits"
     quoted = tmp_path / "quoted.yaml"
