@@ -50,19 +50,30 @@ def check_data(graph: NetworkGraph, dataset: Dataset) -> list[Problem]:
         else:
             problems += _regression_problems(graph, head, dataset)
     problems += _settings_problems(graph, dataset)
-    problems += _comma_number_problems(dataset)
+    problems += _numbers_read_as_categories(dataset)
     return problems
 
 
 # "1,000" or "1,5": numbers as spreadsheets of some languages write them. A CSV reader
 # cannot tell them from words, so they are read as categories.
 COMMA_NUMBER = re.compile(r"[+-]?\d+(?:,\d+)+(?:\.\d+)?")
-# Share of a column's categories that must look so before the check speaks up.
-COMMA_NUMBER_SHARE = 0.8
+# Share of a column's categories that must look like numbers before the check speaks up.
+NUMBER_SHARE = 0.8
+# Non-numbers named in the message at most.
+STRAY_EXAMPLES = 3
 
 
-def _comma_number_problems(dataset: Dataset) -> list[Problem]:
-    """Table columns (and the target) whose categories are numbers written with a comma."""
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _numbers_read_as_categories(dataset: Dataset) -> list[Problem]:
+    """Table columns whose categories are mostly numbers: written with a comma, or among
+    a few words (a typo in one cell turns a whole column of numbers into categories)."""
     if dataset.images:
         return []
     columns: dict[str, list[str]] = {}
@@ -70,13 +81,13 @@ def _comma_number_problems(dataset: Dataset) -> list[Problem]:
         column, equals, value = feature.rpartition("=")
         if equals:
             columns.setdefault(column, []).append(value)
+    problems = [p for column, values in columns.items() if (p := _stray_words(column, values))]
     if dataset.task == "classification" and dataset.target_name:
         columns[""] = [str(name) for name in dataset.class_names]  # "": the target
-    problems = []
     remedy = "write them with '.' for decimals and without thousands separators"
     for column, values in columns.items():
         commas = [value for value in values if COMMA_NUMBER.fullmatch(value)]
-        if len(commas) < 2 or len(commas) < COMMA_NUMBER_SHARE * len(values):
+        if len(commas) < 2 or len(commas) < NUMBER_SHARE * len(values):
             continue
         example = printable(commas[0], 40)
         if column:
@@ -93,6 +104,23 @@ def _comma_number_problems(dataset: Dataset) -> list[Problem]:
             )
         problems.append(Problem(WARNING, message))
     return problems
+
+
+def _stray_words(column: str, values: list[str]) -> Problem | None:
+    """The warning for a column of numbers that a few words made categories, or None."""
+    numbers = sum(_is_number(value) for value in values)
+    words = [value for value in values if not _is_number(value)]
+    if numbers < 2 or not words or numbers < NUMBER_SHARE * len(values):
+        return None
+    shown = ", ".join(f"'{printable(word, 40)}'" for word in words[:STRAY_EXAMPLES])
+    more = f" and {len(words) - STRAY_EXAMPLES} more" if len(words) > STRAY_EXAMPLES else ""
+    return Problem(
+        WARNING,
+        f"column '{printable(column, 60)}' is read as {len(values)} categories, not as "
+        f"numbers, because {len(words)} of its values {'is' if len(words) == 1 else 'are'} "
+        f"not a number ({shown}{more}); correct them, or empty those cells to mark them "
+        "missing",
+    )
 
 
 def _shape_text(shape: tuple[int, ...]) -> str:

@@ -201,11 +201,14 @@ class Trainer:
                 f"tensorboard_dir is set ({training['tensorboard_dir']!r}) but TensorBoard is "
                 "not installed: install the tensorboard package or clear tensorboard_dir"
             )
-        errors = [p for p in check_data(self.graph, self.dataset) if p.severity == ERROR]
+        problems = check_data(self.graph, self.dataset)
+        errors = [p for p in problems if p.severity == ERROR]
         if errors:
+            # the warnings too: one may say why (a typo made a column of numbers categories)
+            lines = [f"  - {p.message}" for p in errors]
+            lines += [f"  - warning: {p.message}" for p in problems if p.severity != ERROR]
             return TrainingFailed(
-                "The data does not fit the graph:\n"
-                + "\n".join(f"  - {p.message}" for p in errors),
+                "The data does not fit the graph:\n" + "\n".join(lines),
                 node_id=errors[0].node_id,
             )
         memory = check_training_memory(self.graph, self.dataset)

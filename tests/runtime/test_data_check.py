@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from graph.files import load_graph
@@ -141,3 +142,27 @@ def test_categories_with_a_few_numbers_in_them_are_left_alone(tmp_path):
     dataset = load_dataset({"source": "csv", "path": str(path), "stratify": False})
     graph = mlp(input_shape=(len(dataset.feature_names),), units=1, activation="linear")
     assert not [p for p in check_data(graph, dataset) if "comma" in p.message]
+
+
+def test_a_word_in_a_column_of_numbers_is_named(tmp_path):
+    """One typo turns a whole column of numbers into hundreds of one-hot features."""
+    rng = np.random.default_rng(0)
+    rows = [f"{rng.normal():.3f},{rng.normal():.3f},{'abc'[i % 3]}" for i in range(120)]
+    rows[40] = "oops," + rows[40].split(",", 1)[1]
+    rows[41] = "n.a.," + rows[41].split(",", 1)[1]
+    path = tmp_path / "typo.csv"
+    path.write_text("x1,x2,y\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    dataset = load_dataset({"source": "csv", "path": str(path)})
+    graph = mlp(input_shape=(2,), units=3)
+    messages = [p.message for p in check_data(graph, dataset) if p.severity == WARNING]
+    (stray,) = [m for m in messages if m.startswith("column 'x1'")]
+    assert "is read as " in stray and " categories, not as numbers, because 2 of its" in stray
+    assert "'oops'" in stray and "'n.a.'" in stray
+    assert "empty those cells to mark them missing" in stray
+    assert not [m for m in messages if "'x2'" in m or "'y'" in m]
+    # training refuses the misfit and says why, warning included
+    from runtime.trainer import Trainer
+
+    failed = Trainer(graph, dataset).run()
+    assert "does not fit typo.csv samples" in failed.message
+    assert "  - warning: column 'x1' is read as " in failed.message
