@@ -24,6 +24,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from graph.input_files import InputFileError, check_model_file
+
 MAX_BODY_BYTES = 1_000_000
 MAX_INSTANCES = 1024
 
@@ -172,6 +174,10 @@ def load_predictor(path: Path) -> Predictor:
         ServingError: when the model cannot be found or loaded.
     """
     model_path, class_names = find_model(path)
+    try:  # a folder, a device, a zip bomb or no archive is refused unopened
+        check_model_file(model_path)
+    except InputFileError as error:
+        raise ServingError(str(error)) from None
     try:
         model = keras.saving.load_model(model_path, compile=False, safe_mode=True)
     except Exception as error:

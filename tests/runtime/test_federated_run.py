@@ -146,6 +146,16 @@ def test_membership_command_scores_a_saved_model(tmp_path, capsys):
     assert 0.3 < auc < 0.7  # two rounds of FedAvg do not memorise
     assert "coin flip" in printed
     assert main(["membership", str(path), "--model", str(tmp_path / "none.keras")]) == 2
+    capsys.readouterr()
+    garbage = tmp_path / "garbage.keras"
+    garbage.write_bytes(b"\x00 not a zip" * 100)
+    assert main(["membership", str(path), "--model", str(garbage)]) == 2
+    assert "garbage.keras: not a readable Keras model file" in capsys.readouterr().err
+    # a model of other samples is named as such, not as "not class probabilities"
+    other = keras.Sequential([keras.Input((4,)), keras.layers.Dense(10, activation="softmax")])
+    other.save(tmp_path / "other.keras")
+    assert main(["membership", str(path), "--model", str(tmp_path / "other.keras")]) == 1
+    assert "other.keras: the model does not fit the dataset" in capsys.readouterr().err
 
 
 def test_membership_run_takes_weights_of_any_trained_model(tmp_path):

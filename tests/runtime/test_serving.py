@@ -194,6 +194,9 @@ def test_the_serve_command_refuses_a_folder_without_a_model(tmp_path, capsys):
     assert "expected one .keras model (model.keras) in the folder. Found: none" in err
     assert main(["serve", str(tmp_path / "missing")]) == 2
     assert "missing: no such file or folder" in capsys.readouterr().err
+    (tmp_path / "garbage.keras").write_bytes(b"\x00 not a zip" * 100)
+    assert main(["serve", str(tmp_path / "garbage.keras")]) == 2
+    assert "garbage.keras: not a readable Keras model file" in capsys.readouterr().err
 
 
 def test_the_serve_command_listens_on_loopback(model_dir):

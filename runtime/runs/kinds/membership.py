@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from graph.cli.exit_codes import EXIT_BAD_FILE
 from runtime.runs.base import RunContext, RunError, RunKind, RunRequest
 from runtime.runs.registry import register_run_kind
 
@@ -89,11 +88,9 @@ def _model(graph, dataset, options: dict):
     path = options.get("model_path")
     if not path:
         raise RunError("Membership inference needs a trained model (weights or a model file)")
-    import keras
+    from runtime.trained_model import ModelLoadError, load_trained_model
 
-    try:
-        return keras.models.load_model(path)
-    except (OSError, ValueError) as error:
-        raise RunError(
-            f"{path}: cannot be loaded as a Keras model ({error})", exit_code=EXIT_BAD_FILE
-        ) from None
+    try:  # checked unopened first; then whether it takes the dataset's samples
+        return load_trained_model(path, dataset)
+    except ModelLoadError as error:
+        raise RunError(str(error), exit_code=error.exit_code) from None
