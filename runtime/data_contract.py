@@ -1283,17 +1283,22 @@ def load_numpy(path, settings):
                 )
             try:
                 x = loaded[x_key]
-                y = loaded[y_key] if y_key else np.zeros(len(x))
+                y = loaded[y_key] if y_key else None
             except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
                 raise DataError(f"{path}: {error}") from None
         for key, array in ((x_key, x), (y_key, y)):
-            if not isinstance(array, np.ndarray):  # NpzFile gives a member's bytes as they are
+            if key and not isinstance(array, np.ndarray):  # NpzFile gives a member's bytes
                 raise DataError(f"{path}: {key} is not a NumPy array (not a .npy file inside)")
         x = _numeric(x, f"{path}: array {x_key}")
         if x.ndim < 2:
             raise DataError(
                 f"{path}: array {x_key} needs one sample per row (at least 2-D). "
                 f"Received: shape {x.shape}"
+            )
+        y = np.zeros(len(x)) if y is None or target == "inputs" else y  # inputs: y unused
+        if y.ndim == 0:
+            raise DataError(
+                f"{path}: array {y_key} must be 1-D (one target per sample). Received: shape ()"
             )
         if len(y) != len(x):
             raise DataError(f"{path}: {x_key} has {len(x)} samples but {y_key} has {len(y)}")

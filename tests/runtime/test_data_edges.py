@@ -270,6 +270,12 @@ def test_numpy_files_that_are_not_what_they_say_are_named(tmp_path):
         archive.writestr("y.npy", "not an array")
     with pytest.raises(DataError, match="junk.npz: x is not a NumPy array"):
         load_dataset({"source": "numpy", "path": str(junk)})
+    scalar = tmp_path / "scalar.npz"  # len() of a 0-d target raised a TypeError
+    np.savez(scalar, x=np.zeros((60, 4)), y=np.array(3))
+    with pytest.raises(DataError, match=r"scalar.npz: array y must be 1-D .* shape \(\)"):
+        load_dataset({"source": "numpy", "path": str(scalar)})
+    inputs_only = {"source": "numpy", "path": str(scalar), "target": "inputs"}
+    assert load_dataset(inputs_only).x_train.shape[1:] == (4,)  # y is not read at all
     text = tmp_path / "text.npy"  # NumPy said it holds pickled objects
     text.write_text("hello")
     with pytest.raises(
