@@ -90,6 +90,11 @@ def _all_hold(conditions: When | tuple[When, ...] | None, values: Mapping[str, A
     return all(condition.holds(values) for condition in conditions)
 
 
+def _bound(limit: float) -> str:
+    """A range limit as messages print it: whole numbers in full (4294967295, not 4.29e+09)."""
+    return str(int(limit)) if float(limit).is_integer() else f"{limit:g}"
+
+
 @dataclass(frozen=True)
 class Param:
     """One typed constructor argument of a layer type.
@@ -226,9 +231,11 @@ class Param:
 
     def _check_range(self, value: float, label: str) -> None:
         if self.minimum is not None and value < self.minimum:
-            raise ParamError(f"{label} must be >= {self.minimum:g}. Received: {excerpt(value)}")
+            shown = _bound(self.minimum)
+            raise ParamError(f"{label} must be >= {shown}. Received: {excerpt(value)}")
         if self.maximum is not None and value > self.maximum:
-            raise ParamError(f"{label} must be <= {self.maximum:g}. Received: {excerpt(value)}")
+            shown = _bound(self.maximum)
+            raise ParamError(f"{label} must be <= {shown}. Received: {excerpt(value)}")
 
     def _sequence(self, value: Any, item_type: type) -> tuple:
         if isinstance(value, (int, float)) and not isinstance(value, bool) and self.length:

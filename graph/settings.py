@@ -17,6 +17,9 @@ from typing import Any
 from graph.messages import excerpt
 from graph.params import Param, ParamError, When
 
+# NumPy and Keras take seeds up to 2**32 - 1; a larger one failed deep in a run.
+MAX_SEED = 2**32 - 1
+
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "nadam")
 LOSSES = (
     "auto",
@@ -221,6 +224,7 @@ TRAINING_PARAMS: tuple[Param, ...] = (
         "int",
         42,
         minimum=0,
+        maximum=MAX_SEED,
         help="Random seed for reproducible runs",
         explanation="Fixes the random starting weights and shuffling, so the same settings "
         "give the same run. Change it to see how much results vary.",
@@ -413,6 +417,7 @@ DATASET_PARAMS: tuple[Param, ...] = (
         "int",
         42,
         minimum=0,
+        maximum=MAX_SEED,
         help="Seed of the split and generators",
         explanation="Fixes which samples land in which split (and generated data), so runs "
         "compare fairly.",
@@ -530,7 +535,14 @@ FEDERATED_PARAMS: tuple[Param, ...] = (
         True,
         help="Also train the same graph on all the data at once, to see what federation costs",
     ),
-    Param("seed", "int", 42, minimum=0, help="Seed of the split, client sampling and noise"),
+    Param(
+        "seed",
+        "int",
+        42,
+        minimum=0,
+        maximum=MAX_SEED,
+        help="Seed of the split, client sampling and noise",
+    ),
 )
 
 
@@ -663,7 +675,14 @@ CONTINUAL_PARAMS: tuple[Param, ...] = (
         help="Softens the old answers so that their second choices count too (LwF)",
     ),
     Param("epochs_per_task", "int", 5, minimum=1, maximum=100000, help="Passes over each task"),
-    Param("seed", "int", 42, minimum=0, help="Seed of the weights, batches and memory"),
+    Param(
+        "seed",
+        "int",
+        42,
+        minimum=0,
+        maximum=MAX_SEED,
+        help="Seed of the weights, batches and memory",
+    ),
 )
 
 

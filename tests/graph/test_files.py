@@ -480,6 +480,13 @@ def test_numbers_with_an_exponent_read_as_numbers_and_names_like_them_stay_names
     assert graph_from_yaml(text).name == "1e5"
 
 
+def test_a_seed_past_what_numpy_takes_is_refused_at_its_line():
+    """It passed the file's check and failed the split with advice about sample counts."""
+    with pytest.raises(GraphFileError, match=r"dataset.seed must be <= 4294967295. Received: 2"):
+        graph_from_yaml(BASE + "dataset: {seed: 99999999999999999999}\n")
+    assert graph_from_yaml(BASE + "dataset: {seed: 4294967295}\n").dataset["seed"] == 2**32 - 1
+
+
 def test_graph_title_reads_the_name_line_else_the_file_name(tmp_path):
     assert files.graph_title(EXAMPLES / "mlp_digits.yaml") == "MLP on digits"
     quoted = tmp_path / "quoted.yaml"
