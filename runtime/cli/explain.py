@@ -95,6 +95,7 @@ def _check_model_file(path: Path) -> None:
 
 def _options(args: argparse.Namespace, input_shape: tuple[int, ...], text: bool) -> dict:
     from runtime.explain.errors import ExplainError
+    from runtime.explain.explain import check_options
     from runtime.explain.inputs import read_sample
 
     options = {
@@ -107,6 +108,14 @@ def _options(args: argparse.Namespace, input_shape: tuple[int, ...], text: bool)
     options.update(
         {name: getattr(args, name) for name in _TUNING if getattr(args, name) is not None}
     )
+    try:
+        check_options(options)
+    except ExplainError as error:
+        raise CommandError(f"--{error.message}", EXIT_FILE) from None
+    if args.node is not None and args.method != "gradcam":  # it would be ignored
+        raise CommandError(
+            f"--node chooses Grad-CAM's layer; --method {args.method} does not use it", EXIT_FILE
+        )
     if METHODS[args.method].scope == GLOBAL:
         return options
     if args.text is not None:

@@ -27,6 +27,30 @@ def positions_map(values: np.ndarray, sample_shape: tuple[int, ...]) -> np.ndarr
     return magnitude / peak if peak > 0 else magnitude
 
 
+# The range of each tuning option: past these one explanation takes all memory (integrated
+# gradients score every step in one batch) or hours.
+OPTION_LIMITS = {
+    "steps": (1, 1024),
+    "samples": (1, 1024),
+    "noise": (0.0, 10.0),
+    "patch": (1, 4096),
+    "stride": (1, 4096),
+    "repeats": (1, 100),
+}
+
+
+def check_options(options: dict) -> None:
+    """Refuses a tuning option outside OPTION_LIMITS.
+
+    Raises:
+        ExplainError: naming the option, its range and the value.
+    """
+    for name, (low, high) in OPTION_LIMITS.items():
+        value = options.get(name)
+        if value is not None and not low <= value <= high:
+            raise ExplainError(f"{name} must be between {low} and {high}. Received: {value}")
+
+
 def explain(
     scorer: ModelScorer,
     method: str,
@@ -72,6 +96,8 @@ def explain(
         raise ExplainError(
             f"Unknown explanation method {method!r}; choose one of {', '.join(METHODS)}."
         )
+    tuning = {"steps": steps, "samples": samples, "noise": noise, "patch": patch}
+    check_options({**tuning, "stride": stride, "repeats": repeats})
     if scorer.text:
         if METHODS[method].text_reading is None:
             raise ExplainError(METHODS[method].refusal_for_text())

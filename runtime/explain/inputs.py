@@ -68,6 +68,8 @@ def read_sample(path: str | Path, shape: tuple[int, ...]) -> np.ndarray:
         ExplainError: for a missing or unreadable file, or one whose values do not fit `shape`.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ExplainError(f"{path}: is a folder; give one sample file")
     if not path.is_file():
         raise ExplainError(f"{path}: no such file")
     suffix = path.suffix.lower()

@@ -66,6 +66,10 @@ class ModelScorer:
 
     @property
     def output_name(self) -> str:
+        """The output layer's name (dense_2), not its tensor's (keras_tensor_3)."""
+        names = getattr(self.model, "output_names", None)
+        if names and len(names) == len(self.model.outputs):
+            return names[self.output]
         return self.model.outputs[self.output].name.split("/")[0]
 
     def feed(self, x):

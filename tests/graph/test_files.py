@@ -482,7 +482,8 @@ def test_numbers_with_an_exponent_read_as_numbers_and_names_like_them_stay_names
 
 def test_a_seed_past_what_numpy_takes_is_refused_at_its_line():
     """It passed the file's check and failed the split with advice about sample counts."""
-    with pytest.raises(GraphFileError, match=r"dataset.seed must be <= 4294967295. Received: 9{20}"):
+    too_large = r"dataset.seed must be <= 4294967295. Received: 9{20}"
+    with pytest.raises(GraphFileError, match=too_large):
         graph_from_yaml(BASE + "dataset: {seed: 99999999999999999999}\n")
     assert graph_from_yaml(BASE + "dataset: {seed: 4294967295}\n").dataset["seed"] == 2**32 - 1
 

@@ -86,6 +86,12 @@ def test_cli_bad_inputs_get_one_clear_message_and_exit_code(weights, tmp_path, c
         (["--sample", "0", "--method", "gradcam", "--node", "dense_1"], 1, "spatial output"),
         (["--sample", "0", "--method", "gradcam", "--node", "ghost"], 1, "no node named 'ghost'"),
         (["--method", "ig"], 2, "give --sample N or --input PATH"),
+        (["--input", str(tmp_path), "--method", "ig"], 2, "is a folder; give one sample file"),
+        # one batch of 100,000,001 path points ran out of time and memory
+        (["--sample", "0", "--method", "ig", "--steps", "100000000"], 2, "--steps must be"),
+        (["--method", "permutation", "--repeats", "0"], 2, "--repeats must be between 1 and"),
+        (["--sample", "0", "--method", "ig", "--target", "99"], 1, "The output dense_1 has 10"),
+        (["--sample", "0", "--method", "ig", "--node", "conv2d_1"], 2, "does not use it"),
     ]
     for extra, code, message in cases:
         assert main([*base, *extra]) == code, extra
