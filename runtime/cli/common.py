@@ -19,7 +19,7 @@ from pathlib import Path
 from graph.messages import bounded_lines
 from graph.model import NetworkGraph
 from graph.validation import ERROR, validate
-from runtime.data import DataError, Dataset, load_dataset
+from runtime.data import DataError, Dataset, load_dataset, skipped_images
 from runtime.events import BatchEnd, EpochEnd, RunFailed, TrainingFinished
 
 EXIT_FAILED = 1
@@ -139,7 +139,14 @@ def load(path: Path) -> tuple[NetworkGraph, Dataset]:
         dataset = load_dataset(graph.dataset, base_dir=Path(path).resolve().parent)
     except DataError as error:
         raise CommandError(f"{path}: dataset: {error}") from None
+    warn_about_skipped_images(dataset)
     return graph, dataset
+
+
+def warn_about_skipped_images(dataset: Dataset) -> None:
+    """Names on stderr the image files the load left out (unreadable, too large)."""
+    if dataset.skipped:
+        print(f"warning: {skipped_images(dataset.name, dataset.skipped)}", file=sys.stderr)
 
 
 def make_output_dir(directory: Path) -> Path:
@@ -220,5 +227,6 @@ def train(
     trained = outcome.result
     if trained.result.stopped_by_user:
         print("stopped by you: keeping the model as it was then", file=sys.stderr)
+    warn_about_skipped_images(trained.dataset)
     model = rebuild_model(graph, trained.dataset, trained.weights)
     return replace(trained.result, model=model), trained.dataset

@@ -197,3 +197,16 @@ def test_compression_streams_image_files_and_scores_them_as_decoded(folder, tmp_
     assert list(rows) == ["float", "pruned"]
     assert rows["float"].metric == pytest.approx(expected_metric)
     assert reads and max(reads) == 1
+
+
+def test_the_train_command_names_the_files_it_left_out(folder, tmp_path, capsys):
+    """It said only "1 unreadable images left out", in the dataset's one-line summary."""
+    from main import main
+
+    graph = tmp_path / "images.yaml"
+    graph.write_text(graph_text(folder), encoding="utf-8")
+    runs = ["--runs-dir", str(tmp_path / "runs")]
+    assert main(["train", str(graph), "-q", "-o", str(tmp_path / "out"), *runs]) == 0
+    err = capsys.readouterr().err
+    assert "warning: 1 image file of tints is left out, unreadable or too large: " in err
+    assert "blue/broken.png (" in err
