@@ -1214,8 +1214,18 @@ def load_table(path, settings):
             keep &= ~column.missing
     rows = np.flatnonzero(keep)
     if len(rows) == 0:
+        empty = [repr(column.name) for column in columns if column.missing.all()]
+        if len(empty) == 1:
+            cause = f": column {empty[0]} is empty in every row; remove it, or"
+        elif empty:
+            more = f" and {len(empty) - 5} more" if len(empty) > 5 else ""
+            cause = (
+                f": columns {', '.join(empty[:5])}{more} are empty in every row; remove them, or"
+            )
+        else:
+            cause = ";"
         raise DataError(
-            f"{path}: no rows left after dropping rows with missing values; "
+            f"{path}: no rows left after dropping rows with missing values{cause} "
             "set missing to mean, median or most_frequent"
         )
     y, task, classes = _target(path, settings, target_column, rows)

@@ -234,7 +234,13 @@ def test_csv_drop_duplicates(tmp_path):
         ("a,b\n1,2\n3\n", {}, r"data.csv:3: row has 1 fields, the header has 2"),
         ("a,b\n1,2\n", {"target_column": "c"}, "no column 'c' for target_column. Columns: a, b"),
         ("a,y\n1,x\n2,x\n3,x\n", {}, "target column 'y' has a single class \\('x'\\)"),
-        ("a,y\n,1\n,2\n", {}, "no rows left after dropping rows with missing values"),
+        ("a,y\n,1\n,2\n", {}, "no rows left after dropping rows with missing values: column 'a'"),
+        (
+            "a,b,c,y\n1,,,1\n2,,,2\n",
+            {},
+            "columns 'b', 'c' are empty in every row; remove them, or set missing to mean",
+        ),
+        ("a,b,y\n1,,1\n,2,2\n", {}, r"missing values; set missing to mean, median"),
     ],
 )
 def test_bad_csv_files_get_clear_messages(tmp_path, text, extra, message):
