@@ -1862,7 +1862,7 @@ def _split_sizes(samples, test_size):
     return samples - n_test, n_test
 
 
-def _train_test(positions, test_size, seed, y=None):
+def _train_test(positions, test_size, seed, y=None, class_names=()):
     """train_test_split(positions, test_size=..., random_state=seed, stratify=y), faster.
 
     scikit-learn's stratified split gathers a million positions one by one in a
@@ -1875,17 +1875,21 @@ def _train_test(positions, test_size, seed, y=None):
         return positions[train], positions[test]
     n_train, n_test = _split_sizes(len(positions), test_size)
     classes, y_indices, class_counts = _classes_of(y)
-    if np.min(class_counts) < 2:
+    if np.min(class_counts) < 2:  # the rules of scikit-learn's split, in our words
+        lonely = classes[class_counts < 2].tolist()
+        named = len(class_names) > max(lonely)  # ids of named classes: their names
+        shown = ", ".join(repr(class_names[int(k)][:40]) if named else str(k) for k in lonely[:5])
+        more = f" and {len(lonely) - 5} more" if len(lonely) > 5 else ""
         raise ValueError(
-            "The least populated classes in y have only 1 member, which is too few. The "
-            "minimum number of groups for any class cannot be less than 2. Classes with "
-            f"too few members are: {classes[class_counts < 2].tolist()}"
+            f"{len(lonely)} class{'es' * (len(lonely) > 1)} ({shown}{more}) "
+            f"{'have' if len(lonely) > 1 else 'has'} a single sample; a stratified split "
+            "needs at least 2 of each class"
         )
-    for name, size in (("train_size", n_train), ("test_size", n_test)):
+    for name, size in (("training part", n_train), ("test part", n_test)):
         if size < len(classes):
             raise ValueError(
-                f"The {name} = {size} should be greater or equal to the number of "
-                f"classes = {len(classes)}"
+                f"the {name} would hold {size} samples for {len(classes)} classes; a "
+                "stratified split needs one of each class there"
             )
     # Each class's members in order: a pass per class when they are few, else a stable
     # sort of 16-bit keys (a radix sort): the same order, a fraction of the time.
@@ -1907,20 +1911,23 @@ def _train_test(positions, test_size, seed, y=None):
     return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test))
 
 
-def split_positions(y, settings, classification):
+def split_positions(y, settings, classification, class_names=()):
     """Positions of the train, validation (None when its size is 0) and test samples.
 
     Splits positions rather than arrays, exactly as train_test_split would split
     the arrays (test first, then validation from the rest), so nothing is copied.
+    `class_names` (by class id) name the classes in messages.
     """
     seed, stratify = settings["seed"], settings["stratify"] and classification
     positions = np.arange(len(y))
     try:
-        rest, test = _train_test(positions, settings["test_size"], seed, y if stratify else None)
+        y_rest = y if stratify else None
+        rest, test = _train_test(positions, settings["test_size"], seed, y_rest, class_names)
         if settings["validation_size"] <= 0:
             return rest, None, test
+        y_rest = y.take(rest, axis=0) if stratify else None
         train, validation = _train_test(
-            rest, settings["validation_size"], seed, y.take(rest, axis=0) if stratify else None
+            rest, settings["validation_size"], seed, y_rest, class_names
         )
     except ValueError as error:
         hint = " or set stratify to false" if stratify else ""
@@ -2062,7 +2069,8 @@ def prepare(settings, raw, name, last_use=False):
 
     def split():
         try:
-            return split_positions(np.take(raw.y, rows, axis=0), settings, classification)
+            y = np.take(raw.y, rows, axis=0)
+            return split_positions(y, settings, classification, raw.class_names)
         except DataError as error:
             raise DataError(f"{name}: {error}") from None
 

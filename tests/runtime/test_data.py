@@ -241,6 +241,7 @@ def test_csv_drop_duplicates(tmp_path):
             "columns 'b', 'c' are empty in every row; remove them, or set missing to mean",
         ),
         ("a,b,y\n1,,1\n,2,2\n", {}, r"missing values; set missing to mean, median"),
+        ("a,y\n1,x\n2,z\n", {}, r"2 classes \('x', 'z'\) have a single sample; a stratified"),
     ],
 )
 def test_bad_csv_files_get_clear_messages(tmp_path, text, extra, message):

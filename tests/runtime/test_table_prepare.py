@@ -100,11 +100,10 @@ def test_stratified_split_draws_what_train_test_split_draws(samples, classes, te
         for mine, theirs in zip(got, want, strict=True):
             np.testing.assert_array_equal(mine, theirs)
     lonely = np.array([0, 0, 0, 1, 1, 1, 2])
-    with pytest.raises(ValueError) as theirs:
+    with pytest.raises(ValueError, match="only 1 member"):
         train_test_split(np.arange(7), test_size=0.3, random_state=0, stratify=lonely)
-    with pytest.raises(ValueError, match="only 1 member") as mine:
+    with pytest.raises(ValueError, match=r"1 class \(2\) has a single sample"):
         data_contract._train_test(np.arange(7), 0.3, 0, lonely)
-    assert str(mine.value) == str(theirs.value)
 
 
 def test_columns_whose_text_starts_after_the_sampled_rows(tmp_path, monkeypatch):
@@ -164,10 +163,16 @@ def test_fuzzed_tables_read_with_any_sample_load_or_get_one_clear_error(
 
 @pytest.mark.parametrize(("samples", "test_size"), [(1, 0.2), (2, 0.9), (3, 0.5), (4, 0.05)])
 def test_stratified_split_refuses_what_train_test_split_refuses(samples, test_size):
-    """Sizes checked without ShuffleSplit's permutation, with train_test_split's messages."""
+    """Sizes checked without ShuffleSplit's permutation; the messages are ours, with names."""
     y = np.arange(samples) % 2
     with pytest.raises(ValueError) as theirs:
         train_test_split(np.arange(samples), test_size=test_size, random_state=0, stratify=y)
     with pytest.raises(ValueError) as mine:
-        data_contract._train_test(np.arange(samples), test_size, 0, y)
-    assert str(mine.value) == str(theirs.value)
+        data_contract._train_test(np.arange(samples), test_size, 0, y, ("cat", "dog"))
+    if "least populated" in str(theirs.value):
+        assert "has a single sample; a stratified split needs at least 2" in str(mine.value)
+        assert "'dog'" in str(mine.value)
+    elif "should be greater or equal to the number of classes" in str(theirs.value):
+        assert "samples for 2 classes; a stratified split needs one of each" in str(mine.value)
+    else:  # sizes that leave a part empty: the same words as scikit-learn's
+        assert str(mine.value) == str(theirs.value)
