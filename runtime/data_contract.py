@@ -1243,6 +1243,31 @@ def _numeric(array, where):
     return array
 
 
+def _check_npy_size(path):
+    """Refuses a .npy whose header declares more data than the file holds, before
+    NumPy allocates it (a cut-off file declaring terabytes ended in a MemoryError)."""
+    try:
+        with path.open("rb") as file:
+            version = np.lib.format.read_magic(file)
+            read_header = (
+                np.lib.format.read_array_header_1_0
+                if version == (1, 0)
+                else np.lib.format.read_array_header_2_0
+            )
+            shape, _, dtype = read_header(file)
+            start = file.tell()
+    except (ValueError, OSError, EOFError):
+        return  # np.load says what is wrong with the header
+    declared = math.prod(shape) * dtype.itemsize
+    held = path.stat().st_size - start
+    if dtype.hasobject or declared <= held:
+        return
+    raise DataError(
+        f"{path}: not a readable NumPy file (cut off: its header declares an array of shape "
+        f"{shape}, {declared:,} bytes, but the file holds {held:,})"
+    )
+
+
 def _load_array_file(path):
     check_file(path, "a .npy or .npz file")
     if zipfile.is_zipfile(path):
@@ -1257,8 +1282,11 @@ def _load_array_file(path):
         with path.open("rb") as file:
             if file.read(6) != b"\x93NUMPY":  # NumPy would take it for pickled objects
                 raise DataError(f"{path}: not a readable NumPy file (no .npy or .npz header)")
+        _check_npy_size(path)
     try:
         return np.load(path, allow_pickle=False)
+    except MemoryError:
+        raise DataError(f"{path}: its arrays are too large to load into memory") from None
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
         raise DataError(f"{path}: not a readable NumPy file ({error})") from None
 
@@ -1294,6 +1322,8 @@ def load_numpy(path, settings):
             try:
                 x = loaded[x_key]
                 y = loaded[y_key] if y_key else None
+            except MemoryError:
+                raise DataError(f"{path}: its arrays are too large to load into memory") from None
             except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
                 raise DataError(f"{path}: {error}") from None
         for key, array in ((x_key, x), (y_key, y)):
@@ -1366,6 +1396,8 @@ def image_files(path):
     not as a Path object per file: for a large folder those objects, and the
     heap they leave fragmented, would outweigh what training holds.
     """
+    if not path.exists():
+        raise DataError(f"{path}: no such folder (expected one sub-folder of images per class)")
     if not path.is_dir():
         raise DataError(f"{path}: not a folder (expected one sub-folder of images per class)")
     classes = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))

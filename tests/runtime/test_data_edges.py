@@ -227,6 +227,32 @@ def test_image_folders_leave_out_what_only_poses_as_an_image(tmp_path):
     assert sum(len(y) for y in (dataset.y_train, dataset.y_val, dataset.y_test)) == 12
 
 
+def test_a_cut_off_npy_declaring_terabytes_is_named_before_anything_is_allocated(tmp_path):
+    """NumPy allocated what the header declared: a MemoryError for 2.4 TB."""
+    whole = tmp_path / "whole.npy"
+    np.save(whole, np.zeros((10, 3)))
+    data = whole.read_bytes()
+    header = data[:128].decode("latin1")
+    huge = header.replace("'shape': (10, 3)", "'shape': (99999999999, 3)")
+    huge = huge.replace(" " * (len(huge) - len(header) + 1) + "\n", " \n")
+    (tmp_path / "huge.npy").write_bytes(huge.encode("latin1") + data[128:])
+    (tmp_path / "cut.npy").write_bytes(data[:150])
+    for name, shape in (("huge", r"\(99999999999, 3\), 2,399,999,999,976 bytes"), ("cut", "")):
+        with pytest.raises(
+            DataError, match=f"{name}.npy: not a readable NumPy file \\(cut off: .*{shape}"
+        ):
+            load_dataset({"source": "numpy", "path": str(tmp_path / f"{name}.npy")})
+
+
+def test_an_image_folder_that_is_missing_or_a_file_is_named_as_such(tmp_path):
+    settings = {"source": "image_folder", "path": str(tmp_path / "pets")}
+    with pytest.raises(DataError, match=r"pets: no such folder \(expected one sub-folder"):
+        load_dataset(settings)
+    (tmp_path / "pets").write_text("a file")
+    with pytest.raises(DataError, match=r"pets: not a folder \(expected one sub-folder"):
+        load_dataset(settings)
+
+
 def test_an_image_read_alone_names_what_poses_as_one(tmp_path):
     from runtime.data_contract import read_image_file
 
