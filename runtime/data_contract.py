@@ -506,8 +506,15 @@ def _find_bad_row(path, dialect):
                 if header is None:
                     header = [name.strip() for name in row]
                 elif any(cell.strip() for cell in row) and len(row) != len(header):
+                    mixed = (
+                        f" (read with the delimiter {dialect.delimiter!r}: do the header and "
+                        "this row use different delimiters?)"
+                        if min(len(row), len(header)) == 1
+                        else ""
+                    )
                     raise DataError(
-                        f"{path}:{start}: row has {len(row)} fields, the header has {len(header)}"
+                        f"{path}:{start}: row has {len(row)} fields, the header has "
+                        f"{len(header)}{mixed}"
                     )
                 start = reader.line_num + 1
         except csv.Error as error:

@@ -242,6 +242,11 @@ def test_csv_drop_duplicates(tmp_path):
         ),
         ("a,b,y\n1,,1\n,2,2\n", {}, r"missing values; set missing to mean, median"),
         ("a,y\n1,x\n2,z\n", {}, r"2 classes \('x', 'z'\) have a single sample; a stratified"),
+        (
+            "x1;x2;y\n1,2,a\n3;4;b\n5,6,a\n",
+            {},
+            r"data.csv:2: row has 3 fields, the header has 1 \(read with the delimiter ',': do the",
+        ),
     ],
 )
 def test_bad_csv_files_get_clear_messages(tmp_path, text, extra, message):
