@@ -1326,13 +1326,15 @@ def load_numpy(path, settings):
                 raise DataError(
                     f"{path}: expected arrays named x and y. Received: {', '.join(loaded.files)}"
                 )
+            reading = x_key
             try:
                 x = loaded[x_key]
+                reading = y_key
                 y = loaded[y_key] if y_key else None
             except MemoryError:
                 raise DataError(f"{path}: its arrays are too large to load into memory") from None
             except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
-                raise DataError(f"{path}: {error}") from None
+                raise DataError(f"{path}: array {reading}: {error}") from None
         for key, array in ((x_key, x), (y_key, y)):
             if key and not isinstance(array, np.ndarray):  # NpzFile gives a member's bytes
                 raise DataError(f"{path}: {key} is not a NumPy array (not a .npy file inside)")

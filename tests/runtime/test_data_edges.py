@@ -300,6 +300,10 @@ def test_numpy_files_that_are_not_what_they_say_are_named(tmp_path):
     np.savez(scalar, x=np.zeros((60, 4)), y=np.array(3))
     with pytest.raises(DataError, match=r"scalar.npz: array y must be 1-D .* shape \(\)"):
         load_dataset({"source": "numpy", "path": str(scalar)})
+    objects = tmp_path / "objects.npz"  # which of the two arrays holds Python objects?
+    np.savez(objects, x=np.zeros((10, 3)), y=np.array(["a", 1, None], dtype=object))
+    with pytest.raises(DataError, match="objects.npz: array y: Object arrays cannot be loaded"):
+        load_dataset({"source": "numpy", "path": str(objects)})
     inputs_only = {"source": "numpy", "path": str(scalar), "target": "inputs"}
     assert load_dataset(inputs_only).x_train.shape[1:] == (4,)  # y is not read at all
     text = tmp_path / "text.npy"  # NumPy said it holds pickled objects
