@@ -187,7 +187,7 @@ def split_by_classes(
             raise ContinualError(
                 f"splitting {len(classes)} classes by {classes_per_task} leaves task "
                 f"{len(tasks) + 1} ({label}) with one class; a task needs 2 classes or more: "
-                f"choose a classes_per_task that divides {len(classes)}"
+                + _class_split_advice(len(classes))
             )
         train, test = np.isin(y_train, group), np.isin(dataset.y_test, group)
         _check_task(label, y_train[train], names, dataset.y_test[test])
@@ -205,6 +205,17 @@ def split_by_classes(
     return TaskSequence(
         tuple(tasks), tuple(names), dataset.input_shape, source, tuple(dataset.skipped)
     )
+
+
+def _class_split_advice(count: int) -> str:
+    """Which classes_per_task give at least 2 tasks of at least 2 classes each, if any."""
+    fits = [k for k in range(2, count // 2 + 1) if count % k != 1]
+    if not fits:
+        return (
+            f"{count} classes are too few for 2 such tasks; use data with at least 4 "
+            "classes, or split the tasks by a column or by files"
+        )
+    return f"choose classes_per_task {' or '.join(str(k) for k in fits[:6])}"
 
 
 def _class_range(names: tuple[str, ...], group: tuple[int, ...]) -> str:

@@ -51,7 +51,14 @@ def fails_without_training(graph, base_dir=None, options=None):
 def test_a_split_that_leaves_a_task_with_one_class():
     outcome = fails_without_training(split_digits_graph(classes_per_task=3))
     assert "leaves task 4 (9) with one class" in outcome.message
-    assert "divides 10" in outcome.message
+    assert "choose classes_per_task 2 or 4 or 5" in outcome.message  # 10 = 4 + 4 + 2
+
+
+def test_three_classes_are_too_few_for_two_tasks_and_the_advice_says_so():
+    """It advised a classes_per_task that divides 3: the only one, 3, makes a single task."""
+    iris = {**default_section(DATASET_PARAMS), "name": "iris"}
+    with pytest.raises(ContinualError, match="3 classes are too few for 2 such tasks"):
+        build_sequence(iris, {"classes_per_task": 2})
 
 
 def test_more_classes_per_task_than_the_data_has():
