@@ -651,9 +651,10 @@ def _read_parquet(path):
         raise DataError(f"{path}: not a readable Parquet file ({message})") from None
 
 
-def _row_of(index):
-    """The row number a user sees for a data row index (the header is row 1)."""
-    return int(index) + 2
+def _row_of(path, index):
+    """The row number a user sees for a data row index: a CSV's line (the header is
+    line 1), a Parquet file's row counted from 1."""
+    return int(index) + (1 if path.suffix.lower() in TABLE_SUFFIXES else 2)
 
 
 class _Column:
@@ -746,7 +747,7 @@ class _Column:
         numbers = self.numbers
         infinite = np.abs(numbers) > FLOAT32_MAX if self.exact else np.isinf(numbers)
         if infinite.any():
-            row = _row_of(np.argmax(infinite))
+            row = _row_of(path, np.argmax(infinite))
             raise DataError(
                 f"{path}: row {row}, column {self.name!r}: the value is infinite (or beyond "
                 "float32's range of 3.4e38); replace it with a number or leave the cell "
@@ -759,7 +760,7 @@ class _Column:
                 None if value is None else value.decode("utf-8")
             except UnicodeDecodeError as error:
                 raise DataError(
-                    f"{path}: row {_row_of(index)}, column {self.name!r}: not UTF-8 text "
+                    f"{path}: row {_row_of(path, index)}, column {self.name!r}: not UTF-8 text "
                     f"(byte {value[error.start : error.start + 1]!r}); save the file as UTF-8"
                 ) from None
 
@@ -771,7 +772,7 @@ class _Column:
         if len(lengths) and lengths.max() > MAX_CELL_BYTES:
             index = int(np.argmax(np.append(lengths > MAX_CELL_BYTES, False)[rows]))
             raise DataError(
-                f"{path}: row {_row_of(index)}, column {self.name!r}: the cell holds "
+                f"{path}: row {_row_of(path, index)}, column {self.name!r}: the cell holds "
                 f"{lengths[rows[index]]:,} bytes, over the limit of {MAX_CELL_BYTES:,} "
                 "(a stray quote can make one cell run on over many lines)"
             )
@@ -1160,7 +1161,10 @@ def load_table(path, settings):
         table = _read_csv(path, settings["target_column"])
     header = [name.strip() for name in table.column_names]
     if table.num_rows == 0:
-        raise DataError(f"{path}: has a header row but no data rows")
+        parquet = path.suffix.lower() in TABLE_SUFFIXES
+        raise DataError(
+            f"{path}: {'has no rows' if parquet else 'has a header row but no data rows'}"
+        )
     if len(header) < 2 and settings["target"] != "inputs":
         raise DataError(f"{path}: needs at least 2 columns (features and a target)")
     target = settings["target_column"] or header[-1]

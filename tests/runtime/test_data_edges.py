@@ -99,6 +99,14 @@ def test_parquet_with_nested_columns_names_the_column(tmp_path):
     pq.write_table(table, tmp_path / "nested.parquet")
     with pytest.raises(DataError, match=r"nested.parquet: column 'a' holds list<.*only flat"):
         load_csv(tmp_path / "nested.parquet")
+    # rows are counted from 1 in a Parquet file (in a CSV, the header is line 1)
+    values = [1.0] * 30 + [float("inf")]
+    pq.write_table(pa.table({"a": values, "y": [0, 1] * 15 + [0]}), tmp_path / "far.parquet")
+    with pytest.raises(DataError, match=r"far.parquet: row 31, column 'a': the value is infinite"):
+        load_csv(tmp_path / "far.parquet")
+    pq.write_table(pa.table({"a": pa.array([], pa.float64()), "y": []}), tmp_path / "none.pq")
+    with pytest.raises(DataError, match=r"none.pq: has no rows$"):
+        load_csv(tmp_path / "none.pq")
     (tmp_path / "broken.parquet").write_bytes(b"PAR1 not really")
     with pytest.raises(DataError, match="broken.parquet: not a readable Parquet file"):
         load_csv(tmp_path / "broken.parquet")
