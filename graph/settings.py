@@ -20,6 +20,14 @@ from graph.params import Param, ParamError, When
 # NumPy and Keras take seeds up to 2**32 - 1; a larger one failed deep in a run.
 MAX_SEED = 2**32 - 1
 
+
+def _seed(help_text: str, explanation: str = "") -> Param:
+    """A section's `seed` setting: 42 by default, within what NumPy and Keras take."""
+    return Param(
+        "seed", "int", 42, minimum=0, maximum=MAX_SEED, help=help_text, explanation=explanation
+    )
+
+
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "nadam")
 LOSSES = (
     "auto",
@@ -219,14 +227,9 @@ TRAINING_PARAMS: tuple[Param, ...] = (
         explanation="At the end, the model gets back the weights of the epoch with the best "
         "validation loss, rather than those of the last epoch.",
     ),
-    Param(
-        "seed",
-        "int",
-        42,
-        minimum=0,
-        maximum=MAX_SEED,
-        help="Random seed for reproducible runs",
-        explanation="Fixes the random starting weights and shuffling, so the same settings "
+    _seed(
+        "Random seed for reproducible runs",
+        "Fixes the random starting weights and shuffling, so the same settings "
         "give the same run. Change it to see how much results vary.",
     ),
     Param(
@@ -412,15 +415,9 @@ DATASET_PARAMS: tuple[Param, ...] = (
         "keeps them in a temporary file, fast without the memory.",
         shown_when=When("source", ("image_folder",)),
     ),
-    Param(
-        "seed",
-        "int",
-        42,
-        minimum=0,
-        maximum=MAX_SEED,
-        help="Seed of the split and generators",
-        explanation="Fixes which samples land in which split (and generated data), so runs "
-        "compare fairly.",
+    _seed(
+        "Seed of the split and generators",
+        "Fixes which samples land in which split (and generated data), so runs compare fairly.",
     ),
 )
 
@@ -535,14 +532,7 @@ FEDERATED_PARAMS: tuple[Param, ...] = (
         True,
         help="Also train the same graph on all the data at once, to see what federation costs",
     ),
-    Param(
-        "seed",
-        "int",
-        42,
-        minimum=0,
-        maximum=MAX_SEED,
-        help="Seed of the split, client sampling and noise",
-    ),
+    _seed("Seed of the split, client sampling and noise"),
 )
 
 
@@ -675,14 +665,7 @@ CONTINUAL_PARAMS: tuple[Param, ...] = (
         help="Softens the old answers so that their second choices count too (LwF)",
     ),
     Param("epochs_per_task", "int", 5, minimum=1, maximum=100000, help="Passes over each task"),
-    Param(
-        "seed",
-        "int",
-        42,
-        minimum=0,
-        maximum=MAX_SEED,
-        help="Seed of the weights, batches and memory",
-    ),
+    _seed("Seed of the weights, batches and memory"),
 )
 
 

@@ -23,15 +23,20 @@ def _isolated_env(home: Path) -> dict[str, str]:
     }
 
 
-def _run_main(home: Path, *args: str) -> subprocess.CompletedProcess:
+def _run_main(home: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-X", "importtime", str(ROOT / "main.py"), *args],
         capture_output=True,
         text=True,
         timeout=120,
-        env=_isolated_env(home),
+        env=_isolated_env(home) if env is None else env,
         cwd=ROOT,
     )
+
+
+def _saved_settings(home: Path) -> str:
+    """What the app saved to its settings files under `home`."""
+    return "".join(p.read_text() for p in (home / "config").rglob("*.conf"))
 
 
 def _run_script(home: Path, script: str, timeout: int) -> subprocess.CompletedProcess:
@@ -59,23 +64,15 @@ def test_screenshot_renders_the_default_example_without_tensorflow(tmp_path):
     assert "gui.main_window" in modules
     assert not {"tensorflow", "keras", "runtime.builder"} & modules
     # a one-off run leaves the user's next start at its own size
-    saved = "".join(p.read_text() for p in (tmp_path / "config").rglob("*.conf"))
-    assert "geometry" not in saved
+    assert "geometry" not in _saved_settings(tmp_path)
 
 
 def test_a_start_up_smoke_run_leaves_the_window_layout_alone(tmp_path):
     env = {**_isolated_env(tmp_path), "DEEPWIRE_QUIT_WHEN_SHOWN": "1"}
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "main.py")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    result = _run_main(tmp_path, env=env)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "window shown" in result.stdout
-    saved = "".join(p.read_text() for p in (tmp_path / "config").rglob("*.conf"))
-    assert "geometry" not in saved
+    assert "geometry" not in _saved_settings(tmp_path)
 
 
 SHOWN_SCRIPT = """
@@ -116,14 +113,7 @@ def test_without_a_display_the_editor_says_so_instead_of_aborting(tmp_path):
         for k, v in _isolated_env(tmp_path).items()
         if k not in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")
     }
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "main.py")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        cwd=ROOT,
-    )
+    result = _run_main(tmp_path, env=env)
     assert result.returncode == 2
     assert "no display to open the editor on" in result.stderr
     assert "deepwire train FILE" in result.stderr
