@@ -136,7 +136,7 @@ class ExplainPanel(QWidget):
         for method in self.methods.values():
             self.method_combo.addItem(method.title, method.name)
         self.node_combo = QComboBox()
-        self.node_combo.setToolTip("Grad-CAM's node, and the node shown inside the network")
+        self.node_combo.setToolTip("The convolution node whose output Grad-CAM weighs")
         # Wide enough for "(last convolution)" whatever it holds when first shown (nothing)
         self.node_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
@@ -281,38 +281,41 @@ class ExplainPanel(QWidget):
         """Shows nothing (the document changed: its runs are gone)."""
         self.run = self.result = self.loaded_path = self.typed_text = None
         self._pending = None
-        self.words_view.clear()
         self.text_input.setVisible(False)
         self.picked_combo.clear()
         self.picked_combo.setVisible(False)
+        self._clear_shown()
+        self._show_opacity(False)
+        self.status.setText("Train the graph first; then pick a test sample and a method.")
+        self._update_enabled()
+
+    def _clear_shown(self) -> None:
+        """Clears the explanation and outputs shown: they were of another model."""
+        self.result = None
+        self.words_view.clear()
         self.picture.clear()
+        if self.bars_plot is not None:
+            self.bars_plot.clear()
+        self.explanation_box.setTitle("Explanation")
         self.node_picture.setText(NODE_HINT)
         self.node_stats.setText("")
         self.health_text.setText("")
         self.health_text.hide()
-        self._show_opacity(False)
         self.prediction_text.setText("")
         if self.prediction_plot is not None:
             self.prediction_plot.clear()
-        self.status.setText("Train the graph first; then pick a test sample and a method.")
-        self._update_enabled()
 
     def set_run(self, run: TrainingRun) -> None:
         """Explains `run` from now on (its graph snapshot, dataset and weights)."""
         self.run = run
-        self.result = None
+        self._clear_shown()
         self._graph_yaml = None
         self.picked_combo.clear()
         self.picked_combo.setVisible(False)
         dataset = run.dataset
         self.sample_spin.setRange(0, max(len(dataset.x_test) - 1, 0) if dataset else 0)
         self.text_input.setVisible(self._reads_text())
-        chosen = self.methods[self.method_combo.currentData()]
-        # A method this model would only refuse gives way to one that works for it.
-        if self._reads_text() and chosen.text_reading is None:
-            self.method_combo.setCurrentIndex(self.method_combo.findData("occlusion"))
-        elif chosen.needs_conv and not any("Conv" in node.type for node in run.graph.nodes):
-            self.method_combo.setCurrentIndex(self.method_combo.findData("ig"))
+        self._offer_methods(run)
         self._method_changed()  # the reading line for text or for numbers
         # Before its first explanation: a heatmap is drawn over pictures, not texts or rows.
         pictures = dataset is not None and not dataset.text and len(dataset.input_shape) > 1
@@ -327,6 +330,22 @@ class ExplainPanel(QWidget):
             f"Run {run.number} is ready: pick a test sample and a method, then Explain."
         )
         self._update_enabled()
+
+    def _offer_methods(self, run: TrainingRun) -> None:
+        """Greys out the methods this run's model would only refuse, saying why in a tip.
+
+        A chosen method that is greyed out gives way to the first one that works.
+        """
+        has_convolution = any("Conv" in node.type for node in run.graph.nodes)
+        items = self.method_combo.model()
+        for index in range(self.method_combo.count()):
+            method = self.methods[self.method_combo.itemData(index)]
+            refusal = method.refusal_for(self._reads_text(), has_convolution)
+            items.item(index).setEnabled(refusal is None)
+            self.method_combo.setItemData(index, refusal, Qt.ItemDataRole.ToolTipRole)
+        if not items.item(self.method_combo.currentIndex()).isEnabled():
+            usable = [i for i in range(items.rowCount()) if items.item(i).isEnabled()]
+            self.method_combo.setCurrentIndex(usable[0])
 
     def pick_samples(self, run: TrainingRun, indices: list[int], title: str) -> None:
         """Offers `indices`, test samples picked in the Evaluation panel; chooses the first.
@@ -371,6 +390,13 @@ class ExplainPanel(QWidget):
         text_reading = method.text_reading if self._reads_text() else None
         self.reading.setText(text_reading or method.reading)
         self.sample_spin.setEnabled(self.run is not None and method.scope == "sample")
+        self.node_combo.setEnabled(method.needs_conv)  # only Grad-CAM looks at a chosen node
+        shown = self.result.explanation.method if self.result is not None else None
+        if shown is not None and shown != method.name and self._adapter is None:
+            # the reading now describes the chosen method, not the explanation shown
+            self.status.setText(
+                f"Showing {self.methods[shown].title}; press Explain to see {method.title}."
+            )
 
     def _show_opacity(self, visible: bool) -> None:
         for widget in (self.opacity_label, self.opacity_slider):  # a picture's heatmap only
@@ -525,6 +551,7 @@ class ExplainPanel(QWidget):
         self._draw_prediction(result)
         self._redraw_picture()
         done = f"{self.methods[explanation.method].title}"
+        self.explanation_box.setTitle(f"Explanation: {done}")
         if explanation.node:
             done += f" on {explanation.node}"
         if explanation.target >= 0 and result.class_names:

@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from runtime.explain.errors import ExplainError
+from runtime.explain.methods import NO_CONVOLUTION
 from runtime.explain.scoring import ModelScorer
 
 GRADIENT_BATCH = 256
@@ -39,10 +40,7 @@ def _conv_layer(model: keras.Model, node: str | None) -> keras.layers.Layer:
             layer for layer in model.layers if "Conv" in type(layer).__name__ and _is_spatial(layer)
         ]
         if not convolutions:
-            raise ExplainError(
-                "Grad-CAM needs a convolution node and this model has none; try integrated "
-                "gradients, SmoothGrad or occlusion instead."
-            )
+            raise ExplainError(NO_CONVOLUTION)
         return convolutions[-1]
     try:
         layer = model.get_layer(node)

@@ -24,6 +24,7 @@ class Method:
         needs_conv: True when the model needs a convolution node (Grad-CAM).
         text_reading: How to read it on a text model, whose words it scores; None
             when the method works on numbers only (gradients, shuffled features).
+        on_numbers: How a numbers-only method reads its input, for the refusal on text.
     """
 
     name: str
@@ -32,13 +33,28 @@ class Method:
     reading: str
     needs_conv: bool = False
     text_reading: str | None = None
+    on_numbers: str = ""
 
     def refusal_for_text(self) -> str:
         """Why this method cannot explain a text model, naming what can."""
         return (
-            f"{self.title} works on numbers (it changes input values a little or "
-            "shuffles them), not on words; for text, use occlusion (or SHAP for short texts)."
+            f"{self.title} works on numbers ({self.on_numbers}), not on words; "
+            "for text, use occlusion (or SHAP for short texts)."
         )
+
+    def refusal_for(self, reads_text: bool, has_convolution: bool) -> str | None:
+        """Why this method cannot explain a model, or None when it can."""
+        if reads_text and self.text_reading is None:
+            return self.refusal_for_text()
+        if self.needs_conv and not has_convolution:
+            return NO_CONVOLUTION
+        return None
+
+
+NO_CONVOLUTION = (
+    "Grad-CAM needs a convolution node and this model has none; try integrated "
+    "gradients, SmoothGrad or occlusion instead."
+)
 
 
 METHODS: dict[str, Method] = {
@@ -52,6 +68,7 @@ METHODS: dict[str, Method] = {
             "raised the score of the predicted class; dark areas did not matter to it. It "
             "is coarse: one value per position of that layer's output.",
             needs_conv=True,
+            on_numbers="it weighs a convolution layer's output by its gradients",
         ),
         Method(
             "ig",
@@ -60,6 +77,7 @@ METHODS: dict[str, Method] = {
             "Each input value gets a share of the score: how much the prediction moved "
             "when that value faded in from a blank (all-zero) input. Red pushed the score "
             "up, blue pushed it down, and the shares add up to the score's change.",
+            on_numbers="it fades input values in from zero",
         ),
         Method(
             "smoothgrad",
@@ -68,6 +86,7 @@ METHODS: dict[str, Method] = {
             "Bright values are those the score is most sensitive to: nudging them would "
             "change the prediction most. Averaged over noisy copies of the input so the "
             "picture is less speckled.",
+            on_numbers="it adds a little noise to input values",
         ),
         Method(
             "occlusion",
@@ -97,6 +116,7 @@ METHODS: dict[str, Method] = {
             "For the whole test split: how much the score drops when one feature's values "
             "are shuffled between samples. A long bar means the model depends on that "
             "feature; a bar near zero means it ignores it.",
+            on_numbers="it shuffles a feature's values between samples",
         ),
     )
 }

@@ -292,6 +292,43 @@ def test_a_text_is_shown_with_its_words_shaded_and_markup_escaped(qtbot, text_pa
     assert blocker.args[0].explanation.words == ("a", "<b>dull</b>", "film", "&", "more")
     assert panel.words_view.toPlainText().split() == ["a", "<b>dull</b>", "film", "&", "more"]
     assert "background-color" in panel.words_view.toHtml()
+    assert panel.explanation_box.title() == "Explanation: Occlusion sensitivity"
+    choose(panel, "shap")  # the reading now describes SHAP: the status says what is shown
+    assert panel.status.text() == (
+        "Showing Occlusion sensitivity; press Explain to see SHAP (permutation)."
+    )
+
+
+def test_methods_a_model_would_refuse_are_greyed_out_with_the_reason(qtbot, text_panel, mlp_panel):
+    items = text_panel.method_combo.model()
+    for index in range(items.rowCount()):
+        method = METHODS[text_panel.method_combo.itemData(index)]
+        tip = text_panel.method_combo.itemData(index, Qt.ItemDataRole.ToolTipRole)
+        if method.text_reading is None:  # gradients and shuffles: numbers only
+            assert not items.item(index).isEnabled()
+            assert tip.startswith(f"{method.title} works on numbers (")
+            assert tip.endswith("for text, use occlusion (or SHAP for short texts).")
+        else:
+            assert items.item(index).isEnabled() and tip is None
+    mlp_items = mlp_panel.method_combo.model()
+    gradcam = mlp_panel.method_combo.findData("gradcam")
+    assert not mlp_items.item(gradcam).isEnabled()  # no convolution in an MLP
+    assert "needs a convolution node" in mlp_panel.method_combo.itemData(
+        gradcam, Qt.ItemDataRole.ToolTipRole
+    )
+    assert all(mlp_items.item(i).isEnabled() for i in range(mlp_items.rowCount()) if i != gradcam)
+    assert not mlp_panel.node_combo.isEnabled()  # only Grad-CAM reads the chosen node
+
+
+def test_a_new_run_clears_the_explanation_of_the_old_one(qtbot, cnn_panel):
+    panel = cnn_panel
+    with qtbot.waitSignal(panel.explained, timeout=60_000):
+        panel.explain()
+    assert panel.explanation_box.title().startswith("Explanation: Grad-CAM")
+    assert panel.prediction_text.text()
+    panel.set_run(panel.run)  # as when the next training run finishes
+    assert panel.result is None and panel.picture.pixmap().isNull()
+    assert panel.explanation_box.title() == "Explanation" and not panel.prediction_text.text()
 
 
 @pytest.fixture
