@@ -24,7 +24,7 @@ from tensorflow.python.framework.convert_to_constants import convert_variables_t
 
 from graph import atomic
 from graph.messages import first_line
-from runtime.deploy_report import FORMATS, DeployReport
+from runtime.deploy_report import FORMATS, TEXT_REFUSALS, DeployReport, refusal_for_text
 from runtime.saving import save_keras_model
 
 SUFFIXES = {"keras": ".keras", "saved_model": "", "tflite": ".tflite", "onnx": ".onnx"}
@@ -50,16 +50,43 @@ def _size(path: Path) -> int:
 OPEN_DIMENSION_SAMPLE = 32
 
 
+# Made-up words for a text input's random samples; a vocabulary maps unknown ones to OOV.
+SAMPLE_WORDS = np.array("the a film plot was not dull great acting music".split())
+SAMPLE_TEXT_WORDS = 6
+
+
 def sample_inputs(model: keras.Model, batch: int, seed: int = 0) -> list[np.ndarray]:
-    """Random float32 inputs for every model input (standard normal, like scaled data).
+    """Random inputs for every model input: float32 standard normal (like scaled data),
+    or, for a text input, short texts of common words.
 
     Open dimensions (None) get OPEN_DIMENSION_SAMPLE.
     """
     rng = np.random.default_rng(seed)
-    return [
-        rng.normal(size=(batch, *(_sample_size(d) for d in tensor.shape[1:]))).astype("float32")
-        for tensor in model.inputs
+    inputs = []
+    for tensor in model.inputs:
+        shape = (batch, *(_sample_size(d) for d in tensor.shape[1:]))
+        texts = _is_text(tensor)
+        inputs.append(
+            _sample_texts(rng, shape) if texts else rng.normal(size=shape).astype("float32")
+        )
+    return inputs
+
+
+def _sample_texts(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Texts of SAMPLE_TEXT_WORDS made-up words each, in an array of `shape`."""
+    words = SAMPLE_WORDS[
+        rng.integers(0, len(SAMPLE_WORDS), (int(np.prod(shape)), SAMPLE_TEXT_WORDS))
     ]
+    return np.array([" ".join(row) for row in words], dtype=object).reshape(shape)
+
+
+def _is_text(tensor) -> bool:
+    return "string" in str(tensor.dtype)
+
+
+def reads_text(model: keras.Model) -> bool:
+    """Whether a model input takes strings (a TextVectorization model reads raw text)."""
+    return any(_is_text(tensor) for tensor in model.inputs)
 
 
 def _sample_size(dimension: int | None) -> int:
@@ -245,6 +272,8 @@ def export_model(
     if fmt not in FORMATS:
         raise DeployError(f"format must be one of {', '.join(FORMATS)}. Received: {fmt!r}")
     path = Path(path)
+    if fmt in TEXT_REFUSALS and reads_text(model):
+        raise DeployError(f"{fmt} export to {path} refused: {refusal_for_text(fmt)}")
     sample = sample or sample_inputs(model, 8)
     # The ONNX exporter needs a model that has been called on data.
     expected = _as_list(model(_model_arg(sample), training=False))

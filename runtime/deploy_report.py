@@ -13,6 +13,27 @@ from graph.cost import format_bytes
 from runtime.runs.base import RunError
 
 FORMATS = ("keras", "saved_model", "tflite", "onnx")
+
+# Why a format cannot hold a model that reads text; declared once for deploy and compress.
+TEXT_REFUSALS = {
+    "tflite": "TFLite's own operations cannot split text into words: TextVectorization "
+    "needs TensorFlow's operations inside TFLite (the Flex delegate), which the TFLite "
+    "interpreter here cannot run to check the file",
+    "onnx": "ONNX has no operations to split text into words and look them up (TextVectorization)",
+}
+TEXT_FORMATS_HINT = "deploy a model that reads text as SavedModel or .keras"
+
+
+def refusal_for_text(fmt: str) -> str:
+    """Why `fmt` cannot hold a model that reads raw text, and what can."""
+    return f"{TEXT_REFUSALS[fmt]}; {TEXT_FORMATS_HINT}"
+
+
+def graph_reads_text(graph) -> bool:
+    """Whether the graph has an Input of strings (raw text for a TextVectorization)."""
+    return any(n.type == "Input" and n.params.get("dtype") == "string" for n in graph.nodes)
+
+
 HEADER = f"{'format':<12} {'size':>10} {'p50 ms':>9} {'p95 ms':>9} {'samples/s':>12}  path"
 
 

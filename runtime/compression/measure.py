@@ -14,6 +14,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from graph.atomic import write_with
 from runtime.data import Dataset, model_inputs
@@ -101,8 +102,14 @@ def headline(dataset: Dataset) -> str:
     return "accuracy" if dataset.task == "classification" else "mse"
 
 
+def _fed(array):
+    """`array` as a model takes it: numbers as float32; texts stay the string tensor
+    that model_inputs made of them, as Keras takes strings."""
+    return array if tf.is_tensor(array) else np.asarray(array, dtype="float32")
+
+
 def input_list(model: keras.Model, x) -> list:
-    """`x` split into one float32 array per model input, as the trainer feeds it.
+    """`x` split into one array per model input (float32, or texts), as the trainer feeds it.
 
     Image files stay files (ImageFiles, decoded when read): an image folder is
     never decoded whole here; `input_batches` and `feed` stream it.
@@ -110,11 +117,11 @@ def input_list(model: keras.Model, x) -> list:
     shapes = [tuple(int(d) for d in tensor.shape[1:]) for tensor in model.inputs]
     fed = model_inputs(x, shapes)
     arrays = fed if isinstance(fed, list) else [fed]
-    return [a if isinstance(a, ImageFiles) else np.asarray(a, dtype="float32") for a in arrays]
+    return [a if isinstance(a, ImageFiles) else _fed(a) for a in arrays]
 
 
 def input_batches(inputs: list, size: int = BATCH) -> Iterator[list[np.ndarray]]:
-    """`inputs` (from input_list) `size` samples at a time, one float32 array per input.
+    """`inputs` (from input_list) `size` samples at a time, one array per input.
 
     Image files are decoded a batch at a time by the data contract's pipeline
     (parallel reads, prefetch), so memory holds a few batches, not the split.
@@ -124,7 +131,7 @@ def input_batches(inputs: list, size: int = BATCH) -> Iterator[list[np.ndarray]]
             yield [images]
         return
     for start in range(0, len(inputs[0]), size):
-        yield [np.asarray(a[start : start + size], dtype="float32") for a in inputs]
+        yield [_fed(a[start : start + size]) for a in inputs]
 
 
 def keras_runner(model: keras.Model) -> Runner:
@@ -172,7 +179,7 @@ def measure_variant(
         note: Extra facts for the table.
     """
     metric = test_metric(run, model, dataset)
-    single = [np.asarray(a[:1], dtype="float32") for a in input_list(model, dataset.x_test[:1])]
+    single = [_fed(a[:1]) for a in input_list(model, dataset.x_test[:1])]
     p50, p95 = latency(run, single)
     change = 0.0 if baseline is None else metric - baseline
     return VariantResult(

@@ -36,7 +36,8 @@ from runtime.compression.measure import (
 )
 from runtime.data import DataError, Dataset
 from runtime.data_contract import ImageFiles
-from runtime.deploy import tflite_convert, tflite_runner
+from runtime.deploy import reads_text, tflite_convert, tflite_runner
+from runtime.deploy_report import TEXT_REFUSALS
 from runtime.learned_state import clone_trained
 
 VARIANTS = {
@@ -94,6 +95,8 @@ def tflite_bytes(
     Raises:
         CompressionError: naming the layer TFLite could not convert, where it says.
     """
+    if reads_text(model):
+        raise CompressionError(f"{variant}: {TEXT_REFUSALS['tflite']}")
     if variant == "tflite_int8" and not representative:
         raise CompressionError("tflite_int8 needs representative data from the training split")
     if variant == "tflite_int8":
@@ -158,7 +161,9 @@ def keras_int8(model: keras.Model) -> keras.Model:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            copy.quantize("int8")
+            # only the layers Keras quantizes: others (a TextVectorization's lookup)
+            # would refuse, not skip, when asked
+            copy.quantize("int8", filters=lambda layer: isinstance(layer, quantizable))
     except (ValueError, NotImplementedError, TypeError) as error:
         raise CompressionError(f"keras_int8: {str(error).splitlines()[0]}") from None
     return copy
@@ -192,7 +197,7 @@ def quantize(
         save_keras(quantized, path)
         run = keras_runner(quantized)
     else:
-        if variant == "tflite_int8" and representative is None:
+        if variant == "tflite_int8" and representative is None and not reads_text(model):
             representative = representative_inputs(model, dataset.x_train)
         path = directory / variant_file(variant)
         write_bytes(path, tflite_bytes(model, variant, representative))

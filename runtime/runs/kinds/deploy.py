@@ -33,11 +33,19 @@ class DeployRun(RunKind):
     heavy = True
 
     def execute(self, request: RunRequest, context: RunContext):
-        from runtime.deploy_report import chosen_formats
+        from runtime.deploy_report import (
+            TEXT_REFUSALS,
+            chosen_formats,
+            graph_reads_text,
+            refusal_for_text,
+        )
 
         if not request.options.get("output_dir"):
             raise RunError("deploy needs an output folder (option output_dir)")
         formats = chosen_formats(request.options)
+        # Before training: a model that reads text fits none of these formats.
+        if graph_reads_text(request.graph()) and all(f in TEXT_REFUSALS for f in formats):
+            raise RunError(" ".join(f"{f}: {refusal_for_text(f)}." for f in formats))
         model, sample, source = _model_and_sample(request, context)
         return _export_all(model, sample, source, formats, request.options, context)
 
