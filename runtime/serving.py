@@ -1,7 +1,8 @@
 """A small HTTP prediction endpoint for a trained model (FastAPI, served by uvicorn).
 
 ``POST /predict`` takes ``{"instances": [sample, ...]}``: each sample is a
-nested list of numbers shaped like one model input, or, for a model with
+nested list of numbers shaped like one model input (texts for an input of
+strings: ``["a dull plot"]``, or the bare string), or, for a model with
 several inputs, an object ``{input_name: sample}``. It answers
 ``{"predictions": [...]}`` (and ``"classes"`` with the predicted class names
 when the model's folder holds the metrics.json `deepwire train` writes).
@@ -13,6 +14,7 @@ shape or type (422). ``GET /metadata`` describes the inputs and outputs;
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from pathlib import Path
@@ -88,20 +90,30 @@ class Predictor:
             (tensor.name.split(":")[0], tuple(int(d) for d in tensor.shape[1:]))
             for tensor in model.inputs
         ]
+        # Inputs of strings (raw text for a TextVectorization) take texts, not numbers.
+        self.texts = {
+            tensor.name.split(":")[0] for tensor in model.inputs if "string" in str(tensor.dtype)
+        }
         # One prediction at a time: Keras models are not meant to be called concurrently.
         self._lock = threading.Lock()
 
     def metadata(self) -> dict[str, Any]:
         outputs = [list(tensor.shape[1:]) for tensor in keras.tree.flatten(self.model.outputs)]
         return {
-            "inputs": [{"name": name, "shape": list(shape)} for name, shape in self.inputs],
+            "inputs": [
+                {"name": name, "shape": list(shape), "dtype": self._dtype(name)}
+                for name, shape in self.inputs
+            ],
             "outputs": [{"shape": shape} for shape in outputs],
             "class_names": self.class_names,
             "max_instances": MAX_INSTANCES,
         }
 
+    def _dtype(self, name: str) -> str:
+        return "string" if name in self.texts else "float32"
+
     def arrays(self, payload: Any) -> list[np.ndarray]:
-        """The request's samples as one float32 array per model input.
+        """The request's samples as one array per model input (float32, or texts).
 
         Raises:
             RequestError: 422 naming the first bad sample and the expected shape.
@@ -133,6 +145,8 @@ class Predictor:
 
     def _array(self, samples: list, name: str, shape: tuple, key: str | None) -> np.ndarray:
         where = f" ({key})" if key else ""
+        if name in self.texts:
+            return self._texts(samples, name, shape, where)
         arrays = []
         for index, sample in enumerate(samples):
             try:
@@ -151,6 +165,28 @@ class Predictor:
                 )
             if not np.all(np.isfinite(array)):
                 raise RequestError(422, f"instance {index}{where}: values must be finite numbers")
+            arrays.append(array)
+        return np.stack(arrays)
+
+    def _texts(self, samples: list, name: str, shape: tuple, where: str) -> np.ndarray:
+        """Texts for an input of strings: each sample a list of strings of `shape`, or,
+        for shape [1], the string itself."""
+        arrays = []
+        for index, sample in enumerate(samples):
+            if isinstance(sample, str) and shape == (1,):
+                sample = [sample]
+            array = np.empty(0)
+            if isinstance(sample, list):
+                # rectangular lists only (np.array would nest ragged ones as objects)
+                with contextlib.suppress(ValueError):
+                    array = np.array(sample, dtype=object)
+            strings = all(isinstance(value, str) for value in array.ravel())
+            if array.shape != shape or not strings:
+                example = '["a text"]' if shape == (1,) else f"strings of shape {list(shape)}"
+                raise RequestError(
+                    422,
+                    f"instance {index}{where}: input {name} takes text: send {example}",
+                )
             arrays.append(array)
         return np.stack(arrays)
 

@@ -90,7 +90,7 @@ def test_health_and_metadata(server):
     assert request(port, "GET", "/health") == (200, {"status": "ok"})
     status, meta = request(port, "GET", "/metadata")
     assert status == 200
-    assert meta["inputs"] == [{"name": "features", "shape": [4]}]
+    assert meta["inputs"] == [{"name": "features", "shape": [4], "dtype": "float32"}]
     assert meta["outputs"] == [{"shape": [3]}]
 
 
@@ -186,6 +186,41 @@ def test_any_json_is_predicted_or_refused_with_a_4xx(payload):
         assert 400 <= error.status < 500 and str(error)
     else:
         assert arrays[0].shape[1:] == (2,)
+
+
+def text_predictor() -> Predictor:
+    """A model that reads raw text: a string Input into a TextVectorization."""
+    texts = keras.Input((1,), dtype="string", name="review")
+    words = keras.layers.TextVectorization(vocabulary=["dull", "great"], output_mode="count")
+    return Predictor(keras.Model(texts, keras.layers.Dense(2)(words(texts))), ["bad", "good"])
+
+
+TEXT_PREDICTOR = text_predictor()
+
+
+def test_a_model_that_reads_text_takes_texts_and_refuses_numbers():
+    predictor = TEXT_PREDICTOR
+    assert predictor.metadata()["inputs"] == [{"name": "review", "shape": [1], "dtype": "string"}]
+    arrays = predictor.arrays({"instances": [["a dull plot"], "a great film"]})  # or bare
+    expected = predictor.model(np.array([["a dull plot"], ["a great film"]], dtype=object))
+    answer = predictor.predict(arrays)
+    np.testing.assert_allclose(answer["predictions"], np.asarray(expected), rtol=1e-6)
+    assert len(answer["classes"]) == 2
+    for sample in ([1.5], [None], ["a", "b"], [["a"]], 3, {"review": "a"}):
+        with pytest.raises(RequestError, match=r'input review takes text: send \["a text"\]'):
+            predictor.arrays({"instances": [["fine"], sample]})
+
+
+@given(st.one_of(json_values, st.fixed_dictionaries({"instances": json_values})))
+@settings(max_examples=200, deadline=None)
+def test_any_json_sent_to_a_text_model_is_predicted_or_refused_with_a_4xx(payload):
+    try:
+        arrays = TEXT_PREDICTOR.arrays(payload)
+    except RequestError as error:
+        assert 400 <= error.status < 500 and str(error)
+    else:
+        assert arrays[0].shape[1:] == (1,)
+        assert len(TEXT_PREDICTOR.predict(arrays)["predictions"]) == len(arrays[0])
 
 
 def test_the_serve_command_refuses_a_folder_without_a_model(tmp_path, capsys):
