@@ -41,6 +41,7 @@ from runtime.continual.metrics import summary_metrics
 from runtime.continual.strategies import (
     EwcPenalty,
     FisherEstimator,
+    batch_spec,
     distillation_loss,
     log_scores,
     masked_crossentropy,
@@ -223,7 +224,7 @@ class ContinualLearner:
         self._step = tf.function(
             self._train_step,
             input_signature=[
-                tf.TensorSpec([None, *self.model.inputs[0].shape[1:]], tf.float32),
+                batch_spec(self.model),
                 tf.TensorSpec([None], tf.int64),
                 tf.TensorSpec([None, classes], tf.float32),
                 tf.TensorSpec([None, classes], tf.float32),
@@ -243,6 +244,8 @@ class ContinualLearner:
     # Data ----------------------------------------------------------------------
 
     def _feed(self, x: np.ndarray) -> np.ndarray:
+        if x.dtype.kind == "U":  # texts stay NumPy: batches are picked and replayed by index
+            return x.reshape(len(x), *self.shapes[0])
         try:
             return model_inputs(x, self.shapes)
         except DataError as error:

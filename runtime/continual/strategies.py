@@ -121,6 +121,12 @@ class EwcPenalty:
             self.anchor[index].assign(anchor.astype("float32"))
 
 
+def batch_spec(model: keras.Model) -> tf.TensorSpec:
+    """A batch of the model's input as a traced step takes it: float32, or texts."""
+    text = "string" in str(model.inputs[0].dtype)
+    return tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.string if text else tf.float32)
+
+
 class FisherEstimator:
     """The diagonal empirical Fisher of a model: mean squared per-sample gradients of log p(y|x).
 
@@ -160,7 +166,7 @@ class FisherEstimator:
         self._squared_gradients = tf.function(
             squared_gradients,
             input_signature=[
-                tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32),
+                batch_spec(model),
                 tf.TensorSpec([None], tf.int32),
             ],
         )
