@@ -33,13 +33,19 @@ from graph.model import AddBlock, AddEdge, AddNode, Edge, MoveNodes, NetworkGrap
 from graph.names import name_error
 from graph.validation import ERROR, validate
 from graph.wiring import POSITIONAL, call_style
+from runtime.import_masks import (
+    MASK_KEYWORD,
+    OPS_MODULES,
+    TensorKey,
+    entry_name,
+    is_operation,
+    recorded_masks,
+    tensor_keys,
+)
 from runtime.layer_factory import UnsupportedLayerError, params_from_config
 
 MODEL_CLASSES = frozenset({"Functional", "Sequential", "Model"})
 INPUT_CLASS = "InputLayer"
-TENSOR_CLASS = "__keras_tensor__"
-# Modules of Keras operations (x + 3.0 on a tensor) that a functional config records like layers.
-OPS_MODULES = ("keras.src.ops", "keras.ops")
 SUFFIXES = (".keras", ".h5", ".hdf5", ".json")
 # Keyword arguments through which a layer may receive its input tensors.
 TENSOR_KEYWORDS = ("query", "value", "key")
@@ -49,10 +55,8 @@ NESTED_TOO_DEEPLY = (
     "is a real model; this one is not)"
 )
 
-TensorKey = tuple[str, int, int]
 # A tensor in the draft: (node id, output port of that node).
 Ref = tuple[str, int]
-"""(layer name, call index, output index): Keras's `keras_history` of a tensor."""
 
 
 class ImportModelError(ValueError):
@@ -187,13 +191,30 @@ def check_config(config: Mapping[str, Any]) -> None:
 
 
 def _layer_entries(config: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    """Every layer entry of the model config and its nested models, but the mask
+    operations Keras records (runtime.import_masks), which a graph leaves out."""
     inner = config.get("config") if isinstance(config.get("config"), Mapping) else {}
+    masks = _masks(inner) if isinstance(inner, Mapping) else set()
     for entry in inner.get("layers", ()) if isinstance(inner, Mapping) else ():
-        if not isinstance(entry, Mapping):
+        if not isinstance(entry, Mapping) or _is_mask(entry, masks):
             continue
         yield entry
         if entry.get("class_name") in MODEL_CLASSES:
             yield from _layer_entries(entry)
+
+
+def _is_mask(entry: Any, masks: set[str]) -> bool:
+    return isinstance(entry, Mapping) and is_operation(entry) and entry_name(entry) in masks
+
+
+def _masks(config: Mapping[str, Any]) -> set[str]:
+    """The recorded mask operations of one functional model config (none if malformed:
+    the checks that follow name what is wrong with it)."""
+    try:
+        outputs = _history_list(config.get("output_layers", ()))
+        return recorded_masks(list(config.get("layers", ())), outputs)
+    except (KeyError, TypeError, ValueError):
+        return set()
 
 
 def _named(name: object, class_name: object) -> str:
@@ -358,11 +379,12 @@ def _convert_functional(
             f"{printable(model_name)} (nested model): takes {len(input_keys)} inputs. "
             f"Received: {len(feeds)}"
         )
-    pending = list(config.get("layers", ()))
+    masks = _masks(config)
+    pending = [e for e in config.get("layers", ()) if not _is_mask(e, masks)]
     while pending:
         progress = []
         for entry in pending:
-            if _convert_entry(entry, draft, tensors, input_keys, feeds):
+            if _convert_entry(entry, draft, tensors, input_keys, feeds, masks):
                 progress.append(entry)
         if not progress:
             names = ", ".join(str(e.get("name")) for e in pending)
@@ -394,8 +416,12 @@ def _convert_entry(
     tensors: dict[TensorKey, Ref],
     input_keys: list[TensorKey],
     feeds: list[Ref] | None,
+    masks: set[str],
 ) -> bool:
-    """Adds one layer entry once its inputs exist; False when they do not exist yet."""
+    """Adds one layer entry once its inputs exist; False when they do not exist yet.
+
+    `masks`: the model's recorded mask operations, which a layer may take as mask=.
+    """
     class_name = entry.get("class_name")
     name = entry.get("name") or entry.get("config", {}).get("name")
     if class_name == INPUT_CLASS:
@@ -414,7 +440,7 @@ def _convert_entry(
         )
     if not calls:
         return True
-    sources = _call_inputs(calls[0], name, class_name)
+    sources = _call_inputs(calls[0], name, class_name, masks)
     for layer, call_index, output_index in sources:
         if (layer, call_index, output_index) not in tensors and (layer, call_index, 0) in tensors:
             raise ImportModelError(
@@ -490,25 +516,30 @@ def _add_layer(entry: Mapping[str, Any], draft: _Draft, sources: list[str]) -> s
     return draft.add(type_name, name, params, sources)
 
 
-def _call_inputs(call: Any, name: str, class_name: str) -> list[TensorKey]:
-    """The tensors a layer call consumes, in port order."""
+def _call_inputs(
+    call: Any, name: str, class_name: str, masks: frozenset[str] | set[str] = frozenset()
+) -> list[TensorKey]:
+    """The tensors a layer call consumes, in port order (a mask of `masks` is made again
+    by the rebuilt model, so it is no input)."""
     if not isinstance(call, Mapping):
         raise ImportModelError(
             f"{_named(name, class_name)}: unrecognised call record {excerpt(call)}"
         )
-    keys = list(_tensor_keys(call.get("args", ())))
+    keys = list(tensor_keys(call.get("args", ())))
     kwargs = call.get("kwargs") or {}
     for keyword, value in kwargs.items():
         if keyword in TENSOR_KEYWORDS and call_style(type_for_class(class_name)) == POSITIONAL:
             continue
-        if any(True for _ in _tensor_keys(value)):
+        if keyword == MASK_KEYWORD and all(key[0] in masks for key in tensor_keys(value)):
+            continue
+        if any(True for _ in tensor_keys(value)):
             raise ImportModelError(
                 f"{_named(name, class_name)}: receives a tensor as {keyword}=, which a graph "
                 "cannot express"
             )
     # query=, value=, key= given by keyword take the ports after the positional ones.
     for keyword in TENSOR_KEYWORDS[len(keys) :]:
-        keys += list(_tensor_keys(kwargs.get(keyword)))
+        keys += list(tensor_keys(kwargs.get(keyword)))
     for layer, call_index, _ in keys:
         if call_index != 0:
             raise ImportModelError(
@@ -517,17 +548,6 @@ def _call_inputs(call: Any, name: str, class_name: str) -> list[TensorKey]:
                 "a graph node is called once"
             )
     return keys
-
-
-def _tensor_keys(value: Any) -> Iterator[TensorKey]:
-    if isinstance(value, Mapping):
-        if value.get("class_name") == TENSOR_CLASS:
-            layer, call_index, output_index = value["config"]["keras_history"]
-            yield (layer, call_index, output_index)
-        return
-    if isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _tensor_keys(item)
 
 
 def _history_list(value: Any) -> list[TensorKey]:

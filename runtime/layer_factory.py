@@ -27,8 +27,10 @@ from graph.messages import excerpt, printable
 from graph.params import OBJECT_KINDS, ParamError
 from runtime.recipe import instantiate
 
-# Config keys that never change what a layer computes and have no Param.
-IGNORED_KEYS = frozenset({"name", "trainable"})
+# Config keys that never change what a layer computes and have no Param. An adapted
+# lookup (TextVectorization, StringLookup) reports the size of the vocabulary it learned
+# as vocabulary_size: learned state, which the rebuilt layer learns again from the data.
+IGNORED_KEYS = frozenset({"name", "trainable", "vocabulary_size"})
 # Keras class of the graph's "Input" type.
 INPUT_CLASS = "InputLayer"
 # Keys of wrapper configs that hold a whole serialized layer.

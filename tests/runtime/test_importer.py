@@ -1,6 +1,7 @@
 """Model import: real architectures round-trip exactly; anything else gets a clear message."""
 
 import json
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -109,6 +110,54 @@ def test_lstm_text_classifier_round_trips():
     model = keras.Model(tokens, out, name="sentiment")
     require_catalog(model)
     assert_round_trip(model, np.random.default_rng(1).integers(0, 50, (3, 12)).astype("int32"))
+
+
+def test_masked_sequence_models_round_trip_without_keras_recorded_mask_operations():
+    """Keras saves an Embedding's mask_zero mask and a Masking layer's mask as not_equal
+    (and any) operations passed on as mask=; the rebuilt model makes them itself."""
+    tokens = keras.Input((6,), dtype="int32", name="tokens")
+    x = keras.layers.Embedding(20, 4, mask_zero=True, name="embedding")(tokens)
+    x = keras.layers.Dense(3, name="dense")(x)  # the mask passes through to the LSTM
+    embedded = keras.Model(tokens, keras.layers.LSTM(5, name="lstm")(x))
+    assert "NotEqual" in {layer["class_name"] for layer in embedded.get_config()["layers"]}
+    padded = np.array([[3, 4, 0, 0, 0, 0], [5, 6, 7, 8, 9, 1]], dtype="int32")
+    assert_round_trip(embedded, padded)
+    steps = keras.Input((5, 3), name="steps")
+    x = keras.layers.Masking(mask_value=-1.0, name="masking")(steps)
+    masked = keras.Model(steps, keras.layers.GRU(4, name="gru")(x))
+    series = np.random.default_rng(2).normal(size=(2, 5, 3)).astype("float32")
+    series[0, 3:] = -1.0  # the last two steps of the first series are padding
+    assert_round_trip(masked, series)
+
+
+@pytest.mark.parametrize("compared", [1, None])
+def test_a_mask_the_layers_would_not_make_again_is_still_refused(compared):
+    tokens = keras.Input((6,), dtype="int32", name="tokens")
+    mask_zero = compared is not None  # an Embedding that masks 0, or one that masks nothing
+    x = keras.layers.Embedding(20, 4, mask_zero=mask_zero, name="embedding")(tokens)
+    own = keras.ops.not_equal(tokens, compared if mask_zero else 0)
+    model = keras.Model(tokens, keras.layers.LSTM(5, name="lstm")(x, mask=own))
+    with pytest.raises(ImportModelError, match="keras.ops operation"):
+        import_model(model)
+
+
+def test_an_adapted_text_model_imports_from_its_file(tmp_path):
+    from graph.files import load_graph
+    from runtime.data import load_dataset
+    from runtime.trainer import adapt_normalization
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    graph = load_graph(examples / "text_sentiment.yaml")
+    graph.settings["dataset"]["samples"] = 200
+    model = build_model(graph)
+    adapt_normalization(model, load_dataset(graph.dataset, examples).x_train)
+    model.save(tmp_path / "text.keras")  # its config reports the vocabulary's size
+    imported = import_model(tmp_path / "text.keras")
+    by_name = {node.name: node for node in imported.nodes}
+    assert [(n.name, n.type) for n in imported.nodes] == [(n.name, n.type) for n in graph.nodes]
+    for node in graph.nodes:  # the Bidirectional's LSTM comes back with every default
+        if node.type != "Bidirectional":
+            assert by_name[node.name].params == node.params, node.name
 
 
 def test_conv_autoencoder_round_trips():
