@@ -44,6 +44,17 @@ def model_config() -> dict:
 CONFIG = model_config()
 
 
+def masked_model_config() -> dict:
+    """A config holding the not_equal mask operation Keras records for mask_zero."""
+    tokens = keras.Input((4,), dtype="int32", name="tokens")
+    vectors = keras.layers.Embedding(10, 3, mask_zero=True, name="embedding")(tokens)
+    model = keras.Model(tokens, keras.layers.LSTM(2, name="lstm")(vectors), name="masked")
+    return {"class_name": "Functional", "config": model.get_config()}
+
+
+MASKED_CONFIG = masked_model_config()
+
+
 def special_models(folder: Path) -> dict[str, Path]:
     fifo = folder / "pipe.keras"
     os.mkfifo(fifo)
@@ -165,6 +176,7 @@ def _paths(value, prefix=()):
 
 
 PATHS = [path for path, _ in _paths(CONFIG) if path]
+MASKED_PATHS = [path for path, _ in _paths(MASKED_CONFIG) if path]
 
 
 def _replaced(config, path, value):
@@ -192,6 +204,21 @@ def test_mutated_model_configs_fail_only_with_short_import_errors(tmp_path, path
         with zipfile.ZipFile(model_path, "w") as archive:
             archive.writestr("config.json", text)
             archive.writestr("metadata.json", json.dumps({"keras_version": keras.__version__}))
+    try:
+        import_model(model_path)
+    except ImportModelError as error:
+        assert_quotes_briefly(str(error).replace(str(model_path), "FILE"))
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(st.sampled_from(MASKED_PATHS), HOSTILE_VALUES)
+def test_mutated_mask_operations_fail_only_with_short_import_errors(tmp_path, path, value):
+    model_path = tmp_path / "masked.json"
+    model_path.write_text(json.dumps(_replaced(MASKED_CONFIG, path, value), allow_nan=True))
     try:
         import_model(model_path)
     except ImportModelError as error:
