@@ -402,11 +402,11 @@ def _wiring_problem(graph: NetworkGraph, node: Node) -> Problem | None:
         return None
     if not ports:
         return Problem(ERROR, f"{node.label}: has no input; connect a layer to it", node.id)
-    missing = [p for p in range(max(ports) + 1) if p not in ports]
-    if missing:
-        return Problem(
-            ERROR, f"{node.label}: {spec.port_name(missing[0])} is not connected", node.id
-        )
+    # The first free port below len(taken), if any: a file may name port 10**20.
+    taken = set(ports)
+    missing = next((port for port in range(len(taken)) if port not in taken), None)
+    if missing is not None:
+        return Problem(ERROR, f"{node.label}: {spec.port_name(missing)} is not connected", node.id)
     if not spec.accepts_inputs(len(ports)):
         if spec.max_inputs is None:
             expected = f"at least {spec.min_inputs}"

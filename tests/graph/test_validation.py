@@ -109,6 +109,16 @@ def test_unconnected_port():
     assert messages(graph) == [("subtract_1 (Subtract): input 0 is not connected", "n2")]
 
 
+@pytest.mark.timeout(20, method="signal")
+def test_a_port_number_far_past_the_inputs_is_named_at_once():
+    # A graph file may name port 10**20; validation once listed every port below it.
+    graph, ids = chain(("Input", {"shape": (8,)}))
+    concatenate = graph.add_node("Concatenate")
+    graph.connect(ids[0], concatenate.id, 0)
+    graph.connect(ids[0], concatenate.id, 10**20)
+    assert messages(graph) == [("concatenate_1 (Concatenate): input 1 is not connected", "n2")]
+
+
 def test_dangling_nodes():
     graph, _ = chain(("Input", {"shape": (8,)}), ("Dense", {}))
     graph.add_node("Input")
