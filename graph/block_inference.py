@@ -34,11 +34,23 @@ def definition_problem(library: BlockLibrary, name: object) -> str | None:
     return library.cache[key]
 
 
+MAX_NESTING = 32
+"""How deep blocks may sit inside one another; inference and building recurse per level."""
+
+
 def _definition_problem(library: BlockLibrary, name: str) -> str | None:
     cycle = library.cycle(name)
     if cycle:
         chain = " -> ".join(printable(n) for n in cycle)
         return f"block {excerpt(name)} contains itself: {chain}"
+    nesting = library.nesting(name)
+    if len(nesting) > MAX_NESTING:
+        names = [printable(n) for n in nesting]
+        chain = " -> ".join([*names[:3], "...", names[-1]])
+        return (
+            f"block {excerpt(name)} has blocks nested {len(nesting)} deep ({chain}); "
+            f"the limit is {MAX_NESTING}: expand some of the blocks inside it"
+        )
     definition = library.get(name)
     if not definition.input_nodes():
         return f"block {excerpt(name)} has no Input layer for data to enter"

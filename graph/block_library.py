@@ -73,25 +73,46 @@ class BlockLibrary:
         return list(dict.fromkeys(u for u in used if isinstance(u, str)))
 
     def cycle(self, name: str) -> list[str] | None:
-        """A chain of blocks `name -> ... -> name` when `name` contains itself, else None."""
+        """A chain of blocks `name -> ... -> name` when `name` contains itself, else None.
+
+        Walks without recursion: a file may nest blocks hundreds deep.
+        """
         path: list[str] = [name]
+        pending: list[Iterator[str]] = [iter(self.uses(name))]
         done: set[str] = set()
+        while pending:
+            used = next(pending[-1], None)
+            if used is None:
+                pending.pop()
+                done.add(path.pop())
+                continue
+            if used == name:
+                return [*path, name]
+            if used in done or used in path or used not in self._definitions:
+                continue
+            path.append(used)
+            pending.append(iter(self.uses(used)))
+        return None
 
-        def visit(current: str) -> list[str] | None:
-            for used in self.uses(current):
-                if used == name:
-                    return [*path, name]
-                if used in done or used in path or used not in self._definitions:
-                    continue
+    def nesting(self, name: str) -> list[str]:
+        """The longest chain of blocks inside one another from `name` down: [name, ..., innermost].
+
+        A block that contains itself is followed once around (`cycle` reports it).
+        """
+        longest: dict[str, list[str]] = {}
+        path: list[str] = [name]
+        pending: list[Iterator[str]] = [iter(self.uses(name))]
+        while pending:
+            used = next(pending[-1], None)
+            if used is None:
+                pending.pop()
+                current = path.pop()
+                inner = [longest[u] for u in self.uses(current) if u in longest]
+                longest[current] = [current, *max(inner, key=len, default=[])]
+            elif used not in path and used not in longest and used in self._definitions:
                 path.append(used)
-                found = visit(used)
-                if found:
-                    return found
-                path.pop()
-                done.add(used)
-            return None
-
-        return visit(name)
+                pending.append(iter(self.uses(used)))
+        return longest[name]
 
     def users(self, name: str) -> set[str]:
         """`name` and every definition that contains it, directly or through others."""

@@ -39,7 +39,7 @@ from typing import Any
 import yaml
 
 from graph import atomic
-from graph.block_inference import definition_problem
+from graph.block_inference import MAX_NESTING, definition_problem
 from graph.block_type import BLOCK
 from graph.catalog import find_type
 from graph.input_files import InputFileError, read_limited
@@ -434,12 +434,13 @@ class _FileReader:
         for block in blocks:
             library.apply(AddBlock(block.name, _graph_of(block.nodes, block.edges)))
         for index, block in enumerate(blocks):
-            cycle = library.blocks.cycle(block.name)
-            if cycle:
-                raise self.error(
-                    ("blocks", index, "name"),
-                    f"blocks[{index}]: {definition_problem(library.blocks, block.name)}",
-                )
+            # Blocks inside themselves, or nested past the limit, cannot even be inferred.
+            problem = definition_problem(library.blocks, block.name)
+            if problem is not None and (
+                library.blocks.cycle(block.name)
+                or len(library.blocks.nesting(block.name)) > MAX_NESTING
+            ):
+                raise self.error(("blocks", index, "name"), f"blocks[{index}]: {problem}")
 
     # Nodes ----------------------------------------------------------------------
 

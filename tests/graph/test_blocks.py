@@ -295,3 +295,54 @@ def test_a_block_with_several_outputs_cannot_end_the_model():
         "fork_1 (Block): its outputs (left, right) are not connected; a block with several "
         "outputs cannot end the model, so connect each output to a layer"
     ) in messages(graph)
+
+
+def nested_blocks(depth: int) -> str:
+    """A graph file whose block b0 holds b1, which holds b2, ... down to b{depth - 1}."""
+    lines = ["format: deepwire-graph", "version: 1", "blocks:"]
+    for level in range(depth):
+        inner = (
+            f"{{id: x2, type: Block, name: inner, params: {{block: b{level + 1}}}}}"
+            if level < depth - 1
+            else "{id: x2, type: Dense, name: d, params: {units: 3}}"
+        )
+        lines += [
+            f"- name: b{level}",
+            "  nodes:",
+            "  - {id: x1, type: Input, name: x, params: {shape: [4]}}",
+            f"  - {inner}",
+            "  edges: [{source: x1, target: x2, port: 0}]",
+        ]
+    lines += [
+        "nodes:",
+        "- {id: n1, type: Input, name: input_1, params: {shape: [4]}}",
+        "- {id: n2, type: Block, name: outer, params: {block: b0}}",
+        "edges: [{source: n1, target: n2, port: 0}]",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def test_blocks_nested_past_the_limit_are_refused_by_name_not_by_a_crash():
+    # 300 levels once overflowed Python's stack in the cycle check and in inference.
+    with pytest.raises(
+        GraphFileError,
+        match=r"t.yaml:4:9: blocks\[0\]: block 'b0' has blocks nested 300 deep "
+        r"\(b0 -> b1 -> b2 -> \.\.\. -> b299\); the limit is 32",
+    ):
+        graph_from_yaml(nested_blocks(300), "t.yaml")
+    graph = graph_from_yaml(nested_blocks(32), "t.yaml")
+    assert validate(graph) == []
+    assert graph.blocks.cycle("b0") is None
+    assert len(graph.blocks.nesting("b0")) == 32
+
+
+def test_nesting_past_the_limit_made_by_editing_is_a_problem_of_the_instance():
+    graph = graph_from_yaml(nested_blocks(32), "t.yaml")
+    deepest = graph.blocks.get("b31")
+    inner = next(node for node in deepest.nodes if node.type == "Dense")
+    graph.apply(AddBlock("b32", dense_block(3)))
+    deepest.apply(RemoveNode(inner.id))
+    extra = deepest.add_node("Block", "deeper", {"block": "b32"})
+    deepest.connect(next(n.id for n in deepest.nodes if n.type == "Input"), extra.id)
+    (problem,) = validate(graph)
+    assert problem.message.startswith("outer (Block): block 'b0' has blocks nested 33 deep")
