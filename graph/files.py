@@ -44,7 +44,16 @@ from graph.block_type import BLOCK
 from graph.catalog import find_type
 from graph.input_files import InputFileError, read_limited
 from graph.messages import excerpt, printable
-from graph.model import AddBlock, AddEdge, AddNode, Edge, GraphError, NetworkGraph, Node
+from graph.model import (
+    MAX_PORT,
+    AddBlock,
+    AddEdge,
+    AddNode,
+    Edge,
+    GraphError,
+    NetworkGraph,
+    Node,
+)
 from graph.names import name_error
 from graph.params import Param, ParamError
 from graph.settings import SECTIONS, coerce_section, default_section
@@ -545,10 +554,11 @@ class _FileReader:
                 ends.append(node_id)
             port, out = entry.get("port", 0), entry.get("source_port", 0)
             for key, value in (("port", port), ("source_port", out)):
-                if not _is_int(value) or value < 0:
+                if not _is_int(value) or not 0 <= value <= MAX_PORT:
                     raise self.error(
                         (*path, key),
-                        f"{where}.{key} must be an integer >= 0. Received: {excerpt(value)}",
+                        f"{where}.{key} must be an integer from 0 to {MAX_PORT}. "
+                        f"Received: {excerpt(value)}",
                     )
             source, target = ends
             if (target, port) in occupied:

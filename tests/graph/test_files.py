@@ -244,7 +244,22 @@ BAD_FILES = [
         "t.yaml:9:3: edges[1]: input 0 of dense_1 (Dense) is already connected by edges[0]; "
         "a port takes one edge",
     ),
-    ("port: 0", "port: -1", "t.yaml:8:34: edges[0].port must be an integer >= 0. Received: -1"),
+    (
+        "port: 0",
+        "port: -1",
+        "t.yaml:8:34: edges[0].port must be an integer from 0 to 4095. Received: -1",
+    ),
+    # Once accepted: the canvas then drew every port of the Dense up to 10**12 (a hang).
+    (
+        "port: 0",
+        "port: 1000000000000",
+        "t.yaml:8:34: edges[0].port must be an integer from 0 to 4095. Received: 1000000000000",
+    ),
+    (
+        "port: 0",
+        "port: 0, source_port: 4096",
+        "t.yaml:8:50: edges[0].source_port must be an integer from 0 to 4095. Received: 4096",
+    ),
     (
         "edges:\n",
         "training: {optimizer: adams}\nedges:\n",
