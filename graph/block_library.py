@@ -38,6 +38,11 @@ class BlockLibrary:
         self._versions: dict[str, int] = {}
         self._counter = itertools.count(1)
         self._listeners: list[ChangeListener] = []
+        # What each definition's instances name, and its reverse, kept as definitions
+        # change: `users` then walks only real users (scanning every definition made
+        # loading a file of a few thousand blocks take minutes).
+        self._uses_of: dict[str, tuple[str, ...]] = {}
+        self._used_by: dict[str, set[str]] = {}
         # (kind, name, version, input shapes) -> a result computed for it.
         self.cache: dict[tuple, Any] = {}
         # (kind, name, ...) -> a live object following a definition (it has close()),
@@ -119,12 +124,23 @@ class BlockLibrary:
         found = {name}
         pending = [name]
         while pending:
-            current = pending.pop()
-            for other in self._definitions:
-                if other not in found and current in self.uses(other):
+            for other in self._used_by.get(pending.pop(), ()):
+                if other not in found:
                     found.add(other)
                     pending.append(other)
         return found
+
+    def _index(self, name: str) -> None:
+        """Brings the `users` index up to date with definition `name` (or its removal)."""
+        for used in self._uses_of.pop(name, ()):
+            users = self._used_by[used]
+            users.discard(name)
+            if not users:
+                del self._used_by[used]
+        if name in self._definitions:
+            self._uses_of[name] = tuple(self.uses(name))
+            for used in self._uses_of[name]:
+                self._used_by.setdefault(used, set()).add(name)
 
     def unused_name(self, prefix: str) -> str:
         """`prefix` if free, else `prefix_N` with the smallest free N."""
@@ -177,10 +193,12 @@ class BlockLibrary:
 
         def watch(event: GraphEvent) -> None:
             if event.kind not in _NEUTRAL:
+                self._index(name)
                 self._changed(name)
 
         self._watchers[name] = watch
         definition.subscribe(watch)
+        self._index(name)
         self._changed(name)
 
     def _remove(self, name: str) -> NetworkGraph:
@@ -188,6 +206,7 @@ class BlockLibrary:
         for key in [key for key in self.live if key[1] == name]:
             self.live.pop(key).close()
         definition.unsubscribe(self._watchers.pop(name))
+        self._index(name)
         self._changed(name)
         self._versions.pop(name, None)
         return definition
