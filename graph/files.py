@@ -212,11 +212,33 @@ def _construct(root: yaml.Node, source: str) -> Any:
     # PyYAML lets ValueError and OverflowError escape for values such as
     # `2020-13-45` (a timestamp) or `!!int x`.
     except (yaml.YAMLError, ValueError, TypeError, OverflowError) as error:
-        raise GraphFileError(source, f"invalid YAML value: {error}") from None
+        mark = _failing_scalar_mark(root)
+        line, column = (None, None) if mark is None else (mark.line + 1, mark.column + 1)
+        raise GraphFileError(source, f"invalid YAML value: {error}", line, column) from None
     except RecursionError:
         raise GraphFileError(source, "invalid YAML: nested too deeply") from None
     finally:
         loader.dispose()
+
+
+def _failing_scalar_mark(root: yaml.Node) -> yaml.Mark | None:
+    """Where the first scalar that PyYAML cannot construct starts (`2020-13-45`), if any."""
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, yaml.ScalarNode):
+            loader = _Loader("")
+            try:
+                loader.construct_object(node)
+            except Exception:  # whatever the value raised: only where it is matters here
+                return node.start_mark
+            finally:
+                loader.dispose()
+        elif isinstance(node, yaml.MappingNode):
+            pending += [part for pair in reversed(node.value) for part in reversed(pair)]
+        elif isinstance(node, yaml.SequenceNode):
+            pending += reversed(node.value)
+    return None
 
 
 def _yaml_error(error: yaml.MarkedYAMLError, source: str) -> GraphFileError:

@@ -345,7 +345,12 @@ def test_error_carries_line_and_column():
             "t.yaml:2:1: invalid YAML: but found another document "
             "(expected a single document in the stream)",
         ),
-        ("a: 2020-13-45", "t.yaml: invalid YAML value: month must be in 1..12"),
+        # Once without a line and column: PyYAML raises these without a mark.
+        ("a: 2020-13-45", "t.yaml:1:4: invalid YAML value: month must be in 1..12"),
+        (
+            "a: [1, {b: 2, c: !!int x}]",
+            "t.yaml:1:18: invalid YAML value: invalid literal for int() with base 10: 'x'",
+        ),
         (
             "a: !!python/object:os.system x",
             "t.yaml:1:4: invalid YAML: could not determine a "
