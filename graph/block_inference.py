@@ -204,15 +204,29 @@ def _infer_inside(library: BlockLibrary, name: str, input_shapes: tuple[Shape, .
     )
 
 
-def flat_layer_count(graph: NetworkGraph) -> int:
-    """The layers a graph makes with every block flattened (each instance's inside counted)."""
+MAX_FLAT_LAYERS = 100_000
+"""The most layers a graph may make once its blocks are flattened (Keras builds each one)."""
+
+
+def flat_layer_count(graph: NetworkGraph, _counts: dict[str, int] | None = None) -> int:
+    """The layers a graph makes with every block flattened (each instance's inside counted).
+
+    Each definition is counted once: blocks of two instances of the block before them
+    make 2**n layers, counted in n steps. A block inside itself counts as one layer.
+    """
+    counts: dict[str, int] = {} if _counts is None else _counts
     count = 0
     for node in graph.nodes:
-        definition = graph.blocks.get(node.params["block"]) if node.type == "Block" else None
+        name = node.params["block"] if node.type == "Block" else None
+        definition = graph.blocks.get(name) if isinstance(name, str) else None
         if definition is None:
             count += 1
-        else:
-            count += flat_layer_count(definition) - len(definition.input_nodes())
+            continue
+        if name not in counts:
+            counts[name] = 1 + len(definition.input_nodes())  # while it is being counted
+            inner = flat_layer_count(definition, counts)
+            counts[name] = inner
+        count += counts[name] - len(definition.input_nodes())
     return count
 
 

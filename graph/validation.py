@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from graph.block_inference import (
+    MAX_FLAT_LAYERS,
     definition_problem,
+    flat_layer_count,
     inner_message,
     live_inside,
     output_names,
@@ -201,6 +203,18 @@ def _structure_problems(
         first = graph.node(cycle[0])
         problems.append(
             Problem(ERROR, f"{first.label}: is part of a cycle {names}", node_id=first.id)
+        )
+    # Blocks of two instances of the block before them make 2**n layers from n blocks.
+    # Counted for the document only: each instance would repeat it for its definition.
+    document = graph.blocks.get(graph.name) is not graph
+    flat = flat_layer_count(graph) if len(graph.blocks) and document else 0
+    if flat > MAX_FLAT_LAYERS:
+        problems.append(
+            Problem(
+                ERROR,
+                f"The graph makes {flat:,} layers once its blocks are expanded; the limit is "
+                f"{MAX_FLAT_LAYERS:,}: use fewer block instances, above all inside other blocks",
+            )
         )
     if names_clash:
         problems += _name_clashes(graph)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from graph.block_commands import expand_block, make_block, make_unique
+from graph.block_inference import flat_layer_count
 from graph.block_library import BlockLibrary
 from graph.cost import graph_cost
 from graph.files import GraphFileError, graph_from_yaml, graph_to_yaml
@@ -384,3 +385,37 @@ def test_users_follow_instances_as_they_are_retargeted_and_removed():
     assert library.version("stage") > version
     graph.apply(RemoveBlock("stage"))
     assert library.users("other") == {"other"}
+
+
+def doubling_blocks(levels: int) -> NetworkGraph:
+    """Block b0 is one Dense; each block after it adds two instances of the one before."""
+    graph = NetworkGraph()
+    graph.apply(AddBlock("b0", dense_block(2)))
+    for level in range(1, levels):
+        block = NetworkGraph()
+        x = block.add_node("Input", "x", {"shape": (2,)})
+        left = block.add_node("Block", "left", {"block": f"b{level - 1}"})
+        right = block.add_node("Block", "right", {"block": f"b{level - 1}"})
+        add = block.add_node("Add", "add")
+        for instance in (left, right):
+            block.connect(x.id, instance.id)
+        block.connect(left.id, add.id, 0)
+        block.connect(right.id, add.id, 1)
+        graph.apply(AddBlock(f"b{level}", block))
+    entry = graph.add_node("Input", "input_1", {"shape": (2,)})
+    top = graph.add_node("Block", "top", {"block": f"b{levels - 1}"})
+    graph.connect(entry.id, top.id)
+    return graph
+
+
+@pytest.mark.timeout(60, method="signal")
+def test_blocks_that_double_each_other_are_counted_at_once_and_refused_past_the_limit():
+    # 22 such blocks make 8 million layers: the count took 2**22 steps, export hung on it,
+    # and validation let training try to build them all.
+    graph = doubling_blocks(22)
+    assert flat_layer_count(graph) == 2**23  # the Input, then 2**21 copies of b0 and Adds
+    assert [p.message for p in validate(graph)] == [
+        "The graph makes 8,388,608 layers once its blocks are expanded; the limit is "
+        "100,000: use fewer block instances, above all inside other blocks"
+    ]
+    assert validate(doubling_blocks(12)) == []
