@@ -34,11 +34,23 @@ def definition_problem(library: BlockLibrary, name: object) -> str | None:
     return library.cache[key]
 
 
+MAX_NESTING = 32
+"""How deep blocks may sit inside one another; inference and building recurse per level."""
+
+
 def _definition_problem(library: BlockLibrary, name: str) -> str | None:
     cycle = library.cycle(name)
     if cycle:
         chain = " -> ".join(printable(n) for n in cycle)
         return f"block {excerpt(name)} contains itself: {chain}"
+    nesting = library.nesting(name)
+    if len(nesting) > MAX_NESTING:
+        names = [printable(n) for n in nesting]
+        chain = " -> ".join([*names[:3], "...", names[-1]])
+        return (
+            f"block {excerpt(name)} has blocks nested {len(nesting)} deep ({chain}); "
+            f"the limit is {MAX_NESTING}: expand some of the blocks inside it"
+        )
     definition = library.get(name)
     if not definition.input_nodes():
         return f"block {excerpt(name)} has no Input layer for data to enter"
@@ -192,15 +204,29 @@ def _infer_inside(library: BlockLibrary, name: str, input_shapes: tuple[Shape, .
     )
 
 
-def flat_layer_count(graph: NetworkGraph) -> int:
-    """The layers a graph makes with every block flattened (each instance's inside counted)."""
+MAX_FLAT_LAYERS = 100_000
+"""The most layers a graph may make once its blocks are flattened (Keras builds each one)."""
+
+
+def flat_layer_count(graph: NetworkGraph, _counts: dict[str, int] | None = None) -> int:
+    """The layers a graph makes with every block flattened (each instance's inside counted).
+
+    Each definition is counted once: blocks of two instances of the block before them
+    make 2**n layers, counted in n steps. A block inside itself counts as one layer.
+    """
+    counts: dict[str, int] = {} if _counts is None else _counts
     count = 0
     for node in graph.nodes:
-        definition = graph.blocks.get(node.params["block"]) if node.type == "Block" else None
+        name = node.params["block"] if node.type == "Block" else None
+        definition = graph.blocks.get(name) if isinstance(name, str) else None
         if definition is None:
             count += 1
-        else:
-            count += flat_layer_count(definition) - len(definition.input_nodes())
+            continue
+        if name not in counts:
+            counts[name] = 1 + len(definition.input_nodes())  # while it is being counted
+            inner = flat_layer_count(definition, counts)
+            counts[name] = inner
+        count += counts[name] - len(definition.input_nodes())
     return count
 
 

@@ -38,6 +38,11 @@ class BlockLibrary:
         self._versions: dict[str, int] = {}
         self._counter = itertools.count(1)
         self._listeners: list[ChangeListener] = []
+        # What each definition's instances name, and its reverse, kept as definitions
+        # change: `users` then walks only real users (scanning every definition made
+        # loading a file of a few thousand blocks take minutes).
+        self._uses_of: dict[str, tuple[str, ...]] = {}
+        self._used_by: dict[str, set[str]] = {}
         # (kind, name, version, input shapes) -> a result computed for it.
         self.cache: dict[tuple, Any] = {}
         # (kind, name, ...) -> a live object following a definition (it has close()),
@@ -73,37 +78,69 @@ class BlockLibrary:
         return list(dict.fromkeys(u for u in used if isinstance(u, str)))
 
     def cycle(self, name: str) -> list[str] | None:
-        """A chain of blocks `name -> ... -> name` when `name` contains itself, else None."""
+        """A chain of blocks `name -> ... -> name` when `name` contains itself, else None.
+
+        Walks without recursion: a file may nest blocks hundreds deep.
+        """
         path: list[str] = [name]
+        pending: list[Iterator[str]] = [iter(self.uses(name))]
         done: set[str] = set()
+        while pending:
+            used = next(pending[-1], None)
+            if used is None:
+                pending.pop()
+                done.add(path.pop())
+                continue
+            if used == name:
+                return [*path, name]
+            if used in done or used in path or used not in self._definitions:
+                continue
+            path.append(used)
+            pending.append(iter(self.uses(used)))
+        return None
 
-        def visit(current: str) -> list[str] | None:
-            for used in self.uses(current):
-                if used == name:
-                    return [*path, name]
-                if used in done or used in path or used not in self._definitions:
-                    continue
+    def nesting(self, name: str) -> list[str]:
+        """The longest chain of blocks inside one another from `name` down: [name, ..., innermost].
+
+        A block that contains itself is followed once around (`cycle` reports it).
+        """
+        longest: dict[str, list[str]] = {}
+        path: list[str] = [name]
+        pending: list[Iterator[str]] = [iter(self.uses(name))]
+        while pending:
+            used = next(pending[-1], None)
+            if used is None:
+                pending.pop()
+                current = path.pop()
+                inner = [longest[u] for u in self.uses(current) if u in longest]
+                longest[current] = [current, *max(inner, key=len, default=[])]
+            elif used not in path and used not in longest and used in self._definitions:
                 path.append(used)
-                found = visit(used)
-                if found:
-                    return found
-                path.pop()
-                done.add(used)
-            return None
-
-        return visit(name)
+                pending.append(iter(self.uses(used)))
+        return longest[name]
 
     def users(self, name: str) -> set[str]:
         """`name` and every definition that contains it, directly or through others."""
         found = {name}
         pending = [name]
         while pending:
-            current = pending.pop()
-            for other in self._definitions:
-                if other not in found and current in self.uses(other):
+            for other in self._used_by.get(pending.pop(), ()):
+                if other not in found:
                     found.add(other)
                     pending.append(other)
         return found
+
+    def _index(self, name: str) -> None:
+        """Brings the `users` index up to date with definition `name` (or its removal)."""
+        for used in self._uses_of.pop(name, ()):
+            users = self._used_by[used]
+            users.discard(name)
+            if not users:
+                del self._used_by[used]
+        if name in self._definitions:
+            self._uses_of[name] = tuple(self.uses(name))
+            for used in self._uses_of[name]:
+                self._used_by.setdefault(used, set()).add(name)
 
     def unused_name(self, prefix: str) -> str:
         """`prefix` if free, else `prefix_N` with the smallest free N."""
@@ -156,10 +193,12 @@ class BlockLibrary:
 
         def watch(event: GraphEvent) -> None:
             if event.kind not in _NEUTRAL:
+                self._index(name)
                 self._changed(name)
 
         self._watchers[name] = watch
         definition.subscribe(watch)
+        self._index(name)
         self._changed(name)
 
     def _remove(self, name: str) -> NetworkGraph:
@@ -167,6 +206,7 @@ class BlockLibrary:
         for key in [key for key in self.live if key[1] == name]:
             self.live.pop(key).close()
         definition.unsubscribe(self._watchers.pop(name))
+        self._index(name)
         self._changed(name)
         self._versions.pop(name, None)
         return definition

@@ -39,12 +39,21 @@ from typing import Any
 import yaml
 
 from graph import atomic
-from graph.block_inference import definition_problem
+from graph.block_inference import MAX_NESTING, definition_problem
 from graph.block_type import BLOCK
 from graph.catalog import find_type
 from graph.input_files import InputFileError, read_limited
 from graph.messages import excerpt, printable
-from graph.model import AddBlock, AddEdge, AddNode, Edge, GraphError, NetworkGraph, Node
+from graph.model import (
+    MAX_PORT,
+    AddBlock,
+    AddEdge,
+    AddNode,
+    Edge,
+    GraphError,
+    NetworkGraph,
+    Node,
+)
 from graph.names import name_error
 from graph.params import Param, ParamError
 from graph.settings import SECTIONS, coerce_section, default_section
@@ -203,11 +212,33 @@ def _construct(root: yaml.Node, source: str) -> Any:
     # PyYAML lets ValueError and OverflowError escape for values such as
     # `2020-13-45` (a timestamp) or `!!int x`.
     except (yaml.YAMLError, ValueError, TypeError, OverflowError) as error:
-        raise GraphFileError(source, f"invalid YAML value: {error}") from None
+        mark = _failing_scalar_mark(root)
+        line, column = (None, None) if mark is None else (mark.line + 1, mark.column + 1)
+        raise GraphFileError(source, f"invalid YAML value: {error}", line, column) from None
     except RecursionError:
         raise GraphFileError(source, "invalid YAML: nested too deeply") from None
     finally:
         loader.dispose()
+
+
+def _failing_scalar_mark(root: yaml.Node) -> yaml.Mark | None:
+    """Where the first scalar that PyYAML cannot construct starts (`2020-13-45`), if any."""
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, yaml.ScalarNode):
+            loader = _Loader("")
+            try:
+                loader.construct_object(node)
+            except Exception:  # whatever the value raised: only where it is matters here
+                return node.start_mark
+            finally:
+                loader.dispose()
+        elif isinstance(node, yaml.MappingNode):
+            pending += [part for pair in reversed(node.value) for part in reversed(pair)]
+        elif isinstance(node, yaml.SequenceNode):
+            pending += reversed(node.value)
+    return None
 
 
 def _yaml_error(error: yaml.MarkedYAMLError, source: str) -> GraphFileError:
@@ -434,12 +465,13 @@ class _FileReader:
         for block in blocks:
             library.apply(AddBlock(block.name, _graph_of(block.nodes, block.edges)))
         for index, block in enumerate(blocks):
-            cycle = library.blocks.cycle(block.name)
-            if cycle:
-                raise self.error(
-                    ("blocks", index, "name"),
-                    f"blocks[{index}]: {definition_problem(library.blocks, block.name)}",
-                )
+            # Blocks inside themselves, or nested past the limit, cannot even be inferred.
+            problem = definition_problem(library.blocks, block.name)
+            if problem is not None and (
+                library.blocks.cycle(block.name)
+                or len(library.blocks.nesting(block.name)) > MAX_NESTING
+            ):
+                raise self.error(("blocks", index, "name"), f"blocks[{index}]: {problem}")
 
     # Nodes ----------------------------------------------------------------------
 
@@ -544,10 +576,11 @@ class _FileReader:
                 ends.append(node_id)
             port, out = entry.get("port", 0), entry.get("source_port", 0)
             for key, value in (("port", port), ("source_port", out)):
-                if not _is_int(value) or value < 0:
+                if not _is_int(value) or not 0 <= value <= MAX_PORT:
                     raise self.error(
                         (*path, key),
-                        f"{where}.{key} must be an integer >= 0. Received: {excerpt(value)}",
+                        f"{where}.{key} must be an integer from 0 to {MAX_PORT}. "
+                        f"Received: {excerpt(value)}",
                     )
             source, target = ends
             if (target, port) in occupied:

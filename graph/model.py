@@ -44,6 +44,10 @@ class Node:
         return f"{printable(self.name)} ({printable(self.type)})"
 
 
+MAX_PORT = 4095
+"""The highest input or output number an edge may use; the canvas draws every port below it."""
+
+
 @dataclass(frozen=True, order=True)
 class Edge:
     """A tensor from output `source_port` of `source` into input `port` of `target`.
@@ -273,6 +277,11 @@ class NetworkGraph:
             raise GraphError(f"Port must be >= 0. Received: {edge.port}")
         if edge.source_port < 0:
             raise GraphError(f"Source port must be >= 0. Received: {edge.source_port}")
+        if max(edge.port, edge.source_port) > MAX_PORT:
+            raise GraphError(
+                f"Ports are numbered 0 to {MAX_PORT}. "
+                f"Received: input {edge.port}, output {edge.source_port}"
+            )
         if self._graph.has_edge(edge.source, edge.target, key=edge.port) or any(
             k == edge.port for _, _, k in self._graph.in_edges(edge.target, keys=True)
         ):

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from graph.block_inference import (
+    MAX_FLAT_LAYERS,
     definition_problem,
+    flat_layer_count,
     inner_message,
     live_inside,
     output_names,
@@ -201,6 +203,18 @@ def _structure_problems(
         first = graph.node(cycle[0])
         problems.append(
             Problem(ERROR, f"{first.label}: is part of a cycle {names}", node_id=first.id)
+        )
+    # Blocks of two instances of the block before them make 2**n layers from n blocks.
+    # Counted for the document only: each instance would repeat it for its definition.
+    document = graph.blocks.get(graph.name) is not graph
+    flat = flat_layer_count(graph) if len(graph.blocks) and document else 0
+    if flat > MAX_FLAT_LAYERS:
+        problems.append(
+            Problem(
+                ERROR,
+                f"The graph makes {flat:,} layers once its blocks are expanded; the limit is "
+                f"{MAX_FLAT_LAYERS:,}: use fewer block instances, above all inside other blocks",
+            )
         )
     if names_clash:
         problems += _name_clashes(graph)
@@ -402,11 +416,11 @@ def _wiring_problem(graph: NetworkGraph, node: Node) -> Problem | None:
         return None
     if not ports:
         return Problem(ERROR, f"{node.label}: has no input; connect a layer to it", node.id)
-    missing = [p for p in range(max(ports) + 1) if p not in ports]
-    if missing:
-        return Problem(
-            ERROR, f"{node.label}: {spec.port_name(missing[0])} is not connected", node.id
-        )
+    # The first free port below len(taken), if any: a file may name port 10**20.
+    taken = set(ports)
+    missing = next((port for port in range(len(taken)) if port not in taken), None)
+    if missing is not None:
+        return Problem(ERROR, f"{node.label}: {spec.port_name(missing)} is not connected", node.id)
     if not spec.accepts_inputs(len(ports)):
         if spec.max_inputs is None:
             expected = f"at least {spec.min_inputs}"

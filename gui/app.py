@@ -119,9 +119,35 @@ def _screenshot(app, window, path: Path) -> int:
     app.processEvents()
     window.view.fit_to_view()
     app.processEvents()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not window.grab().save(str(path)):
-        print(f"Cannot write screenshot {path}", file=sys.stderr)
+    from PySide6.QtGui import QImageWriter
+
+    from graph import atomic
+
+    picture = window.grab()
+    # The temporary file's name says no format: Qt takes it from the screenshot's suffix.
+    image_format = path.suffix.lstrip(".").lower() or "png"
+    writable = {bytes(name).decode().lower() for name in QImageWriter.supportedImageFormats()}
+
+    def write(temporary: Path) -> None:
+        if not picture.save(str(temporary), image_format.upper()):
+            raise OSError(f"Qt cannot write a {image_format.upper()} image there")
+
+    if path.is_dir():
+        problem = "it is a folder; give a file name such as window.png"
+    elif image_format not in writable:
+        problem = f".{image_format} is not an image format Qt writes; use .png"
+    else:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic.write_with(path, write)
+            problem = None
+        except FileExistsError as error:  # mkdir: a parent is a file
+            problem = f"{error.filename} is a file, not a folder"
+        except OSError as error:
+            where = f"{error.filename}: " if error.filename else ""
+            problem = where + (error.strerror or str(error))
+    if problem:
+        print(f"Cannot write screenshot {path}: {problem}", file=sys.stderr)
         return 1
     print(f"Saved screenshot {path}")
     return 0

@@ -71,7 +71,8 @@ class RecoveryStore:
             info = json.loads(self.info_file.read_text(encoding="utf-8"))
             source = Path(info["source"]) if info.get("source") else None
             saved_at = float(info.get("saved_at", 0.0))
-        except (OSError, ValueError, TypeError, KeyError):
+            time.localtime(saved_at)  # a time the offer can show (not NaN, not 1e300)
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, OverflowError):
             source, saved_at = None, self.graph_file.stat().st_mtime
         return PendingRecovery(self.graph_file, source, saved_at)
 

@@ -1136,6 +1136,25 @@ def _target(path, settings, column, rows):
     return y, task, classes
 
 
+def _first_nul(texts):
+    """The index of the first of `texts` (a NumPy string array) holding a NUL, or None.
+
+    NumPy pads strings with NULs and its string functions cannot search for one: a
+    NUL inside a text is a zero code followed by a non-zero one.
+    """
+    width = texts.dtype.itemsize // 4
+    if width < 2:
+        return None
+    codes = texts.reshape(-1).view(np.uint32).reshape(len(texts), width)
+    step = max(1, (1 << 24) // width)  # rows at a time: bounds the masks' memory
+    for start in range(0, len(texts), step):
+        present = codes[start : start + step] != 0
+        inside = (present[:, 1:] & ~present[:, :-1]).any(axis=1)
+        if inside.any():
+            return start + int(np.argmax(inside))
+    return None
+
+
 def _text_table(path, settings, texts, columns, target_column):
     """A table whose one feature is free text: samples are its strings."""
     if len(columns) > 1:
@@ -1145,6 +1164,14 @@ def _text_table(path, settings, texts, columns, target_column):
             f"feature column; leave out the others ({others}) or save them in another file"
         )
     text = texts[0]
+    # Keras's vocabulary comes back through NumPy strings, which drop a word's
+    # trailing NUL: the trained model could then not be rebuilt or loaded.
+    nul = _first_nul(text.text)
+    if nul is not None:
+        raise DataError(
+            f"{path}: row {_row_of(path, nul)}, column {text.name!r}: the text holds a NUL "
+            "character (byte 0), which text models cannot learn words from; remove it"
+        )
     rows = np.flatnonzero(~target_column.missing)
     if len(rows) == 0:
         raise DataError(f"{path}: no rows with a target value")

@@ -551,10 +551,17 @@ class RunStore:
 
         def read(column: str) -> dict:
             text = values[column]
-            if decoded is None:
-                return _json_dict(text)
-            if text not in decoded:
-                decoded[text] = _json_dict(text)
+            try:
+                if decoded is None:
+                    return _json_dict(text)
+                if text not in decoded:
+                    decoded[text] = _json_dict(text)
+            except (ValueError, TypeError) as error:
+                raise RunStoreError(
+                    f"{self.path}: the run store holds a damaged run: run {values['id']} "
+                    f"({values['name']}) has unreadable {column} ({error}); move the file "
+                    "aside to start a new run store"
+                ) from None
             return dict(decoded[text])  # each record its own (shallow) copy
 
         return RunRecord(

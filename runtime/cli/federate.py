@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 from pathlib import Path
 
@@ -100,7 +99,8 @@ def _format(logs: dict) -> str:
 
 @tensorflow_command
 def run(args: argparse.Namespace) -> int:
-    from graph.atomic import write_text, write_with
+    from graph.atomic import write_text
+    from runtime.saving import save_keras_model
     from runtime.training_process import rebuild_model
 
     overrides = {}
@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     graph.settings["federated"] = federated.settings
     model = rebuild_model(graph, dataset, federated.weights)
     try:
-        write_with(output / "model.keras", lambda tmp: _save_keras(model, tmp))
+        save_keras_model(model, output / "model.keras")
         report = {
             "summary": summary,
             "history": federated.history,
@@ -154,13 +154,6 @@ def _summary(federated) -> dict:
         summary["membership_inference_auc"] = federated.membership_auc
     summary["bytes_per_client_round"] = federated.bytes_per_client_round
     return summary
-
-
-def _save_keras(model, path: Path) -> None:
-    # Keras saves only to a name ending in .keras; the atomic writer's temporary name does not.
-    named = path.with_name(path.name + ".keras")
-    model.save(named)
-    os.replace(named, path)
 
 
 def _finite(value):

@@ -16,12 +16,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from graph.atomic import write_with
 from runtime.data import Dataset, model_inputs
 from runtime.data_contract import ImageFiles, image_pipeline
 from runtime.deploy import Runner, latency
 from runtime.evaluation import evaluate_outputs
 from runtime.learned_state import clone_trained
+from runtime.saving import save_keras_model
 
 # A variant's metric is flagged when it loses more than this: 1 accuracy
 # point, or 1% of the float model's error for regression.
@@ -82,20 +82,12 @@ class VariantResult:
 def save_keras(model: keras.Model, path: Path) -> None:
     """Saves `model` to `path` atomically, without optimizer state (a deployment needs none).
 
-    Keras wants a .keras suffix on the temporary file too.
+    Keras stages its file outside the target's folder (save_keras_model): one staged
+    beside it, as `.NAME.<hex>.keras`, stayed there for good when the save was killed.
     """
     if getattr(model, "optimizer", None) is not None:
         model = clone_trained(model)
-
-    def writer(temporary: Path) -> None:
-        keras_path = temporary.with_suffix(".keras")
-        try:
-            model.save(keras_path)
-            keras_path.replace(temporary)
-        finally:
-            keras_path.unlink(missing_ok=True)
-
-    write_with(path, writer)
+    save_keras_model(model, path)
 
 
 def headline(dataset: Dataset) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from graph.block_commands import expand_block, make_block, make_unique
+from graph.block_inference import flat_layer_count
+from graph.block_library import BlockLibrary
 from graph.cost import graph_cost
 from graph.files import GraphFileError, graph_from_yaml, graph_to_yaml
 from graph.model import (
@@ -295,3 +297,125 @@ def test_a_block_with_several_outputs_cannot_end_the_model():
         "fork_1 (Block): its outputs (left, right) are not connected; a block with several "
         "outputs cannot end the model, so connect each output to a layer"
     ) in messages(graph)
+
+
+def nested_blocks(depth: int) -> str:
+    """A graph file whose block b0 holds b1, which holds b2, ... down to b{depth - 1}."""
+    lines = ["format: deepwire-graph", "version: 1", "blocks:"]
+    for level in range(depth):
+        inner = (
+            f"{{id: x2, type: Block, name: inner, params: {{block: b{level + 1}}}}}"
+            if level < depth - 1
+            else "{id: x2, type: Dense, name: d, params: {units: 3}}"
+        )
+        lines += [
+            f"- name: b{level}",
+            "  nodes:",
+            "  - {id: x1, type: Input, name: x, params: {shape: [4]}}",
+            f"  - {inner}",
+            "  edges: [{source: x1, target: x2, port: 0}]",
+        ]
+    lines += [
+        "nodes:",
+        "- {id: n1, type: Input, name: input_1, params: {shape: [4]}}",
+        "- {id: n2, type: Block, name: outer, params: {block: b0}}",
+        "edges: [{source: n1, target: n2, port: 0}]",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def test_blocks_nested_past_the_limit_are_refused_by_name_not_by_a_crash():
+    # 300 levels once overflowed Python's stack in the cycle check and in inference.
+    with pytest.raises(
+        GraphFileError,
+        match=r"t.yaml:4:9: blocks\[0\]: block 'b0' has blocks nested 300 deep "
+        r"\(b0 -> b1 -> b2 -> \.\.\. -> b299\); the limit is 32",
+    ):
+        graph_from_yaml(nested_blocks(300), "t.yaml")
+    graph = graph_from_yaml(nested_blocks(32), "t.yaml")
+    assert validate(graph) == []
+    assert graph.blocks.cycle("b0") is None
+    assert len(graph.blocks.nesting("b0")) == 32
+
+
+def test_nesting_past_the_limit_made_by_editing_is_a_problem_of_the_instance():
+    graph = graph_from_yaml(nested_blocks(32), "t.yaml")
+    deepest = graph.blocks.get("b31")
+    inner = next(node for node in deepest.nodes if node.type == "Dense")
+    graph.apply(AddBlock("b32", dense_block(3)))
+    deepest.apply(RemoveNode(inner.id))
+    extra = deepest.add_node("Block", "deeper", {"block": "b32"})
+    deepest.connect(next(n.id for n in deepest.nodes if n.type == "Input"), extra.id)
+    (problem,) = validate(graph)
+    assert problem.message.startswith("outer (Block): block 'b0' has blocks nested 33 deep")
+
+
+def test_loading_many_blocks_reads_each_definition_a_few_times_not_once_per_pair(monkeypatch):
+    # Every added block once scanned every other definition: 3,000 blocks took 45 s.
+    calls = []
+    uses = BlockLibrary.uses
+    monkeypatch.setattr(
+        BlockLibrary, "uses", lambda self, name: calls.append(name) or uses(self, name)
+    )
+    text = graph_to_yaml(document(1))
+    extra = "".join(
+        f"- name: spare_{index}\n  nodes:\n"
+        f"  - {{id: n1, type: Input, name: x, params: {{shape: [8]}}}}\n"
+        for index in range(300)
+    )
+    graph = graph_from_yaml(text.replace("blocks:\n", "blocks:\n" + extra), "t.yaml")
+    assert len(graph.blocks) == 301
+    assert len(calls) < 10 * 301
+
+
+def test_users_follow_instances_as_they_are_retargeted_and_removed():
+    graph = document(1)
+    stage = NetworkGraph()
+    entry = stage.add_node("Input", "x", {"shape": (8,)})
+    inner = stage.add_node("Block", "block1", {"block": "res"})
+    stage.connect(entry.id, inner.id)
+    graph.apply(AddBlock("stage", stage))
+    graph.apply(AddBlock("other", dense_block()))
+    library = graph.blocks
+    assert library.users("res") == {"res", "stage"}
+    library.get("stage").set_params(inner.id, block="other")
+    assert library.users("res") == {"res"} and library.users("other") == {"other", "stage"}
+    version = library.version("stage")
+    library.get("other").set_params(library.get("other").find("dense_a").id, units=4)
+    assert library.version("stage") > version
+    graph.apply(RemoveBlock("stage"))
+    assert library.users("other") == {"other"}
+
+
+def doubling_blocks(levels: int) -> NetworkGraph:
+    """Block b0 is one Dense; each block after it adds two instances of the one before."""
+    graph = NetworkGraph()
+    graph.apply(AddBlock("b0", dense_block(2)))
+    for level in range(1, levels):
+        block = NetworkGraph()
+        x = block.add_node("Input", "x", {"shape": (2,)})
+        left = block.add_node("Block", "left", {"block": f"b{level - 1}"})
+        right = block.add_node("Block", "right", {"block": f"b{level - 1}"})
+        add = block.add_node("Add", "add")
+        for instance in (left, right):
+            block.connect(x.id, instance.id)
+        block.connect(left.id, add.id, 0)
+        block.connect(right.id, add.id, 1)
+        graph.apply(AddBlock(f"b{level}", block))
+    entry = graph.add_node("Input", "input_1", {"shape": (2,)})
+    top = graph.add_node("Block", "top", {"block": f"b{levels - 1}"})
+    graph.connect(entry.id, top.id)
+    return graph
+
+
+@pytest.mark.timeout(60, method="signal")
+def test_blocks_that_double_each_other_are_counted_at_once_and_refused_past_the_limit():
+    # 22 such blocks make 8 million layers: the count took 2**22 steps, export hung on it,
+    # and validation let training try to build them all.
+    graph = doubling_blocks(22)
+    assert flat_layer_count(graph) == 2**23  # the Input, then 2**21 copies of b0 and Adds
+    assert [p.message for p in validate(graph)] == [
+        "The graph makes 8,388,608 layers once its blocks are expanded; the limit is "
+        "100,000: use fewer block instances, above all inside other blocks"
+    ]
+    assert validate(doubling_blocks(12)) == []

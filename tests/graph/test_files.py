@@ -244,7 +244,22 @@ BAD_FILES = [
         "t.yaml:9:3: edges[1]: input 0 of dense_1 (Dense) is already connected by edges[0]; "
         "a port takes one edge",
     ),
-    ("port: 0", "port: -1", "t.yaml:8:34: edges[0].port must be an integer >= 0. Received: -1"),
+    (
+        "port: 0",
+        "port: -1",
+        "t.yaml:8:34: edges[0].port must be an integer from 0 to 4095. Received: -1",
+    ),
+    # Once accepted: the canvas then drew every port of the Dense up to 10**12 (a hang).
+    (
+        "port: 0",
+        "port: 1000000000000",
+        "t.yaml:8:34: edges[0].port must be an integer from 0 to 4095. Received: 1000000000000",
+    ),
+    (
+        "port: 0",
+        "port: 0, source_port: 4096",
+        "t.yaml:8:50: edges[0].source_port must be an integer from 0 to 4095. Received: 4096",
+    ),
     (
         "edges:\n",
         "training: {optimizer: adams}\nedges:\n",
@@ -330,7 +345,12 @@ def test_error_carries_line_and_column():
             "t.yaml:2:1: invalid YAML: but found another document "
             "(expected a single document in the stream)",
         ),
-        ("a: 2020-13-45", "t.yaml: invalid YAML value: month must be in 1..12"),
+        # Once without a line and column: PyYAML raises these without a mark.
+        ("a: 2020-13-45", "t.yaml:1:4: invalid YAML value: month must be in 1..12"),
+        (
+            "a: [1, {b: 2, c: !!int x}]",
+            "t.yaml:1:18: invalid YAML value: invalid literal for int() with base 10: 'x'",
+        ),
         (
             "a: !!python/object:os.system x",
             "t.yaml:1:4: invalid YAML: could not determine a "

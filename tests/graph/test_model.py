@@ -136,6 +136,10 @@ def test_a_port_takes_one_edge():
         graph.connect("n4", "n3", -1)
     with pytest.raises(GraphError, match=r"^No node with id 'n9'$"):
         graph.connect("n9", "n3", 2)
+    with pytest.raises(
+        GraphError, match=r"^Ports are numbered 0 to 4095\. Received: input 4096, output 0$"
+    ):
+        graph.connect("n4", "n3", 4096)
     graph.connect("n4", "n3", 2)
     assert [edge.port for edge in graph.in_edges("n3")] == [0, 1, 2]
 

@@ -12,6 +12,7 @@ from graph.catalog import CATALOG, layer_type
 from graph.generators import branched_graph, chain_graph
 from graph.layer_type import ShapeError
 from graph.model import (
+    MAX_PORT,
     AddEdge,
     AddNode,
     Command,
@@ -107,6 +108,15 @@ def test_unconnected_port():
     subtract = graph.add_node("Subtract")
     graph.connect(ids[0], subtract.id, 1)
     assert messages(graph) == [("subtract_1 (Subtract): input 0 is not connected", "n2")]
+
+
+def test_a_port_number_far_past_the_inputs_names_the_first_free_one():
+    # Validation once listed every port below the highest (port 10**20 hung it).
+    graph, ids = chain(("Input", {"shape": (8,)}))
+    concatenate = graph.add_node("Concatenate")
+    graph.connect(ids[0], concatenate.id, 0)
+    graph.connect(ids[0], concatenate.id, MAX_PORT)
+    assert messages(graph) == [("concatenate_1 (Concatenate): input 1 is not connected", "n2")]
 
 
 def test_dangling_nodes():

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 from PySide6.QtGui import QImage
 
@@ -104,6 +105,51 @@ def test_screenshot_of_a_bad_file_exits_with_its_message(tmp_path):
     assert result.returncode == 2
     assert "bad.yaml" in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_screenshot_that_cannot_be_written_says_why_without_a_traceback(tmp_path):
+    # A parent that is a file once raised FileExistsError out of mkdir.
+    parent = tmp_path / "notes.txt"
+    parent.write_text("mine", encoding="utf-8")
+    result = _run_main(tmp_path, "--screenshot", str(parent / "x.png"))
+    assert result.returncode == 1
+    assert f"Cannot write screenshot {parent / 'x.png'}: {parent} is a file, not a folder" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr
+    result = _run_main(tmp_path, "--screenshot", str(tmp_path / "x.yaml"))
+    assert result.returncode == 1
+    assert ".yaml is not an image format Qt writes; use .png" in result.stderr
+
+
+class _HalfWrittenPicture:
+    """A grab whose save writes part of the file, then fails (a full disk)."""
+
+    def save(self, name: str, _format: str | None = None) -> bool:
+        Path(name).write_bytes(b"half")
+        return False
+
+
+class _Window:
+    def __init__(self) -> None:
+        self.view = SimpleNamespace(fit_to_view=lambda: None)
+
+    def resize(self, *_size: int) -> None:
+        pass
+
+    def grab(self) -> _HalfWrittenPicture:
+        return _HalfWrittenPicture()
+
+
+def test_a_failed_screenshot_leaves_the_previous_one_whole(tmp_path):
+    from gui.app import _screenshot
+
+    path = tmp_path / "window.png"
+    path.write_bytes(b"the previous screenshot")
+    app = SimpleNamespace(processEvents=lambda: None)
+    assert _screenshot(app, _Window(), path) == 1
+    assert path.read_bytes() == b"the previous screenshot"
+    assert [p.name for p in tmp_path.iterdir()] == ["window.png"]
 
 
 def test_without_a_display_the_editor_says_so_instead_of_aborting(tmp_path):

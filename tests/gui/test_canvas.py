@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+import json
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from graph.files import graph_to_yaml
 from graph.model import NetworkGraph
+from gui.clipboard import NODES_MIME_TYPE
 from tests.gui.conftest import mlp_graph
 
 
@@ -197,6 +201,38 @@ def test_copy_paste_and_duplicate_add_renamed_copies_with_their_edges(qtbot, mak
     window.session.undo_stack.undo()
     window.session.undo_stack.undo()
     assert len(graph) == 4 and len(graph.edges) == 3
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"nodes": 5, "edges": []},
+        {"nodes": ["dense"], "edges": []},
+        {"nodes": [{"id": ["n1"], "type": "Dense"}], "edges": []},
+        {"nodes": [{"id": "n1", "type": "Dense", "position": [1]}], "edges": []},
+        {"nodes": [{"id": "n1", "type": "Dense", "position": ["a", "b"]}], "edges": []},
+        {"nodes": [{"id": "n1", "type": "Dense", "position": [1e400, 0]}], "edges": []},
+        {"nodes": [{"id": "n1", "type": "Dense"}], "edges": 5},
+        {"nodes": [{"id": "n1", "type": "Dense"}], "edges": [["n1"]]},
+        {"nodes": [{"id": "n1", "type": "Dense"}], "edges": [["n1", "n1", "x", 0]]},
+        {"nodes": [{"id": "n1", "type": "Dense"}], "edges": [[["n1"], "n1", 0, 0]]},
+        # A port far past any layer's inputs: the canvas would draw every port below it.
+        {
+            "nodes": [{"id": "a", "type": "Dense"}, {"id": "b", "type": "Concatenate"}],
+            "edges": [["a", "b", 10**12, 0]],
+        },
+    ],
+)
+def test_pasting_what_another_program_put_under_our_clipboard_type_changes_nothing(
+    qtbot, make_window, payload
+):
+    window = make_window(mlp_graph())
+    data = QMimeData()
+    data.setData(NODES_MIME_TYPE, json.dumps(payload).encode("utf-8"))
+    QGuiApplication.clipboard().setMimeData(data)
+    window.paste()
+    assert len(window.session.graph) == 4 and len(window.session.graph.edges) == 3
+    assert not window.session.undo_stack.canUndo()
 
 
 def test_zoom_and_fit(qtbot, make_window):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from graph.files import graph_to_yaml, load_graph, save_graph
 from graph.generators import chain_graph
 from graph.model import SetParams
@@ -101,6 +103,23 @@ def test_declining_recovery_discards_the_file(qtbot, make_window, prompts):
     prompts.confirm_answer = False
     assert not window.offer_recovery()
     assert window.recovery.pending() is None
+
+
+@pytest.mark.parametrize(
+    "info",
+    ['{"source": null, "saved_at": 1e300}', '{"saved_at": NaN}', '["x"]', "{", '"text"'],
+)
+def test_a_damaged_recovery_note_still_offers_the_work_saved_at_the_file_time(
+    qtbot, make_window, prompts, info
+):
+    # A time past the calendar's range once raised OverflowError out of the offer.
+    window = make_window(mlp_graph())
+    window.recovery.write(window.session.graph, None)
+    window.recovery.info_file.write_text(info, encoding="utf-8")
+    prompts.confirm_answer = True
+    assert make_window().offer_recovery()
+    when = time.strftime("%Y-%m-%d", time.localtime(window.recovery.graph_file.stat().st_mtime))
+    assert f"saved at {when}" in prompts.asked[-1]
 
 
 def test_a_1000_node_graph_opens_and_renders(qtbot, make_window, tmp_path):

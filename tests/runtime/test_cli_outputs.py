@@ -140,3 +140,27 @@ def test_killed_keras_saves_leave_the_old_model(tmp_path, name):
             save_keras_model(model, target)
     assert target.read_bytes() == STRANGER
     assert [p.name for p in tmp_path.iterdir()] == [name]
+
+
+def test_federate_keeps_the_previous_model_and_leaves_no_stray_file_when_saving_dies(
+    tmp_path, monkeypatch
+):
+    # It saved through a ".model.keras.<hex>.tmp.keras" sibling that a failed or killed
+    # save left behind in the output folder for good.
+    graph = iris_file(tmp_path)
+    out = tmp_path / "federated"
+    assert main(["federate", str(graph), "-q", "--rounds", "1", "-o", str(out)]) == 0
+    model = (out / "model.keras").read_bytes()
+
+    class Killed(BaseException):
+        pass
+
+    def dying_save(self, path, *args, **kwargs):
+        Path(path).write_bytes(b"half")
+        raise Killed
+
+    monkeypatch.setattr(keras.Model, "save", dying_save)
+    with pytest.raises(Killed):
+        main(["federate", str(graph), "-q", "--rounds", "1", "-o", str(out)])
+    assert (out / "model.keras").read_bytes() == model
+    assert sorted(p.name for p in out.iterdir()) == ["federated.json", "model.keras"]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -195,3 +198,33 @@ def test_the_compress_command_refuses_bad_arguments_in_one_line(trained, tmp_pat
 
 def test_the_command_offers_exactly_the_runtimes_variants():
     assert compress_cli.VARIANTS == ALL_VARIANTS
+
+
+KILLED_SAVE = """
+import os, signal, sys
+from pathlib import Path
+import keras
+from runtime.compression.measure import save_keras
+
+def killed(self, path, *args, **kwargs):
+    Path(path).write_bytes(b"half")
+    os.kill(os.getpid(), signal.SIGKILL)
+
+keras.Model.save = killed
+save_keras(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]), Path(sys.argv[1]))
+"""
+
+
+def test_a_killed_save_of_a_variant_leaves_the_old_file_and_nothing_beside_it(tmp_path):
+    # The model was staged beside its target as ".NAME.<hex>.keras", which a kill left there.
+    folder = tmp_path / "out"
+    folder.mkdir()
+    target = folder / "float.keras"
+    target.write_bytes(b"the previous model")
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", KILLED_SAVE, str(target)], cwd=root, timeout=300, check=False
+    )
+    assert result.returncode == -9
+    assert target.read_bytes() == b"the previous model"
+    assert [p.name for p in folder.iterdir()] == ["float.keras"]

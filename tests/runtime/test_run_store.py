@@ -214,3 +214,18 @@ def test_damaged_store_files_give_only_clear_errors(tmp_path, healthy_store, off
                     store.get(run.id)
     except RunStoreError as error:
         assert DATABASE_NAME in str(error)
+
+
+def test_a_run_with_unreadable_json_is_named_by_id_and_name(tmp_path):
+    with RunStore.open(tmp_path) as store:
+        run_id = store.start("graph", "train", YAML)
+        store.finish(run_id, FINISHED, final_metrics={"a": 1.0})
+    with sqlite3.connect(tmp_path / DATABASE_NAME) as connection:
+        connection.execute("UPDATE runs SET final_metrics = '{bad'")
+    connection.close()
+    with RunStore.open(tmp_path) as store, pytest.raises(RunStoreError) as caught:
+        store.runs_of("graph")
+    assert f"the run store holds a damaged run: run {run_id} (train 1) has unreadable " in str(
+        caught.value
+    )
+    assert "final_metrics" in str(caught.value)

@@ -56,6 +56,19 @@ def test_text_beside_other_features_is_refused_with_the_columns_named(tmp_path):
         load_dataset({"source": "csv", "path": str(path)})
 
 
+def test_a_nul_character_in_the_text_is_refused_with_its_row_and_column(tmp_path):
+    # Training once finished, then rebuilding the model failed with a Keras traceback:
+    # the learned vocabulary came back with the word "\x00" read as "", the mask token.
+    path = review_csv(tmp_path)
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[5] = lines[5].replace(" ", " \x00 ", 1)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(
+        DataError, match=r"reviews.csv: row 6, column 'review': the text holds a NUL character"
+    ):
+        load_dataset({"source": "csv", "path": str(path)})
+
+
 def test_short_words_stay_categories_not_text(tmp_path):
     rows = [f"{i},{'dark red' if i % 2 else 'blue'},{i % 2}" for i in range(40)]
     path = tmp_path / "colours.csv"
