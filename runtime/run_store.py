@@ -229,6 +229,8 @@ class RunStore:
         self.folder = folder
         self.path = folder / DATABASE_NAME
         self._connection = connection
+        # Why runs were left out of the last `runs_of` (their stored JSON is damaged).
+        self.damaged: list[str] = []
 
     @classmethod
     def open(cls, folder: str | os.PathLike, timeout: float = 2.0) -> RunStore:
@@ -462,7 +464,8 @@ class RunStore:
             return self._record(self._row(self._connection.cursor(), run_id))
 
     def runs_of(self, graph_key: str, with_epochs: bool = True) -> list[RunRecord]:
-        """The runs of one graph, newest first.
+        """The runs of one graph, newest first; a run whose stored JSON cannot be read
+        is left out, and `damaged` says which and why.
 
         Args:
             graph_key: See `graph_key_for`.
@@ -478,7 +481,13 @@ class RunStore:
             # Runs of one graph mostly share their options, versions and metric names:
             # each distinct JSON text is decoded once per listing.
             decoded: dict[str, dict] = {}
-            return [self._record(row, decoded) for row in rows]
+            records, self.damaged = [], []
+            for row in rows:  # a damaged run is left out, not every run with it
+                try:
+                    records.append(self._record(row, decoded))
+                except RunStoreError as error:
+                    self.damaged.append(str(error))
+            return records
 
     # -- internals -----------------------------------------------------------
 

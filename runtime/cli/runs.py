@@ -72,6 +72,8 @@ def _run(args: argparse.Namespace) -> int:
             runs = store.runs_of(graph_key_for(args.file))
         except RunStoreError as error:
             raise CommandError(str(error), EXIT_FILE) from None
+        for problem in store.damaged:
+            print(f"warning: {problem}; it is left out of the list", file=sys.stderr)
     if not runs:
         if not args.file.is_file():  # a deleted file's runs are still listed, above
             raise CommandError(f"{args.file}: no such file, and no recorded runs", EXIT_FILE)

@@ -286,12 +286,19 @@ class RunJournal:
         """
         stored: list[RunRecord] = []
         if self.saved:
-            stored = (
-                self._with_store(lambda store: store.runs_of(self.graph_key, with_epochs)) or []
-            )
+            stored = self._with_store(lambda store: self._readable(store, with_epochs)) or []
         # A run kept in memory after the store failed at its end is listed once, as it ended.
         stored = [run for run in stored if run.id not in self._memory]
         return sorted([*stored, *self._memory.values()], key=lambda run: -run.started)
+
+    def _readable(self, store: RunStore, with_epochs: bool) -> list[RunRecord]:
+        """The graph's stored runs; damaged ones are left out and reported once."""
+        runs = store.runs_of(self.graph_key, with_epochs)
+        if store.damaged and self.error is None and self._on_error is not None:
+            self._on_error(f"{store.damaged[0]}; it is left out of the list")
+        if store.damaged:
+            self.error = store.damaged[0]
+        return runs
 
     def get(self, run_id: str) -> RunRecord | None:
         """One run in full, or None when it is gone (or the store cannot be read)."""

@@ -130,6 +130,32 @@ def test_runs_of_another_graph_are_not_listed(digits, tmp_path, capsys):
     assert "other.yaml" not in capsys.readouterr().err
 
 
+def test_a_damaged_run_is_left_out_of_the_listing_with_a_warning(digits, tmp_path, capsys):
+    import sqlite3
+
+    from runtime.runs.recording import RunJournal
+
+    folder = tmp_path / "runs"
+    with RunStore.open(folder) as store:
+        for metric in (0.5, 0.75):
+            run_id = store.start(graph_key_for(digits), "train", "yaml")
+            store.finish(run_id, FINISHED, final_metrics={"test_accuracy": metric})
+    with sqlite3.connect(folder / DATABASE_NAME) as connection:
+        connection.execute("UPDATE runs SET options = '[' WHERE id = ?", (run_id,))
+    connection.close()
+    assert main(["runs", str(digits), "--runs-dir", str(folder)]) == 0
+    out, err = capsys.readouterr()
+    assert "test_accuracy 0.5000" in out and "0.7500" not in out
+    assert err.startswith(f"warning: {folder / DATABASE_NAME}: the run store holds a damaged run")
+    assert err.rstrip().endswith("it is left out of the list")
+    # the app's history lists the readable run too, and says once what it left out
+    told = []
+    journal = RunJournal(folder, digits, on_error=told.append)
+    assert [run.final_metrics for run in journal.runs()] == [{"test_accuracy": 0.5}]
+    journal.runs()
+    assert len(told) == 1 and run_id in told[0]
+
+
 def test_unusable_store_only_warns_and_training_goes_on(digits, tmp_path, capsys):
     runs_dir = tmp_path / "runs"
     runs_dir.mkdir()

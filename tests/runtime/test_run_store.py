@@ -216,16 +216,20 @@ def test_damaged_store_files_give_only_clear_errors(tmp_path, healthy_store, off
         assert DATABASE_NAME in str(error)
 
 
-def test_a_run_with_unreadable_json_is_named_by_id_and_name(tmp_path):
+def test_a_run_with_unreadable_json_is_left_out_named_by_id_and_name(tmp_path):
     with RunStore.open(tmp_path) as store:
-        run_id = store.start("graph", "train", YAML)
-        store.finish(run_id, FINISHED, final_metrics={"a": 1.0})
+        damaged = store.start("graph", "train", YAML)
+        store.finish(damaged, FINISHED, final_metrics={"a": 1.0})
+        kept = store.start("graph", "train", YAML)
+        store.finish(kept, FINISHED, final_metrics={"a": 2.0})
     with sqlite3.connect(tmp_path / DATABASE_NAME) as connection:
-        connection.execute("UPDATE runs SET final_metrics = '{bad'")
+        connection.execute("UPDATE runs SET final_metrics = '{bad' WHERE id = ?", (damaged,))
     connection.close()
-    with RunStore.open(tmp_path) as store, pytest.raises(RunStoreError) as caught:
-        store.runs_of("graph")
-    assert f"the run store holds a damaged run: run {run_id} (train 1) has unreadable " in str(
-        caught.value
-    )
-    assert "final_metrics" in str(caught.value)
+    with RunStore.open(tmp_path) as store:
+        assert [run.id for run in store.runs_of("graph")] == [kept]  # the other runs stay
+        (problem,) = store.damaged
+        with pytest.raises(RunStoreError) as caught:
+            store.get(damaged)
+    assert problem == str(caught.value)
+    assert f"the run store holds a damaged run: run {damaged} (train 1) has unreadable " in problem
+    assert "final_metrics" in problem
