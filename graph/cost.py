@@ -340,9 +340,14 @@ def format_count(value: int | None) -> str:
 
 
 def format_bytes(value: int | None) -> str:
-    """Bytes in short decimal form: 512 B, 3.1 KB, 4.5 MB, 10.2 GB; '?' when unknown."""
+    """Bytes in short decimal form: 512 B, 3.1 KB, 4.5 MB, 10.2 GB; '?' when unknown.
+
+    Past 1,000 TB (a layer of absurd size) the figure keeps three digits: 3.64e+09 TB.
+    """
     if value is None:
         return "?"
+    if abs(value) >= 1e15:
+        return f"{value / 1e12:.3g} TB"
     for limit, suffix in ((1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1e3, "KB")):
         if abs(value) >= limit:
             return f"{value / limit:.1f} {suffix}"

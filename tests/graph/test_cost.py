@@ -281,6 +281,8 @@ def test_formats():
     assert format_bytes(512) == "512 B"
     assert format_bytes(4_500_000) == "4.5 MB"
     assert format_bytes(10_240_000_000) == "10.2 GB"
+    assert format_bytes(3_500_000_000_000) == "3.5 TB"
+    assert format_bytes(3.64e24) == "3.64e+12 TB"  # a layer of absurd size: still short
 
 
 @given(graphs())
