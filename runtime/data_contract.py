@@ -2247,6 +2247,11 @@ def input_sizes(shapes):
     return [math.prod(shape) for shape in shapes]
 
 
+def takes_text(tensor):
+    """Whether a model input (a Keras tensor) takes strings: raw text for a TextVectorization."""
+    return "string" in str(tensor.dtype)
+
+
 def model_inputs(x, shapes):
     """Feeds `x` to Input nodes of `shapes`, without the batch dimension, in graph order.
 

@@ -24,6 +24,7 @@ from tensorflow.python.framework.convert_to_constants import convert_variables_t
 
 from graph import atomic
 from graph.messages import first_line
+from runtime.data_contract import takes_text
 from runtime.deploy_report import FORMATS, TEXT_REFUSALS, DeployReport, refusal_for_text
 from runtime.saving import save_keras_model
 
@@ -65,7 +66,7 @@ def sample_inputs(model: keras.Model, batch: int, seed: int = 0) -> list[np.ndar
     inputs = []
     for tensor in model.inputs:
         shape = (batch, *(_sample_size(d) for d in tensor.shape[1:]))
-        texts = _is_text(tensor)
+        texts = takes_text(tensor)
         inputs.append(
             _sample_texts(rng, shape) if texts else rng.normal(size=shape).astype("float32")
         )
@@ -80,13 +81,9 @@ def _sample_texts(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarra
     return np.array([" ".join(row) for row in words], dtype=object).reshape(shape)
 
 
-def _is_text(tensor) -> bool:
-    return "string" in str(tensor.dtype)
-
-
 def reads_text(model: keras.Model) -> bool:
     """Whether a model input takes strings (a TextVectorization model reads raw text)."""
-    return any(_is_text(tensor) for tensor in model.inputs)
+    return any(takes_text(tensor) for tensor in model.inputs)
 
 
 def _sample_size(dimension: int | None) -> int:

@@ -27,6 +27,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from graph.input_files import InputFileError, check_model_file
+from runtime.data_contract import takes_text
 
 MAX_BODY_BYTES = 1_000_000
 MAX_INSTANCES = 1024
@@ -91,9 +92,7 @@ class Predictor:
             for tensor in model.inputs
         ]
         # Inputs of strings (raw text for a TextVectorization) take texts, not numbers.
-        self.texts = {
-            tensor.name.split(":")[0] for tensor in model.inputs if "string" in str(tensor.dtype)
-        }
+        self.texts = {tensor.name.split(":")[0] for tensor in model.inputs if takes_text(tensor)}
         # One prediction at a time: Keras models are not meant to be called concurrently.
         self._lock = threading.Lock()
 

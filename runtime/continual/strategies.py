@@ -25,6 +25,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from runtime.data_contract import takes_text
+
 _EPSILON = 1e-7
 
 
@@ -123,8 +125,8 @@ class EwcPenalty:
 
 def batch_spec(model: keras.Model) -> tf.TensorSpec:
     """A batch of the model's input as a traced step takes it: float32, or texts."""
-    text = "string" in str(model.inputs[0].dtype)
-    return tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.string if text else tf.float32)
+    kind = tf.string if takes_text(model.inputs[0]) else tf.float32
+    return tf.TensorSpec([None, *model.inputs[0].shape[1:]], kind)
 
 
 class FisherEstimator:

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import pytest
 
+import runtime.deploy
 from graph.files import graph_to_yaml, load_graph
 from runtime.builder import build_model
 from runtime.compression import compress
@@ -36,6 +37,12 @@ def text_example():
     model = build_model(graph)
     adapt_normalization(model, dataset.x_train)
     return graph, dataset, model
+
+
+@pytest.fixture(autouse=True)
+def few_latency_runs(monkeypatch):
+    """Latency on 5 calls, not 50: an eager call of the LSTM takes 0.1 s here."""
+    monkeypatch.setattr(runtime.deploy, "LATENCY_RUNS", 5)
 
 
 def test_random_samples_of_a_text_input_are_texts():
