@@ -392,12 +392,16 @@ class RunHistoryPanel(QWidget):
             self.table.resizeColumnsToContents()
         self.apply_filter()
         self._select(selected)
+        damaged = self.runs.journal.damaged
+        count = f"{len(runs)} run{'s' if len(runs) != 1 else ''}"
         if self.store_message:
             self._show_message(self.store_message)
+        elif damaged:  # the others are listed: a note, not the store's failure
+            more = f" ({len(damaged) - 1} more like it)" if len(damaged) > 1 else ""
+            self._show_message(f"{count} listed; left out: {damaged[0]}{more}")
         elif self.session.path is None:
             self._show_message(f"{len(runs)} run(s) of this unsaved graph: save it to keep them.")
         else:
-            count = f"{len(runs)} run{'s' if len(runs) != 1 else ''}"
             self._show_message(f"{count} of {self.session.path.name}")
         self._selection_changed()
 

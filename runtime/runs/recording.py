@@ -167,6 +167,8 @@ class RunJournal:
         self.graph_key = graph_key_for(path) if path is not None else unsaved_graph_key()
         self.saved = path is not None
         self.error: str | None = None
+        # Why stored runs were left out of the last listing (their record is damaged).
+        self.damaged: list[str] = []
         self._on_error = on_error
         self.timeout = timeout
         self._memory: dict[str, RunRecord] = {}
@@ -292,12 +294,9 @@ class RunJournal:
         return sorted([*stored, *self._memory.values()], key=lambda run: -run.started)
 
     def _readable(self, store: RunStore, with_epochs: bool) -> list[RunRecord]:
-        """The graph's stored runs; damaged ones are left out and reported once."""
+        """The graph's stored runs; damaged ones are left out and named in `damaged`."""
         runs = store.runs_of(self.graph_key, with_epochs)
-        if store.damaged and self.error is None and self._on_error is not None:
-            self._on_error(f"{store.damaged[0]}; it is left out of the list")
-        if store.damaged:
-            self.error = store.damaged[0]
+        self.damaged = list(store.damaged)
         return runs
 
     def get(self, run_id: str) -> RunRecord | None:

@@ -97,6 +97,26 @@ def test_a_corrupt_store_is_named_and_the_panel_still_works(qtbot, tmp_path):
     panel.delete_selected()  # nothing selected, nothing breaks
 
 
+def test_a_damaged_run_is_left_out_and_named_while_the_others_stay_listed(qtbot, tmp_path):
+    import sqlite3
+
+    folder, mine, _other = _store_with_runs(tmp_path)
+    with sqlite3.connect(folder / DATABASE_NAME) as connection:
+        (damaged,) = connection.execute(
+            "SELECT id FROM runs WHERE final_metrics LIKE '%0.9%'"
+        ).fetchone()
+        connection.execute("UPDATE runs SET final_metrics = '{x' WHERE id = ?", (damaged,))
+    connection.close()
+    session = EditorSession()
+    session.replace_graph(NetworkGraph(), mine)
+    panel = _panel(session, folder)
+    qtbot.addWidget(panel)
+    assert panel.row_count() == 1 and panel.run_id_at(0) != damaged
+    text = panel.message.text()
+    assert text.startswith("1 run listed; left out: ") and damaged in text
+    assert "unavailable" not in text and "in memory" not in text  # the store still works
+
+
 def test_differing_settings_filter_and_comparison_of_two_runs(qtbot, tmp_path):
     from graph.files import graph_to_yaml
     from graph.model import SetParams, SetSettings

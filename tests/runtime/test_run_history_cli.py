@@ -148,12 +148,13 @@ def test_a_damaged_run_is_left_out_of_the_listing_with_a_warning(digits, tmp_pat
     assert "test_accuracy 0.5000" in out and "0.7500" not in out
     assert err.startswith(f"warning: {folder / DATABASE_NAME}: the run store holds a damaged run")
     assert err.rstrip().endswith("it is left out of the list")
-    # the app's history lists the readable run too, and says once what it left out
+    # the app's history lists the readable run too, names the other, and the store works on
     told = []
     journal = RunJournal(folder, digits, on_error=told.append)
     assert [run.final_metrics for run in journal.runs()] == [{"test_accuracy": 0.5}]
-    journal.runs()
-    assert len(told) == 1 and run_id in told[0]
+    (damaged,) = journal.damaged
+    assert run_id in damaged and "final_metrics" not in damaged and "options" in damaged
+    assert told == [] and journal.error is None
 
 
 def test_unusable_store_only_warns_and_training_goes_on(digits, tmp_path, capsys):
