@@ -466,11 +466,9 @@ class _FileReader:
             library.apply(AddBlock(block.name, _graph_of(block.nodes, block.edges)))
         for index, block in enumerate(blocks):
             # Blocks inside themselves, or nested past the limit, cannot even be inferred.
-            problem = definition_problem(library.blocks, block.name)
-            if problem is not None and (
-                library.blocks.cycle(block.name)
-                or len(library.blocks.nesting(block.name)) > MAX_NESTING
-            ):
+            blocks = library.blocks
+            if blocks.cycle(block.name) or len(blocks.nesting(block.name)) > MAX_NESTING:
+                problem = definition_problem(blocks, block.name)
                 raise self.error(("blocks", index, "name"), f"blocks[{index}]: {problem}")
 
     # Nodes ----------------------------------------------------------------------

@@ -53,35 +53,34 @@ def recorded_masks(layers: list[Any], outputs: list[TensorKey]) -> set[str]:
     Returns:
         Those names, or none at all when any candidate computes something else.
     """
-    entries = [entry for entry in layers if isinstance(entry, Mapping)]
-    kinds = {entry_name(e): e.get("class_name") for e in entries if is_operation(e)}
+    entries = {entry_name(e): e for e in layers if isinstance(e, Mapping)}
+    kinds = {name: e.get("class_name") for name, e in entries.items() if is_operation(e)}
     masks = {name for name, kind in kinds.items() if kind in MASK_OPERATIONS}
-    uses = {entry_name(entry): _uses(entry) for entry in entries}
-    changed = True
-    while changed:  # an operation whose result is used as more than a mask is none
+    data = {name: _data_inputs(entry) for name, entry in entries.items()}
+    while True:  # an operation whose result is used as more than a mask is none
         kept = {key[0] for key in outputs} & masks
-        for name, (data, _mask) in uses.items():
+        for name, keys in data.items():
             if name not in masks:
-                kept |= {key[0] for key in data} & masks
-        changed = bool(kept)
+                kept |= {key[0] for key in keys} & masks
+        if not kept:
+            break
         masks -= kept
-    values = _mask_values(entries, uses)
+    values = _mask_values(entries, data)
     for name in masks:
-        data = uses[name][0]
         if kinds[name] == "NotEqual":
-            compared = _constants(next(e for e in entries if entry_name(e) == name))
-            made = len(data) == 1 and values.get(data[0], set()) & set(compared)
+            compared = set(_constants(entries[name]))
+            made = len(data[name]) == 1 and bool(values.get(data[name][0], set()) & compared)
         else:  # any(not_equal(...)): reads only masks
-            made = all(key[0] in masks for key in data)
+            made = all(key[0] in masks for key in data[name])
         if not made:
             return set()
     return masks
 
 
-def _mask_values(entries: list, uses: dict) -> dict[TensorKey, set[float]]:
+def _mask_values(entries: dict, data: dict) -> dict[TensorKey, set[float]]:
     """For each tensor a mask-making layer reads, the values its mask leaves out."""
     values: dict[TensorKey, set[float]] = {}
-    for entry in entries:
+    for name, entry in entries.items():
         class_name, config = entry.get("class_name"), entry.get("config") or {}
         if class_name == "Masking":
             value = config.get("mask_value", 0.0)
@@ -89,18 +88,21 @@ def _mask_values(entries: list, uses: dict) -> dict[TensorKey, set[float]]:
             value = 0
         else:
             continue
-        for key in uses[entry_name(entry)][0][:1]:
+        for key in data[name][:1]:
             values.setdefault(key, set()).add(value)
     return values
 
 
+def _call(entry: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The entry's first call record (a graph node is called once), or {}."""
+    calls = entry.get("inbound_nodes") or []
+    return calls[0] if calls and isinstance(calls[0], Mapping) else {}
+
+
 def _constants(entry: Mapping[str, Any]) -> list:
     """The numbers among an operation call's arguments."""
-    calls = entry.get("inbound_nodes") or []
-    call = calls[0] if calls and isinstance(calls[0], Mapping) else {}
-    args = call.get("args", ())
-    numbers = (int, float)
-    return [a for a in args if isinstance(a, numbers) and not isinstance(a, bool)]
+    args = _call(entry).get("args", ())
+    return [a for a in args if isinstance(a, int | float) and not isinstance(a, bool)]
 
 
 def entry_name(entry: Mapping[str, Any]) -> str:
@@ -108,14 +110,12 @@ def entry_name(entry: Mapping[str, Any]) -> str:
     return str(entry.get("name") or (entry.get("config") or {}).get("name"))
 
 
-def _uses(entry: Mapping[str, Any]) -> tuple[list[TensorKey], list[TensorKey]]:
-    """(tensors the entry's call takes as data, tensors it takes as mask=)."""
-    calls = entry.get("inbound_nodes") or []
-    call = calls[0] if calls and isinstance(calls[0], Mapping) else {}
+def _data_inputs(entry: Mapping[str, Any]) -> list[TensorKey]:
+    """The tensors the entry's call takes as data: all but a mask=."""
+    call = _call(entry)
     kwargs = call.get("kwargs") or {}
-    data = list(tensor_keys(call.get("args", ())))
+    keys = list(tensor_keys(call.get("args", ())))
     for keyword, value in kwargs.items() if isinstance(kwargs, Mapping) else ():
         if keyword != MASK_KEYWORD:
-            data += tensor_keys(value)
-    mask = list(tensor_keys(kwargs.get(MASK_KEYWORD))) if isinstance(kwargs, Mapping) else []
-    return data, mask
+            keys += tensor_keys(value)
+    return keys

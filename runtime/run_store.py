@@ -568,8 +568,7 @@ class RunStore:
             except (ValueError, TypeError) as error:
                 raise RunStoreError(
                     f"{self.path}: the run store holds a damaged run: run {values['id']} "
-                    f"({values['name']}) has unreadable {column} ({error}); move the file "
-                    "aside to start a new run store"
+                    f"({values['name']}) has unreadable {column} ({error})"
                 ) from None
             return dict(decoded[text])  # each record its own (shallow) copy
 

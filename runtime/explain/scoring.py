@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from graph.messages import excerpt
+from runtime.data_contract import takes_text
 from runtime.explain.errors import ExplainError
 
 PREDICT_BATCH = 4096
@@ -50,7 +51,7 @@ class ModelScorer:
         self.input_shapes = [tuple(int(d) for d in t.shape[1:]) for t in model.inputs]
         self.input_sizes = [math.prod(shape) for shape in self.input_shapes]
         # Strings cannot be cut or differentiated: a text model takes its one Input as it is.
-        self.text = any(str(t.dtype) == "string" for t in model.inputs)
+        self.text = any(takes_text(t) for t in model.inputs)
         if self._direct_feed():
             return
         if math.prod(self.sample_shape) != sum(self.input_sizes):

@@ -38,6 +38,15 @@ def dense_block(units: int = 8) -> NetworkGraph:
     return block
 
 
+def stage_block() -> NetworkGraph:
+    """x -> block1, an instance of `res`: a block holding a block."""
+    stage = NetworkGraph()
+    entry = stage.add_node("Input", "x", {"shape": (8,)})
+    inner = stage.add_node("Block", "block1", {"block": "res"})
+    stage.connect(entry.id, inner.id)
+    return stage
+
+
 def document(instances: int = 2) -> NetworkGraph:
     """Input(8) -> res_1 -> ... -> res_N -> Dense(3), every res an instance of `res`."""
     graph = NetworkGraph()
@@ -90,11 +99,7 @@ def test_editing_a_definition_changes_every_instance_and_only_what_it_reaches():
 
 def test_nested_blocks_name_the_path_of_the_layer_at_fault():
     graph = document(1)
-    stage = NetworkGraph()
-    entry = stage.add_node("Input", "x", {"shape": (8,)})
-    inner = stage.add_node("Block", "block1", {"block": "res"})
-    stage.connect(entry.id, inner.id)
-    graph.apply(AddBlock("stage", stage))
+    graph.apply(AddBlock("stage", stage_block()))
     outer = graph.find("res_1")
     graph.set_params(outer.id, block="stage")
     assert messages(graph) == []
@@ -370,15 +375,11 @@ def test_loading_many_blocks_reads_each_definition_a_few_times_not_once_per_pair
 
 def test_users_follow_instances_as_they_are_retargeted_and_removed():
     graph = document(1)
-    stage = NetworkGraph()
-    entry = stage.add_node("Input", "x", {"shape": (8,)})
-    inner = stage.add_node("Block", "block1", {"block": "res"})
-    stage.connect(entry.id, inner.id)
-    graph.apply(AddBlock("stage", stage))
+    graph.apply(AddBlock("stage", stage_block()))
     graph.apply(AddBlock("other", dense_block()))
     library = graph.blocks
     assert library.users("res") == {"res", "stage"}
-    library.get("stage").set_params(inner.id, block="other")
+    library.get("stage").set_params(library.get("stage").find("block1").id, block="other")
     assert library.users("res") == {"res"} and library.users("other") == {"other", "stage"}
     version = library.version("stage")
     library.get("other").set_params(library.get("other").find("dense_a").id, units=4)

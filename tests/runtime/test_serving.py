@@ -177,17 +177,6 @@ def two_feature_predictor() -> Predictor:
 FUZZ_PREDICTOR = two_feature_predictor()
 
 
-@given(st.one_of(json_values, st.fixed_dictionaries({"instances": json_values})))
-@settings(max_examples=200, deadline=None)
-def test_any_json_is_predicted_or_refused_with_a_4xx(payload):
-    try:
-        arrays = FUZZ_PREDICTOR.arrays(payload)
-    except RequestError as error:
-        assert 400 <= error.status < 500 and str(error)
-    else:
-        assert arrays[0].shape[1:] == (2,)
-
-
 def text_predictor() -> Predictor:
     """A model that reads raw text: a string Input into a TextVectorization."""
     texts = keras.Input((1,), dtype="string", name="review")
@@ -211,16 +200,19 @@ def test_a_model_that_reads_text_takes_texts_and_refuses_numbers():
             predictor.arrays({"instances": [["fine"], sample]})
 
 
-@given(st.one_of(json_values, st.fixed_dictionaries({"instances": json_values})))
+@pytest.mark.parametrize(
+    ("predictor", "sample_shape"), [(FUZZ_PREDICTOR, (2,)), (TEXT_PREDICTOR, (1,))]
+)
+@given(payload=st.one_of(json_values, st.fixed_dictionaries({"instances": json_values})))
 @settings(max_examples=200, deadline=None)
-def test_any_json_sent_to_a_text_model_is_predicted_or_refused_with_a_4xx(payload):
+def test_any_json_is_predicted_or_refused_with_a_4xx(predictor, sample_shape, payload):
     try:
-        arrays = TEXT_PREDICTOR.arrays(payload)
+        arrays = predictor.arrays(payload)
     except RequestError as error:
         assert 400 <= error.status < 500 and str(error)
     else:
-        assert arrays[0].shape[1:] == (1,)
-        assert len(TEXT_PREDICTOR.predict(arrays)["predictions"]) == len(arrays[0])
+        assert arrays[0].shape[1:] == sample_shape
+        assert len(predictor.predict(arrays)["predictions"]) == len(arrays[0])
 
 
 def test_the_serve_command_refuses_a_folder_without_a_model(tmp_path, capsys):
